@@ -1,0 +1,175 @@
+# rayc — plain GNU make build.
+#
+#   make                      binaries into bin/, libraries into lib/
+#   make test                 build, then run tests/run.tcl (C unit tests + Tcl suites)
+#   make demo                 the main job end to end (see README.md)
+#   make SANITIZE=address,undefined
+#   make valgrind             C unit tests under valgrind
+#   make fuzz                 libFuzzer targets (clang), run for a bounded time
+#   make install PREFIX=/usr/local
+#   make clean
+#
+# Every module folder builds into one static library from all of its .c files
+# except *_main.c; each *_main.c is a program.  New files need no Makefile edit.
+
+CC       ?= cc
+PREFIX   ?= /usr/local
+BUILD    := build
+GEN      := $(BUILD)/gen
+PKGS     := libuv libssh yaml-0.1 libcurl sqlite3 libmicrohttpd jansson \
+            libprotobuf-c libarchive libcrypto
+WARN     := -Wall -Wextra -Wpedantic -Wshadow -Wstrict-prototypes \
+            -Wmissing-prototypes -Wno-unused-parameter -Werror
+CPPFLAGS += -D_GNU_SOURCE -Iinclude -Iruntime -I. -I$(GEN) \
+            $(shell pkg-config --cflags $(PKGS))
+CFLAGS   ?= -O2 -g
+CFLAGS   += -std=c11 -fPIC -MMD -MP
+LDLIBS   += $(shell pkg-config --libs $(PKGS)) -lpthread -ldl -lm
+
+ifdef SANITIZE
+CFLAGS  += -fsanitize=$(SANITIZE) -fno-omit-frame-pointer
+LDFLAGS += -fsanitize=$(SANITIZE)
+endif
+
+# ---------------------------------------------------------------- sources
+
+PROTO_C  := $(GEN)/ray.pb-c.c
+PROTO_H  := $(GEN)/ray.pb-c.h
+
+# module name -> folder
+MODULES  := common gcs raylet worker api jobserver launcher cli
+dir_common    := runtime/common
+dir_gcs       := runtime/gcs
+dir_raylet    := runtime/raylet
+dir_worker    := runtime/worker
+dir_api       := runtime/api
+dir_jobserver := jobserver
+dir_launcher  := launcher
+dir_cli       := cli
+
+lib_srcs  = $(filter-out %_main.c,$(wildcard $(dir_$(1))/*.c))
+main_srcs = $(wildcard $(dir_$(1))/*_main.c)
+objs      = $(patsubst %.c,$(BUILD)/%.o,$(1))
+
+# Libraries in link order: higher layers first.
+MODULE_LIBS := $(foreach m,cli launcher jobserver api raylet gcs worker common,\
+                 $(if $(call lib_srcs,$(m)),$(BUILD)/lib$(m).a))
+
+# Programs: gcs_main.c -> bin/gcs_server etc.  The names are fixed here.
+PROGRAMS := bin/ray bin/gcs_server bin/raylet
+ifneq ($(wildcard jobserver/jobserver_main.c),)
+PROGRAMS += bin/ray_jobserver
+endif
+ifneq ($(wildcard runtime/worker/worker_main.c),)
+PROGRAMS += bin/ray_worker
+endif
+
+BENCH_SRCS := $(wildcard bench/*.c)
+BENCHES    := $(patsubst bench/%.c,$(BUILD)/bench/%,$(BENCH_SRCS))
+CTEST_SRCS := $(wildcard tests/c/test_*.c)
+CTESTS     := $(patsubst tests/c/%.c,$(BUILD)/tests/%,$(CTEST_SRCS))
+FUZZ_SRCS  := $(wildcard tests/fuzz/fuzz_*.c)
+
+ALL_OBJS := $(call objs,$(foreach m,$(MODULES),$(call lib_srcs,$(m)) $(call main_srcs,$(m))))
+
+.PHONY: all test demo valgrind fuzz install clean deps benches
+all: $(PROGRAMS) bin/ray-up bin/ray-down $(CTESTS) $(BENCHES)
+
+# ---------------------------------------------------------------- generated code
+
+$(PROTO_C) $(PROTO_H): runtime/proto/ray.proto
+	@mkdir -p $(GEN)
+	protoc-c --proto_path=runtime/proto --c_out=$(GEN) $<
+
+$(BUILD)/gen/ray.pb-c.o: $(PROTO_C)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -w -c $< -o $@
+
+# Everything depends on the generated header existing first.
+$(ALL_OBJS) $(CTESTS) $(BENCHES): | $(PROTO_H)
+
+# ---------------------------------------------------------------- objects and libraries
+
+$(BUILD)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(WARN) -c $< -o $@
+
+define module_lib
+$(BUILD)/lib$(1).a: $(call objs,$(call lib_srcs,$(1))) $(if $(filter common,$(1)),$(BUILD)/gen/ray.pb-c.o)
+	@rm -f $$@
+	ar rcs $$@ $$^
+endef
+$(foreach m,$(MODULES),$(if $(call lib_srcs,$(m)),$(eval $(call module_lib,$(m)))))
+
+LINK = $(CC) $(LDFLAGS) -o $@ $^ $(MODULE_LIBS) $(LDLIBS)
+
+bin/ray: $(call objs,$(call main_srcs,cli)) $(MODULE_LIBS)
+	@mkdir -p bin
+	$(CC) $(LDFLAGS) -o $@ $(filter %.o,$^) $(MODULE_LIBS) $(LDLIBS)
+bin/gcs_server: $(call objs,$(call main_srcs,gcs)) $(MODULE_LIBS)
+	@mkdir -p bin
+	$(CC) $(LDFLAGS) -o $@ $(filter %.o,$^) $(MODULE_LIBS) $(LDLIBS)
+bin/raylet: $(call objs,$(call main_srcs,raylet)) $(MODULE_LIBS)
+	@mkdir -p bin
+	$(CC) $(LDFLAGS) -o $@ $(filter %.o,$^) $(MODULE_LIBS) $(LDLIBS)
+bin/ray_jobserver: $(call objs,jobserver/jobserver_main.c) $(MODULE_LIBS)
+	@mkdir -p bin
+	$(CC) $(LDFLAGS) -o $@ $(filter %.o,$^) $(MODULE_LIBS) $(LDLIBS)
+bin/ray_worker: $(call objs,runtime/worker/worker_main.c) $(MODULE_LIBS)
+	@mkdir -p bin
+	$(CC) $(LDFLAGS) -o $@ $(filter %.o,$^) $(MODULE_LIBS) $(LDLIBS)
+bin/ray-up bin/ray-down: bin/ray
+	ln -sf ray $@
+
+# ---------------------------------------------------------------- tests, benches, fuzz
+
+$(BUILD)/tests/%: tests/c/%.c $(MODULE_LIBS)
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(WARN) $(LDFLAGS) -o $@ $< $(MODULE_LIBS) $(LDLIBS) -lcmocka
+
+$(BUILD)/bench/%: bench/%.c $(MODULE_LIBS)
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(WARN) $(LDFLAGS) -o $@ $< $(MODULE_LIBS) $(LDLIBS)
+
+deps:
+	@./deploy/install-deps.sh
+
+test: deps
+	$(MAKE) all
+	tclsh tests/run.tcl
+
+demo: deps
+	$(MAKE) all
+	./deploy/demo.sh
+
+valgrind: all
+	@set -e; for t in $(CTESTS); do \
+	  echo "valgrind $$t"; \
+	  valgrind -q --error-exitcode=1 --leak-check=full --errors-for-leak-kinds=definite $$t; \
+	done
+
+FUZZ_TIME ?= 30
+fuzz: $(PROTO_H)
+	@mkdir -p $(BUILD)/fuzz
+	@set -e; for f in $(FUZZ_SRCS); do \
+	  n=$$(basename $$f .c); \
+	  clang $(CPPFLAGS) -std=c11 -g -O1 -fsanitize=fuzzer,address,undefined \
+	    -o $(BUILD)/fuzz/$$n $$f $(wildcard runtime/common/*.c) $(PROTO_C) $(LDLIBS); \
+	  echo "fuzzing $$n for $(FUZZ_TIME)s"; \
+	  $(BUILD)/fuzz/$$n -max_total_time=$(FUZZ_TIME) -print_final_stats=0 >$(BUILD)/fuzz/$$n.log 2>&1 \
+	    || { tail -30 $(BUILD)/fuzz/$$n.log; exit 1; }; \
+	  tail -1 $(BUILD)/fuzz/$$n.log; \
+	done
+
+benches: $(BENCHES)
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/include/ray
+	install -m 755 $(PROGRAMS) $(DESTDIR)$(PREFIX)/bin/
+	ln -sf ray $(DESTDIR)$(PREFIX)/bin/ray-up
+	ln -sf ray $(DESTDIR)$(PREFIX)/bin/ray-down
+	install -m 644 include/ray/*.h $(DESTDIR)$(PREFIX)/include/ray/
+
+clean:
+	rm -rf $(BUILD) bin lib
+
+-include $(ALL_OBJS:.o=.d)

@@ -1,0 +1,33 @@
+#!/bin/sh
+# Installs every Debian package that rayc's build, tests and runtime need.
+# Run as root. Quiet and quick when everything is already present.
+set -eu
+
+PACKAGES="build-essential pkg-config clang llvm
+libuv1-dev libssh-dev libyaml-dev libcurl4-openssl-dev libsqlite3-dev
+libmicrohttpd-dev libjansson-dev libprotobuf-c-dev protobuf-c-compiler
+libarchive-dev libssl-dev libcmocka-dev
+tcl8.6 tcllib openssh-server openssh-client iproute2 iptables procps psmisc
+valgrind python3 python3-venv python3-pip zip unzip wrk"
+
+missing=""
+for p in $PACKAGES; do
+    if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed"; then
+        missing="$missing $p"
+    fi
+done
+
+if [ -z "$missing" ]; then
+    exit 0
+fi
+
+if [ "$(id -u)" -ne 0 ]; then
+    echo "install-deps: missing packages:$missing (run as root to install them)" >&2
+    exit 1
+fi
+
+echo "install-deps: installing$missing"
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+# shellcheck disable=SC2086
+apt-get install -y -qq --no-install-recommends $missing >/dev/null

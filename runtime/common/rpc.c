@@ -1,0 +1,211 @@
+/* Framed protobuf connections on libuv streams. */
+#include "common/rpc.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/frame.h"
+
+struct rpc_conn {
+    union {
+        uv_handle_t handle;
+        uv_stream_t stream;
+        uv_tcp_t tcp;
+        uv_pipe_t pipe;
+    } h;
+    frame_reader reader;
+    rpc_message_cb on_message;
+    rpc_close_cb on_close;
+    void *data;
+    int closing;
+    int is_pipe;
+    char peer[64];
+};
+
+typedef struct {
+    uv_write_t req;
+    uint8_t *buf;
+} write_req;
+
+static rpc_conn *conn_alloc(size_t max_frame, rpc_message_cb on_message,
+                            rpc_close_cb on_close)
+{
+    rpc_conn *c = calloc(1, sizeof *c);
+    if (c == NULL)
+        return NULL;
+    frame_reader_init(&c->reader, max_frame);
+    c->on_message = on_message;
+    c->on_close = on_close;
+    c->h.handle.data = c;
+    return c;
+}
+
+rpc_conn *rpc_conn_new_tcp(uv_loop_t *loop, size_t max_frame,
+                           rpc_message_cb on_message, rpc_close_cb on_close)
+{
+    rpc_conn *c = conn_alloc(max_frame, on_message, on_close);
+    if (c != NULL)
+        uv_tcp_init(loop, &c->h.tcp);
+    return c;
+}
+
+rpc_conn *rpc_conn_new_pipe(uv_loop_t *loop, size_t max_frame,
+                            rpc_message_cb on_message, rpc_close_cb on_close)
+{
+    rpc_conn *c = conn_alloc(max_frame, on_message, on_close);
+    if (c != NULL) {
+        uv_pipe_init(loop, &c->h.pipe, 0);
+        c->is_pipe = 1;
+    }
+    return c;
+}
+
+uv_stream_t *rpc_conn_stream(rpc_conn *c) { return &c->h.stream; }
+void rpc_conn_set_data(rpc_conn *c, void *data) { c->data = data; }
+void *rpc_conn_data(const rpc_conn *c) { return c->data; }
+int rpc_conn_closing(const rpc_conn *c) { return c->closing; }
+
+const char *rpc_conn_peer(rpc_conn *c)
+{
+    if (c->peer[0] != '\0')
+        return c->peer;
+    struct sockaddr_storage ss;
+    int len = sizeof ss;
+    if (c->is_pipe || uv_tcp_getpeername(&c->h.tcp, (struct sockaddr *)&ss, &len) != 0) {
+        snprintf(c->peer, sizeof c->peer, "%s", c->is_pipe ? "unix" : "?");
+        return c->peer;
+    }
+    char ip[48] = "?";
+    int port = 0;
+    if (ss.ss_family == AF_INET) {
+        struct sockaddr_in *in = (struct sockaddr_in *)&ss;
+        uv_ip4_name(in, ip, sizeof ip);
+        port = ntohs(in->sin_port);
+    }
+    snprintf(c->peer, sizeof c->peer, "%s:%d", ip, port);
+    return c->peer;
+}
+
+static void closed_cb(uv_handle_t *h)
+{
+    rpc_conn *c = h->data;
+    frame_reader_free(&c->reader);
+    free(c);
+}
+
+void rpc_conn_close(rpc_conn *c, const char *reason)
+{
+    if (c->closing)
+        return;
+    rpc_conn_peer(c); /* remember the peer name while the socket still exists */
+    c->closing = 1;
+    if (c->on_close != NULL)
+        c->on_close(c, reason);
+    uv_close(&c->h.handle, closed_cb);
+}
+
+static int frame_arrived(const uint8_t *payload, size_t len, void *data)
+{
+    rpc_conn *c = data;
+    Rayc__Envelope *env = rayc__envelope__unpack(NULL, len, payload);
+    if (env == NULL)
+        return -EPROTO;
+    c->on_message(c, env);
+    rayc__envelope__free_unpacked(env, NULL);
+    /* The callback may have closed us: stop decoding the rest. */
+    return c->closing ? -ECANCELED : 0;
+}
+
+static void alloc_cb(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
+{
+    static char slab[64 * 1024]; /* loops are single-threaded per process */
+    (void)h;
+    (void)suggested;
+    buf->base = slab;
+    buf->len = sizeof slab;
+}
+
+static void read_cb(uv_stream_t *s, ssize_t n, const uv_buf_t *buf)
+{
+    rpc_conn *c = s->data;
+    if (n == 0)
+        return;
+    if (n < 0) {
+        rpc_conn_close(c, n == UV_EOF ? "peer closed" : uv_strerror((int)n));
+        return;
+    }
+    int rc = frame_reader_feed(&c->reader, (const uint8_t *)buf->base, (size_t)n,
+                               frame_arrived, c);
+    if (rc == -EMSGSIZE)
+        rpc_conn_close(c, "oversized frame");
+    else if (rc == -EPROTO)
+        rpc_conn_close(c, "malformed frame");
+    else if (rc != 0 && rc != -ECANCELED)
+        rpc_conn_close(c, "out of memory");
+}
+
+int rpc_conn_start(rpc_conn *c)
+{
+    return uv_read_start(&c->h.stream, alloc_cb, read_cb);
+}
+
+static void write_cb(uv_write_t *req, int status)
+{
+    write_req *w = (write_req *)req;
+    rpc_conn *c = req->handle->data;
+    free(w->buf);
+    free(w);
+    if (status < 0 && status != UV_ECANCELED && !c->closing)
+        rpc_conn_close(c, uv_strerror(status));
+}
+
+int rpc_pack(const Rayc__Envelope *env, size_t max_frame, uint8_t **out, size_t *out_len)
+{
+    size_t n = rayc__envelope__get_packed_size(env);
+    if (n > max_frame)
+        return -EMSGSIZE;
+    uint8_t *buf = malloc(n + FRAME_HEADER_SIZE);
+    if (buf == NULL)
+        return -ENOMEM;
+    frame_header_write(buf, (uint32_t)n);
+    rayc__envelope__pack(env, buf + FRAME_HEADER_SIZE);
+    *out = buf;
+    *out_len = n + FRAME_HEADER_SIZE;
+    return 0;
+}
+
+int rpc_conn_send(rpc_conn *c, const Rayc__Envelope *env)
+{
+    if (c->closing)
+        return -EPIPE;
+    write_req *w = malloc(sizeof *w);
+    if (w == NULL)
+        return -ENOMEM;
+    size_t len;
+    int rc = rpc_pack(env, c->reader.max_frame, &w->buf, &len);
+    if (rc != 0) {
+        free(w);
+        return rc;
+    }
+    uv_buf_t b = uv_buf_init((char *)w->buf, (unsigned)len);
+    rc = uv_write(&w->req, &c->h.stream, &b, 1, write_cb);
+    if (rc != 0) {
+        free(w->buf);
+        free(w);
+    }
+    return rc;
+}
+
+int rpc_conn_send_error(rpc_conn *c, uint64_t request_id, int code, const char *message)
+{
+    Rayc__Envelope env = RAYC__ENVELOPE__INIT;
+    Rayc__Error err = RAYC__ERROR__INIT;
+    err.code = code;
+    err.message = (char *)message;
+    env.request_id = request_id;
+    env.body_case = RAYC__ENVELOPE__BODY_ERROR;
+    env.error = &err;
+    return rpc_conn_send(c, &env);
+}

@@ -1,0 +1,75 @@
+/* Framed protobuf connections on libuv streams (TCP or Unix sockets).
+ *
+ * An rpc_conn owns its stream handle.  Incoming frames are unpacked into
+ * Rayc__Envelope messages and handed to the message callback; a malformed or
+ * oversized frame closes the connection (the close callback says why).
+ * Teardown is deferred: rpc_conn_close() stops everything at once, and the
+ * memory is freed from the loop after libuv's close callback. */
+#ifndef RAYC_COMMON_RPC_H
+#define RAYC_COMMON_RPC_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <uv.h>
+
+#include "ray.pb-c.h"
+
+typedef struct rpc_conn rpc_conn;
+
+/* MSG is freed after the callback returns; copy what must outlive it. */
+typedef void (*rpc_message_cb)(rpc_conn *c, Rayc__Envelope *msg);
+/* Called exactly once when the connection closes; REASON is a short text
+ * ("peer closed", "oversized frame", ...) valid during the call. */
+typedef void (*rpc_close_cb)(rpc_conn *c, const char *reason);
+
+/* Creates a connection over a new TCP handle (for accept or connect).
+ * Returns NULL on allocation failure. */
+rpc_conn *rpc_conn_new_tcp(uv_loop_t *loop, size_t max_frame,
+                           rpc_message_cb on_message, rpc_close_cb on_close);
+
+/* Same over a Unix-domain socket handle. */
+rpc_conn *rpc_conn_new_pipe(uv_loop_t *loop, size_t max_frame,
+                            rpc_message_cb on_message, rpc_close_cb on_close);
+
+/* The stream to pass to uv_accept / uv_tcp_connect / uv_pipe_connect. */
+uv_stream_t *rpc_conn_stream(rpc_conn *c);
+
+/* Starts delivering messages.  Returns 0 or a negative libuv error. */
+int rpc_conn_start(rpc_conn *c);
+
+/* Queues ENV for sending.  Returns 0, or a negative error when the connection
+ * is closing or the message is over the frame cap (nothing is sent). */
+int rpc_conn_send(rpc_conn *c, const Rayc__Envelope *env);
+
+/* Closes the connection (idempotent).  The close callback runs once, from
+ * here or from the loop; C is freed later by the loop, never by the caller. */
+void rpc_conn_close(rpc_conn *c, const char *reason);
+
+/* True once rpc_conn_close has been called or the peer went away. */
+int rpc_conn_closing(const rpc_conn *c);
+
+/* Caller-owned data pointer. */
+void rpc_conn_set_data(rpc_conn *c, void *data);
+void *rpc_conn_data(const rpc_conn *c);
+
+/* Peer address as "ip:port" ("unix" for pipes), valid for C's lifetime. */
+const char *rpc_conn_peer(rpc_conn *c);
+
+/* Sends an Error envelope with CODE and MESSAGE as a reply to REQUEST_ID. */
+int rpc_conn_send_error(rpc_conn *c, uint64_t request_id, int code, const char *message);
+
+/* Packs ENV with its frame header into a new buffer (*OUT, caller frees).
+ * Returns 0, -EMSGSIZE over MAX_FRAME, or -ENOMEM. */
+int rpc_pack(const Rayc__Envelope *env, size_t max_frame, uint8_t **out, size_t *out_len);
+
+/* Error codes carried in Rayc__Error.code. */
+enum {
+    RPC_E_UNAUTHENTICATED = 16,
+    RPC_E_INVALID = 3,
+    RPC_E_NOT_FOUND = 5,
+    RPC_E_ALREADY_EXISTS = 6,
+    RPC_E_INTERNAL = 13,
+    RPC_E_UNAVAILABLE = 14,
+};
+
+#endif

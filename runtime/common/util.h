@@ -1,0 +1,44 @@
+/* Small helpers with no daemon knowledge: files, directories, time, ids. */
+#ifndef RAYC_COMMON_UTIL_H
+#define RAYC_COMMON_UTIL_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+/* Creates PATH and its missing parents with MODE.  Returns 0 or -errno. */
+int fs_mkdir_p(const char *path, mode_t mode);
+
+/* Writes LEN bytes to PATH atomically (temp file + rename) with MODE.
+ * Returns 0 or -errno; on error PATH is left as it was. */
+int fs_write_file(const char *path, const void *data, size_t len, mode_t mode);
+
+/* Reads PATH into a new NUL-terminated buffer (*OUT, caller frees), refusing
+ * files over MAX bytes with -EFBIG.  *LEN may be NULL.  Returns 0 or -errno. */
+int fs_read_file(const char *path, size_t max, char **out, size_t *len);
+
+/* Removes PATH and everything below it.  Returns 0 or -errno of the first failure. */
+int fs_rm_rf(const char *path);
+
+/* Wall-clock time in Unix milliseconds, and a monotonic clock in milliseconds. */
+int64_t time_now_ms(void);
+int64_t time_mono_ms(void);
+
+/* Fills OUT with 2*NBYTES random hex characters and a NUL (OUT must hold
+ * 2*NBYTES+1).  Returns 0, or -EIO when no randomness is available. */
+int ids_random_hex(char *out, size_t nbytes);
+
+/* Copies SRC into DST of size N, always NUL-terminated; returns 0, or
+ * -ENAMETOOLONG when SRC was truncated. */
+int str_copy(char *dst, size_t n, const char *src);
+
+/* Parses a whole decimal integer in [MIN, MAX]; returns 0 or -EINVAL. */
+int parse_long(const char *s, long min, long max, long *out);
+
+/* Parses a whole finite non-negative decimal number; returns 0 or -EINVAL. */
+int parse_double(const char *s, double *out);
+
+/* Unique node id: 28 random bytes as 56 hex characters, like Ray's NodeID. */
+#define NODE_ID_HEX_LEN 56
+
+#endif
