@@ -1,0 +1,86 @@
+/* Helpers shared by the node commands: flag errors, the cluster address, the token. */
+#include "cli/cli_common.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/net.h"
+#include "common/token.h"
+#include "common/util.h"
+
+int cli_bad_flag(const char *cmd, char **argv)
+{
+    const char *arg = optind > 0 ? argv[optind - 1] : "?";
+    if (optopt != 0 && strncmp(arg, "--", 2) != 0)
+        fprintf(stderr, "Error: No such option: -%c (see `ray %s --help`)\n", optopt, cmd);
+    else if (strchr(arg, '=') == NULL && optopt != 0)
+        fprintf(stderr, "Error: Option '%s' requires an argument.\n", arg);
+    else
+        fprintf(stderr, "Error: No such option: %s (see `ray %s --help`)\n", arg, cmd);
+    return 2;
+}
+
+int cli_find_gcs(const char *flag, const char *root, char *host, size_t hostlen, int *port)
+{
+    const char *addr = flag;
+    const char *env = getenv("RAY_ADDRESS");
+    char *text = NULL;
+    if ((addr == NULL || *addr == '\0' || strcmp(addr, "auto") == 0) && env != NULL &&
+        *env != '\0' && strstr(env, "://") == NULL && strcmp(env, "auto") != 0)
+        addr = env;
+    if (addr == NULL || *addr == '\0' || strcmp(addr, "auto") == 0) {
+        char path[PATH_MAX];
+        snprintf(path, sizeof path, "%s/ray_current_cluster", root);
+        if (fs_read_file(path, 1024, &text, NULL) == 0) {
+            text[strcspn(text, "\r\n")] = '\0';
+            addr = text;
+        }
+    }
+    if (addr == NULL || *addr == '\0' || strcmp(addr, "auto") == 0) {
+        fprintf(stderr, "ConnectionError: Could not find any running Ray instance. Please "
+                        "specify the one to connect to by setting `--address` flag or "
+                        "`RAY_ADDRESS` environment variable.\n");
+        free(text);
+        return -ENOENT;
+    }
+    int rc = net_parse_hostport(addr, 6379, host, hostlen, port);
+    if (rc != 0)
+        fprintf(stderr, "Error: malformed address '%s' (want HOST:PORT)\n", addr);
+    free(text);
+    return rc;
+}
+
+int cli_find_token(const char *root, char *token, size_t tokenlen)
+{
+    char fallback[PATH_MAX], source[PATH_MAX];
+    snprintf(fallback, sizeof fallback, "%s/session_latest/auth_token", root);
+    int rc = token_find(token, tokenlen, fallback, source, sizeof source);
+    if (rc == -ENOENT)
+        fprintf(stderr, "Error: no cluster token found: set RAY_AUTH_TOKEN or "
+                        "RAY_AUTH_TOKEN_PATH, or put it in ~/.ray/auth_token\n");
+    else if (rc != 0)
+        fprintf(stderr, "Error: cannot read the cluster token from %s: %s\n", source,
+                rc == -EINVAL ? "not a valid token" : strerror(-rc));
+    return rc;
+}
+
+rpc_client *cli_connect_gcs(const char *host, int port, const char *token, const char *kind)
+{
+    rpc_client *c = NULL;
+    char err[512];
+    int rc = rpc_client_connect(host, port, token, kind, 5000, &c, err, sizeof err);
+    if (rc == -EACCES) {
+        fprintf(stderr, "Error: the cluster at %s:%d refused the token (%s). Use the token "
+                        "of that cluster (RAY_AUTH_TOKEN, RAY_AUTH_TOKEN_PATH or "
+                        "~/.ray/auth_token).\n", host, port, err);
+    } else if (rc != 0) {
+        fprintf(stderr, "ConnectionError: Unable to connect to GCS at %s:%d (%s). Check that "
+                        "(1) Ray GCS with matching version started successfully at the "
+                        "specified address, and (2) there is no firewall setting preventing "
+                        "access.\n", host, port, err);
+    }
+    return rc == 0 ? c : NULL;
+}

@@ -1,0 +1,623 @@
+/* `ray start`: start a head (gcs_server, raylet, job server) or join a cluster (raylet). */
+#include "cli/cli_cmds.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <jansson.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <arpa/inet.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cli/cli_common.h"
+#include "cli/cli_proc.h"
+#include "cli/node_registry.h"
+#include "common/net.h"
+#include "common/token.h"
+#include "common/util.h"
+
+typedef struct start_opts {
+    int head, block, port, dashboard_port, node_manager_port;
+    const char *address, *node_ip, *temp_dir, *dashboard_host, *token_file;
+    const char *num_cpus, *num_gpus, *memory, *object_store_memory, *resources, *labels;
+} start_opts;
+
+/* What `ray start` has brought up so far, to undo on failure. */
+typedef struct started {
+    char root[PATH_MAX];
+    char session_dir[PATH_MAX];
+    char token_path[PATH_MAX];
+    char gcs_address[128];
+    node_record node;
+    pid_t pids[3];
+    const char *names[3];
+    size_t n;
+} started;
+
+static void print_start_usage(void)
+{
+    printf("Usage: ray start [--head | --address HOST:PORT] [--port N] [--node-ip-address IP]\n"
+           "                 [--temp-dir DIR] [--dashboard-host IP] [--dashboard-port N]\n"
+           "                 [--node-manager-port N] [--block] [--auth-token-file PATH]\n"
+           "                 [--num-cpus N] [--num-gpus N] [--memory BYTES]\n"
+           "                 [--object-store-memory BYTES] [--resources JSON] [--labels JSON]\n");
+}
+
+/* ---------------------------------------------------------------- flag checks */
+
+static int check_number(const char *flag, const char *value, int integer)
+{
+    double d;
+    long l;
+    if (value == NULL)
+        return 0;
+    if (integer ? parse_long(value, 0, LONG_MAX, &l) == 0 : parse_double(value, &d) == 0)
+        return 0;
+    fprintf(stderr, "Error: Invalid value for '--%s': '%s' is not a valid %s.\n", flag, value,
+            integer ? "non-negative integer" : "non-negative number");
+    return -EINVAL;
+}
+
+/* Checks that TEXT is a JSON object whose values all satisfy the type. */
+static int check_json_object(const char *flag, const char *text, int want_numbers)
+{
+    if (text == NULL)
+        return 0;
+    json_error_t jerr;
+    json_t *obj = json_loads(text, 0, &jerr);
+    int ok = obj != NULL && json_is_object(obj);
+    const char *key;
+    json_t *val;
+    if (ok) {
+        json_object_foreach(obj, key, val) {
+            if (want_numbers ? !json_is_number(val) || json_number_value(val) < 0
+                             : !json_is_string(val))
+                ok = 0;
+        }
+    }
+    json_decref(obj);
+    if (!ok)
+        fprintf(stderr, "Error: --%s must be a JSON object of names to %s, got: %s\n", flag,
+                want_numbers ? "non-negative numbers" : "strings", text);
+    return ok ? 0 : -EINVAL;
+}
+
+static int check_opts(const start_opts *o)
+{
+    if (o->head && o->address != NULL) {
+        fprintf(stderr, "Error: --head and --address cannot be used together.\n");
+        return -EINVAL;
+    }
+    if (!o->head && o->address == NULL) {
+        fprintf(stderr, "Error: use --head to start a new cluster, or --address HOST:PORT to "
+                        "join one.\n");
+        return -EINVAL;
+    }
+    if (check_number("num-cpus", o->num_cpus, 1) || check_number("num-gpus", o->num_gpus, 1) ||
+        check_number("memory", o->memory, 1) ||
+        check_number("object-store-memory", o->object_store_memory, 1) ||
+        check_json_object("resources", o->resources, 1) ||
+        check_json_object("labels", o->labels, 0))
+        return -EINVAL;
+    return 0;
+}
+
+static int parse_port(const char *flag, const char *value, int *out)
+{
+    long v;
+    if (parse_long(value, 0, 65535, &v) != 0) {
+        fprintf(stderr, "Error: Invalid value for '--%s': '%s' is not a valid port.\n", flag,
+                value);
+        return -EINVAL;
+    }
+    *out = (int)v;
+    return 0;
+}
+
+enum { O_HEAD = 1000, O_ADDRESS, O_PORT, O_NODE_IP, O_TEMP, O_DHOST, O_DPORT, O_BLOCK,
+       O_TOKEN, O_CPUS, O_GPUS, O_MEM, O_OSM, O_RES, O_LABELS, O_NMPORT, O_IGNORED,
+       O_IGNORED_ARG, O_HELP };
+
+static const struct option start_flags[] = {
+    {"head", no_argument, NULL, O_HEAD},
+    {"address", required_argument, NULL, O_ADDRESS},
+    {"port", required_argument, NULL, O_PORT},
+    {"node-ip-address", required_argument, NULL, O_NODE_IP},
+    {"temp-dir", required_argument, NULL, O_TEMP},
+    {"dashboard-host", required_argument, NULL, O_DHOST},
+    {"dashboard-port", required_argument, NULL, O_DPORT},
+    {"block", no_argument, NULL, O_BLOCK},
+    {"auth-token-file", required_argument, NULL, O_TOKEN},
+    {"num-cpus", required_argument, NULL, O_CPUS},
+    {"num-gpus", required_argument, NULL, O_GPUS},
+    {"memory", required_argument, NULL, O_MEM},
+    {"object-store-memory", required_argument, NULL, O_OSM},
+    {"resources", required_argument, NULL, O_RES},
+    {"labels", required_argument, NULL, O_LABELS},
+    {"node-manager-port", required_argument, NULL, O_NMPORT},
+    /* Accepted for compatibility with Ray's scripts; they change nothing here. */
+    {"disable-usage-stats", no_argument, NULL, O_IGNORED},
+    {"verbose", no_argument, NULL, O_IGNORED},
+    {"include-dashboard", required_argument, NULL, O_IGNORED_ARG},
+    {"object-manager-port", required_argument, NULL, O_IGNORED_ARG},
+    {"help", no_argument, NULL, O_HELP},
+    {NULL, 0, NULL, 0},
+};
+
+/* Parses ARGV into O.  Returns 0, 1 for --help, or an exit code > 1. */
+static int parse_start(int argc, char **argv, start_opts *o)
+{
+    memset(o, 0, sizeof *o);
+    o->port = 6379;
+    o->dashboard_port = 8265;
+    o->dashboard_host = "127.0.0.1";
+    opterr = 0;
+    optind = 1;
+    int c;
+    while ((c = getopt_long(argc, argv, "", start_flags, NULL)) != -1) {
+        int rc = 0;
+        switch (c) {
+        case O_HEAD: o->head = 1; break;
+        case O_ADDRESS: o->address = optarg; break;
+        case O_PORT: rc = parse_port("port", optarg, &o->port); break;
+        case O_NODE_IP: o->node_ip = optarg; break;
+        case O_TEMP: o->temp_dir = optarg; break;
+        case O_DHOST: o->dashboard_host = optarg; break;
+        case O_DPORT: rc = parse_port("dashboard-port", optarg, &o->dashboard_port); break;
+        case O_BLOCK: o->block = 1; break;
+        case O_TOKEN: o->token_file = optarg; break;
+        case O_CPUS: o->num_cpus = optarg; break;
+        case O_GPUS: o->num_gpus = optarg; break;
+        case O_MEM: o->memory = optarg; break;
+        case O_OSM: o->object_store_memory = optarg; break;
+        case O_RES: o->resources = optarg; break;
+        case O_LABELS: o->labels = optarg; break;
+        case O_NMPORT: rc = parse_port("node-manager-port", optarg, &o->node_manager_port); break;
+        case O_IGNORED: case O_IGNORED_ARG: break;
+        case O_HELP: print_start_usage(); return 1;
+        default: return cli_bad_flag("start", argv);
+        }
+        if (rc != 0)
+            return 2;
+    }
+    if (optind < argc) {
+        fprintf(stderr, "Error: Got unexpected extra argument (%s)\n", argv[optind]);
+        return 2;
+    }
+    return check_opts(o) == 0 ? 0 : 2;
+}
+
+/* ---------------------------------------------------------------- token */
+
+/* Finds or makes the head's token and writes a copy into the session dir. */
+static int head_token(const start_opts *o, started *s)
+{
+    char token[TOKEN_MAX + 1], source[PATH_MAX] = "";
+    int rc;
+    if (o->token_file != NULL) {
+        rc = token_read_file(o->token_file, token, sizeof token);
+        if (rc == -ENOENT) {
+            if ((rc = token_generate(token, sizeof token)) == 0)
+                rc = token_write_file(o->token_file, token);
+        }
+        str_copy(source, sizeof source, o->token_file);
+    } else {
+        rc = token_find(token, sizeof token, NULL, source, sizeof source);
+        if (rc == -ENOENT && token_default_path(source, sizeof source) == 0) {
+            if ((rc = token_generate(token, sizeof token)) == 0)
+                rc = token_write_file(source, token);
+        }
+    }
+    if (rc != 0) {
+        fprintf(stderr, "Error: cannot use the cluster token %s: %s\n", source,
+                rc == -EINVAL ? "not a valid token" : strerror(-rc));
+        return rc;
+    }
+    snprintf(s->token_path, sizeof s->token_path, "%s/auth_token", s->session_dir);
+    rc = token_write_file(s->token_path, token);
+    if (rc != 0)
+        fprintf(stderr, "Error: cannot write %s: %s\n", s->token_path, strerror(-rc));
+    return rc;
+}
+
+/* ---------------------------------------------------------------- sessions */
+
+static int make_session(started *s)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    struct tm tm;
+    localtime_r(&ts.tv_sec, &tm);
+    char stamp[64], name[128], link[PATH_MAX + 32];
+    strftime(stamp, sizeof stamp, "%Y-%m-%d_%H-%M-%S", &tm);
+    snprintf(name, sizeof name, "session_%s_%06ld_%d", stamp, ts.tv_nsec / 1000, (int)getpid());
+    snprintf(s->session_dir, sizeof s->session_dir, "%s/%s", s->root, name);
+    int rc = fs_mkdir_p(s->session_dir, 0755);
+    if (rc != 0) {
+        fprintf(stderr, "Error: cannot create %s: %s\n", s->session_dir, strerror(-rc));
+        return rc;
+    }
+    snprintf(link, sizeof link, "%s/session_latest", s->root);
+    unlink(link);
+    if (symlink(name, link) != 0)
+        fprintf(stderr, "Warning: cannot update %s: %s\n", link, strerror(errno));
+    return 0;
+}
+
+/* ---------------------------------------------------------------- daemons */
+
+static void undo(started *s)
+{
+    proc_stop_all(s->pids, s->n, SIGTERM, 3000);
+    if (s->node.dir[0] != '\0')
+        node_unregister(s->root, &s->node);
+}
+
+/* Starts one daemon and records it.  Returns its pid or a negative errno. */
+static pid_t start_daemon(started *s, const char *name, char **argv)
+{
+    char out[PATH_MAX + 64], err[512];
+    snprintf(out, sizeof out, "%s/logs/%s.out", s->node.dir, name);
+    pid_t pid = proc_spawn_daemon(argv, out, err, sizeof err);
+    if (pid < 0) {
+        fprintf(stderr, "Error: %s\n", err);
+        return pid;
+    }
+    s->pids[s->n] = pid;
+    s->names[s->n++] = name;
+    node_write_pid(&s->node, name, pid);
+    return pid;
+}
+
+/* Reports a daemon that died or never became ready, with its log tail. */
+static int daemon_failed(const started *s, const char *name, const char *what)
+{
+    char path[PATH_MAX + 64];
+    fprintf(stderr, "Error: %s %s. Its log:\n", name, what);
+    snprintf(path, sizeof path, "%s/logs/%s.out", s->node.dir, name);
+    proc_print_tail(path, 15);
+    snprintf(path, sizeof path, "%s/logs/%s.log", s->node.dir, name);
+    proc_print_tail(path, 15);
+    return -EIO;
+}
+
+typedef int (*ready_fn)(const started *s, const void *arg);
+
+/* Polls READY until it says yes, the daemon dies, or TIMEOUT_MS passes. */
+static int wait_ready(const started *s, pid_t pid, const char *name, ready_fn ready,
+                      const void *arg, int timeout_ms)
+{
+    int64_t deadline = time_mono_ms() + timeout_ms;
+    while (time_mono_ms() < deadline) {
+        if (ready(s, arg))
+            return 0;
+        if (!proc_alive(pid))
+            return daemon_failed(s, name, "exited during startup");
+        struct timespec ts = {0, 20 * 1000000L};
+        nanosleep(&ts, NULL);
+    }
+    return daemon_failed(s, name, "did not become ready in time");
+}
+
+static int gcs_ready(const started *s, const void *arg)
+{
+    const start_opts *o = arg;
+    char token[TOKEN_MAX + 1];
+    if (token_read_file(s->token_path, token, sizeof token) != 0)
+        return 0;
+    rpc_client *c = NULL;
+    int rc = rpc_client_connect("127.0.0.1", o->port, token, "cli", 500, &c, NULL, 0);
+    rpc_client_close(c);
+    return rc == 0;
+}
+
+static int raylet_ready(const started *s, const void *arg)
+{
+    (void)arg;
+    char path[PATH_MAX + 32];
+    snprintf(path, sizeof path, "%s/raylet.ready", s->node.dir);
+    return access(path, F_OK) == 0;
+}
+
+static int tcp_ready(const started *s, const void *arg)
+{
+    (void)s;
+    const start_opts *o = arg;
+    const char *host = strcmp(o->dashboard_host, "0.0.0.0") == 0 ? "127.0.0.1" : o->dashboard_host;
+    return !net_port_free(host, o->dashboard_port);
+}
+
+static int start_gcs(started *s, const start_opts *o)
+{
+    char bin[PATH_MAX], port[16], db[PATH_MAX + 16], log[PATH_MAX + 32];
+    if (proc_sibling_path("gcs_server", bin, sizeof bin) != 0) {
+        fprintf(stderr, "Error: gcs_server is not installed next to ray (%s)\n", bin);
+        return -ENOENT;
+    }
+    snprintf(port, sizeof port, "%d", o->port);
+    snprintf(db, sizeof db, "%s/gcs.db", s->node.dir);
+    snprintf(log, sizeof log, "%s/logs/gcs_server.log", s->node.dir);
+    const char *session = strrchr(s->session_dir, '/') + 1;
+    char *argv[] = {bin, "--port", port, "--token-file", s->token_path, "--session-name",
+                    (char *)session, "--db", db, "--log-file", log, NULL};
+    pid_t pid = start_daemon(s, "gcs_server", argv);
+    return pid < 0 ? (int)pid : wait_ready(s, pid, "gcs_server", gcs_ready, o, 10000);
+}
+
+/* Appends "--FLAG VALUE" to ARGV at *N when VALUE is set. */
+static void add_flag(char **argv, int *n, const char *flag, const char *value)
+{
+    if (value == NULL)
+        return;
+    argv[(*n)++] = (char *)flag;
+    argv[(*n)++] = (char *)value;
+}
+
+static int start_raylet(started *s, const start_opts *o)
+{
+    char bin[PATH_MAX], nmport[16], log[PATH_MAX + 32];
+    if (proc_sibling_path("raylet", bin, sizeof bin) != 0) {
+        fprintf(stderr, "Error: raylet is not installed next to ray (%s)\n", bin);
+        return -ENOENT;
+    }
+    snprintf(nmport, sizeof nmport, "%d", s->node.port);
+    snprintf(log, sizeof log, "%s/logs/raylet.log", s->node.dir);
+    char *argv[40];
+    int n = 0;
+    argv[n++] = bin;
+    add_flag(argv, &n, "--gcs-address", s->gcs_address);
+    add_flag(argv, &n, "--token-file", s->token_path);
+    add_flag(argv, &n, "--node-id", s->node.node_id);
+    add_flag(argv, &n, "--node-ip-address", s->node.ip);
+    add_flag(argv, &n, "--node-manager-port", nmport);
+    add_flag(argv, &n, "--node-dir", s->node.dir);
+    add_flag(argv, &n, "--log-file", log);
+    add_flag(argv, &n, "--num-cpus", o->num_cpus);
+    add_flag(argv, &n, "--num-gpus", o->num_gpus);
+    add_flag(argv, &n, "--memory", o->memory);
+    add_flag(argv, &n, "--object-store-memory", o->object_store_memory);
+    add_flag(argv, &n, "--resources", o->resources);
+    add_flag(argv, &n, "--labels", o->labels);
+    if (o->head)
+        argv[n++] = "--head";
+    argv[n] = NULL;
+    pid_t pid = start_daemon(s, "raylet", argv);
+    return pid < 0 ? (int)pid : wait_ready(s, pid, "raylet", raylet_ready, NULL, 15000);
+}
+
+static int start_jobserver(started *s, const start_opts *o)
+{
+    char bin[PATH_MAX], port[16], log[PATH_MAX + 32];
+    if (proc_sibling_path("ray_jobserver", bin, sizeof bin) != 0)
+        return 0; /* built without the job server */
+    if (!net_port_free(strcmp(o->dashboard_host, "0.0.0.0") == 0 ? "127.0.0.1" : o->dashboard_host,
+                       o->dashboard_port)) {
+        fprintf(stderr, "Error: the dashboard port %d is already in use on %s; pick another "
+                        "with --dashboard-port.\n", o->dashboard_port, o->dashboard_host);
+        return -EADDRINUSE;
+    }
+    snprintf(port, sizeof port, "%d", o->dashboard_port);
+    snprintf(log, sizeof log, "%s/logs/ray_jobserver.log", s->node.dir);
+    const char *session = strrchr(s->session_dir, '/') + 1;
+    char *argv[] = {bin, "--host", (char *)o->dashboard_host, "--port", port, "--token-file",
+                    s->token_path, "--node-dir", s->node.dir, "--gcs-address", s->gcs_address,
+                    "--session-name", (char *)session, "--log-file", log, NULL};
+    pid_t pid = start_daemon(s, "ray_jobserver", argv);
+    return pid < 0 ? (int)pid : wait_ready(s, pid, "ray_jobserver", tcp_ready, o, 10000);
+}
+
+/* ---------------------------------------------------------------- head and worker */
+
+/* Refuses a GCS port that is taken, with Ray's sentence when a GCS is there. */
+static int check_gcs_port(const start_opts *o, const char *ip)
+{
+    if (net_port_free("0.0.0.0", o->port))
+        return 0;
+    rpc_client *c = NULL;
+    int rc = rpc_client_connect("127.0.0.1", o->port, "", "cli", 1000, &c, NULL, 0);
+    rpc_client_close(c);
+    if (rc == 0 || rc == -EACCES)
+        fprintf(stderr, "ConnectionError: Ray is trying to start at %s:%d, but is already "
+                        "running at %s:%d. Please specify a different port using the `--port` "
+                        "flag of `ray start` command.\n", ip, o->port, ip, o->port);
+    else
+        fprintf(stderr, "Error: port %d is already in use by another program; pick another "
+                        "with --port.\n", o->port);
+    return -EADDRINUSE;
+}
+
+/* Picks the node manager port and creates the node directory. */
+static int make_node(started *s, const start_opts *o, const char *ip)
+{
+    int port = o->node_manager_port;
+    if (port == 0)
+        port = net_pick_free_port(ip);
+    else if (!net_port_free(ip, port)) {
+        fprintf(stderr, "Error: the node manager port %d is already in use.\n", port);
+        return -EADDRINUSE;
+    }
+    if (port < 0) {
+        fprintf(stderr, "Error: cannot bind to %s: %s (is it this host's address?)\n", ip,
+                strerror(-port));
+        return port;
+    }
+    char node_id[NODE_ID_HEX_LEN + 1];
+    ids_random_hex(node_id, NODE_ID_HEX_LEN / 2);
+    int rc = node_dir_create(s->session_dir, ip, port, o->head, node_id, s->gcs_address,
+                             &s->node);
+    if (rc == 0)
+        rc = node_register(s->root, &s->node);
+    if (rc != 0)
+        fprintf(stderr, "Error: cannot create the node directory %s: %s\n", s->node.dir,
+                strerror(-rc));
+    return rc;
+}
+
+static int start_head(started *s, const start_opts *o, char *ip, size_t iplen)
+{
+    int rc;
+    if (o->node_ip != NULL)
+        str_copy(ip, iplen, o->node_ip);
+    else
+        net_default_ipv4(ip, iplen);
+    if ((rc = check_gcs_port(o, ip)) != 0 || (rc = make_session(s)) != 0 ||
+        (rc = head_token(o, s)) != 0)
+        return rc;
+    snprintf(s->gcs_address, sizeof s->gcs_address, "%s:%d", ip, o->port);
+    if ((rc = make_node(s, o, ip)) != 0 || (rc = start_gcs(s, o)) != 0 ||
+        (rc = start_raylet(s, o)) != 0 || (rc = start_jobserver(s, o)) != 0)
+        return rc;
+    char path[PATH_MAX + 32];
+    snprintf(path, sizeof path, "%s/ray_current_cluster", s->root);
+    fs_write_file(path, s->gcs_address, strlen(s->gcs_address), 0644);
+    return 0;
+}
+
+/* Asks the head for the session name and learns which local address reaches it. */
+static int join_cluster(started *s, const start_opts *o, const char *token, char *ip,
+                        size_t iplen)
+{
+    char host[256];
+    int port;
+    if (net_parse_hostport(o->address, 6379, host, sizeof host, &port) != 0) {
+        fprintf(stderr, "Error: malformed --address '%s' (want HOST:PORT)\n", o->address);
+        return -EINVAL;
+    }
+    rpc_client *c = cli_connect_gcs(host, port, token, "cli");
+    if (c == NULL)
+        return -ECONNREFUSED;
+    struct sockaddr_in self;
+    socklen_t len = sizeof self;
+    getsockname(rpc_client_fd(c), (struct sockaddr *)&self, &len);
+    if (o->node_ip != NULL)
+        str_copy(ip, iplen, o->node_ip);
+    else
+        inet_ntop(AF_INET, &self.sin_addr, ip, (socklen_t)iplen);
+    char gcs_ip[64];
+    struct sockaddr_in peer;
+    len = sizeof peer;
+    getpeername(rpc_client_fd(c), (struct sockaddr *)&peer, &len);
+    inet_ntop(AF_INET, &peer.sin_addr, gcs_ip, sizeof gcs_ip);
+    snprintf(s->gcs_address, sizeof s->gcs_address, "%s:%d", gcs_ip, port);
+    snprintf(s->session_dir, sizeof s->session_dir, "%s/%s", s->root, rpc_client_session(c));
+    rpc_client_close(c);
+    int rc = fs_mkdir_p(s->session_dir, 0755);
+    if (rc != 0)
+        fprintf(stderr, "Error: cannot create %s: %s\n", s->session_dir, strerror(-rc));
+    return rc;
+}
+
+static int start_worker(started *s, const start_opts *o, char *ip, size_t iplen)
+{
+    char token[TOKEN_MAX + 1];
+    int rc = o->token_file != NULL ? token_read_file(o->token_file, token, sizeof token)
+                                   : cli_find_token(s->root, token, sizeof token);
+    if (rc != 0) {
+        if (o->token_file != NULL)
+            fprintf(stderr, "Error: cannot read the cluster token from %s: %s\n",
+                    o->token_file, strerror(-rc));
+        return rc;
+    }
+    if ((rc = join_cluster(s, o, token, ip, iplen)) != 0 || (rc = make_node(s, o, ip)) != 0)
+        return rc;
+    snprintf(s->token_path, sizeof s->token_path, "%s/auth_token", s->node.dir);
+    if ((rc = token_write_file(s->token_path, token)) != 0) {
+        fprintf(stderr, "Error: cannot write %s: %s\n", s->token_path, strerror(-rc));
+        return rc;
+    }
+    return start_raylet(s, o);
+}
+
+/* ---------------------------------------------------------------- output */
+
+static void print_head_started(const started *s, const start_opts *o, const char *ip)
+{
+    const char *dash = strcmp(o->dashboard_host, "0.0.0.0") == 0 ? ip : o->dashboard_host;
+    printf("Local node IP: %s\n\n", ip);
+    printf("--------------------\nRay runtime started.\n--------------------\n\n");
+    printf("Next steps\n");
+    printf("  To add another node to this Ray cluster, run\n");
+    printf("    ray start --address='%s'\n\n", s->gcs_address);
+    printf("  To connect to this Ray cluster from a C driver (libray):\n");
+    printf("    RAY_ADDRESS='%s' ./my_driver\n\n", s->gcs_address);
+    printf("  To submit a Ray job using the Ray Jobs CLI:\n");
+    printf("    RAY_ADDRESS='http://%s:%d' ray job submit --working-dir . -- ./my_driver\n\n",
+           dash, o->dashboard_port);
+    printf("  The cluster token is in %s (mode 0600); clients read it from\n"
+           "  RAY_AUTH_TOKEN, RAY_AUTH_TOKEN_PATH or ~/.ray/auth_token.\n\n", s->token_path);
+    printf("  To terminate the Ray runtime, run\n    ray stop\n\n");
+    printf("  To view the status of the cluster, use\n    ray status\n\n");
+    printf("  Logs are in %s/logs\n", s->node.dir);
+}
+
+static void print_worker_started(const started *s, const char *ip)
+{
+    printf("Local node IP: %s\n\n", ip);
+    printf("--------------------\nRay runtime started.\n--------------------\n\n");
+    printf("To terminate the Ray runtime, run\n  ray stop\n\n");
+    printf("Logs are in %s/logs\n", s->node.dir);
+}
+
+/* ---------------------------------------------------------------- --block */
+
+static volatile sig_atomic_t block_signal;
+static void on_block_signal(int sig) { block_signal = sig; }
+
+/* Waits until a signal arrives or one of the node's processes dies, then
+ * stops the rest.  Returns the exit code. */
+static int block_until_done(started *s)
+{
+    signal(SIGINT, on_block_signal);
+    signal(SIGTERM, on_block_signal);
+    printf("--block\n  This command will now block forever until terminated by a signal.\n"
+           "  Running subprocesses are monitored and a message will be printed if any of "
+           "them terminate unexpectedly. Subprocesses exit with SIGTERM will be treated as "
+           "graceful, thus NOT reported.\n");
+    fflush(stdout);
+    int code = 0;
+    while (!block_signal && code == 0) {
+        for (size_t i = 0; i < s->n; i++) {
+            if (!proc_alive(s->pids[i])) {
+                fprintf(stderr, "Some Ray subprocesses exited unexpectedly:\n  %s [pid=%d]\n",
+                        s->names[i], (int)s->pids[i]);
+                code = 1;
+            }
+        }
+        struct timespec ts = {0, 200 * 1000000L};
+        nanosleep(&ts, NULL);
+    }
+    /* Stop the raylet and job server before the GCS, as `ray stop` does. */
+    for (size_t i = s->n; i-- > 0;)
+        proc_stop_all(&s->pids[i], 1, SIGTERM, 5000);
+    node_unregister(s->root, &s->node);
+    return code;
+}
+
+int cmd_start(int argc, char **argv)
+{
+    start_opts o;
+    int rc = parse_start(argc, argv, &o);
+    if (rc != 0)
+        return rc == 1 ? 0 : rc;
+    started s;
+    memset(&s, 0, sizeof s);
+    node_temp_root(o.temp_dir, s.root, sizeof s.root);
+    char ip[64];
+    rc = o.head ? start_head(&s, &o, ip, sizeof ip) : start_worker(&s, &o, ip, sizeof ip);
+    if (rc != 0) {
+        undo(&s);
+        return 1;
+    }
+    if (o.head)
+        print_head_started(&s, &o, ip);
+    else
+        print_worker_started(&s, ip);
+    fflush(stdout);
+    return o.block ? block_until_done(&s) : 0;
+}

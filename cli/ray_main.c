@@ -1,0 +1,70 @@
+/* `ray`: the multi-call command-line entry point.  It only dispatches:
+ * `ray-up` and `ray-down` (links to this binary) act as `ray up` / `ray down`. */
+#include <stdio.h>
+#include <string.h>
+
+#include "cli/cli_cmds.h"
+#include "jobserver/jobs_cli.h"
+
+#define RAYC_VERSION "2.52.0"
+
+typedef int (*command_fn)(int argc, char **argv);
+
+typedef struct command {
+    const char *name;
+    command_fn fn;
+    const char *help;
+} command;
+
+static const command commands[] = {
+    {"start", cmd_start, "Start Ray processes manually on the local machine."},
+    {"stop", cmd_stop, "Stop Ray processes manually on the local machine."},
+    {"status", cmd_status, "Print cluster status, including autoscaling info."},
+    {"job", jobs_cli_main, "Submit, stop, delete, or list Ray jobs."},
+};
+
+/* Commands of Ray's CLI that this build does not have yet: a clear error. */
+static const char *not_yet[] = {"up", "down", "exec", "attach", "rsync-up", "rsync-down",
+                                "submit", "get-head-ip", "get-worker-ips", "monitor",
+                                "dashboard", "microbenchmark"};
+
+static void usage(FILE *out)
+{
+    fprintf(out, "Usage: ray [OPTIONS] COMMAND [ARGS]...\n\nCommands:\n");
+    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+        fprintf(out, "  %-15s %s\n", commands[i].name, commands[i].help);
+}
+
+static int dispatch(const char *name, int argc, char **argv)
+{
+    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+        if (strcmp(commands[i].name, name) == 0)
+            return commands[i].fn(argc, argv);
+    for (size_t i = 0; i < sizeof not_yet / sizeof not_yet[0]; i++) {
+        if (strcmp(not_yet[i], name) == 0) {
+            fprintf(stderr, "Error: `ray %s` is not supported by this build of rayc yet.\n", name);
+            return 1;
+        }
+    }
+    fprintf(stderr, "Error: No such command '%s'. (see `ray --help`)\n", name);
+    return 2;
+}
+
+int main(int argc, char **argv)
+{
+    const char *self = strrchr(argv[0], '/');
+    self = self ? self + 1 : argv[0];
+    if (strcmp(self, "ray-up") == 0)
+        return dispatch("up", argc, argv);
+    if (strcmp(self, "ray-down") == 0)
+        return dispatch("down", argc, argv);
+    if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
+        usage(argc < 2 ? stderr : stdout);
+        return argc < 2 ? 2 : 0;
+    }
+    if (strcmp(argv[1], "--version") == 0) {
+        printf("ray, version %s (rayc)\n", RAYC_VERSION);
+        return 0;
+    }
+    return dispatch(argv[1], argc - 1, argv + 1);
+}

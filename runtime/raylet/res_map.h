@@ -1,0 +1,67 @@
+/* Small sorted maps for node resources (name -> quantity) and labels
+ * (key -> value).
+ *
+ * A node has a handful of resources, so both maps are sorted arrays with a
+ * hard cap on their length; lookups are linear and order is alphabetical,
+ * which keeps logs, reports and tests deterministic. */
+#ifndef RAYC_RAYLET_RES_MAP_H
+#define RAYC_RAYLET_RES_MAP_H
+
+#include <stddef.h>
+
+/* Most entries one map may hold (Ray nodes rarely have more than a dozen). */
+#define RES_MAP_MAX 128
+/* Longest resource name or label key, and longest label value, in bytes. */
+#define RES_NAME_MAX 256
+#define RES_VALUE_MAX 1024
+
+typedef struct res_entry {
+    char *name;
+    double qty;
+} res_entry;
+
+typedef struct res_map {
+    res_entry *items;   /* sorted by name */
+    size_t len;
+} res_map;
+
+typedef struct res_label {
+    char *key;
+    char *value;
+} res_label;
+
+typedef struct res_labels {
+    res_label *items;   /* sorted by key */
+    size_t len;
+} res_labels;
+
+/* Makes M empty; it owns no memory until the first set. */
+void res_map_init(res_map *m);
+
+/* Sets NAME to QTY, replacing an existing entry.  NAME is copied.
+ * Returns 0, -EINVAL for an empty or over-long name, -E2BIG when the map
+ * already holds RES_MAP_MAX entries, or -ENOMEM; on error M is unchanged. */
+int res_map_set(res_map *m, const char *name, double qty);
+
+/* Stores NAME's quantity in *QTY and returns 0, or returns -ENOENT. */
+int res_map_get(const res_map *m, const char *name, double *qty);
+
+/* Removes NAME if present. */
+void res_map_del(res_map *m, const char *name);
+
+/* Replaces DST's contents with a copy of SRC.  Returns 0 or -ENOMEM, in
+ * which case DST is left empty. */
+int res_map_copy(res_map *dst, const res_map *src);
+
+/* Frees everything M owns and leaves it empty. */
+void res_map_free(res_map *m);
+
+/* Same operations for labels; KEY and VALUE are copied.  res_labels_set
+ * returns 0, -EINVAL (empty or over-long key, over-long value), -E2BIG or
+ * -ENOMEM, leaving L unchanged on error. */
+void res_labels_init(res_labels *l);
+int res_labels_set(res_labels *l, const char *key, const char *value);
+const char *res_labels_get(const res_labels *l, const char *key);
+void res_labels_free(res_labels *l);
+
+#endif
