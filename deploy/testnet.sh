@@ -34,7 +34,8 @@
 # `up N` is idempotent; `down` is idempotent.  Exit codes: 0 ok, 1 error
 # (including "not root"), 2 usage.
 set -Eeuo pipefail
-trap 'echo "$PROG: unexpected failure (line $LINENO): $BASH_COMMAND" >&2' ERR
+# Say why errexit stopped us (only in the main shell, not in $(...) subshells).
+trap '[[ $BASHPID != "$$" ]] || echo "$PROG: failed at line $LINENO: $BASH_COMMAND" >&2' ERR
 
 PROG=testnet.sh
 USAGE="usage: $PROG up N | down | status"
@@ -231,8 +232,8 @@ stop_sshd() {
         kill_wait "$pid"
     fi
     if ns_exists "$ns"; then
-        for pid in $(ss -N "$ns" -Htlnp 'sport = :22' 2>/dev/null |
-            grep -o 'pid=[0-9]*' | cut -d= -f2 | sort -u); do
+        for pid in $({ ss -N "$ns" -Htlnp 'sport = :22' 2>/dev/null || true; } |
+            sed -n 's/.*pid=\([0-9]*\).*/\1/p' | sort -u); do
             kill_wait "$pid"
         done
     fi
@@ -244,7 +245,8 @@ start_sshd() {
     ns=$(host_name "$i")
     dir=$(host_dir "$i")
     [[ -d $PRIVSEP_DIR ]] || mkdir -m 0755 "$PRIVSEP_DIR"
-    if ! ip netns exec "$ns" "$SSHD" -f "$dir/sshd_config" -E "$dir/sshd.log"; then
+    # (9>&-: the daemon must not inherit our lock)
+    if ! ip netns exec "$ns" "$SSHD" -f "$dir/sshd_config" -E "$dir/sshd.log" 9>&-; then
         tail -n 5 "$dir/sshd.log" >&2 2>/dev/null || true
         die "sshd failed to start in $ns (log: $dir/sshd.log)"
     fi
@@ -302,6 +304,7 @@ ensure_bridge() {
     if ! link_exists "$BRIDGE"; then
         ip link add name "$BRIDGE" address "$BRIDGE_MAC" type bridge stp_state 0 forward_delay 0
     fi
+    [[ -d /sys/class/net/$BRIDGE/bridge ]] || die "$BRIDGE exists but is not a bridge"
     [[ -n $(bridge_cidr) ]] || ip addr add "$BRIDGE_IP/24" dev "$BRIDGE"
     ip link set dev "$BRIDGE" up
 }
@@ -552,7 +555,8 @@ cmd_status() {
         ns=$(host_name "$i")
         addr=-
         if ns_exists "$ns"; then
-            addr=$(ip -n "$ns" -4 -o addr show dev eth0 2>/dev/null | awk '{ split($4, a, "/"); print a[1] }')
+            addr=$({ ip -n "$ns" -4 -o addr show dev eth0 2>/dev/null || true; } |
+                awk '{ split($4, a, "/"); print a[1] }')
             addr=${addr:--}
         fi
         sshd=dead

@@ -1,0 +1,133 @@
+# ray start / status / stop on this host: a head and two more nodes on
+# loopback, failure detection, GCS restart, token and frame checks.
+source [file join [file dirname [info script]] .. lib harness.tcl]
+source [file join [file dirname [info script]] .. lib cluster.tcl]
+cluster_cleanup_at_end
+
+# Fast health checks so a dead raylet is noticed in about 2 s (daemons inherit these).
+set env(RAY_health_check_period_ms) 500
+set env(RAY_health_check_failure_threshold) 4
+
+test {node-1.1 ray status without a cluster says so and exits 1} {
+    set r [ray status]
+    list [dict get $r code] [string match "*Could not find any running Ray instance*" [dict get $r out]]
+} {1 1}
+
+set head [start_head --num-cpus 1 --resources {{"gadget": 2}}]
+set gcs_port [lindex [split $head :] 1]
+
+test {node-1.2 a head alone shows one active node with its resources} {
+    set out [ray_ok status]
+    list [llength [status_active $out]] [status_usage $out CPU] [status_usage $out gadget]
+} {1 0.0/1.0 0.0/2.0}
+
+test {node-1.3 two more nodes join: status lists 3 nodes and summed resources} {
+    join_node $head --num-cpus 2 --resources {{"gadget": 1}}
+    join_node $head --num-cpus 3
+    set out [ray_ok status --address $head]
+    list [llength [status_active $out]] [status_usage $out CPU] [status_usage $out gadget] \
+        [llength [node_dirs]]
+} {3 0.0/6.0 0.0/3.0 3}
+
+test {node-1.4 memory and object store memory are shown in bytes units} {
+    set out [ray_ok status]
+    list [regexp {^0B/[0-9.]+(GiB|MiB) memory$} [string trim [lindex [regexp -inline -line {^ .* memory$} $out] 0]]] \
+         [regexp -line {^ 0B/[0-9.]+(GiB|MiB) object_store_memory$} $out]
+} {1 1}
+
+test {node-1.5 a wrong token is refused with one line and exit 1} {
+    set r [ray -env {RAY_AUTH_TOKEN wrong-token} status --address $head]
+    list [dict get $r code] [string match "*refused the token*" [dict get $r out]] \
+        [llength [split [string trim [dict get $r out]] \n]]
+} {1 1 1}
+
+test {node-1.6 an unreachable address gives a connection error and exit 1} {
+    set r [ray status --address 127.0.0.1:[free_port]]
+    list [dict get $r code] [string match "ConnectionError: Unable to connect to GCS at*" [dict get $r out]]
+} {1 1}
+
+test {node-1.7 a second head on the same port is refused with Ray's message} {
+    set r [ray start --head --node-ip-address 127.0.0.1 --port $gcs_port --dashboard-port [free_port]]
+    list [dict get $r code] [string match "*is already running at 127.0.0.1:$gcs_port*" [dict get $r out]]
+} {1 1}
+
+test {node-1.8 malformed resources JSON and unknown flags exit 2 with one line} {
+    set a [ray start --address $head --resources {{"x": "lots"}}]
+    set b [ray start --head --no-such-flag]
+    set c [ray start --address $head --resources {[1,2]}]
+    list [dict get $a code] [string match "Error: --resources must be a JSON object*" [dict get $a out]] \
+         [dict get $b code] [string match "Error: No such option: --no-such-flag*" [dict get $b out]] \
+         [dict get $c code]
+} {2 1 2 1 2}
+
+test {node-1.9 garbage and oversized frames close only that connection} {
+    # A frame whose payload is not a protobuf Envelope.
+    set s [socket 127.0.0.1 $gcs_port]
+    fconfigure $s -translation binary -blocking 1
+    puts -nonewline $s [binary format Ia* 5 hello]
+    flush $s
+    set got1 [read $s]
+    close $s
+    # A header announcing 2 GiB.
+    set s [socket 127.0.0.1 $gcs_port]
+    fconfigure $s -translation binary -blocking 1
+    puts -nonewline $s [binary format I 0x7fffffff]
+    flush $s
+    set got2 [read $s]
+    close $s
+    # The GCS keeps serving.
+    set out [ray_ok status]
+    list [string length $got1] [string length $got2] [llength [status_active $out]]
+} {0 0 3}
+
+test {node-1.10 a hello with the wrong token gets one error frame, then the connection closes} {
+    set s [socket 127.0.0.1 $gcs_port]
+    fconfigure $s -translation binary -blocking 1
+    # Envelope{request_id=1, hello{token="nope"}}: field 1 varint, field 3 (hello) with field 1 string.
+    set hello [binary format cca* 0x0a 4 nope]
+    set env [binary format cccca* 0x08 1 0x1a [string length $hello] $hello]
+    puts -nonewline $s [binary format Ia* [string length $env] $env]
+    flush $s
+    set data [read $s]
+    close $s
+    list [expr {[string length $data] > 4}] [string match "*invalid cluster token*" $data]
+} {1 1}
+
+test {node-1.11 kill -9 of a raylet: its node shows DEAD within the health timeout} {
+    set dirs [node_dirs]
+    set victim [file tail [lindex $dirs end]]
+    set pid [node_pid $victim raylet]
+    exec kill -9 $pid
+    wait_for {[llength [status_failures [dict get [ray status] out]]] == 1} 8000
+    set out [ray_ok status]
+    list [llength [status_active $out]] [string match "*health check*" [lindex [status_failures $out] 0]]
+} {2 1}
+
+test {node-1.12 kill -9 of gcs_server and restart: nodes re-register, history kept} {
+    set gdir [lindex [glob $::env(RAY_TMPDIR)/session_*/node_127.0.0.1_*/gcs.db] 0]
+    set gpid [node_pid [file tail [file dirname $gdir]] gcs_server]
+    set cmdline [split [string trimright [file_read /proc/$gpid/cmdline] \0] \0]
+    exec kill -9 $gpid
+    wait_for {![pid_alive $gpid]} 5000
+    set r [ray status]
+    assert_equal 1 [dict get $r code] "status with the GCS down"
+    set newpid [start_bg gcs_restarted {*}$cmdline]
+    wait_for {[dict get [ray status] code] == 0} 5000
+    # Past the health timeout the two live raylets are still ALIVE: they re-registered.
+    after 3000
+    set out [ray_ok status]
+    list [llength [status_active $out]] [llength [status_failures $out]] [status_usage $out CPU]
+} {2 1 0.0/3.0}
+
+test {node-1.13 ray stop stops every node of this host and says how many processes} {
+    set before [llength [node_dirs]]
+    set out [ray_ok stop]
+    set r [ray status]
+    list [regexp {^Stopped all [0-9]+ Ray processes\.$} [string trim $out]] [dict get $r code]
+} {1 1}
+
+test {node-1.14 ray stop with nothing running says so} {
+    string trim [ray_ok stop]
+} {Did not find any active Ray processes.}
+
+suite_end
