@@ -167,7 +167,7 @@ install: all
 	install -m 755 $(PROGRAMS) $(DESTDIR)$(PREFIX)/bin/
 	ln -sf ray $(DESTDIR)$(PREFIX)/bin/ray-up
 	ln -sf ray $(DESTDIR)$(PREFIX)/bin/ray-down
-	install -m 644 include/ray/*.h $(DESTDIR)$(PREFIX)/include/ray/
+	$(if $(wildcard include/ray/*.h),install -m 644 include/ray/*.h $(DESTDIR)$(PREFIX)/include/ray/)
 
 clean:
 	rm -rf $(BUILD) bin lib

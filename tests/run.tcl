@@ -25,7 +25,7 @@ source [file join [file dirname [file normalize [info script]]] lib proctree.tcl
 namespace eval ::run {
     variable here [file dirname [file normalize [info script]]]
     variable root [file dirname $here]
-    variable jobs_max 0
+    variable jobs_max ""
     variable only {}
     variable verbose 0
     variable timeout_s 600
@@ -69,7 +69,7 @@ proc ::run::parse_args {argv} {
             default {usage "unknown option \"$opt\""}
         }
     }
-    if {$jobs_max eq "0"} {
+    if {$jobs_max eq ""} {
         set jobs_max [expr {max(2, [cpu_count])}]
     }
     if {![string is integer -strict $jobs_max] || $jobs_max < 1} {
@@ -126,14 +126,14 @@ proc ::run::is_serial {file} {
 }
 
 # Adds one job (a C binary or a suite) to the parallel or serial queue.
-proc ::run::add_job {kind name file serial} {
+proc ::run::add_job {kind name file alone} {
     variable jobs
     variable queue
     variable serial
     set id [dict size $jobs]
     dict set jobs $id [dict create kind $kind name $name file $file lines {} \
         chan "" pid "" timers {} timed_out 0 started 0]
-    if {$serial} {
+    if {$alone} {
         lappend serial $id
     } else {
         lappend queue $id
@@ -286,6 +286,9 @@ proc ::run::finish {id status} {
     dict set jobs $id timers {}
     dict set jobs $id status $status
     set ms [expr {[clock milliseconds] - [dict get $jobs $id started]}]
+    if {[dict get $jobs $id timed_out] && [dict get $jobs $id kind] eq "tcl"} {
+        remove_tmpdirs [dict get $jobs $id pid]
+    }
     if {[dict get $jobs $id kind] eq "c"} {
         lassign [report_c $id] counts block
     } else {
@@ -294,6 +297,22 @@ proc ::run::finish {id status} {
     show $id $counts $ms $block
     incr running -1
     schedule
+}
+
+# Removes the temp dirs of the killed suite process PID, which could not
+# clean up after itself (the harness names them rayc-test-SUITE-PID-N under
+# TMPDIR or /tmp), unless RAYC_KEEP_TMP is set.
+proc ::run::remove_tmpdirs {pid} {
+    if {[info exists ::env(RAYC_KEEP_TMP)] && $::env(RAYC_KEEP_TMP) ni {"" 0}} {
+        return
+    }
+    set base /tmp
+    if {[info exists ::env(TMPDIR)] && [file isdirectory $::env(TMPDIR)]} {
+        set base $::env(TMPDIR)
+    }
+    foreach dir [glob -nocomplain -types d -directory $base rayc-test-*-$pid-*] {
+        catch {file delete -force $dir}
+    }
 }
 
 # Starts queued jobs while fewer than -j run; a serial job starts only when
@@ -468,7 +487,11 @@ proc ::run::show {id counts ms block} {
     set head "=== $name: [summary $counts] ($secs s)"
     foreach line $block {
         if {[string match {\[err\] *} $line]} {
-            lappend failures "$name: [string range $line 6 end]"
+            set what [string range $line 6 end]
+            if {![string match $name* $what]} {
+                set what "$name: $what"
+            }
+            lappend failures $what
         }
     }
     puts [join [list $head {*}$block] \n]

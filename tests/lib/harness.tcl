@@ -46,10 +46,14 @@ namespace eval ::harness {
     variable tmpdirs {}
     variable tmp_seq -1
     variable ports {}     ;# every port free_port handed out
-    variable file_seq 0
+    variable tick_seq 0
     variable cleaned 0
     variable orig_env {}
     variable suite_tmp ""
+    # Where tmpdir makes its dirs; run.tcl removes rayc-test-*-PID-* here
+    # for a suite it had to kill.
+    variable tmp_base [file normalize [expr {[info exists ::env(TMPDIR)]
+        && [file isdirectory $::env(TMPDIR)] ? $::env(TMPDIR) : "/tmp"}]]
     variable verbose [expr {[info exists ::env(RAYC_VERBOSE)]
         && $::env(RAYC_VERBOSE) ni {"" 0}}]
 }
@@ -67,7 +71,7 @@ proc ::harness::say {text} {
     }
 }
 
-# Returns "  LABEL VALUE" with the value starting in column 12 and every
+# Returns "  LABEL: VALUE" with the value after a 12-character head and every
 # further line of a multi-line VALUE indented to the same column.
 proc ::harness::labelled {label value} {
     set head [format "  %-9s " "$label:"]
@@ -138,11 +142,13 @@ proc ::harness::show_watched_logs {} {
             say "  --- $log: (no such file)"
             continue
         }
-        say "  --- last 15 lines of $log:"
         set tail [log_tail $log 15]
-        if {$tail ne ""} {
-            say [indent $tail "  | "]
+        if {$tail eq ""} {
+            say "  --- $log: (empty)"
+            continue
         }
+        say "  --- last 15 lines of $log:"
+        say [indent $tail "  | "]
     }
 }
 
@@ -150,7 +156,7 @@ proc ::harness::show_watched_logs {} {
 proc ::harness::trace_cmd {words} {
     variable verbose
     if {$verbose} {
-        say "  + [join $words]"
+        say "  + $words"
     }
 }
 
@@ -213,6 +219,14 @@ proc assert_match {pattern got {msg ""}} {
     }
 }
 
+# Raises an assert error unless GOT contains the string PART (no pattern
+# characters, so output with brackets and newlines is easy to check).
+proc assert_contains {part got {msg ""}} {
+    if {[string first $part $got] < 0} {
+        ::harness::assert_failed "text containing: $part" $got $msg
+    }
+}
+
 # Evaluates the expression EXPR in the caller's scope and raises an assert
 # error unless it is true.  "got" shows EXPR with its variables filled in.
 # An error inside EXPR propagates as that error.
@@ -264,8 +278,8 @@ proc wait_for {cond timeout_ms {msg ""}} {
 # Runs the event loop for MS milliseconds.  Only wait_for and process
 # polling use it; tests wait for conditions, not for time.
 proc ::harness::pause {ms} {
-    variable file_seq
-    set var ::harness::tick[incr file_seq]
+    variable tick_seq
+    set var ::harness::tick[incr tick_seq]
     after $ms [list set $var 1]
     vwait $var
     unset $var
@@ -313,12 +327,8 @@ proc rayc_bin {name} {
 # unless RAYC_KEEP_TMP is set.  Raises an error if it cannot be created.
 proc tmpdir {} {
     variable ::harness::tmpdirs
-    set base /tmp
-    if {[info exists ::env(TMPDIR)] && [file isdirectory $::env(TMPDIR)]} {
-        set base $::env(TMPDIR)
-    }
     set name "rayc-test-$::harness::suite-[pid]-[incr ::harness::tmp_seq]"
-    set dir [file join [file normalize $base] $name]
+    set dir [file join $::harness::tmp_base $name]
     file delete -force $dir
     file mkdir $dir
     lappend tmpdirs $dir

@@ -1,0 +1,178 @@
+/* Unit tests for runtime/common: tokens, host:port parsing, files, number parsing. */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "common/net.h"
+#include "common/token.h"
+#include "common/util.h"
+
+static char tmp[256];
+
+static int make_tmp(void **state)
+{
+    (void)state;
+    snprintf(tmp, sizeof tmp, "/tmp/rayc-test-common-XXXXXX");
+    return mkdtemp(tmp) ? 0 : -1;
+}
+
+static int remove_tmp(void **state)
+{
+    (void)state;
+    return fs_rm_rf(tmp);
+}
+
+static void token_roundtrip_keeps_mode_0600(void **state)
+{
+    (void)state;
+    char path[512], tok[TOKEN_MAX + 1], back[TOKEN_MAX + 1];
+    snprintf(path, sizeof path, "%s/sub/dir/auth_token", tmp);
+    assert_int_equal(token_generate(tok, sizeof tok), 0);
+    assert_int_equal(strlen(tok), 64);
+    assert_int_equal(token_write_file(path, tok), 0);
+    struct stat st;
+    assert_int_equal(stat(path, &st), 0);
+    assert_int_equal(st.st_mode & 0777, 0600);
+    assert_int_equal(token_read_file(path, back, sizeof back), 0);
+    assert_string_equal(tok, back);
+}
+
+static void token_file_rejects_empty_and_inner_space(void **state)
+{
+    (void)state;
+    char path[512], out[TOKEN_MAX + 1];
+    snprintf(path, sizeof path, "%s/t", tmp);
+    fs_write_file(path, "  \n", 3, 0600);
+    assert_int_equal(token_read_file(path, out, sizeof out), -EINVAL);
+    fs_write_file(path, "ab cd\n", 6, 0600);
+    assert_int_equal(token_read_file(path, out, sizeof out), -EINVAL);
+    fs_write_file(path, "  abcd \n", 8, 0600);
+    assert_int_equal(token_read_file(path, out, sizeof out), 0);
+    assert_string_equal(out, "abcd");
+    assert_int_equal(token_read_file("/nonexistent/x", out, sizeof out), -ENOENT);
+}
+
+static void token_find_prefers_env_then_path_then_home(void **state)
+{
+    (void)state;
+    char out[TOKEN_MAX + 1], src[512], path[512];
+    setenv("RAY_AUTH_TOKEN", "fromenv", 1);
+    assert_int_equal(token_find(out, sizeof out, NULL, src, sizeof src), 0);
+    assert_string_equal(out, "fromenv");
+    unsetenv("RAY_AUTH_TOKEN");
+    snprintf(path, sizeof path, "%s/pathtoken", tmp);
+    token_write_file(path, "frompath");
+    setenv("RAY_AUTH_TOKEN_PATH", path, 1);
+    assert_int_equal(token_find(out, sizeof out, NULL, src, sizeof src), 0);
+    assert_string_equal(out, "frompath");
+    unsetenv("RAY_AUTH_TOKEN_PATH");
+    setenv("HOME", tmp, 1);
+    assert_int_equal(token_find(out, sizeof out, NULL, src, sizeof src), -ENOENT);
+    assert_int_equal(token_find(out, sizeof out, path, src, sizeof src), 0);
+    assert_string_equal(out, "frompath");
+}
+
+static void token_equal_compares_whole_strings(void **state)
+{
+    (void)state;
+    assert_true(token_equal("abc", "abc"));
+    assert_false(token_equal("abc", "abd"));
+    assert_false(token_equal("abc", "abcd"));
+    assert_false(token_equal("", "a"));
+}
+
+static void hostport_parsing(void **state)
+{
+    (void)state;
+    char host[64];
+    int port;
+    assert_int_equal(net_parse_hostport("10.0.0.1:6380", 6379, host, sizeof host, &port), 0);
+    assert_string_equal(host, "10.0.0.1");
+    assert_int_equal(port, 6380);
+    assert_int_equal(net_parse_hostport("head", 6379, host, sizeof host, &port), 0);
+    assert_int_equal(port, 6379);
+    assert_int_equal(net_parse_hostport("head", -1, host, sizeof host, &port), -EINVAL);
+    assert_int_equal(net_parse_hostport("h:0", 1, host, sizeof host, &port), -EINVAL);
+    assert_int_equal(net_parse_hostport("h:70000", 1, host, sizeof host, &port), -EINVAL);
+    assert_int_equal(net_parse_hostport("h:12x", 1, host, sizeof host, &port), -EINVAL);
+    assert_int_equal(net_parse_hostport(":1", 1, host, sizeof host, &port), -EINVAL);
+    assert_int_equal(net_parse_hostport("http://h:1", 1, host, sizeof host, &port), -EINVAL);
+}
+
+static void loopback_is_local_and_free_ports_bind(void **state)
+{
+    (void)state;
+    assert_true(net_is_local_ipv4("127.0.0.1"));
+    assert_false(net_is_local_ipv4("192.0.2.77"));
+    int port = net_pick_free_port("127.0.0.1");
+    assert_true(port > 0);
+    assert_true(net_port_free("127.0.0.1", port));
+}
+
+static void read_file_caps_size(void **state)
+{
+    (void)state;
+    char path[512], *text;
+    size_t len;
+    snprintf(path, sizeof path, "%s/big", tmp);
+    char buf[10000];
+    memset(buf, 'x', sizeof buf);
+    assert_int_equal(fs_write_file(path, buf, sizeof buf, 0644), 0);
+    assert_int_equal(fs_read_file(path, 9999, &text, &len), -EFBIG);
+    assert_int_equal(fs_read_file(path, 10000, &text, &len), 0);
+    assert_int_equal(len, 10000);
+    assert_int_equal(text[len], '\0');
+    free(text);
+}
+
+static void number_parsing_is_strict(void **state)
+{
+    (void)state;
+    long l;
+    double d;
+    assert_int_equal(parse_long("42", 0, 100, &l), 0);
+    assert_int_equal(l, 42);
+    assert_int_equal(parse_long("42 ", 0, 100, &l), -EINVAL);
+    assert_int_equal(parse_long("", 0, 100, &l), -EINVAL);
+    assert_int_equal(parse_long("101", 0, 100, &l), -EINVAL);
+    assert_int_equal(parse_double("1.5", &d), 0);
+    assert_int_equal(parse_double("-1", &d), -EINVAL);
+    assert_int_equal(parse_double("nan", &d), -EINVAL);
+    assert_int_equal(parse_double("inf", &d), -EINVAL);
+}
+
+static void random_ids_are_hex_and_distinct(void **state)
+{
+    (void)state;
+    char a[NODE_ID_HEX_LEN + 1], b[NODE_ID_HEX_LEN + 1];
+    assert_int_equal(ids_random_hex(a, NODE_ID_HEX_LEN / 2), 0);
+    assert_int_equal(ids_random_hex(b, NODE_ID_HEX_LEN / 2), 0);
+    assert_int_equal(strlen(a), NODE_ID_HEX_LEN);
+    assert_int_equal(strspn(a, "0123456789abcdef"), NODE_ID_HEX_LEN);
+    assert_string_not_equal(a, b);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(token_roundtrip_keeps_mode_0600, make_tmp, remove_tmp),
+        cmocka_unit_test_setup_teardown(token_file_rejects_empty_and_inner_space, make_tmp, remove_tmp),
+        cmocka_unit_test_setup_teardown(token_find_prefers_env_then_path_then_home, make_tmp, remove_tmp),
+        cmocka_unit_test(token_equal_compares_whole_strings),
+        cmocka_unit_test(hostport_parsing),
+        cmocka_unit_test(loopback_is_local_and_free_ports_bind),
+        cmocka_unit_test_setup_teardown(read_file_caps_size, make_tmp, remove_tmp),
+        cmocka_unit_test(number_parsing_is_strict),
+        cmocka_unit_test(random_ids_are_hex_and_distinct),
+    };
+    return cmocka_run_group_tests_name("common", tests, NULL, NULL);
+}
