@@ -28,6 +28,7 @@ LDLIBS   += $(shell pkg-config --libs $(PKGS)) -lpthread -ldl -lm
 
 ifdef SANITIZE
 CFLAGS  += -fsanitize=$(SANITIZE) -fno-omit-frame-pointer
+WARN    += -Wno-format-overflow
 LDFLAGS += -fsanitize=$(SANITIZE)
 endif
 

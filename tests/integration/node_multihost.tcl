@@ -62,8 +62,8 @@ test {multi-1.1 a head on host 1 and nodes on hosts 2 and 3 make one cluster} {
 } {3 0.0/6.0 1 1 1}
 
 test {multi-1.2 each node's files live in its own node directory} {
-    llength [glob -nocomplain -type d $tmp/session_*/node_$h1\_* $tmp/session_*/node_$h2\_* \
-        $tmp/session_*/node_$h3\_*]
+    llength [glob -nocomplain -type d $tmp/session_2*/node_$h1\_* $tmp/session_2*/node_$h2\_* \
+        $tmp/session_2*/node_$h3\_*]
 } 3
 
 test {multi-1.3 ray stop on host 2 stops only host 2's node} {

@@ -35,7 +35,7 @@ proc start_head {args} {
         --dashboard-port [free_port] {*}$args
     set addr 127.0.0.1:$port
     foreach f {gcs_server.log raylet.log} {
-        foreach log [glob -nocomplain $::env(RAY_TMPDIR)/session_*/node_127.0.0.1_*/logs/$f] {
+        foreach log [glob -nocomplain $::env(RAY_TMPDIR)/session_2*/node_127.0.0.1_*/logs/$f] {
             watch_log $log
         }
     }
@@ -82,7 +82,7 @@ proc status_usage {text name} {
 # Returns the pid recorded for process NAME (raylet, gcs_server) of the node
 # whose directory matches the glob NODE_GLOB under the suite's RAY_TMPDIR.
 proc node_pid {node_glob name} {
-    set files [glob -nocomplain $::env(RAY_TMPDIR)/session_*/$node_glob/pids/$name.pid]
+    set files [glob -nocomplain $::env(RAY_TMPDIR)/session_2*/$node_glob/pids/$name.pid]
     if {[llength $files] != 1} {
         error "expected one $name pid file for $node_glob, found [llength $files]"
     }
@@ -91,5 +91,5 @@ proc node_pid {node_glob name} {
 
 # The node directories of this suite, newest last.
 proc node_dirs {} {
-    return [lsort [glob -nocomplain -type d $::env(RAY_TMPDIR)/session_*/node_*]]
+    return [lsort [glob -nocomplain -type d $::env(RAY_TMPDIR)/session_2*/node_*]]
 }

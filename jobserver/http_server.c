@@ -1,0 +1,468 @@
+/* An HTTP server on a libuv loop: libmicrohttpd (epoll mode) driven by
+ * uv_poll on its epoll fd and a uv_timer for its timeouts. */
+#include "jobserver/http_server.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <microhttpd.h>
+#include <netinet/in.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "common/log.h"
+#include "common/util.h"
+#include "jobserver/jobs_buf.h"
+
+#define MAX_RESPONSE_HEADERS 4
+#define CONNECTION_TIMEOUT_S 120
+#define CONNECTION_LIMIT 4000
+
+struct http_server {
+    uv_loop_t *loop;
+    http_server_config cfg;
+    struct MHD_Daemon *mhd;
+    int listen_fd;
+    uv_poll_t poll;
+    uv_timer_t timer;
+    int open_handles;        /* handles still to be closed before free */
+};
+
+struct http_request {
+    http_server *srv;
+    struct MHD_Connection *conn;
+    const char *method;
+    const char *path;
+    jobs_buf body;
+    int sink_fd;             /* -1 unless the body goes to a file */
+    char *sink_path;
+    size_t received;
+    int responded;
+    void *user;
+    int nheaders;
+    char *hdr_names[MAX_RESPONSE_HEADERS];
+    char *hdr_values[MAX_RESPONSE_HEADERS];
+};
+
+struct http_upgrade {
+    http_server *srv;
+    http_upgrade_cb cb;
+    void *arg;
+    struct MHD_UpgradeResponseHandle *urh;
+};
+
+static void run_mhd(http_server *s);
+
+/* ---------------------------------------------------------------- loop glue */
+
+static void timer_cb(uv_timer_t *t)
+{
+    run_mhd(t->data);
+}
+
+static void poll_cb(uv_poll_t *p, int status, int events)
+{
+    run_mhd(p->data);
+}
+
+/* Runs libmicrohttpd once and re-arms the timer with its next timeout. */
+static void run_mhd(http_server *s)
+{
+    if (s->mhd == NULL)
+        return;
+    MHD_run(s->mhd);
+    MHD_UNSIGNED_LONG_LONG to;
+    if (MHD_get_timeout(s->mhd, &to) == MHD_YES)
+        uv_timer_start(&s->timer, timer_cb, to > 60000 ? 60000 : to, 0);
+    else
+        uv_timer_start(&s->timer, timer_cb, 1000, 0);
+}
+
+void http_server_kick(http_server *s)
+{
+    if (s != NULL && s->mhd != NULL)
+        uv_timer_start(&s->timer, timer_cb, 0, 0);
+}
+
+/* ---------------------------------------------------------------- requests */
+
+static http_request *request_new(http_server *s, struct MHD_Connection *conn,
+                                 const char *path, const char *method)
+{
+    http_request *r = calloc(1, sizeof *r);
+    if (r == NULL)
+        return NULL;
+    r->srv = s;
+    r->conn = conn;
+    r->path = path;
+    r->method = method;
+    r->sink_fd = -1;
+    jobs_buf_init(&r->body, s->cfg.max_body);
+    return r;
+}
+
+static void request_free(http_request *r)
+{
+    if (r->srv->cfg.on_free != NULL)
+        r->srv->cfg.on_free(r);
+    if (r->sink_fd >= 0)
+        close(r->sink_fd);
+    if (r->sink_path != NULL) {
+        unlink(r->sink_path);   /* no-op once the application renamed it */
+        free(r->sink_path);
+    }
+    for (int i = 0; i < r->nheaders; i++) {
+        free(r->hdr_names[i]);
+        free(r->hdr_values[i]);
+    }
+    jobs_buf_free(&r->body);
+    free(r);
+}
+
+const char *http_request_method(const http_request *r) { return r->method; }
+const char *http_request_path(const http_request *r) { return r->path; }
+void http_request_set_user(http_request *r, void *user) { r->user = user; }
+void *http_request_user(const http_request *r) { return r->user; }
+
+const char *http_request_header(const http_request *r, const char *name)
+{
+    return MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, name);
+}
+
+const char *http_request_cookie(const http_request *r, const char *name)
+{
+    return MHD_lookup_connection_value(r->conn, MHD_COOKIE_KIND, name);
+}
+
+const char *http_request_body(const http_request *r, size_t *len)
+{
+    if (len != NULL)
+        *len = r->body.len;
+    return r->body.data ? r->body.data : "";
+}
+
+int http_request_body_to_file(http_request *r, const char *tmp_path)
+{
+    if (r->sink_fd >= 0)
+        return -EBUSY;
+    r->sink_path = strdup(tmp_path);
+    if (r->sink_path == NULL)
+        return -ENOMEM;
+    r->sink_fd = open(tmp_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    return r->sink_fd >= 0 ? 0 : -errno;
+}
+
+int http_request_add_response_header(http_request *r, const char *name, const char *value)
+{
+    if (r->nheaders == MAX_RESPONSE_HEADERS)
+        return -ENOSPC;
+    r->hdr_names[r->nheaders] = strdup(name);
+    r->hdr_values[r->nheaders] = strdup(value);
+    r->nheaders++;
+    return 0;
+}
+
+/* Queues RESP for R with its content type and the extra headers. */
+static int queue(http_request *r, int status, const char *content_type,
+                 struct MHD_Response *resp)
+{
+    if (resp == NULL)
+        return -ENOMEM;
+    if (content_type != NULL)
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, content_type);
+    for (int i = 0; i < r->nheaders; i++)
+        if (r->hdr_names[i] && r->hdr_values[i])
+            MHD_add_response_header(resp, r->hdr_names[i], r->hdr_values[i]);
+    enum MHD_Result ok = MHD_queue_response(r->conn, (unsigned)status, resp);
+    MHD_destroy_response(resp);
+    r->responded = 1;
+    return ok == MHD_YES ? 0 : -EIO;
+}
+
+int http_respond(http_request *r, int status, const char *content_type, const char *body,
+                 size_t len)
+{
+    if (r->responded)
+        return -EALREADY;
+    struct MHD_Response *resp =
+        MHD_create_response_from_buffer(len, (void *)body, MHD_RESPMEM_MUST_COPY);
+    return queue(r, status, content_type, resp);
+}
+
+int http_respond_take(http_request *r, int status, const char *content_type, char *body,
+                      size_t len)
+{
+    if (r->responded) {
+        free(body);
+        return -EALREADY;
+    }
+    struct MHD_Response *resp =
+        MHD_create_response_from_buffer(len, body, MHD_RESPMEM_MUST_FREE);
+    if (resp == NULL)
+        free(body);
+    return queue(r, status, content_type, resp);
+}
+
+int http_respond_text(http_request *r, int status, const char *text)
+{
+    return http_respond(r, status, "text/plain; charset=utf-8", text, strlen(text));
+}
+
+/* ---------------------------------------------------------------- upgrade */
+
+static void upgrade_cb(void *cls, struct MHD_Connection *conn, void *con_cls,
+                       const char *extra, size_t extra_len, MHD_socket sock,
+                       struct MHD_UpgradeResponseHandle *urh)
+{
+    http_upgrade *h = cls;
+    h->urh = urh;
+    h->cb(h->arg, sock, extra, extra_len, h);
+}
+
+int http_respond_websocket(http_request *r, const char *accept_key, http_upgrade_cb cb,
+                           void *arg)
+{
+    if (r->responded)
+        return -EALREADY;
+    http_upgrade *h = calloc(1, sizeof *h);
+    if (h == NULL)
+        return -ENOMEM;
+    h->srv = r->srv;
+    h->cb = cb;
+    h->arg = arg;
+    struct MHD_Response *resp = MHD_create_response_for_upgrade(upgrade_cb, h);
+    if (resp == NULL) {
+        free(h);
+        return -ENOMEM;
+    }
+    MHD_add_response_header(resp, MHD_HTTP_HEADER_UPGRADE, "websocket");
+    MHD_add_response_header(resp, MHD_HTTP_HEADER_CONNECTION, "Upgrade");
+    MHD_add_response_header(resp, "Sec-WebSocket-Accept", accept_key);
+    /* On failure before the upgrade the handle leaks: a few bytes, rare. */
+    return queue(r, MHD_HTTP_SWITCHING_PROTOCOLS, NULL, resp);
+}
+
+void http_upgrade_close(http_upgrade *h)
+{
+    if (h == NULL)
+        return;
+    MHD_upgrade_action(h->urh, MHD_UPGRADE_ACTION_CLOSE);
+    http_server_kick(h->srv);
+    free(h);
+}
+
+/* ---------------------------------------------------------------- access handler */
+
+static void respond_too_large(http_request *r)
+{
+    char msg[160];
+    snprintf(msg, sizeof msg, "Request body exceeds the limit of %zu bytes", r->srv->cfg.max_body);
+    http_respond_text(r, MHD_HTTP_CONTENT_TOO_LARGE, msg);
+}
+
+/* True when the declared Content-Length is over the limit. */
+static int declared_too_large(http_request *r)
+{
+    const char *cl = http_request_header(r, MHD_HTTP_HEADER_CONTENT_LENGTH);
+    if (cl == NULL)
+        return 0;
+    char *end;
+    errno = 0;
+    unsigned long long n = strtoull(cl, &end, 10);
+    return errno != 0 || *end != '\0' || n > r->srv->cfg.max_body;
+}
+
+/* Takes one chunk of body.  Returns 0, -EFBIG over the limit or -errno. */
+static int take_body(http_request *r, const char *data, size_t n)
+{
+    if (n > r->srv->cfg.max_body - r->received)
+        return -EFBIG;
+    r->received += n;
+    if (r->sink_fd < 0)
+        return jobs_buf_append(&r->body, data, n);
+    while (n > 0) {
+        ssize_t w = write(r->sink_fd, data, n);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w < 0)
+            return -errno;
+        data += w;
+        n -= (size_t)w;
+    }
+    return 0;
+}
+
+static int finish_body(http_request *r)
+{
+    if (r->sink_fd < 0)
+        return 0;
+    int rc = close(r->sink_fd) == 0 ? 0 : -errno;
+    r->sink_fd = -1;
+    return rc;
+}
+
+static enum MHD_Result first_call(http_server *s, http_request *r)
+{
+    if (declared_too_large(r)) {
+        respond_too_large(r);
+        return MHD_YES;
+    }
+    s->cfg.on_headers(s->cfg.arg, r);
+    return MHD_YES;
+}
+
+static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn, const char *url,
+                                 const char *method, const char *version,
+                                 const char *upload, size_t *upload_size, void **con_cls)
+{
+    http_server *s = cls;
+    http_request *r = *con_cls;
+    if (r == NULL) {
+        r = request_new(s, conn, url, method);
+        if (r == NULL)
+            return MHD_NO;
+        *con_cls = r;
+        return first_call(s, r);
+    }
+    if (r->responded) {
+        *upload_size = 0;
+        return MHD_YES;
+    }
+    if (*upload_size > 0) {
+        int rc = take_body(r, upload, *upload_size);
+        *upload_size = 0;
+        if (rc == -EFBIG)
+            respond_too_large(r);
+        else if (rc != 0)
+            http_respond_text(r, 500, "Failed to store the request body");
+        return MHD_YES;
+    }
+    if (finish_body(r) != 0) {
+        http_respond_text(r, 500, "Failed to store the request body");
+        return MHD_YES;
+    }
+    s->cfg.on_request(s->cfg.arg, r);
+    if (!r->responded)
+        http_respond_text(r, 500, "Internal error: no response");
+    return MHD_YES;
+}
+
+static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
+                         enum MHD_RequestTerminationCode toe)
+{
+    if (*con_cls != NULL)
+        request_free(*con_cls);
+    *con_cls = NULL;
+}
+
+static void mhd_logger(void *cls, const char *fmt, va_list ap)
+{
+    char line[512];
+    vsnprintf(line, sizeof line, fmt, ap);
+    size_t n = strlen(line);
+    while (n > 0 && line[n - 1] == '\n')
+        line[--n] = '\0';
+    log_warn("http: %s", line);
+}
+
+/* ---------------------------------------------------------------- start / stop */
+
+/* Creates the listening socket so that "port in use" is told apart. */
+static int listen_socket(const char *host, int port, int *out)
+{
+    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+    if (inet_pton(AF_INET, host, &sa.sin_addr) != 1)
+        return -EINVAL;
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0)
+        return -errno;
+    int one = 1;
+    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    if (bind(fd, (struct sockaddr *)&sa, sizeof sa) != 0 || listen(fd, 511) != 0) {
+        int e = errno;
+        close(fd);
+        return -e;
+    }
+    *out = fd;
+    return 0;
+}
+
+static int start_mhd(http_server *s)
+{
+    unsigned flags = MHD_USE_EPOLL | MHD_ALLOW_UPGRADE | MHD_USE_ERROR_LOG;
+    s->mhd = MHD_start_daemon(
+        flags, 0, NULL, NULL, on_access, s,
+        MHD_OPTION_LISTEN_SOCKET, (MHD_socket)s->listen_fd,
+        MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
+        MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)CONNECTION_TIMEOUT_S,
+        MHD_OPTION_CONNECTION_LIMIT, (unsigned)CONNECTION_LIMIT,
+        MHD_OPTION_EXTERNAL_LOGGER, mhd_logger, s,
+        MHD_OPTION_END);
+    if (s->mhd == NULL)
+        return -EIO;
+    s->listen_fd = -1;   /* libmicrohttpd owns and closes it now */
+    const union MHD_DaemonInfo *info = MHD_get_daemon_info(s->mhd, MHD_DAEMON_INFO_EPOLL_FD);
+    if (info == NULL)
+        return -EIO;
+    int rc = uv_poll_init(s->loop, &s->poll, info->epoll_fd);
+    if (rc != 0)
+        return rc;
+    s->poll.data = s;
+    s->open_handles++;
+    return uv_poll_start(&s->poll, UV_READABLE, poll_cb);
+}
+
+int http_server_start(uv_loop_t *loop, const http_server_config *cfg, http_server **out,
+                      char *err, size_t errlen)
+{
+    http_server *s = calloc(1, sizeof *s);
+    if (s == NULL)
+        return -ENOMEM;
+    s->loop = loop;
+    s->cfg = *cfg;
+    int rc = listen_socket(cfg->host, cfg->port, &s->listen_fd);
+    if (rc != 0) {
+        snprintf(err, errlen, "cannot listen on %s:%d: %s", cfg->host, cfg->port, strerror(-rc));
+        free(s);
+        return rc;
+    }
+    uv_timer_init(loop, &s->timer);
+    s->timer.data = s;
+    s->open_handles = 1;
+    rc = start_mhd(s);
+    if (rc != 0) {
+        snprintf(err, errlen, "cannot start the HTTP server on %s:%d", cfg->host, cfg->port);
+        http_server_close(s);
+        return rc;
+    }
+    run_mhd(s);
+    *out = s;
+    return 0;
+}
+
+static void handle_closed(uv_handle_t *h)
+{
+    http_server *s = h->data;
+    if (--s->open_handles == 0)
+        free(s);
+}
+
+void http_server_close(http_server *s)
+{
+    if (s == NULL)
+        return;
+    /* Stop watching the epoll fd before libmicrohttpd closes it. */
+    if (s->open_handles > 1)
+        uv_close((uv_handle_t *)&s->poll, handle_closed);
+    uv_close((uv_handle_t *)&s->timer, handle_closed);
+    if (s->mhd != NULL)
+        MHD_stop_daemon(s->mhd);
+    s->mhd = NULL;
+    if (s->listen_fd >= 0)
+        close(s->listen_fd);
+    s->listen_fd = -1;
+}

@@ -1,0 +1,32 @@
+/* Process facts the supervisor needs to recognise its jobs after a restart,
+ * and the job wrapper that records a job's exit status on disk. */
+#ifndef RAYC_JOBSERVER_JOBS_PROC_H
+#define RAYC_JOBSERVER_JOBS_PROC_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* The first argument that turns ray_jobserver into a job wrapper. */
+#define JOBS_WRAPPER_FLAG "--job-wrapper"
+
+/* Start time of process PID in clock ticks since boot (/proc/PID/stat field
+ * 22).  Returns 0, or -ENOENT when there is no such process. */
+int jobs_proc_start_time(int pid, int64_t *out);
+
+/* True when PID exists, is not a zombie and, when START is not 0, started at
+ * START (so a recycled pid is not mistaken for the job). */
+int jobs_proc_alive(int pid, int64_t start);
+
+/* Reads a file holding one decimal integer.  Returns 0, -ENOENT or -EINVAL. */
+int jobs_proc_read_int(const char *path, long *out);
+
+/* Writes "N\n" to PATH atomically.  Returns 0 or -errno. */
+int jobs_proc_write_int(const char *path, long n);
+
+/* The job wrapper: ARGV = {exe, JOBS_WRAPPER_FLAG, PIDFILE, EXITFILE, CMD...}.
+ * Writes its pid to PIDFILE, runs CMD as its child in its own process group,
+ * ignores stop signals itself, and writes the child's exit code (or -SIGNAL)
+ * to EXITFILE before exiting with the same status.  Returns the exit code. */
+int jobs_wrapper_main(int argc, char **argv);
+
+#endif

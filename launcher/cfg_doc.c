@@ -1,0 +1,541 @@
+/* YAML text to a cfg_node tree with positions, via libyaml's event parser. */
+#include "launcher/cfg_doc.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <yaml.h>
+
+typedef struct anchor {
+    char *name;
+    const cfg_node *node;
+} anchor;
+
+typedef struct doc_parser {
+    yaml_parser_t yp;
+    const char *name;
+    size_t nodes;               /* nodes made so far, copies included */
+    anchor *anchors;
+    size_t n_anchors;
+    char *err;
+    size_t errlen;
+} doc_parser;
+
+static cfg_node *parse_node(doc_parser *p, yaml_event_t *ev, int depth);
+
+/* ---------------------------------------------------------------- errors */
+
+static int fail_at(doc_parser *p, int line, int col, const char *what)
+{
+    snprintf(p->err, p->errlen, "%s:%d:%d: %s", p->name, line, col, what);
+    return -EINVAL;
+}
+
+/* Reports libyaml's own error (scanner or parser problem). */
+static void fail_yaml(doc_parser *p)
+{
+    const yaml_parser_t *y = &p->yp;
+    char what[256];
+    if (y->context != NULL)
+        snprintf(what, sizeof what, "%s %s", y->problem ? y->problem : "invalid YAML",
+                 y->context);
+    else
+        snprintf(what, sizeof what, "%s", y->problem ? y->problem : "invalid YAML");
+    fail_at(p, (int)y->problem_mark.line + 1, (int)y->problem_mark.column + 1, what);
+}
+
+static int next_event(doc_parser *p, yaml_event_t *ev)
+{
+    if (!yaml_parser_parse(&p->yp, ev)) {
+        fail_yaml(p);
+        return -EINVAL;
+    }
+    return 0;
+}
+
+/* ---------------------------------------------------------------- nodes */
+
+static cfg_node *node_new(doc_parser *p, cfg_kind kind, const yaml_mark_t *m)
+{
+    if (++p->nodes > CFG_DOC_MAX_NODES) {
+        fail_at(p, (int)m->line + 1, (int)m->column + 1,
+                "document has too many nodes (aliases included)");
+        return NULL;
+    }
+    cfg_node *n = calloc(1, sizeof *n);
+    if (n == NULL) {
+        snprintf(p->err, p->errlen, "%s: out of memory", p->name);
+        return NULL;
+    }
+    n->kind = kind;
+    n->line = (int)m->line + 1;
+    n->col = (int)m->column + 1;
+    return n;
+}
+
+void cfg_node_free(cfg_node *n)
+{
+    if (n == NULL)
+        return;
+    free(n->text);
+    for (size_t i = 0; i < n->n; i++) {
+        if (n->kind == CFG_SEQ) {
+            cfg_node_free(n->items[i]);
+        } else if (n->kind == CFG_MAP) {
+            free(n->pairs[i].key);
+            cfg_node_free(n->pairs[i].value);
+        }
+    }
+    free(n->items);
+    free(n->pairs);
+    free(n);
+}
+
+static cfg_node *node_copy(doc_parser *p, const cfg_node *src)
+{
+    yaml_mark_t m = {.line = (size_t)src->line - 1, .column = (size_t)src->col - 1};
+    cfg_node *n = node_new(p, src->kind, &m);
+    if (n == NULL)
+        return NULL;
+    n->quoted = src->quoted;
+    if (src->text != NULL && (n->text = strdup(src->text)) == NULL)
+        goto fail;
+    if (src->n > 0) {
+        n->items = src->kind == CFG_SEQ ? calloc(src->n, sizeof *n->items) : NULL;
+        n->pairs = src->kind == CFG_MAP ? calloc(src->n, sizeof *n->pairs) : NULL;
+        if (n->items == NULL && n->pairs == NULL)
+            goto fail;
+    }
+    for (size_t i = 0; i < src->n; i++, n->n++) {
+        if (src->kind == CFG_SEQ) {
+            if ((n->items[i] = node_copy(p, src->items[i])) == NULL)
+                goto fail;
+            continue;
+        }
+        cfg_pair *d = &n->pairs[i];
+        const cfg_pair *s = &src->pairs[i];
+        d->line = s->line;
+        d->col = s->col;
+        if ((d->key = strdup(s->key)) == NULL || (d->value = node_copy(p, s->value)) == NULL) {
+            free(d->key);
+            goto fail;
+        }
+    }
+    return n;
+fail:
+    cfg_node_free(n);
+    return NULL;
+}
+
+static int remember_anchor(doc_parser *p, const yaml_char_t *name, const cfg_node *n)
+{
+    if (name == NULL)
+        return 0;
+    anchor *a = realloc(p->anchors, (p->n_anchors + 1) * sizeof *a);
+    if (a == NULL)
+        return -ENOMEM;
+    p->anchors = a;
+    if ((a[p->n_anchors].name = strdup((const char *)name)) == NULL)
+        return -ENOMEM;
+    a[p->n_anchors++].node = n;
+    return 0;
+}
+
+/* The newest anchor called NAME wins, as in YAML. */
+static const cfg_node *find_anchor(const doc_parser *p, const char *name)
+{
+    for (size_t i = p->n_anchors; i-- > 0;)
+        if (strcmp(p->anchors[i].name, name) == 0)
+            return p->anchors[i].node;
+    return NULL;
+}
+
+/* ---------------------------------------------------------------- events */
+
+static cfg_node *parse_scalar(doc_parser *p, yaml_event_t *ev)
+{
+    cfg_node *n = node_new(p, CFG_SCALAR, &ev->start_mark);
+    if (n == NULL)
+        return NULL;
+    const char *tag = (const char *)ev->data.scalar.tag;
+    n->quoted = ev->data.scalar.style != YAML_PLAIN_SCALAR_STYLE ||
+                (tag != NULL && strcmp(tag, YAML_STR_TAG) == 0);
+    n->text = malloc(ev->data.scalar.length + 1);
+    if (n->text == NULL) {
+        cfg_node_free(n);
+        return NULL;
+    }
+    memcpy(n->text, ev->data.scalar.value, ev->data.scalar.length);
+    n->text[ev->data.scalar.length] = '\0';
+    if (remember_anchor(p, ev->data.scalar.anchor, n) != 0) {
+        cfg_node_free(n);
+        return NULL;
+    }
+    return n;
+}
+
+static int grow(void **arr, size_t n, size_t size)
+{
+    /* Capacity is 4, then doubles whenever N reaches a power of two. */
+    if (n != 0 && (n < 4 || (n & (n - 1)) != 0))
+        return 0;
+    void *bigger = realloc(*arr, (n == 0 ? 4 : 2 * n) * size);
+    if (bigger == NULL)
+        return -ENOMEM;
+    *arr = bigger;
+    return 0;
+}
+
+static cfg_node *parse_seq(doc_parser *p, yaml_event_t *start, int depth)
+{
+    cfg_node *n = node_new(p, CFG_SEQ, &start->start_mark);
+    yaml_char_t *anchor_name = start->data.sequence_start.anchor;
+    anchor_name = anchor_name ? (yaml_char_t *)strdup((char *)anchor_name) : NULL;
+    yaml_event_t ev;
+    while (n != NULL) {
+        if (next_event(p, &ev) != 0)
+            goto fail;
+        if (ev.type == YAML_SEQUENCE_END_EVENT) {
+            yaml_event_delete(&ev);
+            break;
+        }
+        cfg_node *item = NULL;
+        if (grow((void **)&n->items, n->n, sizeof *n->items) == 0)
+            item = parse_node(p, &ev, depth + 1);
+        yaml_event_delete(&ev);
+        if (item == NULL)
+            goto fail;
+        n->items[n->n++] = item;
+    }
+    if (n != NULL && remember_anchor(p, anchor_name, n) != 0)
+        goto fail;
+    free(anchor_name);
+    return n;
+fail:
+    free(anchor_name);
+    cfg_node_free(n);
+    return NULL;
+}
+
+/* Reads one key event of a mapping into PAIR (the value is read later). */
+static int parse_key(doc_parser *p, cfg_node *map, yaml_event_t *ev, cfg_pair *pair)
+{
+    int line = (int)ev->start_mark.line + 1, col = (int)ev->start_mark.column + 1;
+    if (ev->type != YAML_SCALAR_EVENT)
+        return fail_at(p, line, col, "mapping keys must be plain strings");
+    char *key = strndup((const char *)ev->data.scalar.value, ev->data.scalar.length);
+    if (key == NULL)
+        return -ENOMEM;
+    if (cfg_map_get(map, key) != NULL) {
+        char what[300];
+        snprintf(what, sizeof what, "duplicate key \"%.200s\"", key);
+        free(key);
+        return fail_at(p, line, col, what);
+    }
+    pair->key = key;
+    pair->line = line;
+    pair->col = col;
+    return 0;
+}
+
+static cfg_node *parse_map(doc_parser *p, yaml_event_t *start, int depth)
+{
+    cfg_node *n = node_new(p, CFG_MAP, &start->start_mark);
+    yaml_char_t *anchor_name = start->data.mapping_start.anchor;
+    anchor_name = anchor_name ? (yaml_char_t *)strdup((char *)anchor_name) : NULL;
+    yaml_event_t ev;
+    while (n != NULL) {
+        if (next_event(p, &ev) != 0)
+            goto fail;
+        if (ev.type == YAML_MAPPING_END_EVENT) {
+            yaml_event_delete(&ev);
+            break;
+        }
+        cfg_pair pair = {0};
+        int rc = grow((void **)&n->pairs, n->n, sizeof *n->pairs);
+        if (rc == 0)
+            rc = parse_key(p, n, &ev, &pair);
+        yaml_event_delete(&ev);
+        if (rc == 0 && (rc = next_event(p, &ev)) == 0) {
+            pair.value = parse_node(p, &ev, depth + 1);
+            yaml_event_delete(&ev);
+        }
+        if (rc != 0 || pair.value == NULL) {
+            free(pair.key);
+            goto fail;
+        }
+        n->pairs[n->n++] = pair;
+    }
+    if (n != NULL && remember_anchor(p, anchor_name, n) != 0)
+        goto fail;
+    free(anchor_name);
+    return n;
+fail:
+    free(anchor_name);
+    cfg_node_free(n);
+    return NULL;
+}
+
+static cfg_node *parse_alias(doc_parser *p, yaml_event_t *ev)
+{
+    const char *name = (const char *)ev->data.alias.anchor;
+    const cfg_node *target = find_anchor(p, name);
+    if (target == NULL) {
+        char what[300];
+        snprintf(what, sizeof what, "unknown anchor \"%.200s\"", name);
+        fail_at(p, (int)ev->start_mark.line + 1, (int)ev->start_mark.column + 1, what);
+        return NULL;
+    }
+    return node_copy(p, target);
+}
+
+/* Builds the node that starts with event EV (owned by the caller). */
+static cfg_node *parse_node(doc_parser *p, yaml_event_t *ev, int depth)
+{
+    if (depth > CFG_DOC_MAX_DEPTH) {
+        fail_at(p, (int)ev->start_mark.line + 1, (int)ev->start_mark.column + 1,
+                "document is nested too deeply");
+        return NULL;
+    }
+    switch (ev->type) {
+    case YAML_SCALAR_EVENT: return parse_scalar(p, ev);
+    case YAML_SEQUENCE_START_EVENT: return parse_seq(p, ev, depth);
+    case YAML_MAPPING_START_EVENT: return parse_map(p, ev, depth);
+    case YAML_ALIAS_EVENT: return parse_alias(p, ev);
+    default:
+        fail_at(p, (int)ev->start_mark.line + 1, (int)ev->start_mark.column + 1,
+                "unexpected YAML event");
+        return NULL;
+    }
+}
+
+/* Skips events up to the first node of the document; an empty stream or
+ * document gives an empty mapping. */
+static cfg_node *parse_document(doc_parser *p)
+{
+    yaml_event_t ev;
+    cfg_node *root = NULL;
+    for (;;) {
+        if (next_event(p, &ev) != 0)
+            return NULL;
+        yaml_event_type_t t = ev.type;
+        if (t == YAML_STREAM_END_EVENT || t == YAML_DOCUMENT_END_EVENT) {
+            root = node_new(p, CFG_MAP, &ev.start_mark);
+            yaml_event_delete(&ev);
+            return root;
+        }
+        if (t != YAML_STREAM_START_EVENT && t != YAML_DOCUMENT_START_EVENT) {
+            root = parse_node(p, &ev, 0);
+            yaml_event_delete(&ev);
+            return root;
+        }
+        yaml_event_delete(&ev);
+    }
+}
+
+/* A second document in the file is refused rather than silently ignored. */
+static int check_single_document(doc_parser *p)
+{
+    yaml_event_t ev;
+    for (;;) {
+        if (next_event(p, &ev) != 0)
+            return -EINVAL;
+        yaml_event_type_t t = ev.type;
+        int line = (int)ev.start_mark.line + 1, col = (int)ev.start_mark.column + 1;
+        yaml_event_delete(&ev);
+        if (t == YAML_STREAM_END_EVENT)
+            return 0;
+        if (t == YAML_DOCUMENT_START_EVENT)
+            return fail_at(p, line, col, "only one YAML document is allowed");
+    }
+}
+
+int cfg_doc_parse(const char *name, const char *text, size_t len, cfg_node **out,
+                  char *err, size_t errlen)
+{
+    doc_parser p = {.name = name, .err = err, .errlen = errlen};
+    *out = NULL;
+    if (len > CFG_DOC_MAX_BYTES) {
+        snprintf(err, errlen, "%s: file is larger than %d bytes", name, CFG_DOC_MAX_BYTES);
+        return -EINVAL;
+    }
+    if (!yaml_parser_initialize(&p.yp)) {
+        snprintf(err, errlen, "%s: out of memory", name);
+        return -ENOMEM;
+    }
+    snprintf(err, errlen, "%s: out of memory", name);
+    yaml_parser_set_input_string(&p.yp, (const unsigned char *)text, len);
+    cfg_node *root = parse_document(&p);
+    int rc = root != NULL ? check_single_document(&p) : -EINVAL;
+    yaml_parser_delete(&p.yp);
+    for (size_t i = 0; i < p.n_anchors; i++)
+        free(p.anchors[i].name);
+    free(p.anchors);
+    if (rc != 0) {
+        cfg_node_free(root);
+        return rc;
+    }
+    err[0] = '\0';
+    *out = root;
+    return 0;
+}
+
+/* ---------------------------------------------------------------- lookups */
+
+const cfg_pair *cfg_map_pair(const cfg_node *map, const char *key)
+{
+    if (map == NULL || map->kind != CFG_MAP)
+        return NULL;
+    for (size_t i = 0; i < map->n; i++)
+        if (strcmp(map->pairs[i].key, key) == 0)
+            return &map->pairs[i];
+    return NULL;
+}
+
+cfg_node *cfg_map_get(const cfg_node *map, const char *key)
+{
+    const cfg_pair *p = cfg_map_pair(map, key);
+    return p != NULL ? p->value : NULL;
+}
+
+/* ---------------------------------------------------------------- scalar types */
+
+static int is_one_of(const char *s, const char *const *words)
+{
+    for (; *words != NULL; words++)
+        if (strcmp(s, *words) == 0)
+            return 1;
+    return 0;
+}
+
+static const char *const true_words[] = {"yes", "Yes", "YES", "true", "True", "TRUE",
+                                         "on", "On", "ON", "y", "Y", NULL};
+static const char *const false_words[] = {"no", "No", "NO", "false", "False", "FALSE",
+                                          "off", "Off", "OFF", "n", "N", NULL};
+static const char *const null_words[] = {"", "~", "null", "Null", "NULL", NULL};
+
+int cfg_scalar_bool(const cfg_node *n, int *out)
+{
+    if (n == NULL || n->kind != CFG_SCALAR || n->quoted)
+        return -EINVAL;
+    /* PyYAML does not read a lone y/n as a boolean; neither do we. */
+    if (strlen(n->text) > 1 && is_one_of(n->text, true_words)) {
+        *out = 1;
+        return 0;
+    }
+    if (strlen(n->text) > 1 && is_one_of(n->text, false_words)) {
+        *out = 0;
+        return 0;
+    }
+    return -EINVAL;
+}
+
+/* Copies S without underscores into BUF; returns -EINVAL when too long. */
+static int strip_underscores(const char *s, char *buf, size_t buflen)
+{
+    size_t j = 0;
+    for (; *s != '\0'; s++) {
+        if (*s == '_')
+            continue;
+        if (j + 1 >= buflen)
+            return -EINVAL;
+        buf[j++] = *s;
+    }
+    buf[j] = '\0';
+    return j > 0 ? 0 : -EINVAL;
+}
+
+int cfg_scalar_int(const cfg_node *n, long long *out)
+{
+    char buf[64], *end;
+    if (n == NULL || n->kind != CFG_SCALAR || n->quoted ||
+        strip_underscores(n->text, buf, sizeof buf) != 0)
+        return -EINVAL;
+    const char *s = buf;
+    int neg = 0, base = 10;
+    if (*s == '+' || *s == '-')
+        neg = *s++ == '-';
+    if (s[0] == '0' && (s[1] == 'x' || s[1] == 'X'))
+        base = 16, s += 2;
+    else if (s[0] == '0' && (s[1] == 'o' || s[1] == 'O'))
+        base = 8, s += 2;
+    else if (s[0] == '0' && s[1] != '\0')
+        base = 8, s += 1;               /* YAML 1.1 octal, as PyYAML */
+    if (*s == '\0' || *s == '-' || *s == '+')
+        return -EINVAL;
+    errno = 0;
+    long long v = strtoll(s, &end, base);
+    if (errno != 0 || *end != '\0')
+        return -EINVAL;
+    *out = neg ? -v : v;
+    return 0;
+}
+
+int cfg_scalar_number(const cfg_node *n, double *out)
+{
+    long long i;
+    if (cfg_scalar_int(n, &i) == 0) {
+        *out = (double)i;
+        return 0;
+    }
+    char buf[64], *end;
+    if (n == NULL || n->kind != CFG_SCALAR || n->quoted ||
+        strip_underscores(n->text, buf, sizeof buf) != 0)
+        return -EINVAL;
+    const char *lower = buf[0] == '+' || buf[0] == '-' ? buf + 1 : buf;
+    if (strcasecmp(lower, ".inf") == 0) {
+        *out = buf[0] == '-' ? -INFINITY : INFINITY;
+        return 0;
+    }
+    if (strcasecmp(buf, ".nan") == 0) {
+        *out = NAN;
+        return 0;
+    }
+    /* A float needs a digit; "1e5" without a dot is a string in YAML 1.1,
+     * but PyYAML-written files rarely rely on that, so it is accepted. */
+    if (strpbrk(buf, "0123456789") == NULL || strpbrk(buf, "xXpP") != NULL)
+        return -EINVAL;
+    errno = 0;
+    double d = strtod(buf, &end);
+    if (errno != 0 || *end != '\0')
+        return -EINVAL;
+    *out = d;
+    return 0;
+}
+
+cfg_type cfg_scalar_type(const cfg_node *n)
+{
+    int b;
+    long long i;
+    double d;
+    if (n->quoted)
+        return CFG_T_STR;
+    if (is_one_of(n->text, null_words))
+        return CFG_T_NULL;
+    if (cfg_scalar_bool(n, &b) == 0)
+        return CFG_T_BOOL;
+    if (cfg_scalar_int(n, &i) == 0)
+        return CFG_T_INT;
+    if (cfg_scalar_number(n, &d) == 0)
+        return CFG_T_FLOAT;
+    return CFG_T_STR;
+}
+
+const char *cfg_node_describe(const cfg_node *n)
+{
+    if (n->kind == CFG_SEQ)
+        return "a list";
+    if (n->kind == CFG_MAP)
+        return "a mapping";
+    switch (cfg_scalar_type(n)) {
+    case CFG_T_NULL: return "null";
+    case CFG_T_BOOL: return "a boolean";
+    case CFG_T_INT: return "an integer";
+    case CFG_T_FLOAT: return "a number";
+    default: return "a string";
+    }
+}

@@ -1,0 +1,172 @@
+/* raylet: the per-node daemon.
+ *
+ * One struct holds the daemon's state; one libuv loop drives it.  The files
+ * of this folder split it by concern:
+ *
+ *   raylet_main.c    process start: flags, token, resources, loop, exit code
+ *   raylet_life.c    lifecycle: signals, graceful stop, ready file, teardown
+ *   raylet_server.c  the node-manager listeners (TCP + Unix socket) and
+ *                    their client connections (Hello/token check)
+ *   raylet_gcs.c     the GCS connection: hello, register, periodic resource
+ *                    reports, reconnects, unregister
+ *   raylet_msg.c     building NodeInfo / ReportResources messages
+ *   raylet_opts.c    the command line
+ *   res_*.c          resource detection, maps and the node's resource spec
+ */
+#ifndef RAYC_RAYLET_RAYLET_H
+#define RAYC_RAYLET_RAYLET_H
+
+#include <limits.h>
+#include <stdint.h>
+#include <sys/un.h>
+#include <uv.h>
+
+#include "common/rpc.h"
+#include "common/token.h"
+#include "raylet/raylet_opts.h"
+#include "raylet/res_map.h"
+#include "ray.pb-c.h"
+
+/* ---------------------------------------------------------------- limits */
+
+/* Longest frame a raylet accepts from the GCS or a local client. */
+#define RAYLET_MAX_FRAME (16u * 1024u * 1024u)
+/* Most client connections held at once; more are accepted and closed. */
+#define RAYLET_MAX_CLIENTS 1024
+/* A client that has not sent a valid Hello by then is disconnected. */
+#define RAYLET_HELLO_TIMEOUT_MS 10000
+/* How often the GCS connection is retried while it is down. */
+#define RAYLET_GCS_RETRY_MS 1000
+/* How long a connected GCS may take to answer Hello or RegisterNode. */
+#define RAYLET_GCS_REPLY_TIMEOUT_MS 10000
+/* How long a graceful stop waits for UnregisterNodeReply. */
+#define RAYLET_UNREGISTER_WAIT_MS 1000
+
+/* ---------------------------------------------------------------- state */
+
+enum raylet_gcs_state {
+    RAYLET_GCS_IDLE,          /* no connection; the retry timer will try */
+    RAYLET_GCS_CONNECTING,    /* TCP connect in flight */
+    RAYLET_GCS_HELLO,         /* Hello sent, waiting for HelloReply */
+    RAYLET_GCS_REGISTERING,   /* RegisterNode sent */
+    RAYLET_GCS_REGISTERED,    /* reporting resources every period */
+    RAYLET_GCS_UNREGISTERING, /* UnregisterNode sent during a graceful stop */
+};
+
+typedef struct raylet_gcs {
+    enum raylet_gcs_state state;
+    rpc_conn *conn;               /* NULL while IDLE */
+    uv_timer_t retry_timer;       /* every RAYLET_GCS_RETRY_MS */
+    uv_timer_t report_timer;      /* every report period while registered */
+    uv_timer_t unregister_timer;  /* bounds the wait for UnregisterNodeReply */
+    uint64_t next_request_id;
+    uint64_t hello_id, register_id, unregister_id;
+    int64_t down_since_ms;        /* monotonic: when we last had no GCS */
+    int64_t state_since_ms;       /* monotonic: when STATE was entered */
+    int registered_once;          /* for "registered" vs "re-registered" */
+    int announced_down;           /* "waiting for the GCS" logged already */
+} raylet_gcs;
+
+typedef struct raylet_client raylet_client;
+
+typedef struct raylet {
+    uv_loop_t *loop;
+    const raylet_opts *opts;
+    char token[TOKEN_MAX + 1];
+    char hostname[256];
+    char session_name[128];       /* from the GCS's HelloReply */
+    int64_t start_time_ms;
+    int node_manager_port;        /* the bound port (differs from opts when 0) */
+
+    /* resources and labels */
+    res_map total;
+    res_map available;
+    res_labels labels;
+
+    /* files under the node dir */
+    char socket_path[PATH_MAX];   /* DIR/sockets/raylet */
+    char socket_addr[sizeof(((struct sockaddr_un *)0)->sun_path)]; /* what bind() got */
+    int sockets_dirfd;            /* O_PATH fd of DIR/sockets when the path is long, else -1 */
+    char ready_path[PATH_MAX];
+    int socket_bound;             /* we created socket_path: remove it at exit */
+
+    /* listeners and clients (raylet_server.c) */
+    uv_pipe_t unix_listener;
+    uv_tcp_t tcp_listener;
+    uv_timer_t sweep_timer;
+    raylet_client *clients;       /* live connections */
+    raylet_client *dead_clients;  /* closed, freed on the next sweep */
+    size_t n_clients;
+
+    raylet_gcs gcs;
+
+    /* lifecycle (raylet_life.c) */
+    uv_signal_t sigterm, sigint;
+    int stopping;                 /* a graceful stop or exit has begun */
+    int closing;                  /* every handle is being closed */
+    int exit_code;
+} raylet;
+
+/* ---------------------------------------------------------------- raylet_life.c */
+
+/* Installs the SIGTERM/SIGINT handlers.  Returns 0 or a libuv error. */
+int raylet_signals_start(raylet *r);
+
+/* Begins a graceful stop: unregisters from the GCS with REASON when
+ * registered (waiting up to RAYLET_UNREGISTER_WAIT_MS), then exits with 0.
+ * Does nothing when a stop is already under way. */
+void raylet_stop(raylet *r, const char *reason);
+
+/* Closes every handle so that uv_run returns, and records CODE as the exit
+ * status (the first code recorded wins).  Safe from any callback. */
+void raylet_exit(raylet *r, int code);
+
+/* Writes the ready file (the node id and a newline) once the node is
+ * registered.  Returns 0 or -errno; failures are logged. */
+int raylet_ready_write(raylet *r);
+
+/* Removes the ready file and the Unix socket (called after the loop ends). */
+void raylet_files_remove(raylet *r);
+
+/* ---------------------------------------------------------------- raylet_server.c */
+
+/* Creates DIR/sockets/, binds the Unix socket and the TCP node-manager port
+ * and starts accepting.  Returns 0, or a negative error with one line in
+ * ERR ("port 6380 is already in use"); what was opened is closed by
+ * raylet_exit. */
+int raylet_server_start(raylet *r, char *err, size_t errlen);
+
+/* Closes the listeners and every client connection (teardown only). */
+void raylet_server_close(raylet *r);
+
+/* Frees client records of closed connections (teardown only, after the loop). */
+void raylet_server_free(raylet *r);
+
+/* ---------------------------------------------------------------- raylet_gcs.c */
+
+/* Starts connecting to the GCS and keeps doing so until the node is
+ * registered; see raylet_gcs.c for the state machine.  Returns 0 or a
+ * libuv error. */
+int raylet_gcs_start(raylet *r);
+
+/* Sends UnregisterNode{REASON} when registered.  Returns 1 when a reply is
+ * awaited (raylet_exit follows it or the timeout), 0 when not connected. */
+int raylet_gcs_unregister(raylet *r, const char *reason);
+
+/* Closes the GCS connection and its timers (teardown only). */
+void raylet_gcs_close(raylet *r);
+
+/* ---------------------------------------------------------------- raylet_msg.c */
+
+/* Fills INFO (initialised by the caller) with this node's NodeInfo for
+ * RegisterNode.  Strings point into R; the entry arrays are allocated.
+ * Returns 0 or -ENOMEM; free with raylet_msg_node_info_clear either way. */
+int raylet_msg_node_info(const raylet *r, Rayc__NodeInfo *info);
+void raylet_msg_node_info_clear(Rayc__NodeInfo *info);
+
+/* Fills REP with a ReportResources of the whole available map.
+ * Returns 0 or -ENOMEM; free with raylet_msg_report_clear either way. */
+int raylet_msg_report(const raylet *r, Rayc__ReportResources *rep);
+void raylet_msg_report_clear(Rayc__ReportResources *rep);
+
+#endif

@@ -1,0 +1,297 @@
+/* The node-manager listeners (TCP port and Unix socket) and their clients.
+ *
+ * Every connection must open with Hello carrying the cluster token, like a
+ * connection to the GCS; anything else gets one Error frame and is closed.
+ * Worker and task messages arrive in later issues: until then an
+ * authenticated client gets an Error reply to every request. */
+#include "raylet/raylet.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "common/log.h"
+#include "common/util.h"
+
+struct raylet_client {
+    raylet *r;
+    rpc_conn *conn;             /* NULL once closed */
+    int authed;
+    int64_t accepted_ms;        /* monotonic */
+    raylet_client *prev, *next;
+};
+
+/* ---------------------------------------------------------------- client list */
+
+static void client_link(raylet *r, raylet_client *cl)
+{
+    cl->prev = NULL;
+    cl->next = r->clients;
+    if (r->clients != NULL)
+        r->clients->prev = cl;
+    r->clients = cl;
+    r->n_clients++;
+}
+
+/* Moves CL from the live list to the dead list (freed on the next sweep). */
+static void client_bury(raylet *r, raylet_client *cl)
+{
+    if (cl->prev != NULL)
+        cl->prev->next = cl->next;
+    else
+        r->clients = cl->next;
+    if (cl->next != NULL)
+        cl->next->prev = cl->prev;
+    r->n_clients--;
+    cl->prev = NULL;
+    cl->next = r->dead_clients;
+    r->dead_clients = cl;
+}
+
+static void free_dead_clients(raylet *r)
+{
+    while (r->dead_clients != NULL) {
+        raylet_client *cl = r->dead_clients;
+        r->dead_clients = cl->next;
+        free(cl);
+    }
+}
+
+/* ---------------------------------------------------------------- messages */
+
+/* Answers the first frame: HelloReply for the right token, else one Error
+ * and a close. */
+static void client_hello(raylet_client *cl, Rayc__Envelope *msg)
+{
+    raylet *r = cl->r;
+    if (msg->body_case != RAYC__ENVELOPE__BODY_HELLO || msg->hello->token == NULL ||
+        !token_equal(msg->hello->token, r->token)) {
+        log_warn("refused a connection from %s: missing or wrong cluster token",
+                 rpc_conn_peer(cl->conn));
+        rpc_conn_send_error(cl->conn, msg->request_id, RPC_E_UNAUTHENTICATED,
+                            "a valid cluster token is required");
+        rpc_conn_close(cl->conn, "unauthenticated");
+        return;
+    }
+    cl->authed = 1;
+    Rayc__Envelope env = RAYC__ENVELOPE__INIT;
+    Rayc__HelloReply reply = RAYC__HELLO_REPLY__INIT;
+    reply.session_name = r->session_name;
+    env.request_id = msg->request_id;
+    env.body_case = RAYC__ENVELOPE__BODY_HELLO_REPLY;
+    env.hello_reply = &reply;
+    rpc_conn_send(cl->conn, &env);
+    log_debug("client %s (%s) connected", rpc_conn_peer(cl->conn), msg->hello->client_kind);
+}
+
+static void client_message_cb(rpc_conn *c, Rayc__Envelope *msg)
+{
+    raylet_client *cl = rpc_conn_data(c);
+    if (cl == NULL || cl->r->closing)
+        return;
+    if (!cl->authed) {
+        client_hello(cl, msg);
+        return;
+    }
+    rpc_conn_send_error(c, msg->request_id, RPC_E_INVALID,
+                        "the raylet does not handle this request");
+}
+
+static void client_close_cb(rpc_conn *c, const char *reason)
+{
+    raylet_client *cl = rpc_conn_data(c);
+    if (cl == NULL)
+        return;
+    log_debug("client %s closed: %s", rpc_conn_peer(c), reason);
+    cl->conn = NULL;
+    client_bury(cl->r, cl);
+}
+
+/* ---------------------------------------------------------------- accepting */
+
+static void accept_client(raylet *r, uv_stream_t *server, int is_pipe)
+{
+    rpc_conn *c = is_pipe ? rpc_conn_new_pipe(r->loop, RAYLET_MAX_FRAME, client_message_cb,
+                                              client_close_cb)
+                          : rpc_conn_new_tcp(r->loop, RAYLET_MAX_FRAME, client_message_cb,
+                                             client_close_cb);
+    if (c == NULL) {
+        log_error("out of memory accepting a connection");
+        return;
+    }
+    if (uv_accept(server, rpc_conn_stream(c)) != 0 || r->closing) {
+        rpc_conn_close(c, "accept failed");
+        return;
+    }
+    raylet_client *cl = r->n_clients < RAYLET_MAX_CLIENTS ? calloc(1, sizeof *cl) : NULL;
+    if (cl == NULL) {
+        log_warn("refused a connection: %zu clients already", r->n_clients);
+        rpc_conn_close(c, "too many clients");
+        return;
+    }
+    cl->r = r;
+    cl->conn = c;
+    cl->accepted_ms = time_mono_ms();
+    client_link(r, cl);
+    rpc_conn_set_data(c, cl);
+    if (rpc_conn_start(c) != 0)
+        rpc_conn_close(c, "cannot read");
+}
+
+static void unix_connection_cb(uv_stream_t *server, int status)
+{
+    if (status < 0)
+        log_warn("accept on the Unix socket failed: %s", uv_strerror(status));
+    else
+        accept_client(server->data, server, 1);
+}
+
+static void tcp_connection_cb(uv_stream_t *server, int status)
+{
+    if (status < 0)
+        log_warn("accept on the node-manager port failed: %s", uv_strerror(status));
+    else
+        accept_client(server->data, server, 0);
+}
+
+/* ---------------------------------------------------------------- sweeping */
+
+/* Frees closed clients and drops those that never said Hello in time. */
+static void sweep_cb(uv_timer_t *t)
+{
+    raylet *r = t->data;
+    free_dead_clients(r);
+    int64_t now = time_mono_ms();
+    raylet_client *next;
+    for (raylet_client *cl = r->clients; cl != NULL; cl = next) {
+        next = cl->next;
+        if (!cl->authed && now - cl->accepted_ms > RAYLET_HELLO_TIMEOUT_MS) {
+            log_warn("closing %s: no Hello within %d ms", rpc_conn_peer(cl->conn),
+                     RAYLET_HELLO_TIMEOUT_MS);
+            rpc_conn_close(cl->conn, "hello timeout");
+        }
+    }
+}
+
+/* ---------------------------------------------------------------- listeners */
+
+/* True when something accepts connections on the Unix socket ADDR. */
+static int socket_in_use(const char *addr)
+{
+    struct sockaddr_un sa = {.sun_family = AF_UNIX};
+    if (str_copy(sa.sun_path, sizeof sa.sun_path, addr) != 0)
+        return 0;
+    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0)
+        return 0;
+    int used = connect(fd, (struct sockaddr *)&sa, sizeof sa) == 0;
+    close(fd);
+    return used;
+}
+
+/* Fills R->socket_addr with a name bind() accepts for DIR/raylet.  A Unix
+ * socket path holds at most 107 bytes and node dirs can be deeper than that,
+ * so a long path is reached through an O_PATH descriptor of DIR:
+ * "/proc/self/fd/N/raylet" names the same file.  (A client connecting to a
+ * long path needs the same trick, or a chdir.)  Returns 0 or -errno. */
+static int socket_address(raylet *r, const char *dir)
+{
+    if (snprintf(r->socket_addr, sizeof r->socket_addr, "%s", r->socket_path) <
+        (int)sizeof r->socket_addr)
+        return 0;
+    r->sockets_dirfd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+    if (r->sockets_dirfd < 0)
+        return -errno;
+    snprintf(r->socket_addr, sizeof r->socket_addr, "/proc/self/fd/%d/raylet", r->sockets_dirfd);
+    return 0;
+}
+
+static int listen_unix(raylet *r, char *err, size_t errlen)
+{
+    char dir[PATH_MAX];
+    snprintf(dir, sizeof dir, "%s/sockets", r->opts->node_dir);
+    int rc = fs_mkdir_p(dir, 0700);
+    if (rc == 0) {
+        snprintf(r->socket_path, sizeof r->socket_path, "%s/raylet", dir);
+        rc = socket_address(r, dir);
+    }
+    if (rc != 0) {
+        snprintf(err, errlen, "cannot create %s: %s", dir, strerror(-rc));
+        return rc;
+    }
+    if (socket_in_use(r->socket_addr)) {
+        snprintf(err, errlen, "another raylet is listening on %s", r->socket_path);
+        return -EADDRINUSE;
+    }
+    unlink(r->socket_path); /* a stale socket from a raylet that died */
+    uv_pipe_init(r->loop, &r->unix_listener, 0);
+    r->unix_listener.data = r;
+    rc = uv_pipe_bind(&r->unix_listener, r->socket_addr);
+    r->socket_bound = rc == 0;
+    if (rc == 0)
+        rc = uv_listen((uv_stream_t *)&r->unix_listener, 128, unix_connection_cb);
+    if (rc != 0)
+        snprintf(err, errlen, "cannot listen on %s: %s", r->socket_path, uv_strerror(rc));
+    return rc;
+}
+
+/* Stores the port the TCP listener got (for --node-manager-port 0). */
+static void note_bound_port(raylet *r)
+{
+    struct sockaddr_in sa;
+    int len = sizeof sa;
+    if (uv_tcp_getsockname(&r->tcp_listener, (struct sockaddr *)&sa, &len) == 0)
+        r->node_manager_port = ntohs(sa.sin_port);
+}
+
+static int listen_tcp(raylet *r, char *err, size_t errlen)
+{
+    const raylet_opts *o = r->opts;
+    struct sockaddr_in sa;
+    uv_tcp_init(r->loop, &r->tcp_listener);
+    r->tcp_listener.data = r;
+    int rc = uv_ip4_addr(o->node_ip, o->node_manager_port, &sa);
+    if (rc == 0)
+        rc = uv_tcp_bind(&r->tcp_listener, (const struct sockaddr *)&sa, 0);
+    if (rc == 0)
+        rc = uv_listen((uv_stream_t *)&r->tcp_listener, 128, tcp_connection_cb);
+    if (rc == UV_EADDRINUSE)
+        snprintf(err, errlen, "port %d is already in use", o->node_manager_port);
+    else if (rc != 0)
+        snprintf(err, errlen, "cannot listen on %s:%d: %s", o->node_ip,
+                 o->node_manager_port, uv_strerror(rc));
+    else
+        note_bound_port(r);
+    return rc;
+}
+
+int raylet_server_start(raylet *r, char *err, size_t errlen)
+{
+    r->node_manager_port = r->opts->node_manager_port;
+    int rc = listen_tcp(r, err, errlen);
+    if (rc == 0)
+        rc = listen_unix(r, err, errlen);
+    if (rc != 0)
+        return rc;
+    uv_timer_init(r->loop, &r->sweep_timer);
+    r->sweep_timer.data = r;
+    return uv_timer_start(&r->sweep_timer, sweep_cb, 1000, 1000);
+}
+
+void raylet_server_close(raylet *r)
+{
+    raylet_client *next;
+    for (raylet_client *cl = r->clients; cl != NULL; cl = next) {
+        next = cl->next;
+        rpc_conn_close(cl->conn, "raylet exiting");
+    }
+}
+
+void raylet_server_free(raylet *r)
+{
+    free_dead_clients(r);
+}
