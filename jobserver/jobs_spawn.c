@@ -221,7 +221,8 @@ static void mark_running(jobs_run *run)
         j->proc_start = 0;
     j->driver_pid = j->pid;
     jobs_job_set(j, &j->driver_ip, srv->node_ip);
-    snprintf(addr, sizeof addr, "http://%s:%d", srv->host, srv->port);
+    snprintf(addr, sizeof addr, "http://%s:%d",
+             strcmp(srv->host, "0.0.0.0") == 0 ? srv->node_ip : srv->host, srv->port);
     jobs_job_set(j, &j->driver_agent_http_address, addr);
     jobs_job_set(j, &j->driver_node_id, srv->node_id);
     jobs_job_set(j, &j->message, NULL);

@@ -273,8 +273,9 @@ void jobs__run_finish(jobs_run *run, enum jobs_status status, const char *messag
     j->has_exit_code = has_code;
     j->exit_code = code;
     jobs_sup_save(srv, j);
-    log_info("job %s: %s%s%s", j->submission_id, jobs_status_name(status),
-             message ? ": " : "", message ? message : "");
+    log_info("job %s: %s%s%.*s", j->submission_id, jobs_status_name(status),
+             message ? ": " : "", message ? (int)strcspn(message, "\n") : 0,
+             message ? message : "");
     if (j->job_id != NULL)
         jobs_gcs_job_finished(srv, j);
     remove_state_files(srv, j->submission_id);

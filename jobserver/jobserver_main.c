@@ -1,4 +1,5 @@
 /* ray_jobserver: Ray's Job Submission HTTP API for one rayc head node. */
+#include <curl/curl.h>
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
@@ -341,5 +342,8 @@ int main(int argc, char **argv)
     if (make_dirs(&srv) != 0 || load_token(&srv) != 0)
         return 1;
     srv.loop = uv_default_loop();
-    return serve(&srv, &o);
+    curl_global_init(CURL_GLOBAL_DEFAULT);
+    int rc = serve(&srv, &o);
+    curl_global_cleanup();
+    return rc;
 }

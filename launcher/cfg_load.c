@@ -365,10 +365,10 @@ static int build(loader *l, const cfg_overrides *ov)
     c->idle_timeout_minutes = 5;
     cfg_scalar_number(top(l, "upscaling_speed"), &c->upscaling_speed);
     cfg_scalar_number(top(l, "idle_timeout_minutes"), &c->idle_timeout_minutes);
-    if ((rc = load_provider(l)) != 0 || (rc = load_name(l, ov)) != 0 ||
-        (rc = load_auth(l)) != 0 || (rc = load_files(l)) != 0 ||
-        (rc = load_commands(l)) != 0 || (rc = load_docker(l)) != 0 ||
-        (rc = load_workers(l, ov)) != 0)
+    if ((rc = load_provider(l)) != 0 || (rc = load_workers(l, ov)) != 0 ||
+        (rc = load_name(l, ov)) != 0 || (rc = load_auth(l)) != 0 ||
+        (rc = load_files(l)) != 0 || (rc = load_commands(l)) != 0 ||
+        (rc = load_docker(l)) != 0)
         return rc;
     return 0;
 }

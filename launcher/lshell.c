@@ -14,11 +14,18 @@ int lshell_quote(lbuf *b, const char *s)
     return rc == 0 ? lbuf_puts(b, "'") : rc;
 }
 
+/* A value starting with "~/" keeps meaning the remote home: "$HOME" stays
+ * outside the quotes so the remote shell expands it. */
 static void add_exports(lbuf *b, const lshell_env *env, size_t n_env)
 {
     for (size_t i = 0; i < n_env; i++) {
+        const char *v = env[i].value;
         lbuf_printf(b, "export %s=", env[i].name);
-        lshell_quote(b, env[i].value);
+        if (strncmp(v, "~/", 2) == 0) {
+            lbuf_puts(b, "\"$HOME\"");
+            v++;
+        }
+        lshell_quote(b, v);
         lbuf_puts(b, "; ");
     }
 }

@@ -16,7 +16,8 @@ typedef struct lshell_env {
 int lshell_quote(lbuf *b, const char *s);
 
 /* Builds the command line sent to a node for CMD: the N_ENV variables are
- * exported first; with LOGIN_SHELL the whole runs as Ray runs it,
+ * exported first (a value starting with "~/" is taken from the remote
+ * $HOME); with LOGIN_SHELL the whole runs as Ray runs it,
  *   bash --login -c -i '[ -f ~/.bashrc ] && source ~/.bashrc;
  *                       export OMP_NUM_THREADS=1 PYTHONWARNINGS=ignore && (CMD)'
  * so ~/.profile and ~/.bashrc (conda, PATH additions) apply; without it the

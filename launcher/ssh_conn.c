@@ -145,7 +145,7 @@ int ssh_conn_wait(const ssh_target *t, int64_t deadline_ms, ssh_retry_cb cb, voi
     for (int tries = 0;; tries++) {
         int64_t left = deadline_ms - time_mono_ms();
         if (tries > 0 && left <= 0) {
-            snprintf(err, errlen, "SSH not available within the timeout: %s", last);
+            snprintf(err, errlen, "%s", last);
             return -ETIMEDOUT;
         }
         if (tries > 0 && cb != NULL)

@@ -83,6 +83,18 @@ int ssh_xfer_list(ssh_conn *c, const char *dir, ssh_xfer_entry_cb cb, void *data
     return rc;
 }
 
+int ssh_xfer_mkdir(ssh_conn *c, const char *dir, char *err, size_t errlen)
+{
+    sftp_session sf;
+    ssh_xfer_stat st;
+    int rc = ssh_conn_sftp(c, &sf, err, errlen);
+    if (rc != 0 || sftp_mkdir(sf, dir, 0755) == 0)
+        return rc;
+    if (ssh_xfer_stat_path(c, dir, &st, err, errlen) != 0 || !st.is_dir)
+        return sftp_fail(c, sf, "cannot create directory", dir, err, errlen);
+    return 0;
+}
+
 int ssh_xfer_mkdirs(ssh_conn *c, const char *dir, char *err, size_t errlen)
 {
     char path[PATH_MAX];

@@ -36,6 +36,10 @@ int ssh_xfer_stat_path(ssh_conn *c, const char *path, ssh_xfer_stat *st, char *e
 int ssh_xfer_list(ssh_conn *c, const char *dir, ssh_xfer_entry_cb cb, void *data, char *err,
                   size_t errlen);
 
+/* Creates remote directory DIR (mode 0755) whose parent exists; an existing
+ * directory is fine.  Returns 0 or -EIO with ERR set. */
+int ssh_xfer_mkdir(ssh_conn *c, const char *dir, char *err, size_t errlen);
+
 /* Creates remote directory DIR and its missing parents (mode 0755).
  * Returns 0 or -EIO with ERR set. */
 int ssh_xfer_mkdirs(ssh_conn *c, const char *dir, char *err, size_t errlen);

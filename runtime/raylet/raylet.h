@@ -121,6 +121,11 @@ void raylet_stop(raylet *r, const char *reason);
  * status (the first code recorded wins).  Safe from any callback. */
 void raylet_exit(raylet *r, int code);
 
+/* Closes H unless it was never initialised or is closing already.  Handles
+ * embedded in the raylet struct rely on it being zeroed before use (an
+ * uninitialised handle has type UV_UNKNOWN_HANDLE). */
+void raylet_close_handle(uv_handle_t *h);
+
 /* Writes the ready file (the node id and a newline) once the node is
  * registered.  Returns 0 or -errno; failures are logged. */
 int raylet_ready_write(raylet *r);
@@ -136,7 +141,8 @@ void raylet_files_remove(raylet *r);
  * raylet_exit. */
 int raylet_server_start(raylet *r, char *err, size_t errlen);
 
-/* Closes the listeners and every client connection (teardown only). */
+/* Closes the listeners, the sweep timer and every client connection
+ * (teardown only). */
 void raylet_server_close(raylet *r);
 
 /* Frees client records of closed connections (teardown only, after the loop). */

@@ -125,8 +125,8 @@ static void on_registered(raylet *r, Rayc__Envelope *msg)
         log_info("registered node %s with the GCS at %s:%d (session %s)", o->node_id,
                  o->gcs_host, o->gcs_port, r->session_name);
     else
-        log_info("re-registered with the GCS at %s:%d after %lld s without it", o->gcs_host,
-                 o->gcs_port, (long long)((time_mono_ms() - g->down_since_ms) / 1000));
+        log_info("re-registered with the GCS at %s:%d after %.1f s without it", o->gcs_host,
+                 o->gcs_port, (double)(time_mono_ms() - g->down_since_ms) / 1000.0);
     g->registered_once = 1;
     g->announced_down = 0;
     set_state(r, RAYLET_GCS_REGISTERED);
@@ -163,7 +163,9 @@ static void on_error(raylet *r, Rayc__Envelope *msg)
         }
         log_error("the GCS refused to register this node: %s; exiting", text);
         raylet_exit(r, 1);
-    } else if (code == RPC_E_NOT_FOUND && g->state == RAYLET_GCS_REGISTERED) {
+    } else if ((code == RPC_E_NOT_FOUND || code == RPC_E_INVALID) &&
+               g->state == RAYLET_GCS_REGISTERED) {
+        /* Only reports are left: the GCS lost the node (a new database). */
         log_warn("the GCS does not know this node (%s); registering again", text);
         send_register(r);
     } else if (msg->request_id == g->hello_id && g->state == RAYLET_GCS_HELLO) {
@@ -354,6 +356,10 @@ int raylet_gcs_unregister(raylet *r, const char *reason)
 
 void raylet_gcs_close(raylet *r)
 {
-    if (r->gcs.conn != NULL)
-        rpc_conn_close(r->gcs.conn, "raylet exiting");
+    raylet_gcs *g = &r->gcs;
+    if (g->conn != NULL)
+        rpc_conn_close(g->conn, "raylet exiting");
+    raylet_close_handle((uv_handle_t *)&g->retry_timer);
+    raylet_close_handle((uv_handle_t *)&g->report_timer);
+    raylet_close_handle((uv_handle_t *)&g->unregister_timer);
 }

@@ -44,10 +44,9 @@ void raylet_stop(raylet *r, const char *reason)
         raylet_exit(r, 0);
 }
 
-static void close_walk_cb(uv_handle_t *h, void *arg)
+void raylet_close_handle(uv_handle_t *h)
 {
-    (void)arg;
-    if (!uv_is_closing(h))
+    if (h->type != UV_UNKNOWN_HANDLE && !uv_is_closing(h))
         uv_close(h, NULL);
 }
 
@@ -58,12 +57,13 @@ void raylet_exit(raylet *r, int code)
     r->closing = 1;
     r->stopping = 1;
     r->exit_code = code;
-    /* Connections first, so their close callbacks run and their memory is
-     * released by the rpc layer; then every remaining handle (timers,
-     * listeners, signals) embedded in R. */
+    /* Each module closes the handles it opened.  No uv_walk: this may run
+     * inside an rpc_conn close callback, before the rpc layer's own
+     * uv_close of that connection, and closing a handle twice aborts. */
     raylet_gcs_close(r);
     raylet_server_close(r);
-    uv_walk(r->loop, close_walk_cb, NULL);
+    raylet_close_handle((uv_handle_t *)&r->sigterm);
+    raylet_close_handle((uv_handle_t *)&r->sigint);
 }
 
 /* ---------------------------------------------------------------- files */

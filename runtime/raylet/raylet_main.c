@@ -17,13 +17,17 @@
 #include "raylet/res_detect.h"
 #include "raylet/res_spec.h"
 
-/* Reports a startup failure on stderr (and in the log when it is a file). */
+/* True once log lines go to --log-file rather than stderr. */
+static int log_to_file;
+
+/* Reports a startup failure as one line on stderr, and in the log file when
+ * there is one.  Returns CODE. */
 static int fail(int code, const char *fmt, const char *a, const char *b)
 {
     char line[1024];
     snprintf(line, sizeof line, fmt, a, b);
     fprintf(stderr, "raylet: %s\n", line);
-    if (code != 2)
+    if (log_to_file)
         log_error("%s", line);
     return code;
 }
@@ -35,7 +39,10 @@ static int setup_logging(const raylet_opts *o)
     if (o->log_file == NULL)
         return 0;
     int rc = log_open(o->log_file);
-    return rc == 0 ? 0 : fail(1, "cannot open the log file %s: %s", o->log_file, strerror(-rc));
+    if (rc != 0)
+        return fail(1, "cannot open the log file %s: %s", o->log_file, strerror(-rc));
+    log_to_file = 1;
+    return 0;
 }
 
 /* ---------------------------------------------------------------- resources */
@@ -56,28 +63,24 @@ static int parse_json_flags(raylet *r, res_map *custom)
     return 0;
 }
 
-/* Detects this machine and fills R->total, R->available and R->labels.
- * Returns 0 or an exit code. */
-static int build_resources(raylet *r)
+/* Detects this machine and fills R->total and R->available from it, the
+ * flags and CUSTOM.  Returns 0 or an exit code. */
+static int build_resources(raylet *r, const res_map *custom)
 {
     const raylet_opts *o = r->opts;
-    res_map custom;
-    res_map_init(&custom);
-    int rc = parse_json_flags(r, &custom);
     res_paths paths;
     res_detected det;
-    int drc = rc == 0 ? res_paths_init(&paths, NULL) : 0;
-    if (rc == 0 && drc == 0)
-        drc = res_detect_all(&paths, getenv("CUDA_VISIBLE_DEVICES"), &det);
-    if (rc == 0 && drc != 0)
-        rc = fail(1, "cannot detect this machine's memory: %s%s", strerror(-drc), "");
+    int rc = res_paths_init(&paths, NULL);
+    if (rc == 0)
+        rc = res_detect_all(&paths, getenv("CUDA_VISIBLE_DEVICES"), &det);
+    if (rc != 0)
+        return fail(1, "cannot detect this machine's memory: %s%s", strerror(-rc), "");
     res_request req = {o->num_cpus, o->num_gpus, o->memory, o->object_store_memory,
                        o->node_ip, o->head};
-    if (rc == 0 && (res_build_totals(&req, &det, &custom, &r->total) != 0 ||
-                    res_map_copy(&r->available, &r->total) != 0))
-        rc = fail(1, "%s%s", "too many resources or out of memory", "");
-    res_map_free(&custom);
-    return rc;
+    if (res_build_totals(&req, &det, custom, &r->total) != 0 ||
+        res_map_copy(&r->available, &r->total) != 0)
+        return fail(1, "%s%s", "too many resources or out of memory", "");
+    return 0;
 }
 
 static void log_start(const raylet *r)
@@ -92,7 +95,21 @@ static void log_start(const raylet *r)
 
 /* ---------------------------------------------------------------- startup */
 
-/* Everything before the loop runs.  Returns 0 or an exit code. */
+/* The token, host name and resources. */
+static int prepare_node(raylet *r, const raylet_opts *o, const res_map *custom)
+{
+    int rc = token_read_file(o->token_file, r->token, sizeof r->token);
+    if (rc != 0)
+        return fail(1, "cannot read the token file %s: %s", o->token_file, strerror(-rc));
+    if (gethostname(r->hostname, sizeof r->hostname) != 0)
+        str_copy(r->hostname, sizeof r->hostname, "localhost");
+    r->hostname[sizeof r->hostname - 1] = '\0';
+    return build_resources(r, custom);
+}
+
+/* Everything before the loop runs: the JSON flags are checked first, as
+ * part of the command line (exit 2 with one line).  Returns 0 or an exit
+ * code. */
 static int prepare(raylet *r, const raylet_opts *o)
 {
     r->opts = o;
@@ -101,18 +118,15 @@ static int prepare(raylet *r, const raylet_opts *o)
     res_map_init(&r->total);
     res_map_init(&r->available);
     res_labels_init(&r->labels);
-    int rc = setup_logging(o);
-    if (rc != 0)
-        return rc;
-    rc = token_read_file(o->token_file, r->token, sizeof r->token);
-    if (rc != 0)
-        return fail(1, "cannot read the token file %s: %s", o->token_file, strerror(-rc));
-    if (gethostname(r->hostname, sizeof r->hostname) != 0)
-        str_copy(r->hostname, sizeof r->hostname, "localhost");
-    r->hostname[sizeof r->hostname - 1] = '\0';
-    snprintf(r->ready_path, sizeof r->ready_path, "%s/raylet.ready", o->node_dir);
-    unlink(r->ready_path); /* left by a raylet that was killed */
-    return build_resources(r);
+    res_map custom;
+    res_map_init(&custom);
+    int rc = parse_json_flags(r, &custom);
+    if (rc == 0)
+        rc = setup_logging(o);
+    if (rc == 0)
+        rc = prepare_node(r, o, &custom);
+    res_map_free(&custom);
+    return rc;
 }
 
 /* Opens the listeners and starts the GCS connection.  Returns 0 or 1. */
@@ -126,6 +140,9 @@ static int start(raylet *r)
     rc = raylet_server_start(r, err, sizeof err);
     if (rc != 0)
         return fail(1, "%s%s", err, "");
+    /* The node dir is ours now: a ready file left by a killed raylet goes. */
+    snprintf(r->ready_path, sizeof r->ready_path, "%s/raylet.ready", r->opts->node_dir);
+    unlink(r->ready_path);
     log_start(r);
     rc = raylet_gcs_start(r);
     return rc == 0 ? 0 : fail(1, "cannot start the GCS client: %s%s", uv_strerror(rc), "");
@@ -159,11 +176,13 @@ int main(int argc, char **argv)
     uv_loop_init(&loop);
     r.loop = &loop;
     int code = prepare(&r, &opts);
-    if (code == 0 && (code = start(&r)) != 0)
+    int started = code == 0 && (code = start(&r)) == 0;
+    if (!started)
         raylet_exit(&r, code);
     uv_run(&loop, UV_RUN_DEFAULT);
-    code = code != 0 ? code : r.exit_code;
+    code = started ? r.exit_code : code;
     cleanup(&r);
-    log_info("raylet exiting with status %d", code);
+    if (started || log_to_file)
+        log_info("raylet exiting with status %d", code);
     return code;
 }

@@ -284,6 +284,9 @@ int raylet_server_start(raylet *r, char *err, size_t errlen)
 
 void raylet_server_close(raylet *r)
 {
+    raylet_close_handle((uv_handle_t *)&r->unix_listener);
+    raylet_close_handle((uv_handle_t *)&r->tcp_listener);
+    raylet_close_handle((uv_handle_t *)&r->sweep_timer);
     raylet_client *next;
     for (raylet_client *cl = r->clients; cl != NULL; cl = next) {
         next = cl->next;

@@ -94,9 +94,14 @@ test {node-1.10 a hello with the wrong token gets one error frame, then the conn
 } {1 1}
 
 test {node-1.11 kill -9 of a raylet: its node shows DEAD within the health timeout} {
-    set dirs [node_dirs]
-    set victim [file tail [lindex $dirs end]]
-    set pid [node_pid $victim raylet]
+    # The victim is the 3-CPU node, so the survivors hold 1 + 2 CPUs.
+    set pid ""
+    foreach dir [node_dirs] {
+        set p [node_pid [file tail $dir] raylet]
+        set args [split [file_read /proc/$p/cmdline] \0]
+        if {[lindex $args [expr {[lsearch $args --num-cpus] + 1}]] eq "3"} { set pid $p }
+    }
+    assert_true {$pid ne ""} "found the 3-CPU raylet"
     exec kill -9 $pid
     wait_for {[llength [status_failures [dict get [ray status] out]]] == 1} 8000
     set out [ray_ok status]

@@ -1,0 +1,38 @@
+/* Usage errors and option parsing shared by the launcher commands. */
+#include "launcher/lopt.h"
+
+#include <getopt.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+
+#include "common/util.h"
+
+int lopt_usage_error(const char *cmd, const char *usage, const char *fmt, ...)
+{
+    char msg[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    fprintf(stderr, "Usage: ray %s %s\nTry 'ray %s --help' for help.\n\nError: %s\n", cmd, usage,
+            cmd, msg);
+    return LOPT_USAGE;
+}
+
+void lopt_reset(void)
+{
+    optind = 0;                 /* glibc: 0 also resets its internal state */
+    opterr = 0;
+}
+
+int lopt_int(const char *cmd, const char *usage, const char *flag, const char *value,
+             int *out)
+{
+    long v;
+    if (parse_long(value, 0, INT_MAX, &v) != 0)
+        return lopt_usage_error(cmd, usage, "Invalid value for '%s': '%s' is not a valid integer.",
+                                flag, value);
+    *out = (int)v;
+    return 0;
+}

@@ -1,0 +1,326 @@
+/* One node's update: wait for SSH, sync files, run commands, start Ray. */
+#include "launcher/up_node.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "common/util.h"
+#include "launcher/ssh_exec.h"
+#include "launcher/ssh_xfer.h"
+#include "launcher/sync_tree.h"
+
+/* Per-run working state of one node (lives on the worker thread's stack). */
+typedef struct node_run {
+    up_job *j;
+    const up_plan *p;
+    const cluster_config *c;
+    ssh_conn *conn;
+    FILE *log;
+    lstate_node prev;           /* what the state said before this run */
+    int have_prev;
+    int token_done;
+    int step;
+} node_run;
+
+static const char *kind_of(const node_run *r)
+{
+    return r->j->is_head ? "head" : "worker";
+}
+
+static void status(node_run *r, int step, const char *st, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+/* Shows STEP/ST/WHAT on the display and records ST in the state. */
+static void status(node_run *r, int step, const char *st, const char *fmt, ...)
+{
+    char what[512] = "";
+    if (fmt != NULL) {
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(what, sizeof what, fmt, ap);
+        va_end(ap);
+    }
+    r->step = step;
+    up_display_set(r->p->disp, r->j->line, step, st, what);
+    lstate_node_status(r->p->x->state, r->c->cluster_name, r->j->ip, kind_of(r), st, what);
+    if (r->log != NULL && what[0] != '\0') {
+        fprintf(r->log, "==> [%d/7] %s: %s\n", step > 0 ? step : 0, st, what);
+        fflush(r->log);
+    }
+}
+
+static int fail(node_run *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Records the node as failed with a reason.  Returns -1. */
+static int fail(node_run *r, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(r->j->error, sizeof r->j->error, fmt, ap);
+    va_end(ap);
+    if (r->log != NULL)
+        fprintf(r->log, "==> failed: %s\n", r->j->error);
+    status(r, r->step, LSTATE_FAILED, "%s", r->j->error);
+    return -1;
+}
+
+/* ---------------------------------------------------------------- commands */
+
+static void on_output(void *data, int is_stderr, const char *buf, size_t len)
+{
+    node_run *r = data;
+    ltail_feed(&r->j->tail, buf, len);
+    if (r->log != NULL)
+        fwrite(buf, 1, len, r->log);
+}
+
+/* Short form of a command for the status line (Ray cuts at 30 characters). */
+static void brief(const char *cmd, char *out, size_t outlen)
+{
+    size_t n = strcspn(cmd, "\n");
+    if (n > 60)
+        snprintf(out, outlen, "%.57s...", cmd);
+    else
+        snprintf(out, outlen, "%.*s", (int)n, cmd);
+}
+
+/* Runs one YAML command on the node.  Returns 0, or -1 with the failure
+ * recorded (command, exit code, output tail). */
+static int run_one(node_run *r, const char *cmd)
+{
+    char err[512];
+    int exit_status;
+    const char *head_ip = r->j->is_head ? NULL : r->p->head_ip;
+    char *line = lctx_command(r->p->x, cmd, head_ip);
+    if (line == NULL)
+        return fail(r, "out of memory");
+    fprintf(r->log, "$ %s\n", cmd);
+    fflush(r->log);
+    ltail_reset(&r->j->tail);
+    ssh_run_opts o = {.pty = r->p->x->login_shells, .on_output = on_output, .data = r};
+    int rc = ssh_run(r->conn, line, &o, &exit_status, err, sizeof err);
+    free(line);
+    if (rc == 0 && exit_status == 0)
+        return 0;
+    snprintf(r->j->failed_cmd, sizeof r->j->failed_cmd, "%s", cmd);
+    r->j->exit_code = exit_status;
+    if (rc != 0)
+        return fail(r, "command could not run: %s", err);
+    if (exit_status == SSH_EXIT_NONE)
+        return fail(r, "command was killed (no exit status)");
+    return fail(r, "command failed with exit code %d", exit_status);
+}
+
+/* Runs a list of commands as step STEP.  NAME is Ray's group title. */
+static int run_list(node_run *r, int step, const cfg_strv *cmds, const char *name,
+                    const char *none)
+{
+    char what[128];
+    if (cmds->n == 0) {
+        status(r, step, "setting-up", "%s", none);
+        return 0;
+    }
+    for (size_t i = 0; i < cmds->n; i++) {
+        brief(cmds->v[i], what, sizeof what);
+        status(r, step, "setting-up", "%s (%zu/%zu) %s", name, i + 1, cmds->n, what);
+        if (run_one(r, cmds->v[i]) != 0)
+            return -1;
+    }
+    return 0;
+}
+
+/* ---------------------------------------------------------------- files */
+
+static int sync_one(node_run *r, const char *local, const char *remote, sync_stats *st)
+{
+    char dst[PATH_MAX], err[1024];
+    sync_spec spec = {r->c->rsync_exclude.v, r->c->rsync_exclude.n, r->c->rsync_filter.v,
+                      r->c->rsync_filter.n};
+    if (ssh_conn_expand(r->conn, remote, dst, sizeof dst, err, sizeof err) != 0 ||
+        sync_up(r->conn, local, dst, &spec, st, err, sizeof err) != 0)
+        return fail(r, "file mount %s from %s: %s", remote, local, err);
+    return 0;
+}
+
+static int step_mounts(node_run *r)
+{
+    sync_stats st = {0};
+    status(r, 2, "syncing-files", "Processing file mounts");
+    for (size_t i = 0; i < r->c->n_mounts; i++) {
+        const cfg_mount *m = &r->c->mounts[i];
+        status(r, 2, "syncing-files", "%s from %s", m->remote, m->local);
+        if (sync_one(r, m->local, m->remote, &st) != 0)
+            return -1;
+    }
+    fprintf(r->log, "==> file mounts: %zu files sent (%llu bytes), %zu unchanged\n",
+            st.files_sent, (unsigned long long)st.bytes_sent, st.files_same);
+    return 0;
+}
+
+/* cluster_synced_files: copied from the head into a local cache by `ray up`
+ * (entry I in SYNCED_CACHE/I), then uploaded to each worker. */
+static int step_synced(node_run *r)
+{
+    char src[PATH_MAX + 32];
+    struct stat st;
+    if (r->j->is_head || r->c->cluster_synced_files.n == 0 || r->p->synced_cache == NULL) {
+        status(r, 3, "syncing-files", "No worker file mounts to sync");
+        return 0;
+    }
+    status(r, 3, "syncing-files", "Processing worker file mounts");
+    for (size_t i = 0; i < r->c->cluster_synced_files.n; i++) {
+        const char *path = r->c->cluster_synced_files.v[i];
+        snprintf(src, sizeof src, "%s/%zu", r->p->synced_cache, i);
+        if (stat(src, &st) != 0) {
+            fprintf(r->log, "sync: %s does not exist. Skipping.\n", path);
+            continue;
+        }
+        if (sync_one(r, src, path, NULL) != 0)
+            return -1;
+    }
+    return 0;
+}
+
+/* Puts the cluster token on the node, mode 0600, where RAY_AUTH_TOKEN_PATH
+ * points the start commands. */
+static int install_token(node_run *r)
+{
+    char path[PATH_MAX], err[1024];
+    const char *tok = r->p->token;
+    if (r->token_done)
+        return 0;
+    if (ssh_conn_expand(r->conn, r->c->auth_token_path, path, sizeof path, err, sizeof err) ||
+        ssh_xfer_put_data(r->conn, tok, strlen(tok), path, 0600, err, sizeof err))
+        return fail(r, "cannot install the cluster token at %s: %s", r->c->auth_token_path, err);
+    r->token_done = 1;
+    return 0;
+}
+
+/* ---------------------------------------------------------------- steps */
+
+static void wait_cb(void *data, const char *why)
+{
+    node_run *r = data;
+    status(r, 1, "waiting-for-ssh", "SSH still not available (%.200s), retrying", why);
+}
+
+static int step_ssh(node_run *r)
+{
+    char err[1024];
+    ssh_target t;
+    lctx_target(r->p->x, r->j->ssh_host, &t);
+    status(r, 1, "waiting-for-ssh", "Waiting for SSH to become available");
+    int64_t deadline = time_mono_ms() + (int64_t)r->c->ssh_wait_timeout_s * 1000;
+    int rc = ssh_conn_wait(&t, deadline, wait_cb, r, &r->conn, err, sizeof err);
+    if (rc == -ETIMEDOUT)
+        return fail(r, "SSH not available after %d s (last error: %s)",
+                    r->c->ssh_wait_timeout_s, err);
+    return rc == 0 ? 0 : fail(r, "%s", err);
+}
+
+static int config_unchanged(const node_run *r)
+{
+    return r->have_prev && strcmp(r->prev.status, LSTATE_UP_TO_DATE) == 0 &&
+           strcmp(r->prev.runtime_hash, r->j->runtime_hash) == 0 &&
+           strcmp(r->prev.files_hash, r->j->files_hash) == 0;
+}
+
+static int runtime_unchanged(const node_run *r)
+{
+    return r->have_prev && strcmp(r->prev.status, LSTATE_UP_TO_DATE) == 0 &&
+           strcmp(r->prev.runtime_hash, r->j->runtime_hash) == 0;
+}
+
+/* Steps 2-6.  *CHANGED is set when the node's runtime configuration changed. */
+static int steps_setup(node_run *r, int *changed)
+{
+    const cluster_config *c = r->c;
+    *changed = !runtime_unchanged(r);
+    if (config_unchanged(r)) {
+        status(r, UP_STEP_SKIPPED, "syncing-files", "Configuration already up to date, "
+               "skipping file mounts, initalization and setup commands.");
+        return 0;
+    }
+    if (step_mounts(r) != 0 || step_synced(r) != 0)
+        return -1;
+    if (!*changed)
+        return 0;                       /* only file contents changed */
+    if (run_list(r, 4, &c->initialization_commands, "Running initialization commands",
+                 "No initialization commands to run.") != 0)
+        return -1;
+    status(r, 5, "setting-up", "Installing the cluster token");
+    if (install_token(r) != 0)
+        return -1;
+    const cfg_strv *setup = r->j->is_head ? &c->head_setup_commands : &c->worker_setup_commands;
+    static const cfg_strv none = {0};
+    return run_list(r, 6, r->p->restart_only ? &none : setup, "Running setup commands",
+                    r->p->restart_only ? "Setup commands skipped due to --restart-only."
+                                       : "No setup commands to run.");
+}
+
+static int need_start(const node_run *r, int changed)
+{
+    const up_plan *p = r->p;
+    int was_up = r->have_prev && strcmp(r->prev.status, LSTATE_UP_TO_DATE) == 0;
+    if (p->restart_only)
+        return 1;
+    if (p->no_restart)
+        return !was_up;                 /* a node never started still starts */
+    return changed || !was_up || (!r->j->is_head && p->head_restarted);
+}
+
+static int step_start(node_run *r, int changed)
+{
+    const cluster_config *c = r->c;
+    if (!need_start(r, changed)) {
+        status(r, 7, "setting-up", r->p->no_restart
+                   ? "Ray runtime not restarted due to --no-restart."
+                   : "Ray runtime already running with this configuration.");
+        r->j->skipped = !changed;
+        return 0;
+    }
+    if (install_token(r) != 0)
+        return -1;
+    const cfg_strv *cmds = r->j->is_head ? &c->head_start_ray_commands
+                                         : &c->worker_start_ray_commands;
+    r->j->started = 1;
+    return run_list(r, 7, cmds, "Starting the Ray runtime", "No start commands to run.");
+}
+
+static void open_log(node_run *r)
+{
+    up_job *j = r->j;
+    snprintf(j->log_path, sizeof j->log_path, "%s/%s.log", r->p->log_dir, j->ip);
+    r->log = fopen(j->log_path, "w");
+    if (r->log == NULL)
+        r->log = fopen("/dev/null", "w");
+}
+
+void up_node_update(up_job *j)
+{
+    node_run r = {.j = j, .p = j->plan, .c = j->plan->x->cfg};
+    int64_t start = time_mono_ms();
+    int changed = 0;
+    j->exit_code = 0;
+    open_log(&r);
+    r.have_prev = lstate_node_get(r.p->x->state, r.c->cluster_name, j->ip, &r.prev) == 0;
+    if (step_ssh(&r) == 0 && steps_setup(&r, &changed) == 0 && step_start(&r, changed) == 0) {
+        lstate_node_done(r.p->x->state, r.c->cluster_name, j->ip, j->runtime_hash,
+                         j->files_hash);
+        up_display_set(r.p->disp, j->line, 7, LSTATE_UP_TO_DATE,
+                       j->skipped ? "unchanged" : j->started ? "Ray runtime started" : "");
+        j->ok = 1;
+    }
+    j->elapsed_ms = time_mono_ms() - start;
+    up_display_done(r.p->disp, j->line);
+    if (r.log != NULL) {
+        fprintf(r.log, "==> %s after %.1f s\n", j->ok ? "up-to-date" : "update-failed",
+                (double)j->elapsed_ms / 1000.0);
+        fclose(r.log);
+    }
+    ssh_conn_close(r.conn);
+}

@@ -1,0 +1,174 @@
+# Running jobs: the entrypoint's environment and session, stop (process group,
+# SIGKILL escalation, RAY_JOB_STOP_SIGNAL, pending jobs), entrypoint
+# resources, the start timeout, the WebSocket log tail and 64 concurrent jobs.
+source [file join [file dirname [info script]] jobs_lib.tcl]
+
+set s [jobs_server_start --gcs-address 127.0.0.1:1 --num-cpus 2 --resources {{"gadget": 1}}]
+
+# ---------------------------------------------------------------- environment
+
+test {jobs-run-1.1 the entrypoint sees RAY_ADDRESS, the job config, the token path and env_vars} {
+    set id [jobs_submit $s {{"entrypoint": "env", "submission_id": "env-1",
+        "metadata": {"who": "me"},
+        "runtime_env": {"env_vars": {"GREETING": "hi $USER_X ${HOME}", "GONE": "a${NOT_SET_VAR}b",
+                                     "USER_X": "u", "AFTER": "${GREETING}!"}}}}]
+    jobs_wait $s $id SUCCEEDED
+    set vars {}
+    foreach line [split [jobs_logs $s $id] \n] {
+        if {[regexp {^([A-Za-z_0-9]+)=(.*)$} $line - k v]} {
+            dict set vars $k $v
+        }
+    }
+    set config [json_get [dict get $vars RAY_JOB_CONFIG_JSON_ENV_VAR]]
+    list [dict get $vars RAY_ADDRESS] [dict get $vars RAY_AUTH_TOKEN_PATH] \
+        [dict get $vars GREETING] [dict get $vars GONE] [dict get $vars AFTER] \
+        [dict get $vars PYTHONUNBUFFERED] [dict get $config metadata] \
+        [dict get $config runtime_env env_vars USER_X]
+} [list 127.0.0.1:1 [file join [dict get $s dir] token] "hi \$USER_X $env(HOME)" ab \
+       "hi \$USER_X $env(HOME)!" 1 {job_submission_id env-1 job_name env-1 who me} u]
+
+test {jobs-run-1.2 the entrypoint runs in its own session and process group} {
+    set id [jobs_submit $s {{"entrypoint": "echo sid=$(ps -o sid= -p $$) pgid=$(ps -o pgid= -p $$)"}}]
+    jobs_wait $s $id SUCCEEDED
+    regexp {sid= *([0-9]+) pgid= *([0-9]+)} [jobs_logs $s $id] - sid pgid
+    set server_sid [string trim [exec ps -o sid= -p [dict get $s pid]]]
+    list [expr {$sid == $pgid}] [expr {$sid != $server_sid}]
+} {1 1}
+
+# ---------------------------------------------------------------- stop
+
+test {jobs-run-2.1 stop ends the whole process group, grandchildren included} {
+    set id [jobs_submit $s {{"entrypoint": "sleep 7771 & (sleep 7772 &); sleep 7773"}}]
+    jobs_wait $s $id RUNNING
+    wait_for {[llength [jobs_pids_with "sleep 777"]] == 3} 5000
+    set r [jobs_api $s POST /api/jobs/$id/stop]
+    set d [jobs_wait $s $id STOPPED]
+    wait_for {[llength [jobs_pids_with "sleep 777"]] == 0} 5000 "every sleep gone"
+    list [dict get $r body] [dict get $d message] [dict get $d driver_exit_code]
+} {{{"stopped": true}} {Job was intentionally stopped.} null}
+
+test {jobs-run-2.2 stopping a pending job works and it never runs} {
+    set id [jobs_submit $s {{"entrypoint": "echo should-not-run", "entrypoint_num_cpus": 64}}]
+    set d1 [jobs_info $s $id]
+    set r [jobs_api $s POST /api/jobs/$id/stop]
+    set d2 [jobs_wait $s $id STOPPED]
+    list [dict get $d1 status] [dict get $d1 message] [dict get $r body] \
+        [string first should-not-run [jobs_logs $s $id]]
+} {PENDING {Job has not started yet. It may be waiting for resources (CPUs, GPUs, memory, custom resources) to become available.} {{"stopped": true}} -1}
+
+set s2 [jobs_server_start -env {RAY_JOB_STOP_WAIT_TIME_S 1 RAY_JOB_STOP_SIGNAL SIGINT \
+    RAY_JOB_START_TIMEOUT_SECONDS 2}]
+
+test {jobs-run-2.3 RAY_JOB_STOP_SIGNAL=SIGINT is what the job receives} {
+    set id [jobs_submit $s2 {{"entrypoint": "trap 'echo got-INT; exit 0' INT; echo armed; while true; do sleep 0.1; done"}}]
+    jobs_wait $s2 $id RUNNING
+    wait_for {[string match "*\narmed\n*" [jobs_logs $s2 $id]]} 5000
+    jobs_api $s2 POST /api/jobs/$id/stop
+    jobs_wait $s2 $id STOPPED
+    string match "*got-INT*" [jobs_logs $s2 $id]
+} 1
+
+test {jobs-run-2.4 a job that ignores the stop signal is killed after RAY_JOB_STOP_WAIT_TIME_S} {
+    set id [jobs_submit $s2 {{"entrypoint": "trap '' INT TERM; echo trapped; while true; do sleep 0.1; done"}}]
+    jobs_wait $s2 $id RUNNING
+    wait_for {[string match "*\ntrapped\n*" [jobs_logs $s2 $id]]} 5000
+    set t0 [clock milliseconds]
+    jobs_api $s2 POST /api/jobs/$id/stop
+    jobs_wait $s2 $id STOPPED 10000
+    set took [expr {[clock milliseconds] - $t0}]
+    list [expr {$took >= 900}] [expr {$took < 6000}]
+} {1 1}
+
+# ---------------------------------------------------------------- entrypoint resources
+
+test {jobs-run-3.1 a job waits PENDING until its entrypoint resources are free} {
+    set flag [file join [dict get $s dir] release-a]
+    set a [jobs_submit $s "{\"entrypoint\": \"while \[ ! -e $flag \]; do sleep 0.05; done\",
+        \"entrypoint_num_cpus\": 2, \"entrypoint_resources\": {\"gadget\": 1}}"]
+    jobs_wait $s $a RUNNING
+    set b [jobs_submit $s {{"entrypoint": "echo b-ran", "entrypoint_num_cpus": 1}}]
+    set c [jobs_submit $s {{"entrypoint": "echo c-ran", "entrypoint_resources": {"gadget": 1}}}]
+    after 500
+    set before [list [jobs_status $s $b] [jobs_status $s $c]]
+    file_write $flag ""
+    jobs_wait $s $a SUCCEEDED
+    jobs_wait $s $b SUCCEEDED
+    jobs_wait $s $c SUCCEEDED
+    list {*}$before [dict get [jobs_info $s $b] message]
+} {PENDING PENDING {Job finished successfully.}}
+
+test {jobs-run-3.2 resources that never come fail the job at RAY_JOB_START_TIMEOUT_SECONDS} {
+    set id [jobs_submit $s2 {{"entrypoint": "true", "entrypoint_num_gpus": 4}}]
+    set d [jobs_wait $s2 $id FAILED 10000]
+    list [dict get $d error_type] \
+        [string match "Job supervisor actor failed to start within 2.0 seconds.*RAY_JOB_START_TIMEOUT_SECONDS.*entrypoint_num_gpus*" \
+            [dict get $d message]]
+} {JOB_SUPERVISOR_ACTOR_START_TIMEOUT 1}
+
+# ---------------------------------------------------------------- log tail
+
+test {jobs-run-4.1 the WebSocket tail gets every line in order and closes when the job ends} {
+    set id [jobs_submit $s {{"entrypoint": "for i in $(seq 1 60); do echo line-$i; sleep 0.02; done"}}]
+    lassign [jobs_ws_tail $s $id] frames how
+    set text [join $frames ""]
+    set expected "Running entrypoint for job $id: for i in \$(seq 1 60); do echo line-\$i; sleep 0.02; done\n"
+    for {set i 1} {$i <= 60} {incr i} {
+        append expected "line-$i\n"
+    }
+    list $how [expr {$text eq $expected}] [expr {[llength $frames] > 1}] \
+        [expr {[jobs_logs $s $id] eq $expected}] [jobs_status $s $id]
+} {closed 1 1 1 SUCCEEDED}
+
+test {jobs-run-4.2 the tail of a finished job sends the whole log, then closes} {
+    set id [jobs_submit $s {{"entrypoint": "printf 'a\\nb\\nno-newline'"}}]
+    jobs_wait $s $id SUCCEEDED
+    lassign [jobs_ws_tail $s $id] frames how
+    list $how [string range [join $frames ""] end-13 end]
+} {closed {a
+b
+no-newline}}
+
+test {jobs-run-4.3 the tail without a WebSocket handshake is a 400} {
+    set r [jobs_api $s GET /api/jobs/env-1/logs/tail]
+    dict get $r status
+} 400
+
+# ---------------------------------------------------------------- many jobs at once
+
+proc submit_async {s i} {
+    set code [expr {$i % 3 == 0 ? 1 : 0}]
+    set body "{\"entrypoint\": \"sleep 0.$i; exit $code\", \"submission_id\": \"many-$i\"}"
+    ::http::geturl [dict get $s url]/api/jobs/ -method POST -type application/json \
+        -query $body -headers [jobs_auth $s] -command [list submit_done $i]
+}
+
+proc submit_done {i token} {
+    lappend ::many_answers [list $i [::http::ncode $token]]
+    ::http::cleanup $token
+}
+
+test {jobs-run-5.1 64 concurrent submissions all run and end with the right status} {
+    set ::many_answers {}
+    for {set i 1} {$i <= 64} {incr i} {
+        submit_async $s $i
+    }
+    wait_for {[llength $::many_answers] == 64} 20000 "64 answers"
+    set codes [lsort -unique [lmap a $::many_answers {lindex $a 1}]]
+    wait_for {[llength [lmap j [json_get [dict get [jobs_api $s GET /api/jobs/] body]] {
+        if {[string match many-* [dict get $j submission_id]] &&
+            [dict get $j status] in {SUCCEEDED FAILED}} {set j} else continue}]] == 64} 60000
+    set wrong {}
+    foreach j [json_get [dict get [jobs_api $s GET /api/jobs/] body]] {
+        if {![regexp {^many-([0-9]+)$} [dict get $j submission_id] - i]} {
+            continue
+        }
+        set want [expr {$i % 3 == 0 ? "FAILED 1" : "SUCCEEDED 0"}]
+        set got "[dict get $j status] [dict get $j driver_exit_code]"
+        if {$got ne $want} {
+            lappend wrong "many-$i: $got"
+        }
+    }
+    list $codes $wrong
+} {200 {}}
+
+suite_end
