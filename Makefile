@@ -65,6 +65,19 @@ ifneq ($(wildcard runtime/worker/worker_main.c),)
 PROGRAMS += bin/ray_worker
 endif
 
+# libray: the C API for drivers and task libraries (runtime/api + runtime/common).
+API_OBJS    := $(call objs,$(call lib_srcs,api)) $(call objs,$(call lib_srcs,common)) $(BUILD)/gen/ray.pb-c.o
+LIBRAY      := $(if $(call lib_srcs,api),lib/libray.a lib/libray.so)
+RAY_LDLIBS  := $(shell pkg-config --libs libuv libprotobuf-c libcrypto jansson) -lpthread -ldl -lm
+
+# Examples: examples/NAME/NAME.c is a driver (examples/NAME/NAME), and
+# examples/NAME/NAME_tasks.c a task library (examples/NAME/libNAME_tasks.so)
+# that workers dlopen.  Both land next to their sources, so the folder is a
+# ready working_dir for `ray job submit --working-dir examples/NAME -- ./NAME`.
+EXAMPLE_DIRS    := $(if $(LIBRAY),$(patsubst %/,%,$(dir $(wildcard examples/*/*_tasks.c))))
+EXAMPLE_DRIVERS := $(foreach d,$(EXAMPLE_DIRS),$(d)/$(notdir $(d)))
+EXAMPLE_LIBS    := $(foreach d,$(EXAMPLE_DIRS),$(d)/lib$(notdir $(d))_tasks.so)
+
 BENCH_SRCS := $(wildcard bench/*.c)
 BENCHES    := $(patsubst bench/%.c,$(BUILD)/bench/%,$(BENCH_SRCS))
 CTEST_SRCS := $(wildcard tests/c/test_*.c)
@@ -74,7 +87,7 @@ FUZZ_SRCS  := $(wildcard tests/fuzz/fuzz_*.c)
 ALL_OBJS := $(call objs,$(foreach m,$(MODULES),$(call lib_srcs,$(m)) $(call main_srcs,$(m))))
 
 .PHONY: all test demo valgrind fuzz install clean deps benches
-all: $(PROGRAMS) bin/ray-up bin/ray-down $(CTESTS) $(BENCHES)
+all: $(PROGRAMS) bin/ray-up bin/ray-down $(LIBRAY) $(EXAMPLE_DRIVERS) $(EXAMPLE_LIBS) $(CTESTS) $(BENCHES)
 
 # ---------------------------------------------------------------- generated code
 
@@ -115,9 +128,26 @@ bin/raylet: $(call objs,$(call main_srcs,raylet)) $(MODULE_LIBS)
 bin/ray_jobserver: $(call objs,jobserver/jobserver_main.c) $(MODULE_LIBS)
 	@mkdir -p bin
 	$(CC) $(LDFLAGS) -o $@ $(filter %.o,$^) $(MODULE_LIBS) $(LDLIBS)
+# Workers export libray's symbols (-rdynamic) to the task libraries they dlopen.
 bin/ray_worker: $(call objs,runtime/worker/worker_main.c) $(MODULE_LIBS)
 	@mkdir -p bin
-	$(CC) $(LDFLAGS) -o $@ $(filter %.o,$^) $(MODULE_LIBS) $(LDLIBS)
+	$(CC) $(LDFLAGS) -rdynamic -o $@ $(filter %.o,$^) $(MODULE_LIBS) $(LDLIBS)
+lib/libray.a: $(API_OBJS)
+	@mkdir -p lib
+	@rm -f $@
+	ar rcs $@ $^
+lib/libray.so: $(API_OBJS)
+	@mkdir -p lib
+	$(CC) $(LDFLAGS) -shared -o $@ $^ $(RAY_LDLIBS)
+
+define example_rules
+$(1)/$(notdir $(1)): $(1)/$(notdir $(1)).c lib/libray.a
+	$$(CC) $$(CPPFLAGS) $$(CFLAGS) $$(WARN) $$(LDFLAGS) -o $$@ $$< lib/libray.a $$(RAY_LDLIBS)
+$(1)/lib$(notdir $(1))_tasks.so: $(1)/$(notdir $(1))_tasks.c include/ray/ray.h
+	$$(CC) $$(CPPFLAGS) $$(CFLAGS) $$(WARN) -shared -o $$@ $$<
+endef
+$(foreach d,$(EXAMPLE_DIRS),$(eval $(call example_rules,$(d))))
+
 bin/ray-up bin/ray-down: bin/ray
 	ln -sf ray $@
 
@@ -171,6 +201,6 @@ install: all
 	$(if $(wildcard include/ray/*.h),install -m 644 include/ray/*.h $(DESTDIR)$(PREFIX)/include/ray/)
 
 clean:
-	rm -rf $(BUILD) bin lib
+	rm -rf $(BUILD) bin lib $(EXAMPLE_DRIVERS) $(EXAMPLE_LIBS)
 
 -include $(ALL_OBJS:.o=.d)

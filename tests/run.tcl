@@ -165,6 +165,14 @@ proc ::run::find_jobs {} {
 # Running jobs
 # ---------------------------------------------------------------------------
 
+# True when the C test binary FILE was linked with AddressSanitizer.
+proc ::run::sanitized {file} {
+    if {[catch {exec ldd $file} libs]} {
+        return 0
+    }
+    return [string match *libasan* $libs]
+}
+
 # Returns the command line that runs job ID.
 proc ::run::command {id} {
     variable jobs
@@ -172,7 +180,9 @@ proc ::run::command {id} {
     set file [dict get $jobs $id file]
     if {[dict get $jobs $id kind] eq "c"} {
         # Line-buffered stdout makes the per-test times in the report real.
-        if {[auto_execok stdbuf] ne ""} {
+        # stdbuf works by LD_PRELOAD, which sanitizer builds refuse, so a
+        # SANITIZE build (it links libasan) runs the binary as it is.
+        if {[auto_execok stdbuf] ne "" && ![::run::sanitized $file]} {
             return [list stdbuf -oL $file]
         }
         return [list $file]
