@@ -5,6 +5,7 @@
 
 #include "cli/cli_cmds.h"
 #include "jobserver/jobs_cli.h"
+#include "launcher/launcher_cli.h"
 
 #define RAYC_VERSION "2.52.0"
 
@@ -23,16 +24,29 @@ static const command commands[] = {
     {"job", jobs_cli_main, "Submit, stop, delete, or list Ray jobs."},
 };
 
+/* The launcher's commands, for the help text. */
+static const char *launcher_help =
+    "  up              Create or update a Ray cluster.\n"
+    "  down            Tear down a Ray cluster.\n"
+    "  exec            Execute a command via SSH on a Ray cluster.\n"
+    "  attach          Create or attach to a SSH session to a Ray cluster.\n"
+    "  rsync-up        Upload specific files to a Ray cluster.\n"
+    "  rsync-down      Download specific files from a Ray cluster.\n"
+    "  submit          Uploads and runs a script on the specified cluster.\n"
+    "  get-head-ip     Return the head node IP of a Ray cluster.\n"
+    "  get-worker-ips  Return the list of worker IPs of a Ray cluster.\n"
+    "  monitor         Tails the autoscaler logs of a Ray cluster.\n"
+    "  dashboard       Port-forward a Ray cluster's dashboard to the local machine.\n";
+
 /* Commands of Ray's CLI that this build does not have yet: a clear error. */
-static const char *not_yet[] = {"up", "down", "exec", "attach", "rsync-up", "rsync-down",
-                                "submit", "get-head-ip", "get-worker-ips", "monitor",
-                                "dashboard", "microbenchmark"};
+static const char *not_yet[] = {"microbenchmark"};
 
 static void usage(FILE *out)
 {
     fprintf(out, "Usage: ray [OPTIONS] COMMAND [ARGS]...\n\nCommands:\n");
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
         fprintf(out, "  %-15s %s\n", commands[i].name, commands[i].help);
+    fputs(launcher_help, out);
 }
 
 static int dispatch(const char *name, int argc, char **argv)
@@ -40,6 +54,8 @@ static int dispatch(const char *name, int argc, char **argv)
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
         if (strcmp(commands[i].name, name) == 0)
             return commands[i].fn(argc, argv);
+    if (launcher_has_command(name))
+        return launcher_main(name, argc, argv);
     for (size_t i = 0; i < sizeof not_yet / sizeof not_yet[0]; i++) {
         if (strcmp(not_yet[i], name) == 0) {
             fprintf(stderr, "Error: `ray %s` is not supported by this build of rayc yet.\n", name);
