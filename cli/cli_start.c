@@ -405,9 +405,17 @@ static int start_jobserver(started *s, const start_opts *o)
     snprintf(port, sizeof port, "%d", o->dashboard_port);
     snprintf(log, sizeof log, "%s/logs/ray_jobserver.log", s->node.dir);
     const char *session = strrchr(s->session_dir, '/') + 1;
-    char *argv[] = {bin, "--host", (char *)o->dashboard_host, "--port", port, "--token-file",
-                    s->token_path, "--node-dir", s->node.dir, "--gcs-address", s->gcs_address,
-                    "--session-name", (char *)session, "--log-file", log, NULL};
+    char *argv[40] = {bin, "--host", (char *)o->dashboard_host, "--port", port, "--token-file",
+                      s->token_path, "--node-dir", s->node.dir, "--gcs-address", s->gcs_address,
+                      "--session-name", (char *)session, "--log-file", log,
+                      "--node-ip", s->node.ip, "--node-id", s->node.node_id};
+    int n = 19;
+    /* The job server keeps entrypoint resources in a ledger sized like the node. */
+    add_flag(argv, &n, "--num-cpus", o->num_cpus);
+    add_flag(argv, &n, "--num-gpus", o->num_gpus);
+    add_flag(argv, &n, "--memory", o->memory);
+    add_flag(argv, &n, "--resources", o->resources);
+    argv[n] = NULL;
     pid_t pid = start_daemon(s, "ray_jobserver", argv);
     return pid < 0 ? (int)pid : wait_ready(s, pid, "ray_jobserver", tcp_ready, o, 10000);
 }

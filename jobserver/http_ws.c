@@ -64,6 +64,8 @@ long http_ws_parse(const uint8_t *buf, size_t n, uint64_t max_payload, http_ws_f
         return -EPROTO;   /* no extensions were negotiated */
     f->masked = buf[1] >> 7;
     uint64_t len = buf[1] & 0x7f;
+    if (f->opcode >= 0x8 && (len > 125 || !f->fin))
+        return -EPROTO;   /* control frames are short and never fragmented */
     size_t h = 2;
     if (len == 126) {
         if (n < 4)
@@ -80,8 +82,6 @@ long http_ws_parse(const uint8_t *buf, size_t n, uint64_t max_payload, http_ws_f
     }
     if (len > max_payload || len > (uint64_t)(LONG_MAX / 2))
         return -EMSGSIZE;
-    if (f->opcode >= 0x8 && (len > 125 || !f->fin))
-        return -EPROTO;
     if (f->masked) {
         if (n < h + 4)
             return 0;

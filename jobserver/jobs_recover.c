@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "common/log.h"
+#include "common/util.h"
 #include "jobserver/jobs_proc.h"
 #include "jobserver/jobs_run.h"
 #include "jobserver/jobs_server.h"
@@ -106,10 +107,16 @@ int jobs_sup_recover(jobs_server *srv)
 
 /* ---------------------------------------------------------------- shutdown */
 
+/* Log tails end on their own once every job has ended; they must be gone
+ * before the HTTP server (which owns their sockets) is closed. */
+#define SHUTDOWN_TAIL_WAIT_MS 5000
+
 static void shutdown_poll_cb(uv_timer_t *t)
 {
     jobs_server *srv = t->data;
     if (srv->live_runs > 0)
+        return;
+    if (srv->tails > 0 && time_mono_ms() - srv->shutdown_started < SHUTDOWN_TAIL_WAIT_MS)
         return;
     uv_timer_stop(t);
     uv_close((uv_handle_t *)t, NULL);
@@ -119,6 +126,7 @@ static void shutdown_poll_cb(uv_timer_t *t)
 void jobs_sup_shutdown(jobs_server *srv, void (*done)(jobs_server *srv))
 {
     srv->shutdown_done = done;
+    srv->shutdown_started = time_mono_ms();
     for (jobs_job *j = jobs_table_first(srv->table); j != NULL; j = jobs_table_next(srv->table, j))
         if (j->run != NULL)
             jobs_sup_stop(srv, j);

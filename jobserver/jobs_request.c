@@ -208,7 +208,7 @@ int jobs_request_parse_submit(const char *body, size_t len, jobs_submit_req *out
 {
     memset(out, 0, sizeof *out);
     json_error_t jerr;
-    json_t *root = json_loadb(body, len, 0, &jerr);
+    json_t *root = json_loadb(body, len, JSON_DECODE_ANY, &jerr);
     if (root == NULL) {
         snprintf(err, errlen, "request body is not valid JSON: %s", jerr.text);
         return -EINVAL;

@@ -57,6 +57,8 @@ typedef struct jobs_server {
     struct jobs_gcs *gcs;
     struct jobs_run *waiting;        /* runs queued for resources, oldest first */
     int live_runs;                   /* runs not yet released */
+    int tails;                       /* WebSocket log tails still open */
+    int64_t shutdown_started;        /* monotonic ms */
     uv_signal_t sig_term;
     uv_signal_t sig_int;
     uv_timer_t shutdown_timer;

@@ -273,6 +273,13 @@ void jobs__run_finish(jobs_run *run, enum jobs_status status, const char *messag
     j->has_exit_code = has_code;
     j->exit_code = code;
     jobs_sup_save(srv, j);
+    if (error_type != NULL && strcmp(error_type, JOBS_ERR_ENTRYPOINT) != 0 && message != NULL) {
+        /* As Ray does: the reason also goes to the driver log, where users look. */
+        char path[PATH_MAX];
+        jobs_log_path(srv->logs_dir, j->submission_id, path, sizeof path);
+        jobs_log_append(path, message);
+        jobs_log_append(path, "\n");
+    }
     log_info("job %s: %s%s%.*s", j->submission_id, jobs_status_name(status),
              message ? ": " : "", message ? (int)strcspn(message, "\n") : 0,
              message ? message : "");

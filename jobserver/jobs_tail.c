@@ -34,6 +34,7 @@ typedef struct tail {
 static void tail_timer_closed(uv_handle_t *h)
 {
     tail *t = h->data;
+    t->srv->tails--;
     jobs_buf_free(&t->pending);
     free(t);
 }
@@ -172,6 +173,7 @@ void jobs_tail_start(jobs_server *srv, http_request *r, jobs_job *j)
     jobs_buf_init(&t->pending, TAIL_PENDING_MAX);
     uv_timer_init(srv->loop, &t->timer);
     t->timer.data = t;
+    srv->tails++;
     if (http_respond_websocket(r, accept, upgraded, t) != 0) {
         tail_end(t, 0);
         http_respond_text(r, 500, "Cannot upgrade the connection");

@@ -262,6 +262,13 @@ static int open_store(jobs_server *srv)
 static void shutdown_done(jobs_server *srv)
 {
     log_info("all jobs stopped; exiting");
+    if (srv->tails > 0) {
+        /* A tail that would not end still uses a socket of the HTTP server:
+         * leave both to the process exit. */
+        log_warn("%d log tails still open; exiting without closing them", srv->tails);
+        uv_stop(srv->loop);
+        return;
+    }
     http_server_close(srv->http);
     srv->http = NULL;
     jobs_gcs_stop(srv);

@@ -1,7 +1,7 @@
 # The job server's HTTP API against Ray's: every route, JobDetails field by
 # field, error statuses and messages, the token on every endpoint, the
 # browser guard and the body limit.
-source [file join [file dirname [info script]] jobs_lib.tcl]
+source [file join [file dirname [info script]] .. lib jobs.tcl]
 
 set s [jobs_server_start --max-body-bytes 65536 --session-name session_jobs_api_test]
 set url [dict get $s url]

@@ -1,7 +1,7 @@
 # Durability: kill -9 of the job server while jobs run, then a restart on the
 # same node dir: every job ends with its true status and exit code, logs are
 # intact, nothing stays RUNNING.  SIGTERM stops the running jobs first.
-source [file join [file dirname [info script]] jobs_lib.tcl]
+source [file join [file dirname [info script]] .. lib jobs.tcl]
 
 set s [jobs_server_start --num-cpus 1]
 set dir [dict get $s dir]

@@ -2,7 +2,7 @@
 # uploads, http:// and file:// URIs (.zip, .tar.gz, .whl), the top-level
 # directory strip, zip-slip refusals, the URI cache (shared, evicted), pip
 # from a local wheel, unsupported fields and the setup timeout.
-source [file join [file dirname [info script]] jobs_lib.tcl]
+source [file join [file dirname [info script]] .. lib jobs.tcl]
 
 if {[catch {exec python3 -c "import zipfile, tarfile"}]} {
     skip_suite "python3 is needed to build the test archives"

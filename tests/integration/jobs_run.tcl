@@ -1,7 +1,7 @@
 # Running jobs: the entrypoint's environment and session, stop (process group,
 # SIGKILL escalation, RAY_JOB_STOP_SIGNAL, pending jobs), entrypoint
 # resources, the start timeout, the WebSocket log tail and 64 concurrent jobs.
-source [file join [file dirname [info script]] jobs_lib.tcl]
+source [file join [file dirname [info script]] .. lib jobs.tcl]
 
 set s [jobs_server_start --gcs-address 127.0.0.1:1 --num-cpus 2 --resources {{"gadget": 1}}]
 
@@ -170,5 +170,29 @@ test {jobs-run-5.1 64 concurrent submissions all run and end with the right stat
     }
     list $codes $wrong
 } {200 {}}
+
+# ---------------------------------------------------------------- with a GCS
+
+if {![file executable [rayc_bin gcs_server]]} {
+    skip_test {jobs-run-6.1 with a GCS} "bin/gcs_server is not built"
+} else {
+    test {jobs-run-6.1 with a GCS a job gets a driver job id, driver_info and RAY_JOB_ID} {
+        set gdir [tmpdir]
+        set gport [free_port]
+        file_write $gdir/token "gcs-test-token\n"
+        start_bg gcs [rayc_bin gcs_server] --port $gport --token-file $gdir/token \
+            --session-name session_jobs_gcs --db $gdir/gcs.db --log-file $gdir/gcs.log
+        watch_log $gdir/gcs.log
+        wait_for {![catch {close [socket 127.0.0.1 $gport]}]} 10000 "gcs_server listening"
+        set g [jobs_server_start -dir $gdir --gcs-address 127.0.0.1:$gport]
+        set id [jobs_submit $g {{"entrypoint": "echo job=$RAY_JOB_ID"}}]
+        set d [jobs_wait $g $id SUCCEEDED]
+        set jid [dict get $d job_id]
+        set by_job_id [jobs_api $g GET /api/jobs/$jid]
+        list [regexp {^[0-9a-f]{8}$} $jid] [dict keys [dict get $d driver_info]] \
+            [dict get $d driver_info id] [string match "*\njob=$jid\n" [jobs_logs $g $id]] \
+            [expr {[json_get [dict get $by_job_id body] submission_id] eq $id}]
+    } {1 {id node_ip_address pid} 01000000 1 1}
+}
 
 suite_end

@@ -31,6 +31,10 @@ package require json
 package require huddle::json
 source [file join [file dirname [file normalize [info script]]] proctree.tcl]
 
+# Tcl's http package says "Mozilla/5.0 ..." by default, which the job server
+# (like Ray's dashboard) takes for a browser and refuses on POST/PUT/DELETE.
+::http::config -useragent "rayc-tests (Tcl http [package provide http])"
+
 namespace eval ::harness {
     variable loaded 1
     # The repository root: two directories above this file.

@@ -6,7 +6,7 @@ if {[info exists ::jobs_lib_loaded]} {
     return
 }
 set ::jobs_lib_loaded 1
-source [file join [file dirname [info script]] .. lib harness.tcl]
+source [file join [file dirname [info script]] harness.tcl]
 package require websocket
 
 # Tcl's http package says "Mozilla/5.0 ..." by default, which the job server

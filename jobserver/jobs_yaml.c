@@ -1,0 +1,112 @@
+/* Reading a runtime_env YAML file into JSON (libyaml). */
+#include "jobserver/jobs_yaml.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <yaml.h>
+
+#define YAML_MAX_DEPTH 64
+
+static int in_words(const char *s, const char *const *words)
+{
+    for (int i = 0; words[i] != NULL; i++)
+        if (strcmp(s, words[i]) == 0)
+            return 1;
+    return 0;
+}
+
+/* A plain scalar typed as PyYAML resolves it. */
+static json_t *plain_scalar(const char *s)
+{
+    static const char *const nulls[] = {"", "~", "null", "Null", "NULL", NULL};
+    static const char *const trues[] = {"true", "True", "TRUE", "yes", "Yes", "YES", "on", "On", "ON", NULL};
+    static const char *const falses[] = {"false", "False", "FALSE", "no", "No", "NO", "off", "Off", "OFF", NULL};
+    if (in_words(s, nulls))
+        return json_null();
+    if (in_words(s, trues))
+        return json_true();
+    if (in_words(s, falses))
+        return json_false();
+    char *end;
+    errno = 0;
+    long long i = strtoll(s, &end, 0);
+    if (*end == '\0' && errno == 0 && (s[0] != '0' || s[1] == '\0' || s[1] == 'x'))
+        return json_integer(i);
+    double d = strtod(s, &end);
+    if (*end == '\0' && isfinite(d) && strpbrk(s, ".eE") != NULL && strspn(s, "0123456789.eE+-") == strlen(s))
+        return json_real(d);
+    return json_string(s);
+}
+
+static json_t *convert(yaml_document_t *doc, yaml_node_t *node, int depth, char *err, size_t errlen);
+
+static json_t *convert_mapping(yaml_document_t *doc, yaml_node_t *node, int depth, char *err,
+                               size_t errlen)
+{
+    json_t *obj = json_object();
+    for (yaml_node_pair_t *p = node->data.mapping.pairs.start;
+         obj != NULL && p < node->data.mapping.pairs.top; p++) {
+        yaml_node_t *k = yaml_document_get_node(doc, p->key);
+        json_t *v = convert(doc, yaml_document_get_node(doc, p->value), depth + 1, err, errlen);
+        if (k == NULL || k->type != YAML_SCALAR_NODE || v == NULL) {
+            if (v != NULL)
+                snprintf(err, errlen, "YAML mapping keys must be strings");
+            json_decref(v);
+            json_decref(obj);
+            return NULL;
+        }
+        json_object_set_new(obj, (const char *)k->data.scalar.value, v);
+    }
+    return obj;
+}
+
+static json_t *convert(yaml_document_t *doc, yaml_node_t *node, int depth, char *err, size_t errlen)
+{
+    if (node == NULL || depth > YAML_MAX_DEPTH) {
+        snprintf(err, errlen, "YAML nested too deep");
+        return NULL;
+    }
+    if (node->type == YAML_SCALAR_NODE) {
+        const char *v = (const char *)node->data.scalar.value;
+        return node->data.scalar.style == YAML_PLAIN_SCALAR_STYLE ? plain_scalar(v) : json_string(v);
+    }
+    if (node->type == YAML_MAPPING_NODE)
+        return convert_mapping(doc, node, depth, err, errlen);
+    json_t *arr = json_array();
+    for (yaml_node_item_t *it = node->data.sequence.items.start;
+         arr != NULL && it < node->data.sequence.items.top; it++) {
+        json_t *v = convert(doc, yaml_document_get_node(doc, *it), depth + 1, err, errlen);
+        if (v == NULL) {
+            json_decref(arr);
+            return NULL;
+        }
+        json_array_append_new(arr, v);
+    }
+    return arr;
+}
+
+json_t *jobs_yaml_to_json(const char *text, size_t len, char *err, size_t errlen)
+{
+    yaml_parser_t parser;
+    yaml_document_t doc;
+    if (!yaml_parser_initialize(&parser)) {
+        snprintf(err, errlen, "out of memory");
+        return NULL;
+    }
+    yaml_parser_set_input_string(&parser, (const unsigned char *)text, len);
+    json_t *out = NULL;
+    if (!yaml_parser_load(&parser, &doc)) {
+        snprintf(err, errlen, "invalid YAML at line %zu: %s", parser.problem_mark.line + 1,
+                 parser.problem ? parser.problem : "parse error");
+    } else {
+        yaml_node_t *root = yaml_document_get_root_node(&doc);
+        out = root ? convert(&doc, root, 0, err, errlen) : json_object();
+        yaml_document_delete(&doc);
+    }
+    yaml_parser_delete(&parser);
+    return out;
+}
