@@ -34,7 +34,8 @@ test {jobs-dur-1.2 after kill -9 the jobs keep running without the server} {
     foreach p $d_pids {
         exec kill -9 $p
     }
-    list [llength [jobs_pids_with "sleep 6661"]] [llength $d_pids] [llength $wrappers]
+    # d's shell may still be between fork and exec of sleep: one or two processes.
+    list [llength [jobs_pids_with "sleep 6661"]] [expr {[llength $d_pids] >= 1}] [llength $wrappers]
 } {1 1 1}
 
 set s [jobs_server_start -dir $dir -port [dict get $s port] --num-cpus 4]
