@@ -51,6 +51,8 @@ int launcher_main(const char *command, int argc, char **argv)
     }
     /* A node that drops its connection must give an error, not kill us. */
     signal(SIGPIPE, SIG_IGN);
+    /* Progress and errors interleave in order even when stdout is a file. */
+    setvbuf(stdout, NULL, _IOLBF, 0);
     int rc = c->fn(argc, argv);
     fflush(stdout);
     return rc;

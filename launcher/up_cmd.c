@@ -132,7 +132,7 @@ static int head_exists(up_run *u)
            strcmp(n.status, LSTATE_TERMINATED) != 0;
 }
 
-/* Ray's prompts, adjusted where rayc restarts less than Ray does. */
+/* Ray's prompts. */
 static int confirm(up_run *u)
 {
     const up_opts *o = &u->o;
@@ -148,8 +148,7 @@ static int confirm(up_run *u)
                             o->yes);
     }
     printf("Updating cluster configuration and running full setup.\n");
-    return lctx_confirm("Cluster Ray runtime will be restarted where its configuration "
-                        "changed.", o->yes);
+    return lctx_confirm("Cluster Ray runtime will be restarted.", o->yes);
 }
 
 static int prepare_dirs(up_run *u)
@@ -276,7 +275,6 @@ static int run_nodes(up_run *u)
     }
     if (u->n_jobs > 1 && fetch_synced(u) != 0)
         return -1;
-    u->plan.head_restarted = u->jobs[0].started;
     up_pool_run(u->n_jobs - 1, parallel, run_job, u->jobs + 1, u->disp);
     return 0;
 }

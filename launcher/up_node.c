@@ -241,7 +241,7 @@ static int steps_setup(node_run *r, int *changed)
     const cluster_config *c = r->c;
     *changed = !runtime_unchanged(r);
     if (config_unchanged(r)) {
-        status(r, UP_STEP_SKIPPED, "syncing-files", "Configuration already up to date, "
+        status(r, UP_STEP_SKIPPED, "setting-up", "Configuration already up to date, "
                "skipping file mounts, initalization and setup commands.");
         return 0;
     }
@@ -262,25 +262,20 @@ static int steps_setup(node_run *r, int *changed)
                                        : "No setup commands to run.");
 }
 
-static int need_start(const node_run *r, int changed)
+/* As in Ray, the start commands run on every node unless --no-restart (a
+ * node that never came up starts anyway): re-running them is what revives a
+ * runtime that died since the last `ray up`. */
+static int need_start(const node_run *r)
 {
-    const up_plan *p = r->p;
     int was_up = r->have_prev && strcmp(r->prev.status, LSTATE_UP_TO_DATE) == 0;
-    if (p->restart_only)
-        return 1;
-    if (p->no_restart)
-        return !was_up;                 /* a node never started still starts */
-    return changed || !was_up || (!r->j->is_head && p->head_restarted);
+    return r->p->restart_only || !r->p->no_restart || !was_up;
 }
 
-static int step_start(node_run *r, int changed)
+static int step_start(node_run *r)
 {
     const cluster_config *c = r->c;
-    if (!need_start(r, changed)) {
-        status(r, 7, "setting-up", r->p->no_restart
-                   ? "Ray runtime not restarted due to --no-restart."
-                   : "Ray runtime already running with this configuration.");
-        r->j->skipped = !changed;
+    if (!need_start(r)) {
+        status(r, 7, "setting-up", "Ray runtime not restarted due to --no-restart.");
         return 0;
     }
     if (install_token(r) != 0)
@@ -308,11 +303,12 @@ void up_node_update(up_job *j)
     j->exit_code = 0;
     open_log(&r);
     r.have_prev = lstate_node_get(r.p->x->state, r.c->cluster_name, j->ip, &r.prev) == 0;
-    if (step_ssh(&r) == 0 && steps_setup(&r, &changed) == 0 && step_start(&r, changed) == 0) {
+    if (step_ssh(&r) == 0 && steps_setup(&r, &changed) == 0 && step_start(&r) == 0) {
         lstate_node_done(r.p->x->state, r.c->cluster_name, j->ip, j->runtime_hash,
                          j->files_hash);
+        j->skipped = !changed;
         up_display_set(r.p->disp, j->line, 7, LSTATE_UP_TO_DATE,
-                       j->skipped ? "unchanged" : j->started ? "Ray runtime started" : "");
+                       j->started ? "Ray runtime started" : "Ray runtime left running");
         j->ok = 1;
     }
     j->elapsed_ms = time_mono_ms() - start;

@@ -11,9 +11,9 @@
  *
  * A node whose runtime hash and files hash match what it last ran, and that
  * is up-to-date, skips steps 2-6 ("[2-6/7] Configuration already up to
- * date") and step 7 too, unless --restart-only or the head was restarted;
- * rayc restarts only what changed.  When only file contents changed under
- * file_mounts_sync_continuously, files are synced and nothing else runs. */
+ * date").  When only file contents changed under
+ * file_mounts_sync_continuously, files are synced and setup is skipped.
+ * Step 7 runs on every node, as in Ray, unless --no-restart. */
 #ifndef RAYC_LAUNCHER_UP_NODE_H
 #define RAYC_LAUNCHER_UP_NODE_H
 
@@ -34,7 +34,6 @@ typedef struct up_plan {
     const char *synced_cache;   /* local copy of cluster_synced_files, or NULL */
     const char *log_dir;        /* one log file per node goes here */
     int restart_only, no_restart;
-    int head_restarted;         /* workers must restart to rejoin */
 } up_plan;
 
 typedef struct up_job {
@@ -49,7 +48,7 @@ typedef struct up_job {
     /* results */
     int ok;                     /* up-to-date at the end */
     int started;                /* the start commands ran */
-    int skipped;                /* nothing needed doing */
+    int skipped;                /* steps 2-6 were not needed */
     char failed_cmd[1024];      /* the command that failed, or "" */
     int exit_code;              /* its exit status (SSH_EXIT_NONE if killed) */
     char error[1024];           /* why the node failed */

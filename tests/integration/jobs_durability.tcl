@@ -35,7 +35,8 @@ test {jobs-dur-1.2 after kill -9 the jobs keep running without the server} {
         exec kill -9 $p
     }
     # d's shell may still be between fork and exec of sleep: one or two processes.
-    list [llength [jobs_pids_with "sleep 6661"]] [expr {[llength $d_pids] >= 1}] [llength $wrappers]
+    list [expr {[llength [jobs_pids_with "sleep 6661"]] >= 1}] [expr {[llength $d_pids] >= 1}] \
+        [llength $wrappers]
 } {1 1 1}
 
 set s [jobs_server_start -dir $dir -port [dict get $s port] --num-cpus 4]
