@@ -12,6 +12,12 @@
  *   raylet_msg.c     building NodeInfo / ReportResources messages
  *   raylet_opts.c    the command line
  *   res_*.c          resource detection, maps and the node's resource spec
+ *   raylet_local.c   routing drivers' and workers' messages to the modules:
+ *   wpool*.c         jobs and their worker processes (wpool.h)
+ *   sched*.c         the task queue, dependencies, resources, results (sched.h)
+ *   otable*.c        the object table and the object store (otable.h)
+ *   actor*.c         actors: creation, calls, restarts, names (actor.h)
+ *   objstore*.c      the shared-memory object store itself (objstore.h)
  */
 #ifndef RAYC_RAYLET_RAYLET_H
 #define RAYC_RAYLET_RAYLET_H
@@ -26,6 +32,7 @@
 #include "raylet/raylet_opts.h"
 #include "raylet/res_map.h"
 #include "ray.pb-c.h"
+#include "ray/ray.h"   /* status codes and value types of the runtime */
 
 /* ---------------------------------------------------------------- limits */
 
@@ -67,7 +74,36 @@ typedef struct raylet_gcs {
     int announced_down;           /* "waiting for the GCS" logged already */
 } raylet_gcs;
 
-typedef struct raylet_client raylet_client;
+/* A connection from a local process.  After Hello it registers as a driver
+ * or a worker.  Tasks and objects keep references to the client that owns
+ * them (raylet_client_ref); the record is freed once it is closed and
+ * unreferenced, so owners can be tested with raylet_client_alive. */
+enum raylet_client_kind { RAYLET_CLIENT_NEW = 0, RAYLET_CLIENT_DRIVER, RAYLET_CLIENT_WORKER };
+
+struct wpool_job;
+struct wpool_worker;
+
+typedef struct raylet_client {
+    struct raylet *r;
+    rpc_conn *conn;             /* NULL once closed */
+    int authed;
+    int kind;                   /* raylet_client_kind */
+    int64_t accepted_ms;        /* monotonic */
+    uint64_t serial;            /* unique for the raylet's life */
+    unsigned refs;              /* references from tasks and objects */
+    int dead;                   /* closed; freed when refs reach 0 */
+    struct wpool_job *job;      /* drivers and workers */
+    struct wpool_worker *worker;/* workers */
+    struct otable_pin *pins;    /* objects this client has pinned (GetObject) */
+    struct raylet_client *prev, *next;
+} raylet_client;
+
+struct otable;
+struct sched;
+struct wpool;
+struct actor_table;
+struct objstore;
+struct raylet_gcs_call;
 
 typedef struct raylet {
     uv_loop_t *loop;
@@ -99,6 +135,16 @@ typedef struct raylet {
     size_t n_clients;
 
     raylet_gcs gcs;
+    struct raylet_gcs_call *gcs_calls; /* requests waiting for a GCS reply */
+
+    /* the runtime: tasks, workers, objects, actors */
+    struct otable *otable;
+    struct sched *sched;
+    struct wpool *wpool;
+    struct actor_table *actors;
+    struct objstore *store;
+    char store_prefix[96];        /* shm file prefix of this node's store */
+    uint64_t next_client_serial;
 
     /* lifecycle (raylet_life.c) */
     uv_signal_t sigterm, sigint;
@@ -148,6 +194,42 @@ void raylet_server_close(raylet *r);
 /* Frees client records of closed connections (teardown only, after the loop). */
 void raylet_server_free(raylet *r);
 
+/* Client references: a referenced client record outlives its connection. */
+void raylet_client_ref(raylet_client *cl);
+void raylet_client_unref(raylet_client *cl);
+
+/* True while CL's connection is open. */
+int raylet_client_alive(const raylet_client *cl);
+
+/* Sends ENV to CL unless it is closed.  A send failure closes CL.
+ * Returns 0 or a negative error. */
+int raylet_client_send(raylet_client *cl, const Rayc__Envelope *env);
+
+/* Closes CL's connection (idempotent). */
+void raylet_client_close(raylet_client *cl, const char *why);
+
+/* ---------------------------------------------------------------- raylet_local.c */
+
+/* Opens the runtime modules (store, tables, pool).  Returns 0 or a negative
+ * error with one line in ERR. */
+int raylet_runtime_open(raylet *r, char *err, size_t errlen);
+
+/* Stops every worker and closes the runtime's handles (teardown). */
+void raylet_runtime_close(raylet *r);
+
+/* Frees the runtime modules and removes the store's files (after the loop). */
+void raylet_runtime_free(raylet *r);
+
+/* Handles one message from an authenticated local client. */
+void raylet_local_message(raylet_client *cl, Rayc__Envelope *msg);
+
+/* CL's connection closed: its worker, job, pins and objects are dealt with. */
+void raylet_local_closed(raylet_client *cl);
+
+/* Replies to request ID on CL with an Error envelope. */
+void raylet_local_error(raylet_client *cl, uint64_t id, int code, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
 /* ---------------------------------------------------------------- raylet_gcs.c */
 
 /* Starts connecting to the GCS and keeps doing so until the node is
@@ -161,6 +243,16 @@ int raylet_gcs_unregister(raylet *r, const char *reason);
 
 /* Closes the GCS connection and its timers (teardown only). */
 void raylet_gcs_close(raylet *r);
+
+/* Called with the reply to a raylet_gcs_call (NULL when the GCS could not be
+ * asked or went away: the caller treats it as unavailable).  REPLY is freed
+ * after the callback. */
+typedef void (*raylet_gcs_cb)(raylet *r, Rayc__Envelope *reply, void *data);
+
+/* Sends REQ to the GCS when the node is registered and calls CB with its
+ * reply later.  When the GCS is not there, CB is called from here with
+ * NULL.  REQ is only borrowed. */
+void raylet_gcs_call(raylet *r, Rayc__Envelope *req, raylet_gcs_cb cb, void *data);
 
 /* ---------------------------------------------------------------- raylet_msg.c */
 

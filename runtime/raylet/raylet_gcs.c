@@ -177,10 +177,66 @@ static void on_error(raylet *r, Rayc__Envelope *msg)
     }
 }
 
+/* ---------------------------------------------------------------- calls for the runtime */
+
+struct raylet_gcs_call {
+    uint64_t id;
+    raylet_gcs_cb cb;
+    void *data;
+    struct raylet_gcs_call *next;
+};
+
+void raylet_gcs_call(raylet *r, Rayc__Envelope *req, raylet_gcs_cb cb, void *data)
+{
+    struct raylet_gcs_call *call = malloc(sizeof *call);
+    if (call == NULL || r->gcs.state != RAYLET_GCS_REGISTERED || r->closing) {
+        free(call);
+        cb(r, NULL, data);
+        return;
+    }
+    if (gcs_send(r, req, &call->id) != 0) {
+        free(call); /* the close callback failed the others */
+        cb(r, NULL, data);
+        return;
+    }
+    call->cb = cb;
+    call->data = data;
+    call->next = r->gcs_calls;
+    r->gcs_calls = call;
+}
+
+/* Hands MSG to the runtime call waiting for it.  Returns 1 when one was. */
+static int finish_call(raylet *r, Rayc__Envelope *msg)
+{
+    for (struct raylet_gcs_call **p = &r->gcs_calls; *p != NULL; p = &(*p)->next) {
+        struct raylet_gcs_call *call = *p;
+        if (call->id == msg->request_id) {
+            *p = call->next;
+            call->cb(r, msg, call->data);
+            free(call);
+            return 1;
+        }
+    }
+    return 0;
+}
+
+/* Fails every waiting runtime call (the connection went away). */
+static void fail_calls(raylet *r)
+{
+    while (r->gcs_calls != NULL) {
+        struct raylet_gcs_call *call = r->gcs_calls;
+        r->gcs_calls = call->next;
+        call->cb(r, NULL, call->data);
+        free(call);
+    }
+}
+
 static void gcs_message_cb(rpc_conn *c, Rayc__Envelope *msg)
 {
     raylet *r = rpc_conn_data(c);
     if (r->closing || c != r->gcs.conn)
+        return;
+    if (msg->request_id != 0 && r->gcs_calls != NULL && finish_call(r, msg))
         return;
     switch (msg->body_case) {
     case RAYC__ENVELOPE__BODY_ERROR:
@@ -236,6 +292,7 @@ static void gcs_close_cb(rpc_conn *c, const char *reason)
     g->conn = NULL;
     set_state(r, RAYLET_GCS_IDLE);
     uv_timer_stop(&g->report_timer);
+    fail_calls(r);
     if (r->closing)
         return;
     if (was == RAYLET_GCS_UNREGISTERING) {

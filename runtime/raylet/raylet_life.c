@@ -62,6 +62,7 @@ void raylet_exit(raylet *r, int code)
      * uv_close of that connection, and closing a handle twice aborts. */
     raylet_gcs_close(r);
     raylet_server_close(r);
+    raylet_runtime_close(r);
     raylet_close_handle((uv_handle_t *)&r->sigterm);
     raylet_close_handle((uv_handle_t *)&r->sigint);
 }

@@ -138,6 +138,8 @@ static int start(raylet *r)
     if (rc != 0)
         return fail(1, "cannot install signal handlers: %s%s", uv_strerror(rc), "");
     rc = raylet_server_start(r, err, sizeof err);
+    if (rc == 0)
+        rc = raylet_runtime_open(r, err, sizeof err);
     if (rc != 0)
         return fail(1, "%s%s", err, "");
     /* The node dir is ours now: a ready file left by a killed raylet goes. */
@@ -151,6 +153,7 @@ static int start(raylet *r)
 static void cleanup(raylet *r)
 {
     raylet_files_remove(r);
+    raylet_runtime_free(r);
     raylet_server_free(r);
     if (r->sockets_dirfd >= 0)
         close(r->sockets_dirfd);

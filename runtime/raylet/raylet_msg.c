@@ -4,6 +4,7 @@
  * small builder below.  Entries point at the names in the raylet's maps (no
  * copies); only the arrays are allocated, in one block per map. */
 #include "raylet/raylet.h"
+#include "raylet/sched.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -128,7 +129,7 @@ int raylet_msg_report(const raylet *r, Rayc__ReportResources *rep)
     }
     rep->available = v;
     rep->n_available = m->len;
-    return 0;
+    return r->sched ? sched_demands((raylet *)r, &rep->demands, &rep->n_demands) : 0;
 }
 
 void raylet_msg_report_clear(Rayc__ReportResources *rep)
@@ -136,4 +137,7 @@ void raylet_msg_report_clear(Rayc__ReportResources *rep)
     free(rep->available);
     rep->available = NULL;
     rep->n_available = 0;
+    sched_demands_clear(rep->demands, rep->n_demands);
+    rep->demands = NULL;
+    rep->n_demands = 0;
 }

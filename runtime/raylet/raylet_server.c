@@ -2,8 +2,8 @@
  *
  * Every connection must open with Hello carrying the cluster token, like a
  * connection to the GCS; anything else gets one Error frame and is closed.
- * Worker and task messages arrive in later issues: until then an
- * authenticated client gets an Error reply to every request. */
+ * Later messages go to raylet_local.c.  A closed client's record stays until
+ * nothing refers to it (tasks and objects keep their owner's record). */
 #include "raylet/raylet.h"
 
 #include <errno.h>
@@ -17,14 +17,6 @@
 #include "common/log.h"
 #include "common/util.h"
 
-struct raylet_client {
-    raylet *r;
-    rpc_conn *conn;             /* NULL once closed */
-    int authed;
-    int64_t accepted_ms;        /* monotonic */
-    raylet_client *prev, *next;
-};
-
 /* ---------------------------------------------------------------- client list */
 
 static void client_link(raylet *r, raylet_client *cl)
@@ -37,7 +29,8 @@ static void client_link(raylet *r, raylet_client *cl)
     r->n_clients++;
 }
 
-/* Moves CL from the live list to the dead list (freed on the next sweep). */
+/* Moves CL from the live list to the dead list (freed on a later sweep
+ * once unreferenced). */
 static void client_bury(raylet *r, raylet_client *cl)
 {
     if (cl->prev != NULL)
@@ -47,18 +40,62 @@ static void client_bury(raylet *r, raylet_client *cl)
     if (cl->next != NULL)
         cl->next->prev = cl->prev;
     r->n_clients--;
+    cl->dead = 1;
     cl->prev = NULL;
     cl->next = r->dead_clients;
+    if (r->dead_clients != NULL)
+        r->dead_clients->prev = cl;
     r->dead_clients = cl;
 }
 
-static void free_dead_clients(raylet *r)
+/* Frees the dead clients nobody refers to; ALL frees every one (teardown). */
+static void free_dead_clients(raylet *r, int all)
 {
-    while (r->dead_clients != NULL) {
-        raylet_client *cl = r->dead_clients;
-        r->dead_clients = cl->next;
+    raylet_client *next;
+    for (raylet_client *cl = r->dead_clients; cl != NULL; cl = next) {
+        next = cl->next;
+        if (cl->refs > 0 && !all)
+            continue;
+        if (cl->prev != NULL)
+            cl->prev->next = cl->next;
+        else
+            r->dead_clients = cl->next;
+        if (cl->next != NULL)
+            cl->next->prev = cl->prev;
         free(cl);
     }
+}
+
+void raylet_client_ref(raylet_client *cl)
+{
+    cl->refs++;
+}
+
+void raylet_client_unref(raylet_client *cl)
+{
+    if (cl != NULL && cl->refs > 0)
+        cl->refs--;
+}
+
+int raylet_client_alive(const raylet_client *cl)
+{
+    return cl != NULL && !cl->dead && cl->conn != NULL && !rpc_conn_closing(cl->conn);
+}
+
+int raylet_client_send(raylet_client *cl, const Rayc__Envelope *env)
+{
+    if (!raylet_client_alive(cl))
+        return -EPIPE;
+    int rc = rpc_conn_send(cl->conn, env);
+    if (rc != 0 && rc != -EMSGSIZE)
+        rpc_conn_close(cl->conn, "send failed");
+    return rc;
+}
+
+void raylet_client_close(raylet_client *cl, const char *why)
+{
+    if (cl->conn != NULL)
+        rpc_conn_close(cl->conn, why);
 }
 
 /* ---------------------------------------------------------------- messages */
@@ -97,8 +134,7 @@ static void client_message_cb(rpc_conn *c, Rayc__Envelope *msg)
         client_hello(cl, msg);
         return;
     }
-    rpc_conn_send_error(c, msg->request_id, RPC_E_INVALID,
-                        "the raylet does not handle this request");
+    raylet_local_message(cl, msg);
 }
 
 static void client_close_cb(rpc_conn *c, const char *reason)
@@ -109,6 +145,8 @@ static void client_close_cb(rpc_conn *c, const char *reason)
     log_debug("client %s closed: %s", rpc_conn_peer(c), reason);
     cl->conn = NULL;
     client_bury(cl->r, cl);
+    if (cl->authed && !cl->r->closing)
+        raylet_local_closed(cl);
 }
 
 /* ---------------------------------------------------------------- accepting */
@@ -136,6 +174,7 @@ static void accept_client(raylet *r, uv_stream_t *server, int is_pipe)
     cl->r = r;
     cl->conn = c;
     cl->accepted_ms = time_mono_ms();
+    cl->serial = ++r->next_client_serial;
     client_link(r, cl);
     rpc_conn_set_data(c, cl);
     if (rpc_conn_start(c) != 0)
@@ -164,7 +203,7 @@ static void tcp_connection_cb(uv_stream_t *server, int status)
 static void sweep_cb(uv_timer_t *t)
 {
     raylet *r = t->data;
-    free_dead_clients(r);
+    free_dead_clients(r, 0);
     int64_t now = time_mono_ms();
     raylet_client *next;
     for (raylet_client *cl = r->clients; cl != NULL; cl = next) {
@@ -296,5 +335,5 @@ void raylet_server_close(raylet *r)
 
 void raylet_server_free(raylet *r)
 {
-    free_dead_clients(r);
+    free_dead_clients(r, 1);
 }

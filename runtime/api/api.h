@@ -1,0 +1,365 @@
+/* libray internals, shared by the api_*.c files (never installed).
+ *
+ * One process-wide api_state holds the connection to the local raylet, the
+ * objects this process knows, and (in a worker) the queue of tasks to run.
+ * One mutex guards it.  There is no reader thread: a thread that must wait
+ * for something from the raylet becomes the reader while nobody else is
+ * (leader/follower), so a driver's ray_get costs one read, not a thread
+ * hand-off.  Files:
+ *
+ *   api_error.c     ray_last_error, status names, api_fail
+ *   api_conn.c      the socket: send, read, dispatch, api_wait, requests
+ *   api_discover.c  finding the GCS, the token and the local raylet
+ *   api_init.c      ray_init / ray_shutdown, job registration
+ *   api_objtab.c    objects known to this process, refs and releases
+ *   api_value.c     values on the wire: encode args, decode results
+ *   api_task.c      ray_call / ray_submit / ray_cancel
+ *   api_get.c       ray_get / ray_wait / ray_value_release
+ *   api_put.c       ray_put and the object store (create, map, pin)
+ *   api_actor.c     actor handles, create, call, get, kill
+ *   api_registry.c  RAY_REMOTE / RAY_ACTOR / RAY_METHOD registrations
+ *   api_ctx.c       ray_ctx: arguments and return values of a running task
+ *   api_worker.c    worker mode: connect, run tasks and actors, threads
+ *   api_builtin.c   functions every worker has (benchmarks, tests)
+ *   api_bench*.c    `ray microbenchmark`
+ */
+#ifndef RAYC_API_API_H
+#define RAYC_API_API_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "common/frame.h"
+#include "common/ids.h"
+#include "common/rpc_client.h"
+#include "ray.pb-c.h"
+#include "ray/ray.h"
+
+/* ---------------------------------------------------------------- limits */
+
+#define API_INLINE_MAX (100u * 1024u)      /* larger values go to the store */
+#define API_MAX_FRAME (16u * 1024u * 1024u) /* the raylet's cap */
+#define API_ERROR_MAX 4096                 /* kept of an error message */
+#define API_RELEASE_BATCH 128              /* small-object releases sent together */
+#define API_MAX_RETURNS 1024
+#define API_MAX_ARGS 4096
+
+/* ---------------------------------------------------------------- api_error.c */
+
+/* Records a printf-style message as this thread's last error and returns
+ * STATUS. */
+int api_fail(int status, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Records MSG (copied) as the last error and returns STATUS. */
+int api_fail_msg(int status, const char *msg);
+
+/* Clears this thread's last error. */
+void api_clear_error(void);
+
+/* ---------------------------------------------------------------- objects */
+
+enum api_obj_state { API_PENDING = 0, API_READY = 1, API_FAILED = 2 };
+
+/* An object this process holds references to; a ray_ref points at one.
+ * Guarded by api_g.mu. */
+struct ray_ref {
+    ids_object id;
+    struct ray_ref *next;      /* hash chain */
+    unsigned refs;             /* handles given out */
+    uint8_t state;             /* api_obj_state */
+    uint8_t type;              /* ray_type, once ready */
+    uint8_t in_store;          /* the value is in the node's store (size bytes) */
+    uint8_t owned;             /* this process owns it: releases go to the raylet */
+    uint8_t sealed;            /* ray_put_alloc: 0 until ray_put_seal */
+    uint8_t known_to_raylet;   /* task result or store object: the raylet has a record */
+    uint64_t size;             /* in-store size */
+    uint8_t *data;             /* inline value (strings keep their NUL) */
+    size_t len;
+    int status;                /* API_FAILED */
+    char *error;
+    void *wmap;                /* ray_put_alloc mapping until sealed */
+    char hex[2 * IDS_OBJECT_LEN + 1];
+};
+typedef struct ray_ref api_obj;
+
+struct ray_actor {
+    ids_actor id;
+    char hex[2 * IDS_ACTOR_LEN + 1];
+};
+
+/* ---------------------------------------------------------------- state */
+
+typedef struct api_reply {
+    uint64_t id;
+    Rayc__Envelope *env;       /* set when the reply arrived */
+    struct api_reply *next;
+} api_reply;
+
+typedef struct api_exec_item {
+    Rayc__Envelope *env;       /* an ExecuteTask, owned */
+    struct api_exec_item *next;
+} api_exec_item;
+
+typedef struct api_state {
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    pthread_mutex_t send_mu;   /* one writer at a time on fd */
+    int fd;                    /* socket to the raylet, -1 when closed */
+    int initialized;
+    int is_worker;
+    int broken;                /* the raylet connection is gone */
+    char broken_why[256];
+    int reading;               /* some thread is the reader */
+    frame_reader fr;
+    uint8_t *rbuf;             /* the reader's buffer */
+    uint64_t next_request;
+    api_reply *replies;
+
+    /* objects */
+    api_obj **slots;
+    size_t nslots, nobjs;
+    ids_object *releases;      /* owned small objects to release, batched */
+    size_t nreleases;
+
+    /* identity */
+    ids_job job;
+    char job_hex[2 * IDS_JOB_LEN + 1];
+    uint64_t seed;
+    _Atomic uint64_t counter;  /* task and actor ids */
+    char node_id[128];
+    char node_ip[64];
+    char session[128];
+    char ns[256];
+    char gcs_address[128];
+
+    /* worker mode */
+    api_exec_item *exec_head, *exec_tail;
+    size_t exec_len;
+    int blocked_depth;         /* threads blocked in ray_get inside tasks */
+    ids_task cancel_task;      /* ray_cancel (no force) asked this task to stop */
+    int cancel_set;
+} api_state;
+
+extern api_state api_g;
+
+/* ---------------------------------------------------------------- api_conn.c */
+
+/* Sets up the state around the connected, authenticated socket FD. */
+void api_conn_init(int fd);
+
+/* Closes the socket and drops queued replies and tasks (after init). */
+void api_conn_close(void);
+
+/* Sends ENV (without mu held).  Returns 0, -EMSGSIZE, -ENOMEM or
+ * -ECONNRESET (the connection is marked broken). */
+int api_send(const Rayc__Envelope *env);
+
+/* The same with api_g.mu held. */
+int api_send_mu(const Rayc__Envelope *env);
+
+/* Sends REQ with a fresh request id and waits (up to TIMEOUT_MS, -1: no
+ * limit) for its reply, stored in *REPLY (free with
+ * rayc__envelope__free_unpacked).  Returns 0, -ETIMEDOUT or -ECONNRESET. */
+int api_request(Rayc__Envelope *req, int timeout_ms, Rayc__Envelope **reply);
+
+/* Waits, with api_g.mu held, until READY(ARG) is true, the monotonic
+ * DEADLINE_MS passes (-1: none) or the connection breaks; reads the socket
+ * meanwhile when no other thread does.  Returns 0, -ETIMEDOUT or
+ * -ECONNRESET. */
+int api_wait(int (*ready)(void *arg), void *arg, int64_t deadline_ms);
+
+/* Reads whatever has arrived without blocking (mu held; no-op when another
+ * thread is reading). */
+void api_poll_nowait(void);
+
+/* The deadline for a timeout in seconds (negative: none). */
+int64_t api_deadline(double timeout_s);
+
+/* Status for an api_wait/api_request failure, with the message set. */
+int api_conn_fail(int rc, const char *what);
+
+/* ---------------------------------------------------------------- api_discover.c */
+
+/* Finds the cluster token: OPTS->token, the environment, ~/.ray/auth_token,
+ * then the local cluster's copy.  Returns 0 or a ray_status with the message. */
+int api_find_token(const char *given, char *out, size_t outlen);
+
+/* Finds the GCS address ("ip:port"): GIVEN, $RAY_ADDRESS, then
+ * <temp>/ray_current_cluster.  Returns 0 or a ray_status. */
+int api_find_gcs(const char *given, char *out, size_t outlen);
+
+/* Connects to the GCS at ADDR with TOKEN.  Returns 0 or a ray_status. */
+int api_gcs_connect(const char *addr, const char *token, int timeout_ms, rpc_client **out);
+
+/* Sends REQ to the GCS and expects a reply with body WANT (*REPLY, caller
+ * frees).  Returns 0 or RAY_ERR_CONNECTION with WHAT in the message. */
+int api_gcs_call(rpc_client *c, Rayc__Envelope *req, int want, int timeout_ms,
+                 Rayc__Envelope **reply, const char *what);
+
+/* Asks the GCS for the live node whose address is local (the head when it
+ * is) and stores its raylet socket path in SOCK.  Returns 0 or a ray_status. */
+int api_find_raylet(rpc_client *c, const char *addr, int timeout_ms, char *sock,
+                    size_t socklen);
+
+/* Connects to the raylet socket at PATH and authenticates with TOKEN as
+ * KIND.  Returns the socket or a negated ray_status with the message set. */
+int api_connect_raylet(const char *path, const char *token, const char *kind, int timeout_ms);
+
+/* ---------------------------------------------------------------- api_objtab.c */
+
+/* Finds the object with ID (mu held), or NULL. */
+api_obj *api_obj_find(const ids_object *id);
+
+/* Adds an object with one reference (mu held).  Returns it, or NULL. */
+api_obj *api_obj_add(const ids_object *id, int owned);
+
+/* Drops one reference (mu held); the last one releases and frees it. */
+void api_obj_unref(api_obj *o);
+
+/* Marks O ready with an inline value (DATA copied) or an in-store one. */
+int api_obj_set_value(api_obj *o, const Rayc__Value *v);
+
+/* Marks O failed with STATUS and MSG. */
+void api_obj_set_error(api_obj *o, int status, const char *msg);
+
+/* Queues ID for release to the raylet (mu held); NOW sends the batch at once
+ * (store objects: their memory is freed now). */
+void api_release_id(const ids_object *id, int now);
+
+/* Sends the batched releases (mu held). */
+void api_flush_releases(void);
+
+/* Frees every object (shutdown). */
+void api_objtab_clear(void);
+
+/* Fills O->hex once. */
+const char *api_obj_hex(api_obj *o);
+
+/* Handles a TaskResult push (mu held). */
+void api_on_task_result(const Rayc__TaskResult *res);
+
+/* ---------------------------------------------------------------- api_value.c */
+
+/* Fills V (initialised) from A, pointing into A's data (no copy).
+ * Returns RAY_OK or RAY_ERR_INVALID / RAY_ERR_TYPE with the message set. */
+int api_value_from_arg(const ray_arg *a, Rayc__Value *v, uint8_t scratch[8]);
+
+/* The TaskArg array of one submission, and the objects it put into the
+ * store for large by-value arguments (released once the task is sent: the
+ * raylet keeps them while the task needs them). */
+typedef struct api_argbuf {
+    Rayc__TaskArg **v;
+    size_t n;
+    ids_object *temps;
+    size_t ntemps;
+    void *block;
+} api_argbuf;
+
+/* Builds B from ARGS (mu not held).  Small put refs and small values travel
+ * inline; task results travel as ids; large values are put first.
+ * Returns RAY_OK or an error status with the message set (B is then empty). */
+int api_args_build(ray_args args, api_argbuf *b);
+
+/* Releases B's temporary objects (after the send) and frees B. */
+void api_args_done(api_argbuf *b);
+
+/* ---------------------------------------------------------------- api_put.c */
+
+/* Creates ID in the store with SIZE bytes, maps it writable at *ADDR.
+ * Returns RAY_OK, RAY_ERR_STORE_FULL, RAY_ERR_CONNECTION, RAY_ERR_NOMEM. */
+int api_store_create(const ids_object *id, size_t size, void **addr);
+
+/* Unmaps a create mapping and seals (or aborts) ID with TYPE.  LOCKED says
+ * whether the caller holds api_g.mu. */
+int api_store_seal(const ids_object *id, void *addr, size_t size, int type, int abort,
+                   int is_put, int locked);
+
+/* Pins ID for this process and maps it read-only.  On RAY_OK *ADDR and
+ * *SIZE describe the mapping (api_store_unpin releases both). */
+int api_store_pin(const ids_object *id, const void **addr, size_t *size);
+void api_store_unpin(const ids_object *id, const void *addr, size_t size);
+
+/* Puts LEN bytes of DATA with TYPE (strings include their NUL) into the
+ * store as object ID, owned by this process.  Returns RAY_OK or an error
+ * status. */
+int api_store_put(const ids_object *id, int type, const void *data, size_t len);
+
+/* A fresh id for a put. */
+ids_object api_new_put_id(void);
+
+/* ---------------------------------------------------------------- api_task.c */
+
+/* A fresh task id of this job (or of ACTOR when not NULL). */
+ids_task api_new_task_id(const ids_actor *actor);
+
+/* Common submission of SPEC (task id, kind, function and options set):
+ * builds ARGS, registers N pending return objects, sends SubmitTask and
+ * stores N owned refs in REFS (REFS may be NULL when N is 0).  Returns
+ * RAY_OK or an error status with the message set. */
+int api_submit_spec(Rayc__TaskSpec *spec, ray_args args, ray_ref **refs, size_t n);
+
+/* Fails with RAY_ERR_INVALID unless ray_init (or worker start) has run. */
+int api_check_init(const char *what);
+
+/* Resources from options into SPEC (allocated; api_spec_clear frees). */
+int api_spec_resources(Rayc__TaskSpec *spec, double cpus, double gpus, double memory,
+                       const ray_resource *res, size_t nres, double default_cpus);
+void api_spec_clear(Rayc__TaskSpec *spec);
+
+/* ---------------------------------------------------------------- api_actor.c */
+
+/* A new handle for actor ID. */
+ray_actor *api_actor_handle(const ids_actor *id);
+
+/* ---------------------------------------------------------------- api_registry.c */
+
+typedef struct api_class api_class;
+
+ray_task_fn api_registry_function(const char *name);
+api_class *api_registry_class(const char *name);
+ray_actor_new_fn api_class_ctor(const api_class *c);
+ray_actor_free_fn api_class_dtor(const api_class *c);
+ray_method_fn api_class_method(const char *class_name, const char *method);
+
+/* Number of registered names (for the worker's log line). */
+size_t api_registry_count(void);
+
+/* ---------------------------------------------------------------- api_ctx.c */
+
+/* Runs the task in ENV (an ExecuteTask) and sends TaskDone. */
+void api_execute(const Rayc__TaskSpec *spec);
+
+/* The task running on this thread, or NULL (drivers, between tasks). */
+ray_ctx *api_current_ctx(void);
+const ids_task *api_ctx_task_id(const ray_ctx *c);
+
+/* ---------------------------------------------------------------- api_worker.c */
+
+/* Tells the raylet this worker is blocked in ray_get (1) or running again (0);
+ * nested calls count once.  Only in worker mode, from a task thread. */
+void api_worker_blocked(int blocked);
+
+/* Called with mu held when an ExecuteTask arrives (takes ENV). */
+void api_worker_enqueue(Rayc__Envelope *env);
+
+/* The worker process's life: connects to the raylet socket SOCK with TOKEN,
+ * registers as worker WORKER_HEX and runs tasks until the raylet closes the
+ * connection (which is how a worker is told to exit).  Returns RAY_OK then,
+ * or an error status with the message set when it could not start. */
+int api_worker_main(const char *sock, const char *token, const char *worker_hex);
+
+/* Starts N more threads running tasks (an actor with max_concurrency > 1). */
+void api_worker_start_threads(size_t n);
+
+/* Runs the actor's destructor, once (the worker is exiting). */
+void api_actor_destroy(void);
+
+/* ---------------------------------------------------------------- api_builtin.c */
+
+/* Registers the functions and actors every worker has (names start "__ray_"). */
+void api_builtin_register(void);
+
+#endif

@@ -1,0 +1,471 @@
+/* Running one task in a worker: its arguments, its return values, the
+ * function call, and the TaskDone report. */
+#include "api/api.h"
+
+#include "common/shm_map.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+typedef struct ctx_arg {
+    int type;
+    const uint8_t *data;       /* a view: the message or a read-only mapping */
+    size_t len;                /* strings include their NUL */
+    void *map;
+    size_t maplen;
+    ray_actor *actor;
+} ctx_arg;
+
+typedef struct ctx_ret {
+    int type;
+    uint8_t *data;             /* inline copy */
+    size_t len;
+    int in_store;              /* created in the store */
+    size_t size;
+    void *wmap;                /* ray_return_alloc mapping, sealed at the end */
+} ctx_ret;
+
+struct ray_ctx {
+    const Rayc__TaskSpec *spec;
+    ids_task task;
+    char hex[2 * IDS_TASK_LEN + 1];
+    ctx_arg *args;
+    size_t nargs;
+    ctx_ret *rets;
+    size_t nret;
+    char *error;
+    int status;
+};
+
+static _Thread_local ray_ctx *cur_ctx;
+
+/* The live actor of this worker (one per worker process). */
+static char actor_class[512];
+static void *actor_self;
+static ray_actor_free_fn actor_dtor;
+
+ray_ctx *api_current_ctx(void) { return cur_ctx; }
+const ids_task *api_ctx_task_id(const ray_ctx *c) { return &c->task; }
+const char *ray_task_hex(const ray_ctx *c) { return c ? c->hex : ""; }
+int ray_task_attempt(const ray_ctx *c) { return c ? c->spec->attempt : 0; }
+
+/* ---------------------------------------------------------------- errors */
+
+int ray_error(ray_ctx *c, const char *fmt, ...)
+{
+    char buf[API_ERROR_MAX];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(buf, sizeof buf, fmt, ap);
+    va_end(ap);
+    if (c == NULL)
+        return api_fail_msg(RAY_ERR_TASK, buf);
+    free(c->error);
+    c->error = strdup(buf);
+    c->status = RAY_ERR_TASK;
+    return RAY_ERR_TASK;
+}
+
+/* Records a failure of the task's own making with STATUS. */
+static int ctx_fail(ray_ctx *c, int status, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static int ctx_fail(ray_ctx *c, int status, const char *fmt, ...)
+{
+    char buf[API_ERROR_MAX];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(buf, sizeof buf, fmt, ap);
+    va_end(ap);
+    free(c->error);
+    c->error = strdup(buf);
+    c->status = status;
+    api_fail_msg(status, buf);
+    return status;
+}
+
+int ray_cancelled(ray_ctx *c)
+{
+    if (c == NULL)
+        return 0;
+    pthread_mutex_lock(&api_g.mu);
+    api_poll_nowait();
+    int yes = api_g.cancel_set && ids_task_eq(&api_g.cancel_task, &c->task);
+    pthread_mutex_unlock(&api_g.mu);
+    return yes;
+}
+
+/* ---------------------------------------------------------------- arguments */
+
+size_t ray_arg_count(const ray_ctx *c) { return c ? c->nargs : 0; }
+
+ray_type ray_arg_type(const ray_ctx *c, size_t i)
+{
+    return c && i < c->nargs ? (ray_type)c->args[i].type : RAY_NIL;
+}
+
+static const ctx_arg *arg_of(ray_ctx *c, size_t i, int type, const char *what)
+{
+    if (c == NULL) {
+        api_fail(RAY_ERR_INVALID, "%s: not inside a task", what);
+        return NULL;
+    }
+    if (i >= c->nargs) {
+        api_fail(RAY_ERR_INVALID, "%s: argument %zu of %zu does not exist", what, i, c->nargs);
+        return NULL;
+    }
+    const ctx_arg *a = &c->args[i];
+    int ok = a->type == type || (type == RAY_BYTES && a->type == RAY_STR);
+    if (!ok || ((type == RAY_I64 || type == RAY_F64) && a->len != 8)) {
+        api_fail(RAY_ERR_TYPE, "%s: argument %zu has type %d", what, i, a->type);
+        return NULL;
+    }
+    return a;
+}
+
+int ray_arg_i64(ray_ctx *c, size_t i, int64_t *out)
+{
+    const ctx_arg *a = arg_of(c, i, RAY_I64, "ray_arg_i64");
+    if (a == NULL)
+        return c && i < c->nargs ? RAY_ERR_TYPE : RAY_ERR_INVALID;
+    memcpy(out, a->data, 8);
+    return RAY_OK;
+}
+
+int ray_arg_f64(ray_ctx *c, size_t i, double *out)
+{
+    const ctx_arg *a = arg_of(c, i, RAY_F64, "ray_arg_f64");
+    if (a == NULL)
+        return c && i < c->nargs ? RAY_ERR_TYPE : RAY_ERR_INVALID;
+    memcpy(out, a->data, 8);
+    return RAY_OK;
+}
+
+int ray_arg_str(ray_ctx *c, size_t i, const char **out, size_t *len)
+{
+    const ctx_arg *a = arg_of(c, i, RAY_STR, "ray_arg_str");
+    if (a == NULL)
+        return c && i < c->nargs ? RAY_ERR_TYPE : RAY_ERR_INVALID;
+    *out = a->len ? (const char *)a->data : "";
+    if (len != NULL)
+        *len = a->len ? a->len - 1 : 0;
+    return RAY_OK;
+}
+
+int ray_arg_bytes(ray_ctx *c, size_t i, const void **out, size_t *len)
+{
+    const ctx_arg *a = arg_of(c, i, RAY_BYTES, "ray_arg_bytes");
+    if (a == NULL)
+        return c && i < c->nargs ? RAY_ERR_TYPE : RAY_ERR_INVALID;
+    *out = a->data;
+    if (len != NULL)
+        *len = a->type == RAY_STR && a->len ? a->len - 1 : a->len;
+    return RAY_OK;
+}
+
+int ray_arg_actor(ray_ctx *c, size_t i, ray_actor **out)
+{
+    const ctx_arg *a = arg_of(c, i, RAY_ACTOR, "ray_arg_actor");
+    if (a == NULL)
+        return c && i < c->nargs ? RAY_ERR_TYPE : RAY_ERR_INVALID;
+    *out = a->actor;
+    return RAY_OK;
+}
+
+/* Maps a store argument the raylet pinned for this task. */
+static int map_arg(ctx_arg *a, const Rayc__Value *v)
+{
+    const void *p = NULL;
+    a->len = v->size;
+    int rc = shm_map_read(v->path, v->size, &p);
+    if (rc != 0)
+        return rc;
+    a->map = (void *)p;
+    a->maplen = v->size;
+    a->data = p;
+    return 0;
+}
+
+static int decode_arg(ray_ctx *c, ctx_arg *a, const Rayc__TaskArg *ta)
+{
+    const Rayc__Value *v = ta->value;
+    if (v == NULL)
+        return ctx_fail(c, RAY_ERR_OBJECT_LOST, "an argument was not resolved");
+    a->type = v->type;
+    if (v->in_store) {
+        int rc = map_arg(a, v);
+        if (rc != 0)
+            return ctx_fail(c, RAY_ERR_OBJECT_LOST, "cannot map argument object %s: %s",
+                            v->path, strerror(-rc));
+    } else {
+        a->data = v->data.data;
+        a->len = v->data.len;
+    }
+    if (a->type == RAY_STR && (a->len == 0 || a->data[a->len - 1] != '\0'))
+        return ctx_fail(c, RAY_ERR_TYPE, "a string argument is not terminated");
+    if (a->type == RAY_ACTOR) {
+        ids_actor id;
+        if (ids_from_bytes(id.b, IDS_ACTOR_LEN, a->data, a->len) != 0 ||
+            (a->actor = api_actor_handle(&id)) == NULL)
+            return ctx_fail(c, RAY_ERR_TYPE, "a malformed actor handle argument");
+    }
+    return RAY_OK;
+}
+
+/* ---------------------------------------------------------------- returns */
+
+static ctx_ret *ret_slot(ray_ctx *c, size_t i, const char *what)
+{
+    if (c == NULL) {
+        api_fail(RAY_ERR_INVALID, "%s: not inside a task", what);
+        return NULL;
+    }
+    if (i >= c->nret) {
+        api_fail(RAY_ERR_INVALID, "%s: return value %zu of %zu does not exist", what, i, c->nret);
+        return NULL;
+    }
+    ctx_ret *r = &c->rets[i];
+    ids_object id = ids_object_for(&c->task, (uint32_t)(i + 1));
+    if (r->wmap != NULL || r->in_store) /* replaced: drop the earlier object */
+        api_store_seal(&id, r->wmap, r->size, RAY_BYTES, 1, 0, 0);
+    free(r->data);
+    memset(r, 0, sizeof *r);
+    return r;
+}
+
+int ray_return_alloc(ray_ctx *c, size_t i, size_t size, void **data)
+{
+    ctx_ret *r = ret_slot(c, i, "ray_return_alloc");
+    if (r == NULL)
+        return RAY_ERR_INVALID;
+    ids_object id = ids_object_for(&c->task, (uint32_t)(i + 1));
+    int rc = api_store_create(&id, size, &r->wmap);
+    if (rc != RAY_OK)
+        return rc;
+    r->type = RAY_BYTES;
+    r->in_store = 1;
+    r->size = size;
+    *data = r->wmap;
+    return RAY_OK;
+}
+
+int ray_return_at(ray_ctx *c, size_t i, ray_arg value)
+{
+    Rayc__Value v = RAYC__VALUE__INIT;
+    uint8_t scratch[8];
+    if (value.kind == RAY_ARG_REF)
+        return api_fail(RAY_ERR_INVALID, "a task cannot return a ref (return its value)");
+    int rc = api_value_from_arg(&value, &v, scratch);
+    ctx_ret *r = rc == RAY_OK ? ret_slot(c, i, "ray_return") : NULL;
+    if (r == NULL)
+        return rc != RAY_OK ? rc : RAY_ERR_INVALID;
+    r->type = v.type;
+    if (v.data.len > API_INLINE_MAX) {
+        ids_object id = ids_object_for(&c->task, (uint32_t)(i + 1));
+        rc = api_store_create(&id, v.data.len, &r->wmap);
+        if (rc != RAY_OK)
+            return rc;
+        memcpy(r->wmap, v.data.data, v.data.len);
+        r->in_store = 1;
+        r->size = v.data.len;
+        return RAY_OK;
+    }
+    r->data = malloc(v.data.len ? v.data.len : 1);
+    if (r->data == NULL)
+        return api_fail(RAY_ERR_NOMEM, "out of memory");
+    memcpy(r->data, v.data.data, v.data.len);
+    r->len = v.data.len;
+    return RAY_OK;
+}
+
+int ray_return_i64(ray_ctx *c, int64_t v) { return ray_return_at(c, 0, ray_i64(v)); }
+int ray_return_f64(ray_ctx *c, double v) { return ray_return_at(c, 0, ray_f64(v)); }
+int ray_return_str(ray_ctx *c, const char *s) { return ray_return_at(c, 0, ray_str(s)); }
+int ray_return_bytes(ray_ctx *c, const void *data, size_t len)
+{
+    return ray_return_at(c, 0, ray_bytes(data, len));
+}
+
+/* ---------------------------------------------------------------- running */
+
+static void set_gpus(const Rayc__TaskSpec *spec)
+{
+    static int set_before;
+    if (spec->n_gpu_ids == 0) {
+        if (set_before)
+            unsetenv("CUDA_VISIBLE_DEVICES");
+        set_before = 0;
+        return;
+    }
+    char buf[512];
+    size_t off = 0;
+    for (size_t i = 0; i < spec->n_gpu_ids && off < sizeof buf - 16; i++)
+        off += (size_t)snprintf(buf + off, sizeof buf - off, "%s%d", i ? "," : "",
+                                (int)spec->gpu_ids[i]);
+    setenv("CUDA_VISIBLE_DEVICES", buf, 1);
+    set_before = 1;
+}
+
+static int run_actor_create(ray_ctx *c)
+{
+    api_class *cls = api_registry_class(c->spec->function);
+    if (cls == NULL)
+        return ctx_fail(c, RAY_ERR_NOT_FOUND, "unknown actor class '%s' (no RAY_ACTOR of that "
+                                              "name in the job's code search path)",
+                        c->spec->function);
+    void *self = api_class_ctor(cls)(c);
+    if (self == NULL)
+        return c->status ? c->status
+                         : ctx_fail(c, RAY_ERR_TASK, "the constructor of %s returned NULL",
+                                    c->spec->function);
+    snprintf(actor_class, sizeof actor_class, "%s", c->spec->function);
+    actor_self = self;
+    actor_dtor = api_class_dtor(cls);
+    int conc = c->spec->actor ? c->spec->actor->max_concurrency : 1;
+    if (conc > 1)
+        api_worker_start_threads((size_t)conc - 1);
+    return RAY_OK;
+}
+
+static int run_function(ray_ctx *c)
+{
+    const Rayc__TaskSpec *s = c->spec;
+    if (s->kind == RAYC__TASK_SPEC__KIND__ACTOR_CREATE)
+        return run_actor_create(c);
+    if (s->kind == RAYC__TASK_SPEC__KIND__ACTOR_TASK) {
+        ray_method_fn m = actor_self ? api_class_method(actor_class, s->function) : NULL;
+        if (m == NULL)
+            return ctx_fail(c, RAY_ERR_NOT_FOUND, "actor class %s has no method '%s'",
+                            actor_class[0] ? actor_class : "(none)", s->function);
+        return m(c, actor_self);
+    }
+    ray_task_fn fn = api_registry_function(s->function);
+    if (fn == NULL)
+        return ctx_fail(c, RAY_ERR_NOT_FOUND, "unknown function '%s' (no RAY_REMOTE of that name "
+                                              "in the job's code search path)", s->function);
+    return fn(c);
+}
+
+void api_actor_destroy(void)
+{
+    if (actor_self != NULL && actor_dtor != NULL)
+        actor_dtor(actor_self);
+    actor_self = NULL;
+}
+
+static int ctx_init(ray_ctx *c, const Rayc__TaskSpec *spec)
+{
+    memset(c, 0, sizeof *c);
+    c->spec = spec;
+    ids_from_bytes(c->task.b, IDS_TASK_LEN, spec->task_id.data, spec->task_id.len);
+    ids_hex(c->task.b, IDS_TASK_LEN, c->hex);
+    c->nargs = spec->n_args;
+    c->nret = spec->num_returns > 0 ? (size_t)spec->num_returns : 0;
+    if (c->nret > API_MAX_RETURNS)
+        c->nret = API_MAX_RETURNS;
+    c->args = calloc(c->nargs + 1, sizeof *c->args);
+    c->rets = calloc(c->nret + 1, sizeof *c->rets);
+    if (c->args == NULL || c->rets == NULL)
+        return ctx_fail(c, RAY_ERR_NOMEM, "out of memory starting the task");
+    for (size_t i = 0; i < c->nargs; i++) {
+        int rc = decode_arg(c, &c->args[i], spec->args[i]);
+        if (rc != RAY_OK)
+            return rc;
+    }
+    return RAY_OK;
+}
+
+static void ctx_free(ray_ctx *c)
+{
+    for (size_t i = 0; c->args != NULL && i < c->nargs; i++) {
+        if (c->args[i].map != NULL)
+            shm_unmap(c->args[i].map, c->args[i].maplen);
+        ray_actor_release(c->args[i].actor);
+    }
+    for (size_t i = 0; c->rets != NULL && i < c->nret; i++)
+        free(c->rets[i].data);
+    free(c->args);
+    free(c->rets);
+    free(c->error);
+}
+
+/* Seals the store returns (or aborts them when the task failed). */
+static void seal_returns(ray_ctx *c, int failed)
+{
+    for (size_t i = 0; i < c->nret; i++) {
+        ctx_ret *r = &c->rets[i];
+        if (!r->in_store)
+            continue;
+        ids_object id = ids_object_for(&c->task, (uint32_t)(i + 1));
+        api_store_seal(&id, r->wmap, r->size, r->type, failed, 0, 0);
+        r->wmap = NULL;
+    }
+}
+
+static void send_done(ray_ctx *c, int status)
+{
+    Rayc__Value *vals = calloc(c->nret + 1, sizeof *vals);
+    Rayc__Value **ptrs = calloc(c->nret + 1, sizeof *ptrs);
+    char msg[API_ERROR_MAX + 256];
+    Rayc__Envelope env = RAYC__ENVELOPE__INIT;
+    Rayc__TaskDone done = RAYC__TASK_DONE__INIT;
+    done.task_id.data = c->task.b;
+    done.task_id.len = IDS_TASK_LEN;
+    done.status = status;
+    if (status != RAY_OK) {
+        snprintf(msg, sizeof msg, "%s (in %s on %s, pid %d)", c->error ? c->error : "failed",
+                 c->spec->function, api_g.node_ip, (int)getpid());
+        done.error = msg;
+    } else if (vals != NULL && ptrs != NULL) {
+        for (size_t i = 0; i < c->nret; i++) {
+            rayc__value__init(&vals[i]);
+            vals[i].type = c->rets[i].type;
+            vals[i].in_store = c->rets[i].in_store != 0;
+            vals[i].size = c->rets[i].size;
+            vals[i].data.data = c->rets[i].data;
+            vals[i].data.len = c->rets[i].len;
+            ptrs[i] = &vals[i];
+        }
+        done.returns = ptrs;
+        done.n_returns = c->nret;
+    }
+    env.body_case = RAYC__ENVELOPE__BODY_TASK_DONE;
+    env.task_done = &done;
+    api_send(&env);
+    free(vals);
+    free(ptrs);
+}
+
+/* The outcome of the function's return code RC: a recorded ray_error (or
+ * runtime failure) wins; another non-zero code is an application error
+ * whose message is the thread's last error. */
+static int outcome(ray_ctx *c, int rc)
+{
+    if (c->status != RAY_OK)
+        return c->status;
+    if (rc == RAY_OK)
+        return RAY_OK;
+    const char *last = ray_last_error();
+    if (last[0] != '\0')
+        return ctx_fail(c, RAY_ERR_TASK, "%s", last);
+    return ctx_fail(c, RAY_ERR_TASK, "the task returned %s", ray_status_name(rc));
+}
+
+void api_execute(const Rayc__TaskSpec *spec)
+{
+    ray_ctx c;
+    int rc = ctx_init(&c, spec);
+    if (rc == RAY_OK) {
+        set_gpus(spec);
+        api_clear_error();
+        cur_ctx = &c;
+        rc = run_function(&c);
+        cur_ctx = NULL;
+    }
+    rc = outcome(&c, rc);
+    seal_returns(&c, rc != RAY_OK);
+    send_done(&c, rc);
+    ctx_free(&c);
+}

@@ -1,0 +1,237 @@
+/* The objects this process holds references to (a hash table on object id),
+ * their values as they arrive, and releasing them to the raylet. */
+#include "api/api.h"
+
+#include "common/shm_map.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ---------------------------------------------------------------- table */
+
+static size_t slot_of(const ids_object *id, size_t nslots)
+{
+    return (size_t)(ids_object_hash(id) & (nslots - 1));
+}
+
+static int grow(void)
+{
+    size_t n = api_g.nslots ? api_g.nslots * 2 : 1024;
+    api_obj **slots = calloc(n, sizeof *slots);
+    if (slots == NULL)
+        return -ENOMEM;
+    for (size_t i = 0; i < api_g.nslots; i++) {
+        api_obj *o = api_g.slots[i], *next;
+        for (; o != NULL; o = next) {
+            next = o->next;
+            size_t s = slot_of(&o->id, n);
+            o->next = slots[s];
+            slots[s] = o;
+        }
+    }
+    free(api_g.slots);
+    api_g.slots = slots;
+    api_g.nslots = n;
+    return 0;
+}
+
+api_obj *api_obj_find(const ids_object *id)
+{
+    if (api_g.nslots == 0)
+        return NULL;
+    for (api_obj *o = api_g.slots[slot_of(id, api_g.nslots)]; o != NULL; o = o->next)
+        if (ids_object_eq(&o->id, id))
+            return o;
+    return NULL;
+}
+
+api_obj *api_obj_add(const ids_object *id, int owned)
+{
+    if (api_g.nobjs >= api_g.nslots && grow() != 0)
+        return NULL;
+    api_obj *o = calloc(1, sizeof *o);
+    if (o == NULL)
+        return NULL;
+    o->id = *id;
+    o->refs = 1;
+    o->owned = (uint8_t)owned;
+    o->sealed = 1;
+    size_t s = slot_of(id, api_g.nslots);
+    o->next = api_g.slots[s];
+    api_g.slots[s] = o;
+    api_g.nobjs++;
+    return o;
+}
+
+static void unlink_obj(api_obj *o)
+{
+    for (api_obj **p = &api_g.slots[slot_of(&o->id, api_g.nslots)]; *p != NULL; p = &(*p)->next) {
+        if (*p == o) {
+            *p = o->next;
+            api_g.nobjs--;
+            return;
+        }
+    }
+}
+
+static void free_obj(api_obj *o)
+{
+    free(o->data);
+    free(o->error);
+    free(o);
+}
+
+const char *api_obj_hex(api_obj *o)
+{
+    if (o->hex[0] == '\0')
+        ids_hex(o->id.b, IDS_OBJECT_LEN, o->hex);
+    return o->hex;
+}
+
+/* ---------------------------------------------------------------- releasing */
+
+void api_flush_releases(void)
+{
+    if (api_g.nreleases == 0 || api_g.broken || api_g.fd < 0) {
+        api_g.nreleases = 0;
+        return;
+    }
+    size_t n = api_g.nreleases;
+    ProtobufCBinaryData *ids = malloc(n * sizeof *ids);
+    if (ids != NULL) {
+        for (size_t i = 0; i < n; i++) {
+            ids[i].data = api_g.releases[i].b;
+            ids[i].len = IDS_OBJECT_LEN;
+        }
+        Rayc__Envelope env = RAYC__ENVELOPE__INIT;
+        Rayc__ReleaseObjects rel = RAYC__RELEASE_OBJECTS__INIT;
+        rel.object_ids = ids;
+        rel.n_object_ids = n;
+        env.body_case = RAYC__ENVELOPE__BODY_RELEASE_OBJECTS;
+        env.release_objects = &rel;
+        api_send_mu(&env);
+        free(ids);
+    }
+    api_g.nreleases = 0;
+}
+
+void api_release_id(const ids_object *id, int now)
+{
+    if (api_g.releases == NULL) {
+        api_g.releases = malloc(API_RELEASE_BATCH * sizeof *api_g.releases);
+        if (api_g.releases == NULL)
+            return;
+    }
+    api_g.releases[api_g.nreleases++] = *id;
+    if (now || api_g.nreleases == API_RELEASE_BATCH)
+        api_flush_releases();
+}
+
+void api_obj_unref(api_obj *o)
+{
+    if (o == NULL || --o->refs > 0)
+        return;
+    if (o->wmap != NULL)
+        api_store_seal(&o->id, o->wmap, o->size, RAY_BYTES, 1, 1, 1);
+    else if (o->owned && o->known_to_raylet)
+        api_release_id(&o->id, o->in_store);
+    unlink_obj(o);
+    free_obj(o);
+}
+
+void ray_ref_release(ray_ref *r)
+{
+    if (r == NULL)
+        return;
+    pthread_mutex_lock(&api_g.mu);
+    if (api_g.initialized)
+        api_obj_unref(r);
+    pthread_mutex_unlock(&api_g.mu);
+}
+
+ray_ref *ray_ref_dup(ray_ref *r)
+{
+    if (r == NULL)
+        return NULL;
+    pthread_mutex_lock(&api_g.mu);
+    r->refs++;
+    pthread_mutex_unlock(&api_g.mu);
+    return r;
+}
+
+const char *ray_ref_hex(const ray_ref *r)
+{
+    if (r == NULL)
+        return "";
+    pthread_mutex_lock(&api_g.mu);
+    const char *hex = api_obj_hex((api_obj *)r);
+    pthread_mutex_unlock(&api_g.mu);
+    return hex;
+}
+
+void api_objtab_clear(void)
+{
+    for (size_t i = 0; i < api_g.nslots; i++) {
+        api_obj *o = api_g.slots[i], *next;
+        for (; o != NULL; o = next) {
+            next = o->next;
+            if (o->wmap != NULL)
+                shm_unmap(o->wmap, o->size);
+            free_obj(o);
+        }
+    }
+    free(api_g.slots);
+    free(api_g.releases);
+    api_g.slots = NULL;
+    api_g.releases = NULL;
+    api_g.nslots = api_g.nobjs = api_g.nreleases = 0;
+}
+
+/* ---------------------------------------------------------------- values */
+
+int api_obj_set_value(api_obj *o, const Rayc__Value *v)
+{
+    o->type = (uint8_t)v->type;
+    o->in_store = v->in_store;
+    o->size = v->size;
+    o->known_to_raylet = 1;
+    if (!v->in_store && v->data.len > 0) {
+        o->data = malloc(v->data.len + 1);
+        if (o->data == NULL) {
+            api_obj_set_error(o, RAY_ERR_NOMEM, "out of memory receiving a value");
+            return -ENOMEM;
+        }
+        memcpy(o->data, v->data.data, v->data.len);
+        o->data[v->data.len] = '\0';
+        o->len = v->data.len;
+    }
+    o->state = API_READY;
+    return 0;
+}
+
+void api_obj_set_error(api_obj *o, int status, const char *msg)
+{
+    o->state = API_FAILED;
+    o->status = status;
+    o->known_to_raylet = 1;
+    free(o->error);
+    o->error = strdup(msg ? msg : "");
+}
+
+void api_on_task_result(const Rayc__TaskResult *res)
+{
+    for (size_t i = 0; i < res->n_returns; i++) {
+        const Rayc__ObjectResult *r = res->returns[i];
+        ids_object id;
+        if (ids_from_bytes(id.b, IDS_OBJECT_LEN, r->object_id.data, r->object_id.len) != 0)
+            continue;
+        api_obj *o = api_obj_find(&id);
+        if (o == NULL || o->state != API_PENDING)
+            continue;
+        if (res->status != RAY_OK || r->value == NULL)
+            api_obj_set_error(o, res->status ? res->status : RAY_ERR_OBJECT_LOST, res->error);
+        else
+            api_obj_set_value(o, r->value);
+    }
+}

@@ -1,0 +1,47 @@
+/* Internals shared by the wpool_*.c files. */
+#ifndef RAYC_RAYLET_WPOOL_INT_H
+#define RAYC_RAYLET_WPOOL_INT_H
+
+#include <limits.h>
+
+#include "raylet/wpool.h"
+
+#define WPOOL_TICK_MS 100
+
+typedef struct wpool {
+    char worker_bin[PATH_MAX];
+    wpool_job *jobs;
+    wpool_worker *workers;         /* every record, alive or being reaped */
+    size_t nstarting;              /* STARTING workers on the node */
+    size_t nalive;
+    uv_timer_t tick;
+    double ncpus;
+    uint64_t next_worker;
+} wpool;
+
+/* Spawns a worker process for JOB (wpool_spawn.c).  Returns the record
+ * (STARTING) or NULL with ERR set. */
+wpool_worker *wpool__spawn(raylet *r, wpool_job *job, char *err, size_t errlen);
+
+/* The worker is gone (its process exited): handles its task or actor. */
+void wpool__worker_lost(raylet *r, wpool_worker *w, const char *why);
+
+/* Frees W when both its process handle and its connection are closed. */
+void wpool__maybe_free(raylet *r, wpool_worker *w);
+
+/* Removes W from its job's idle list. */
+void wpool__unidle(wpool_worker *w);
+
+/* Ends JOB when its last driver left (wpool_job.c). */
+void wpool__job_end(raylet *r, wpool_job *job);
+
+/* Frees jobs that ended and have no workers left. */
+void wpool__reap_jobs(raylet *r);
+
+/* Frees a job record. */
+void wpool__job_free(wpool_job *job);
+
+/* Prestarts the job's workers. */
+void wpool__prestart(raylet *r, wpool_job *job);
+
+#endif
