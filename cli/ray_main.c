@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "api/api_bench.h"
 #include "cli/cli_cmds.h"
 #include "jobserver/jobs_cli.h"
 #include "launcher/launcher_cli.h"
@@ -22,6 +23,7 @@ static const command commands[] = {
     {"stop", cmd_stop, "Stop Ray processes manually on the local machine."},
     {"status", cmd_status, "Print cluster status, including autoscaling info."},
     {"job", jobs_cli_main, "Submit, stop, delete, or list Ray jobs."},
+    {"microbenchmark", runtime_microbenchmark_main, "Run a local Ray microbenchmark on the current machine."},
 };
 
 /* The launcher's commands, for the help text. */
@@ -38,8 +40,6 @@ static const char *launcher_help =
     "  monitor         Tails the autoscaler logs of a Ray cluster.\n"
     "  dashboard       Port-forward a Ray cluster's dashboard to the local machine.\n";
 
-/* Commands of Ray's CLI that this build does not have yet: a clear error. */
-static const char *not_yet[] = {"microbenchmark"};
 
 static void usage(FILE *out)
 {
@@ -56,12 +56,6 @@ static int dispatch(const char *name, int argc, char **argv)
             return commands[i].fn(argc, argv);
     if (launcher_has_command(name))
         return launcher_main(name, argc, argv);
-    for (size_t i = 0; i < sizeof not_yet / sizeof not_yet[0]; i++) {
-        if (strcmp(not_yet[i], name) == 0) {
-            fprintf(stderr, "Error: `ray %s` is not supported by this build of rayc yet.\n", name);
-            return 1;
-        }
-    }
     fprintf(stderr, "Error: No such command '%s'. (see `ray --help`)\n", name);
     return 2;
 }
