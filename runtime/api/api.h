@@ -35,6 +35,7 @@
 #include "common/frame.h"
 #include "common/ids.h"
 #include "common/rpc_client.h"
+#include "common/token.h"
 #include "ray.pb-c.h"
 #include "ray/ray.h"
 
@@ -46,6 +47,8 @@
 #define API_RELEASE_BATCH 128              /* small-object releases sent together */
 #define API_MAX_RETURNS 1024
 #define API_MAX_ARGS 4096
+#define API_RBUF_SIZE (256u * 1024u)       /* one read from any socket */
+#define API_POLL_MAX 1400                  /* raylet + wake-up + listener + channels */
 
 /* ---------------------------------------------------------------- api_error.c */
 
@@ -98,8 +101,11 @@ typedef struct api_reply {
     struct api_reply *next;
 } api_reply;
 
+typedef struct api_chan api_chan;
+
 typedef struct api_exec_item {
     Rayc__Envelope *env;       /* an ExecuteTask, owned */
+    api_chan *chan;            /* a direct call: answer there (referenced) */
     struct api_exec_item *next;
 } api_exec_item;
 
@@ -141,6 +147,15 @@ typedef struct api_state {
     int blocked_depth;         /* threads blocked in ray_get inside tasks */
     ids_task cancel_task;      /* ray_cancel (no force) asked this task to stop */
     int cancel_set;
+
+    /* direct actor calls (api_chan.c) */
+    int direct;                /* enabled */
+    char token[TOKEN_MAX + 1];
+    char sock_dir[4096];       /* the raylet socket's directory */
+    int wake_fd;               /* eventfd: wakes the reader to watch new sockets */
+    int listen_fd;             /* an actor's worker: its callers connect here */
+    char listen_path[4200];
+    api_chan *chans;
 } api_state;
 
 extern api_state api_g;
@@ -180,6 +195,45 @@ int64_t api_deadline(double timeout_s);
 
 /* Status for an api_wait/api_request failure, with the message set. */
 int api_conn_fail(int rc, const char *what);
+
+/* ---------------------------------------------------------------- api_chan.c */
+
+struct pollfd;
+
+/* Sets up direct calls for this process (after connecting with TOKEN). */
+void api_chan_init(const char *token);
+
+/* Closes every direct connection and the listener (shutdown). */
+void api_chan_close_all(void);
+
+/* Wakes a reader blocked in poll so that it watches new sockets (mu held). */
+void api_wake_reader(void);
+
+/* Routes actor call SPEC (its returns registered, mu not held): sends it
+ * straight to the actor's worker when it can (INLINE_ARGS: no argument is
+ * an object id), else prepares the raylet path.  Returns 1 when sent,
+ * 0 when the caller must send SubmitTask, -ECONNRESET on failure. */
+int api_chan_submit(Rayc__TaskSpec *spec, int inline_args);
+
+/* A raylet TaskResult for task ID arrived (mu held). */
+void api_chan_raylet_result(const ids_task *id);
+
+/* Fills P/WHO with the channel sockets to watch (mu held); returns how many. */
+size_t api_chan_poll_fds(struct pollfd *p, api_chan **who, size_t max);
+
+/* Handles readiness of P (WHO is its channel, NULL for the wake-up and
+ * listener sockets), mu held. */
+void api_chan_readable(const struct pollfd *p, api_chan *who);
+
+/* Sends ENV on channel CH.  Returns 0 or -errno. */
+int api_chan_send(api_chan *ch, const Rayc__Envelope *env);
+
+/* A task from CH was answered: drops the reference (mu not held). */
+void api_chan_unref(api_chan *ch);
+
+/* An actor's worker starts taking direct calls for ACTOR / stops (exit). */
+int api_chan_listen(const ids_actor *actor);
+void api_chan_unlisten(void);
 
 /* ---------------------------------------------------------------- api_discover.c */
 
@@ -272,6 +326,10 @@ void api_args_done(api_argbuf *b);
  * Returns RAY_OK, RAY_ERR_STORE_FULL, RAY_ERR_CONNECTION, RAY_ERR_NOMEM. */
 int api_store_create(const ids_object *id, size_t size, void **addr);
 
+/* Seals ID as a put of this process and waits until the raylet has it
+ * (direct-call returns: the caller adopts them next).  Returns a status. */
+int api_store_seal_sync(const ids_object *id, void *addr, size_t size, int type);
+
 /* Unmaps a create mapping and seals (or aborts) ID with TYPE.  LOCKED says
  * whether the caller holds api_g.mu. */
 int api_store_seal(const ids_object *id, void *addr, size_t size, int type, int abort,
@@ -329,8 +387,9 @@ size_t api_registry_count(void);
 
 /* ---------------------------------------------------------------- api_ctx.c */
 
-/* Runs the task in ENV (an ExecuteTask) and sends TaskDone. */
-void api_execute(const Rayc__TaskSpec *spec);
+/* Runs task SPEC and reports its outcome: TaskDone to the raylet, or a
+ * TaskResult on CHAN for a direct call. */
+void api_execute(const Rayc__TaskSpec *spec, api_chan *chan);
 
 /* The task running on this thread, or NULL (drivers, between tasks). */
 ray_ctx *api_current_ctx(void);
@@ -342,8 +401,10 @@ const ids_task *api_ctx_task_id(const ray_ctx *c);
  * nested calls count once.  Only in worker mode, from a task thread. */
 void api_worker_blocked(int blocked);
 
-/* Called with mu held when an ExecuteTask arrives (takes ENV). */
+/* Called with mu held when an ExecuteTask arrives (takes ENV), from the
+ * raylet or (with a reference on CHAN) from a direct caller. */
 void api_worker_enqueue(Rayc__Envelope *env);
+void api_worker_enqueue_from(Rayc__Envelope *env, api_chan *chan);
 
 /* The worker process's life: connects to the raylet socket SOCK with TOKEN,
  * registers as worker WORKER_HEX and runs tasks until the raylet closes the

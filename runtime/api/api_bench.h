@@ -40,4 +40,8 @@ void api_bench_head_stop(api_bench_head *h);
 void api_bench_memcpy(size_t size, double seconds, int runs, double *mean, double *sd);
 void api_bench_pingpong(double seconds, int runs, double *mean, double *sd);
 
+/* Round trips per second through a middle process (A -> B -> C -> B -> A):
+ * the shape of a task's path, driver -> raylet -> worker and back. */
+void api_bench_relay(double seconds, int runs, double *mean, double *sd);
+
 #endif

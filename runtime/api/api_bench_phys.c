@@ -4,7 +4,9 @@
  * raylet to worker and back). */
 #include "api/api_bench.h"
 
+#include <errno.h>
 #include <math.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -58,44 +60,101 @@ void api_bench_memcpy(size_t size, double seconds, int runs, double *mean, doubl
     free(b);
 }
 
-/* Echoes 64-byte messages on FD until it closes. */
-static void echo_loop(int fd)
+/* Reads one 64-byte message, sleeping in poll (see api_conn.c on why not
+ * in recv).  Returns 0, or -1 at end of file. */
+static int read_msg(int fd, char *buf)
+{
+    struct pollfd p = {.fd = fd, .events = POLLIN};
+    for (;;) {
+        ssize_t n = recv(fd, buf, 64, MSG_DONTWAIT);
+        if (n > 0)
+            return 0;
+        if (n == 0 || (errno != EAGAIN && errno != EINTR))
+            return -1;
+        poll(&p, 1, -1);
+    }
+}
+
+/* Echoes messages on FD until it closes; with NEXT >= 0, forwards each to
+ * NEXT and its answer back (the middle of a relay). */
+static void echo_loop(int fd, int next)
 {
     char buf[64];
     for (;;) {
-        ssize_t n = read(fd, buf, sizeof buf);
-        if (n <= 0 || write(fd, buf, (size_t)n) != n)
+        if (read_msg(fd, buf) != 0)
+            _exit(0);
+        if (next >= 0 && (write(next, buf, 64) != 64 || read_msg(next, buf) != 0))
+            _exit(0);
+        if (write(fd, buf, 64) != 64)
             _exit(0);
     }
 }
 
-void api_bench_pingpong(double seconds, int runs, double *mean, double *sd)
+/* Round trips per second through FD for SECONDS. */
+static double round_trips(int fd, double seconds)
+{
+    char buf[64] = {0};
+    double t0 = now_s();
+    long n = 0;
+    do {
+        if (write(fd, buf, sizeof buf) != sizeof buf || read_msg(fd, buf) != 0)
+            break;
+        n++;
+    } while (now_s() - t0 < seconds);
+    return (double)n / (now_s() - t0);
+}
+
+/* Starts an echo process on a new socket pair (through a relay process
+ * when RELAY); returns our end, with the pids in PIDS. */
+static int start_echo(int relay, pid_t pids[2])
+{
+    int a[2], b[2];
+    if (socketpair(AF_UNIX, SOCK_STREAM, 0, a) != 0)
+        return -1;
+    if (relay && socketpair(AF_UNIX, SOCK_STREAM, 0, b) != 0)
+        return -1;
+    pids[0] = pids[1] = 0;
+    if (relay && (pids[1] = fork()) == 0) {
+        close(a[0]), close(a[1]), close(b[0]);
+        echo_loop(b[1], -1);
+    }
+    if ((pids[0] = fork()) == 0) {
+        close(a[0]);
+        if (relay)
+            close(b[1]);
+        echo_loop(a[1], relay ? b[0] : -1);
+    }
+    close(a[1]);
+    if (relay) {
+        close(b[0]);
+        close(b[1]);
+    }
+    return a[0];
+}
+
+static void measure(int relay, double seconds, int runs, double *mean, double *sd)
 {
     double rates[16];
-    int sv[2];
+    pid_t pids[2];
     *mean = *sd = 0;
-    if (runs > 16 || socketpair(AF_UNIX, SOCK_STREAM, 0, sv) != 0)
+    int fd = runs <= 16 ? start_echo(relay, pids) : -1;
+    if (fd < 0)
         return;
-    pid_t pid = fork();
-    if (pid == 0) {
-        close(sv[0]);
-        echo_loop(sv[1]);
-    }
-    close(sv[1]);
-    char buf[64] = {0};
-    for (int r = 0; pid > 0 && r < runs; r++) {
-        double t0 = now_s(), t;
-        long n = 0;
-        do {
-            if (write(sv[0], buf, sizeof buf) != sizeof buf || read(sv[0], buf, sizeof buf) <= 0)
-                break;
-            n++;
-        } while ((t = now_s() - t0) < seconds);
-        rates[r] = (double)n / (now_s() - t0);
-    }
-    close(sv[0]);
-    if (pid > 0) {
-        waitpid(pid, NULL, 0);
-        stats(rates, runs, mean, sd);
-    }
+    for (int r = 0; r < runs; r++)
+        rates[r] = round_trips(fd, seconds);
+    close(fd);
+    for (int i = 0; i < 2; i++)
+        if (pids[i] > 0)
+            waitpid(pids[i], NULL, 0);
+    stats(rates, runs, mean, sd);
+}
+
+void api_bench_pingpong(double seconds, int runs, double *mean, double *sd)
+{
+    measure(0, seconds, runs, mean, sd);
+}
+
+void api_bench_relay(double seconds, int runs, double *mean, double *sd)
+{
+    measure(1, seconds, runs, mean, sd);
 }

@@ -20,12 +20,12 @@
 #include "common/rpc.h"
 #include "common/util.h"
 
-#define API_RBUF_SIZE (256u * 1024u)
-
 api_state api_g = {
     .mu = PTHREAD_MUTEX_INITIALIZER,
     .send_mu = PTHREAD_MUTEX_INITIALIZER,
     .fd = -1,
+    .wake_fd = -1,
+    .listen_fd = -1,
 };
 
 static pthread_once_t cv_once = PTHREAD_ONCE_INIT;
@@ -141,10 +141,15 @@ static void store_reply(Rayc__Envelope *env)
 static void dispatch(Rayc__Envelope *env)
 {
     switch (env->body_case) {
-    case RAYC__ENVELOPE__BODY_TASK_RESULT:
+    case RAYC__ENVELOPE__BODY_TASK_RESULT: {
+        ids_task id;
+        if (ids_from_bytes(id.b, IDS_TASK_LEN, env->task_result->task_id.data,
+                           env->task_result->task_id.len) == 0)
+            api_chan_raylet_result(&id);
         api_on_task_result(env->task_result);
         rayc__envelope__free_unpacked(env, NULL);
         break;
+    }
     case RAYC__ENVELOPE__BODY_EXECUTE_TASK:
         api_worker_enqueue(env);
         break;
@@ -182,35 +187,46 @@ static void feed(size_t n)
                                     : "the raylet sent a malformed frame");
 }
 
-/* One read as the reader (mu held on entry and exit; released meanwhile).
- * WAIT_MS < 0 blocks until something arrives. */
-static void read_once(int wait_ms)
+/* Reads what the raylet sent (mu held).  Returns 0, or marks the
+ * connection broken. */
+static void read_raylet(void)
 {
-    api_g.reading = 1;
-    int fd = api_g.fd;
-    pthread_mutex_unlock(&api_g.mu);
-    ssize_t n = -1;
-    int err = EAGAIN;
-    if (wait_ms < 0) {
-        n = recv(fd, api_g.rbuf, API_RBUF_SIZE, 0);
-        err = n < 0 ? errno : 0;
-    } else {
-        n = recv(fd, api_g.rbuf, API_RBUF_SIZE, MSG_DONTWAIT);
-        err = n < 0 ? errno : 0;
-        struct pollfd p = {.fd = fd, .events = POLLIN};
-        if (n < 0 && err == EAGAIN && wait_ms > 0 && poll(&p, 1, wait_ms) > 0) {
-            n = recv(fd, api_g.rbuf, API_RBUF_SIZE, MSG_DONTWAIT);
-            err = n < 0 ? errno : 0;
-        }
-    }
-    pthread_mutex_lock(&api_g.mu);
-    api_g.reading = 0;
+    ssize_t n = recv(api_g.fd, api_g.rbuf, API_RBUF_SIZE, MSG_DONTWAIT);
     if (n > 0)
         feed((size_t)n);
     else if (n == 0)
         mark_broken("the raylet closed the connection");
-    else if (err != EAGAIN && err != EINTR)
+    else if (errno != EAGAIN && errno != EINTR)
         mark_broken("lost the connection to the raylet");
+}
+
+/* One round as the reader (mu held on entry and exit; released while
+ * waiting): polls the raylet socket and the direct-call sockets, then
+ * reads the ready ones.  Waiting happens in poll, not in a blocking recv:
+ * a thread sleeping in recv on a Unix socket is woken each time the peer
+ * consumes what we sent (the kernel's write-space wake-up does not filter
+ * by event), which costs a context switch per message.  WAIT_MS < 0 waits
+ * as long as needed. */
+static void read_once(int wait_ms)
+{
+    static struct pollfd p[API_POLL_MAX];
+    static api_chan *who[API_POLL_MAX];
+    p[0] = (struct pollfd){.fd = api_g.fd, .events = POLLIN};
+    who[0] = NULL;
+    size_t n = 1 + api_chan_poll_fds(p + 1, who + 1, API_POLL_MAX - 1);
+    api_g.reading = 1;
+    pthread_mutex_unlock(&api_g.mu);
+    int rc = poll(p, n, wait_ms);
+    int err = rc < 0 ? errno : 0;
+    pthread_mutex_lock(&api_g.mu);
+    api_g.reading = 0;
+    if (rc > 0 && p[0].revents != 0)
+        read_raylet();
+    for (size_t i = 1; rc > 0 && i < n && !api_g.broken; i++)
+        if (p[i].revents != 0)
+            api_chan_readable(&p[i], who[i]);
+    if (rc < 0 && err != EINTR)
+        mark_broken("poll failed");
     pthread_cond_broadcast(&api_g.cv);
 }
 
@@ -330,6 +346,7 @@ void api_conn_close(void)
     frame_reader_free(&api_g.fr);
     free(api_g.rbuf);
     api_g.rbuf = NULL;
+    api_chan_close_all();
     while (api_g.exec_head != NULL) {
         api_exec_item *it = api_g.exec_head;
         api_g.exec_head = it->next;

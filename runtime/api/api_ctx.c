@@ -326,6 +326,9 @@ static int run_actor_create(ray_ctx *c)
     int conc = c->spec->actor ? c->spec->actor->max_concurrency : 1;
     if (conc > 1)
         api_worker_start_threads((size_t)conc - 1);
+    ids_actor id;
+    if (ids_from_bytes(id.b, IDS_ACTOR_LEN, c->spec->actor_id.data, c->spec->actor_id.len) == 0)
+        api_chan_listen(&id); /* callers may now come straight here */
     return RAY_OK;
 }
 
@@ -391,17 +394,47 @@ static void ctx_free(ray_ctx *c)
     free(c->error);
 }
 
-/* Seals the store returns (or aborts them when the task failed). */
-static void seal_returns(ray_ctx *c, int failed)
+/* Seals the store returns (or aborts them when the task failed).  A direct
+ * call's returns are sealed as puts, synchronously, for the caller to
+ * adopt; a failure to do so fails the task. */
+static int seal_returns(ray_ctx *c, int failed, int direct)
 {
+    int rc = RAY_OK;
     for (size_t i = 0; i < c->nret; i++) {
         ctx_ret *r = &c->rets[i];
         if (!r->in_store)
             continue;
         ids_object id = ids_object_for(&c->task, (uint32_t)(i + 1));
-        api_store_seal(&id, r->wmap, r->size, r->type, failed, 0, 0);
+        if (direct && !failed && rc == RAY_OK)
+            rc = api_store_seal_sync(&id, r->wmap, r->size, r->type);
+        else
+            api_store_seal(&id, r->wmap, r->size, r->type, failed || rc != RAY_OK, direct, 0);
         r->wmap = NULL;
     }
+    if (rc != RAY_OK)
+        ctx_fail(c, rc, "cannot seal a return value: %s", ray_last_error());
+    return rc;
+}
+
+/* Fills VALS/PTRS with C's return values (successful tasks). */
+static void fill_returns(ray_ctx *c, Rayc__Value *vals, Rayc__Value **ptrs)
+{
+    for (size_t i = 0; i < c->nret; i++) {
+        rayc__value__init(&vals[i]);
+        vals[i].type = c->rets[i].type;
+        vals[i].in_store = c->rets[i].in_store != 0;
+        vals[i].size = c->rets[i].size;
+        vals[i].data.data = c->rets[i].data;
+        vals[i].data.len = c->rets[i].len;
+        ptrs[i] = &vals[i];
+    }
+}
+
+/* The failure message of C with where it happened. */
+static void failure_text(ray_ctx *c, char *msg, size_t len)
+{
+    snprintf(msg, len, "%s (in %s on %s, pid %d)", c->error ? c->error : "failed",
+             c->spec->function, api_g.node_ip, (int)getpid());
 }
 
 static void send_done(ray_ctx *c, int status)
@@ -415,19 +448,10 @@ static void send_done(ray_ctx *c, int status)
     done.task_id.len = IDS_TASK_LEN;
     done.status = status;
     if (status != RAY_OK) {
-        snprintf(msg, sizeof msg, "%s (in %s on %s, pid %d)", c->error ? c->error : "failed",
-                 c->spec->function, api_g.node_ip, (int)getpid());
+        failure_text(c, msg, sizeof msg);
         done.error = msg;
     } else if (vals != NULL && ptrs != NULL) {
-        for (size_t i = 0; i < c->nret; i++) {
-            rayc__value__init(&vals[i]);
-            vals[i].type = c->rets[i].type;
-            vals[i].in_store = c->rets[i].in_store != 0;
-            vals[i].size = c->rets[i].size;
-            vals[i].data.data = c->rets[i].data;
-            vals[i].data.len = c->rets[i].len;
-            ptrs[i] = &vals[i];
-        }
+        fill_returns(c, vals, ptrs);
         done.returns = ptrs;
         done.n_returns = c->nret;
     }
@@ -436,6 +460,44 @@ static void send_done(ray_ctx *c, int status)
     api_send(&env);
     free(vals);
     free(ptrs);
+}
+
+/* A direct call's outcome goes straight to its caller as a TaskResult. */
+static void send_result(ray_ctx *c, int status, api_chan *chan)
+{
+    size_t n = c->nret;
+    Rayc__Value *vals = calloc(n + 1, sizeof *vals);
+    Rayc__Value **vptrs = calloc(n + 1, sizeof *vptrs);
+    Rayc__ObjectResult *rets = calloc(n + 1, sizeof *rets);
+    Rayc__ObjectResult **rptrs = calloc(n + 1, sizeof *rptrs);
+    ids_object *ids = calloc(n + 1, sizeof *ids);
+    char msg[API_ERROR_MAX + 256];
+    Rayc__Envelope env = RAYC__ENVELOPE__INIT;
+    Rayc__TaskResult res = RAYC__TASK_RESULT__INIT;
+    res.task_id.data = c->task.b;
+    res.task_id.len = IDS_TASK_LEN;
+    res.status = vals && vptrs && rets && rptrs && ids ? status : RAY_ERR_NOMEM;
+    if (res.status != RAY_OK) {
+        failure_text(c, msg, sizeof msg);
+        res.error = msg;
+    }
+    if (vals && vptrs && rets && rptrs && ids) {
+        fill_returns(c, vals, vptrs);
+        for (size_t i = 0; i < n; i++) {
+            rayc__object_result__init(&rets[i]);
+            ids[i] = ids_object_for(&c->task, (uint32_t)(i + 1));
+            rets[i].object_id.data = ids[i].b;
+            rets[i].object_id.len = IDS_OBJECT_LEN;
+            rets[i].value = res.status == RAY_OK ? vptrs[i] : NULL;
+            rptrs[i] = &rets[i];
+        }
+        res.returns = rptrs;
+        res.n_returns = n;
+    }
+    env.body_case = RAYC__ENVELOPE__BODY_TASK_RESULT;
+    env.task_result = &res;
+    api_chan_send(chan, &env);
+    free(vals), free(vptrs), free(rets), free(rptrs), free(ids);
 }
 
 /* The outcome of the function's return code RC: a recorded ray_error (or
@@ -453,7 +515,7 @@ static int outcome(ray_ctx *c, int rc)
     return ctx_fail(c, RAY_ERR_TASK, "the task returned %s", ray_status_name(rc));
 }
 
-void api_execute(const Rayc__TaskSpec *spec)
+void api_execute(const Rayc__TaskSpec *spec, api_chan *chan)
 {
     ray_ctx c;
     int rc = ctx_init(&c, spec);
@@ -465,7 +527,11 @@ void api_execute(const Rayc__TaskSpec *spec)
         cur_ctx = NULL;
     }
     rc = outcome(&c, rc);
-    seal_returns(&c, rc != RAY_OK);
-    send_done(&c, rc);
+    if (seal_returns(&c, rc != RAY_OK, chan != NULL) != RAY_OK)
+        rc = c.status;
+    if (chan != NULL)
+        send_result(&c, rc, chan);
+    else
+        send_done(&c, rc);
     ctx_free(&c);
 }

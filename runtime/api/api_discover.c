@@ -161,6 +161,9 @@ int api_connect_raylet(const char *path, const char *token, const char *kind, in
         return -api_fail(RAY_ERR_CONNECTION, "cannot connect to the raylet at %s: %s", path,
                          strerror(-fd));
     api_conn_init(fd);
+    const char *slash = strrchr(path, '/');
+    snprintf(api_g.sock_dir, sizeof api_g.sock_dir, "%.*s", slash ? (int)(slash - path) : 0, path);
+    api_chan_init(token);
     int rc = hello(fd, token, kind, timeout_ms);
     if (rc != RAY_OK) {
         char keep[API_ERROR_MAX];

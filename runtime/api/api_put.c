@@ -77,6 +77,28 @@ int api_store_seal(const ids_object *id, void *addr, size_t size, int type, int 
     return rc == 0 ? RAY_OK : RAY_ERR_CONNECTION;
 }
 
+int api_store_seal_sync(const ids_object *id, void *addr, size_t size, int type)
+{
+    unmap(addr, size);
+    Rayc__Envelope env = RAYC__ENVELOPE__INIT, *reply = NULL;
+    Rayc__SealObject s = RAYC__SEAL_OBJECT__INIT;
+    s.object_id.data = (uint8_t *)id->b;
+    s.object_id.len = IDS_OBJECT_LEN;
+    s.type = type;
+    s.is_put = 1;
+    s.want_reply = 1;
+    env.body_case = RAYC__ENVELOPE__BODY_SEAL_OBJECT;
+    env.seal_object = &s;
+    int rc = api_request(&env, -1, &reply);
+    if (rc != 0)
+        return api_conn_fail(rc, "sealing an object");
+    rc = reply->body_case == RAYC__ENVELOPE__BODY_SEAL_OBJECT_REPLY
+             ? reply->seal_object_reply->status
+             : RAY_ERR_CONNECTION;
+    rayc__envelope__free_unpacked(reply, NULL);
+    return rc == RAY_OK ? RAY_OK : api_fail(rc, "sealing an object failed");
+}
+
 int api_store_put(const ids_object *id, int type, const void *data, size_t len)
 {
     void *addr;

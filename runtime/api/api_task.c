@@ -2,6 +2,7 @@
  * submission path actors use too. */
 #include "api/api.h"
 
+#include <errno.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
@@ -109,6 +110,15 @@ static void drop_returns(ray_ref **refs, size_t n)
     pthread_mutex_unlock(&api_g.mu);
 }
 
+/* True when an argument of B travels as an object id. */
+static int has_ids(const api_argbuf *b)
+{
+    for (size_t i = 0; i < b->n; i++)
+        if (b->v[i]->object_id.len != 0)
+            return 1;
+    return 0;
+}
+
 int api_submit_spec(Rayc__TaskSpec *spec, ray_args args, ray_ref **refs, size_t n)
 {
     api_argbuf b;
@@ -125,7 +135,15 @@ int api_submit_spec(Rayc__TaskSpec *spec, ray_args args, ray_ref **refs, size_t 
     pthread_mutex_lock(&api_g.mu);
     rc = add_returns(&task, refs, n);
     pthread_mutex_unlock(&api_g.mu);
-    if (rc == RAY_OK) {
+    int direct = 0;
+    if (rc == RAY_OK && spec->kind == RAYC__TASK_SPEC__KIND__ACTOR_TASK) {
+        direct = api_chan_submit(spec, b.ntemps == 0 && !has_ids(&b));
+        if (direct < 0) {
+            drop_returns(refs, n);
+            rc = api_conn_fail(-ECONNRESET, "submitting the actor call");
+        }
+    }
+    if (rc == RAY_OK && !direct) {
         Rayc__Envelope env = RAYC__ENVELOPE__INIT;
         Rayc__SubmitTask sub = RAYC__SUBMIT_TASK__INIT;
         sub.spec = spec;

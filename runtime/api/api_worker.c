@@ -15,6 +15,11 @@
 
 void api_worker_enqueue(Rayc__Envelope *env)
 {
+    api_worker_enqueue_from(env, NULL);
+}
+
+void api_worker_enqueue_from(Rayc__Envelope *env, api_chan *chan)
+{
     api_exec_item *it = malloc(sizeof *it);
     if (it == NULL) {
         /* Dropping the task would hang its owner; the raylet sees us die
@@ -22,6 +27,7 @@ void api_worker_enqueue(Rayc__Envelope *env)
         abort();
     }
     it->env = env;
+    it->chan = chan;
     it->next = NULL;
     if (api_g.exec_tail != NULL)
         api_g.exec_tail->next = it;
@@ -38,8 +44,9 @@ static int have_task(void *arg)
     return api_g.exec_head != NULL;
 }
 
-/* Takes the next task (mu held), or NULL when the connection is gone. */
-static Rayc__Envelope *next_task(void)
+/* Takes the next task (mu held) into *CHAN's call, or NULL when the
+ * connection is gone. */
+static Rayc__Envelope *next_task(api_chan **chan)
 {
     if (api_wait(have_task, NULL, -1) != 0)
         return NULL;
@@ -49,6 +56,7 @@ static Rayc__Envelope *next_task(void)
         api_g.exec_tail = NULL;
     api_g.exec_len--;
     Rayc__Envelope *env = it->env;
+    *chan = it->chan;
     free(it);
     return env;
 }
@@ -59,12 +67,15 @@ static void *run_loop(void *arg)
     (void)arg;
     pthread_mutex_lock(&api_g.mu);
     for (;;) {
-        Rayc__Envelope *env = next_task();
+        api_chan *chan = NULL;
+        Rayc__Envelope *env = next_task(&chan);
         if (env == NULL)
             break;
         pthread_mutex_unlock(&api_g.mu);
-        api_execute(env->execute_task->spec);
+        api_execute(env->execute_task->spec, chan);
         rayc__envelope__free_unpacked(env, NULL);
+        if (chan != NULL)
+            api_chan_unref(chan);
         pthread_mutex_lock(&api_g.mu);
     }
     pthread_mutex_unlock(&api_g.mu);
@@ -146,6 +157,7 @@ int api_worker_main(const char *sock, const char *token, const char *worker_hex)
     api_g.is_worker = 1;
     api_g.initialized = 1;
     run_loop(NULL);
+    api_chan_unlisten();
     api_actor_destroy();
     return RAY_OK;
 }

@@ -32,26 +32,58 @@ static int connect_wait(int fd, const struct sockaddr_un *sa, int timeout_ms)
     return 0;
 }
 
+/* Fills SA for PATH; a long path goes through an O_PATH descriptor of its
+ * directory, stored in *DIRFD (-1 when not needed; the caller closes it).
+ * Returns 0 or -errno. */
+static int address(const char *path, struct sockaddr_un *sa, int *dirfd)
+{
+    *dirfd = -1;
+    sa->sun_family = AF_UNIX;
+    if ((size_t)snprintf(sa->sun_path, sizeof sa->sun_path, "%s", path) < sizeof sa->sun_path)
+        return 0;
+    const char *slash = strrchr(path, '/');
+    char dir[4096];
+    if (slash == NULL || (size_t)(slash - path) >= sizeof dir)
+        return -ENAMETOOLONG;
+    memcpy(dir, path, (size_t)(slash - path));
+    dir[slash - path] = '\0';
+    *dirfd = open(dir[0] ? dir : "/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+    if (*dirfd < 0)
+        return -errno;
+    if ((size_t)snprintf(sa->sun_path, sizeof sa->sun_path, "/proc/self/fd/%d/%s", *dirfd,
+                         slash + 1) >= sizeof sa->sun_path) {
+        close(*dirfd);
+        *dirfd = -1;
+        return -ENAMETOOLONG;
+    }
+    return 0;
+}
+
+int uds_listen(const char *path, int backlog)
+{
+    struct sockaddr_un sa;
+    int dirfd;
+    int rc = address(path, &sa, &dirfd);
+    if (rc != 0)
+        return rc;
+    unlink(path);
+    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0 || bind(fd, (struct sockaddr *)&sa, sizeof sa) != 0 || listen(fd, backlog) != 0)
+        rc = -errno;
+    if (dirfd >= 0)
+        close(dirfd);
+    if (rc != 0 && fd >= 0)
+        close(fd);
+    return rc != 0 ? rc : fd;
+}
+
 int uds_connect(const char *path, int timeout_ms)
 {
-    struct sockaddr_un sa = {.sun_family = AF_UNIX};
-    int dirfd = -1;
-    if ((size_t)snprintf(sa.sun_path, sizeof sa.sun_path, "%s", path) >= sizeof sa.sun_path) {
-        const char *slash = strrchr(path, '/');
-        char dir[4096];
-        if (slash == NULL || (size_t)(slash - path) >= sizeof dir)
-            return -ENAMETOOLONG;
-        memcpy(dir, path, (size_t)(slash - path));
-        dir[slash - path] = '\0';
-        dirfd = open(dir[0] ? dir : "/", O_PATH | O_DIRECTORY | O_CLOEXEC);
-        if (dirfd < 0)
-            return -errno;
-        if ((size_t)snprintf(sa.sun_path, sizeof sa.sun_path, "/proc/self/fd/%d/%s", dirfd,
-                             slash + 1) >= sizeof sa.sun_path) {
-            close(dirfd);
-            return -ENAMETOOLONG;
-        }
-    }
+    struct sockaddr_un sa;
+    int dirfd;
+    int rc0 = address(path, &sa, &dirfd);
+    if (rc0 != 0)
+        return rc0;
     int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
     int rc = fd < 0 ? -errno : connect_wait(fd, &sa, timeout_ms);
     if (dirfd >= 0)

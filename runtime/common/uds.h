@@ -13,4 +13,8 @@
  * -ENAMETOOLONG: even the short form does not fit). */
 int uds_connect(const char *path, int timeout_ms);
 
+/* Binds a close-on-exec stream socket at PATH (any length; a stale socket
+ * file there is replaced) and listens.  Returns the descriptor or -errno. */
+int uds_listen(const char *path, int backlog);
+
 #endif

@@ -366,6 +366,8 @@ void actor_worker_died(raylet *r, actor *a, const char *why)
     a->worker = NULL;
     if (a->state == ACTOR_DEAD)
         return;
+    free(a->last_crash);
+    a->last_crash = strdup(why);
     if (a->create != NULL) {
         sched__unpin_args(r, a->create);
         a->create->worker = NULL;
@@ -416,6 +418,7 @@ void actor_close(raylet *r)
         free(a->name);
         free(a->ns);
         free(a->death_reason);
+        free(a->last_crash);
         free(a);
     }
     free(t->slots);

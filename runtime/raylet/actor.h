@@ -47,6 +47,7 @@ typedef struct actor {
     size_t nqueued, nsent;
     int death_status;
     char *death_reason;
+    char *last_crash;              /* why the last worker died (for restarts) */
     int name_registered;           /* the GCS holds our name */
     struct actor *next;            /* hash chain */
     struct actor *all_next;

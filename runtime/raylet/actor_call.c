@@ -55,6 +55,35 @@ void actor_unqueue(raylet *r, sched_task *t)
 
 /* ---------------------------------------------------------------- calls */
 
+/* A call that went straight to A's worker and whose connection broke.
+ * While A looks alive its worker's death is still on the way: the call
+ * waits with the calls in flight, so the death decides (retry or fail).
+ * After the death it is decided here.  Returns 1 when T was dealt with,
+ * 0 when it queues as a retry. */
+static int lost_call(raylet *r, actor *a, sched_task *t)
+{
+    char msg[1200];
+    if (a->state == ACTOR_ALIVE || a->state == ACTOR_CREATING) {
+        list_push(&a->sent_head, &a->sent_tail, t);
+        t->in_actor_list = 2;
+        a->nsent++;
+        t->state = SCHED_RUNNING;
+        t->worker = a->worker;
+        return 1;
+    }
+    if (t->retries_left == 0) {
+        snprintf(msg, sizeof msg, "actor %s (%s) died while running %s: its worker %s (the "
+                 "actor restarts; max_task_retries is used up)", a->hex, a->class_name,
+                 t->spec->function, a->last_crash ? a->last_crash : "died");
+        sched_fail(r, t, RAY_ERR_ACTOR_DIED, msg);
+        return 1;
+    }
+    if (t->retries_left > 0)
+        t->retries_left--;
+    t->attempt++;
+    return 0;
+}
+
 void actor_on_call(raylet *r, sched_task *t)
 {
     ids_actor id;
@@ -76,6 +105,8 @@ void actor_on_call(raylet *r, sched_task *t)
     }
     t->actor = a;
     t->retries_left = a->max_task_retries;
+    if (t->spec->lost && lost_call(r, a, t))
+        return;
     list_push(&a->queue_head, &a->queue_tail, t);
     t->in_actor_list = 1;
     a->nqueued++;

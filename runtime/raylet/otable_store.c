@@ -181,28 +181,59 @@ void otable_tick(raylet *r)
 
 /* ---------------------------------------------------------------- seal */
 
-void otable_on_seal(raylet_client *cl, const Rayc__SealObject *m)
+/* Seals or aborts O for its creator CL.  Returns a ray_status. */
+static int seal(raylet *r, raylet_client *cl, otable_obj *o, const Rayc__SealObject *m)
 {
-    raylet *r = cl->r;
-    ids_object id;
-    otable_obj *o = id_of(&m->object_id, &id) == 0 ? otable_find(r, &id) : NULL;
-    if (o == NULL || !o->store_created || o->store_sealed)
-        return;
     char hex[2 * IDS_OBJECT_LEN + 1];
-    ids_hex(id.b, IDS_OBJECT_LEN, hex);
+    if (o == NULL || !o->store_created || o->store_sealed)
+        return RAY_ERR_INVALID;
+    ids_hex(o->id.b, IDS_OBJECT_LEN, hex);
     if (m->abort) {
         otable_drop_store(r, o);
         if (m->is_put && o->owner == cl)
             otable_release(r, o);
-        return;
+        return RAY_OK;
     }
     if (objstore_seal(r->store, hex) != 0) {
         o->store_created = 0;
-        return;
+        return RAY_ERR_OBJECT_LOST;
     }
     o->store_sealed = 1;
     if (m->is_put && o->state == OTABLE_PENDING)
         otable_set_store(r, o, m->type, o->size);
+    return RAY_OK;
+}
+
+void otable_on_seal(raylet_client *cl, uint64_t req_id, const Rayc__SealObject *m)
+{
+    raylet *r = cl->r;
+    ids_object id;
+    otable_obj *o = id_of(&m->object_id, &id) == 0 ? otable_find(r, &id) : NULL;
+    int rc = seal(r, cl, o, m);
+    if (!m->want_reply)
+        return;
+    Rayc__Envelope env = RAYC__ENVELOPE__INIT;
+    Rayc__SealObjectReply rep = RAYC__SEAL_OBJECT_REPLY__INIT;
+    rep.status = rc;
+    env.request_id = req_id;
+    env.body_case = RAYC__ENVELOPE__BODY_SEAL_OBJECT_REPLY;
+    env.seal_object_reply = &rep;
+    raylet_client_send(cl, &env);
+}
+
+void otable_on_adopt(raylet_client *cl, const Rayc__AdoptObjects *m)
+{
+    raylet *r = cl->r;
+    for (size_t i = 0; i < m->n_object_ids; i++) {
+        ids_object id;
+        otable_obj *o = id_of(&m->object_ids[i], &id) == 0 ? otable_find(r, &id) : NULL;
+        if (o == NULL || o->owner == cl)
+            continue;
+        raylet_client_ref(cl);
+        raylet_client_unref(o->owner);
+        o->owner = cl;
+        o->released = 0;
+    }
 }
 
 /* ---------------------------------------------------------------- pins */

@@ -446,6 +446,7 @@ static int spec_ok(raylet_client *cl, const Rayc__TaskSpec *s, char *msg, size_t
         return RAY_ERR_INVALID;
     }
     if (s->task_id.len != IDS_TASK_LEN || s->function == NULL || s->function[0] == '\0' ||
+        strlen(s->function) > 512 || (s->name != NULL && strlen(s->name) > 512) ||
         s->num_returns < 0 || s->num_returns > 1024 || s->n_args > 100000 ||
         (s->kind != RAYC__TASK_SPEC__KIND__NORMAL && s->actor_id.len != IDS_ACTOR_LEN)) {
         snprintf(msg, msglen, "a malformed task");

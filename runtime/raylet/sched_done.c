@@ -183,7 +183,7 @@ void sched_worker_died(raylet *r, sched_task *t, const char *why)
         sched_fail(r, t, RAY_ERR_CANCELLED, "the task was cancelled (its worker was killed)");
         return;
     }
-    if (t->retries_left != 0 && (t->job == NULL || !t->job->ended) &&
+    if (t->retries_left != 0 && wpool_job_active(t->job) &&
         raylet_client_alive(t->owner)) {
         sched__retry(r, t, why);
         return;

@@ -47,7 +47,7 @@ void wpool_worker_idle(raylet *r, wpool_worker *w)
 {
     if (w->state == WPOOL_DEAD || w->lost || w->stopping)
         return;
-    if (w->job == NULL || w->job->ended) {
+    if (!wpool_job_active(w->job)) {
         wpool_worker_kill(r, w, 0, "its job ended");
         return;
     }
@@ -65,7 +65,7 @@ void wpool_want(raylet *r, wpool_job *job, size_t want)
 {
     wpool *p = r->wpool;
     char err[512];
-    if (job->ended)
+    if (!wpool_job_active(job))
         return;
     while (want > job->nstarting && p->nstarting < WPOOL_MAX_STARTING &&
            job->ntask_workers < WPOOL_MAX_TASK_WORKERS) {
@@ -96,6 +96,7 @@ wpool_worker *wpool_worker_for_actor(raylet *r, wpool_job *job, struct actor *a,
     if (w != NULL) {
         wpool_take_idle(r, job);
         job->ntask_workers--;
+        job->nactor_workers++;
         w->task_worker = 0;
         w->state = WPOOL_ACTOR;
         w->actor = a;
@@ -165,6 +166,7 @@ void wpool_on_register_worker(raylet_client *cl, uint64_t req_id, const Rayc__Re
     reply_register(cl, req_id, RAY_OK, NULL);
     if (w->actor != NULL) {
         w->state = WPOOL_ACTOR;
+        w->job->nactor_workers++;
         actor_worker_ready(r, w->actor, w);
         return;
     }
@@ -194,6 +196,8 @@ void wpool__worker_lost(raylet *r, wpool_worker *w, const char *why)
             w->job->ntask_workers--;
         if (w->stopping && w->task_worker && w->job->nstopping > 0)
             w->job->nstopping--;
+        if (was == WPOOL_ACTOR && w->job->nactor_workers > 0)
+            w->job->nactor_workers--;
     }
     if (w->client != NULL)
         raylet_client_close(w->client, "worker exited");
@@ -275,6 +279,8 @@ static void check_worker(raylet *r, wpool_worker *w, int64_t now)
     if (w->state == WPOOL_STARTING && w->proc_running &&
         now - w->started_ms > WPOOL_REGISTER_TIMEOUT_MS)
         wpool_worker_kill(r, w, 1, "it did not register in time");
+    if (w->state == WPOOL_IDLE && !w->stopping && !wpool_job_active(w->job))
+        wpool_worker_kill(r, w, 0, "its job ended");
     if (w->state == WPOOL_IDLE && !w->stopping && w->job != NULL &&
         now - w->idle_since_ms > WPOOL_IDLE_TIMEOUT_MS &&
         w->job->ntask_workers - w->job->nstopping > w->job->nprestart)

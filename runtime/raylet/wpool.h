@@ -58,6 +58,7 @@ typedef struct wpool_job {
     size_t nstopping;              /* task workers being stopped */
     size_t ndrivers;               /* connected drivers of the job */
     unsigned refs;                 /* clients, tasks, workers, actors pointing here */
+    size_t nactor_workers;         /* alive workers running actors */
     struct wpool_worker *idle;     /* IDLE workers, most recent first */
     struct wpool_job *next;
 } wpool_job;
@@ -122,6 +123,10 @@ void wpool_worker_kill(raylet *r, wpool_worker *w, int force, const char *why);
 
 /* Finds a job by id. */
 wpool_job *wpool_job_find(raylet *r, const ids_job *id);
+
+/* True while JOB may run tasks: its driver is connected, or (after it
+ * left) detached actors of the job live on and submit work. */
+int wpool_job_active(const wpool_job *job);
 
 /* References to a job record: an ended job is freed at the last unref
  * (from the pool's tick).  NULL is fine. */

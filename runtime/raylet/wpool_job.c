@@ -27,6 +27,11 @@ wpool_job *wpool_job_find(raylet *r, const ids_job *id)
     return NULL;
 }
 
+int wpool_job_active(const wpool_job *job)
+{
+    return job != NULL && (!job->ended || job->nactor_workers > 0);
+}
+
 void wpool_job_ref(wpool_job *job)
 {
     if (job != NULL)
@@ -166,7 +171,7 @@ void wpool_on_register_driver(raylet_client *cl, uint64_t req_id, const Rayc__Re
     memcpy(id.b, m->job_id.data, IDS_JOB_LEN);
     wpool_job *job = wpool_job_find(r, &id);
     if (job != NULL && job->ended) {
-        reply(cl, req_id, RAY_ERR_INVALID, "this job has ended");
+        reply(cl, req_id, RAY_ERR_INVALID, "this job has ended (its driver exited)");
         return;
     }
     int fresh = job == NULL;

@@ -15,7 +15,7 @@ static int read_int_file(const char *path)
     char *text = NULL;
     int v = 0;
     if (fs_read_file(path, 64, &text, NULL) == 0)
-        v = atoi(text);
+        v = (int)strtol(text, NULL, 10);
     free(text);
     return v;
 }

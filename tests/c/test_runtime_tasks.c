@@ -177,7 +177,7 @@ static void wait_counts_ready_refs(void **state)
     assert_int_equal(ray_wait(refs, 3, 2, 10, ready, &n), RAY_OK);
     assert_true(n >= 2);
     assert_true(ready[0] && ready[1]);
-    assert_true(rt_now() - t0 < 1.5);
+    assert_true(rt_now() - t0 < 1.9); /* before the 2 s task ends */
     assert_int_equal(ray_wait(refs, 3, 3, 0.05, ready, &n), RAY_OK); /* timeout is no error */
     assert_int_equal(n, 2);
     assert_int_equal(ready[2], 0);
@@ -245,7 +245,7 @@ static void cancel_pending_task(void **state)
     double t0 = rt_now(), d;
     assert_int_equal(ray_cancel(r, 0), RAY_OK);
     assert_int_equal(ray_get_f64(r, 30, &d), RAY_ERR_CANCELLED);
-    assert_true(rt_now() - t0 < 1.0);
+    assert_true(rt_now() - t0 < 1.3); /* before a CPU came free */
     for (int i = 0; i < 2; i++) {
         assert_int_equal(ray_get_f64(busy[i], 30, &d), RAY_OK);
         ray_ref_release(busy[i]);
@@ -310,7 +310,7 @@ static int read_pid(const char *path)
     char *text = NULL;
     int pid = 0;
     if (fs_read_file(path, 64, &text, NULL) == 0)
-        pid = atoi(text);
+        pid = (int)strtol(text, NULL, 10);
     free(text);
     return pid;
 }

@@ -1,0 +1,617 @@
+/* Direct actor calls: a caller sends an actor's calls straight to the
+ * actor's worker and gets the results back on the same connection, two
+ * hops instead of four through the raylet.
+ *
+ * An actor's worker listens on <node sockets dir>/actor-<actor id> once its
+ * constructor succeeded.  A caller connects on its first call (Hello with
+ * the cluster token) and uses the connection for every call whose
+ * arguments are all inline; any other call goes through the raylet, and the
+ * two paths never overlap for one actor in one process (a raylet call
+ * waits until the direct calls before it are answered, and direct calls
+ * wait until the raylet calls are), which keeps calls in submission order.
+ * When the connection breaks (the worker died), the calls in flight are
+ * sent to the raylet marked "lost", and the raylet applies the actor's
+ * restart and max_task_retries rules to them.  Large return values are
+ * store objects the worker created; the caller adopts them (AdoptObjects).
+ *
+ * RAY_DIRECT_ACTOR_CALLS=0 turns the direct path off. */
+#include "api/api.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "common/rpc.h"
+#include "common/token.h"
+#include "common/uds.h"
+#include "common/util.h"
+
+#define CHAN_MAX_OUT 256           /* direct connections a process opens */
+#define CHAN_MAX_IN 1024           /* callers an actor's worker accepts */
+#define CHAN_RETRY_MS 200          /* between connection attempts to one actor */
+#define CHAN_HELLO_MS 2000
+
+enum { CHAN_CLOSED = 0, CHAN_CONNECTING, CHAN_HELLO, CHAN_OPEN };
+
+typedef struct api_call {
+    ids_task id;
+    uint8_t *frame;                /* the ExecuteTask frame, for a resubmission */
+    size_t len;
+    struct api_call *next;
+} api_call;
+
+struct api_chan {
+    int fd;
+    int out;                       /* 1: to an actor; 0: from a caller (worker side) */
+    int state;
+    frame_reader fr;
+    ids_actor actor;               /* out */
+    unsigned refs;                 /* in: tasks still to answer on it */
+    api_call *calls, *calls_tail;  /* out: direct calls not answered, in order */
+    size_t ncalls;
+    ids_task *via;                 /* out: calls through the raylet not answered */
+    size_t nvia, avia;
+    int64_t retry_at_ms;
+    struct api_chan *next;
+};
+
+static size_t n_out, n_in;
+
+/* ---------------------------------------------------------------- setup */
+
+void api_chan_init(const char *token)
+{
+    const char *env = getenv("RAY_DIRECT_ACTOR_CALLS");
+    api_g.direct = env == NULL || strcmp(env, "0") != 0;
+    str_copy(api_g.token, sizeof api_g.token, token);
+    if (api_g.wake_fd < 0)
+        api_g.wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+}
+
+void api_wake_reader(void)
+{
+    uint64_t one = 1;
+    if (api_g.reading && api_g.wake_fd >= 0 && write(api_g.wake_fd, &one, sizeof one) < 0)
+        return; /* the counter is full: a wake-up is pending anyway */
+}
+
+static void free_calls(api_chan *ch)
+{
+    while (ch->calls != NULL) {
+        api_call *c = ch->calls;
+        ch->calls = c->next;
+        free(c->frame);
+        free(c);
+    }
+    ch->calls_tail = NULL;
+    ch->ncalls = 0;
+}
+
+static void unlink_chan(api_chan *ch)
+{
+    for (api_chan **p = &api_g.chans; *p != NULL; p = &(*p)->next) {
+        if (*p == ch) {
+            *p = ch->next;
+            return;
+        }
+    }
+}
+
+static void free_chan(api_chan *ch)
+{
+    unlink_chan(ch);
+    if (ch->fd >= 0)
+        close(ch->fd);
+    frame_reader_free(&ch->fr);
+    free_calls(ch);
+    free(ch->via);
+    free(ch);
+}
+
+void api_chan_close_all(void)
+{
+    while (api_g.chans != NULL)
+        free_chan(api_g.chans);
+    n_out = n_in = 0;
+    if (api_g.listen_fd >= 0) {
+        close(api_g.listen_fd);
+        api_g.listen_fd = -1;
+    }
+    if (api_g.wake_fd >= 0) {
+        close(api_g.wake_fd);
+        api_g.wake_fd = -1;
+    }
+}
+
+/* Closes CH's connection (mu held); an incoming one is freed once its
+ * tasks are answered. */
+static void drop_conn(api_chan *ch)
+{
+    if (ch->state != CHAN_CLOSED) {
+        if (ch->out)
+            n_out--;
+        else
+            n_in--;
+    }
+    ch->state = CHAN_CLOSED;
+    frame_reader_free(&ch->fr);
+    if (ch->out || ch->refs == 0) {
+        if (ch->fd >= 0)
+            close(ch->fd);
+        ch->fd = -1;
+    }
+    if (!ch->out && ch->refs == 0)
+        free_chan(ch);
+}
+
+/* ---------------------------------------------------------------- sending */
+
+static int send_frame(int fd, const uint8_t *buf, size_t len)
+{
+    pthread_mutex_lock(&api_g.send_mu);
+    int rc = 0;
+    while (len > 0 && rc == 0) {
+        ssize_t n = send(fd, buf, len, MSG_NOSIGNAL);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0) {
+            rc = -errno;
+            break;
+        }
+        buf += n;
+        len -= (size_t)n;
+    }
+    pthread_mutex_unlock(&api_g.send_mu);
+    return rc;
+}
+
+static int send_env(int fd, const Rayc__Envelope *env)
+{
+    uint8_t *buf;
+    size_t len;
+    int rc = rpc_pack(env, API_MAX_FRAME, &buf, &len);
+    if (rc == 0) {
+        rc = send_frame(fd, buf, len);
+        free(buf);
+    }
+    return rc;
+}
+
+int api_chan_send(api_chan *ch, const Rayc__Envelope *env)
+{
+    if (ch->fd < 0)
+        return -EPIPE;
+    return send_env(ch->fd, env);
+}
+
+/* ---------------------------------------------------------------- caller side */
+
+static api_chan *find_out(const ids_actor *actor)
+{
+    for (api_chan *ch = api_g.chans; ch != NULL; ch = ch->next)
+        if (ch->out && memcmp(ch->actor.b, actor->b, IDS_ACTOR_LEN) == 0)
+            return ch;
+    return NULL;
+}
+
+static api_chan *get_out(const ids_actor *actor)
+{
+    api_chan *ch = find_out(actor);
+    if (ch != NULL)
+        return ch;
+    ch = calloc(1, sizeof *ch);
+    if (ch == NULL)
+        return NULL;
+    ch->fd = -1;
+    ch->out = 1;
+    ch->actor = *actor;
+    ch->next = api_g.chans;
+    api_g.chans = ch;
+    return ch;
+}
+
+/* Reads the HelloReply on a fresh connection FD (mu not held). */
+static int hello(int fd)
+{
+    Rayc__Envelope env = RAYC__ENVELOPE__INIT;
+    Rayc__Hello h = RAYC__HELLO__INIT;
+    h.token = api_g.token;
+    h.client_kind = "caller";
+    env.body_case = RAYC__ENVELOPE__BODY_HELLO;
+    env.hello = &h;
+    if (send_env(fd, &env) != 0)
+        return -1;
+    uint8_t buf[512];
+    size_t got = 0;
+    int64_t deadline = time_mono_ms() + CHAN_HELLO_MS;
+    while (got < FRAME_HEADER_SIZE || got < FRAME_HEADER_SIZE + ((size_t)buf[2] << 8 | buf[3])) {
+        struct pollfd p = {.fd = fd, .events = POLLIN};
+        int wait = (int)(deadline - time_mono_ms());
+        if (wait <= 0 || poll(&p, 1, wait) <= 0)
+            return -1;
+        ssize_t n = recv(fd, buf + got, sizeof buf - got, MSG_DONTWAIT);
+        if (n <= 0 || buf[0] != 0 || buf[1] != 0)
+            return -1;
+        got += (size_t)n;
+    }
+    size_t len = (size_t)buf[2] << 8 | buf[3];
+    Rayc__Envelope *r = rayc__envelope__unpack(NULL, len, buf + FRAME_HEADER_SIZE);
+    int ok = r != NULL && r->body_case == RAYC__ENVELOPE__BODY_HELLO_REPLY &&
+             got == FRAME_HEADER_SIZE + len;
+    if (r != NULL)
+        rayc__envelope__free_unpacked(r, NULL);
+    return ok ? 0 : -1;
+}
+
+/* Connects to the worker of CH's actor (mu held; released meanwhile). */
+static void try_connect(api_chan *ch)
+{
+    char path[4200], hex[2 * IDS_ACTOR_LEN + 1];
+    ch->state = CHAN_CONNECTING;
+    ids_hex(ch->actor.b, IDS_ACTOR_LEN, hex);
+    snprintf(path, sizeof path, "%s/actor-%s", api_g.sock_dir, hex);
+    pthread_mutex_unlock(&api_g.mu);
+    int fd = uds_connect(path, CHAN_HELLO_MS);
+    if (fd >= 0 && hello(fd) != 0) {
+        close(fd);
+        fd = -1;
+    }
+    pthread_mutex_lock(&api_g.mu);
+    if (fd < 0) {
+        ch->state = CHAN_CLOSED;
+        ch->retry_at_ms = time_mono_ms() + CHAN_RETRY_MS;
+    } else {
+        ch->fd = fd;
+        ch->state = CHAN_OPEN;
+        frame_reader_init(&ch->fr, API_MAX_FRAME);
+        n_out++;
+        api_wake_reader(); /* a reader blocked in poll must watch FD too */
+    }
+    pthread_cond_broadcast(&api_g.cv);
+}
+
+static int not_connecting(void *arg)
+{
+    return ((api_chan *)arg)->state != CHAN_CONNECTING;
+}
+
+static int no_direct_calls(void *arg)
+{
+    return ((api_chan *)arg)->ncalls == 0;
+}
+
+static int no_raylet_calls(void *arg)
+{
+    return ((api_chan *)arg)->nvia == 0;
+}
+
+/* Makes CH open if it can be (mu held).  Returns 1 when open. */
+static int ensure_open(api_chan *ch)
+{
+    if (ch->state == CHAN_CONNECTING)
+        api_wait(not_connecting, ch, time_mono_ms() + 2 * CHAN_HELLO_MS);
+    if (ch->state == CHAN_CLOSED && time_mono_ms() >= ch->retry_at_ms && n_out < CHAN_MAX_OUT &&
+        api_g.sock_dir[0] != '\0')
+        try_connect(ch);
+    return ch->state == CHAN_OPEN;
+}
+
+/* Sends SPEC on CH and records the call (mu held).  Returns 0 or -errno. */
+static int send_direct(api_chan *ch, Rayc__TaskSpec *spec, const ids_task *id)
+{
+    Rayc__Envelope env = RAYC__ENVELOPE__INIT;
+    Rayc__ExecuteTask ex = RAYC__EXECUTE_TASK__INIT;
+    ex.spec = spec;
+    env.body_case = RAYC__ENVELOPE__BODY_EXECUTE_TASK;
+    env.execute_task = &ex;
+    api_call *c = calloc(1, sizeof *c);
+    if (c == NULL || rpc_pack(&env, API_MAX_FRAME, &c->frame, &c->len) != 0) {
+        free(c);
+        return -ENOMEM;
+    }
+    c->id = *id;
+    int rc = send_frame(ch->fd, c->frame, c->len);
+    if (ch->calls_tail != NULL)
+        ch->calls_tail->next = c;
+    else
+        ch->calls = c;
+    ch->calls_tail = c;
+    ch->ncalls++;
+    return rc; /* on failure the reader sees the break and resubmits C */
+}
+
+static int add_via(api_chan *ch, const ids_task *id)
+{
+    if (ch->nvia == ch->avia) {
+        size_t n = ch->avia ? 2 * ch->avia : 8;
+        ids_task *v = realloc(ch->via, n * sizeof *v);
+        if (v == NULL)
+            return -ENOMEM;
+        ch->via = v;
+        ch->avia = n;
+    }
+    ch->via[ch->nvia++] = *id;
+    return 0;
+}
+
+int api_chan_submit(Rayc__TaskSpec *spec, int inline_args)
+{
+    ids_actor actor;
+    ids_task id;
+    ids_from_bytes(actor.b, IDS_ACTOR_LEN, spec->actor_id.data, spec->actor_id.len);
+    ids_from_bytes(id.b, IDS_TASK_LEN, spec->task_id.data, spec->task_id.len);
+    pthread_mutex_lock(&api_g.mu);
+    api_chan *ch = get_out(&actor);
+    int rc = 0;
+    if (ch != NULL && api_g.direct && inline_args && ch->nvia == 0 && ensure_open(ch) &&
+        api_wait(no_raylet_calls, ch, -1) == 0) {
+        send_direct(ch, spec, &id);
+        rc = 1;
+    } else if (ch != NULL) {
+        /* Through the raylet: after the direct calls before it. */
+        if (api_wait(no_direct_calls, ch, -1) != 0 || add_via(ch, &id) != 0)
+            rc = -ECONNRESET;
+    }
+    pthread_mutex_unlock(&api_g.mu);
+    return rc;
+}
+
+/* ---------------------------------------------------------------- results */
+
+/* Drops task ID from the raylet-path calls of its actor (mu held). */
+void api_chan_raylet_result(const ids_task *id)
+{
+    ids_actor actor = ids_task_actor(id);
+    if (ids_is_nil(actor.b, 12) || api_g.chans == NULL)
+        return;
+    api_chan *ch = find_out(&actor);
+    for (size_t i = 0; ch != NULL && i < ch->nvia; i++) {
+        if (ids_task_eq(&ch->via[i], id)) {
+            ch->via[i] = ch->via[--ch->nvia];
+            return;
+        }
+    }
+}
+
+/* Adopts the store objects among RES's returns (mu held). */
+static void adopt(const Rayc__TaskResult *res)
+{
+    ProtobufCBinaryData ids[64];
+    size_t n = 0;
+    for (size_t i = 0; i < res->n_returns && n < 64; i++)
+        if (res->returns[i]->value != NULL && res->returns[i]->value->in_store)
+            ids[n++] = res->returns[i]->object_id;
+    if (n == 0)
+        return;
+    Rayc__Envelope env = RAYC__ENVELOPE__INIT;
+    Rayc__AdoptObjects a = RAYC__ADOPT_OBJECTS__INIT;
+    a.object_ids = ids;
+    a.n_object_ids = n;
+    env.body_case = RAYC__ENVELOPE__BODY_ADOPT_OBJECTS;
+    env.adopt_objects = &a;
+    api_send_mu(&env);
+}
+
+/* A result on an outgoing connection (mu held). */
+static void out_result(api_chan *ch, const Rayc__TaskResult *res)
+{
+    ids_task id;
+    if (ids_from_bytes(id.b, IDS_TASK_LEN, res->task_id.data, res->task_id.len) != 0)
+        return;
+    for (api_call **p = &ch->calls; *p != NULL; p = &(*p)->next) {
+        api_call *c = *p;
+        if (!ids_task_eq(&c->id, &id))
+            continue;
+        *p = c->next;
+        if (ch->calls_tail == c) {
+            ch->calls_tail = NULL;
+            for (api_call *x = ch->calls; x != NULL; x = x->next)
+                ch->calls_tail = x;
+        }
+        ch->ncalls--;
+        free(c->frame);
+        free(c);
+        break;
+    }
+    if (res->status == RAY_OK)
+        adopt(res);
+    api_on_task_result(res);
+}
+
+/* The connection of CH broke: its calls go to the raylet as lost (mu held). */
+static void out_broken(api_chan *ch)
+{
+    drop_conn(ch);
+    ch->retry_at_ms = time_mono_ms() + CHAN_RETRY_MS;
+    while (ch->calls != NULL) {
+        api_call *c = ch->calls;
+        ch->calls = c->next;
+        ch->ncalls--;
+        Rayc__Envelope *ex = rayc__envelope__unpack(NULL, c->len - FRAME_HEADER_SIZE,
+                                                    c->frame + FRAME_HEADER_SIZE);
+        if (ex != NULL && ex->body_case == RAYC__ENVELOPE__BODY_EXECUTE_TASK) {
+            Rayc__Envelope env = RAYC__ENVELOPE__INIT;
+            Rayc__SubmitTask sub = RAYC__SUBMIT_TASK__INIT;
+            sub.spec = ex->execute_task->spec;
+            sub.spec->lost = 1;
+            env.body_case = RAYC__ENVELOPE__BODY_SUBMIT_TASK;
+            env.submit_task = &sub;
+            if (api_send_mu(&env) == 0)
+                add_via(ch, &c->id);
+        }
+        if (ex != NULL)
+            rayc__envelope__free_unpacked(ex, NULL);
+        free(c->frame);
+        free(c);
+    }
+    ch->calls_tail = NULL;
+    pthread_cond_broadcast(&api_g.cv);
+}
+
+/* ---------------------------------------------------------------- worker side */
+
+int api_chan_listen(const ids_actor *actor)
+{
+    char path[4200], hex[2 * IDS_ACTOR_LEN + 1];
+    if (!api_g.direct || api_g.sock_dir[0] == '\0')
+        return 0;
+    ids_hex(actor->b, IDS_ACTOR_LEN, hex);
+    snprintf(path, sizeof path, "%s/actor-%s", api_g.sock_dir, hex);
+    int fd = uds_listen(path, 128);
+    if (fd < 0)
+        return fd; /* callers use the raylet */
+    pthread_mutex_lock(&api_g.mu);
+    api_g.listen_fd = fd;
+    str_copy(api_g.listen_path, sizeof api_g.listen_path, path);
+    api_wake_reader();
+    pthread_mutex_unlock(&api_g.mu);
+    return 0;
+}
+
+void api_chan_unlisten(void)
+{
+    if (api_g.listen_path[0] != '\0')
+        unlink(api_g.listen_path);
+    api_g.listen_path[0] = '\0';
+}
+
+static void accept_caller(void)
+{
+    int fd = accept4(api_g.listen_fd, NULL, NULL, SOCK_CLOEXEC);
+    if (fd < 0)
+        return;
+    api_chan *ch = n_in < CHAN_MAX_IN ? calloc(1, sizeof *ch) : NULL;
+    if (ch == NULL) {
+        close(fd);
+        return;
+    }
+    ch->fd = fd;
+    ch->state = CHAN_HELLO;
+    frame_reader_init(&ch->fr, API_MAX_FRAME);
+    ch->next = api_g.chans;
+    api_g.chans = ch;
+    n_in++;
+}
+
+/* A message from a caller (mu held); takes ENV.  Returns 1 when CH was
+ * closed (and may be freed). */
+static int in_message(api_chan *ch, Rayc__Envelope *env)
+{
+    if (ch->state == CHAN_HELLO) {
+        int ok = env->body_case == RAYC__ENVELOPE__BODY_HELLO && env->hello->token != NULL &&
+                 token_equal(env->hello->token, api_g.token);
+        rayc__envelope__free_unpacked(env, NULL);
+        Rayc__Envelope rep = RAYC__ENVELOPE__INIT;
+        Rayc__HelloReply hr = RAYC__HELLO_REPLY__INIT;
+        rep.body_case = RAYC__ENVELOPE__BODY_HELLO_REPLY;
+        rep.hello_reply = &hr;
+        if (ok && send_env(ch->fd, &rep) == 0) {
+            ch->state = CHAN_OPEN;
+            return 0;
+        }
+        drop_conn(ch);
+        return 1;
+    }
+    if (env->body_case == RAYC__ENVELOPE__BODY_EXECUTE_TASK) {
+        ch->refs++;
+        api_worker_enqueue_from(env, ch);
+        return 0;
+    }
+    if (env->body_case == RAYC__ENVELOPE__BODY_CANCEL_TASK &&
+        ids_from_bytes(api_g.cancel_task.b, IDS_TASK_LEN, env->cancel_task->task_id.data,
+                       env->cancel_task->task_id.len) == 0)
+        api_g.cancel_set = 1;
+    rayc__envelope__free_unpacked(env, NULL);
+    return 0;
+}
+
+void api_chan_unref(api_chan *ch)
+{
+    pthread_mutex_lock(&api_g.mu);
+    if (ch->refs > 0)
+        ch->refs--;
+    if (ch->state == CHAN_CLOSED && ch->refs == 0)
+        drop_conn(ch);
+    pthread_mutex_unlock(&api_g.mu);
+}
+
+/* ---------------------------------------------------------------- reading */
+
+typedef struct chan_frame {
+    api_chan *ch;
+    int bad;
+} chan_frame;
+
+static int chan_frame_cb(const uint8_t *payload, size_t len, void *data)
+{
+    chan_frame *f = data;
+    Rayc__Envelope *env = rayc__envelope__unpack(NULL, len, payload);
+    if (env == NULL) {
+        f->bad = 1;
+        return -EPROTO;
+    }
+    if (!f->ch->out)
+        return in_message(f->ch, env) ? -ECANCELED : 0;
+    if (env->body_case == RAYC__ENVELOPE__BODY_TASK_RESULT)
+        out_result(f->ch, env->task_result);
+    rayc__envelope__free_unpacked(env, NULL);
+    return 0;
+}
+
+size_t api_chan_poll_fds(struct pollfd *p, api_chan **who, size_t max)
+{
+    size_t n = 0;
+    if (api_g.wake_fd >= 0 && n < max) {
+        p[n] = (struct pollfd){.fd = api_g.wake_fd, .events = POLLIN};
+        who[n++] = NULL;
+    }
+    if (api_g.listen_fd >= 0 && n < max) {
+        p[n] = (struct pollfd){.fd = api_g.listen_fd, .events = POLLIN};
+        who[n++] = NULL;
+    }
+    for (api_chan *ch = api_g.chans; ch != NULL && n < max; ch = ch->next) {
+        if (ch->fd >= 0 && ch->state != CHAN_CLOSED && ch->state != CHAN_CONNECTING) {
+            p[n] = (struct pollfd){.fd = ch->fd, .events = POLLIN};
+            who[n++] = ch;
+        }
+    }
+    return n;
+}
+
+static int still_listed(const api_chan *ch)
+{
+    for (api_chan *x = api_g.chans; x != NULL; x = x->next)
+        if (x == ch)
+            return 1;
+    return 0;
+}
+
+void api_chan_readable(const struct pollfd *p, api_chan *ch)
+{
+    if (ch == NULL) {
+        uint64_t v;
+        if (p->fd == api_g.wake_fd && read(p->fd, &v, sizeof v) < 0)
+            return;
+        if (p->fd == api_g.listen_fd)
+            accept_caller();
+        return;
+    }
+    if (!still_listed(ch) || ch->fd != p->fd || ch->state == CHAN_CLOSED)
+        return;
+    ssize_t n = recv(ch->fd, api_g.rbuf, API_RBUF_SIZE, MSG_DONTWAIT);
+    if (n < 0 && (errno == EAGAIN || errno == EINTR))
+        return;
+    chan_frame f = {ch, 0};
+    int rc = n > 0 ? frame_reader_feed(&ch->fr, api_g.rbuf, (size_t)n, chan_frame_cb, &f) : -1;
+    if (rc == 0 || rc == -ECANCELED) /* -ECANCELED: CH is closed already */
+        return;
+    if (ch->out)
+        out_broken(ch);
+    else
+        drop_conn(ch);
+}
