@@ -86,7 +86,7 @@ FUZZ_SRCS  := $(wildcard tests/fuzz/fuzz_*.c)
 
 ALL_OBJS := $(call objs,$(foreach m,$(MODULES),$(call lib_srcs,$(m)) $(call main_srcs,$(m))))
 
-.PHONY: all test demo valgrind fuzz install clean deps benches
+.PHONY: all test demo valgrind fuzz install clean deps benches dist
 all: $(PROGRAMS) bin/ray-up bin/ray-down $(LIBRAY) $(EXAMPLE_DRIVERS) $(EXAMPLE_LIBS) $(CTESTS) $(BENCHES)
 
 # ---------------------------------------------------------------- generated code
@@ -192,6 +192,10 @@ fuzz: $(PROTO_H)
 	done
 
 benches: $(BENCHES)
+
+# A tarball of the binaries with an install script (see deploy/dist.sh).
+dist: all
+	./deploy/dist.sh
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/include/ray

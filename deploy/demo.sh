@@ -1,29 +1,93 @@
 #!/bin/sh
-# The main job, end to end on this machine: start a head and one more node,
-# show `ray status`, then stop them.  Run by `make demo` after the build.
+# The main job, end to end: `make demo` runs this after the build.
+#
+# As root (CI, a fresh Debian machine): three local test hosts
+# (deploy/testnet.sh), `ray up templates/demo.yaml -y` bootstraps a head and
+# two workers over SSH, `ray status` shows 3 nodes, a job from
+# examples/tiny_demo is submitted to the new cluster through `ray dashboard`'s
+# port forward and its logs are shown, then `ray down -y` and the test hosts
+# are removed.  Not root: the same job on a head and a second node started on
+# this host with `ray start`.
 set -eu
 cd "$(dirname "$0")/.."
-RAY="$PWD/bin/ray"
-
-# Keep the demo's files and token apart from any real cluster on this host.
-RAY_TMPDIR=$(mktemp -d /tmp/rayc-demo.XXXXXX)
-RAY_AUTH_TOKEN_PATH="$RAY_TMPDIR/auth_token"
-export RAY_TMPDIR RAY_AUTH_TOKEN_PATH
-cleanup() { "$RAY" stop >/dev/null 2>&1 || true; rm -rf "$RAY_TMPDIR"; }
-trap cleanup EXIT INT TERM
+ROOT=$PWD
+PATH="$ROOT/bin:$PATH"
+export PATH
 
 step() { printf '\n\033[1m==> %s\033[0m\n' "$*"; }
 
-step "ray start --head --port 6380 --num-cpus 2 --auth-token-file $RAY_AUTH_TOKEN_PATH"
-"$RAY" start --head --port 6380 --dashboard-port 8266 --num-cpus 2 \
-    --auth-token-file "$RAY_AUTH_TOKEN_PATH" --resources '{"demo": 1}'
+# The demo's launcher state, known_hosts and token stay in a scratch HOME,
+# so every run starts clean and nothing of the user's ~/.ray is touched.
+SCRATCH=$(mktemp -d /tmp/rayc-demo-home.XXXXXX)
+HOME=$SCRATCH
+RAY_TMPDIR=$SCRATCH/ray
+export HOME RAY_TMPDIR
 
-HEAD=$(cat "$RAY_TMPDIR/ray_current_cluster")
-step "ray start --address $HEAD --num-cpus 1   (a second node on this host)"
-"$RAY" start --address "$HEAD" --num-cpus 1
+submit_job() { # ADDRESS: submit examples/tiny_demo with env_vars and follow its logs
+    step "ray job submit --address $1 --working-dir examples/tiny_demo --runtime-env-json '{\"env_vars\": {\"TINY_DEMO_N\": \"10\"}}' -- ./tiny_demo"
+    out=$(ray job submit --address "$1" --working-dir examples/tiny_demo \
+        --runtime-env-json '{"env_vars": {"TINY_DEMO_N": "10"}}' -- ./tiny_demo 2>&1) || {
+        printf '%s\n' "$out"; return 1; }
+    printf '%s\n' "$out"
+    id=$(printf '%s\n' "$out" | sed -n "s/.*Job '\([^']*\)' submitted successfully.*/\1/p" | head -1)
+    step "ray job status $id"
+    ray job status --address "$1" "$id"
+}
 
-step "ray status"
-"$RAY" status
+local_demo() {
+    export RAY_AUTH_TOKEN_PATH="$SCRATCH/auth_token"
+    trap 'ray stop >/dev/null 2>&1 || true; rm -rf "$SCRATCH"' EXIT INT TERM
+    step "ray start --head --port 6380 --dashboard-port 8266 --num-cpus 2"
+    ray start --head --port 6380 --dashboard-port 8266 --num-cpus 2 \
+        --auth-token-file "$RAY_AUTH_TOKEN_PATH" --resources '{"demo": 1}'
+    head=$(cat "$RAY_TMPDIR/ray_current_cluster")
+    step "ray start --address $head --num-cpus 1   (a second node on this host)"
+    ray start --address "$head" --num-cpus 1
+    step "ray status"
+    ray status
+    submit_job http://127.0.0.1:8266
+    step "ray stop"
+    ray stop
+}
 
-step "ray stop"
-"$RAY" stop
+cluster_demo() {
+    export RAYC_TESTNET_DIR=/tmp/rayc-testnet
+    export RAY_AUTH_TOKEN_PATH=/tmp/rayc-demo/auth_token
+    cleanup() {
+        [ -n "${FWD:-}" ] && kill "$FWD" 2>/dev/null
+        ray down templates/demo.yaml -y >/dev/null 2>&1 || true
+        deploy/testnet.sh down >/dev/null 2>&1 || true
+        rm -rf "$SCRATCH"
+    }
+    trap cleanup EXIT INT TERM
+    step "make dist   (the tarball file_mounts puts on every node)"
+    make -s dist
+    step "deploy/testnet.sh up 3"
+    deploy/testnet.sh up 3
+    step "ray up templates/demo.yaml -y"
+    ray up templates/demo.yaml -y
+    step "ray exec templates/demo.yaml 'ray status'"
+    ray exec templates/demo.yaml "/tmp/rayc-demo/bin/ray status --temp-dir /tmp/rayc-demo/ray"
+    step "ray dashboard templates/demo.yaml --port 18265   (SSH port forward to the head's job server)"
+    ray dashboard templates/demo.yaml --port 18265 >"$SCRATCH/dashboard.log" 2>&1 &
+    FWD=$!
+    i=0
+    until ray job list --address http://127.0.0.1:18265 >/dev/null 2>&1; do
+        i=$((i + 1))
+        [ $i -lt 100 ] || { cat "$SCRATCH/dashboard.log"; exit 1; }
+        sleep 0.1
+    done
+    submit_job http://127.0.0.1:18265
+    step "ray down templates/demo.yaml -y"
+    kill "$FWD" 2>/dev/null || true
+    FWD=
+    ray down templates/demo.yaml -y
+    step "deploy/testnet.sh down"
+    deploy/testnet.sh down
+}
+
+if [ "$(id -u)" -eq 0 ] && [ "${RAYC_DEMO_LOCAL:-0}" = 0 ]; then
+    cluster_demo
+else
+    local_demo
+fi

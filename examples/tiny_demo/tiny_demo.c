@@ -1,7 +1,7 @@
 /* tiny_demo: the "hello world" of Ray in C — squares of 0..N-1 computed
  * as N parallel tasks, then summed by the driver.
  *
- *   RAY_ADDRESS=127.0.0.1:6379 ./tiny_demo [N]
+ *   RAY_ADDRESS=127.0.0.1:6379 ./tiny_demo [N]      (or TINY_DEMO_N=N in the environment)
  *   ray job submit --working-dir examples/tiny_demo -- ./tiny_demo
  *
  * Python's version:  futures = [square.remote(i) for i in range(N)]
@@ -13,7 +13,9 @@
 
 int main(int argc, char **argv)
 {
-    long n = argc > 1 ? strtol(argv[1], NULL, 10) : 10;
+    /* N from the command line, else from the job's runtime_env env_vars. */
+    const char *env_n = getenv("TINY_DEMO_N");
+    long n = argc > 1 ? strtol(argv[1], NULL, 10) : env_n ? strtol(env_n, NULL, 10) : 10;
     if (n < 1 || n > 1000000) {
         fprintf(stderr, "usage: tiny_demo [N], 1 <= N <= 1000000\n");
         return 2;
