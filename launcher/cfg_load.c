@@ -180,6 +180,25 @@ static int check_local(loader *l, const cfg_node *provider)
     return 0;
 }
 
+/* One node per address: the head is not also a worker, no worker twice. */
+static int check_addresses(loader *l, const cfg_node *workers)
+{
+    const cfg_strv *w = &l->c->worker_ips;
+    char path[64], what[300];
+    for (size_t i = 0; i < w->n; i++) {
+        int dup = strcmp(w->v[i], l->c->head_ip) == 0;
+        for (size_t k = 0; k < i && !dup; k++)
+            dup = strcmp(w->v[k], w->v[i]) == 0;
+        if (!dup)
+            continue;
+        snprintf(path, sizeof path, "provider.worker_ips[%zu]", i);
+        snprintf(what, sizeof what, "%.200s is listed twice (as head_ip or another worker)",
+                 w->v[i]);
+        return fail_at(l, workers->items[i], path, what);
+    }
+    return 0;
+}
+
 static int load_provider(loader *l)
 {
     cluster_config *c = l->c;
@@ -195,6 +214,8 @@ static int load_provider(loader *l)
         (rc = dup_scalar(cfg_map_get(p, "external_head_ip"), &c->external_head_ip)) != 0 ||
         (rc = dup_scalar(cfg_map_get(p, "auth_token_path"), &c->auth_token_path)) != 0 ||
         (rc = read_strv(workers, &c->worker_ips)) != 0)
+        return rc;
+    if ((rc = check_addresses(l, workers)) != 0)
         return rc;
     if (c->auth_token_path == NULL &&
         (c->auth_token_path = strdup(CFG_DEFAULT_TOKEN_PATH)) == NULL)

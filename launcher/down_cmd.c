@@ -126,8 +126,9 @@ static int add_node(down_run *d, const char *ip, int is_head)
     return 0;
 }
 
-/* The head (unless --workers-only), the workers of the YAML past the first
- * min_workers (with --keep-min-workers), and recorded nodes not terminated. */
+/* The head (unless --workers-only), the workers `ray up` uses (past the
+ * first min_workers with --keep-min-workers), and recorded nodes not
+ * terminated (e.g. workers since dropped from the YAML). */
 static int pick_nodes(down_run *d)
 {
     const cluster_config *c = d->x.cfg;
@@ -137,7 +138,7 @@ static int pick_nodes(down_run *d)
     int rc = 0;
     if (!d->o.workers_only)
         rc = add_node(d, c->head_ip, 1);
-    for (size_t i = keep; rc == 0 && i < c->worker_ips.n; i++)
+    for (size_t i = keep; rc == 0 && i < cfg_worker_count(c); i++)
         rc = add_node(d, c->worker_ips.v[i], 0);
     lstate_nodes(d->x.state, c->cluster_name, &rec, &n_rec);
     for (size_t i = 0; rc == 0 && i < n_rec; i++) {

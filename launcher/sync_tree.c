@@ -116,7 +116,8 @@ static int remote_load(syncer *s, const char *dir, remote_list *l)
         remote_free(l);
         return rc;
     }
-    qsort(l->e, l->n, sizeof *l->e, entry_cmp);
+    if (l->n > 1)
+        qsort(l->e, l->n, sizeof *l->e, entry_cmp);
     return 0;
 }
 

@@ -223,6 +223,24 @@ static int make_jobs(up_run *u)
     return 0;
 }
 
+/* Nodes recorded for this cluster but no longer part of it keep running
+ * until `ray down` (which stops them too); say so. */
+static void warn_dropped(up_run *u)
+{
+    lstate_node *rec = NULL;
+    size_t n = 0;
+    lstate_nodes(u->x.state, u->x.cfg->cluster_name, &rec, &n);
+    for (size_t i = 0; i < n; i++) {
+        int used = 0;
+        for (size_t k = 0; k < u->n_jobs && !used; k++)
+            used = strcmp(u->jobs[k].ip, rec[i].ip) == 0;
+        if (!used && strcmp(rec[i].status, LSTATE_TERMINATED) != 0)
+            fprintf(stderr, "Warning: %s (%s) is no longer in the cluster config; its Ray "
+                            "runtime keeps running until `ray down`.\n", rec[i].ip, rec[i].kind);
+    }
+    free(rec);
+}
+
 /* ---------------------------------------------------------------- the run */
 
 static void run_job(void *ctx, size_t i)
@@ -329,6 +347,7 @@ static int prepare(up_run *u)
     if (prepare_dirs(u) != 0 || prepare_token(u) != 0 || prepare_hashes(u) != 0 ||
         make_jobs(u) != 0)
         return -1;
+    warn_dropped(u);
     return 0;
 }
 

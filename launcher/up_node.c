@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 
 #include "common/util.h"
 #include "launcher/ssh_exec.h"
@@ -48,7 +49,13 @@ static void status(node_run *r, int step, const char *st, const char *fmt, ...)
     up_display_set(r->p->disp, r->j->line, step, st, what);
     lstate_node_status(r->p->x->state, r->c->cluster_name, r->j->ip, kind_of(r), st, what);
     if (r->log != NULL && what[0] != '\0') {
-        fprintf(r->log, "==> [%d/7] %s: %s\n", step > 0 ? step : 0, st, what);
+        int64_t ms = time_now_ms();
+        time_t secs = (time_t)(ms / 1000);
+        struct tm tm;
+        char when[32];
+        strftime(when, sizeof when, "%H:%M:%S", localtime_r(&secs, &tm));
+        fprintf(r->log, "==> %s.%03d [%d/7] %s: %s\n", when, (int)(ms % 1000),
+                step > 0 ? step : 0, st, what);
         fflush(r->log);
     }
 }
@@ -243,6 +250,7 @@ static int steps_setup(node_run *r, int *changed)
     if (config_unchanged(r)) {
         status(r, UP_STEP_SKIPPED, "setting-up", "Configuration already up to date, "
                "skipping file mounts, initalization and setup commands.");
+        r->token_done = 1;              /* installed when this config was applied */
         return 0;
     }
     if (step_mounts(r) != 0 || step_synced(r) != 0)

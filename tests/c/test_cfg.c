@@ -302,6 +302,10 @@ static void local_provider_rules(void **state)
                  "cluster.yaml:1:18: provider.type: rayc's launcher supports only the local");
     expect_error(MINIMAL "head_node: {InstanceType: m5.large}\n",
                  "The field head_node is not supported for on-premise clusters.");
+    expect_error("provider: {type: local, head_ip: a, worker_ips: [b, a]}\n",
+                 "cluster.yaml:1:53: provider.worker_ips[1]: a is listed twice");
+    expect_error("provider: {type: local, head_ip: a, worker_ips: [b, b]}\n",
+                 "provider.worker_ips[1]: b is listed twice");
     expect_error(MINIMAL "    coordinator_address: 1.2.3.4:1234\n",
                  "provider.coordinator_address: automatically managed on-premise clusters");
 }

@@ -1,0 +1,107 @@
+# The launcher's command line without any host: YAML errors with
+# file:line:column, usage errors, Ray's refusal to prompt without a terminal,
+# docker refused, companions on a cluster that was never started.
+source [file join [file dirname [info script]] .. lib harness.tcl]
+
+# The launcher binary: bin/ray, or RAYC_LAUNCHER_BIN while cli/ray_main.c
+# does not dispatch the launcher commands yet.
+set ray_bin [expr {[info exists ::env(RAYC_LAUNCHER_BIN)] ? $::env(RAYC_LAUNCHER_BIN)
+                   : [rayc_bin ray]}]
+set probe [run_cmd $ray_bin up --help]
+if {[string match "*not supported*" [dict get $probe out]] || [dict get $probe code] == 127} {
+    skip_suite "bin/ray does not dispatch `ray up` yet: [dict get $probe out]"
+}
+
+set dir [tmpdir]
+
+# Runs the launcher with ARGS; returns run_cmd's dict.
+proc launcher {args} {
+    return [run_cmd -timeout 30 $::ray_bin {*}$args]
+}
+
+# Writes TEXT to NAME in the suite's dir and returns the path.
+proc yaml {name text} {
+    set path [file join $::dir $name]
+    file_write $path $text
+    return $path
+}
+
+set good [yaml good.yaml "cluster_name: lc\nprovider:\n  type: local\n  head_ip: 10.255.255.1\n  worker_ips: \[10.255.255.2\]\n"]
+
+test {launcher-cli-1.1 an unknown key is reported with file:line:column and a suggestion} {
+    set f [yaml typo.yaml "cluster_name: x\nprovider:\n  type: local\n  head_ip: h\n  worker_ip: \[a\]\n"]
+    set r [launcher up $f -y]
+    list [dict get $r code] [dict get $r out]
+} [list 1 "Error: $dir/typo.yaml:5:3: provider.worker_ip: unknown key (did you mean worker_ips?)"]
+
+test {launcher-cli-1.2 a wrong type is reported with its position and key path} {
+    set f [yaml type.yaml "cluster_name: x\nmax_workers: lots\nprovider: {type: local, head_ip: h, worker_ips: \[\]}\n"]
+    set r [launcher up $f -y]
+    list [dict get $r code] [dict get $r out]
+} [list 1 "Error: $dir/type.yaml:2:14: max_workers: expected an integer, got a string"]
+
+test {launcher-cli-1.3 a YAML syntax error is reported with its position} {
+    set f [yaml syntax.yaml "cluster_name: x\nsetup_commands: \[a, b\nprovider: {}\n"]
+    set r [launcher down $f -y]
+    list [dict get $r code] [string match "Error: $dir/syntax.yaml:3:*" [dict get $r out]]
+} {1 1}
+
+test {launcher-cli-1.4 a missing file gets Ray's message} {
+    set r [launcher get-head-ip $dir/nope.yaml]
+    list [dict get $r code] [dict get $r out]
+} [list 1 "Error: Provided cluster configuration file ($dir/nope.yaml) does not exist"]
+
+test {launcher-cli-2.1 without --yes and without a terminal, up refuses with Ray's message} {
+    set r [launcher up $good]
+    list [dict get $r code] [lindex [split [dict get $r out] \n] end]
+} {1 {This command requires user confirmation. When running non-interactively, supply --yes to skip.}}
+
+test {launcher-cli-2.2 down refuses the same way} {
+    set r [launcher down $good]
+    list [dict get $r code] [lindex [split [dict get $r out] \n] end]
+} {1 {This command requires user confirmation. When running non-interactively, supply --yes to skip.}}
+
+test {launcher-cli-2.3 usage errors exit 2 the way click does} {
+    set r1 [launcher up]
+    set r2 [launcher down $good --bogus]
+    set r3 [launcher up $good --restart-only --no-restart -y]
+    list [dict get $r1 code] [string match "*Error: Missing argument 'CLUSTER_CONFIG_FILE'.*" [dict get $r1 out]] \
+        [dict get $r2 code] [string match "*No such option: --bogus*" [dict get $r2 out]] \
+        [dict get $r3 code] [dict get $r3 out]
+} {2 1 2 1 1 {`--restart-only` is incompatible with `--no-restart`.}}
+
+test {launcher-cli-2.4 docker is refused with one clear line} {
+    set f [yaml docker.yaml "cluster_name: d\ndocker: {image: rayproject/ray, container_name: rc}\nprovider: {type: local, head_ip: h, worker_ips: \[\]}\n"]
+    set r [launcher up $f -y]
+    list [dict get $r code] [lindex [split [dict get $r out] \n] end]
+} {1 {Error: docker: is not supported by rayc's launcher (no container engine is driven); remove the docker section or leave its image and container_name empty to run on the hosts directly.}}
+
+test {launcher-cli-3.1 companions of a cluster never started say the head is not found} {
+    set out {}
+    foreach cmd {get-head-ip {exec x} attach {rsync-up a b} dashboard} {
+        set r [launcher {*}[lindex $cmd 0] $good {*}[lrange $cmd 1 end]]
+        lappend out [dict get $r code] [lindex [split [dict get $r out] \n] end]
+    }
+    set out
+} [lrepeat 5 1 {Error: Head node of cluster (lc) not found!}]
+
+test {launcher-cli-3.2 get-worker-ips of a cluster never started prints nothing} {
+    set r [launcher get-worker-ips $good]
+    list [dict get $r code] [dict get $r out]
+} {0 {}}
+
+test {launcher-cli-3.3 rsync-up wants both a source and a target, or neither} {
+    set r [launcher rsync-up $good onlyone]
+    list [dict get $r code] [dict get $r out]
+} {1 {Error: Expected either both a source and a target, or neither.}}
+
+test {launcher-cli-4.1 every template loads} {
+    set out {}
+    foreach f [lsort [glob [file join $::harness::root templates *.yaml]]] {
+        set r [launcher get-worker-ips $f]
+        lappend out [file tail $f] [dict get $r code]
+    }
+    set out
+} {demo.yaml 0 full.yaml 0 minimal.yaml 0}
+
+suite_end
