@@ -146,6 +146,9 @@ static const struct option start_flags[] = {
     {"verbose", no_argument, NULL, O_IGNORED},
     {"include-dashboard", required_argument, NULL, O_IGNORED_ARG},
     {"object-manager-port", required_argument, NULL, O_IGNORED_ARG},
+    {"autoscaling-config", required_argument, NULL, O_IGNORED_ARG},
+    {"dashboard-agent-listen-port", required_argument, NULL, O_IGNORED_ARG},
+    {"metrics-export-port", required_argument, NULL, O_IGNORED_ARG},
     {"help", no_argument, NULL, O_HELP},
     {NULL, 0, NULL, 0},
 };

@@ -57,7 +57,7 @@ cluster_demo() {
         [ -n "${FWD:-}" ] && kill "$FWD" 2>/dev/null
         ray down templates/demo.yaml -y >/dev/null 2>&1 || true
         deploy/testnet.sh down >/dev/null 2>&1 || true
-        rm -rf "$SCRATCH"
+        rm -rf "$SCRATCH" /tmp/rayc-demo
     }
     trap cleanup EXIT INT TERM
     step "make dist   (the tarball file_mounts puts on every node)"
