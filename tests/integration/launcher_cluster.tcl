@@ -6,6 +6,7 @@
 # rsync, submit, attach through a pty, the dashboard forward, and a `ray down`
 # that leaves no rayc process on any host.  Needs root (test hosts).
 source [file join [file dirname [info script]] .. lib harness.tcl]
+source [file join [file dirname [info script]] .. lib testnet.tcl]
 require_root
 
 set ray_bin [expr {[info exists ::env(RAYC_LAUNCHER_BIN)] ? $::env(RAYC_LAUNCHER_BIN)
@@ -21,19 +22,7 @@ foreach b {gcs_server raylet} {
     }
 }
 
-set testnet [file join $::harness::root deploy testnet.sh]
-set tn_dir [file join $::harness::suite_tmp testnet]
-set env(RAYC_TESTNET_DIR) $tn_dir
-set r [run_cmd -timeout 120 $testnet up 4]
-if {[dict get $r code] != 0} {
-    skip_suite "deploy/testnet.sh up 4 failed: [dict get $r out]"
-}
-at_suite_end [list run_cmd -env [list RAYC_TESTNET_DIR $tn_dir] -timeout 120 $testnet down]
-
-set inv [dict create]
-foreach line [split [file_read $tn_dir/inventory.env] \n] {
-    if {[regexp {^(\w+)="?([^"]*)"?$} $line -> k v]} { dict set inv $k $v }
-}
+set inv [testnet_up 4]
 set hosts [dict get $inv HOSTS]
 lassign $hosts h1 h2 h3 h4
 set key [dict get $inv KEY]

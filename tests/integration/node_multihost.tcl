@@ -3,22 +3,10 @@
 # on one host leaves the other hosts' nodes running.  Needs root (test hosts).
 source [file join [file dirname [info script]] .. lib harness.tcl]
 source [file join [file dirname [info script]] .. lib cluster.tcl]
+source [file join [file dirname [info script]] .. lib testnet.tcl]
 require_root
 
-set testnet [file join $::harness::root deploy testnet.sh]
-set tn_dir [file join $::harness::suite_tmp testnet]
-set env(RAYC_TESTNET_DIR) $tn_dir
-set r [run_cmd -timeout 120 $testnet up 3]
-if {[dict get $r code] != 0} {
-    skip_suite "deploy/testnet.sh up 3 failed: [dict get $r out]"
-}
-at_suite_end [list run_cmd -env [list RAYC_TESTNET_DIR $tn_dir] -timeout 120 $testnet down]
-
-# Reads KEY=VALUE lines of the inventory.
-set inv [dict create]
-foreach line [split [file_read $tn_dir/inventory.env] \n] {
-    if {[regexp {^(\w+)="?([^"]*)"?$} $line -> k v]} { dict set inv $k $v }
-}
+set inv [testnet_up 3]
 set hosts [dict get $inv HOSTS]
 set key [dict get $inv KEY]
 set known [dict get $inv KNOWN_HOSTS]
