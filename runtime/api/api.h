@@ -154,6 +154,7 @@ typedef struct api_state {
     char sock_dir[4096];       /* the raylet socket's directory */
     int wake_fd;               /* eventfd: wakes the reader to watch new sockets */
     int listen_fd;             /* an actor's worker: its callers connect here */
+    int incarnation;           /* an actor's worker: the actor's restart count */
     char listen_path[4200];
     api_chan *chans;
 } api_state;
@@ -189,6 +190,11 @@ int api_wait(int (*ready)(void *arg), void *arg, int64_t deadline_ms);
 /* Reads whatever has arrived without blocking (mu held; no-op when another
  * thread is reading). */
 void api_poll_nowait(void);
+
+/* Lets incoming messages in for up to WAIT_MS (mu held): reads as the
+ * reader, or sleeps while another thread reads.  A sender whose socket is
+ * full calls it so that its peer, blocked sending back, can go on. */
+void api_pump(int wait_ms);
 
 /* The deadline for a timeout in seconds (negative: none). */
 int64_t api_deadline(double timeout_s);

@@ -181,6 +181,12 @@ static int b_flaky(ray_ctx *c)
     return ray_return_i64(c, ray_task_attempt(c));
 }
 
+/* Returns the running task's id as hex. */
+static int b_task_hex(ray_ctx *c)
+{
+    return ray_return_str(c, ray_task_hex(c));
+}
+
 static int b_cwd(ray_ctx *c)
 {
     char buf[4096];
@@ -361,6 +367,26 @@ static int b_m_spawn(ray_ctx *c, void *self)
     return b_spawn(c);
 }
 
+static int b_m_fill(ray_ctx *c, void *self)
+{
+    (void)self;
+    return b_fill(c);
+}
+
+static int b_m_sum(ray_ctx *c, void *self)
+{
+    (void)self;
+    return b_sum(c);
+}
+
+/* Method two(): the value and the value + 1, as two return values. */
+static int b_m_two(ray_ctx *c, void *self)
+{
+    int64_t v = ((b_counter *)self)->value;
+    int rc = ray_return_at(c, 0, ray_i64(v));
+    return rc == RAY_OK ? ray_return_at(c, 1, ray_i64(v + 1)) : rc;
+}
+
 static int b_m_value(ray_ctx *c, void *self)
 {
     return ray_return_i64(c, ((b_counter *)self)->value);
@@ -382,6 +408,7 @@ void api_builtin_register(void)
     ray_register_function("__ray_pidfile", b_pidfile);
     ray_register_function("__ray_flaky", b_flaky);
     ray_register_function("__ray_cwd", b_cwd);
+    ray_register_function("__ray_task_hex", b_task_hex);
     ray_register_function("__ray_call_actor", b_call_actor);
     ray_register_function("__ray_bench_work", b_bench_work);
     ray_register_function("__ray_incr_named", b_incr_named);
@@ -396,4 +423,7 @@ void api_builtin_register(void)
     ray_register_method("__RayCounter", "call_actor", b_m_call_actor);
     ray_register_method("__RayCounter", "spawn", b_m_spawn);
     ray_register_method("__RayCounter", "batch", b_m_batch);
+    ray_register_method("__RayCounter", "fill", b_m_fill);
+    ray_register_method("__RayCounter", "sum", b_m_sum);
+    ray_register_method("__RayCounter", "two", b_m_two);
 }

@@ -57,6 +57,9 @@ struct api_chan {
     ids_task *via;                 /* out: calls through the raylet not answered */
     size_t nvia, avia;
     int64_t retry_at_ms;
+    int sending;                   /* out: a frame is being written (mu may be released) */
+    int incarnation;               /* out: the actor's restart count of that worker */
+    pthread_mutex_t send_mu;       /* in: one result at a time */
     struct api_chan *next;
 };
 
@@ -110,6 +113,8 @@ static void free_chan(api_chan *ch)
     frame_reader_free(&ch->fr);
     free_calls(ch);
     free(ch->via);
+    if (!ch->out)
+        pthread_mutex_destroy(&ch->send_mu);
     free(ch);
 }
 
@@ -151,9 +156,10 @@ static void drop_conn(api_chan *ch)
 
 /* ---------------------------------------------------------------- sending */
 
+/* Writes a whole frame to FD, which no other thread writes to yet (a new
+ * connection's hello). */
 static int send_frame(int fd, const uint8_t *buf, size_t len)
 {
-    pthread_mutex_lock(&api_g.send_mu);
     int rc = 0;
     while (len > 0 && rc == 0) {
         ssize_t n = send(fd, buf, len, MSG_NOSIGNAL);
@@ -166,7 +172,6 @@ static int send_frame(int fd, const uint8_t *buf, size_t len)
         buf += n;
         len -= (size_t)n;
     }
-    pthread_mutex_unlock(&api_g.send_mu);
     return rc;
 }
 
@@ -182,11 +187,60 @@ static int send_env(int fd, const Rayc__Envelope *env)
     return rc;
 }
 
+/* Sends ENV to a caller (worker side): blocking, one frame at a time. */
 int api_chan_send(api_chan *ch, const Rayc__Envelope *env)
 {
+    uint8_t *buf;
+    size_t len;
     if (ch->fd < 0)
         return -EPIPE;
-    return send_env(ch->fd, env);
+    int rc = rpc_pack(env, API_MAX_FRAME, &buf, &len);
+    if (rc != 0)
+        return rc;
+    pthread_mutex_lock(&ch->send_mu);
+    for (size_t off = 0; off < len && rc == 0;) {
+        ssize_t n = send(ch->fd, buf + off, len - off, MSG_NOSIGNAL);
+        if (n < 0 && errno != EINTR)
+            rc = -errno;
+        else if (n > 0)
+            off += (size_t)n;
+    }
+    pthread_mutex_unlock(&ch->send_mu);
+    free(buf);
+    return rc;
+}
+
+static int idle_sender(void *arg)
+{
+    return !((api_chan *)arg)->sending;
+}
+
+/* Writes a frame to an actor's worker (mu held).  When the socket is full
+ * the worker is probably blocked sending results back: read them
+ * meanwhile, or both sides would wait forever.  Returns 0 or -errno. */
+static int send_out(api_chan *ch, const uint8_t *buf, size_t len)
+{
+    api_wait(idle_sender, ch, -1);
+    ch->sending = 1;
+    int rc = 0;
+    while (len > 0 && rc == 0) {
+        if (ch->fd < 0 || ch->state != CHAN_OPEN) {
+            rc = -EPIPE;
+            break;
+        }
+        ssize_t n = send(ch->fd, buf, len, MSG_NOSIGNAL | MSG_DONTWAIT);
+        if (n > 0) {
+            buf += n;
+            len -= (size_t)n;
+        } else if (n < 0 && (errno == EAGAIN || errno == EINTR)) {
+            api_pump(100);
+        } else {
+            rc = -errno;
+        }
+    }
+    ch->sending = 0;
+    pthread_cond_broadcast(&api_g.cv);
+    return rc;
 }
 
 /* ---------------------------------------------------------------- caller side */
@@ -215,8 +269,9 @@ static api_chan *get_out(const ids_actor *actor)
     return ch;
 }
 
-/* Reads the HelloReply on a fresh connection FD (mu not held). */
-static int hello(int fd)
+/* Reads the HelloReply on a fresh connection FD (mu not held) and the
+ * actor's incarnation in it.  Returns 0 or -1. */
+static int hello(int fd, int *incarnation)
 {
     Rayc__Envelope env = RAYC__ENVELOPE__INIT;
     Rayc__Hello h = RAYC__HELLO__INIT;
@@ -226,7 +281,7 @@ static int hello(int fd)
     env.hello = &h;
     if (send_env(fd, &env) != 0)
         return -1;
-    uint8_t buf[512];
+    uint8_t buf[512] = {0};
     size_t got = 0;
     int64_t deadline = time_mono_ms() + CHAN_HELLO_MS;
     while (got < FRAME_HEADER_SIZE || got < FRAME_HEADER_SIZE + ((size_t)buf[2] << 8 | buf[3])) {
@@ -243,6 +298,8 @@ static int hello(int fd)
     Rayc__Envelope *r = rayc__envelope__unpack(NULL, len, buf + FRAME_HEADER_SIZE);
     int ok = r != NULL && r->body_case == RAYC__ENVELOPE__BODY_HELLO_REPLY &&
              got == FRAME_HEADER_SIZE + len;
+    if (ok)
+        *incarnation = r->hello_reply->incarnation;
     if (r != NULL)
         rayc__envelope__free_unpacked(r, NULL);
     return ok ? 0 : -1;
@@ -256,8 +313,9 @@ static void try_connect(api_chan *ch)
     ids_hex(ch->actor.b, IDS_ACTOR_LEN, hex);
     snprintf(path, sizeof path, "%s/actor-%s", api_g.sock_dir, hex);
     pthread_mutex_unlock(&api_g.mu);
+    int incarnation = 0;
     int fd = uds_connect(path, CHAN_HELLO_MS);
-    if (fd >= 0 && hello(fd) != 0) {
+    if (fd >= 0 && hello(fd, &incarnation) != 0) {
         close(fd);
         fd = -1;
     }
@@ -268,6 +326,7 @@ static void try_connect(api_chan *ch)
     } else {
         ch->fd = fd;
         ch->state = CHAN_OPEN;
+        ch->incarnation = incarnation;
         frame_reader_init(&ch->fr, API_MAX_FRAME);
         n_out++;
         api_wake_reader(); /* a reader blocked in poll must watch FD too */
@@ -315,14 +374,14 @@ static int send_direct(api_chan *ch, Rayc__TaskSpec *spec, const ids_task *id)
         return -ENOMEM;
     }
     c->id = *id;
-    int rc = send_frame(ch->fd, c->frame, c->len);
     if (ch->calls_tail != NULL)
         ch->calls_tail->next = c;
     else
         ch->calls = c;
     ch->calls_tail = c;
     ch->ncalls++;
-    return rc; /* on failure the reader sees the break and resubmits C */
+    /* On failure the break is seen by the reader, which resubmits C. */
+    return send_out(ch, c->frame, c->len);
 }
 
 static int add_via(api_chan *ch, const ids_task *id)
@@ -439,6 +498,7 @@ static void out_broken(api_chan *ch)
             Rayc__SubmitTask sub = RAYC__SUBMIT_TASK__INIT;
             sub.spec = ex->execute_task->spec;
             sub.spec->lost = 1;
+            sub.spec->incarnation = ch->incarnation;
             env.body_case = RAYC__ENVELOPE__BODY_SUBMIT_TASK;
             env.submit_task = &sub;
             if (api_send_mu(&env) == 0)
@@ -480,9 +540,9 @@ void api_chan_unlisten(void)
     api_g.listen_path[0] = '\0';
 }
 
-static void accept_caller(void)
+static void accept_caller(int lfd)
 {
-    int fd = accept4(api_g.listen_fd, NULL, NULL, SOCK_CLOEXEC);
+    int fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
     if (fd < 0)
         return;
     api_chan *ch = n_in < CHAN_MAX_IN ? calloc(1, sizeof *ch) : NULL;
@@ -492,6 +552,7 @@ static void accept_caller(void)
     }
     ch->fd = fd;
     ch->state = CHAN_HELLO;
+    pthread_mutex_init(&ch->send_mu, NULL);
     frame_reader_init(&ch->fr, API_MAX_FRAME);
     ch->next = api_g.chans;
     api_g.chans = ch;
@@ -508,6 +569,7 @@ static int in_message(api_chan *ch, Rayc__Envelope *env)
         rayc__envelope__free_unpacked(env, NULL);
         Rayc__Envelope rep = RAYC__ENVELOPE__INIT;
         Rayc__HelloReply hr = RAYC__HELLO_REPLY__INIT;
+        hr.incarnation = api_g.incarnation;
         rep.body_case = RAYC__ENVELOPE__BODY_HELLO_REPLY;
         rep.hello_reply = &hr;
         if (ok && send_env(ch->fd, &rep) == 0) {
@@ -598,7 +660,7 @@ void api_chan_readable(const struct pollfd *p, api_chan *ch)
         if (p->fd == api_g.wake_fd && read(p->fd, &v, sizeof v) < 0)
             return;
         if (p->fd == api_g.listen_fd)
-            accept_caller();
+            accept_caller(p->fd);
         return;
     }
     if (!still_listed(ch) || ch->fd != p->fd || ch->state == CHAN_CLOSED)

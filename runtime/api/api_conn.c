@@ -230,12 +230,6 @@ static void read_once(int wait_ms)
     pthread_cond_broadcast(&api_g.cv);
 }
 
-void api_poll_nowait(void)
-{
-    if (!api_g.reading && !api_g.broken && api_g.fd >= 0)
-        read_once(0);
-}
-
 /* ---------------------------------------------------------------- waiting */
 
 static void cond_wait_until(int64_t deadline_ms)
@@ -246,6 +240,20 @@ static void cond_wait_until(int64_t deadline_ms)
     }
     struct timespec ts = {.tv_sec = deadline_ms / 1000, .tv_nsec = (deadline_ms % 1000) * 1000000L};
     pthread_cond_timedwait(&api_g.cv, &api_g.mu, &ts);
+}
+
+void api_pump(int wait_ms)
+{
+    if (!api_g.reading && !api_g.broken && api_g.fd >= 0)
+        read_once(wait_ms);
+    else
+        cond_wait_until(time_mono_ms() + wait_ms);
+}
+
+void api_poll_nowait(void)
+{
+    if (!api_g.reading && !api_g.broken && api_g.fd >= 0)
+        read_once(0);
 }
 
 int api_wait(int (*ready)(void *arg), void *arg, int64_t deadline_ms)

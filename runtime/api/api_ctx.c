@@ -327,6 +327,7 @@ static int run_actor_create(ray_ctx *c)
     if (conc > 1)
         api_worker_start_threads((size_t)conc - 1);
     ids_actor id;
+    api_g.incarnation = c->spec->attempt; /* the raylet's restart count */
     if (ids_from_bytes(id.b, IDS_ACTOR_LEN, c->spec->actor_id.data, c->spec->actor_id.len) == 0)
         api_chan_listen(&id); /* callers may now come straight here */
     return RAY_OK;
@@ -462,42 +463,71 @@ static void send_done(ray_ctx *c, int status)
     free(ptrs);
 }
 
+/* A TaskResult of C under construction (the arrays it points into). */
+typedef struct result_buf {
+    Rayc__Envelope env;
+    Rayc__TaskResult res;
+    Rayc__Value *vals;
+    Rayc__Value **vptrs;
+    Rayc__ObjectResult *rets;
+    Rayc__ObjectResult **rptrs;
+    ids_object *ids;
+    char msg[API_ERROR_MAX + 256];
+} result_buf;
+
+static void result_free(result_buf *b)
+{
+    free(b->vals), free(b->vptrs), free(b->rets), free(b->rptrs), free(b->ids);
+}
+
+/* Builds C's TaskResult with STATUS into B.  Returns 0 or -ENOMEM. */
+static int build_result(ray_ctx *c, int status, result_buf *b)
+{
+    size_t n = c->nret;
+    memset(b, 0, sizeof *b);
+    rayc__envelope__init(&b->env);
+    rayc__task_result__init(&b->res);
+    b->vals = calloc(n + 1, sizeof *b->vals);
+    b->vptrs = calloc(n + 1, sizeof *b->vptrs);
+    b->rets = calloc(n + 1, sizeof *b->rets);
+    b->rptrs = calloc(n + 1, sizeof *b->rptrs);
+    b->ids = calloc(n + 1, sizeof *b->ids);
+    if (!b->vals || !b->vptrs || !b->rets || !b->rptrs || !b->ids)
+        return -ENOMEM;
+    b->res.task_id.data = c->task.b;
+    b->res.task_id.len = IDS_TASK_LEN;
+    b->res.status = status;
+    if (status != RAY_OK) {
+        failure_text(c, b->msg, sizeof b->msg);
+        b->res.error = b->msg;
+    }
+    fill_returns(c, b->vals, b->vptrs);
+    for (size_t i = 0; i < n; i++) {
+        rayc__object_result__init(&b->rets[i]);
+        b->ids[i] = ids_object_for(&c->task, (uint32_t)(i + 1));
+        b->rets[i].object_id.data = b->ids[i].b;
+        b->rets[i].object_id.len = IDS_OBJECT_LEN;
+        b->rets[i].value = status == RAY_OK ? b->vptrs[i] : NULL;
+        b->rptrs[i] = &b->rets[i];
+    }
+    b->res.returns = b->rptrs;
+    b->res.n_returns = n;
+    b->env.body_case = RAYC__ENVELOPE__BODY_TASK_RESULT;
+    b->env.task_result = &b->res;
+    return 0;
+}
+
 /* A direct call's outcome goes straight to its caller as a TaskResult. */
 static void send_result(ray_ctx *c, int status, api_chan *chan)
 {
-    size_t n = c->nret;
-    Rayc__Value *vals = calloc(n + 1, sizeof *vals);
-    Rayc__Value **vptrs = calloc(n + 1, sizeof *vptrs);
-    Rayc__ObjectResult *rets = calloc(n + 1, sizeof *rets);
-    Rayc__ObjectResult **rptrs = calloc(n + 1, sizeof *rptrs);
-    ids_object *ids = calloc(n + 1, sizeof *ids);
-    char msg[API_ERROR_MAX + 256];
-    Rayc__Envelope env = RAYC__ENVELOPE__INIT;
-    Rayc__TaskResult res = RAYC__TASK_RESULT__INIT;
-    res.task_id.data = c->task.b;
-    res.task_id.len = IDS_TASK_LEN;
-    res.status = vals && vptrs && rets && rptrs && ids ? status : RAY_ERR_NOMEM;
-    if (res.status != RAY_OK) {
-        failure_text(c, msg, sizeof msg);
-        res.error = msg;
+    result_buf b;
+    if (build_result(c, status, &b) != 0) {
+        b.res.status = RAY_ERR_NOMEM;
+        b.res.error = "the worker ran out of memory";
+        b.res.n_returns = 0;
     }
-    if (vals && vptrs && rets && rptrs && ids) {
-        fill_returns(c, vals, vptrs);
-        for (size_t i = 0; i < n; i++) {
-            rayc__object_result__init(&rets[i]);
-            ids[i] = ids_object_for(&c->task, (uint32_t)(i + 1));
-            rets[i].object_id.data = ids[i].b;
-            rets[i].object_id.len = IDS_OBJECT_LEN;
-            rets[i].value = res.status == RAY_OK ? vptrs[i] : NULL;
-            rptrs[i] = &rets[i];
-        }
-        res.returns = rptrs;
-        res.n_returns = n;
-    }
-    env.body_case = RAYC__ENVELOPE__BODY_TASK_RESULT;
-    env.task_result = &res;
-    api_chan_send(chan, &env);
-    free(vals), free(vptrs), free(rets), free(rptrs), free(ids);
+    api_chan_send(chan, &b.env);
+    result_free(&b);
 }
 
 /* The outcome of the function's return code RC: a recorded ray_error (or

@@ -56,14 +56,15 @@ void actor_unqueue(raylet *r, sched_task *t)
 /* ---------------------------------------------------------------- calls */
 
 /* A call that went straight to A's worker and whose connection broke.
- * While A looks alive its worker's death is still on the way: the call
- * waits with the calls in flight, so the death decides (retry or fail).
- * After the death it is decided here.  Returns 1 when T was dealt with,
- * 0 when it queues as a retry. */
+ * While that worker (incarnation) still looks alive here its death is on
+ * the way: the call waits with the calls in flight, so the death decides
+ * (retry or fail).  After the death it is decided here.  Returns 1 when T
+ * was dealt with, 0 when it queues as a retry. */
 static int lost_call(raylet *r, actor *a, sched_task *t)
 {
     char msg[1200];
-    if (a->state == ACTOR_ALIVE || a->state == ACTOR_CREATING) {
+    if (t->spec->incarnation == a->num_restarts &&
+        (a->state == ACTOR_ALIVE || a->state == ACTOR_CREATING)) {
         list_push(&a->sent_head, &a->sent_tail, t);
         t->in_actor_list = 2;
         a->nsent++;

@@ -104,6 +104,10 @@ void otable_client_gone(raylet *r, raylet_client *cl);
 /* Number of objects in the table. */
 size_t otable_count(raylet *r);
 
+/* Sets the node's available object_store_memory from the store's use
+ * (for the resource report). */
+void otable_report_usage(raylet *r);
+
 /* Periodic work (every second): retries creates parked on a full store. */
 void otable_tick(raylet *r);
 

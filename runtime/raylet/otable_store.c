@@ -352,6 +352,17 @@ void otable_client_gone(raylet *r, raylet_client *cl)
     otable__release_owned(r, cl);
 }
 
+void otable_report_usage(raylet *r)
+{
+    objstore_stats st;
+    double total;
+    if (r->store == NULL || res_map_get(&r->total, "object_store_memory", &total) != 0)
+        return;
+    objstore_get_stats(r->store, &st);
+    double free_bytes = total - (double)st.used;
+    res_map_set(&r->available, "object_store_memory", free_bytes > 0 ? free_bytes : 0);
+}
+
 /* ---------------------------------------------------------------- open / close */
 
 static int64_t grace_ms(void)

@@ -104,6 +104,7 @@ struct wpool;
 struct actor_table;
 struct objstore;
 struct raylet_gcs_call;
+struct raylet_cluster;
 
 typedef struct raylet {
     uv_loop_t *loop;
@@ -145,6 +146,7 @@ typedef struct raylet {
     struct objstore *store;
     char store_prefix[96];        /* shm file prefix of this node's store */
     uint64_t next_client_serial;
+    struct raylet_cluster *cluster; /* other nodes: raylet_cluster.h */
 
     /* lifecycle (raylet_life.c) */
     uv_signal_t sigterm, sigint;

@@ -18,6 +18,7 @@
 #include "common/log.h"
 #include "common/net.h"
 #include "common/util.h"
+#include "raylet/otable.h"
 
 /* ---------------------------------------------------------------- helpers */
 
@@ -77,6 +78,7 @@ static void send_register(raylet *r)
 
 static void send_report(raylet *r)
 {
+    otable_report_usage(r);
     Rayc__Envelope env = RAYC__ENVELOPE__INIT;
     Rayc__ReportResources rep = RAYC__REPORT_RESOURCES__INIT;
     if (raylet_msg_report(r, &rep) == 0) {

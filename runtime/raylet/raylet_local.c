@@ -9,7 +9,10 @@
 #include "common/log.h"
 #include "raylet/actor.h"
 #include "raylet/otable.h"
+#include "raylet/objmgr.h"
+#include "raylet/raylet_cluster.h"
 #include "raylet/sched.h"
+#include "raylet/sched_remote.h"
 #include "raylet/wpool.h"
 
 void raylet_local_error(raylet_client *cl, uint64_t id, int code, const char *fmt, ...)
@@ -28,7 +31,7 @@ static void registered_message(raylet_client *cl, Rayc__Envelope *msg)
 {
     uint64_t id = msg->request_id;
     switch (msg->body_case) {
-    case RAYC__ENVELOPE__BODY_SUBMIT_TASK: sched_on_submit(cl, msg->submit_task); break;
+    case RAYC__ENVELOPE__BODY_SUBMIT_TASK: sched_remote_on_submit(cl, msg->submit_task); break;
     case RAYC__ENVELOPE__BODY_TASK_DONE: sched_on_done(cl, msg->task_done); break;
     case RAYC__ENVELOPE__BODY_CANCEL_TASK: sched_on_cancel(cl, msg->cancel_task); break;
     case RAYC__ENVELOPE__BODY_WORKER_BLOCKED: sched_on_blocked(cl, msg->worker_blocked); break;
@@ -55,6 +58,9 @@ void raylet_local_message(raylet_client *cl, Rayc__Envelope *msg)
         return;
     case RAYC__ENVELOPE__BODY_REGISTER_WORKER:
         wpool_on_register_worker(cl, msg->request_id, msg->register_worker);
+        return;
+    case RAYC__ENVELOPE__BODY_PULL_OBJECT: /* another raylet */
+        objmgr_on_pull(cl, msg->request_id, msg->pull_object);
         return;
     default:
         break;
@@ -90,17 +96,21 @@ int raylet_runtime_open(raylet *r, char *err, size_t errlen)
         snprintf(err, errlen, "out of memory");
     if (rc == 0)
         rc = wpool_open(r, err, errlen);
+    if (rc == 0)
+        rc = raylet_cluster_open(r, err, errlen);
     return rc;
 }
 
 void raylet_runtime_close(raylet *r)
 {
+    raylet_cluster_close(r);
     wpool_close(r);
     otable_close(r);
 }
 
 void raylet_runtime_free(raylet *r)
 {
+    raylet_cluster_free(r);
     sched_close(r);
     actor_close(r);
     wpool_free(r);

@@ -12,6 +12,7 @@
 #include "raylet/actor.h"
 #include "raylet/otable.h"
 #include "raylet/sched_int.h"
+#include "raylet/sched_remote.h"
 #include "raylet/wpool.h"
 
 /* ---------------------------------------------------------------- task table */
@@ -109,6 +110,8 @@ static sched_class *class_for(raylet *r, struct wpool_job *job, const sched_res 
 
 int sched__enqueue(raylet *r, sched_task *t)
 {
+    if (sched_remote_take(r, t))
+        return 0; /* another node runs it (or it failed) */
     sched_class *c = class_for(r, t->job, &t->req);
     if (c == NULL)
         return -ENOMEM;
@@ -395,6 +398,9 @@ static int placement(raylet *r, sched_task *t, char *msg, size_t msglen)
 {
     const Rayc__TaskSpec *s = t->spec;
     char err[512];
+    int rc;
+    if (sched_remote_place(r, t, &rc, msg, msglen))
+        return rc;
     if (s->strategy == RAY_STRATEGY_NODE_AFFINITY && !s->strategy_soft &&
         strcmp(s->strategy_node, r->opts->node_id) != 0) {
         snprintf(msg, msglen, "%s cannot be scheduled: node affinity to node %.64s, which is not "

@@ -90,6 +90,7 @@ typedef struct sched_task {
     int ngpus;
     int64_t queued_ms;
     struct sched_class *cls;
+    int remote;                    /* sched_remote.h: SCHED_LOCAL, _MUST_FORWARD, _FORWARDED */
     struct sched_task *prev, *next;    /* class queue or actor queue */
     struct sched_task *hnext;          /* task id hash */
 } sched_task;

@@ -64,6 +64,16 @@ static void calls_run_in_submission_order(void **state)
     int64_t v;
     assert_int_equal(call_i64(a, "incr", RAY_ARGS(ray_i64(100)), &v), RAY_OK);
     assert_int_equal(v, 10 + N + 100);
+    ray_ref *two[2];
+    ray_task_opts o2 = {.num_returns = 2};
+    assert_int_equal(ray_actor_submit(a, "two", RAY_ARGS(), &o2, two, 2), RAY_OK);
+    assert_int_equal(ray_get_i64(two[0], 60, &v), RAY_OK);
+    assert_int_equal(v, 10 + N + 100);
+    assert_int_equal(ray_get_i64(two[1], 60, &v), RAY_OK);
+    assert_int_equal(v, 10 + N + 101);
+    ray_ref_release(two[0]);
+    ray_ref_release(two[1]);
+    assert_int_equal(ray_actor_submit(a, "two", RAY_ARGS(), &o2, two, 1), RAY_ERR_INVALID);
     assert_int_equal(call_i64(a, "no_such_method", RAY_ARGS(), &v), RAY_ERR_NOT_FOUND);
     assert_non_null(strstr(ray_last_error(), "no_such_method"));
     assert_int_equal(ray_actor_kill(a, 1), RAY_OK);
@@ -287,6 +297,109 @@ static void actor_resources_are_held_for_life(void **state)
     ray_actor_release(a);
 }
 
+/* ---------------------------------------------------------------- direct calls */
+
+/* A started actor whose calls go straight to its worker: the first calls
+ * may go through the raylet while its socket is not there yet. */
+static ray_actor *direct_actor(const ray_actor_opts *o)
+{
+    ray_actor *a = ray_actor_create("__RayCounter", RAY_ARGS(), o);
+    int64_t v;
+    call_i64(a, "value", RAY_ARGS(), &v);
+    rt_sleep_ms(300); /* past the reconnect delay */
+    call_i64(a, "value", RAY_ARGS(), &v);
+    return a;
+}
+
+static void direct_calls_keep_order_with_raylet_calls(void **state)
+{
+    (void)state;
+    ray_actor *a = direct_actor(NULL);
+    enum { N = 300 };
+    ray_ref *refs[N];
+    ray_ref *slow = ray_call("__ray_sleep", RAY_ARGS(ray_f64(0.2)), NULL);
+    for (int i = 0; i < N; i++) {
+        /* Every 50th call waits for a pending ref, so it goes through the
+         * raylet; the others go direct.  The order must hold anyway. */
+        if (i % 50 == 25)
+            refs[i] = ray_actor_call(a, "incr", RAY_ARGS(ray_ref_arg(slow)), NULL);
+        else
+            refs[i] = ray_actor_call(a, "incr", RAY_ARGS(), NULL);
+        assert_non_null(refs[i]);
+    }
+    /* (incr ignores an argument that is not an integer: every call adds 1) */
+    for (int i = 0; i < N; i++) {
+        int64_t v;
+        assert_int_equal(ray_get_i64(refs[i], 60, &v), RAY_OK);
+        assert_int_equal(v, i + 1);
+        ray_ref_release(refs[i]);
+    }
+    ray_ref_release(slow);
+    ray_actor_kill(a, 1);
+    ray_actor_release(a);
+}
+
+static void direct_calls_with_large_values(void **state)
+{
+    (void)state;
+    ray_actor *a = direct_actor(NULL);
+    /* A large return value: created by the actor's worker, adopted by us. */
+    ray_ref *r = ray_actor_call(a, "fill", RAY_ARGS(ray_i64(3 << 20), ray_i64(9)), NULL);
+    ray_value v;
+    assert_int_equal(ray_get(r, 60, &v), RAY_OK);
+    assert_int_equal(v.len, 3 << 20);
+    assert_true(((const uint8_t *)v.data)[0] == 9 && ((const uint8_t *)v.data)[(3 << 20) - 1] == 9);
+    ray_value_release(&v);
+    /* ...which outlives the actor, since we own it now. */
+    assert_int_equal(ray_actor_kill(a, 1), RAY_OK);
+    rt_sleep_ms(200);
+    assert_int_equal(ray_get(r, 60, &v), RAY_OK);
+    assert_int_equal(v.len, 3 << 20);
+    ray_value_release(&v);
+    /* A large argument goes through the raylet (pinned there). */
+    ray_actor *b = direct_actor(NULL);
+    ray_ref *s = ray_actor_call(b, "sum", RAY_ARGS(ray_ref_arg(r)), NULL);
+    int64_t sum;
+    assert_int_equal(ray_get_i64(s, 60, &sum), RAY_OK);
+    ray_ref_release(s);
+    ray_ref_release(r);
+    ray_actor_kill(b, 1);
+    ray_actor_release(a);
+    ray_actor_release(b);
+}
+
+static void kill9_during_a_direct_call(void **state)
+{
+    (void)state;
+    ray_actor_opts o = {.max_restarts = 1, .max_task_retries = 1};
+    ray_actor *a = direct_actor(&o);
+    int64_t pid, pid2, v;
+    double d;
+    assert_int_equal(call_i64(a, "pid", RAY_ARGS(), &pid), RAY_OK);
+    ray_ref *r = ray_actor_call(a, "sleep", RAY_ARGS(ray_f64(0.5)), NULL);
+    ray_ref *after = ray_actor_call(a, "incr", RAY_ARGS(), NULL);
+    rt_sleep_ms(150);
+    assert_int_equal(kill((pid_t)pid, SIGKILL), 0);
+    /* Both calls in flight run again on the restarted actor, in order. */
+    assert_int_equal(ray_get_f64(r, 30, &d), RAY_OK);
+    assert_int_equal(ray_get_i64(after, 30, &v), RAY_OK);
+    assert_int_equal(v, 1);
+    assert_int_equal(call_i64(a, "pid", RAY_ARGS(), &pid2), RAY_OK);
+    assert_true(pid2 != pid);
+    ray_ref_release(r);
+    ray_ref_release(after);
+    /* No restarts left: the next death is final. */
+    rt_sleep_ms(300);
+    assert_int_equal(call_i64(a, "pid", RAY_ARGS(), &pid2), RAY_OK);
+    r = ray_actor_call(a, "sleep", RAY_ARGS(ray_f64(5)), NULL);
+    rt_sleep_ms(150);
+    assert_int_equal(kill((pid_t)pid2, SIGKILL), 0);
+    assert_int_equal(ray_get_f64(r, 30, &d), RAY_ERR_ACTOR_DIED);
+    assert_non_null(strstr(ray_last_error(), "signal 9"));
+    ray_ref_release(r);
+    ray_actor_release(a);
+}
+
 /* ---------------------------------------------------------------- volume */
 
 static void thousand_actors_created_and_killed(void **state)
@@ -357,6 +470,9 @@ int main(void)
         cmocka_unit_test(max_concurrency_runs_calls_in_parallel),
         cmocka_unit_test(handles_can_be_passed_to_tasks),
         cmocka_unit_test(actor_resources_are_held_for_life),
+        cmocka_unit_test(direct_calls_keep_order_with_raylet_calls),
+        cmocka_unit_test(direct_calls_with_large_values),
+        cmocka_unit_test(kill9_during_a_direct_call),
         cmocka_unit_test(thousand_actors_created_and_killed),
         cmocka_unit_test(detached_actor_outlives_its_job),
     };

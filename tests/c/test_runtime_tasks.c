@@ -96,6 +96,18 @@ static void several_returns(void **state)
 
 /* ---------------------------------------------------------------- errors */
 
+static void task_ids_name_their_objects(void **state)
+{
+    (void)state;
+    ray_ref *r = ray_call("__ray_task_hex", RAY_ARGS(), NULL);
+    void *hex;
+    assert_int_equal(ray_get_bytes(r, 30, &hex, NULL), RAY_OK);
+    assert_int_equal(strlen(hex), 48);
+    assert_memory_equal(hex, ray_ref_hex(r), 48); /* ObjectID = TaskID + index */
+    free(hex);
+    ray_ref_release(r);
+}
+
 static void unknown_function_names_it(void **state)
 {
     (void)state;
@@ -443,6 +455,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(values_round_trip),
         cmocka_unit_test(several_returns),
+        cmocka_unit_test(task_ids_name_their_objects),
         cmocka_unit_test(unknown_function_names_it),
         cmocka_unit_test(task_error_says_where),
         cmocka_unit_test(type_mismatch),

@@ -10,6 +10,18 @@ set root [file dirname [file dirname [file dirname [file normalize [info script]
 proc example {name} {
     return [file join $::root examples $name $name]
 }
+# Pids of the processes whose command line contains TEXT.
+proc pids_with {text} {
+    set pids {}
+    foreach f [glob -nocomplain /proc/\[0-9\]*/cmdline] {
+        if {![catch {set fh [open $f rb]; set cmd [read $fh]; close $fh}] &&
+                [string first $text $cmd] >= 0} {
+            lappend pids [lindex [file split $f] 2]
+        }
+    }
+    return $pids
+}
+
 foreach name {objects actors} {
     if {![file executable [example $name]]} {
         skip_suite "examples/$name was not built"
@@ -53,6 +65,7 @@ test {runtime-ex-2.2 actors runs as a job} {
 
 if {[auto_execok valgrind] eq ""} {
     skip_test {runtime-ex-3.1 the example drivers run clean under valgrind} "valgrind is not installed"
+    skip_test {runtime-ex-3.2 the workers run clean under valgrind} "valgrind is not installed"
 } else {
     test {runtime-ex-3.1 the example drivers run clean under valgrind} {
         set results {}
@@ -67,4 +80,33 @@ if {[auto_execok valgrind] eq ""} {
         }
         set results
     } {tiny_demo objects actors}
+
+    test {runtime-ex-3.2 the workers run clean under valgrind} {
+        # A second head whose raylet starts every worker through valgrind.
+        set vgdir [tmpdir]
+        set wrapper [file join $vgdir ray_worker_vg]
+        file_write $wrapper "#!/bin/sh\nexec valgrind -q --error-exitcode=99 --leak-check=full\
+            --errors-for-leak-kinds=definite --log-file=$vgdir/vg-%p.log\
+            [file join $::root bin ray_worker] \"\$@\"\n"
+        file attributes $wrapper -permissions 0755
+        set port2 [free_port]
+        ray_ok -env [list RAY_WORKER_BIN $wrapper] start --head --node-ip-address 127.0.0.1 \
+            --port $port2 --dashboard-port [free_port] --num-cpus 2
+        foreach {name args} [list tiny_demo 20 objects {200000 8} actors {}] {
+            set r [run_cmd -timeout 300 -env [list RAY_ADDRESS 127.0.0.1:$port2] \
+                [example $name] {*}$args]
+            assert_equal 0 [dict get $r code] [dict get $r out]
+        }
+        # Workers exit when their job ends; their valgrind logs are final then.
+        wait_for {[llength [glob -nocomplain $vgdir/vg-*.log]] >= 3} 30000
+        wait_for {[llength [pids_with $vgdir]] == 0} 60000 "valgrind'ed workers exit"
+        set errors {}
+        foreach log [glob -nocomplain $vgdir/vg-*.log] {
+            set text [file_read $log]
+            if {[string trim $text] ne ""} {
+                lappend errors "[file tail $log]: [string range $text 0 2000]"
+            }
+        }
+        set errors
+    } {}
 }

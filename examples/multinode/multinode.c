@@ -1,0 +1,129 @@
+/* multinode: exercises a multi-node cluster (used by the multi-node tests).
+ *
+ *   multinode spread N            N SPREAD tasks; prints each node reached
+ *   multinode affinity NODE SOFT  one task with node affinity; prints the status
+ *   multinode bigarg MIB NODE     puts MIB MiB, sums it in a task on NODE
+ *   multinode bigret MIB NODE     a task on NODE returns MIB MiB; checks it here
+ */
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <ray/ray.h>
+
+static uint64_t fnv(const uint8_t *b, size_t n)
+{
+    uint64_t h = 1469598103934665603ull;
+    for (size_t i = 0; i < n; i++)
+        h = (h ^ b[i]) * 1099511628211ull;
+    return h;
+}
+
+static int spread(long n)
+{
+    ray_task_opts o = {.strategy = RAY_STRATEGY_SPREAD};
+    ray_ref **refs = calloc((size_t)n, sizeof *refs);
+    for (long i = 0; refs && i < n; i++)
+        if ((refs[i] = ray_call("mn_where", RAY_ARGS(), &o)) == NULL)
+            return 1;
+    for (long i = 0; refs && i < n; i++) {
+        void *s = NULL;
+        int rc = ray_get_bytes(refs[i], 60, &s, NULL);
+        if (rc != RAY_OK) {
+            printf("error %s: %s\n", ray_status_name(rc), ray_last_error());
+            return 1;
+        }
+        printf("where %s\n", (char *)s);
+        free(s);
+        ray_ref_release(refs[i]);
+    }
+    free(refs);
+    return 0;
+}
+
+static int affinity(const char *node, int soft)
+{
+    ray_task_opts o = {.strategy = RAY_STRATEGY_NODE_AFFINITY, .node_id = node, .soft = soft};
+    ray_ref *r = ray_call("mn_where", RAY_ARGS(), &o);
+    void *s = NULL;
+    int rc = r ? ray_get_bytes(r, 60, &s, NULL) : RAY_ERR_CONNECTION;
+    printf("status %s %s\n", ray_status_name(rc), rc == RAY_OK ? (char *)s : ray_last_error());
+    free(s);
+    ray_ref_release(r);
+    return 0;
+}
+
+static uint8_t *pattern(size_t n)
+{
+    uint8_t *b = malloc(n);
+    uint64_t x = 88172645463325252ull;
+    for (size_t i = 0; b && i < n; i++) {
+        x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+        b[i] = (uint8_t)x;
+    }
+    return b;
+}
+
+static int bigarg(long mib, const char *node)
+{
+    size_t n = (size_t)mib << 20;
+    uint8_t *b = pattern(n);
+    ray_ref *obj = b ? ray_put(ray_bytes(b, n)) : NULL;
+    ray_task_opts o = {.strategy = RAY_STRATEGY_NODE_AFFINITY, .node_id = node};
+    ray_ref *r = obj ? ray_call("mn_sum", RAY_ARGS(ray_ref_arg(obj)), &o) : NULL;
+    int64_t got = 0;
+    int rc = r ? ray_get_i64(r, 120, &got) : RAY_ERR_CONNECTION;
+    if (rc != RAY_OK)
+        printf("error %s: %s\n", ray_status_name(rc), ray_last_error());
+    else
+        printf("checksum %s\n", (uint64_t)got == fnv(b, n) ? "ok" : "MISMATCH");
+    free(b);
+    ray_ref_release(r);
+    ray_ref_release(obj);
+    return rc != RAY_OK;
+}
+
+static int bigret(long mib, const char *node)
+{
+    ray_task_opts o = {.strategy = RAY_STRATEGY_NODE_AFFINITY, .node_id = node};
+    ray_ref *r = ray_call("__ray_fill", RAY_ARGS(ray_i64(mib << 20), ray_i64(7)), &o);
+    ray_value v;
+    int rc = r ? ray_get(r, 120, &v) : RAY_ERR_CONNECTION;
+    if (rc != RAY_OK) {
+        printf("error %s: %s\n", ray_status_name(rc), ray_last_error());
+        return 1;
+    }
+    size_t bad = 0;
+    for (size_t i = 0; i < v.len; i++)
+        bad += ((const uint8_t *)v.data)[i] != 7;
+    printf("returned %zu bytes, %s\n", v.len, bad == 0 && v.len == (size_t)mib << 20
+                                                  ? "content ok" : "content MISMATCH");
+    ray_value_release(&v);
+    ray_ref_release(r);
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 3) {
+        fprintf(stderr, "usage: multinode spread N | affinity NODE SOFT | bigarg MIB NODE | "
+                "bigret MIB NODE\n");
+        return 2;
+    }
+    if (ray_init(NULL) != RAY_OK) {
+        fprintf(stderr, "multinode: %s\n", ray_last_error());
+        return 1;
+    }
+    int rc = 2;
+    if (strcmp(argv[1], "spread") == 0)
+        rc = spread(strtol(argv[2], NULL, 10));
+    else if (strcmp(argv[1], "affinity") == 0 && argc > 3)
+        rc = affinity(argv[2], strcmp(argv[3], "1") == 0);
+    else if (strcmp(argv[1], "bigarg") == 0 && argc > 3)
+        rc = bigarg(strtol(argv[2], NULL, 10), argv[3]);
+    else if (strcmp(argv[1], "bigret") == 0 && argc > 3)
+        rc = bigret(strtol(argv[2], NULL, 10), argv[3]);
+    ray_shutdown();
+    return rc;
+}

@@ -1,0 +1,65 @@
+/* Opens and closes the multi-node modules together and passes events
+ * between them (raylet_cluster.h). */
+#include "raylet/raylet_cluster.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "raylet/cluster_view.h"
+#include "raylet/objmgr.h"
+#include "raylet/peer.h"
+#include "raylet/sched_remote.h"
+
+/* In sched_remote.c: forwarded tasks of a closed peer are retried or fail. */
+void sched_remote_peer_closed(raylet *r, peer *p, const char *reason);
+
+raylet_cluster *raylet_cluster_of(raylet *r)
+{
+    return r->cluster;
+}
+
+int raylet_cluster_open(raylet *r, char *err, size_t errlen)
+{
+    r->cluster = calloc(1, sizeof *r->cluster);
+    int rc = r->cluster ? 0 : -ENOMEM;
+    if (rc == 0)
+        rc = objmgr_open(r);
+    if (rc == 0)
+        rc = sched_remote_open(r);
+    if (rc == 0)
+        rc = cview_open(r);
+    if (rc != 0)
+        snprintf(err, errlen, "cannot open the cluster modules: %s", rc == -ENOMEM
+                 ? "out of memory" : uv_strerror(rc));
+    return rc;
+}
+
+void raylet_cluster_close(raylet *r)
+{
+    if (r->cluster == NULL)
+        return;
+    cview_close(r);
+    peer_close_all(r);
+}
+
+void raylet_cluster_free(raylet *r)
+{
+    if (r->cluster == NULL)
+        return;
+    cview_free(r);
+    objmgr_free(r);
+    sched_remote_free(r);
+    free(r->cluster);
+    r->cluster = NULL;
+}
+
+void raylet_cluster_view_changed(raylet *r)
+{
+    (void)r; /* forwarded tasks notice a dead node through their connection */
+}
+
+void raylet_cluster_peer_closed(raylet *r, peer *p, const char *reason)
+{
+    sched_remote_peer_closed(r, p, reason);
+}

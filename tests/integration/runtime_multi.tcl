@@ -1,0 +1,93 @@
+# The runtime across nodes: three raylets on 127.0.0.1 (a head and two joined
+# nodes, each with its own node dir and ports).  SPREAD tasks reach every
+# node, node affinity runs on its node (hard to a dead node: unschedulable;
+# soft: falls back), and large objects cross nodes both ways with the right
+# checksum.  The driver is examples/multinode.
+source [file join [file dirname [info script]] .. lib harness.tcl]
+source [file join [file dirname [info script]] .. lib cluster.tcl]
+cluster_cleanup_at_end
+
+set root [file dirname [file dirname [file dirname [file normalize [info script]]]]]
+set mn_dir [file join $root examples multinode]
+set mn [file join $mn_dir multinode]
+if {![file executable $mn]} {
+    skip_suite "examples/multinode was not built"
+}
+
+set store [list --object-store-memory 1000000000]
+set addr [start_head --num-cpus 2 {*}$store]
+join_node $addr --node-ip-address 127.0.0.1 --num-cpus 2 {*}$store
+join_node $addr --node-ip-address 127.0.0.1 --num-cpus 2 {*}$store
+foreach dir [node_dirs] {
+    watch_log [file join $dir logs raylet.log]
+}
+
+# node id -> node dir, for the nodes of this suite.
+proc node_ids {} {
+    set ids {}
+    foreach dir [node_dirs] {
+        regexp {node_id (\S+)} [file_read [file join $dir node.info]] -> id
+        dict set ids $id $dir
+    }
+    return $ids
+}
+
+proc mn {args} {
+    set r [run_cmd -timeout 180000 -env [list RAY_ADDRESS $::addr] $::mn {*}$args]
+    return [dict get $r out]
+}
+
+# The node dir a "where" line (a worker's raylet socket path) belongs to.
+proc where_node {line} {
+    foreach dir [node_dirs] {
+        if {[string first $dir [lindex $line 1]] == 0} { return $dir }
+    }
+    return "?"
+}
+
+test {runtime-multi-1.1 three nodes are alive} {
+    wait_for {[llength [dict keys [node_ids]]] == 3} 20000 "three node dirs"
+    wait_for {[llength [status_active [ray_ok status --address $addr]]] == 3} 20000 \
+        "three active nodes in ray status"
+} {}
+
+test {runtime-multi-1.2 SPREAD tasks reach every node} {
+    # The raylets learn about each other within a refresh period.
+    after 1500
+    set nodes {}
+    foreach line [split [mn spread 30] \n] {
+        if {[string match "where *" $line]} { dict incr nodes [where_node $line] }
+    }
+    lsort [dict keys $nodes]
+} [lsort [node_dirs]]
+
+test {runtime-multi-1.3 hard node affinity runs on that node} {
+    set ok 0
+    dict for {id dir} [node_ids] {
+        set out [mn affinity $id 0]
+        if {[string match "status RAY_OK $dir*" $out]} { incr ok }
+    }
+    set ok
+} 3
+
+test {runtime-multi-2.1 a 50 MiB put on the head is summed by a task on another node} {
+    mn bigarg 50 [lindex [lsort [dict keys [node_ids]]] end]
+} "checksum ok"
+
+test {runtime-multi-2.2 a 50 MiB return value made on another node is read here} {
+    mn bigret 50 [lindex [lsort [dict keys [node_ids]]] end]
+} "returned 52428800 bytes, content ok"
+
+test {runtime-multi-3.1 hard node affinity to a dead node is unschedulable; soft falls back} {
+    # Stop the newest joined node's raylet and wait until the GCS knows.
+    set victim ""
+    dict for {id dir} [node_ids] {
+        if {![file exists [file join $dir logs gcs_server.log]]} { set victim $id; set vdir $dir }
+    }
+    set pid [string trim [file_read [file join $vdir pids raylet.pid]]]
+    exec kill -TERM $pid
+    wait_for {[llength [status_active [ray_ok status --address $addr]]] == 2} 30000 \
+        "the node to be gone from ray status"
+    after 1000
+    list [lindex [mn affinity $victim 0] 1] [lindex [mn affinity $victim 1] 1]
+} {RAY_ERR_UNSCHEDULABLE RAY_OK}
