@@ -265,11 +265,13 @@ int ray_get_bytes(ray_ref *r, double timeout_s, void **out, size_t *len);
 int ray_wait(ray_ref *const *refs, size_t n, size_t num_returns, double timeout_s,
              int *ready, size_t *n_ready);
 
-/* Cancels the task that produces R: a task not yet running is dropped; a
- * running one is stopped only with FORCE (its worker is killed) and is not
- * retried.  Either way ray_get then answers RAY_ERR_CANCELLED.  A finished
- * task is not affected.  Returns RAY_OK, RAY_ERR_INVALID (R is a put, or an
- * actor call without FORCE...) or RAY_ERR_CONNECTION. */
+/* Cancels the task that produces R.  A task not yet running is dropped.  A
+ * running one is asked to stop (ray_cancelled() turns true in it) and its
+ * result is RAY_ERR_CANCELLED whatever it returns; with FORCE a normal
+ * task's worker is killed at once, and the task is not retried (actor calls
+ * are never killed: FORCE is ignored for them).  A finished task is not
+ * affected.  Returns RAY_OK, RAY_ERR_INVALID (R is a put) or
+ * RAY_ERR_CONNECTION. */
 int ray_cancel(ray_ref *r, int force);
 
 /* A second owned reference to the same object. */
@@ -307,9 +309,12 @@ typedef struct ray_actor_opts {
  * RAY_ERR_ACTOR_DIED on the actor's calls, with the reason. */
 ray_actor *ray_actor_create(const char *class_name, ray_args args, const ray_actor_opts *opts);
 
-/* Calls METHOD of actor A.  Calls from one handle run in submission order
- * (unless max_concurrency > 1).  OPTS may be NULL; only num_returns and name
- * are used.  Same results as ray_call. */
+/* Calls METHOD of actor A.  Calls of one process to one actor run in
+ * submission order (unless max_concurrency > 1).  Calls whose arguments are
+ * all inline values go straight to the actor's worker; one with a
+ * by-reference argument goes through the raylet, and may first wait for
+ * the direct calls before it to be answered.  OPTS may be NULL; only
+ * num_returns and name are used.  Same results as ray_call. */
 ray_ref *ray_actor_call(ray_actor *a, const char *method, ray_args args,
                         const ray_task_opts *opts);
 

@@ -155,6 +155,12 @@ typedef struct api_state {
     int wake_fd;               /* eventfd: wakes the reader to watch new sockets */
     int listen_fd;             /* an actor's worker: its callers connect here */
     int incarnation;           /* an actor's worker: the actor's restart count */
+    int lease_fd;              /* a worker: owners holding a lease connect here */
+    char lease_path[4200];
+    int leased;                /* a worker lent to an owner (api_lease.c) */
+    int64_t lease_last_ms;     /* when its last lease task started or ended */
+    ids_worker worker_id;      /* a worker's own id */
+    double num_cpus;           /* the node's CPUs: leases one owner may hold */
     char listen_path[4200];
     api_chan *chans;
 } api_state;
@@ -220,6 +226,36 @@ void api_wake_reader(void);
  * an object id), else prepares the raylet path.  Returns 1 when sent,
  * 0 when the caller must send SubmitTask, -ECONNRESET on failure. */
 int api_chan_submit(Rayc__TaskSpec *spec, int inline_args);
+
+/* Cancels the direct call ID in flight, if it is one (mu not held): asks
+ * its worker to stop it, or for a leased worker's task with FORCE, has the
+ * raylet kill that worker.  Returns 1 when it was such a call. */
+int api_chan_cancel(const ids_task *id, int force);
+
+/* ---------------------------------------------------------------- api_lease.c */
+
+/* Routes normal task SPEC (returns registered, mu not held): sends it to
+ * an idle leased worker of its shape when it can (INLINE_ARGS: no object
+ * ids), else marks whether it asks for a lease and returns 0 (the caller
+ * sends SubmitTask).  Returns 1 when sent. */
+int api_lease_submit(Rayc__TaskSpec *spec, int inline_args);
+
+/* LeaseGranted from the raylet (mu held): for this worker, or a lease of
+ * ours on another worker. */
+void api_lease_on_granted(const Rayc__LeaseGranted *g);
+
+/* Worker side (mu held): the deadline of the wait for the next task
+ * (-1: none), and what to do when it passed. */
+int64_t api_lease_deadline(void);
+void api_lease_tick(void);
+
+/* Worker side (mu held): a task from a lease connection ended; and
+ * whether a grant arrived since api_lease_deadline was last asked. */
+void api_lease_task_done(void);
+int api_lease_news(void);
+
+/* A worker starts listening for its lease owners (after registering). */
+void api_lease_listen(void);
 
 /* A raylet TaskResult for task ID arrived (mu held). */
 void api_chan_raylet_result(const ids_task *id);

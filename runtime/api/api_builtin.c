@@ -387,6 +387,12 @@ static int b_m_two(ray_ctx *c, void *self)
     return rc == RAY_OK ? ray_return_at(c, 1, ray_i64(v + 1)) : rc;
 }
 
+static int b_m_getenv(ray_ctx *c, void *self)
+{
+    (void)self;
+    return b_getenv(c);
+}
+
 static int b_m_value(ray_ctx *c, void *self)
 {
     return ray_return_i64(c, ((b_counter *)self)->value);
@@ -426,4 +432,5 @@ void api_builtin_register(void)
     ray_register_method("__RayCounter", "fill", b_m_fill);
     ray_register_method("__RayCounter", "sum", b_m_sum);
     ray_register_method("__RayCounter", "two", b_m_two);
+    ray_register_method("__RayCounter", "getenv", b_m_getenv);
 }

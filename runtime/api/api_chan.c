@@ -31,39 +31,11 @@
 #include "common/uds.h"
 #include "common/util.h"
 
-#define CHAN_MAX_OUT 256           /* direct connections a process opens */
-#define CHAN_MAX_IN 1024           /* callers an actor's worker accepts */
-#define CHAN_RETRY_MS 200          /* between connection attempts to one actor */
-#define CHAN_HELLO_MS 2000
+#include "api/api_chan_int.h"
 
-enum { CHAN_CLOSED = 0, CHAN_CONNECTING, CHAN_HELLO, CHAN_OPEN };
-
-typedef struct api_call {
-    ids_task id;
-    uint8_t *frame;                /* the ExecuteTask frame, for a resubmission */
-    size_t len;
-    struct api_call *next;
-} api_call;
-
-struct api_chan {
-    int fd;
-    int out;                       /* 1: to an actor; 0: from a caller (worker side) */
-    int state;
-    frame_reader fr;
-    ids_actor actor;               /* out */
-    unsigned refs;                 /* in: tasks still to answer on it */
-    api_call *calls, *calls_tail;  /* out: direct calls not answered, in order */
-    size_t ncalls;
-    ids_task *via;                 /* out: calls through the raylet not answered */
-    size_t nvia, avia;
-    int64_t retry_at_ms;
-    int sending;                   /* out: a frame is being written (mu may be released) */
-    int incarnation;               /* out: the actor's restart count of that worker */
-    pthread_mutex_t send_mu;       /* in: one result at a time */
-    struct api_chan *next;
-};
-
-static size_t n_out, n_in;
+size_t api_chan__n_out, api_chan__n_in;
+#define n_out api_chan__n_out
+#define n_in api_chan__n_in
 
 /* ---------------------------------------------------------------- setup */
 
@@ -105,7 +77,7 @@ static void unlink_chan(api_chan *ch)
     }
 }
 
-static void free_chan(api_chan *ch)
+void api_chan__free(api_chan *ch)
 {
     unlink_chan(ch);
     if (ch->fd >= 0)
@@ -113,6 +85,12 @@ static void free_chan(api_chan *ch)
     frame_reader_free(&ch->fr);
     free_calls(ch);
     free(ch->via);
+    free(ch->path);
+    for (size_t i = 0; i < ch->nshape; i++) {
+        free(ch->shape[i]->name);
+        free(ch->shape[i]);
+    }
+    free(ch->shape);
     if (!ch->out)
         pthread_mutex_destroy(&ch->send_mu);
     free(ch);
@@ -121,11 +99,16 @@ static void free_chan(api_chan *ch)
 void api_chan_close_all(void)
 {
     while (api_g.chans != NULL)
-        free_chan(api_g.chans);
+        api_chan__free(api_g.chans);
     n_out = n_in = 0;
     if (api_g.listen_fd >= 0) {
         close(api_g.listen_fd);
         api_g.listen_fd = -1;
+    }
+    if (api_g.lease_fd >= 0) {
+        close(api_g.lease_fd);
+        api_g.lease_fd = -1;
+        unlink(api_g.lease_path);
     }
     if (api_g.wake_fd >= 0) {
         close(api_g.wake_fd);
@@ -135,7 +118,7 @@ void api_chan_close_all(void)
 
 /* Closes CH's connection (mu held); an incoming one is freed once its
  * tasks are answered. */
-static void drop_conn(api_chan *ch)
+void api_chan__drop(api_chan *ch)
 {
     if (ch->state != CHAN_CLOSED) {
         if (ch->out)
@@ -151,7 +134,7 @@ static void drop_conn(api_chan *ch)
         ch->fd = -1;
     }
     if (!ch->out && ch->refs == 0)
-        free_chan(ch);
+        api_chan__free(ch);
 }
 
 /* ---------------------------------------------------------------- sending */
@@ -248,7 +231,7 @@ static int send_out(api_chan *ch, const uint8_t *buf, size_t len)
 static api_chan *find_out(const ids_actor *actor)
 {
     for (api_chan *ch = api_g.chans; ch != NULL; ch = ch->next)
-        if (ch->out && memcmp(ch->actor.b, actor->b, IDS_ACTOR_LEN) == 0)
+        if (ch->out && !ch->lease && memcmp(ch->actor.b, actor->b, IDS_ACTOR_LEN) == 0)
             return ch;
     return NULL;
 }
@@ -311,7 +294,10 @@ static void try_connect(api_chan *ch)
     char path[4200], hex[2 * IDS_ACTOR_LEN + 1];
     ch->state = CHAN_CONNECTING;
     ids_hex(ch->actor.b, IDS_ACTOR_LEN, hex);
-    snprintf(path, sizeof path, "%s/actor-%s", api_g.sock_dir, hex);
+    if (ch->lease)
+        snprintf(path, sizeof path, "%s", ch->path);
+    else
+        snprintf(path, sizeof path, "%s/actor-%s", api_g.sock_dir, hex);
     pthread_mutex_unlock(&api_g.mu);
     int incarnation = 0;
     int fd = uds_connect(path, CHAN_HELLO_MS);
@@ -349,8 +335,7 @@ static int no_raylet_calls(void *arg)
     return ((api_chan *)arg)->nvia == 0;
 }
 
-/* Makes CH open if it can be (mu held).  Returns 1 when open. */
-static int ensure_open(api_chan *ch)
+int api_chan__open(api_chan *ch)
 {
     if (ch->state == CHAN_CONNECTING)
         api_wait(not_connecting, ch, time_mono_ms() + 2 * CHAN_HELLO_MS);
@@ -360,8 +345,7 @@ static int ensure_open(api_chan *ch)
     return ch->state == CHAN_OPEN;
 }
 
-/* Sends SPEC on CH and records the call (mu held).  Returns 0 or -errno. */
-static int send_direct(api_chan *ch, Rayc__TaskSpec *spec, const ids_task *id)
+int api_chan__send_call(api_chan *ch, Rayc__TaskSpec *spec, const ids_task *id)
 {
     Rayc__Envelope env = RAYC__ENVELOPE__INIT;
     Rayc__ExecuteTask ex = RAYC__EXECUTE_TASK__INIT;
@@ -374,6 +358,7 @@ static int send_direct(api_chan *ch, Rayc__TaskSpec *spec, const ids_task *id)
         return -ENOMEM;
     }
     c->id = *id;
+    c->nreturns = spec->num_returns;
     if (ch->calls_tail != NULL)
         ch->calls_tail->next = c;
     else
@@ -407,9 +392,9 @@ int api_chan_submit(Rayc__TaskSpec *spec, int inline_args)
     pthread_mutex_lock(&api_g.mu);
     api_chan *ch = get_out(&actor);
     int rc = 0;
-    if (ch != NULL && api_g.direct && inline_args && ch->nvia == 0 && ensure_open(ch) &&
+    if (ch != NULL && api_g.direct && inline_args && ch->nvia == 0 && api_chan__open(ch) &&
         api_wait(no_raylet_calls, ch, -1) == 0) {
-        send_direct(ch, spec, &id);
+        api_chan__send_call(ch, spec, &id);
         rc = 1;
     } else if (ch != NULL) {
         /* Through the raylet: after the direct calls before it. */
@@ -418,6 +403,65 @@ int api_chan_submit(Rayc__TaskSpec *spec, int inline_args)
     }
     pthread_mutex_unlock(&api_g.mu);
     return rc;
+}
+
+/* The direct call ID in flight on some connection (mu held), or NULL. */
+static api_call *find_call(const ids_task *id, api_chan **chp)
+{
+    ids_actor actor = ids_task_actor(id);
+    int normal = ids_is_nil(actor.b, 12);
+    for (api_chan *ch = api_g.chans; ch != NULL; ch = ch->next) {
+        if (!ch->out || (normal ? !ch->lease : ch->lease ||
+                         memcmp(ch->actor.b, actor.b, IDS_ACTOR_LEN) != 0))
+            continue;
+        for (api_call *c = ch->calls; c != NULL; c = c->next) {
+            if (ids_task_eq(&c->id, id)) {
+                *chp = ch;
+                return c;
+            }
+        }
+    }
+    return NULL;
+}
+
+static int send_cancel(int to_raylet, api_chan *ch, const ids_task *id, int force)
+{
+    Rayc__Envelope env = RAYC__ENVELOPE__INIT;
+    Rayc__CancelTask cancel = RAYC__CANCEL_TASK__INIT;
+    cancel.task_id.data = (uint8_t *)id->b;
+    cancel.task_id.len = IDS_TASK_LEN;
+    cancel.force = force != 0;
+    if (to_raylet) {
+        cancel.worker_id.data = ch->actor.b; /* the lease's worker id */
+        cancel.worker_id.len = IDS_WORKER_LEN;
+    }
+    env.body_case = RAYC__ENVELOPE__BODY_CANCEL_TASK;
+    env.cancel_task = &cancel;
+    if (to_raylet)
+        return api_send_mu(&env);
+    uint8_t *buf;
+    size_t len;
+    int rc = rpc_pack(&env, API_MAX_FRAME, &buf, &len);
+    if (rc == 0) {
+        rc = send_out(ch, buf, len);
+        free(buf);
+    }
+    return rc;
+}
+
+int api_chan_cancel(const ids_task *id, int force)
+{
+    api_chan *ch = NULL;
+    pthread_mutex_lock(&api_g.mu);
+    api_call *c = api_g.chans ? find_call(id, &ch) : NULL;
+    if (c != NULL && ch->lease && force) {
+        c->cancelled = 1; /* its worker is killed; the break fails it */
+        send_cancel(1, ch, id, 1);
+    } else if (c != NULL) {
+        send_cancel(0, ch, id, 0);
+    }
+    pthread_mutex_unlock(&api_g.mu);
+    return c != NULL;
 }
 
 /* ---------------------------------------------------------------- results */
@@ -456,60 +500,100 @@ static void adopt(const Rayc__TaskResult *res)
     api_send_mu(&env);
 }
 
+/* Sends call C again through the raylet (mu held); LOST marks a call its
+ * worker may have been running when it died. */
+static void resubmit(api_chan *ch, const api_call *c, int lost)
+{
+    Rayc__Envelope *ex = rayc__envelope__unpack(NULL, c->len - FRAME_HEADER_SIZE,
+                                                c->frame + FRAME_HEADER_SIZE);
+    if (ex != NULL && ex->body_case == RAYC__ENVELOPE__BODY_EXECUTE_TASK) {
+        Rayc__Envelope env = RAYC__ENVELOPE__INIT;
+        Rayc__SubmitTask sub = RAYC__SUBMIT_TASK__INIT;
+        sub.spec = ex->execute_task->spec;
+        sub.spec->lost = lost != 0;
+        sub.spec->incarnation = ch->incarnation;
+        env.body_case = RAYC__ENVELOPE__BODY_SUBMIT_TASK;
+        env.submit_task = &sub;
+        if (api_send_mu(&env) == 0 && !ch->lease)
+            add_via(ch, &c->id);
+    }
+    if (ex != NULL)
+        rayc__envelope__free_unpacked(ex, NULL);
+}
+
+/* Fails the returns of call C with STATUS (mu held). */
+static void fail_call(const api_call *c, int status, const char *msg)
+{
+    for (int i = 0; i < c->nreturns; i++) {
+        ids_object id = ids_object_for(&c->id, (uint32_t)(i + 1));
+        api_obj *o = api_obj_find(&id);
+        if (o != NULL && o->state == API_PENDING)
+            api_obj_set_error(o, status, msg);
+    }
+}
+
+/* Removes the call ID from CH (mu held); returns it (caller frees) or NULL. */
+static api_call *take_call(api_chan *ch, const ids_task *id)
+{
+    api_call *prev = NULL;
+    for (api_call *c = ch->calls; c != NULL; prev = c, c = c->next) {
+        if (!ids_task_eq(&c->id, id))
+            continue;
+        if (prev != NULL)
+            prev->next = c->next;
+        else
+            ch->calls = c->next;
+        if (ch->calls_tail == c)
+            ch->calls_tail = prev;
+        ch->ncalls--;
+        return c;
+    }
+    return NULL;
+}
+
 /* A result on an outgoing connection (mu held). */
 static void out_result(api_chan *ch, const Rayc__TaskResult *res)
 {
     ids_task id;
     if (ids_from_bytes(id.b, IDS_TASK_LEN, res->task_id.data, res->task_id.len) != 0)
         return;
-    for (api_call **p = &ch->calls; *p != NULL; p = &(*p)->next) {
-        api_call *c = *p;
-        if (!ids_task_eq(&c->id, &id))
-            continue;
-        *p = c->next;
-        if (ch->calls_tail == c) {
-            ch->calls_tail = NULL;
-            for (api_call *x = ch->calls; x != NULL; x = x->next)
-                ch->calls_tail = x;
-        }
-        ch->ncalls--;
+    api_call *c = take_call(ch, &id);
+    if (res->status == API_LEASE_ENDED) { /* came too late for the lease: via the raylet */
+        ch->ended = 1;
+        if (c != NULL)
+            resubmit(ch, c, 0);
+    } else {
+        if (res->status == RAY_OK)
+            adopt(res);
+        api_on_task_result(res);
+    }
+    if (c != NULL) {
         free(c->frame);
         free(c);
-        break;
     }
-    if (res->status == RAY_OK)
-        adopt(res);
-    api_on_task_result(res);
+    if (ch->lease)
+        api_lease__result_done(ch);
 }
 
 /* The connection of CH broke: its calls go to the raylet as lost (mu held). */
 static void out_broken(api_chan *ch)
 {
-    drop_conn(ch);
+    api_chan__drop(ch);
     ch->retry_at_ms = time_mono_ms() + CHAN_RETRY_MS;
     while (ch->calls != NULL) {
         api_call *c = ch->calls;
         ch->calls = c->next;
         ch->ncalls--;
-        Rayc__Envelope *ex = rayc__envelope__unpack(NULL, c->len - FRAME_HEADER_SIZE,
-                                                    c->frame + FRAME_HEADER_SIZE);
-        if (ex != NULL && ex->body_case == RAYC__ENVELOPE__BODY_EXECUTE_TASK) {
-            Rayc__Envelope env = RAYC__ENVELOPE__INIT;
-            Rayc__SubmitTask sub = RAYC__SUBMIT_TASK__INIT;
-            sub.spec = ex->execute_task->spec;
-            sub.spec->lost = 1;
-            sub.spec->incarnation = ch->incarnation;
-            env.body_case = RAYC__ENVELOPE__BODY_SUBMIT_TASK;
-            env.submit_task = &sub;
-            if (api_send_mu(&env) == 0)
-                add_via(ch, &c->id);
-        }
-        if (ex != NULL)
-            rayc__envelope__free_unpacked(ex, NULL);
+        if (c->cancelled)
+            fail_call(c, RAY_ERR_CANCELLED, "the task was cancelled (its worker was killed)");
+        else
+            resubmit(ch, c, 1);
         free(c->frame);
         free(c);
     }
     ch->calls_tail = NULL;
+    if (ch->lease)
+        ch->ended = 1;
     pthread_cond_broadcast(&api_g.cv);
 }
 
@@ -543,6 +627,7 @@ void api_chan_unlisten(void)
 static void accept_caller(int lfd)
 {
     int fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
+    int lease = lfd == api_g.lease_fd;
     if (fd < 0)
         return;
     api_chan *ch = n_in < CHAN_MAX_IN ? calloc(1, sizeof *ch) : NULL;
@@ -551,12 +636,26 @@ static void accept_caller(int lfd)
         return;
     }
     ch->fd = fd;
+    ch->lease = lease;
     ch->state = CHAN_HELLO;
     pthread_mutex_init(&ch->send_mu, NULL);
     frame_reader_init(&ch->fr, API_MAX_FRAME);
     ch->next = api_g.chans;
     api_g.chans = ch;
     n_in++;
+}
+
+/* Answers a task that came after the lease ended (mu held). */
+static void reject(api_chan *ch, const Rayc__Envelope *env)
+{
+    Rayc__Envelope rep = RAYC__ENVELOPE__INIT;
+    Rayc__TaskResult res = RAYC__TASK_RESULT__INIT;
+    res.task_id = env->execute_task->spec->task_id;
+    res.status = API_LEASE_ENDED;
+    res.error = "the lease has ended";
+    rep.body_case = RAYC__ENVELOPE__BODY_TASK_RESULT;
+    rep.task_result = &res;
+    api_chan_send(ch, &rep);
 }
 
 /* A message from a caller (mu held); takes ENV.  Returns 1 when CH was
@@ -576,11 +675,19 @@ static int in_message(api_chan *ch, Rayc__Envelope *env)
             ch->state = CHAN_OPEN;
             return 0;
         }
-        drop_conn(ch);
+        api_chan__drop(ch);
         return 1;
+    }
+    if (env->body_case == RAYC__ENVELOPE__BODY_EXECUTE_TASK && ch->lease &&
+        !api_lease__accepts()) {
+        reject(ch, env); /* the lease is over: the owner sends it through the raylet */
+        rayc__envelope__free_unpacked(env, NULL);
+        return 0;
     }
     if (env->body_case == RAYC__ENVELOPE__BODY_EXECUTE_TASK) {
         ch->refs++;
+        if (ch->lease)
+            api_lease__task_started();
         api_worker_enqueue_from(env, ch);
         return 0;
     }
@@ -595,10 +702,12 @@ static int in_message(api_chan *ch, Rayc__Envelope *env)
 void api_chan_unref(api_chan *ch)
 {
     pthread_mutex_lock(&api_g.mu);
+    if (ch->lease)
+        api_lease_task_done();
     if (ch->refs > 0)
         ch->refs--;
     if (ch->state == CHAN_CLOSED && ch->refs == 0)
-        drop_conn(ch);
+        api_chan__drop(ch);
     pthread_mutex_unlock(&api_g.mu);
 }
 
@@ -621,6 +730,10 @@ static int chan_frame_cb(const uint8_t *payload, size_t len, void *data)
         return in_message(f->ch, env) ? -ECANCELED : 0;
     if (env->body_case == RAYC__ENVELOPE__BODY_TASK_RESULT)
         out_result(f->ch, env->task_result);
+    else if (env->body_case == RAYC__ENVELOPE__BODY_LEASE_ENDED && f->ch->lease) {
+        f->ch->ended = 1;
+        api_lease__result_done(f->ch);
+    }
     rayc__envelope__free_unpacked(env, NULL);
     return 0;
 }
@@ -634,6 +747,10 @@ size_t api_chan_poll_fds(struct pollfd *p, api_chan **who, size_t max)
     }
     if (api_g.listen_fd >= 0 && n < max) {
         p[n] = (struct pollfd){.fd = api_g.listen_fd, .events = POLLIN};
+        who[n++] = NULL;
+    }
+    if (api_g.lease_fd >= 0 && n < max) {
+        p[n] = (struct pollfd){.fd = api_g.lease_fd, .events = POLLIN};
         who[n++] = NULL;
     }
     for (api_chan *ch = api_g.chans; ch != NULL && n < max; ch = ch->next) {
@@ -659,7 +776,7 @@ void api_chan_readable(const struct pollfd *p, api_chan *ch)
         uint64_t v;
         if (p->fd == api_g.wake_fd && read(p->fd, &v, sizeof v) < 0)
             return;
-        if (p->fd == api_g.listen_fd)
+        if (p->fd == api_g.listen_fd || p->fd == api_g.lease_fd)
             accept_caller(p->fd);
         return;
     }
@@ -670,10 +787,16 @@ void api_chan_readable(const struct pollfd *p, api_chan *ch)
         return;
     chan_frame f = {ch, 0};
     int rc = n > 0 ? frame_reader_feed(&ch->fr, api_g.rbuf, (size_t)n, chan_frame_cb, &f) : -1;
-    if (rc == 0 || rc == -ECANCELED) /* -ECANCELED: CH is closed already */
+    if (rc == -ECANCELED) /* CH is closed already */
         return;
-    if (ch->out)
+    if (rc != 0 && !ch->out) {
+        api_chan__drop(ch); /* may free CH */
+        return;
+    }
+    if (rc != 0)
         out_broken(ch);
-    else
-        drop_conn(ch);
+    if (ch->lease && (ch->doomed || (ch->ended && ch->ncalls == 0))) {
+        api_chan__drop(ch);
+        api_chan__free(ch);
+    }
 }

@@ -26,6 +26,7 @@ api_state api_g = {
     .fd = -1,
     .wake_fd = -1,
     .listen_fd = -1,
+    .lease_fd = -1,
 };
 
 static pthread_once_t cv_once = PTHREAD_ONCE_INIT;
@@ -152,6 +153,10 @@ static void dispatch(Rayc__Envelope *env)
     }
     case RAYC__ENVELOPE__BODY_EXECUTE_TASK:
         api_worker_enqueue(env);
+        break;
+    case RAYC__ENVELOPE__BODY_LEASE_GRANTED:
+        api_lease_on_granted(env->lease_granted);
+        rayc__envelope__free_unpacked(env, NULL);
         break;
     case RAYC__ENVELOPE__BODY_CANCEL_TASK:
         if (ids_from_bytes(api_g.cancel_task.b, IDS_TASK_LEN, env->cancel_task->task_id.data,

@@ -290,9 +290,14 @@ int ray_return_bytes(ray_ctx *c, const void *data, size_t len)
 
 /* ---------------------------------------------------------------- running */
 
+/* CUDA_VISIBLE_DEVICES for a task or an actor's constructor: the GPUs the
+ * raylet assigned (none: unset).  An actor's calls keep what its
+ * constructor got, and only they may run on several threads. */
 static void set_gpus(const Rayc__TaskSpec *spec)
 {
-    static int set_before;
+    static _Atomic int set_before;
+    if (spec->kind == RAYC__TASK_SPEC__KIND__ACTOR_TASK)
+        return;
     if (spec->n_gpu_ids == 0) {
         if (set_before)
             unsetenv("CUDA_VISIBLE_DEVICES");
@@ -545,6 +550,17 @@ static int outcome(ray_ctx *c, int rc)
     return ctx_fail(c, RAY_ERR_TASK, "the task returned %s", ray_status_name(rc));
 }
 
+/* True when ray_cancel asked for C (the flag is then cleared). */
+static int was_cancelled(ray_ctx *c)
+{
+    pthread_mutex_lock(&api_g.mu);
+    int yes = api_g.cancel_set && ids_task_eq(&api_g.cancel_task, &c->task);
+    if (yes)
+        api_g.cancel_set = 0;
+    pthread_mutex_unlock(&api_g.mu);
+    return yes;
+}
+
 void api_execute(const Rayc__TaskSpec *spec, api_chan *chan)
 {
     ray_ctx c;
@@ -557,6 +573,8 @@ void api_execute(const Rayc__TaskSpec *spec, api_chan *chan)
         cur_ctx = NULL;
     }
     rc = outcome(&c, rc);
+    if (was_cancelled(&c))
+        rc = ctx_fail(&c, RAY_ERR_CANCELLED, "the task was cancelled while it ran");
     if (seal_returns(&c, rc != RAY_OK, chan != NULL) != RAY_OK)
         rc = c.status;
     if (chan != NULL)

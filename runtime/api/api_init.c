@@ -221,6 +221,7 @@ static int register_driver(driver_info *info, int timeout_ms)
         str_copy(api_g.node_ip, sizeof api_g.node_ip, r->node_ip);
         if (r->namespace_ != NULL && *r->namespace_)
             str_copy(api_g.ns, sizeof api_g.ns, r->namespace_);
+        api_g.num_cpus = r->num_cpus;
     }
     rayc__envelope__free_unpacked(reply, NULL);
     return rc;

@@ -136,6 +136,8 @@ int api_submit_spec(Rayc__TaskSpec *spec, ray_args args, ray_ref **refs, size_t 
     rc = add_returns(&task, refs, n);
     pthread_mutex_unlock(&api_g.mu);
     int direct = 0;
+    if (rc == RAY_OK && spec->kind == RAYC__TASK_SPEC__KIND__NORMAL)
+        direct = api_lease_submit(spec, b.ntemps == 0 && !has_ids(&b));
     if (rc == RAY_OK && spec->kind == RAYC__TASK_SPEC__KIND__ACTOR_TASK) {
         direct = api_chan_submit(spec, b.ntemps == 0 && !has_ids(&b));
         if (direct < 0) {
@@ -238,6 +240,8 @@ int ray_cancel(ray_ref *r, int force)
         return api_fail(RAY_ERR_INVALID, "ray_cancel: %s is a put, not a task result",
                         ray_ref_hex(r));
     ids_task task = ids_object_task(&r->id);
+    if (api_chan_cancel(&task, force))
+        return RAY_OK; /* a direct call: handled on its connection */
     Rayc__Envelope env = RAYC__ENVELOPE__INIT;
     Rayc__CancelTask c = RAYC__CANCEL_TASK__INIT;
     c.task_id.data = task.b;

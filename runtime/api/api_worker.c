@@ -41,15 +41,23 @@ void api_worker_enqueue_from(Rayc__Envelope *env, api_chan *chan)
 static int have_task(void *arg)
 {
     (void)arg;
-    return api_g.exec_head != NULL;
+    return api_g.exec_head != NULL || api_lease_news();
 }
 
 /* Takes the next task (mu held) into *CHAN's call, or NULL when the
- * connection is gone. */
+ * connection is gone.  A leased worker ends its lease when it waited too
+ * long. */
 static Rayc__Envelope *next_task(api_chan **chan)
 {
-    if (api_wait(have_task, NULL, -1) != 0)
-        return NULL;
+    for (;;) {
+        int rc = api_wait(have_task, NULL, api_lease_deadline());
+        if (rc == -ETIMEDOUT)
+            api_lease_tick();
+        else if (rc != 0)
+            return NULL;
+        else if (api_g.exec_head != NULL)
+            break;
+    }
     api_exec_item *it = api_g.exec_head;
     api_g.exec_head = it->next;
     if (api_g.exec_head == NULL)
@@ -135,6 +143,7 @@ static int register_worker(const ids_worker *wid)
         str_copy(api_g.node_id, sizeof api_g.node_id, r->node_id);
         str_copy(api_g.node_ip, sizeof api_g.node_ip, r->node_ip);
         str_copy(api_g.ns, sizeof api_g.ns, r->namespace_ ? r->namespace_ : "");
+        api_g.num_cpus = r->num_cpus;
     }
     rayc__envelope__free_unpacked(reply, NULL);
     return rc;
@@ -149,9 +158,11 @@ int api_worker_main(const char *sock, const char *token, const char *worker_hex)
     int fd = api_connect_raylet(sock, token, "worker", 30000);
     if (fd < 0)
         return -fd;
+    api_g.worker_id = wid;
     int rc = register_worker(&wid);
     if (rc != RAY_OK)
         return rc;
+    api_lease_listen();
     api_g.seed = ids_seed();
     ids_hex(api_g.job.b, IDS_JOB_LEN, api_g.job_hex);
     api_g.is_worker = 1;

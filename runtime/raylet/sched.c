@@ -461,6 +461,24 @@ static int spec_ok(raylet_client *cl, const Rayc__TaskSpec *s, char *msg, size_t
     return RAY_OK;
 }
 
+/* A task sent straight to a leased worker whose connection broke (the
+ * worker died, as far as its owner can tell): it runs again while it has
+ * retries.  Returns 1 when T was failed. */
+static int lost_task(raylet *r, sched_task *t)
+{
+    char msg[512];
+    if (t->spec->max_retries == 0) {
+        snprintf(msg, sizeof msg, "task %s failed: the worker it was sent to directly (a lease) "
+                 "died while running it; no retries left", sched__fname(t));
+        sched_fail(r, t, RAY_ERR_WORKER_CRASHED, msg);
+        return 1;
+    }
+    if (t->retries_left > 0)
+        t->retries_left--;
+    t->attempt = t->spec->attempt + 1;
+    return 0;
+}
+
 void sched_on_submit(raylet_client *cl, Rayc__SubmitTask *m)
 {
     raylet *r = cl->r;
@@ -488,6 +506,8 @@ void sched_on_submit(raylet_client *cl, Rayc__SubmitTask *m)
         sched_fail(r, t, RAY_ERR_NOMEM, "the raylet is out of memory");
         return;
     }
+    if (t->spec->lost && t->spec->kind == RAYC__TASK_SPEC__KIND__NORMAL && lost_task(r, t))
+        return;
     rc = t->spec->kind == RAYC__TASK_SPEC__KIND__ACTOR_TASK ? RAY_OK
                                                             : placement(r, t, msg, sizeof msg);
     if (rc == RAY_OK)
@@ -547,7 +567,11 @@ void sched_on_cancel(raylet_client *cl, const Rayc__CancelTask *m)
     ids_task id;
     sched_task *t = ids_from_bytes(id.b, IDS_TASK_LEN, m->task_id.data, m->task_id.len) == 0
                         ? sched_find(r, &id) : NULL;
-    if (t == NULL || t->cancel || t->spec->kind == RAYC__TASK_SPEC__KIND__ACTOR_CREATE ||
+    if (t == NULL) {
+        wpool_lease_cancel(cl, m); /* a task sent straight to a leased worker */
+        return;
+    }
+    if (t->cancel || t->spec->kind == RAYC__TASK_SPEC__KIND__ACTOR_CREATE ||
         t->state == SCHED_FINISHED)
         return;
     t->cancel = 1;
@@ -586,6 +610,8 @@ void sched_on_blocked(raylet_client *cl, const Rayc__WorkerBlocked *m)
 {
     raylet *r = cl->r;
     struct wpool_worker *w = cl->worker;
+    if (wpool_lease_blocked(r, w, m->blocked))
+        return;
     sched_task *t = w ? w->task : NULL;
     if (t == NULL || t->state != SCHED_RUNNING || (m->blocked != 0) == (t->blocked != 0))
         return;

@@ -200,9 +200,18 @@ void sched_worker_died(raylet *r, sched_task *t, const char *why)
 static void normal_done(raylet *r, sched_task *t, const Rayc__TaskDone *m)
 {
     struct wpool_worker *w = t->worker;
-    sched__release_running(r, t);
+    /* A lease keeps the task's resources: only its pins go. */
+    int lent = m->status == RAY_OK && wpool_lease_grant(r, t, w);
+    if (lent)
+        sched__unpin_args(r, t);
+    else
+        sched__release_running(r, t);
     t->worker = NULL;
     w->task = NULL;
+    if (lent) {
+        sched_complete(r, t, m);
+        return;
+    }
     if (t->cancel) {
         sched_fail(r, t, RAY_ERR_CANCELLED, "the task was cancelled while it ran");
     } else if (m->status == RAY_OK) {

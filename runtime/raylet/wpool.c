@@ -201,6 +201,8 @@ void wpool__worker_lost(raylet *r, wpool_worker *w, const char *why)
     }
     if (w->client != NULL)
         raylet_client_close(w->client, "worker exited");
+    if (was == WPOOL_LEASED)
+        wpool_lease_release(r, w);
     log_debug("worker %s (pid %d) gone: %s", w->hex, w->pid, why);
     if (w->task != NULL) {
         struct sched_task *t = w->task;

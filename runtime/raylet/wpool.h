@@ -34,6 +34,7 @@ enum wpool_state {
     WPOOL_IDLE,            /* registered, no task */
     WPOOL_BUSY,            /* running a normal task */
     WPOOL_ACTOR,           /* dedicated to an actor */
+    WPOOL_LEASED,          /* lent to an owner, which sends it tasks directly */
     WPOOL_DEAD,            /* exited or being killed */
 };
 
@@ -82,6 +83,9 @@ typedef struct wpool_worker {
     int orphan;                    /* spawn failed: only the handle is left */
     int lost;                      /* its death has been handled */
     int task_worker;               /* counted in job->ntask_workers */
+    raylet_client *lease_owner;    /* LEASED: referenced */
+    struct sched_res *lease_req;   /* LEASED: the resources it holds (owned) */
+    int lease_blocked;             /* LEASED: its task gave the CPU back */
     int stopping;                  /* wpool_worker_kill was called */
     struct wpool_worker *prev, *next;       /* all workers */
     struct wpool_worker *idle_next;
@@ -120,6 +124,33 @@ void wpool_worker_idle(raylet *r, wpool_worker *w);
 /* Stops W: closes its connection, SIGKILL at once (FORCE) or after the
  * grace period.  Its death is handled as usual. */
 void wpool_worker_kill(raylet *r, wpool_worker *w, int force, const char *why);
+
+/* ---------------------------------------------------------------- leases (wpool_lease.c)
+ *
+ * A task submitted with want_lease leaves its worker lent to its owner
+ * once it succeeds: the worker keeps the task's resources and takes the
+ * owner's next tasks of that shape straight from it (two hops instead of
+ * four), until it has been idle for a moment and says LeaseEnded. */
+
+struct sched_task;
+
+/* Lends W (which just ran T successfully) to T's owner when T asked and
+ * the owner may have one more lease.  Returns 1 when lent (T's resources
+ * now belong to the lease), 0 otherwise. */
+int wpool_lease_grant(raylet *r, struct sched_task *t, wpool_worker *w);
+
+/* LeaseEnded from the worker of CL. */
+void wpool_lease_on_ended(raylet_client *cl, const Rayc__LeaseEnded *m);
+
+/* W (LEASED) died or is being stopped: its resources come back. */
+void wpool_lease_release(raylet *r, wpool_worker *w);
+
+/* WorkerBlocked from a LEASED worker.  Returns 1 when W is leased. */
+int wpool_lease_blocked(raylet *r, wpool_worker *w, int blocked);
+
+/* CancelTask with force for a task on a worker leased to CL: kills it.
+ * Returns 1 when M named such a worker. */
+int wpool_lease_cancel(raylet_client *cl, const Rayc__CancelTask *m);
 
 /* Finds a job by id. */
 wpool_job *wpool_job_find(raylet *r, const ids_job *id);

@@ -368,6 +368,23 @@ static void direct_calls_with_large_values(void **state)
     ray_actor_release(b);
 }
 
+static void cancel_a_direct_call(void **state)
+{
+    (void)state;
+    ray_actor *a = direct_actor(NULL);
+    ray_ref *r = ray_actor_call(a, "sleep", RAY_ARGS(ray_f64(30)), NULL);
+    rt_sleep_ms(200);
+    double t0 = rt_now(), d;
+    assert_int_equal(ray_cancel(r, 1), RAY_OK); /* force is ignored for actor calls */
+    assert_int_equal(ray_get_f64(r, 30, &d), RAY_ERR_CANCELLED);
+    assert_true(rt_now() - t0 < 3);
+    int64_t v;
+    assert_int_equal(call_i64(a, "incr", RAY_ARGS(), &v), RAY_OK); /* the actor lives on */
+    ray_ref_release(r);
+    ray_actor_kill(a, 1);
+    ray_actor_release(a);
+}
+
 static void kill9_during_a_direct_call(void **state)
 {
     (void)state;
@@ -472,6 +489,7 @@ int main(void)
         cmocka_unit_test(actor_resources_are_held_for_life),
         cmocka_unit_test(direct_calls_keep_order_with_raylet_calls),
         cmocka_unit_test(direct_calls_with_large_values),
+        cmocka_unit_test(cancel_a_direct_call),
         cmocka_unit_test(kill9_during_a_direct_call),
         cmocka_unit_test(thousand_actors_created_and_killed),
         cmocka_unit_test(detached_actor_outlives_its_job),

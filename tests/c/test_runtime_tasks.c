@@ -406,6 +406,19 @@ static void gpu_tasks_see_their_devices(void **state)
     ray_ref *refs[] = {a, g1, g2, n};
     for (int i = 0; i < 4; i++)
         ray_ref_release(refs[i]);
+    /* An actor keeps its GPU in every call. */
+    ray_actor_opts ao = {.num_gpus = 1};
+    ray_actor *act = ray_actor_create("__RayCounter", RAY_ARGS(), &ao);
+    for (int i = 0; i < 3; i++) {
+        ray_ref *e = ray_actor_call(act, "getenv", RAY_ARGS(ray_str("CUDA_VISIBLE_DEVICES")),
+                                    NULL);
+        assert_int_equal(ray_get_bytes(e, 30, &s1, NULL), RAY_OK);
+        assert_true(strcmp(s1, "0") == 0 || strcmp(s1, "1") == 0);
+        free(s1);
+        ray_ref_release(e);
+    }
+    ray_actor_kill(act, 1);
+    ray_actor_release(act);
 }
 
 static void workers_get_the_jobs_env_and_cwd(void **state)

@@ -1,0 +1,215 @@
+/* Leased workers: a normal task submitted with want_lease leaves its worker
+ * lent to us when it succeeds (the raylet says LeaseGranted); our next
+ * tasks of that shape go straight to it, one at a time, and come back on
+ * the same connection: two hops instead of four.  The worker ends the
+ * lease after API_LEASE_IDLE_MS without a task (LeaseEnded); a task that
+ * reaches it later is answered API_LEASE_ENDED and we send it through the
+ * raylet.  When the worker dies, the task in flight goes to the raylet
+ * marked lost, and its max_retries decide.
+ *
+ * Only tasks whose arguments are all inline, without GPUs, retries of
+ * application errors or a scheduling strategy are sent this way (the rest
+ * needs the raylet: dependencies, device ids, placement). */
+#include "api/api.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/uds.h"
+#include "common/util.h"
+#include "api/api_chan_int.h"
+
+static size_t lease_inflight;      /* worker side: lease tasks queued or running */
+static int lease_news;             /* worker side: a grant to wake the main loop for */
+
+/* ---------------------------------------------------------------- owner side */
+
+static int eligible(const Rayc__TaskSpec *spec, int inline_args)
+{
+    if (!api_g.direct || !inline_args || spec->retry_exceptions ||
+        spec->strategy != RAY_STRATEGY_DEFAULT)
+        return 0;
+    for (size_t i = 0; i < spec->n_resources; i++)
+        if (strcmp(spec->resources[i]->name, "GPU") == 0)
+            return 0;
+    return 1;
+}
+
+static int same_shape(const api_chan *ch, const Rayc__TaskSpec *spec)
+{
+    if (ch->nshape != spec->n_resources)
+        return 0;
+    for (size_t i = 0; i < ch->nshape; i++)
+        if (strcmp(ch->shape[i]->name, spec->resources[i]->name) != 0 ||
+            ch->shape[i]->qty != spec->resources[i]->qty)
+            return 0;
+    return 1;
+}
+
+static size_t max_leases(void)
+{
+    return api_g.num_cpus < 1 ? 1 : api_g.num_cpus > 64 ? 64 : (size_t)api_g.num_cpus;
+}
+
+int api_lease_submit(Rayc__TaskSpec *spec, int inline_args)
+{
+    ids_task id;
+    if (!eligible(spec, inline_args))
+        return 0;
+    ids_from_bytes(id.b, IDS_TASK_LEN, spec->task_id.data, spec->task_id.len);
+    pthread_mutex_lock(&api_g.mu);
+    size_t nshape = 0;
+    api_chan *idle = NULL;
+    for (api_chan *ch = api_g.chans; ch != NULL; ch = ch->next) {
+        if (!ch->out || !ch->lease || ch->ended || !same_shape(ch, spec))
+            continue;
+        nshape++;
+        if (idle == NULL && ch->ncalls == 0 && ch->state != CHAN_CONNECTING && !ch->sending)
+            idle = ch;
+    }
+    int sent = 0;
+    if (idle != NULL) {
+        if (!api_chan__open(idle))
+            idle->ended = 1; /* unreachable: let it lapse */
+        else if (idle->ncalls == 0 && !idle->ended && !idle->sending)
+            sent = api_chan__send_call(idle, spec, &id) == 0 || idle->ncalls > 0;
+    }
+    if (!sent)
+        spec->want_lease = nshape < max_leases();
+    pthread_mutex_unlock(&api_g.mu);
+    return sent;
+}
+
+/* Keeps the resource list of a grant (the shape of the tasks it takes). */
+static int copy_shape(api_chan *ch, const Rayc__LeaseGranted *g)
+{
+    ch->shape = calloc(g->n_resources + 1, sizeof *ch->shape);
+    if (ch->shape == NULL)
+        return -ENOMEM;
+    for (size_t i = 0; i < g->n_resources; i++) {
+        Rayc__Resource *r = malloc(sizeof *r);
+        if (r == NULL)
+            return -ENOMEM;
+        rayc__resource__init(r);
+        r->name = strdup(g->resources[i]->name);
+        r->qty = g->resources[i]->qty;
+        ch->shape[ch->nshape++] = r;
+        if (r->name == NULL)
+            return -ENOMEM;
+    }
+    return 0;
+}
+
+/* A lease of ours on another worker (mu held): connected on first use. */
+static void owner_granted(const Rayc__LeaseGranted *g)
+{
+    api_chan *ch = calloc(1, sizeof *ch);
+    if (ch == NULL || g->worker_id.len != IDS_WORKER_LEN || g->socket == NULL ||
+        strlen(g->socket) > 4096 || (ch->path = strdup(g->socket)) == NULL) {
+        free(ch);
+        return; /* unused, it lapses on the worker's side */
+    }
+    ch->fd = -1;
+    ch->out = 1;
+    ch->lease = 1;
+    ch->pid = g->pid;
+    memcpy(ch->actor.b, g->worker_id.data, IDS_WORKER_LEN);
+    ch->next = api_g.chans;
+    api_g.chans = ch;
+    if (copy_shape(ch, g) != 0)
+        ch->ended = 1;
+}
+
+void api_lease__result_done(api_chan *ch)
+{
+    if (ch->ended && ch->ncalls == 0)
+        ch->doomed = 1; /* closed and freed once the reader is done with it */
+}
+
+/* ---------------------------------------------------------------- worker side */
+
+void api_lease_on_granted(const Rayc__LeaseGranted *g)
+{
+    if (api_g.is_worker && g->worker_id.len == IDS_WORKER_LEN &&
+        memcmp(g->worker_id.data, api_g.worker_id.b, IDS_WORKER_LEN) == 0) {
+        api_g.leased = 1;
+        api_g.lease_last_ms = time_mono_ms();
+        lease_news = 1;
+        pthread_cond_broadcast(&api_g.cv);
+        return;
+    }
+    if (api_g.direct)
+        owner_granted(g);
+}
+
+int api_lease__accepts(void)
+{
+    return api_g.leased;
+}
+
+void api_lease__task_started(void)
+{
+    lease_inflight++;
+    api_g.lease_last_ms = time_mono_ms();
+}
+
+void api_lease_task_done(void)
+{
+    if (lease_inflight > 0)
+        lease_inflight--;
+    api_g.lease_last_ms = time_mono_ms();
+}
+
+int64_t api_lease_deadline(void)
+{
+    lease_news = 0;
+    if (!api_g.leased || lease_inflight > 0)
+        return -1;
+    return api_g.lease_last_ms + API_LEASE_IDLE_MS;
+}
+
+int api_lease_news(void)
+{
+    return lease_news;
+}
+
+/* Ends the lease: the raylet gets the worker back, the owners are told. */
+static void end_lease(void)
+{
+    Rayc__Envelope env = RAYC__ENVELOPE__INIT;
+    Rayc__LeaseEnded e = RAYC__LEASE_ENDED__INIT;
+    e.worker_id.data = api_g.worker_id.b;
+    e.worker_id.len = IDS_WORKER_LEN;
+    env.body_case = RAYC__ENVELOPE__BODY_LEASE_ENDED;
+    env.lease_ended = &e;
+    api_g.leased = 0;
+    for (api_chan *ch = api_g.chans; ch != NULL; ch = ch->next)
+        if (!ch->out && ch->lease && ch->state == CHAN_OPEN)
+            api_chan_send(ch, &env);
+    api_send_mu(&env);
+}
+
+void api_lease_tick(void)
+{
+    if (api_g.leased && lease_inflight == 0 &&
+        time_mono_ms() >= api_g.lease_last_ms + API_LEASE_IDLE_MS)
+        end_lease();
+}
+
+void api_lease_listen(void)
+{
+    char path[4200], hex[2 * IDS_WORKER_LEN + 1];
+    if (!api_g.direct || api_g.sock_dir[0] == '\0')
+        return;
+    ids_hex(api_g.worker_id.b, IDS_WORKER_LEN, hex);
+    snprintf(path, sizeof path, "%s/worker-%s", api_g.sock_dir, hex);
+    int fd = uds_listen(path, 128);
+    if (fd < 0)
+        return; /* owners cannot connect: its leases lapse unused */
+    pthread_mutex_lock(&api_g.mu);
+    api_g.lease_fd = fd;
+    str_copy(api_g.lease_path, sizeof api_g.lease_path, path);
+    pthread_mutex_unlock(&api_g.mu);
+}
