@@ -78,6 +78,9 @@ struct ray_ref {
     uint8_t owned;             /* this process owns it: releases go to the raylet */
     uint8_t sealed;            /* ray_put_alloc: 0 until ray_put_seal */
     uint8_t known_to_raylet;   /* task result or store object: the raylet has a record */
+    uint8_t direct;            /* the result of a direct call: the raylet never saw it */
+    uint8_t forward;           /* direct, and a task waits for it at the raylet: send
+                                * the raylet its value when it comes (ObjectValue) */
     uint64_t size;             /* in-store size */
     uint8_t *data;             /* inline value (strings keep their NUL) */
     size_t len;
@@ -161,6 +164,7 @@ typedef struct api_state {
     int64_t lease_last_ms;     /* when its last lease task started or ended */
     ids_worker worker_id;      /* a worker's own id */
     double num_cpus;           /* the node's CPUs: leases one owner may hold */
+    size_t raylet_tasks;       /* normal tasks sent through the raylet, not answered */
     char listen_path[4200];
     api_chan *chans;
 } api_state;
@@ -336,6 +340,14 @@ const char *api_obj_hex(api_obj *o);
 
 /* Handles a TaskResult push (mu held). */
 void api_on_task_result(const Rayc__TaskResult *res);
+
+/* Makes direct-call result O known to the raylet before a task that needs
+ * it is submitted (mu held): ObjectPending now, its value when it comes. */
+void api_obj_announce(api_obj *o);
+
+/* The N return objects of task TASK went straight to a worker (mu held):
+ * or, with DIRECT 0, were sent through the raylet after all. */
+void api_obj_mark_direct(const ids_task *task, int n, int direct);
 
 /* ---------------------------------------------------------------- api_value.c */
 

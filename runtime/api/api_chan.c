@@ -14,7 +14,7 @@
  * restart and max_task_retries rules to them.  Large return values are
  * store objects the worker created; the caller adopts them (AdoptObjects).
  *
- * RAY_DIRECT_ACTOR_CALLS=0 turns the direct path off. */
+ * RAY_DIRECT_CALLS=0 turns the direct paths (these and leases) off. */
 #include "api/api.h"
 
 #include <errno.h>
@@ -41,8 +41,9 @@ size_t api_chan__n_out, api_chan__n_in;
 
 void api_chan_init(const char *token)
 {
-    const char *env = getenv("RAY_DIRECT_ACTOR_CALLS");
-    api_g.direct = env == NULL || strcmp(env, "0") != 0;
+    const char *env = getenv("RAY_DIRECT_CALLS");
+    const char *old = getenv("RAY_DIRECT_ACTOR_CALLS"); /* its first name */
+    api_g.direct = (env == NULL || strcmp(env, "0") != 0) && (old == NULL || strcmp(old, "0") != 0);
     str_copy(api_g.token, sizeof api_g.token, token);
     if (api_g.wake_fd < 0)
         api_g.wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
@@ -514,6 +515,9 @@ static void resubmit(api_chan *ch, const api_call *c, int lost)
         sub.spec->incarnation = ch->incarnation;
         env.body_case = RAYC__ENVELOPE__BODY_SUBMIT_TASK;
         env.submit_task = &sub;
+        api_obj_mark_direct(&c->id, c->nreturns, 0); /* the raylet knows them now */
+        if (ch->lease)
+            api_g.raylet_tasks++;
         if (api_send_mu(&env) == 0 && !ch->lease)
             add_via(ch, &c->id);
     }
@@ -621,7 +625,9 @@ void api_chan_unlisten(void)
 {
     if (api_g.listen_path[0] != '\0')
         unlink(api_g.listen_path);
-    api_g.listen_path[0] = '\0';
+    if (api_g.lease_path[0] != '\0')
+        unlink(api_g.lease_path);
+    api_g.listen_path[0] = api_g.lease_path[0] = '\0';
 }
 
 static void accept_caller(int lfd)

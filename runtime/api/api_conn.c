@@ -48,6 +48,7 @@ void api_conn_init(int fd)
     api_g.broken = 0;
     api_g.broken_why[0] = '\0';
     api_g.reading = 0;
+    api_g.raylet_tasks = 0;
     frame_reader_init(&api_g.fr, API_MAX_FRAME);
     if (api_g.rbuf == NULL)
         api_g.rbuf = malloc(API_RBUF_SIZE);
@@ -147,6 +148,8 @@ static void dispatch(Rayc__Envelope *env)
         if (ids_from_bytes(id.b, IDS_TASK_LEN, env->task_result->task_id.data,
                            env->task_result->task_id.len) == 0)
             api_chan_raylet_result(&id);
+        if (ids_is_nil(id.b + 8, 12) && api_g.raylet_tasks > 0)
+            api_g.raylet_tasks--; /* a normal task */
         api_on_task_result(env->task_result);
         rayc__envelope__free_unpacked(env, NULL);
         break;

@@ -61,8 +61,13 @@ int api_lease_submit(Rayc__TaskSpec *spec, int inline_args)
     ids_from_bytes(id.b, IDS_TASK_LEN, spec->task_id.data, spec->task_id.len);
     pthread_mutex_lock(&api_g.mu);
     size_t nshape = 0;
-    api_chan *idle = NULL;
-    for (api_chan *ch = api_g.chans; ch != NULL; ch = ch->next) {
+    api_chan *idle = NULL, *next;
+    for (api_chan *ch = api_g.chans; ch != NULL; ch = next) {
+        next = ch->next;
+        if (ch->out && ch->lease && ch->ended && ch->ncalls == 0 && ch->fd < 0) {
+            api_chan__free(ch); /* a lease that lapsed */
+            continue;
+        }
         if (!ch->out || !ch->lease || ch->ended || !same_shape(ch, spec))
             continue;
         nshape++;
@@ -76,8 +81,10 @@ int api_lease_submit(Rayc__TaskSpec *spec, int inline_args)
         else if (idle->ncalls == 0 && !idle->ended && !idle->sending)
             sent = api_chan__send_call(idle, spec, &id) == 0 || idle->ncalls > 0;
     }
+    /* Only a lone task asks for a lease: a burst is better queued at the
+     * raylet, which keeps every CPU busy. */
     if (!sent)
-        spec->want_lease = nshape < max_leases();
+        spec->want_lease = nshape < max_leases() && api_g.raylet_tasks == 0;
     pthread_mutex_unlock(&api_g.mu);
     return sent;
 }
@@ -102,14 +109,30 @@ static int copy_shape(api_chan *ch, const Rayc__LeaseGranted *g)
     return 0;
 }
 
-/* A lease of ours on another worker (mu held): connected on first use. */
+/* Our lease record of worker ID, if any (mu held). */
+static api_chan *find_lease(const ProtobufCBinaryData *id)
+{
+    for (api_chan *ch = api_g.chans; ch != NULL; ch = ch->next)
+        if (ch->out && ch->lease && memcmp(ch->actor.b, id->data, IDS_WORKER_LEN) == 0)
+            return ch;
+    return NULL;
+}
+
+/* A lease of ours on another worker (mu held): connected on first use.  A
+ * worker lent to us again keeps its record (and connection). */
 static void owner_granted(const Rayc__LeaseGranted *g)
 {
-    api_chan *ch = calloc(1, sizeof *ch);
-    if (ch == NULL || g->worker_id.len != IDS_WORKER_LEN || g->socket == NULL ||
-        strlen(g->socket) > 4096 || (ch->path = strdup(g->socket)) == NULL) {
-        free(ch);
+    if (g->worker_id.len != IDS_WORKER_LEN || g->socket == NULL || strlen(g->socket) > 4096)
         return; /* unused, it lapses on the worker's side */
+    api_chan *ch = find_lease(&g->worker_id);
+    if (ch != NULL) {
+        ch->ended = ch->doomed = 0;
+        return;
+    }
+    ch = calloc(1, sizeof *ch);
+    if (ch == NULL || (ch->path = strdup(g->socket)) == NULL) {
+        free(ch);
+        return;
     }
     ch->fd = -1;
     ch->out = 1;

@@ -219,6 +219,62 @@ void api_obj_set_error(api_obj *o, int status, const char *msg)
     o->error = strdup(msg ? msg : "");
 }
 
+/* Sends O's value (or error) to the raylet, which waits for it (mu held). */
+static void forward_value(api_obj *o)
+{
+    Rayc__Envelope env = RAYC__ENVELOPE__INIT;
+    Rayc__ObjectValue ov = RAYC__OBJECT_VALUE__INIT;
+    Rayc__Value v = RAYC__VALUE__INIT;
+    ov.object_id.data = o->id.b;
+    ov.object_id.len = IDS_OBJECT_LEN;
+    if (o->state == API_FAILED) {
+        ov.status = o->status;
+        ov.error = o->error;
+    } else {
+        v.type = o->type;
+        v.in_store = o->in_store;
+        v.size = o->size;
+        v.data.data = o->data;
+        v.data.len = o->len;
+        ov.value = &v;
+    }
+    env.body_case = RAYC__ENVELOPE__BODY_OBJECT_VALUE;
+    env.object_value = &ov;
+    api_send_mu(&env);
+    o->forward = 0;
+}
+
+void api_obj_announce(api_obj *o)
+{
+    if (!o->direct || o->forward || (o->state == API_READY && (o->in_store || o->known_to_raylet)))
+        return;
+    ProtobufCBinaryData id = {IDS_OBJECT_LEN, o->id.b};
+    Rayc__Envelope env = RAYC__ENVELOPE__INIT;
+    Rayc__ObjectPending p = RAYC__OBJECT_PENDING__INIT;
+    p.object_ids = &id;
+    p.n_object_ids = 1;
+    env.body_case = RAYC__ENVELOPE__BODY_OBJECT_PENDING;
+    env.object_pending = &p;
+    api_send_mu(&env);
+    o->forward = 1;
+    o->known_to_raylet = 1; /* its record goes when we release it */
+    if (o->state != API_PENDING)
+        forward_value(o);
+}
+
+void api_obj_mark_direct(const ids_task *task, int n, int direct)
+{
+    for (int i = 0; i < n; i++) {
+        ids_object id = ids_object_for(task, (uint32_t)(i + 1));
+        api_obj *o = api_obj_find(&id);
+        if (o != NULL && !o->forward) {
+            o->direct = (uint8_t)direct;
+            /* an adopted store object is known either way (it may be back already) */
+            o->known_to_raylet = !direct || (o->state == API_READY && o->in_store);
+        }
+    }
+}
+
 void api_on_task_result(const Rayc__TaskResult *res)
 {
     for (size_t i = 0; i < res->n_returns; i++) {
@@ -229,9 +285,14 @@ void api_on_task_result(const Rayc__TaskResult *res)
         api_obj *o = api_obj_find(&id);
         if (o == NULL || o->state != API_PENDING)
             continue;
+        int direct = o->direct;
         if (res->status != RAY_OK || r->value == NULL)
             api_obj_set_error(o, res->status ? res->status : RAY_ERR_OBJECT_LOST, res->error);
         else
             api_obj_set_value(o, r->value);
+        if (direct) /* set_value/set_error assume a raylet record: not for these */
+            o->known_to_raylet = o->forward || (o->state == API_READY && o->in_store);
+        if (o->forward)
+            forward_value(o);
     }
 }

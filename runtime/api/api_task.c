@@ -136,14 +136,23 @@ int api_submit_spec(Rayc__TaskSpec *spec, ray_args args, ray_ref **refs, size_t 
     rc = add_returns(&task, refs, n);
     pthread_mutex_unlock(&api_g.mu);
     int direct = 0;
-    if (rc == RAY_OK && spec->kind == RAYC__TASK_SPEC__KIND__NORMAL)
+    if (rc == RAY_OK && spec->kind == RAYC__TASK_SPEC__KIND__NORMAL) {
         direct = api_lease_submit(spec, b.ntemps == 0 && !has_ids(&b));
+        pthread_mutex_lock(&api_g.mu);
+        api_g.raylet_tasks += !direct; /* answered by a raylet TaskResult */
+        pthread_mutex_unlock(&api_g.mu);
+    }
     if (rc == RAY_OK && spec->kind == RAYC__TASK_SPEC__KIND__ACTOR_TASK) {
         direct = api_chan_submit(spec, b.ntemps == 0 && !has_ids(&b));
         if (direct < 0) {
             drop_returns(refs, n);
             rc = api_conn_fail(-ECONNRESET, "submitting the actor call");
         }
+    }
+    if (direct == 1) {
+        pthread_mutex_lock(&api_g.mu);
+        api_obj_mark_direct(&task, (int)n, 1);
+        pthread_mutex_unlock(&api_g.mu);
     }
     if (rc == RAY_OK && !direct) {
         Rayc__Envelope env = RAYC__ENVELOPE__INIT;

@@ -80,6 +80,7 @@ static int ref_arg(arg_slot *s, ray_ref *r)
         s->value.data.len = r->len;
         s->arg.value = &s->value;
     } else {
+        api_obj_announce(r); /* a direct call's result: the raylet must learn it */
         s->arg.object_id.data = r->id.b;
         s->arg.object_id.len = IDS_OBJECT_LEN;
     }

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "common/log.h"
 #include "raylet/actor_int.h"
@@ -322,6 +323,17 @@ static void release_res(raylet *r, actor *a)
     a->holds_res = 0;
 }
 
+/* Removes the socket A's callers connect to (its worker may have died
+ * without removing it). */
+static void unlink_socket(raylet *r, const actor *a)
+{
+    char path[4300];
+    const char *slash = strrchr(r->socket_path, '/');
+    snprintf(path, sizeof path, "%.*s/actor-%s", slash ? (int)(slash - r->socket_path) : 0,
+             r->socket_path, a->hex);
+    unlink(path);
+}
+
 void actor__die(raylet *r, actor *a, int status, const char *reason)
 {
     if (a->state == ACTOR_DEAD)
@@ -338,6 +350,7 @@ void actor__die(raylet *r, actor *a, int status, const char *reason)
     release_res(r, a);
     if (a->name_registered)
         actor__name_remove(r, a);
+    unlink_socket(r, a);
     if (a->worker != NULL) {
         struct wpool_worker *w = a->worker;
         a->worker = NULL;

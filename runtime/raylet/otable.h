@@ -95,6 +95,8 @@ void otable_unpin_for_task(raylet *r, const ids_object *id);
 void otable_on_create(raylet_client *cl, uint64_t req_id, const Rayc__CreateObject *m);
 void otable_on_seal(raylet_client *cl, uint64_t req_id, const Rayc__SealObject *m);
 void otable_on_adopt(raylet_client *cl, const Rayc__AdoptObjects *m);
+void otable_on_pending(raylet_client *cl, const Rayc__ObjectPending *m);
+void otable_on_value(raylet_client *cl, const Rayc__ObjectValue *m);
 void otable_on_get(raylet_client *cl, uint64_t req_id, const Rayc__GetObject *m);
 void otable_on_release(raylet_client *cl, const Rayc__ReleaseObjects *m);
 

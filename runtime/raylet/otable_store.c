@@ -221,6 +221,28 @@ void otable_on_seal(raylet_client *cl, uint64_t req_id, const Rayc__SealObject *
     raylet_client_send(cl, &env);
 }
 
+void otable_on_pending(raylet_client *cl, const Rayc__ObjectPending *m)
+{
+    for (size_t i = 0; i < m->n_object_ids && i < 100000; i++) {
+        ids_object id;
+        if (id_of(&m->object_ids[i], &id) == 0)
+            otable_add(cl->r, &id, cl); /* PENDING, owned by CL; an existing one stays */
+    }
+}
+
+void otable_on_value(raylet_client *cl, const Rayc__ObjectValue *m)
+{
+    raylet *r = cl->r;
+    ids_object id;
+    otable_obj *o = id_of(&m->object_id, &id) == 0 ? otable_find(r, &id) : NULL;
+    if (o == NULL || o->state != OTABLE_PENDING || o->owner != cl)
+        return;
+    if (m->status != RAY_OK || m->value == NULL)
+        otable_set_failed(r, o, m->status ? m->status : RAY_ERR_OBJECT_LOST, m->error);
+    else if (!m->value->in_store)
+        otable_set_inline(r, o, m->value->type, m->value->data.data, m->value->data.len);
+}
+
 void otable_on_adopt(raylet_client *cl, const Rayc__AdoptObjects *m)
 {
     raylet *r = cl->r;

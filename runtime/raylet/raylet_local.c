@@ -39,6 +39,8 @@ static void registered_message(raylet_client *cl, Rayc__Envelope *msg)
     case RAYC__ENVELOPE__BODY_SEAL_OBJECT: otable_on_seal(cl, id, msg->seal_object); break;
     case RAYC__ENVELOPE__BODY_ADOPT_OBJECTS: otable_on_adopt(cl, msg->adopt_objects); break;
     case RAYC__ENVELOPE__BODY_LEASE_ENDED: wpool_lease_on_ended(cl, msg->lease_ended); break;
+    case RAYC__ENVELOPE__BODY_OBJECT_PENDING: otable_on_pending(cl, msg->object_pending); break;
+    case RAYC__ENVELOPE__BODY_OBJECT_VALUE: otable_on_value(cl, msg->object_value); break;
     case RAYC__ENVELOPE__BODY_GET_OBJECT: otable_on_get(cl, id, msg->get_object); break;
     case RAYC__ENVELOPE__BODY_RELEASE_OBJECTS: otable_on_release(cl, msg->release_objects); break;
     case RAYC__ENVELOPE__BODY_GET_ACTOR: actor_on_get(cl, id, msg->get_actor); break;

@@ -90,6 +90,14 @@ size_t sched_count(raylet *r)
     return r->sched->ntasks;
 }
 
+size_t sched_queued(raylet *r)
+{
+    size_t n = 0;
+    for (sched_class *c = r->sched->classes; c != NULL; c = c->next)
+        n += c->len;
+    return n;
+}
+
 /* ---------------------------------------------------------------- classes */
 
 static sched_class *class_for(raylet *r, struct wpool_job *job, const sched_res *req)

@@ -152,4 +152,8 @@ void sched_demands_clear(Rayc__ResourceDemand **demands, size_t n);
 /* Counts for logs and tests. */
 size_t sched_count(raylet *r);
 
+/* Normal tasks queued for resources or workers (not waiting for
+ * arguments): a worker is lent out only when none wait. */
+size_t sched_queued(raylet *r);
+
 #endif

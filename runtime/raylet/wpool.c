@@ -263,6 +263,7 @@ void wpool__maybe_free(raylet *r, wpool_worker *w)
         return;
     unlink_worker(r->wpool, w);
     wpool_job_unref(w->job);
+    wpool_lease_unlink(r, w); /* its socket, if it died without removing it */
     if (w->client != NULL) {
         w->client->worker = NULL;
         raylet_client_unref(w->client);
@@ -354,6 +355,7 @@ void wpool_free(raylet *r)
     while (p->workers != NULL) {
         wpool_worker *w = p->workers;
         p->workers = w->next;
+        free(w->lease_req);
         free(w);
     }
     while (p->jobs != NULL) {

@@ -142,6 +142,9 @@ int wpool_lease_grant(raylet *r, struct sched_task *t, wpool_worker *w);
 /* LeaseEnded from the worker of CL. */
 void wpool_lease_on_ended(raylet_client *cl, const Rayc__LeaseEnded *m);
 
+/* Removes the socket W's lease owners connect to (W is gone). */
+void wpool_lease_unlink(raylet *r, const wpool_worker *w);
+
 /* W (LEASED) died or is being stopped: its resources come back. */
 void wpool_lease_release(raylet *r, wpool_worker *w);
 

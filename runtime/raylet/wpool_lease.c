@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "common/log.h"
 #include "raylet/sched.h"
@@ -53,11 +54,18 @@ static void push_grant(raylet *r, sched_task *t, wpool_worker *w)
     raylet_client_send(t->owner, &env);
 }
 
+void wpool_lease_unlink(raylet *r, const wpool_worker *w)
+{
+    char path[4300];
+    lease_path(r, w, path, sizeof path);
+    unlink(path);
+}
+
 int wpool_lease_grant(raylet *r, sched_task *t, wpool_worker *w)
 {
     if (!t->spec->want_lease || t->cancel || t->blocked || t->ngpus > 0 || w == NULL ||
         w->stopping || w->state != WPOOL_BUSY || !raylet_client_alive(t->owner) ||
-        !raylet_client_alive(w->client) || !wpool_job_active(w->job) ||
+        !raylet_client_alive(w->client) || !wpool_job_active(w->job) || sched_queued(r) > 0 ||
         leases_of(r, t->owner) >= max_leases(r))
         return 0;
     sched_res *req = malloc(sizeof *req);

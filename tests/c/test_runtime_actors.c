@@ -339,6 +339,21 @@ static void direct_calls_keep_order_with_raylet_calls(void **state)
     ray_actor_release(a);
 }
 
+static void direct_call_results_as_task_arguments(void **state)
+{
+    (void)state;
+    ray_actor *a = direct_actor(NULL);
+    ray_ref *slow = ray_actor_call(a, "sleep", RAY_ARGS(ray_f64(0.2)), NULL);
+    ray_ref *t = ray_call("__ray_echo", RAY_ARGS(ray_ref_arg(slow)), NULL);
+    double d;
+    assert_int_equal(ray_get_f64(t, 30, &d), RAY_OK);
+    assert_true(d >= 0.19);
+    ray_ref_release(t);
+    ray_ref_release(slow);
+    ray_actor_kill(a, 1);
+    ray_actor_release(a);
+}
+
 static void direct_calls_with_large_values(void **state)
 {
     (void)state;
@@ -488,6 +503,7 @@ int main(void)
         cmocka_unit_test(handles_can_be_passed_to_tasks),
         cmocka_unit_test(actor_resources_are_held_for_life),
         cmocka_unit_test(direct_calls_keep_order_with_raylet_calls),
+        cmocka_unit_test(direct_call_results_as_task_arguments),
         cmocka_unit_test(direct_calls_with_large_values),
         cmocka_unit_test(cancel_a_direct_call),
         cmocka_unit_test(kill9_during_a_direct_call),

@@ -228,6 +228,35 @@ static void refs_as_arguments(void **state)
         ray_ref_release(refs[k]);
 }
 
+/* Sync calls leave the driver holding a leased worker: later tasks go to
+ * it directly, and the raylet learns their results only when a task it
+ * runs needs them. */
+static void direct_results_as_arguments(void **state)
+{
+    (void)state;
+    int64_t v;
+    for (int i = 0; i < 5; i++) { /* take a lease */
+        ray_ref *w = ray_call("__ray_echo", RAY_ARGS(ray_i64(i)), NULL);
+        assert_int_equal(ray_get_i64(w, 30, &v), RAY_OK);
+        ray_ref_release(w);
+    }
+    ray_ref *a = ray_call("__ray_sleep", RAY_ARGS(ray_f64(0.2)), NULL);
+    ray_ref *b = ray_call("__ray_echo", RAY_ARGS(ray_ref_arg(a)), NULL);
+    double d;
+    assert_int_equal(ray_get_f64(b, 30, &d), RAY_OK);
+    assert_true(d >= 0.19);
+    ray_ref *bad = ray_call("__ray_fail", RAY_ARGS(ray_str("direct upstream")), NULL);
+    ray_ref *c = ray_call("__ray_echo", RAY_ARGS(ray_ref_arg(bad)), NULL);
+    assert_int_equal(ray_get_i64(c, 30, &v), RAY_ERR_TASK);
+    assert_non_null(strstr(ray_last_error(), "direct upstream"));
+    /* Once ready, a direct result is inlined like any small value. */
+    ray_ref *e = ray_call("__ray_echo", RAY_ARGS(ray_ref_arg(a)), NULL);
+    assert_int_equal(ray_get_f64(e, 30, &d), RAY_OK);
+    ray_ref *refs[] = {a, b, bad, c, e};
+    for (int i = 0; i < 5; i++)
+        ray_ref_release(refs[i]);
+}
+
 static void nested_tasks_do_not_deadlock(void **state)
 {
     (void)state;
@@ -347,6 +376,40 @@ static void kill9_during_task_retries_with_right_answer(void **state)
     int again = read_pid(path);
     assert_true(again > 0 && again != pid); /* it ran again, elsewhere */
     ray_ref_release(r);
+}
+
+/* The same through a leased worker: the connection breaks, the task goes
+ * back to the raylet and runs again (or fails when it has no retries). */
+static void kill9_of_a_leased_worker(void **state)
+{
+    (void)state;
+    char path[400];
+    int64_t v;
+    snprintf(path, sizeof path, "%s/pid2.txt", rt_c.root);
+    for (int attempt = 0; attempt < 2; attempt++) {
+        for (int i = 0; i < 5; i++) { /* take a lease */
+            ray_ref *w = ray_call("__ray_echo", RAY_ARGS(ray_i64(i)), NULL);
+            assert_int_equal(ray_get_i64(w, 30, &v), RAY_OK);
+            ray_ref_release(w);
+        }
+        unlink(path);
+        ray_task_opts o = {.max_retries = attempt == 0 ? 0 : RAY_ZERO};
+        ray_ref *r = ray_call("__ray_pidfile",
+                              RAY_ARGS(ray_str(path), ray_f64(1.0), ray_i64(77)), &o);
+        int pid = 0;
+        for (int i = 0; i < 200 && (pid = read_pid(path)) == 0; i++)
+            rt_sleep_ms(25);
+        assert_true(pid > 0);
+        unlink(path);
+        assert_int_equal(kill(pid, SIGKILL), 0);
+        if (attempt == 0) {
+            assert_int_equal(ray_get_i64(r, 60, &v), RAY_OK);
+            assert_int_equal(v, 77);
+        } else {
+            assert_int_equal(ray_get_i64(r, 60, &v), RAY_ERR_WORKER_CRASHED);
+        }
+        ray_ref_release(r);
+    }
 }
 
 static void retry_exceptions(void **state)
@@ -476,11 +539,13 @@ int main(void)
         cmocka_unit_test(get_timeout_returns_in_time),
         cmocka_unit_test(wait_counts_ready_refs),
         cmocka_unit_test(refs_as_arguments),
+        cmocka_unit_test(direct_results_as_arguments),
         cmocka_unit_test(nested_tasks_do_not_deadlock),
         cmocka_unit_test(cancel_pending_task),
         cmocka_unit_test(cancel_running_task),
         cmocka_unit_test(crashing_task_is_retried_then_fails),
         cmocka_unit_test(kill9_during_task_retries_with_right_answer),
+        cmocka_unit_test(kill9_of_a_leased_worker),
         cmocka_unit_test(retry_exceptions),
         cmocka_unit_test(unschedulable_tasks_fail_at_once),
         cmocka_unit_test(gpu_tasks_see_their_devices),
