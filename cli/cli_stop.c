@@ -14,6 +14,7 @@
 #include "cli/cli_proc.h"
 #include "cli/node_registry.h"
 #include "common/net.h"
+#include "common/node_files.h"
 #include "common/util.h"
 
 #define STOP_MAX_PIDS 512
@@ -68,6 +69,18 @@ static void plan_node(const node_record *rec, void *data)
     collect_pids(rec, plan);
 }
 
+/* Removes what a node's raylet would have removed itself had it not been
+ * killed: its shared-memory object store, sockets and spilled objects. */
+static void remove_node_files(const node_record *rec)
+{
+    char path[PATH_MAX + 16];
+    node_shm_remove(rec->node_id);
+    snprintf(path, sizeof path, "%s/sockets", rec->dir);
+    fs_rm_rf(path);
+    snprintf(path, sizeof path, "%s/spill", rec->dir);
+    fs_rm_rf(path);
+}
+
 /* Forgets the stopped nodes, and the current-cluster pointer of a stopped head. */
 static void forget_nodes(const stop_plan *plan, const char *root)
 {
@@ -75,6 +88,7 @@ static void forget_nodes(const stop_plan *plan, const char *root)
     snprintf(path, sizeof path, "%s/ray_current_cluster", root);
     fs_read_file(path, 1024, &current, NULL);
     for (size_t i = 0; i < plan->n_nodes; i++) {
+        remove_node_files(&plan->nodes[i]);
         node_unregister(root, &plan->nodes[i]);
         if (plan->nodes[i].is_head && current != NULL &&
             strncmp(current, plan->nodes[i].gcs_address, strlen(plan->nodes[i].gcs_address)) == 0)

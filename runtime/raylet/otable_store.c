@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "common/log.h"
+#include "common/node_files.h"
 #include "common/util.h"
 #include "raylet/objstore.h"
 #include "raylet/otable_int.h"
@@ -414,12 +415,11 @@ int otable_open(raylet *r, char *err, size_t errlen)
     uv_timer_init(r->loop, &t->retry_timer);
     t->retry_timer.data = r;
     char spill[PATH_MAX];
-    const char *shm = getenv("RAY_object_store_shm_dir");
     snprintf(spill, sizeof spill, "%s/spill", r->opts->node_dir);
-    snprintf(r->store_prefix, sizeof r->store_prefix, "rayc_%.16s_", r->opts->node_id);
+    node_shm_prefix(r->opts->node_id, r->store_prefix, sizeof r->store_prefix);
     objstore_config cfg = {
         .capacity = capacity(r),
-        .shm_dir = shm && *shm ? shm : "/dev/shm",
+        .shm_dir = node_shm_dir(),
         .prefix = r->store_prefix,
         .spill_dir = spill,
     };

@@ -138,4 +138,14 @@ test {node-1.14 ray stop with nothing running says so} {
     string trim [ray_ok stop]
 } {Did not find any active Ray processes.}
 
+test {node-1.15 ray stop --force leaves no shared memory or socket of a killed raylet} {
+    start_head --num-cpus 1 --object-store-memory 100000000
+    set dir [lindex [node_dirs] end]
+    regexp -line {^node_id (\S+)$} [file_read $dir/node.info] -> id
+    set prefix /dev/shm/rayc_[string range $id 0 15]_
+    set before [llength [glob -nocomplain $prefix*]]
+    ray_ok stop --force
+    list $before [llength [glob -nocomplain $prefix*]] [llength [glob -nocomplain $dir/sockets/*]]
+} {1 0 0}
+
 suite_end
