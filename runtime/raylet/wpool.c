@@ -111,28 +111,6 @@ wpool_worker *wpool_worker_for_actor(raylet *r, wpool_job *job, struct actor *a,
 
 /* ---------------------------------------------------------------- registering */
 
-static void reply_register(raylet_client *cl, uint64_t req_id, int status, const char *error)
-{
-    raylet *r = cl->r;
-    Rayc__Envelope env = RAYC__ENVELOPE__INIT;
-    Rayc__RegisterClientReply rep = RAYC__REGISTER_CLIENT_REPLY__INIT;
-    rep.status = status;
-    rep.error = (char *)(error ? error : "");
-    rep.node_id = (char *)r->opts->node_id;
-    rep.node_ip = (char *)r->opts->node_ip;
-    rep.session_name = r->session_name;
-    if (cl->job != NULL) {
-        rep.job_id.data = cl->job->id.b;
-        rep.job_id.len = IDS_JOB_LEN;
-        rep.namespace_ = cl->job->ns;
-    }
-    rep.num_cpus = r->wpool->ncpus;
-    env.request_id = req_id;
-    env.body_case = RAYC__ENVELOPE__BODY_REGISTER_CLIENT_REPLY;
-    env.register_client_reply = &rep;
-    raylet_client_send(cl, &env);
-}
-
 static wpool_worker *find_worker(raylet *r, const ProtobufCBinaryData *id)
 {
     if (id->len != IDS_WORKER_LEN)
@@ -149,7 +127,7 @@ void wpool_on_register_worker(raylet_client *cl, uint64_t req_id, const Rayc__Re
     wpool_worker *w = find_worker(r, &m->worker_id);
     if (cl->kind != RAYLET_CLIENT_NEW || w == NULL || w->state != WPOOL_STARTING ||
         w->client != NULL || m->pid != w->pid || w->stopping) {
-        reply_register(cl, req_id, RAY_ERR_INVALID, w && w->stopping ? "the worker is stopping"
+        wpool__reply_register(cl, req_id, RAY_ERR_INVALID, w && w->stopping ? "the worker is stopping"
                                                                       : "unknown worker");
         raylet_client_close(cl, "unknown or stopping worker");
         return;
@@ -163,7 +141,7 @@ void wpool_on_register_worker(raylet_client *cl, uint64_t req_id, const Rayc__Re
     r->wpool->nstarting--;
     if (w->task_worker)
         w->job->nstarting--;
-    reply_register(cl, req_id, RAY_OK, NULL);
+    wpool__reply_register(cl, req_id, RAY_OK, NULL);
     if (w->actor != NULL) {
         w->state = WPOOL_ACTOR;
         w->job->nactor_workers++;

@@ -41,6 +41,11 @@ void wpool__reap_jobs(raylet *r);
 /* Frees a job record. */
 void wpool__job_free(wpool_job *job);
 
+/* Answers a driver's or worker's registration request REQ_ID on CL with
+ * STATUS (RAY_OK or an error) and ERROR (NULL when none), plus this node's
+ * identity and, once registered, the job id and namespace. */
+void wpool__reply_register(raylet_client *cl, uint64_t req_id, int status, const char *error);
+
 /* Prestarts the job's workers. */
 void wpool__prestart(raylet *r, wpool_job *job);
 

@@ -133,7 +133,7 @@ static wpool_job *job_new(raylet *r, const Rayc__RegisterDriver *m)
     return job;
 }
 
-static void reply(raylet_client *cl, uint64_t req_id, int status, const char *error)
+void wpool__reply_register(raylet_client *cl, uint64_t req_id, int status, const char *error)
 {
     raylet *r = cl->r;
     Rayc__Envelope env = RAYC__ENVELOPE__INIT;
@@ -160,23 +160,23 @@ void wpool_on_register_driver(raylet_client *cl, uint64_t req_id, const Rayc__Re
     raylet *r = cl->r;
     char err[256];
     if (cl->kind != RAYLET_CLIENT_NEW) {
-        reply(cl, req_id, RAY_ERR_INVALID, "this connection registered already");
+        wpool__reply_register(cl, req_id, RAY_ERR_INVALID, "this connection registered already");
         return;
     }
     if (check_driver(m, err, sizeof err) != 0) {
-        reply(cl, req_id, RAY_ERR_INVALID, err);
+        wpool__reply_register(cl, req_id, RAY_ERR_INVALID, err);
         return;
     }
     ids_job id;
     memcpy(id.b, m->job_id.data, IDS_JOB_LEN);
     wpool_job *job = wpool_job_find(r, &id);
     if (job != NULL && job->ended) {
-        reply(cl, req_id, RAY_ERR_INVALID, "this job has ended (its driver exited)");
+        wpool__reply_register(cl, req_id, RAY_ERR_INVALID, "this job has ended (its driver exited)");
         return;
     }
     int fresh = job == NULL;
     if (fresh && (job = job_new(r, m)) == NULL) {
-        reply(cl, req_id, RAY_ERR_NOMEM, "the raylet is out of memory");
+        wpool__reply_register(cl, req_id, RAY_ERR_NOMEM, "the raylet is out of memory");
         return;
     }
     cl->kind = RAYLET_CLIENT_DRIVER;
@@ -187,7 +187,7 @@ void wpool_on_register_driver(raylet_client *cl, uint64_t req_id, const Rayc__Re
         job->driver = cl;
         raylet_client_ref(cl);
     }
-    reply(cl, req_id, RAY_OK, NULL);
+    wpool__reply_register(cl, req_id, RAY_OK, NULL);
     log_info("job %s: driver pid %d registered (working_dir %s, code search path %s)",
              job->hex, m->pid, job->cwd, job->code_path);
     if (fresh)
