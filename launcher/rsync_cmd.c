@@ -102,20 +102,30 @@ static int up_node(lctx *x, const info_opts *o, const char *ip, int is_head)
     return rc;
 }
 
-int rsync_up_main(int argc, char **argv)
+/* The start both rsync commands share: options (an optional source and
+ * target, both or neither) and the cluster context.  Returns -1 when X is
+ * open and the command goes on, else the exit code to return. */
+static int rsync_begin(const char *cmd, int argc, char **argv, info_opts *o, lctx *x)
 {
-    info_opts o = {.cmd = "rsync-up", .usage = usage};
-    lctx x;
-    char ip[256];
-    int rc = info_opts_parse(&o, argc, argv, 0, 2);
+    *o = (info_opts){.cmd = cmd, .usage = usage};
+    int rc = info_opts_parse(o, argc, argv, 0, 2);
     if (rc != 0)
         return rc < 0 ? 0 : rc;
-    if (o.n_rest == 1) {
+    if (o->n_rest == 1) {
         fprintf(stderr, "Error: Expected either both a source and a target, or neither.\n");
         return 1;
     }
-    if (lctx_open(&x, o.config, &o.ov) != 0)
-        return 1;
+    return lctx_open(x, o->config, &o->ov) != 0 ? 1 : -1;
+}
+
+int rsync_up_main(int argc, char **argv)
+{
+    info_opts o;
+    lctx x;
+    char ip[256];
+    int rc = rsync_begin("rsync-up", argc, argv, &o, &x);
+    if (rc >= 0)
+        return rc;
     rc = lctx_find_head(&x, 0, ip, sizeof ip) != 0 || up_node(&x, &o, ip, 1) != 0;
     lstate_node *nodes = NULL;
     size_t n = 0;
@@ -164,18 +174,12 @@ static int down_one(lctx *x, ssh_conn *conn, const char *src, const char *dst, i
 
 int rsync_down_main(int argc, char **argv)
 {
-    info_opts o = {.cmd = "rsync-down", .usage = usage};
+    info_opts o;
     lctx x;
     char ip[256];
-    int rc = info_opts_parse(&o, argc, argv, 0, 2);
-    if (rc != 0)
-        return rc < 0 ? 0 : rc;
-    if (o.n_rest == 1) {
-        fprintf(stderr, "Error: Expected either both a source and a target, or neither.\n");
-        return 1;
-    }
-    if (lctx_open(&x, o.config, &o.ov) != 0)
-        return 1;
+    int rc = rsync_begin("rsync-down", argc, argv, &o, &x);
+    if (rc >= 0)
+        return rc;
     ssh_conn *conn = NULL;
     rc = lctx_find_head(&x, 0, ip, sizeof ip) != 0 || (conn = lctx_connect(&x, ip, 1)) == NULL;
     if (rc == 0 && o.n_rest == 2)
