@@ -21,6 +21,11 @@
 #                               must be private: 10/8, 172.16/12 or 192.168/16)
 #   RAYC_TESTNET_DIR            state dir (default /tmp/rayc-testnet)
 #   RAYC_TESTNET_TIMEOUT        seconds `up` waits for the sshds (default 15)
+#   RAYC_TESTNET_NAME           short name of this testnet (default rayc; at most
+#                               5 of [a-z0-9]): namespaces NAME-thI, veths
+#                               NAME-vethI, bridge NAME-br0, lock NAME-testnet.
+#                               Two testnets with different names and subnets can
+#                               be up on one machine at the same time.
 #
 # State dir layout:
 #   inventory            one line per host: "<name> <address>"
@@ -40,19 +45,21 @@ trap '[[ $BASHPID != "$$" ]] || echo "$PROG: failed at line $LINENO: $BASH_COMMA
 PROG=testnet.sh
 USAGE="usage: $PROG up N | down | status"
 
-BRIDGE=rayc-br0
+NET_NAME=${RAYC_TESTNET_NAME:-rayc}
+[[ $NET_NAME =~ ^[a-z0-9]{1,5}$ ]] || { echo "$PROG: RAYC_TESTNET_NAME must be 1-5 of [a-z0-9]" >&2; exit 2; }
+BRIDGE=$NET_NAME-br0
 # Fixed locally-administered MAC: a bridge otherwise takes the lowest MAC of
 # its ports, which changes as hosts come and go and leaves stale ARP entries.
-BRIDGE_MAC=02:72:61:79:63:01
-NS_PREFIX=rayc-th
-VETH_PREFIX=rayc-veth
+BRIDGE_MAC=02:72:61:79:63:$(printf %02x $(( $(cksum <<<"$NET_NAME" | cut -d' ' -f1) % 256 )))
+NS_PREFIX=$NET_NAME-th
+VETH_PREFIX=$NET_NAME-veth
 MAX_HOSTS=244                       # PREFIX.11 .. PREFIX.254
 SSHD=/usr/sbin/sshd
 SFTP_SERVER=/usr/lib/openssh/sftp-server
 PRIVSEP_DIR=/run/sshd               # sshd refuses to start without it
-LOCK_FILE=/run/lock/rayc-testnet.lock
+LOCK_FILE=/run/lock/$NET_NAME-testnet.lock
 # Only inserted when bridged traffic would otherwise be dropped (see ensure_firewall).
-FW_RULE=(-i "$BRIDGE" -o "$BRIDGE" -m comment --comment rayc-testnet -j ACCEPT)
+FW_RULE=(-i "$BRIDGE" -o "$BRIDGE" -m comment --comment $NET_NAME-testnet -j ACCEPT)
 
 SUBNET_PREFIX=${RAYC_TESTNET_SUBNET_PREFIX:-10.77.0}
 STATE_DIR=${RAYC_TESTNET_DIR:-/tmp/rayc-testnet}
