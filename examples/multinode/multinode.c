@@ -4,6 +4,8 @@
  *   multinode affinity NODE SOFT  one task with node affinity; prints the status
  *   multinode bigarg MIB NODE     puts MIB MiB, sums it in a task on NODE
  *   multinode bigret MIB NODE     a task on NODE returns MIB MiB; checks it here
+ *   multinode custom RES QTY SECS one task asking for QTY of resource RES; waits
+ *                                 up to SECS for it and prints its status and node
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -52,6 +54,20 @@ static int affinity(const char *node, int soft)
     free(s);
     ray_ref_release(r);
     return 0;
+}
+
+static int custom(const char *res, double qty, double secs)
+{
+    ray_resource want[] = {{res, qty}};
+    ray_task_opts o = {.resources = want, .n_resources = 1};
+    ray_ref *r = ray_call("mn_where", RAY_ARGS(), &o);
+    void *s = NULL;
+    int rc = r ? ray_get_bytes(r, secs, &s, NULL) : RAY_ERR_CONNECTION;
+    printf("status %s %s\n", ray_status_name(rc), rc == RAY_OK ? (char *)s : ray_last_error());
+    fflush(stdout);
+    free(s);
+    ray_ref_release(r);
+    return rc != RAY_OK;
 }
 
 static uint8_t *pattern(size_t n)
@@ -108,7 +124,7 @@ int main(int argc, char **argv)
 {
     if (argc < 3) {
         fprintf(stderr, "usage: multinode spread N | affinity NODE SOFT | bigarg MIB NODE | "
-                "bigret MIB NODE\n");
+                "bigret MIB NODE | custom RES QTY SECS\n");
         return 2;
     }
     if (ray_init(NULL) != RAY_OK) {
@@ -124,6 +140,8 @@ int main(int argc, char **argv)
         rc = bigarg(strtol(argv[2], NULL, 10), argv[3]);
     else if (strcmp(argv[1], "bigret") == 0 && argc > 3)
         rc = bigret(strtol(argv[2], NULL, 10), argv[3]);
+    else if (strcmp(argv[1], "custom") == 0 && argc > 4)
+        rc = custom(argv[2], strtod(argv[3], NULL), strtod(argv[4], NULL));
     ray_shutdown();
     return rc;
 }

@@ -167,6 +167,10 @@ static void dispatch(Rayc__Envelope *env)
             api_g.cancel_set = 1;
         rayc__envelope__free_unpacked(env, NULL);
         break;
+    case RAYC__ENVELOPE__BODY_WARNING:
+        fprintf(stderr, "(raylet) %s\n", env->warning->message);
+        rayc__envelope__free_unpacked(env, NULL);
+        break;
     default:
         if (env->request_id != 0)
             store_reply(env);

@@ -401,8 +401,7 @@ static int add_deps(raylet *r, sched_task *t, char *msg, size_t msglen)
     return RAY_OK;
 }
 
-/* Checks where T may run.  Returns a ray_status with MSG set. */
-static int placement(raylet *r, sched_task *t, char *msg, size_t msglen)
+int sched__placement(raylet *r, sched_task *t, char *msg, size_t msglen)
 {
     const Rayc__TaskSpec *s = t->spec;
     char err[512];
@@ -416,11 +415,15 @@ static int placement(raylet *r, sched_task *t, char *msg, size_t msglen)
                  s->strategy_node);
         return RAY_ERR_UNSCHEDULABLE;
     }
-    if (sched_res_parse(r, (const Rayc__Resource *const *)s->resources, s->n_resources, &t->req,
-                        err, sizeof err) != 0) {
-        snprintf(msg, msglen, "%s cannot be scheduled on node %s: %s", sched__fname(t),
-                 r->opts->node_ip, err);
-        return RAY_ERR_UNSCHEDULABLE;
+    rc = sched_res_parse(r, (const Rayc__Resource *const *)s->resources, s->n_resources, &t->req,
+                         err, sizeof err);
+    if (rc == -EINVAL) {
+        snprintf(msg, msglen, "%s cannot be scheduled: %s", sched__fname(t), err);
+        return RAY_ERR_INVALID;
+    }
+    if (rc != 0) {
+        snprintf(msg, msglen, "%s", err);
+        return SCHED__PARK;
     }
     return RAY_OK;
 }
@@ -516,18 +519,31 @@ void sched_on_submit(raylet_client *cl, Rayc__SubmitTask *m)
     }
     if (t->spec->lost && t->spec->kind == RAYC__TASK_SPEC__KIND__NORMAL && lost_task(r, t))
         return;
-    rc = t->spec->kind == RAYC__TASK_SPEC__KIND__ACTOR_TASK ? RAY_OK
-                                                            : placement(r, t, msg, sizeof msg);
-    if (rc == RAY_OK)
+    rc = t->spec->kind == RAYC__TASK_SPEC__KIND__ACTOR_TASK
+             ? RAY_OK : sched__placement(r, t, msg, sizeof msg);
+    int park = rc == SCHED__PARK;
+    if (park)
+        rc = add_deps(r, t, msg + strlen(msg), sizeof msg - strlen(msg));
+    else if (rc == RAY_OK)
         rc = add_deps(r, t, msg, sizeof msg);
     if (rc != RAY_OK) {
-        sched_fail(r, t, rc, msg);
+        sched_fail(r, t, rc, park ? msg + strlen(msg) : msg);
         return;
     }
+    if (park) {
+        sched_park(r, t, msg);
+        return;
+    }
+    if (t->spec->kind == RAYC__TASK_SPEC__KIND__ACTOR_TASK)
+        actor_on_call(r, t);
+    else
+        sched__proceed(r, t);
+}
+
+void sched__proceed(raylet *r, sched_task *t)
+{
     if (t->spec->kind == RAYC__TASK_SPEC__KIND__ACTOR_CREATE) {
         actor_on_create(r, t);
-    } else if (t->spec->kind == RAYC__TASK_SPEC__KIND__ACTOR_TASK) {
-        actor_on_call(r, t);
     } else if (t->deps_left == 0) {
         if (sched__enqueue(r, t) != 0)
             sched_fail(r, t, RAY_ERR_NOMEM, "the raylet is out of memory");
@@ -546,6 +562,8 @@ void sched_dep_done(raylet *r, sched_task *t, struct otable_obj *o)
     }
     if (t->deps_left > 0 && --t->deps_left > 0)
         return;
+    if (t->parked)
+        return; /* sched_park_retry moves it on */
     if (t->actor != NULL) {
         actor_task_ready(r, t);
     } else if (sched__enqueue(r, t) != 0) {

@@ -91,6 +91,7 @@ typedef struct sched_task {
     int64_t queued_ms;
     struct sched_class *cls;
     int remote;                    /* sched_remote.h: SCHED_LOCAL, _MUST_FORWARD, _FORWARDED */
+    int parked;                    /* no node can run it yet (sched_park.c) */
     struct sched_task *prev, *next;    /* class queue or actor queue */
     struct sched_task *hnext;          /* task id hash */
 } sched_task;
@@ -148,6 +149,28 @@ void sched_job_gone(raylet *r, struct wpool_job *job);
  * the resource report.  Returns 0 or -ENOMEM; free with sched_demands_clear. */
 int sched_demands(raylet *r, Rayc__ResourceDemand ***demands, size_t *n);
 void sched_demands_clear(Rayc__ResourceDemand **demands, size_t n);
+
+/* ---------------------------------------------------------------- infeasible tasks (sched_park.c) */
+
+/* T (a normal task or an actor creation, dependencies registered) fits no
+ * node of the cluster as far as this raylet knows (WHY says what it asks
+ * for).  Like Ray, it is not failed: it waits, listed under the demands of
+ * the resource report (`ray status`), and its owner is warned once.  It is
+ * placed again whenever the cluster view changes (a node joins). */
+void sched_park(raylet *r, sched_task *t, const char *why);
+
+/* The cluster view changed: parked tasks that fit some node now move on. */
+void sched_park_retry(raylet *r);
+
+/* Takes T off the parked list (sched_task_free). */
+void sched_park_unlink(raylet *r, sched_task *t);
+
+/* Appends the resource shapes of parked tasks to the demand report D (N
+ * entries, capacity CAP, allocated by the caller). */
+size_t sched_park_demands(raylet *r, Rayc__ResourceDemand **d, size_t n, size_t cap);
+
+/* Number of parked tasks. */
+size_t sched_park_count(raylet *r);
 
 /* Counts for logs and tests. */
 size_t sched_count(raylet *r);

@@ -44,6 +44,7 @@ void sched_task_free(raylet *r, sched_task *t)
     if (t->spec_registered)
         sched__table_del(r->sched, t);
     t->state = SCHED_FINISHED;
+    sched_park_unlink(r, t);
     if (t->actor != NULL && t->spec->kind == RAYC__TASK_SPEC__KIND__ACTOR_TASK)
         actor_unqueue(r, t);
     if (t->cls != NULL)
@@ -277,9 +278,10 @@ int sched_demands(raylet *r, Rayc__ResourceDemand ***demands, size_t *n)
     *n = 0;
     for (sched_class *c = s->classes; c != NULL; c = c->next)
         k += c->len > 0 && !sched_res_fits(r, &c->req);
-    if (k == 0)
+    size_t parked = s->nparked < 64 ? s->nparked : 64;
+    if (k + parked == 0)
         return 0;
-    Rayc__ResourceDemand **d = calloc(k, sizeof *d);
+    Rayc__ResourceDemand **d = calloc(k + parked, sizeof *d);
     if (d == NULL)
         return -ENOMEM;
     size_t i = 0;
@@ -305,6 +307,7 @@ int sched_demands(raylet *r, Rayc__ResourceDemand ***demands, size_t *n)
         x->count = (int32_t)c->len;
         d[i++] = x;
     }
+    i = sched_park_demands(r, d, i, k + parked);
     *demands = d;
     *n = i;
     return 0;

@@ -17,6 +17,8 @@ typedef struct sched {
     sched_task **slots;            /* live tasks by id */
     size_t nslots, ntasks;
     sched_class *classes;
+    sched_task *parked;            /* sched_park.c: fits no node yet */
+    size_t nparked;
     int ngpus_total;               /* -1 until first use */
     double gpu_free[SCHED_MAX_GPUS];
     int dispatching, again;
@@ -46,6 +48,15 @@ void sched__push_result(raylet *r, sched_task *t, int status, const char *msg,
 
 /* Makes T run again (another attempt) after a failure. */
 void sched__retry(raylet *r, sched_task *t, const char *why);
+
+/* Checks where T may run.  Returns RAY_OK, SCHED__PARK (no node can run T
+ * now: MSG says what it asks for) or a ray_status error with MSG. */
+#define SCHED__PARK 1000
+int sched__placement(raylet *r, sched_task *t, char *msg, size_t msglen);
+
+/* T (placed, dependencies registered) goes on: an actor creation to the
+ * actor table, a normal task to its queue once its arguments are ready. */
+void sched__proceed(raylet *r, sched_task *t);
 
 /* The function name for messages. */
 const char *sched__fname(const sched_task *t);

@@ -289,6 +289,8 @@ typedef struct collect {
     Rayc__TaskResult *res;         /* owned copy */
     int left;
     int status;
+    int lost;                      /* a return could not be copied here */
+    int must;                      /* the task could not run on this node */
     char msg[512];
     char ip[64];
     int port;
@@ -321,7 +323,15 @@ static void release_remote(raylet *r, collect *c)
 static void finish_collect(raylet *r, collect *c)
 {
     sched_task *t = sched_find(r, &c->id);
-    if (t != NULL && t->remote == SCHED_FORWARDED && c->status != RAY_OK) {
+    if (t != NULL && t->remote == SCHED_FORWARDED && c->lost && t->retries_left != 0 &&
+        raylet_client_alive(t->owner)) {
+        /* Lineage: the only copy of a return value was on the node that ran
+         * the task and went away before it was copied here; run it again. */
+        log_warn("task %s: %s; re-running it to rebuild its return values", sched__fname(t),
+                 c->msg);
+        t->remote = c->must ? SCHED_MUST_FORWARD : SCHED_LOCAL;
+        sched__retry(r, t, "its return value was lost with the node that made it");
+    } else if (t != NULL && t->remote == SCHED_FORWARDED && c->status != RAY_OK) {
         sched_fail(r, t, c->status, c->msg);
     } else if (t != NULL && t->remote == SCHED_FORWARDED) {
         Rayc__TaskDone done = RAYC__TASK_DONE__INIT;
@@ -344,6 +354,7 @@ static void pulled_cb(raylet *r, const ids_object *id, int status, const char *m
     (void)id;
     if (status != RAY_OK && c->status == RAY_OK) {
         c->status = status;
+        c->lost = 1;
         snprintf(c->msg, sizeof c->msg, "%s", msg ? msg : "a return value was lost");
     }
     if (--c->left == 0)
@@ -402,10 +413,13 @@ static void result_cb(raylet *r, peer *p, Rayc__Envelope *msg)
     ids_task id;
     if (ids_from_bytes(id.b, IDS_TASK_LEN, res->task_id.data, res->task_id.len) != 0)
         return;
-    free(take_fwd(r, &id));
+    fwd *f = take_fwd(r, &id);
+    int must = f != NULL && f->must;
+    free(f);
     collect *c = collect_new(p, res);
     if (c == NULL)
         return;
+    c->must = must;
     if (res->status != RAY_OK) {
         c->status = res->status;
         snprintf(c->msg, sizeof c->msg, "%s", res->error ? res->error : "the task failed");

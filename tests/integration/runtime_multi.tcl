@@ -91,3 +91,24 @@ test {runtime-multi-3.1 hard node affinity to a dead node is unschedulable; soft
     after 1000
     list [lindex [mn affinity $victim 0] 1] [lindex [mn affinity $victim 1] 1]
 } {RAY_ERR_UNSCHEDULABLE RAY_OK}
+
+test {runtime-multi-4.1 a task no node can run stays pending under Demands, then runs on a node that joins} {
+    set pid [start_bg infeasible -env [list RAY_ADDRESS $addr] $mn custom unicorn 1 120]
+    set demand "*\n {'CPU': 1, 'unicorn': 1}: 1+ pending tasks/actors*"
+    wait_for {[string match $demand [ray_ok status --address $addr]]} 20000 \
+        "the unicorn demand in ray status"
+    assert_contains "cannot be scheduled right now" [file_read [bg_log $pid]]
+    set before [node_dirs]
+    join_node $addr --node-ip-address 127.0.0.1 --num-cpus 1 --resources {{"unicorn": 2}}
+    wait_for {[string match "*status RAY_OK*" [file_read [bg_log $pid]]]} 30000 \
+        "the task to run once a unicorn node joined"
+    set line [lindex [split [string trim [file_read [bg_log $pid]]] \n] end]
+    set ran [where_node [lrange $line 1 end]]
+    set unicorn_dir ""
+    foreach dir [node_dirs] {
+        if {$dir ni $before} { set unicorn_dir $dir }
+    }
+    wait_for {![string match $demand [ray_ok status --address $addr]]} 10000 \
+        "the demand to leave ray status"
+    expr {$ran eq $unicorn_dir}
+} 1
