@@ -7,7 +7,7 @@ PACKAGES="build-essential pkg-config clang llvm
 libuv1-dev libssh-dev libyaml-dev libcurl4-openssl-dev libsqlite3-dev
 libmicrohttpd-dev libjansson-dev libprotobuf-c-dev protobuf-c-compiler
 libarchive-dev libssl-dev libcmocka-dev
-tcl8.6 tcllib openssh-server openssh-client iproute2 iptables procps psmisc
+tcl8.6 tcllib libsqlite3-tcl openssh-server openssh-client iproute2 iptables procps psmisc
 valgrind python3 python3-venv python3-pip zip unzip wrk"
 
 missing=""

@@ -6,6 +6,12 @@
  *   multinode bigret MIB NODE     a task on NODE returns MIB MiB; checks it here
  *   multinode custom RES QTY SECS one task asking for QTY of resource RES; waits
  *                                 up to SECS for it and prints its status and node
+ *   multinode readall MIB NODE... puts MIB MiB here; a task on each NODE sums it
+ *   multinode squares N SECS      N SPREAD tasks that sleep SECS and square their
+ *                                 index; checks every result
+ *   multinode counter NAME        increments the detached __RayCounter NAME
+ *                                 in namespace "multinode" (made on first use)
+ *                                 and prints its value
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -100,6 +106,80 @@ static int bigarg(long mib, const char *node)
     return rc != RAY_OK;
 }
 
+static int readall(long mib, char **nodes, int n)
+{
+    size_t len = (size_t)mib << 20;
+    uint8_t *b = pattern(len);
+    ray_ref *obj = b ? ray_put(ray_bytes(b, len)) : NULL;
+    if (obj == NULL) {
+        printf("error put: %s\n", ray_last_error());
+        free(b);
+        return 1;
+    }
+    uint64_t want = fnv(b, len);
+    free(b);
+    ray_ref **refs = calloc((size_t)n + 1, sizeof *refs);
+    for (int i = 0; refs && i < n; i++) {
+        ray_task_opts o = {.strategy = RAY_STRATEGY_NODE_AFFINITY, .node_id = nodes[i]};
+        refs[i] = ray_call("mn_sum", RAY_ARGS(ray_ref_arg(obj)), &o);
+    }
+    int bad = refs == NULL;
+    for (int i = 0; refs && i < n; i++) {
+        int64_t got = 0;
+        int rc = refs[i] ? ray_get_i64(refs[i], 300, &got) : RAY_ERR_CONNECTION;
+        if (rc != RAY_OK)
+            printf("error %s on %s: %s\n", ray_status_name(rc), nodes[i], ray_last_error());
+        else
+            printf("checksum %s %s\n", (uint64_t)got == want ? "ok" : "MISMATCH", nodes[i]);
+        bad += rc != RAY_OK || (uint64_t)got != want;
+        ray_ref_release(refs[i]);
+    }
+    free(refs);
+    ray_ref_release(obj);
+    return bad != 0;
+}
+
+static int squares(long n, double secs)
+{
+    ray_task_opts o = {.strategy = RAY_STRATEGY_SPREAD};
+    ray_ref **refs = calloc((size_t)n + 1, sizeof *refs);
+    for (long i = 0; refs && i < n; i++)
+        if ((refs[i] = ray_call("mn_square", RAY_ARGS(ray_i64(i), ray_f64(secs)), &o)) == NULL) {
+            printf("error submit: %s\n", ray_last_error());
+            return 1;
+        }
+    long bad = 0;
+    for (long i = 0; refs && i < n; i++) {
+        int64_t v = -1;
+        int rc = ray_get_i64(refs[i], 600, &v);
+        if (rc != RAY_OK || v != i * i) {
+            printf("error task %ld: %s %s\n", i, ray_status_name(rc),
+                   rc != RAY_OK ? ray_last_error() : "wrong value");
+            bad++;
+        }
+        ray_ref_release(refs[i]);
+    }
+    free(refs);
+    printf("squares %ld %s\n", n, bad == 0 ? "ok" : "FAILED");
+    return bad != 0;
+}
+
+static int counter(const char *name)
+{
+    ray_actor_opts o = {.name = name, .ns = "multinode", .get_if_exists = 1, .detached = 1, .max_restarts = RAY_INFINITE};
+    ray_actor *a = ray_actor_create("__RayCounter", RAY_ARGS(), &o);
+    ray_ref *r = a ? ray_actor_call(a, "incr", RAY_ARGS(), NULL) : NULL;
+    int64_t v = 0;
+    int rc = r ? ray_get_i64(r, 60, &v) : RAY_ERR_CONNECTION;
+    if (rc != RAY_OK)
+        printf("error %s: %s\n", ray_status_name(rc), ray_last_error());
+    else
+        printf("counter %lld\n", (long long)v);
+    ray_ref_release(r);
+    ray_actor_release(a);
+    return rc != RAY_OK;
+}
+
 static int bigret(long mib, const char *node)
 {
     ray_task_opts o = {.strategy = RAY_STRATEGY_NODE_AFFINITY, .node_id = node};
@@ -124,7 +204,8 @@ int main(int argc, char **argv)
 {
     if (argc < 3) {
         fprintf(stderr, "usage: multinode spread N | affinity NODE SOFT | bigarg MIB NODE | "
-                "bigret MIB NODE | custom RES QTY SECS\n");
+                "bigret MIB NODE | custom RES QTY SECS | readall MIB NODE... | "
+                "squares N SECS | counter NAME\n");
         return 2;
     }
     if (ray_init(NULL) != RAY_OK) {
@@ -140,6 +221,12 @@ int main(int argc, char **argv)
         rc = bigarg(strtol(argv[2], NULL, 10), argv[3]);
     else if (strcmp(argv[1], "bigret") == 0 && argc > 3)
         rc = bigret(strtol(argv[2], NULL, 10), argv[3]);
+    else if (strcmp(argv[1], "readall") == 0 && argc > 3)
+        rc = readall(strtol(argv[2], NULL, 10), argv + 3, argc - 3);
+    else if (strcmp(argv[1], "squares") == 0 && argc > 3)
+        rc = squares(strtol(argv[2], NULL, 10), strtod(argv[3], NULL));
+    else if (strcmp(argv[1], "counter") == 0)
+        rc = counter(argv[2]);
     else if (strcmp(argv[1], "custom") == 0 && argc > 4)
         rc = custom(argv[2], strtod(argv[3], NULL), strtod(argv[4], NULL));
     ray_shutdown();

@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <stdint.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <ray/ray.h>
@@ -39,3 +40,17 @@ static int mn_sum(ray_ctx *c)
     return ray_return_i64(c, (int64_t)h);
 }
 RAY_REMOTE(mn_sum);
+
+/* mn_square(i, seconds): sleeps SECONDS, then returns i * i. */
+static int mn_square(ray_ctx *c)
+{
+    int64_t i;
+    double secs;
+    if (ray_arg_i64(c, 0, &i) != RAY_OK || ray_arg_f64(c, 1, &secs) != RAY_OK)
+        return ray_error(c, "mn_square: want an integer and seconds");
+    struct timespec ts = {(time_t)secs, (long)((secs - (double)(time_t)secs) * 1e9)};
+    while (nanosleep(&ts, &ts) != 0)
+        ;
+    return ray_return_i64(c, i * i);
+}
+RAY_REMOTE(mn_square);

@@ -348,6 +348,16 @@ void peer_close(peer *p, const char *why)
         rpc_conn_close(p->conn, why);
 }
 
+void peer_close_job(raylet *r, const ids_job *job, const char *why)
+{
+    peer *next;
+    for (peer *p = raylet_cluster_of(r)->peers; p != NULL; p = next) {
+        next = p->next;
+        if (p->has_job && memcmp(p->job.b, job->b, IDS_JOB_LEN) == 0)
+            peer_close(p, why);
+    }
+}
+
 void peer_close_all(raylet *r)
 {
     peer *next;

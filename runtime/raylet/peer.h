@@ -54,6 +54,10 @@ struct peer {
  * connection could not even start (logged). */
 peer *peer_get(raylet *r, const char *ip, int port, struct wpool_job *job);
 
+/* Closes the connections made for JOB's tasks (the job ended here, so the
+ * other raylets end it too). */
+void peer_close_job(raylet *r, const ids_job *job, const char *why);
+
 /* Sends ENV (borrowed) now or after the handshake.  Returns 0 or a
  * negative error (closed, queue full, too big). */
 int peer_send(peer *p, Rayc__Envelope *env);

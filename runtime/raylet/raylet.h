@@ -88,6 +88,7 @@ typedef struct raylet_client {
     rpc_conn *conn;             /* NULL once closed */
     int authed;
     int kind;                   /* raylet_client_kind */
+    int is_peer;                /* another raylet (Hello kind "raylet") */
     int64_t accepted_ms;        /* monotonic */
     uint64_t serial;            /* unique for the raylet's life */
     unsigned refs;              /* references from tasks and objects */

@@ -115,6 +115,7 @@ static void client_hello(raylet_client *cl, Rayc__Envelope *msg)
         return;
     }
     cl->authed = 1;
+    cl->is_peer = msg->hello->client_kind != NULL && strcmp(msg->hello->client_kind, "raylet") == 0;
     Rayc__Envelope env = RAYC__ENVELOPE__INIT;
     Rayc__HelloReply reply = RAYC__HELLO_REPLY__INIT;
     reply.session_name = r->session_name;

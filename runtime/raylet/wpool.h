@@ -57,7 +57,9 @@ typedef struct wpool_job {
     size_t ntask_workers;          /* alive workers not dedicated to actors */
     size_t nprestart;
     size_t nstopping;              /* task workers being stopped */
-    size_t ndrivers;               /* connected drivers of the job */
+    size_t ndrivers;               /* connected drivers of the job (processes) */
+    size_t npeers;                 /* other raylets connected as its drivers */
+    int had_driver;                /* a driver process connected here */
     unsigned refs;                 /* clients, tasks, workers, actors pointing here */
     size_t nactor_workers;         /* alive workers running actors */
     struct wpool_worker *idle;     /* IDLE workers, most recent first */

@@ -12,6 +12,7 @@
 #include "common/util.h"
 #include "raylet/actor.h"
 #include "raylet/otable.h"
+#include "raylet/peer.h"
 #include "raylet/sched.h"
 #include "raylet/wpool_int.h"
 
@@ -182,7 +183,12 @@ void wpool_on_register_driver(raylet_client *cl, uint64_t req_id, const Rayc__Re
     cl->kind = RAYLET_CLIENT_DRIVER;
     cl->job = job;
     wpool_job_ref(job);
-    job->ndrivers++;
+    if (cl->is_peer) {
+        job->npeers++;
+    } else {
+        job->ndrivers++;
+        job->had_driver = 1;
+    }
     if (job->driver == NULL) {
         job->driver = cl;
         raylet_client_ref(cl);
@@ -212,6 +218,7 @@ void wpool__job_end(raylet *r, wpool_job *job)
     for (wpool_worker *w = r->wpool->workers; w != NULL; w = w->next)
         if (w->job == job && !w->lost && (w->actor == NULL || w->state == WPOOL_IDLE))
             wpool_worker_kill(r, w, 0, "its job ended");
+    peer_close_job(r, &job->id, "the job ended");
     if (job->owns_job) {
         Rayc__Envelope env = RAYC__ENVELOPE__INIT;
         Rayc__MarkJobFinished fin = RAYC__MARK_JOB_FINISHED__INIT;
@@ -231,7 +238,16 @@ void wpool_driver_gone(raylet *r, raylet_client *cl)
         job->driver = NULL;
         raylet_client_unref(cl);
     }
-    if (job->ndrivers > 0 && --job->ndrivers == 0 && !job->ended)
+    /* The job ends with its last driver process on the node it started
+     * from; on other nodes it lives while raylets that run it for a driver
+     * are connected (they close when it ends there). */
+    if (cl->is_peer && job->npeers > 0)
+        job->npeers--;
+    else if (!cl->is_peer && job->ndrivers > 0)
+        job->ndrivers--;
+    else
+        return;
+    if (job->ndrivers == 0 && !job->ended && (job->had_driver || job->npeers == 0))
         wpool__job_end(r, job);
 }
 

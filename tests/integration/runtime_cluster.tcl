@@ -1,0 +1,214 @@
+# serial
+# The runtime on a real four-host cluster: four test hosts (deploy/testnet.sh,
+# each its own network namespace, address and sshd), brought up with
+# `ray up`.  Drivers run inside a host's namespace, as a user's would on
+# that machine.  Covers SPREAD reaching every node, a 200 MiB object read
+# on every other node, a raylet killed -9 in the middle of tasks (they re-run
+# elsewhere; the node comes back), gcs_server killed -9 and restarted under
+# running work, and a `ray down` that leaves no process, shm file or live
+# GCS row behind.  Needs root (test hosts).
+source [file join [file dirname [info script]] .. lib harness.tcl]
+source [file join [file dirname [info script]] .. lib testnet.tcl]
+require_root
+
+set root [file dirname [file dirname [file dirname [file normalize [info script]]]]]
+set mn [file join $root examples multinode multinode]
+if {![file executable $mn]} {
+    skip_suite "examples/multinode was not built"
+}
+set ray_bin [rayc_bin ray]
+
+set inv [testnet_up 4]
+set hosts [dict get $inv HOSTS]
+set names [dict get $inv NAMES]
+lassign $hosts h1 h2 h3 h4
+set key [dict get $inv KEY]
+
+set T [file join $::harness::suite_tmp nodes]
+file mkdir $T
+set raytmp $T/ray
+set token $T/auth_token
+set store 400000000
+
+set yaml [file join $T rc.yaml]
+file_write $yaml "cluster_name: rc
+provider:
+  type: local
+  head_ip: $h1
+  worker_ips: \[$h2, $h3, $h4\]
+  auth_token_path: $token
+auth:
+  ssh_user: root
+  ssh_private_key: $key
+head_start_ray_commands:
+  - $ray_bin stop --temp-dir $raytmp
+  - $ray_bin start --head --port=6379 --temp-dir $raytmp --num-cpus 2 --object-store-memory $store --dashboard-port 8265
+worker_start_ray_commands:
+  - $ray_bin stop --temp-dir $raytmp
+  - $ray_bin start --address=\$RAY_HEAD_IP:6379 --temp-dir $raytmp --num-cpus 2 --object-store-memory $store
+"
+
+# Pids of every process whose command line mentions the suite's temp dir.
+proc rayc_pids {} {
+    set pids {}
+    foreach f [glob -nocomplain /proc/\[0-9\]*/cmdline] {
+        if {[catch {open $f r} ch]} continue
+        fconfigure $ch -translation binary
+        set cmd [string map [list \0 " "] [read $ch]]
+        close $ch
+        if {[string first $::raytmp $cmd] >= 0} {
+            lappend pids [lindex [file split $f] 2]
+        }
+    }
+    return $pids
+}
+
+at_suite_end {
+    catch {run_cmd -timeout 120 $::ray_bin down $::yaml -y}
+    foreach p [rayc_pids] { catch {exec kill -9 $p} }
+}
+
+# The namespace of host address IP.
+proc ns_of {ip} {
+    return [lindex $::names [lsearch $::hosts $ip]]
+}
+
+# Runs a driver (examples/multinode ARGS) on host IP; returns run_cmd's dict.
+proc mn_on {ip args} {
+    return [run_cmd -timeout 600 -env [list RAY_ADDRESS $::h1:6379 RAY_TMPDIR $::raytmp \
+        RAY_AUTH_TOKEN_PATH $::token] ip netns exec [ns_of $ip] $::mn {*}$args]
+}
+
+# Starts the same in the background; returns the pid (log: bg_log).
+proc mn_bg {name ip args} {
+    return [start_bg $name -env [list RAY_ADDRESS $::h1:6379 RAY_TMPDIR $::raytmp \
+        RAY_AUTH_TOKEN_PATH $::token] ip netns exec [ns_of $ip] $::mn {*}$args]
+}
+
+proc status_text {} {
+    set r [run_cmd -env [list RAY_AUTH_TOKEN_PATH $::token] $::ray_bin status \
+        --address $::h1:6379]
+    return [dict get $r out]
+}
+
+# node id -> address, from the Active lines of `ray status`.
+proc alive_nodes {} {
+    set ids {}
+    foreach line [split [status_text] \n] {
+        if {[regexp {^ 1 node_([0-9a-f]+) \(([0-9.]+)} $line -> id ip]} { dict set ids $id $ip }
+    }
+    return $ids
+}
+
+# The address of the node whose raylet socket path is PATH.
+proc ip_of_socket {path} {
+    if {[regexp {/node_([0-9.]+)_[0-9]+/} $path -> ip]} { return $ip }
+    return "?"
+}
+
+# The live node dir of host IP (the newest).
+proc node_dir_of {ip} {
+    return [lindex [lsort [glob -nocomplain -type d $::raytmp/session_2*/node_${ip}_*]] end]
+}
+
+test {runtime-cluster-1.1 ray up brings up four nodes on four hosts} {
+    set r [run_cmd -timeout 300 $ray_bin up $yaml -y]
+    assert_equal 0 [dict get $r code] "ray up: [dict get $r out]"
+    wait_for {[dict size [alive_nodes]] == 4} 30000 "four alive nodes"
+    lsort [dict values [alive_nodes]]
+} [lsort $hosts]
+
+test {runtime-cluster-1.2 10,000 SPREAD tasks reach every node} {
+    # Every raylet learns the others within a view refresh.
+    after 1500
+    set r [mn_on $h1 spread 10000]
+    assert_equal 0 [dict get $r code] [string range [dict get $r out] 0 2000]
+    set per {}
+    set total 0
+    foreach line [split [dict get $r out] \n] {
+        if {[string match "where *" $line]} {
+            dict incr per [ip_of_socket [lindex $line 1]]
+            incr total
+        }
+    }
+    list $total [lsort [dict keys $per]]
+} [list 10000 [lsort $hosts]]
+
+test {runtime-cluster-1.3 a 200 MiB object made on one node is read on every other with the right checksum} {
+    set others {}
+    dict for {id ip} [alive_nodes] {
+        if {$ip ne $h2} { lappend others $id }
+    }
+    set r [mn_on $h2 readall 200 {*}$others]
+    assert_equal 0 [dict get $r code] [dict get $r out]
+    regexp -all {checksum ok} [dict get $r out]
+} 3
+
+test {runtime-cluster-2.1 a raylet killed -9 mid-run: its tasks re-run elsewhere, every result right} {
+    set pid [mn_bg squares_kill $h1 squares 48 1.5]
+    # Let the first wave start everywhere, then kill host 4's raylet.
+    after 2500
+    set victim [string trim [file_read [node_dir_of $h4]/pids/raylet.pid]]
+    exec kill -9 $victim
+    wait_for {![pid_alive $pid]} 120000 "the driver to finish"
+    set out [file_read [bg_log $pid]]
+    wait_for {[dict size [alive_nodes]] == 3} 30000 "the GCS to declare host 4 dead"
+    string match "*squares 48 ok*" $out
+} 1
+
+test {runtime-cluster-2.2 the killed host rejoins with ray start and takes work again} {
+    set r [run_cmd -timeout 120 -env [list RAY_AUTH_TOKEN_PATH $token] ip netns exec \
+        [ns_of $h4] $ray_bin stop --temp-dir $raytmp]
+    set r [run_cmd -timeout 120 -env [list RAY_AUTH_TOKEN_PATH $token] ip netns exec \
+        [ns_of $h4] $ray_bin start --address=$h1:6379 --temp-dir $raytmp --num-cpus 2 \
+        --object-store-memory $store]
+    assert_equal 0 [dict get $r code] [dict get $r out]
+    wait_for {[dict size [alive_nodes]] == 4} 30000 "four alive nodes again"
+    after 1500
+    set per {}
+    foreach line [split [dict get [mn_on $h1 spread 200] out] \n] {
+        if {[string match "where *" $line]} { dict incr per [ip_of_socket [lindex $line 1]] }
+    }
+    dict exists $per $h4
+} 1
+
+test {runtime-cluster-3.1 gcs_server killed -9 and restarted: running work finishes, nodes, jobs and actors intact} {
+    assert_equal "counter 1" [string trim [dict get [mn_on $h1 counter rc_counter] out]]
+    set pid [mn_bg squares_gcs $h1 squares 32 1]
+    after 1500
+    set gdir [file dirname [lindex [glob $raytmp/session_2*/node_${h1}_*/gcs.db] 0]]
+    set gpid [string trim [file_read $gdir/pids/gcs_server.pid]]
+    set cmdline [split [string trimright [file_read /proc/$gpid/cmdline] \0] \0]
+    exec kill -9 $gpid
+    wait_for {![pid_alive $gpid]} 5000
+    after 1000
+    set newpid [start_bg gcs_restarted ip netns exec [ns_of $h1] {*}$cmdline]
+    file_write $gdir/pids/gcs_server.pid $newpid\n
+    wait_for {![pid_alive $pid]} 120000 "the driver to finish"
+    set out [file_read [bg_log $pid]]
+    wait_for {[dict size [alive_nodes]] == 4} 30000 "four alive nodes after the restart"
+    list [string match "*squares 32 ok*" $out] \
+        [string trim [dict get [mn_on $h1 counter rc_counter] out]]
+} {1 {counter 2}}
+
+test {runtime-cluster-4.1 the GCS tables hold no stale row: four alive nodes, no running job} {
+    set gcsdb [lindex [glob $raytmp/session_2*/node_${h1}_*/gcs.db] 0]
+    package require sqlite3
+    sqlite3 gdb $gcsdb -readonly 1
+    set alive [gdb eval {SELECT count(*) FROM nodes WHERE state = 'ALIVE'}]
+    set running [gdb eval {SELECT count(*) FROM jobs WHERE state != 'FINISHED'}]
+    gdb close
+    list $alive $running
+} {4 0}
+
+test {runtime-cluster-4.2 ray down leaves no process or shm file on any host} {
+    set ids [dict keys [alive_nodes]]
+    set r [run_cmd -timeout 300 $ray_bin down $yaml -y]
+    assert_equal 0 [dict get $r code] [dict get $r out]
+    wait_for {[llength [rayc_pids]] == 0} 20000 "every rayc process of the cluster to exit"
+    set shm 0
+    foreach id $ids {
+        incr shm [llength [glob -nocomplain /dev/shm/rayc_[string range $id 0 15]_*]]
+    }
+    list [llength [rayc_pids]] $shm
+} {0 0}
