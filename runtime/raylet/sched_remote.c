@@ -207,7 +207,10 @@ static int forward_args(raylet *r, sched_task *t, Rayc__TaskArg *args, Rayc__Tas
     return 0;
 }
 
-static int send_task(raylet *r, sched_task *t, peer *p)
+/* Sends T to the raylet of node NODE_ID over P.  The copy is pinned to that
+ * node (hard affinity): a receiver that placed it by load would forward it
+ * again, possibly back here, where its id is already taken. */
+static int send_task(raylet *r, sched_task *t, peer *p, const char *node_id)
 {
     const Rayc__TaskSpec *s = t->spec;
     char holder[96];
@@ -219,8 +222,9 @@ static int send_task(raylet *r, sched_task *t, peer *p)
     if (rc == 0) {
         Rayc__TaskSpec spec = *s;
         spec.args = ptrs;
-        spec.strategy = RAY_STRATEGY_DEFAULT; /* the receiver runs it itself */
-        spec.strategy_node = NULL;
+        spec.strategy = RAY_STRATEGY_NODE_AFFINITY; /* the receiver runs it itself */
+        spec.strategy_node = (char *)node_id;
+        spec.strategy_soft = 0;
         Rayc__Envelope env = RAYC__ENVELOPE__INIT;
         Rayc__SubmitTask sub = RAYC__SUBMIT_TASK__INIT;
         sub.spec = &spec;
@@ -247,7 +251,7 @@ int sched_remote_take(raylet *r, sched_task *t)
     }
     fwd *f = calloc(1, sizeof *f);
     peer *p = f ? peer_get(r, n->ip, n->port, t->job) : NULL;
-    if (p == NULL || send_task(r, t, p) != 0) {
+    if (p == NULL || send_task(r, t, p, n->id) != 0) {
         free(f);
         sched_fail(r, t, RAY_ERR_NODE_DIED, "cannot forward the task to its node");
         return 1;
