@@ -78,16 +78,19 @@ EXAMPLE_DIRS    := $(if $(LIBRAY),$(patsubst %/,%,$(dir $(wildcard examples/*/*_
 EXAMPLE_DRIVERS := $(foreach d,$(EXAMPLE_DIRS),$(d)/$(notdir $(d)))
 EXAMPLE_LIBS    := $(foreach d,$(EXAMPLE_DIRS),$(d)/lib$(notdir $(d))_tasks.so)
 
-BENCH_SRCS := $(wildcard bench/*.c)
+# bench/NAME_tasks.c is a task library for the bench driver bench/NAME.c
+# (build/bench/libNAME_tasks.so, next to the driver, where workers look).
+BENCH_SRCS := $(filter-out %_tasks.c,$(wildcard bench/*.c))
 BENCHES    := $(patsubst bench/%.c,$(BUILD)/bench/%,$(BENCH_SRCS))
+BENCH_LIBS := $(patsubst bench/%_tasks.c,$(BUILD)/bench/lib%_tasks.so,$(wildcard bench/*_tasks.c))
 CTEST_SRCS := $(wildcard tests/c/test_*.c)
 CTESTS     := $(patsubst tests/c/%.c,$(BUILD)/tests/%,$(CTEST_SRCS))
 FUZZ_SRCS  := $(wildcard tests/fuzz/fuzz_*.c)
 
 ALL_OBJS := $(call objs,$(foreach m,$(MODULES),$(call lib_srcs,$(m)) $(call main_srcs,$(m))))
 
-.PHONY: all test demo valgrind fuzz install clean deps benches dist
-all: $(PROGRAMS) bin/ray-up bin/ray-down $(LIBRAY) $(EXAMPLE_DRIVERS) $(EXAMPLE_LIBS) $(CTESTS) $(BENCHES)
+.PHONY: all test demo valgrind fuzz install clean deps benches dist bench-multihost
+all: $(PROGRAMS) bin/ray-up bin/ray-down $(LIBRAY) $(EXAMPLE_DRIVERS) $(EXAMPLE_LIBS) $(CTESTS) $(BENCHES) $(BENCH_LIBS)
 
 # ---------------------------------------------------------------- generated code
 
@@ -161,6 +164,10 @@ $(BUILD)/bench/%: bench/%.c $(MODULE_LIBS)
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(CFLAGS) $(WARN) $(LDFLAGS) -o $@ $< $(MODULE_LIBS) $(LDLIBS)
 
+$(BUILD)/bench/lib%_tasks.so: bench/%_tasks.c include/ray/ray.h
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(WARN) -shared -o $@ $<
+
 deps:
 	@./deploy/install-deps.sh
 
@@ -191,7 +198,13 @@ fuzz: $(PROTO_H)
 	  tail -1 $(BUILD)/fuzz/$$n.log; \
 	done
 
-benches: $(BENCHES)
+benches: $(BENCHES) $(BENCH_LIBS)
+
+# Cross-node transfer, tasks/s on 4 hosts against 1, map-reduce against Dask
+# (root: local test hosts; see bench/multihost.sh).
+bench-multihost: all
+	@./deploy/install-deps.sh --bench
+	./bench/multihost.sh
 
 # A tarball of the binaries with an install script (see deploy/dist.sh).
 dist: all
@@ -207,4 +220,4 @@ install: all
 clean:
 	rm -rf $(BUILD) bin lib $(EXAMPLE_DRIVERS) $(EXAMPLE_LIBS)
 
--include $(ALL_OBJS:.o=.d)
+-include $(ALL_OBJS:.o=.d) $(wildcard $(BUILD)/bench/*.d)

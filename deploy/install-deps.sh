@@ -1,6 +1,10 @@
 #!/bin/sh
 # Installs every Debian package that rayc's build, tests and runtime need.
 # Run as root. Quiet and quick when everything is already present.
+#
+#   deploy/install-deps.sh           build, tests, runtime
+#   deploy/install-deps.sh --bench   also what bench/multihost.sh compares
+#                                    against (Dask distributed, NumPy)
 set -eu
 
 PACKAGES="build-essential pkg-config clang llvm
@@ -9,6 +13,9 @@ libmicrohttpd-dev libjansson-dev libprotobuf-c-dev protobuf-c-compiler
 libarchive-dev libssl-dev libcmocka-dev
 tcl8.6 tcllib libsqlite3-tcl openssh-server openssh-client iproute2 iptables procps psmisc
 valgrind python3 python3-venv python3-pip zip unzip wrk"
+if [ "${1:-}" = "--bench" ]; then
+    PACKAGES="$PACKAGES python3-distributed python3-numpy"
+fi
 
 missing=""
 for p in $PACKAGES; do
