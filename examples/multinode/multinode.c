@@ -9,6 +9,11 @@
  *   multinode readall MIB NODE... puts MIB MiB here; a task on each NODE sums it
  *   multinode squares N SECS      N SPREAD tasks that sleep SECS and square their
  *                                 index; checks every result
+ *   multinode actors N            N MnCounter actors placed with SPREAD; prints
+ *                                 where each lives and its count after 3 calls
+ *   multinode actorlife NODE N PAUSE  one MnCounter with soft affinity to NODE
+ *                                 (max_restarts 2, calls retried); N calls PAUSE
+ *                                 seconds apart; prints where it lived first/last
  *   multinode counter NAME        increments the detached __RayCounter NAME
  *                                 in namespace "multinode" (made on first use)
  *                                 and prints its value
@@ -17,6 +22,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <ray/ray.h>
 
@@ -164,6 +170,83 @@ static int squares(long n, double secs)
     return bad != 0;
 }
 
+/* "where" of actor A as an owned string, or NULL (error printed). */
+static char *actor_where(ray_actor *a)
+{
+    ray_ref *r = ray_actor_call(a, "where", RAY_ARGS(), NULL);
+    void *s = NULL;
+    int rc = r ? ray_get_bytes(r, 120, &s, NULL) : RAY_ERR_CONNECTION;
+    if (rc != RAY_OK)
+        printf("error where: %s %s\n", ray_status_name(rc), ray_last_error());
+    ray_ref_release(r);
+    return rc == RAY_OK ? s : NULL;
+}
+
+static int actors(long n)
+{
+    ray_actor_opts o = {.strategy = RAY_STRATEGY_SPREAD};
+    ray_actor **as = calloc((size_t)n + 1, sizeof *as);
+    ray_ref **refs = calloc((size_t)n * 3 + 1, sizeof *refs);
+    int bad = as == NULL || refs == NULL;
+    for (long i = 0; !bad && i < n; i++)
+        bad = (as[i] = ray_actor_create("MnCounter", RAY_ARGS(), &o)) == NULL;
+    for (long i = 0; !bad && i < n * 3; i++)
+        refs[i] = ray_actor_call(as[i % n], "incr", RAY_ARGS(), NULL);
+    for (long i = 0; !bad && i < n * 3; i++) {
+        int64_t v = 0;
+        int rc = refs[i] ? ray_get_i64(refs[i], 120, &v) : RAY_ERR_CONNECTION;
+        if (rc != RAY_OK || v != i / n + 1) {
+            printf("error call %ld: %s %s\n", i, ray_status_name(rc), ray_last_error());
+            bad = 1;
+        }
+    }
+    for (long i = 0; !bad && i < n; i++) {
+        char *w = actor_where(as[i]);
+        if (w != NULL)
+            printf("actor %ld where %s\n", i, w);
+        bad = w == NULL;
+        free(w);
+    }
+    for (long i = 0; refs && i < n * 3; i++)
+        ray_ref_release(refs[i]);
+    for (long i = 0; as && i < n; i++)
+        ray_actor_release(as[i]);
+    free(refs);
+    free(as);
+    printf("actors %s\n", bad ? "FAILED" : "ok");
+    return bad;
+}
+
+static int actorlife(const char *node, long n, double pause)
+{
+    ray_actor_opts o = {.strategy = RAY_STRATEGY_NODE_AFFINITY, .node_id = node, .soft = 1,
+                        .max_restarts = 2, .max_task_retries = RAY_INFINITE};
+    ray_actor *a = ray_actor_create("MnCounter", RAY_ARGS(), &o);
+    char *first = a ? actor_where(a) : NULL;
+    if (first == NULL)
+        return 1;
+    printf("first %s\n", first);
+    fflush(stdout);
+    long ok = 0;
+    for (long i = 0; i < n; i++) {
+        ray_ref *r = ray_actor_call(a, "incr", RAY_ARGS(), NULL);
+        int64_t v = 0;
+        int rc = r ? ray_get_i64(r, 120, &v) : RAY_ERR_CONNECTION;
+        if (rc != RAY_OK)
+            printf("error call %ld: %s %s\n", i, ray_status_name(rc), ray_last_error());
+        ok += rc == RAY_OK;
+        ray_ref_release(r);
+        struct timespec ts = {(time_t)pause, (long)((pause - (double)(time_t)pause) * 1e9)};
+        nanosleep(&ts, NULL);
+    }
+    char *last = actor_where(a);
+    printf("last %s\ncalls %ld/%ld ok\n", last ? last : "?", ok, n);
+    free(first);
+    free(last);
+    ray_actor_release(a);
+    return ok != n;
+}
+
 static int counter(const char *name)
 {
     ray_actor_opts o = {.name = name, .ns = "multinode", .get_if_exists = 1, .detached = 1, .max_restarts = RAY_INFINITE};
@@ -205,7 +288,7 @@ int main(int argc, char **argv)
     if (argc < 3) {
         fprintf(stderr, "usage: multinode spread N | affinity NODE SOFT | bigarg MIB NODE | "
                 "bigret MIB NODE | custom RES QTY SECS | readall MIB NODE... | "
-                "squares N SECS | counter NAME\n");
+                "squares N SECS | actors N | actorlife NODE N PAUSE | counter NAME\n");
         return 2;
     }
     if (ray_init(NULL) != RAY_OK) {
@@ -225,6 +308,10 @@ int main(int argc, char **argv)
         rc = readall(strtol(argv[2], NULL, 10), argv + 3, argc - 3);
     else if (strcmp(argv[1], "squares") == 0 && argc > 3)
         rc = squares(strtol(argv[2], NULL, 10), strtod(argv[3], NULL));
+    else if (strcmp(argv[1], "actors") == 0)
+        rc = actors(strtol(argv[2], NULL, 10));
+    else if (strcmp(argv[1], "actorlife") == 0 && argc > 4)
+        rc = actorlife(argv[2], strtol(argv[3], NULL, 10), strtod(argv[4], NULL));
     else if (strcmp(argv[1], "counter") == 0)
         rc = counter(argv[2]);
     else if (strcmp(argv[1], "custom") == 0 && argc > 4)

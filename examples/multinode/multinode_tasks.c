@@ -1,6 +1,7 @@
 /* multinode's task library: tasks that tell where they ran and check the
  * bytes they were given, for the multi-node tests. */
 #include <fcntl.h>
+#include <stdlib.h>
 #include <stdint.h>
 #include <string.h>
 #include <time.h>
@@ -8,8 +9,8 @@
 
 #include <ray/ray.h>
 
-/* Returns the raylet socket this worker was started with (one per node). */
-static int mn_where(ray_ctx *c)
+/* The raylet socket this worker was started with (one per node). */
+static int where(ray_ctx *c)
 {
     char buf[8192];
     int fd = open("/proc/self/cmdline", O_RDONLY | O_CLOEXEC);
@@ -23,6 +24,11 @@ static int mn_where(ray_ctx *c)
         if (strcmp(p, "--socket") == 0 && p + strlen(p) + 1 < buf + n)
             return ray_return_str(c, p + strlen(p) + 1);
     return ray_error(c, "mn_where: no --socket argument");
+}
+
+static int mn_where(ray_ctx *c)
+{
+    return where(c);
 }
 RAY_REMOTE(mn_where);
 
@@ -54,3 +60,33 @@ static int mn_square(ray_ctx *c)
     return ray_return_i64(c, i * i);
 }
 RAY_REMOTE(mn_square);
+
+/* MnCounter: a counter actor that can say where it lives. */
+typedef struct mn_counter {
+    int64_t value;
+} mn_counter;
+
+static void *mn_counter_new(ray_ctx *c)
+{
+    (void)c;
+    return calloc(1, sizeof(mn_counter));
+}
+
+static void mn_counter_free(void *self)
+{
+    free(self);
+}
+RAY_ACTOR(MnCounter, mn_counter_new, mn_counter_free);
+
+static int incr(ray_ctx *c, void *self)
+{
+    return ray_return_i64(c, ++((mn_counter *)self)->value);
+}
+RAY_METHOD(MnCounter, incr);
+
+static int where_method(ray_ctx *c, void *self)
+{
+    (void)self;
+    return where(c);
+}
+RAY_METHOD_NAMED(MnCounter, "where", where_method, where);

@@ -299,6 +299,10 @@ typedef struct ray_actor_opts {
     double memory;
     const ray_resource *resources;
     size_t n_resources;
+    ray_strategy strategy;   /* where the actor lives: as for tasks (DEFAULT: this
+                                node while it fits here, else a node with room) */
+    const char *node_id;     /* RAY_STRATEGY_NODE_AFFINITY: hex node id */
+    int soft;                /* RAY_STRATEGY_NODE_AFFINITY: fall back to any node */
 } ray_actor_opts;
 
 /* Starts an actor of CLASS (a RAY_ACTOR name) in a worker of its own and

@@ -49,6 +49,11 @@ static int fill_actor_opts(Rayc__TaskSpec *spec, Rayc__ActorOptions *ao, const r
     ao->detached = o->detached != 0;
     ao->get_if_exists = o->get_if_exists != 0;
     spec->actor = ao;
+    spec->strategy = o->strategy;
+    spec->strategy_node = (char *)(o->node_id ? o->node_id : "");
+    spec->strategy_soft = o->soft != 0;
+    if (o->strategy == RAY_STRATEGY_NODE_AFFINITY && o->node_id == NULL)
+        return api_fail(RAY_ERR_INVALID, "ray_actor_create: node affinity needs a node_id");
     if (o->get_if_exists && (o->name == NULL || o->name[0] == '\0'))
         return api_fail(RAY_ERR_INVALID, "ray_actor_create: get_if_exists needs a name");
     if (o->max_concurrency > 10000)

@@ -9,6 +9,7 @@
 
 #include "common/log.h"
 #include "raylet/actor_int.h"
+#include "raylet/actor_remote.h"
 #include "raylet/otable.h"
 #include "raylet/sched_int.h"
 #include "raylet/wpool.h"
@@ -217,6 +218,7 @@ void actor_on_create(raylet *r, sched_task *t)
         sched_fail(r, t, RAY_ERR_NOMEM, "the raylet is out of memory");
         return;
     }
+    actor_remote_announce(r, a);
     if (a->name[0] != '\0') {
         a->state = ACTOR_NAMING;
         actor__name_register(r, a);
@@ -227,7 +229,7 @@ void actor_on_create(raylet *r, sched_task *t)
         actor_task_ready(r, t);
 }
 
-void actor__named(raylet *r, actor *a, int ok, const actor *existing, const char *error)
+void actor__named(raylet *r, actor *a, int ok, const ids_actor *existing, const char *error)
 {
     if (a->state != ACTOR_NAMING)
         return;
@@ -238,7 +240,7 @@ void actor__named(raylet *r, actor *a, int ok, const actor *existing, const char
         a->create = NULL;
         t->actor = NULL;
         if (existing != NULL)
-            complete_with_id(r, t, &existing->id);
+            complete_with_id(r, t, existing);
         else
             sched_fail(r, t, RAY_ERR_INVALID, error);
         free(a->death_reason);
@@ -350,6 +352,7 @@ void actor__die(raylet *r, actor *a, int status, const char *reason)
     release_res(r, a);
     if (a->name_registered)
         actor__name_remove(r, a);
+    actor_remote_withdraw(r, a);
     unlink_socket(r, a);
     if (a->worker != NULL) {
         struct wpool_worker *w = a->worker;

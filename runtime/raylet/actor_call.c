@@ -8,6 +8,7 @@
 
 #include "common/log.h"
 #include "raylet/actor_int.h"
+#include "raylet/actor_remote.h"
 #include "raylet/sched_int.h"
 #include "raylet/wpool.h"
 
@@ -91,6 +92,8 @@ void actor_on_call(raylet *r, sched_task *t)
     memcpy(id.b, t->spec->actor_id.data, IDS_ACTOR_LEN);
     actor *a = actor_find(r, &id);
     char msg[600];
+    if (a == NULL && actor_remote_call(r, t))
+        return;
     if (a == NULL) {
         char hex[2 * IDS_ACTOR_LEN + 1];
         ids_hex(id.b, IDS_ACTOR_LEN, hex);
@@ -240,8 +243,10 @@ void actor_on_kill(raylet_client *cl, uint64_t req_id, const Rayc__KillActor *m)
         return;
     }
     actor *a = actor_find(r, &id);
+    if (a == NULL && actor_remote_kill(cl, req_id, m))
+        return;
     if (a == NULL) {
-        reply_kill(cl, req_id, RAY_ERR_NOT_FOUND, "no such actor on this node");
+        reply_kill(cl, req_id, RAY_ERR_NOT_FOUND, "no such actor");
         return;
     }
     reply_kill(cl, req_id, RAY_OK, NULL);

@@ -37,7 +37,7 @@ actor *actor__find_named(raylet *r, const char *ns, const char *name);
 void actor__name_register(raylet *r, actor *a);
 
 /* The name of A is settled: OK (registered or kept local), or taken. */
-void actor__named(raylet *r, actor *a, int ok, const actor *existing, const char *error);
+void actor__named(raylet *r, actor *a, int ok, const ids_actor *existing, const char *error);
 
 /* Removes A's name from the GCS. */
 void actor__name_remove(raylet *r, actor *a);

@@ -120,10 +120,16 @@ static void existing_cb(raylet *r, Rayc__Envelope *reply, void *data)
         op = NULL;
     } else {
         free(op);
-        snprintf(msg, sizeof msg, "an actor named '%.200s' already exists in namespace '%.200s'"
-                 " (on node %.64s; calling actors of other nodes is not supported)", a->name,
-                 a->ns, rec->node_id);
-        actor__named(r, a, 0, NULL, msg);
+        const Rayc__ActorOptions *o = a->create ? a->create->spec->actor : NULL;
+        ids_actor other;
+        if (o != NULL && o->get_if_exists &&
+            ids_from_bytes(other.b, IDS_ACTOR_LEN, rec->actor_id.data, rec->actor_id.len) == 0) {
+            actor__named(r, a, 0, &other, "the name belongs to an actor of another node");
+        } else {
+            snprintf(msg, sizeof msg, "an actor named '%.200s' already exists in namespace "
+                     "'%.200s'", a->name, a->ns);
+            actor__named(r, a, 0, NULL, msg);
+        }
     }
     if (rec != NULL)
         rayc__actor_name__free_unpacked(rec, NULL);

@@ -34,6 +34,32 @@ static void fill_node(raylet *r, cview_node *n, const Rayc__NodeInfo *ni)
     n->alive = ni->state == RAYC__NODE_INFO__STATE__ALIVE;
     n->self = strcmp(n->id, r->opts->node_id) == 0;
     fill_res(n, ni);
+    cview *v = raylet_cluster_of(r)->view;
+    int64_t now = time_mono_ms();
+    for (size_t i = 0; v != NULL && i < CVIEW_MAX_SUSPECTS; i++)
+        if (v->suspects[i].until_ms > now && strcmp(v->suspects[i].id, n->id) == 0)
+            n->alive = 0;
+}
+
+void cview_suspect(raylet *r, const char *id)
+{
+    cview *v = raylet_cluster_of(r)->view;
+    if (v == NULL || id == NULL || id[0] == '\0')
+        return;
+    size_t slot = 0;
+    for (size_t i = 0; i < CVIEW_MAX_SUSPECTS; i++) {
+        if (strcmp(v->suspects[i].id, id) == 0) {
+            slot = i;
+            break;
+        }
+        if (v->suspects[i].until_ms < v->suspects[slot].until_ms)
+            slot = i;
+    }
+    str_copy(v->suspects[slot].id, sizeof v->suspects[slot].id, id);
+    v->suspects[slot].until_ms = time_mono_ms() + CVIEW_SUSPECT_MS;
+    cview_node *n = cview_find(r, id);
+    if (n != NULL && !n->self)
+        n->alive = 0;
 }
 
 /* Logs nodes that appeared or died since the previous table. */

@@ -18,6 +18,10 @@
 #define CVIEW_MAX_RES 32
 /* How often the view asks the GCS for every node. */
 #define CVIEW_REFRESH_MS 500
+/* How long a node whose connection broke counts as dead here (the GCS
+ * declares it dead within its health-check timeout, well before). */
+#define CVIEW_SUSPECT_MS 60000
+#define CVIEW_MAX_SUSPECTS 64
 
 typedef struct cview_res {
     char name[64];
@@ -43,6 +47,10 @@ typedef struct cview {
     int asking;                  /* a GetAllNodes is in flight */
     int loaded;                  /* at least one answer arrived */
     size_t rr;                   /* SPREAD's round-robin position */
+    struct {
+        char id[64];
+        int64_t until_ms;        /* monotonic */
+    } suspects[CVIEW_MAX_SUSPECTS];
 } cview;
 
 /* Starts the refresh timer.  Returns 0 or a negative error. */
@@ -58,6 +66,11 @@ cview_node *cview_find(raylet *r, const char *id);
 /* Quantity of resource NAME on N: total or available (0 when absent). */
 double cview_total(const cview_node *n, const char *name);
 double cview_avail(const cview_node *n, const char *name);
+
+/* The connection to node ID broke: it counts as dead in the view for
+ * CVIEW_SUSPECT_MS, so that nothing is placed there while the GCS has not
+ * noticed yet. */
+void cview_suspect(raylet *r, const char *id);
 
 /* Records that a task of CPU cpus was forwarded to N. */
 void cview_charge(cview_node *n, double cpu);

@@ -344,6 +344,7 @@ peer *peer_get(raylet *r, const char *ip, int port, wpool_job *job)
 
 void peer_close(peer *p, const char *why)
 {
+    p->closed_here = 1;
     if (p->state != PEER_CLOSED)
         rpc_conn_close(p->conn, why);
 }

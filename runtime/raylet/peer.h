@@ -39,6 +39,7 @@ struct peer {
     int has_job;
     ids_job job;
     int state;
+    int closed_here;               /* peer_close: this raylet ended it */
     rpc_conn *conn;
     uint64_t next_id, hello_id, register_id;
     struct peer_call *calls;

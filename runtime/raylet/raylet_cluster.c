@@ -5,7 +5,9 @@
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
+#include "raylet/actor_remote.h"
 #include "raylet/cluster_view.h"
 #include "raylet/objmgr.h"
 #include "raylet/peer.h"
@@ -40,6 +42,7 @@ void raylet_cluster_close(raylet *r)
     if (r->cluster == NULL)
         return;
     cview_close(r);
+    actor_remote_close(r);
     peer_close_all(r);
 }
 
@@ -50,6 +53,7 @@ void raylet_cluster_free(raylet *r)
     cview_free(r);
     objmgr_free(r);
     sched_remote_free(r);
+    actor_remote_free(r);
     free(r->cluster);
     r->cluster = NULL;
 }
@@ -63,5 +67,9 @@ void raylet_cluster_view_changed(raylet *r)
 
 void raylet_cluster_peer_closed(raylet *r, peer *p, const char *reason)
 {
+    cview *v = raylet_cluster_of(r)->view;
+    for (size_t i = 0; !p->closed_here && !r->stopping && v != NULL && i < v->n; i++)
+        if (v->nodes[i].port == p->port && strcmp(v->nodes[i].ip, p->ip) == 0)
+            cview_suspect(r, v->nodes[i].id);
     sched_remote_peer_closed(r, p, reason);
 }

@@ -22,6 +22,7 @@ typedef struct raylet_cluster {
     struct peer *peers;            /* live outgoing connections */
     struct objmgr *om;
     struct sched_remote *sr;
+    struct ractor_table *ra;       /* actor_remote.c: actors of other nodes */
 } raylet_cluster;
 
 /* R's cluster state (never NULL after raylet_cluster_open). */

@@ -10,6 +10,7 @@
 #include "common/log.h"
 #include "common/util.h"
 #include "raylet/actor.h"
+#include "raylet/actor_remote.h"
 #include "raylet/otable.h"
 #include "raylet/sched_int.h"
 #include "raylet/sched_remote.h"
@@ -543,7 +544,8 @@ void sched_on_submit(raylet_client *cl, Rayc__SubmitTask *m)
 void sched__proceed(raylet *r, sched_task *t)
 {
     if (t->spec->kind == RAYC__TASK_SPEC__KIND__ACTOR_CREATE) {
-        actor_on_create(r, t);
+        if (!actor_remote_create(r, t))
+            actor_on_create(r, t);
     } else if (t->deps_left == 0) {
         if (sched__enqueue(r, t) != 0)
             sched_fail(r, t, RAY_ERR_NOMEM, "the raylet is out of memory");
@@ -564,7 +566,9 @@ void sched_dep_done(raylet *r, sched_task *t, struct otable_obj *o)
         return;
     if (t->parked)
         return; /* sched_park_retry moves it on */
-    if (t->actor != NULL) {
+    if (t->ractor != NULL) {
+        actor_remote_ready(r, t);
+    } else if (t->actor != NULL) {
         actor_task_ready(r, t);
     } else if (sched__enqueue(r, t) != 0) {
         sched_fail(r, t, RAY_ERR_NOMEM, "the raylet is out of memory");

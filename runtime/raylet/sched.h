@@ -92,6 +92,9 @@ typedef struct sched_task {
     struct sched_class *cls;
     int remote;                    /* sched_remote.h: SCHED_LOCAL, _MUST_FORWARD, _FORWARDED */
     int parked;                    /* no node can run it yet (sched_park.c) */
+    struct ractor *ractor;         /* an actor of another node (actor_remote.h) */
+    uint64_t ractor_seq;           /* its call's place in that actor's order */
+    int in_ractor_queue;
     struct sched_task *prev, *next;    /* class queue or actor queue */
     struct sched_task *hnext;          /* task id hash */
 } sched_task;

@@ -9,6 +9,7 @@
 
 #include "common/log.h"
 #include "raylet/actor.h"
+#include "raylet/actor_remote.h"
 #include "raylet/otable.h"
 #include "raylet/sched_int.h"
 #include "raylet/wpool.h"
@@ -45,6 +46,7 @@ void sched_task_free(raylet *r, sched_task *t)
         sched__table_del(r->sched, t);
     t->state = SCHED_FINISHED;
     sched_park_unlink(r, t);
+    actor_remote_unlink(r, t);
     if (t->actor != NULL && t->spec->kind == RAYC__TASK_SPEC__KIND__ACTOR_TASK)
         actor_unqueue(r, t);
     if (t->cls != NULL)

@@ -10,6 +10,7 @@
 #include "common/net.h"
 #include "common/util.h"
 #include "raylet/cluster_view.h"
+#include "raylet/actor_remote.h"
 #include "raylet/objmgr.h"
 #include "raylet/otable.h"
 #include "raylet/peer.h"
@@ -238,23 +239,44 @@ static int send_task(raylet *r, sched_task *t, peer *p, const char *node_id)
     return rc;
 }
 
-int sched_remote_take(raylet *r, sched_task *t)
+cview_node *sched_remote_pick(raylet *r, const Rayc__TaskSpec *s)
 {
-    if (t->actor != NULL || t->spec->kind != RAYC__TASK_SPEC__KIND__NORMAL)
-        return 0;
-    cview_node *n = choose(r, t);
-    if (n == NULL) {
-        if (t->remote != SCHED_MUST_FORWARD)
-            return 0;
-        sched_fail(r, t, RAY_ERR_UNSCHEDULABLE, "no alive node can run the task any more");
-        return 1;
+    cview_node *n = least_loaded(r, s, 1);
+    return n ? n : least_loaded(r, s, 0);
+}
+
+cview_node *sched_remote_choose_actor(raylet *r, sched_task *t)
+{
+    cview *v = raylet_cluster_of(r)->view;
+    if (v == NULL || v->n < 2)
+        return NULL;
+    const Rayc__TaskSpec *s = t->spec;
+    if (s->strategy == RAY_STRATEGY_NODE_AFFINITY && s->strategy_node != NULL) {
+        cview_node *n = cview_find(r, s->strategy_node);
+        if (n != NULL && n->alive && feasible(n, s))
+            return n->self ? NULL : n;
     }
+    if (t->remote == SCHED_MUST_FORWARD) {
+        cview_node *n = least_loaded(r, s, 1);
+        return n ? n : least_loaded(r, s, 0);
+    }
+    if (s->strategy == RAY_STRATEGY_SPREAD) {
+        cview_node *n = next_spread(r, s);
+        return n == NULL || n->self ? NULL : n;
+    }
+    /* DEFAULT: here while it fits here now, else a node with room. */
+    if (sched_res_fits(r, &t->req))
+        return NULL;
+    return least_loaded(r, s, 1);
+}
+
+int sched_remote_forward(raylet *r, sched_task *t, cview_node *n)
+{
     fwd *f = calloc(1, sizeof *f);
     peer *p = f ? peer_get(r, n->ip, n->port, t->job) : NULL;
     if (p == NULL || send_task(r, t, p, n->id) != 0) {
         free(f);
-        sched_fail(r, t, RAY_ERR_NODE_DIED, "cannot forward the task to its node");
-        return 1;
+        return -ECONNRESET;
     }
     p->on_push = result_cb;
     f->id = t->id;
@@ -269,6 +291,57 @@ int sched_remote_take(raylet *r, sched_task *t)
     t->state = SCHED_QUEUED;
     t->cls = NULL;
     log_debug("task %s forwarded to node %s at %s:%d", sched__fname(t), n->id, n->ip, n->port);
+    return 0;
+}
+
+int sched_remote_send_spec(raylet *r, const Rayc__TaskSpec *s, cview_node *n,
+                           struct wpool_job *job)
+{
+    char holder[96];
+    snprintf(holder, sizeof holder, "%s:%d", r->opts->node_ip, r->node_manager_port);
+    peer *p = peer_get(r, n->ip, n->port, job);
+    Rayc__TaskArg *args = calloc(s->n_args + 1, sizeof *args);
+    Rayc__TaskArg **ptrs = calloc(s->n_args + 1, sizeof *ptrs);
+    int rc = p != NULL && args != NULL && ptrs != NULL ? 0 : -ENOMEM;
+    for (size_t i = 0; rc == 0 && i < s->n_args; i++) {
+        args[i] = *s->args[i];
+        ptrs[i] = &args[i];
+        if (args[i].object_id.len != 0 && (args[i].holder == NULL || args[i].holder[0] == '\0'))
+            args[i].holder = holder;
+    }
+    if (rc == 0) {
+        Rayc__TaskSpec spec = *s;
+        spec.args = ptrs;
+        spec.strategy = RAY_STRATEGY_NODE_AFFINITY;
+        spec.strategy_node = n->id;
+        spec.strategy_soft = 0;
+        spec.want_lease = 0;
+        Rayc__Envelope env = RAYC__ENVELOPE__INIT;
+        Rayc__SubmitTask sub = RAYC__SUBMIT_TASK__INIT;
+        sub.spec = &spec;
+        env.body_case = RAYC__ENVELOPE__BODY_SUBMIT_TASK;
+        env.submit_task = &sub;
+        p->on_push = result_cb;
+        rc = peer_send(p, &env);
+    }
+    free(args);
+    free(ptrs);
+    return rc;
+}
+
+int sched_remote_take(raylet *r, sched_task *t)
+{
+    if (t->actor != NULL || t->spec->kind != RAYC__TASK_SPEC__KIND__NORMAL)
+        return 0;
+    cview_node *n = choose(r, t);
+    if (n == NULL) {
+        if (t->remote != SCHED_MUST_FORWARD)
+            return 0;
+        sched_fail(r, t, RAY_ERR_UNSCHEDULABLE, "no alive node can run the task any more");
+        return 1;
+    }
+    if (sched_remote_forward(r, t, n) != 0)
+        sched_fail(r, t, RAY_ERR_NODE_DIED, "cannot forward the task to its node");
     return 1;
 }
 
@@ -327,8 +400,10 @@ static void release_remote(raylet *r, collect *c)
 static void finish_collect(raylet *r, collect *c)
 {
     sched_task *t = sched_find(r, &c->id);
+    if (t != NULL && t->ractor != NULL && t->spec->kind == RAYC__TASK_SPEC__KIND__ACTOR_CREATE)
+        actor_remote_created(r, t, c->status, c->msg);
     if (t != NULL && t->remote == SCHED_FORWARDED && c->lost && t->retries_left != 0 &&
-        raylet_client_alive(t->owner)) {
+        t->ractor == NULL && raylet_client_alive(t->owner)) {
         /* Lineage: the only copy of a return value was on the node that ran
          * the task and went away before it was copied here; run it again. */
         log_warn("task %s: %s; re-running it to rebuild its return values", sched__fname(t),
@@ -417,6 +492,8 @@ static void result_cb(raylet *r, peer *p, Rayc__Envelope *msg)
     ids_task id;
     if (ids_from_bytes(id.b, IDS_TASK_LEN, res->task_id.data, res->task_id.len) != 0)
         return;
+    if (actor_remote_on_result(r, p, &id, res))
+        return; /* an actor restarted on another node */
     fwd *f = take_fwd(r, &id);
     int must = f != NULL && f->must;
     free(f);
@@ -448,7 +525,9 @@ void sched_remote_peer_closed(raylet *r, peer *p, const char *reason)
         }
         *pp = f->next;
         sched_task *t = sched_find(r, &f->id);
-        if (t != NULL && t->remote == SCHED_FORWARDED) {
+        if (t != NULL && t->remote == SCHED_FORWARDED && t->ractor != NULL) {
+            actor_remote_lost(r, t, f->node, reason);
+        } else if (t != NULL && t->remote == SCHED_FORWARDED) {
             t->remote = f->must ? SCHED_MUST_FORWARD : SCHED_LOCAL;
             if (t->retries_left != 0 && raylet_client_alive(t->owner)) {
                 sched__retry(r, t, "the node running it went away");
@@ -460,6 +539,7 @@ void sched_remote_peer_closed(raylet *r, peer *p, const char *reason)
         }
         free(f);
     }
+    actor_remote_peer_closed(r, p, reason);
 }
 
 /* ---------------------------------------------------------------- arguments */

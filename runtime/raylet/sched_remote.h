@@ -36,6 +36,29 @@ int sched_remote_place(raylet *r, sched_task *t, int *rc, char *msg, size_t msgl
  * Returns 1 when it was forwarded to another node instead. */
 int sched_remote_take(raylet *r, sched_task *t);
 
+struct cview_node;
+struct wpool_job;
+
+/* Where actor creation T (dependencies ready, resources parsed) should
+ * run: NULL for this node.  SPREAD and node affinity as for tasks;
+ * DEFAULT stays here while the actor fits here now. */
+struct cview_node *sched_remote_choose_actor(raylet *r, sched_task *t);
+
+/* The least-loaded other alive node that could run S (one with room now
+ * first), or NULL. */
+struct cview_node *sched_remote_pick(raylet *r, const Rayc__TaskSpec *s);
+
+/* Forwards T (creation or call of an actor, or a normal task) to node N
+ * and tracks it like sched_remote_take does.  Returns 0, or -ECONNRESET /
+ * -ENOMEM when it could not be sent (T is untouched then). */
+int sched_remote_forward(raylet *r, sched_task *t, struct cview_node *n);
+
+/* Sends SPEC (borrowed; arguments by reference are pulled from this node)
+ * to node N for JOB, pinned there, without a task-table record: its
+ * TaskResult arrives at actor_remote_on_result.  Returns 0 or an error. */
+int sched_remote_send_spec(raylet *r, const Rayc__TaskSpec *spec, struct cview_node *n,
+                           struct wpool_job *job);
+
 /* SubmitTask from CL: arguments held by other nodes (TaskArg.holder, set
  * on forwarded tasks) get PENDING table records and pulls first, then the
  * task goes to sched_on_submit; the records are released again so that

@@ -11,6 +11,7 @@
 #include "common/log.h"
 #include "common/util.h"
 #include "raylet/actor.h"
+#include "raylet/actor_remote.h"
 #include "raylet/otable.h"
 #include "raylet/peer.h"
 #include "raylet/sched.h"
@@ -215,6 +216,7 @@ void wpool__job_end(raylet *r, wpool_job *job)
     log_info("job %s ended: stopping its %zu workers", job->hex, job->nworkers);
     sched_job_gone(r, job);
     actor_job_gone(r, job);
+    actor_remote_job_gone(r, job);
     for (wpool_worker *w = r->wpool->workers; w != NULL; w = w->next)
         if (w->job == job && !w->lost && (w->actor == NULL || w->state == WPOOL_IDLE))
             wpool_worker_kill(r, w, 0, "its job ended");
