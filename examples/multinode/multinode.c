@@ -14,6 +14,9 @@
  *   multinode actorlife NODE N PAUSE  one MnCounter with soft affinity to NODE
  *                                 (max_restarts 2, calls retried); N calls PAUSE
  *                                 seconds apart; prints where it lived first/last
+ *   multinode soak SECS           rounds of SPREAD tasks and actors (both retried
+ *                                 and restarted without limit) for SECS seconds;
+ *                                 checks every result
  *   multinode counter NAME        increments the detached __RayCounter NAME
  *                                 in namespace "multinode" (made on first use)
  *                                 and prints its value
@@ -247,6 +250,69 @@ static int actorlife(const char *node, long n, double pause)
     return ok != n;
 }
 
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* One soak round: returns the number of wrong or failed results. */
+static long soak_round(void)
+{
+    enum { TASKS = 20, ACTORS = 2, CALLS = 5 };
+    ray_task_opts to = {.strategy = RAY_STRATEGY_SPREAD, .max_retries = RAY_INFINITE};
+    ray_actor_opts ao = {.strategy = RAY_STRATEGY_SPREAD, .max_restarts = RAY_INFINITE,
+                         .max_task_retries = RAY_INFINITE};
+    ray_ref *t[TASKS], *c[ACTORS][CALLS];
+    ray_actor *a[ACTORS];
+    long bad = 0;
+    for (int i = 0; i < TASKS; i++)
+        t[i] = ray_call("mn_square", RAY_ARGS(ray_i64(i), ray_f64(0.02)), &to);
+    for (int k = 0; k < ACTORS; k++) {
+        a[k] = ray_actor_create("MnCounter", RAY_ARGS(), &ao);
+        for (int j = 0; j < CALLS; j++)
+            c[k][j] = a[k] ? ray_actor_call(a[k], "square", RAY_ARGS(ray_i64(j + k)), NULL) : NULL;
+    }
+    for (int i = 0; i < TASKS; i++) {
+        int64_t v = -1;
+        int rc = t[i] ? ray_get_i64(t[i], 300, &v) : RAY_ERR_CONNECTION;
+        if (rc != RAY_OK || v != (int64_t)i * i) {
+            printf("error task %d: %s %s\n", i, ray_status_name(rc), ray_last_error());
+            bad++;
+        }
+        ray_ref_release(t[i]);
+    }
+    for (int k = 0; k < ACTORS; k++) {
+        for (int j = 0; j < CALLS; j++) {
+            int64_t v = -1;
+            int rc = c[k][j] ? ray_get_i64(c[k][j], 300, &v) : RAY_ERR_CONNECTION;
+            if (rc != RAY_OK || v != (int64_t)(j + k) * (j + k)) {
+                printf("error actor call: %s %s\n", ray_status_name(rc), ray_last_error());
+                bad++;
+            }
+            ray_ref_release(c[k][j]);
+        }
+        if (a[k] != NULL)
+            ray_actor_kill(a[k], 1);
+        ray_actor_release(a[k]);
+    }
+    fflush(stdout);
+    return bad;
+}
+
+static int soak(double secs)
+{
+    double end = now_s() + secs;
+    long rounds = 0, bad = 0;
+    while (now_s() < end) {
+        bad += soak_round();
+        rounds++;
+    }
+    printf("soak %ld rounds, %ld errors\n", rounds, bad);
+    return bad != 0;
+}
+
 static int counter(const char *name)
 {
     ray_actor_opts o = {.name = name, .ns = "multinode", .get_if_exists = 1, .detached = 1, .max_restarts = RAY_INFINITE};
@@ -288,7 +354,7 @@ int main(int argc, char **argv)
     if (argc < 3) {
         fprintf(stderr, "usage: multinode spread N | affinity NODE SOFT | bigarg MIB NODE | "
                 "bigret MIB NODE | custom RES QTY SECS | readall MIB NODE... | "
-                "squares N SECS | actors N | actorlife NODE N PAUSE | counter NAME\n");
+                "squares N SECS | actors N | actorlife NODE N PAUSE | soak SECS | counter NAME\n");
         return 2;
     }
     if (ray_init(NULL) != RAY_OK) {
@@ -312,6 +378,8 @@ int main(int argc, char **argv)
         rc = actors(strtol(argv[2], NULL, 10));
     else if (strcmp(argv[1], "actorlife") == 0 && argc > 4)
         rc = actorlife(argv[2], strtol(argv[3], NULL, 10), strtod(argv[4], NULL));
+    else if (strcmp(argv[1], "soak") == 0)
+        rc = soak(strtod(argv[2], NULL));
     else if (strcmp(argv[1], "counter") == 0)
         rc = counter(argv[2]);
     else if (strcmp(argv[1], "custom") == 0 && argc > 4)

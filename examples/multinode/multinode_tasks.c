@@ -90,3 +90,13 @@ static int where_method(ray_ctx *c, void *self)
     return where(c);
 }
 RAY_METHOD_NAMED(MnCounter, "where", where_method, where);
+
+static int square_method(ray_ctx *c, void *self)
+{
+    int64_t i;
+    (void)self;
+    if (ray_arg_i64(c, 0, &i) != RAY_OK)
+        return ray_error(c, "square: want an integer");
+    return ray_return_i64(c, i * i);
+}
+RAY_METHOD_NAMED(MnCounter, "square", square_method, square);

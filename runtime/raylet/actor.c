@@ -245,6 +245,7 @@ void actor__named(raylet *r, actor *a, int ok, const ids_actor *existing, const 
             sched_fail(r, t, RAY_ERR_INVALID, error);
         free(a->death_reason);
         a->death_reason = strdup(error ? error : "its name was taken");
+        actor_remote_withdraw(r, a);
         wpool_job_unref(a->job);
         a->job = NULL;
         return;

@@ -152,6 +152,10 @@ static void fail_call(raylet *r, sched_task *t, int status, const char *msg)
     sched_fail(r, t, status, msg);
 }
 
+static void kv_call(raylet *r, int body, const ids_actor *id, const char *node,
+                    raylet_gcs_cb cb, void *data);
+static void ignore_cb(raylet *r, Rayc__Envelope *reply, void *data);
+
 /* Marks A dead (REASON) and fails its queued calls. */
 static void ractor_die(raylet *r, ractor *a, const char *reason)
 {
@@ -161,6 +165,8 @@ static void ractor_die(raylet *r, ractor *a, const char *reason)
     free(a->death_reason);
     a->death_reason = strdup(reason);
     log_info("actor %s on node %s is dead: %s", a->hex, a->node, reason);
+    if (a->owner) /* its node may be gone without withdrawing it */
+        kv_call(r, RAYC__ENVELOPE__BODY_KV_DEL, &a->id, NULL, ignore_cb, NULL);
     while (a->head != NULL)
         fail_call(r, a->head, RAY_ERR_ACTOR_DIED, a->death_reason ? a->death_reason : reason);
 }
@@ -489,7 +495,7 @@ void actor_remote_announce(raylet *r, const struct actor *a)
 
 void actor_remote_withdraw(raylet *r, const struct actor *a)
 {
-    if (r->gcs.state == RAYLET_GCS_REGISTERED)
+    if (r->gcs.state == RAYLET_GCS_REGISTERED && !r->stopping)
         kv_call(r, RAYC__ENVELOPE__BODY_KV_DEL, &a->id, NULL, ignore_cb, NULL);
 }
 

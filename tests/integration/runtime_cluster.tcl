@@ -85,6 +85,26 @@ proc mn_bg {name ip args} {
         RAY_AUTH_TOKEN_PATH $::token] ip netns exec [ns_of $ip] $::mn {*}$args]
 }
 
+# Pids of the cluster's worker processes (ray_worker under the suite's temp dir).
+proc worker_pids {} {
+    set pids {}
+    foreach p [rayc_pids] {
+        if {[catch {file_read /proc/$p/cmdline} cmd]} continue
+        if {[string match "*ray_worker*" $cmd]} { lappend pids $p }
+    }
+    return $pids
+}
+
+# True when shm file F belongs to a node of this suite's session (dead or alive).
+proc known_node_file {f} {
+    foreach dir [glob -nocomplain -type d $::raytmp/session_2*/node_*] {
+        if {[catch {file_read $dir/node.info} info]} continue
+        if {[regexp {node_id (\S+)} $info -> id] &&
+            [string match "rayc_[string range $id 0 15]_*" $f]} { return 1 }
+    }
+    return 0
+}
+
 proc status_text {} {
     set r [run_cmd -env [list RAY_AUTH_TOKEN_PATH $::token] $::ray_bin status \
         --address $::h1:6379]
@@ -109,6 +129,31 @@ proc ip_of_socket {path} {
 # The live node dir of host IP (the newest).
 proc node_dir_of {ip} {
     return [lindex [lsort [glob -nocomplain -type d $::raytmp/session_2*/node_${ip}_*]] end]
+}
+
+# The node id of host IP (from ray status).
+proc node_id_of {ip} {
+    dict for {id addr} [alive_nodes] {
+        if {$addr eq $ip} { return $id }
+    }
+    return ""
+}
+
+# kill -9 of host IP's raylet (its workers go with it).
+proc kill_host {ip} {
+    exec kill -9 [string trim [file_read [node_dir_of $ip]/pids/raylet.pid]]
+}
+
+# Host IP joins the cluster again after kill_host: `ray stop` cleans up what
+# the killed node left, `ray start` makes a new node; waits for it.
+proc rejoin_host {ip} {
+    run_cmd -timeout 120 -env [list RAY_AUTH_TOKEN_PATH $::token] ip netns exec [ns_of $ip] \
+        $::ray_bin stop --temp-dir $::raytmp
+    set r [run_cmd -timeout 120 -env [list RAY_AUTH_TOKEN_PATH $::token] ip netns exec \
+        [ns_of $ip] $::ray_bin start --address=$::h1:6379 --temp-dir $::raytmp --num-cpus 2 \
+        --object-store-memory $::store]
+    assert_equal 0 [dict get $r code] [dict get $r out]
+    wait_for {[dict size [alive_nodes]] == 4} 30000 "four alive nodes again"
 }
 
 test {runtime-cluster-1.1 ray up brings up four nodes on four hosts} {
@@ -144,6 +189,16 @@ test {runtime-cluster-1.3 a 200 MiB object made on one node is read on every oth
     regexp -all {checksum ok} [dict get $r out]
 } 3
 
+test {runtime-cluster-1.4 actors placed with SPREAD live on every host and answer in order} {
+    set r [mn_on $h1 actors 8]
+    assert_equal 0 [dict get $r code] [dict get $r out]
+    set per {}
+    foreach line [split [dict get $r out] \n] {
+        if {[regexp {^actor \d+ where (\S+)} $line -> path]} { dict incr per [ip_of_socket $path] }
+    }
+    lsort [dict keys $per]
+} [lsort $hosts]
+
 test {runtime-cluster-2.1 a raylet killed -9 mid-run: its tasks re-run elsewhere, every result right} {
     set pid [mn_bg squares_kill $h1 squares 48 1.5]
     # Let the first wave start everywhere, then kill host 4's raylet.
@@ -157,13 +212,7 @@ test {runtime-cluster-2.1 a raylet killed -9 mid-run: its tasks re-run elsewhere
 } 1
 
 test {runtime-cluster-2.2 the killed host rejoins with ray start and takes work again} {
-    set r [run_cmd -timeout 120 -env [list RAY_AUTH_TOKEN_PATH $token] ip netns exec \
-        [ns_of $h4] $ray_bin stop --temp-dir $raytmp]
-    set r [run_cmd -timeout 120 -env [list RAY_AUTH_TOKEN_PATH $token] ip netns exec \
-        [ns_of $h4] $ray_bin start --address=$h1:6379 --temp-dir $raytmp --num-cpus 2 \
-        --object-store-memory $store]
-    assert_equal 0 [dict get $r code] [dict get $r out]
-    wait_for {[dict size [alive_nodes]] == 4} 30000 "four alive nodes again"
+    rejoin_host $h4
     after 1500
     set per {}
     foreach line [split [dict get [mn_on $h1 spread 200] out] \n] {
@@ -171,6 +220,20 @@ test {runtime-cluster-2.2 the killed host rejoins with ray start and takes work 
     }
     dict exists $per $h4
 } 1
+
+test {runtime-cluster-2.3 an actor whose host dies restarts on another host; its calls all succeed} {
+    set pid [mn_bg actorlife $h1 actorlife [node_id_of $h3] 40 0.1]
+    wait_for {[string match "*first *" [file_read [bg_log $pid]]]} 30000 "the actor's first answer"
+    after 1000
+    kill_host $h3
+    wait_for {![pid_alive $pid]} 120000 "the driver to finish"
+    set out [file_read [bg_log $pid]]
+    regexp {first (\S+)} $out -> first
+    regexp {last (\S+)} $out -> last
+    set calls [regexp -inline {calls \S+ ok} $out]
+    rejoin_host $h3
+    list [ip_of_socket $first] [expr {[ip_of_socket $last] ni [list $h3 ?]}] $calls
+} [list $h3 1 {{calls 40/40 ok}}]
 
 test {runtime-cluster-3.1 gcs_server killed -9 and restarted: running work finishes, nodes, jobs and actors intact} {
     assert_equal "counter 1" [string trim [dict get [mn_on $h1 counter rc_counter] out]]
@@ -188,8 +251,50 @@ test {runtime-cluster-3.1 gcs_server killed -9 and restarted: running work finis
     set out [file_read [bg_log $pid]]
     wait_for {[dict size [alive_nodes]] == 4} 30000 "four alive nodes after the restart"
     list [string match "*squares 32 ok*" $out] \
-        [string trim [dict get [mn_on $h1 counter rc_counter] out]]
-} {1 {counter 2}}
+        [string trim [dict get [mn_on $h1 counter rc_counter] out]] \
+        [string trim [dict get [mn_on $h2 counter rc_counter] out]]
+} {1 {counter 2} {counter 3}}
+
+# The soak: mixed tasks and actors for RAYC_SOAK_SECONDS (default 300, as
+# the issue asks) while one worker host is killed and rejoins every minute.
+set soak_secs [expr {[info exists ::env(RAYC_SOAK_SECONDS)] ? $::env(RAYC_SOAK_SECONDS) : 300}]
+test "runtime-cluster-3.2 a ${soak_secs} s soak with a host killed and back every minute: every result right" {
+    set pid [mn_bg soak $h1 soak $soak_secs]
+    set start [clock seconds]
+    set victims [list $h2 $h3 $h4]
+    set k 0
+    while {[pid_alive $pid] && [clock seconds] - $start < $soak_secs - 20} {
+        set next [expr {$start + 60 * ($k + 1) - 30}]
+        while {[pid_alive $pid] && [clock seconds] < $next} { after 500 }
+        if {![pid_alive $pid] || [clock seconds] - $start > $soak_secs - 20} break
+        set v [lindex $victims [expr {$k % 3}]]
+        kill_host $v
+        after 3000
+        rejoin_host $v
+        incr k
+    }
+    wait_for {![pid_alive $pid]} [expr {($soak_secs + 300) * 1000}] "the soak driver to finish"
+    set out [file_read [bg_log $pid]]
+    list [regexp {soak \d+ rounds, 0 errors} $out] [expr {$k >= $soak_secs / 60 - 1}]
+} {1 1}
+
+test {runtime-cluster-3.3 after the soak no worker, shm arena or actor location is left behind} {
+    # The soak's job ended with its driver: its workers exit.
+    wait_for {[llength [worker_pids]] <= 2} 30000 "the soak's workers to exit"
+    set live {}
+    dict for {id ip} [alive_nodes] { lappend live rayc_[string range $id 0 15]_arena }
+    set stray {}
+    foreach f [glob -nocomplain -tails -directory /dev/shm rayc_*] {
+        if {$f ni $live && [string match "rayc_*" $f] && [known_node_file $f]} { lappend stray $f }
+    }
+    set gcsdb [lindex [glob $raytmp/session_2*/node_${h1}_*/gcs.db] 0]
+    package require sqlite3
+    sqlite3 gdb $gcsdb -readonly 1
+    set stale [gdb eval {SELECT count(*) FROM kv WHERE ns = 'actor_locations' AND
+        CAST(value AS TEXT) NOT IN (SELECT node_id FROM nodes WHERE state = 'ALIVE')}]
+    gdb close
+    list $stray $stale
+} {{} 0}
 
 test {runtime-cluster-4.1 the GCS tables hold no stale row: four alive nodes, no running job} {
     set gcsdb [lindex [glob $raytmp/session_2*/node_${h1}_*/gcs.db] 0]
