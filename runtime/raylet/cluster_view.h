@@ -14,13 +14,13 @@
 
 /* Most nodes the view keeps; more are ignored with a warning. */
 #define CVIEW_MAX_NODES 1024
-/* Most resources kept per node. */
-#define CVIEW_MAX_RES 32
+/* Most resources kept per node (placement group bundles add four each). */
+#define CVIEW_MAX_RES 256
 /* How often the view asks the GCS for every node. */
 #define CVIEW_REFRESH_MS 500
 
 typedef struct cview_res {
-    char name[64];
+    char name[128];               /* a group resource "<R>_group_<i>_<36 hex>" fits */
     double total, avail;
 } cview_res;
 

@@ -56,7 +56,9 @@ void raylet_cluster_free(raylet *r)
 
 void raylet_cluster_view_changed(raylet *r)
 {
-    (void)r; /* forwarded tasks notice a dead node through their connection */
+    /* Forwarded tasks notice a dead node through their connection; tasks
+     * parked for a placement group's bundle may see it now. */
+    sched_remote_unpark(r);
 }
 
 void raylet_cluster_peer_closed(raylet *r, peer *p, const char *reason)

@@ -407,8 +407,18 @@ static int placement(raylet *r, sched_task *t, char *msg, size_t msglen)
     const Rayc__TaskSpec *s = t->spec;
     char err[512];
     int rc;
-    if (sched_remote_place(r, t, &rc, msg, msglen))
+    if (sched_remote_place(r, t, &rc, msg, msglen)) {
+        /* Actor creation always runs here for now (sched_remote_take skips
+         * actors), so a placement group's actor needs its bundle here. */
+        if (rc == RAY_OK && s->kind == RAYC__TASK_SPEC__KIND__ACTOR_CREATE &&
+            s->placement_group_id.len != 0) {
+            snprintf(msg, msglen, "actor %s cannot be created: its placement group bundle is "
+                     "not on node %s, and actor creation is not forwarded to other nodes yet",
+                     sched__fname(t), r->opts->node_ip);
+            return RAY_ERR_UNSCHEDULABLE;
+        }
         return rc;
+    }
     if (s->strategy == RAY_STRATEGY_NODE_AFFINITY && !s->strategy_soft &&
         strcmp(s->strategy_node, r->opts->node_id) != 0) {
         snprintf(msg, msglen, "%s cannot be scheduled: node affinity to node %.64s, which is not "

@@ -36,6 +36,10 @@ int sched_remote_place(raylet *r, sched_task *t, int *rc, char *msg, size_t msgl
  * Returns 1 when it was forwarded to another node instead. */
 int sched_remote_take(raylet *r, sched_task *t);
 
+/* Retries the tasks parked because no node showed their placement group's
+ * resources yet (after a view refresh or a local commit). */
+void sched_remote_unpark(raylet *r);
+
 /* SubmitTask from CL: arguments held by other nodes (TaskArg.holder, set
  * on forwarded tasks) get PENDING table records and pulls first, then the
  * task goes to sched_on_submit; the records are released again so that
