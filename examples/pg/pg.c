@@ -33,7 +33,9 @@ static ray_pg *make(int strategy, int n, double cpu, const char *name, int detac
     ray_bundle *b = calloc((size_t)n + 1, sizeof *b);
     for (int i = 0; b != NULL && i < n; i++)
         b[i] = (ray_bundle){&res, 1};
-    ray_pg_opts o = {.strategy = (ray_pg_strategy)strategy, .name = name, .detached = detached};
+    /* Named groups live in namespace "pg", so that later drivers find them. */
+    ray_pg_opts o = {.strategy = (ray_pg_strategy)strategy, .name = name, .ns = name ? "pg" : NULL,
+                     .detached = detached};
     ray_pg *pg = ray_pg_create(b, (size_t)n, &o);
     free(b);
     if (pg == NULL)
@@ -98,7 +100,7 @@ static int layout(const char *strategy, int n, double cpu)
 
 static int waitname(const char *name, double seconds)
 {
-    ray_pg *pg = ray_pg_get(name, NULL);
+    ray_pg *pg = ray_pg_get(name, "pg");
     if (pg == NULL) {
         printf("get %s\n", ray_last_error());
         return 1;
@@ -111,7 +113,7 @@ static int waitname(const char *name, double seconds)
 
 static int removename(const char *name)
 {
-    ray_pg *pg = ray_pg_get(name, NULL);
+    ray_pg *pg = ray_pg_get(name, "pg");
     int rc = pg ? ray_pg_remove(pg) : RAY_ERR_NOT_FOUND;
     printf("remove %s\n", ray_status_name(rc));
     ray_pg_release(pg);
