@@ -389,6 +389,10 @@ void gcs_pg_node_registered(gcs_server *srv, gcs_node *n, gcs_client *cl)
 {
     gcs_pgs *t = pgs_of(srv);
     size_t k = 0, cap = 0;
+    /* A cluster that never had a group has nothing to clean up (and its
+     * raylets' connections see no requests of the GCS). */
+    if (t == NULL || t->head == NULL)
+        return;
     for (gcs_pg *pg = t ? t->head : NULL; pg != NULL; pg = pg->next)
         cap += pg->info->n_bundles;
     ProtobufCBinaryData *ids = calloc(cap + 1, sizeof *ids);
