@@ -86,11 +86,11 @@ int gcs_pg__request(gcs_server *srv, gcs_client *cl, Rayc__Envelope *env, gcs_pg
                     void (*cb)(gcs_server *srv, gcs_pg_call *c, const Rayc__Envelope *reply))
 {
     gcs_pgs *t = pgs_of(srv);
+    if (cl == NULL || cl->closed)
+        return -ENOTCONN;
     gcs_pg_call *c = t ? calloc(1, sizeof *c) : NULL;
-    if (c == NULL || cl == NULL || cl->closed) {
-        free(c);
-        return c ? -ENOTCONN : -ENOMEM;
-    }
+    if (c == NULL)
+        return -ENOMEM;
     c->id = ++srv->next_request_id;
     c->cl = cl;
     c->cb = cb;
