@@ -7,6 +7,7 @@
  *   pg removename NAME            removes the named group
  *   pg work                       tasks (any bundle) and an actor in a bundle, then removal
  *   pg kill                       removal kills a running task and fails a queued one
+ *   pg nested                     a task of a 1-CPU bundle waits for a nested task of it
  *   pg bad                        bad input: one line per case
  *
  * STRATEGY is PACK, SPREAD, STRICT_PACK or STRICT_SPREAD.  Output lines start
@@ -173,6 +174,18 @@ static int kill_running(void)
     return 0;
 }
 
+static int nested(void)
+{
+    ray_pg *pg = make(RAY_PG_PACK, 1, 1, "nest", 0);
+    if (pg == NULL || wait_print(pg, 30) != RAY_OK)
+        return 1;
+    ray_task_opts o = {.placement_group = pg, .bundle_index = 0};
+    print_where("nested", 0, ray_call("pg_nested", RAY_ARGS(ray_str("nest")), &o));
+    printf("remove %s\n", ray_status_name(ray_pg_remove(pg)));
+    ray_pg_release(pg);
+    return 0;
+}
+
 /* ---------------------------------------------------------------- bad input */
 
 static void bad_case(const char *name, ray_pg *pg)
@@ -238,6 +251,8 @@ int main(int argc, char **argv)
         rc = removename(argv[2]);
     } else if (strcmp(cmd, "work") == 0) {
         rc = work();
+    } else if (strcmp(cmd, "nested") == 0) {
+        rc = nested();
     } else if (strcmp(cmd, "kill") == 0) {
         rc = kill_running();
     } else if (strcmp(cmd, "bad") == 0) {

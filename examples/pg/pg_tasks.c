@@ -67,3 +67,28 @@ static int pg_actor_where(ray_ctx *c, void *self)
 
 RAY_ACTOR(PgActor, pg_actor_new, free);
 RAY_METHOD_NAMED(PgActor, "where", pg_actor_where, where);
+
+/* Runs pg_where in bundle 0 of the group named by argument 0 (namespace
+ * "pg") and returns its answer: the nested task needs the CPU of the
+ * bundle this task holds, which it gives back while it waits. */
+static int pg_nested(ray_ctx *c)
+{
+    const char *name;
+    if (ray_arg_str(c, 0, &name, NULL) != RAY_OK)
+        return ray_error(c, "pg_nested: want a group name");
+    ray_pg *pg = ray_pg_get(name, "pg");
+    if (pg == NULL)
+        return ray_error(c, "pg_nested: %s", ray_last_error());
+    ray_task_opts o = {.placement_group = pg, .bundle_index = 0};
+    ray_ref *r = ray_call("pg_where", RAY_ARGS(), &o);
+    void *s = NULL;
+    int rc = r ? ray_get_bytes(r, 20, &s, NULL) : RAY_ERR_INVALID;
+    ray_ref_release(r);
+    ray_pg_release(pg);
+    if (rc != RAY_OK)
+        return ray_error(c, "pg_nested: %s", ray_last_error());
+    rc = ray_return_str(c, s);
+    free(s);
+    return rc;
+}
+RAY_REMOTE(pg_nested);

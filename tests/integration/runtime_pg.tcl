@@ -155,6 +155,13 @@ test {runtime-pg-3.2 removal kills the running task, fails the queued one, frees
     cpu_usage
 } {0.0/8.0}
 
+test {runtime-pg-3.3 a task blocked on a nested task of its 1-CPU bundle gives the CPU back} {
+    set out [pg nested]
+    assert_contains "wait RAY_OK" $out
+    regexp {nested 0 (where|error) ([^\n]*)} $out -> verdict detail
+    list $verdict [string match "*remove RAY_OK*" $out]
+} {where 1}
+
 test {runtime-pg-4.1 bad input: one-line errors, nothing created} {
     set got {}
     foreach line [split [string trim [pg bad]] \n] {
