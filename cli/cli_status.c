@@ -35,6 +35,7 @@ static void format_bytes(double bytes, char *out, size_t outlen)
 typedef struct res_sum {
     char name[128];
     double total, available;
+    double pg_total, pg_available;   /* reserved in placement groups */
 } res_sum;
 
 typedef struct res_table {
@@ -51,8 +52,37 @@ static res_sum *res_row(res_table *t, const char *name)
         return NULL;
     res_sum *r = &t->rows[t->n++];
     snprintf(r->name, sizeof r->name, "%s", name);
-    r->total = r->available = 0;
+    r->total = r->available = r->pg_total = r->pg_available = 0;
     return r;
+}
+
+/* A placement group resource "<R>_group_<hex id>" (the whole group's) puts
+ * its base name R in BASE and returns 1; an indexed one ("<R>_group_<i>_<hex
+ * id>") or a marker ("bundle_group_...") returns 0 and is not shown: like
+ * Ray, `ray status` folds groups into their base resources. */
+static int group_base(const char *name, char *base, size_t len)
+{
+    const char *g = strstr(name, "_group_");
+    if (g == NULL)
+        return 0;
+    const char *id = g + 7;
+    if (strlen(id) != 36 || strspn(id, "0123456789abcdef") != 36 ||
+        strncmp(name, "bundle_group_", 13) == 0 || (size_t)(g - name) >= len)
+        return 0;
+    memcpy(base, name, (size_t)(g - name));
+    base[g - name] = '\0';
+    return 1;
+}
+
+/* Adds a group resource's QTY to its base row (TOTAL: to the totals). */
+static void sum_group(res_table *t, const char *name, double qty, int total)
+{
+    char base[128];
+    res_sum *r = group_base(name, base, sizeof base) ? res_row(t, base) : NULL;
+    if (r != NULL && total)
+        r->pg_total += qty;
+    else if (r != NULL)
+        r->pg_available += qty;
 }
 
 /* Ray lists CPU, GPU, memory, object_store_memory, then the rest by name. */
@@ -78,14 +108,21 @@ static void sum_node(res_table *t, const Rayc__NodeInfo *n)
         const char *name = n->resources_total[i]->key;
         if (strncmp(name, "node:", 5) == 0)
             continue; /* Ray hides the per-node marker resources */
+        if (strstr(name, "_group_") != NULL) {
+            sum_group(t, name, n->resources_total[i]->value, 1);
+            continue;
+        }
         res_sum *r = res_row(t, name);
         if (r != NULL)
             r->total += n->resources_total[i]->value;
     }
     for (size_t i = 0; i < n->n_resources_available; i++) {
-        res_sum *r = strncmp(n->resources_available[i]->key, "node:", 5) == 0
-                         ? NULL
-                         : res_row(t, n->resources_available[i]->key);
+        const char *name = n->resources_available[i]->key;
+        if (strstr(name, "_group_") != NULL) {
+            sum_group(t, name, n->resources_available[i]->value, 0);
+            continue;
+        }
+        res_sum *r = strncmp(name, "node:", 5) == 0 ? NULL : res_row(t, name);
         if (r != NULL)
             r->available += n->resources_available[i]->value;
     }
@@ -101,6 +138,9 @@ static void print_usage_line(const res_sum *r)
         format_bytes(used, u, sizeof u);
         format_bytes(r->total, tot, sizeof tot);
         printf(" %s/%s %s\n", u, tot, r->name);
+    } else if (r->pg_total > 0) {
+        printf(" %.1f/%.1f %s (%.1f used of %.1f reserved in placement groups)\n", used,
+               r->total, r->name, r->pg_total - r->pg_available, r->pg_total);
     } else {
         printf(" %.1f/%.1f %s\n", used, r->total, r->name);
     }

@@ -88,6 +88,7 @@ typedef enum ray_type {
 
 typedef struct ray_ref ray_ref;       /* a reference to an object (task result or put) */
 typedef struct ray_actor ray_actor;   /* a handle to an actor */
+typedef struct ray_pg ray_pg;         /* a handle to a placement group */
 typedef struct ray_ctx ray_ctx;       /* the running task, inside a task library */
 
 /* One argument of a task or one value to put.  Build it with the
@@ -213,7 +214,12 @@ typedef struct ray_task_opts {
     ray_strategy strategy;
     const char *node_id;     /* RAY_STRATEGY_NODE_AFFINITY: hex node id */
     int soft;                /* RAY_STRATEGY_NODE_AFFINITY: fall back to any node */
+    const ray_pg *placement_group; /* NULL: none; else run in one of its bundles */
+    int bundle_index;        /* with placement_group: the bundle (0 is the first),
+                              * or RAY_BUNDLE_ANY */
 } ray_task_opts;
+
+#define RAY_BUNDLE_ANY (-1)  /* any bundle of the placement group */
 
 /* Submits FUNCTION (a RAY_REMOTE name) with ARGS and OPTS (NULL: defaults)
  * and returns a reference to its first return value; the caller owns it
@@ -303,6 +309,8 @@ typedef struct ray_actor_opts {
                                 node while it fits here, else a node with room) */
     const char *node_id;     /* RAY_STRATEGY_NODE_AFFINITY: hex node id */
     int soft;                /* RAY_STRATEGY_NODE_AFFINITY: fall back to any node */
+    const ray_pg *placement_group; /* NULL: none; else live in one of its bundles */
+    int bundle_index;        /* with placement_group: the bundle, or RAY_BUNDLE_ANY */
 } ray_actor_opts;
 
 /* Starts an actor of CLASS (a RAY_ACTOR name) in a worker of its own and
@@ -344,6 +352,69 @@ ray_actor *ray_actor_dup(ray_actor *a);
 
 /* The actor id as 32 hex characters, valid for A's lifetime. */
 const char *ray_actor_hex(const ray_actor *a);
+
+/* ---------------------------------------------------------------- placement groups */
+
+/* How the bundles of a placement group are laid out on nodes (Ray's). */
+typedef enum ray_pg_strategy {
+    RAY_PG_PACK = 0,           /* as few nodes as possible (one when it fits) */
+    RAY_PG_SPREAD = 1,         /* distinct nodes where possible */
+    RAY_PG_STRICT_PACK = 2,    /* all bundles on one node, or wait */
+    RAY_PG_STRICT_SPREAD = 3   /* every bundle on a node of its own, or wait */
+} ray_pg_strategy;
+
+/* One bundle: resources reserved together on one node, e.g. {CPU: 1}. */
+typedef struct ray_bundle {
+    const ray_resource *resources;
+    size_t n_resources;
+} ray_bundle;
+
+typedef struct ray_pg_opts {
+    ray_pg_strategy strategy;  /* default RAY_PG_PACK */
+    const char *name;          /* unique among live groups of the namespace; NULL: none */
+    const char *ns;            /* the name's namespace; NULL: this driver's */
+    int detached;              /* outlives its job (until ray_pg_remove) */
+} ray_pg_opts;
+
+/* Asks the cluster to reserve the N bundles, all or nothing, and returns an
+ * owned handle at once (release it with ray_pg_release, which does not
+ * remove the group).  The reservation happens in the background: a group
+ * that does not fit now stays pending until nodes join or resources are
+ * freed.  Unless detached, the group is removed when its job ends.  Returns
+ * NULL with ray_last_error() for bad input (no bundles, an empty bundle, a
+ * negative or unnamed resource, an unknown strategy: RAY_ERR_INVALID), a
+ * name already taken, or no connection.  OPTS may be NULL. */
+ray_pg *ray_pg_create(const ray_bundle *bundles, size_t n, const ray_pg_opts *opts);
+
+/* Waits up to TIMEOUT_S until every bundle of PG is reserved.  Returns
+ * RAY_OK (ready), RAY_ERR_TIMEOUT (still pending; PG stays usable),
+ * RAY_ERR_INVALID (PG was removed, with the reason) or RAY_ERR_CONNECTION.
+ * While the GCS is unreachable the wait goes on until its deadline. */
+int ray_pg_wait(ray_pg *pg, double timeout_s);
+
+/* Removes PG: its bundles are given back, running tasks of the group are
+ * killed (they fail) and its actors die, queued tasks fail.  Removing a
+ * removed group is fine.  Returns RAY_OK, RAY_ERR_NOT_FOUND or
+ * RAY_ERR_CONNECTION. */
+int ray_pg_remove(ray_pg *pg);
+
+/* Finds the live group named NAME in namespace NS (NULL: this driver's).
+ * Returns an owned handle, or NULL with RAY_ERR_NOT_FOUND. */
+ray_pg *ray_pg_get(const char *name, const char *ns);
+
+/* The node each bundle is reserved on: copies the hex node id of bundle I
+ * into OUT (LEN bytes; "" while pending).  Returns RAY_OK, RAY_ERR_INVALID
+ * (I out of range, OUT too small), RAY_ERR_NOT_FOUND or RAY_ERR_CONNECTION. */
+int ray_pg_bundle_node(ray_pg *pg, size_t i, char *out, size_t len);
+
+/* Number of bundles of PG. */
+size_t ray_pg_bundle_count(const ray_pg *pg);
+
+/* The group id as 36 hex characters, valid for PG's lifetime. */
+const char *ray_pg_hex(const ray_pg *pg);
+
+/* Releases the handle (the group stays).  NULL is fine. */
+void ray_pg_release(ray_pg *pg);
 
 /* ---------------------------------------------------------------- task libraries */
 

@@ -17,6 +17,7 @@
  *   api_get.c       ray_get / ray_wait / ray_value_release
  *   api_put.c       ray_put and the object store (create, map, pin)
  *   api_actor.c     actor handles, create, call, get, kill
+ *   api_pg.c        placement groups, and the bundle resource rewrite
  *   api_registry.c  RAY_REMOTE / RAY_ACTOR / RAY_METHOD registrations
  *   api_ctx.c       ray_ctx: arguments and return values of a running task
  *   api_worker.c    worker mode: connect, run tasks and actors, threads
@@ -280,6 +281,15 @@ void api_chan_unref(api_chan *ch);
 /* An actor's worker starts taking direct calls for ACTOR / stops (exit). */
 int api_chan_listen(const ids_actor *actor);
 void api_chan_unlisten(void);
+
+/* ---------------------------------------------------------------- api_pg.c */
+
+/* Puts SPEC (its resources filled) into bundle INDEX (RAY_BUNDLE_ANY: any)
+ * of PG: every resource R becomes R's group resource and the bundle's
+ * marker is added; SPEC points at PG's id afterwards.  PG NULL: nothing to
+ * do.  Returns RAY_OK, or RAY_ERR_INVALID (index out of range, named in a
+ * message that starts with WHAT) / RAY_ERR_NOMEM. */
+int api_pg_rewrite(Rayc__TaskSpec *spec, const ray_pg *pg, int index, const char *what);
 
 /* ---------------------------------------------------------------- api_discover.c */
 

@@ -59,8 +59,11 @@ static int fill_actor_opts(Rayc__TaskSpec *spec, Rayc__ActorOptions *ao, const r
     if (o->max_concurrency > 10000)
         return api_fail(RAY_ERR_INVALID, "ray_actor_create: max_concurrency %d is too large",
                         o->max_concurrency);
-    return api_spec_resources(spec, o->num_cpus, o->num_gpus, o->memory, o->resources,
-                              o->n_resources, 0);
+    int rc = api_spec_resources(spec, o->num_cpus, o->num_gpus, o->memory, o->resources,
+                                o->n_resources, 0);
+    return rc == RAY_OK ? api_pg_rewrite(spec, o->placement_group, o->bundle_index,
+                                         "ray_actor_create")
+                        : rc;
 }
 
 /* A named creation waits for the raylet's answer: the name may be taken, or

@@ -28,8 +28,10 @@ static int lease_news;             /* worker side: a grant to wake the main loop
 
 static int eligible(const Rayc__TaskSpec *spec, int inline_args)
 {
+    /* A placement group's task holds bundle resources, which its group's
+     * removal must take back at the raylet: never lent out. */
     if (!api_g.direct || !inline_args || spec->retry_exceptions ||
-        spec->strategy != RAY_STRATEGY_DEFAULT)
+        spec->strategy != RAY_STRATEGY_DEFAULT || spec->placement_group_id.len != 0)
         return 0;
     for (size_t i = 0; i < spec->n_resources; i++)
         if (strcmp(spec->resources[i]->name, "GPU") == 0)

@@ -195,8 +195,10 @@ static int fill_task_opts(Rayc__TaskSpec *spec, const ray_task_opts *o)
         return api_fail(RAY_ERR_INVALID, "node affinity needs a node_id");
     if (o->num_gpus > 0 && o->num_gpus != (double)(int64_t)o->num_gpus && o->num_gpus > 1)
         return api_fail(RAY_ERR_INVALID, "num_gpus above 1 must be a whole number");
-    return api_spec_resources(spec, o->num_cpus, o->num_gpus, o->memory, o->resources,
-                              o->n_resources, 1);
+    int rc = api_spec_resources(spec, o->num_cpus, o->num_gpus, o->memory, o->resources,
+                                o->n_resources, 1);
+    return rc == RAY_OK ? api_pg_rewrite(spec, o->placement_group, o->bundle_index, "ray_call")
+                        : rc;
 }
 
 int ray_submit(const char *function, ray_args args, const ray_task_opts *opts,

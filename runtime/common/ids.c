@@ -133,6 +133,14 @@ ids_actor ids_actor_new(ids_job job, uint64_t seed, uint64_t counter)
     return a;
 }
 
+ids_pg ids_pg_new(ids_job job, uint64_t seed, uint64_t counter)
+{
+    ids_pg g;
+    put_unique(g.b, 14, seed ^ 0x27d4eb2fu, counter);
+    memcpy(g.b + 14, job.b, IDS_JOB_LEN);
+    return g;
+}
+
 ids_object ids_object_for(const ids_task *t, uint32_t index)
 {
     ids_object o;

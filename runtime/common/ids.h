@@ -3,6 +3,7 @@
  *   JobID     4 bytes   the GCS's job counter, little-endian
  *   ActorID  16 bytes   12 unique bytes + JobID
  *   TaskID   24 bytes    8 unique bytes + ActorID (nil unique part for normal tasks)
+ *   PlacementGroupID 18 bytes  14 unique bytes + JobID
  *   ObjectID 28 bytes   TaskID + 4-byte little-endian index: 1..n for the task's
  *                       returns; puts get a fresh TaskID and index IDS_PUT_INDEX
  *
@@ -20,6 +21,7 @@
 #define IDS_TASK_LEN 24
 #define IDS_OBJECT_LEN 28
 #define IDS_WORKER_LEN 16
+#define IDS_PG_LEN 18
 #define IDS_PUT_INDEX 0x80000001u
 
 typedef struct ids_job { uint8_t b[IDS_JOB_LEN]; } ids_job;
@@ -27,6 +29,7 @@ typedef struct ids_actor { uint8_t b[IDS_ACTOR_LEN]; } ids_actor;
 typedef struct ids_task { uint8_t b[IDS_TASK_LEN]; } ids_task;
 typedef struct ids_object { uint8_t b[IDS_OBJECT_LEN]; } ids_object;
 typedef struct ids_worker { uint8_t b[IDS_WORKER_LEN]; } ids_worker;
+typedef struct ids_pg { uint8_t b[IDS_PG_LEN]; } ids_pg;
 
 /* Writes LEN bytes of ID as 2*LEN hex characters and a NUL into OUT. */
 void ids_hex(const void *id, size_t len, char *out);
@@ -56,6 +59,9 @@ ids_task ids_task_for_actor(const ids_actor *actor, uint64_t seed, uint64_t coun
 
 /* A new actor id of JOB, unique for (SEED, COUNTER). */
 ids_actor ids_actor_new(ids_job job, uint64_t seed, uint64_t counter);
+
+/* A new placement group id of JOB (unique per SEED and COUNTER). */
+ids_pg ids_pg_new(ids_job job, uint64_t seed, uint64_t counter);
 
 /* The object id of return value INDEX (1-based) of task T. */
 ids_object ids_object_for(const ids_task *t, uint32_t index);

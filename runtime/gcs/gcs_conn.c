@@ -126,6 +126,7 @@ static void close_cb(rpc_conn *c, const char *reason)
     list_unlink(&srv->clients, cl);
     list_push(&srv->closed, cl);
     srv->nclients--;
+    gcs_pg_conn_closed(srv, cl);
 }
 
 static void connection_cb(uv_stream_t *server, int status)

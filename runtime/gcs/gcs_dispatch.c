@@ -32,8 +32,19 @@ void gcs_dispatch(gcs_client *cl, const Rayc__Envelope *req)
     case RAYC__ENVELOPE__BODY_MARK_JOB_FINISHED: gcs_handle_mark_job_finished(cl, id, req->mark_job_finished); break;
     case RAYC__ENVELOPE__BODY_GET_ALL_JOBS: gcs_handle_get_all_jobs(cl, id); break;
     case RAYC__ENVELOPE__BODY_SUBSCRIBE: gcs_handle_subscribe(cl, id, req->subscribe); break;
+    case RAYC__ENVELOPE__BODY_CREATE_PLACEMENT_GROUP: gcs_handle_create_pg(cl, id, req->create_placement_group); break;
+    case RAYC__ENVELOPE__BODY_REMOVE_PLACEMENT_GROUP: gcs_handle_remove_pg(cl, id, req->remove_placement_group); break;
+    case RAYC__ENVELOPE__BODY_GET_PLACEMENT_GROUP: gcs_handle_get_pg(cl, id, req->get_placement_group); break;
+    case RAYC__ENVELOPE__BODY_GET_ALL_PLACEMENT_GROUPS: gcs_handle_get_all_pgs(cl, id); break;
+    case RAYC__ENVELOPE__BODY_PREPARE_BUNDLES_REPLY:
+    case RAYC__ENVELOPE__BODY_COMMIT_BUNDLES_REPLY:
+    case RAYC__ENVELOPE__BODY_RETURN_BUNDLES_REPLY:
+    case RAYC__ENVELOPE__BODY_RELEASE_UNUSED_BUNDLES_REPLY:
+        gcs_pg_on_reply(cl, req); /* answers to the GCS's own requests */
+        break;
     case RAYC__ENVELOPE__BODY_ERROR:
-        break; /* a peer's error needs no answer */
+        gcs_pg_on_reply(cl, req); /* may answer a request of ours; needs no answer */
+        break;
     default:
         gcs_reply_error(cl, id, RPC_E_INVALID, "unsupported request (envelope body %d)",
                         (int)req->body_case);

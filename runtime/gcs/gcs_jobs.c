@@ -102,6 +102,7 @@ void gcs_handle_mark_job_finished(gcs_client *cl, uint64_t id, const Rayc__MarkJ
         env.body_case = RAYC__ENVELOPE__BODY_MARK_JOB_FINISHED_REPLY;
         env.mark_job_finished_reply = &r;
         gcs_reply(cl, id, &env);
+        gcs_pg_job_finished(cl->srv, req->job_id);
     }
     if (job != NULL)
         rayc__job_info__free_unpacked(job, NULL);

@@ -131,6 +131,8 @@ void gcs_handle_register_node(gcs_client *cl, uint64_t id, const Rayc__RegisterN
         gcs_node_set_info(n, info);
     n->last_seen_ms = time_mono_ms();
     n->dirty = 0;
+    n->conn = cl;
+    n->report_seq++;
     log_info("node %s %s: %s:%d pid %d%s", info->node_id, again ? "re-registered" : "registered",
              info->address, info->node_manager_port, info->raylet_pid, info->is_head ? " (head)" : "");
     Rayc__RegisterNodeReply r = RAYC__REGISTER_NODE_REPLY__INIT;
@@ -138,16 +140,46 @@ void gcs_handle_register_node(gcs_client *cl, uint64_t id, const Rayc__RegisterN
     env.register_node_reply = &r;
     gcs_reply(cl, id, &env);
     gcs_publish_node(srv, n->info);
+    gcs_pg_node_registered(srv, n, cl);
 }
 
 /* ---------------------------------------------------------------- report */
 
-/* Replaces the available resources and demands of N with those of REQ. */
+/* Map entries for NodeInfo.resources_total borrowing a report's keys. */
+static Rayc__NodeInfo__ResourcesTotalEntry **total_view(const Rayc__ReportResources *req,
+                                                         Rayc__NodeInfo__ResourcesTotalEntry **block)
+{
+    size_t n = req->n_total;
+    Rayc__NodeInfo__ResourcesTotalEntry *e = calloc(n ? n : 1, sizeof *e);
+    Rayc__NodeInfo__ResourcesTotalEntry **p = calloc(n ? n : 1, sizeof *p);
+    if (e == NULL || p == NULL) {
+        free(e);
+        free(p);
+        return NULL;
+    }
+    for (size_t i = 0; i < n; i++) {
+        rayc__node_info__resources_total_entry__init(&e[i]);
+        e[i].key = req->total[i]->key;
+        e[i].value = req->total[i]->value;
+        p[i] = &e[i];
+    }
+    *block = e;
+    return p;
+}
+
+/* Replaces the available resources and demands of N with those of REQ, and
+ * the totals when REQ has them (placement group bundles change them). */
 static int apply_report(gcs_node *n, const Rayc__ReportResources *req)
 {
     avail_view av;
-    if (avail_alloc(&av, req->n_available) != 0)
+    Rayc__NodeInfo__ResourcesTotalEntry *tblock = NULL, **totals = NULL;
+    if (req->n_total > 0 && (totals = total_view(req, &tblock)) == NULL)
         return -1;
+    if (avail_alloc(&av, req->n_available) != 0) {
+        free(tblock);
+        free(totals);
+        return -1;
+    }
     for (size_t i = 0; i < av.n; i++) {
         av.entries[i].key = req->available[i]->key;
         av.entries[i].value = req->available[i]->value;
@@ -157,12 +189,19 @@ static int apply_report(gcs_node *n, const Rayc__ReportResources *req)
     view.resources_available = av.ptrs;
     view.n_demands = req->n_demands;
     view.demands = req->demands;
+    if (totals != NULL) {
+        view.n_resources_total = req->n_total;
+        view.resources_total = totals;
+    }
     Rayc__NodeInfo *copy = node_copy(&view);
     avail_free(&av);
+    free(tblock);
+    free(totals);
     if (copy == NULL)
         return -1;
     gcs_node_set_info(n, copy);
     n->dirty = 1;
+    n->report_seq++;
     return 0;
 }
 
@@ -174,7 +213,8 @@ void gcs_handle_report_resources(gcs_client *cl, uint64_t id, const Rayc__Report
                         GCS_MAX_ID_LEN, req->node_id);
         return;
     }
-    if (req->n_available > GCS_MAX_RESOURCES || req->n_demands > GCS_MAX_DEMANDS) {
+    if (req->n_available > GCS_MAX_RESOURCES || req->n_total > GCS_MAX_RESOURCES ||
+        req->n_demands > GCS_MAX_DEMANDS) {
         gcs_reply_error(cl, id, RPC_E_INVALID, "report_resources: too many resources or demands");
         return;
     }
@@ -214,6 +254,7 @@ void gcs_node_mark_dead(gcs_server *srv, gcs_node *n, const char *reason)
                   gcs_store_errmsg(srv->store));
     log_info("node %s is dead: %s", n->info->node_id, reason);
     gcs_publish_node(srv, n->info);
+    gcs_pg_node_dead(srv, n);
 }
 
 void gcs_handle_unregister_node(gcs_client *cl, uint64_t id, const Rayc__UnregisterNode *req)

@@ -86,6 +86,7 @@ static void tick_cb(uv_timer_t *t)
     gcs_server *srv = t->data;
     gcs_health_check(srv);
     gcs_conn_sweep(srv);
+    gcs_pg_tick(srv);
     int64_t now = time_mono_ms();
     if (now - srv->last_flush_ms >= GCS_FLUSH_PERIOD_MS) {
         srv->last_flush_ms = now;
@@ -130,6 +131,9 @@ int gcs_server_open(gcs_server *srv, char *err, size_t errlen)
     if (rc == 0 && (rc = gcs_health_load(srv)) != 0)
         snprintf(err, errlen, "cannot load nodes from %s: %s", srv->cfg.db_path,
                  gcs_store_errmsg(srv->store));
+    if (rc == 0 && (rc = gcs_pg_load(srv)) != 0)
+        snprintf(err, errlen, "cannot load placement groups from %s: %s", srv->cfg.db_path,
+                 rc == -EIO ? gcs_store_errmsg(srv->store) : strerror(-rc));
     if (rc != 0)
         return rc;
     srv->last_flush_ms = time_mono_ms();
@@ -167,6 +171,7 @@ void gcs_server_stop(gcs_server *srv)
 void gcs_server_free(gcs_server *srv)
 {
     gcs_conn_reap(srv);
+    gcs_pg_free(srv);
     gcs_node_table_free(&srv->nodes);
     gcs_store_close(srv->store);
     srv->store = NULL;

@@ -60,10 +60,14 @@ const char *gcs_config_usage(void);
 
 /* ---------------------------------------------------------------- nodes */
 
+struct gcs_client;
+
 typedef struct gcs_node {
     Rayc__NodeInfo *info;        /* owned: an unpacked copy, replaced whole */
     int64_t last_seen_ms;        /* monotonic time of the last report */
     int dirty;                   /* available resources newer than the store */
+    struct gcs_client *conn;     /* the raylet's connection (NULL while it has none) */
+    uint64_t report_seq;         /* reports and registrations received */
 } gcs_node;
 
 /* Every node ever registered, in registration order, indexed by node_id.
@@ -127,6 +131,8 @@ struct gcs_server {
     int64_t last_flush_ms;
     int listening;
     int stopping;
+    struct gcs_pgs *pgs;             /* placement groups: gcs_pg.h */
+    uint64_t next_request_id;        /* requests the GCS sends to raylets */
 };
 
 /* Reads the token file, binds and listens on cfg->host:port.  Returns 0;
@@ -232,6 +238,33 @@ void gcs_job_id_format(uint32_t num, char out[9]);
 void gcs_handle_subscribe(gcs_client *cl, uint64_t id, const Rayc__Subscribe *req);
 void gcs_publish_node(gcs_server *srv, const Rayc__NodeInfo *node);
 void gcs_publish_job(gcs_server *srv, const Rayc__JobInfo *job);
+
+/* gcs_pg.c: placement groups (gcs_pg.h).  Create answers at once and the
+ * reservation goes on in the background; remove gives the bundles back and
+ * tells every raylet; get finds one by id or by name; get-all lists them.
+ * Replies of raylets to the GCS's own requests come in through
+ * gcs_pg_on_reply. */
+void gcs_handle_create_pg(gcs_client *cl, uint64_t id, const Rayc__CreatePlacementGroup *req);
+void gcs_handle_remove_pg(gcs_client *cl, uint64_t id, const Rayc__RemovePlacementGroup *req);
+void gcs_handle_get_pg(gcs_client *cl, uint64_t id, const Rayc__GetPlacementGroup *req);
+void gcs_handle_get_all_pgs(gcs_client *cl, uint64_t id);
+void gcs_pg_on_reply(gcs_client *cl, const Rayc__Envelope *reply);
+
+/* Loads the stored groups (at open).  Returns 0 or a negative code. */
+int gcs_pg_load(gcs_server *srv);
+
+/* Events placement groups react to: a node (re-)registered on CL (it is
+ * told which bundles to keep, and pending groups may fit now), a node
+ * died, a connection closed (requests on it fail), a job finished (its
+ * groups are removed unless detached), the periodic tick (retries). */
+void gcs_pg_node_registered(gcs_server *srv, gcs_node *n, gcs_client *cl);
+void gcs_pg_node_dead(gcs_server *srv, gcs_node *n);
+void gcs_pg_conn_closed(gcs_server *srv, gcs_client *cl);
+void gcs_pg_job_finished(gcs_server *srv, const char *job_hex);
+void gcs_pg_tick(gcs_server *srv);
+
+/* Frees the groups (after the loop). */
+void gcs_pg_free(gcs_server *srv);
 
 /* ---------------------------------------------------------------- gcs_msg.c */
 

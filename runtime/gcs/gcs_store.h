@@ -76,6 +76,20 @@ typedef int (*gcs_store_job_cb)(Rayc__JobInfo *j, void *data);
  * CB's non-zero result. */
 int gcs_store_jobs_load(gcs_store *s, gcs_store_job_cb cb, void *data);
 
+/* ---------------------------------------------------------------- placement groups */
+
+/* Inserts or replaces the row of PG (keyed by its id in hex).  Returns 0,
+ * -ENOMEM or -EIO. */
+int gcs_store_pg_put(gcs_store *s, const Rayc__PlacementGroupInfo *pg);
+
+/* Receives one stored group; CB takes ownership of PG (free it with
+ * rayc__placement_group_info__free_unpacked). */
+typedef int (*gcs_store_pg_cb)(Rayc__PlacementGroupInfo *pg, void *data);
+
+/* Calls CB for every stored group in insertion order; undecodable rows are
+ * skipped.  Returns 0, -EIO, or CB's non-zero result. */
+int gcs_store_pgs_load(gcs_store *s, gcs_store_pg_cb cb, void *data);
+
 /* ---------------------------------------------------------------- internal KV */
 
 /* Keys and values are byte strings; an empty key is allowed. */

@@ -28,6 +28,8 @@ enum gcs_stmt {
     GCS_STMT_KV_DEL_FROM,
     GCS_STMT_KV_KEYS_RANGE,
     GCS_STMT_KV_KEYS_FROM,
+    GCS_STMT_PG_PUT,
+    GCS_STMT_PGS_LOAD,
     GCS_STMT_COUNT
 };
 

@@ -11,6 +11,7 @@
 #include "raylet/actor_int.h"
 #include "raylet/actor_remote.h"
 #include "raylet/otable.h"
+#include "raylet/pgroup.h"
 #include "raylet/sched_int.h"
 #include "raylet/wpool.h"
 
@@ -413,6 +414,18 @@ void actor_job_gone(raylet *r, struct wpool_job *job)
     for (actor *a = r->actors->all; a != NULL; a = a->all_next)
         if (a->job == job && !a->detached && a->state != ACTOR_DEAD)
             actor__die(r, a, RAY_ERR_ACTOR_DIED, "the actor's job ended");
+}
+
+void actor_group_removed(raylet *r, const ids_pg *g, const char *reason)
+{
+    char msg[1024];
+    for (actor *a = r->actors->all; a != NULL; a = a->all_next) {
+        if (a->state == ACTOR_DEAD || a->create == NULL ||
+            !pgroup_id_eq(&a->create->spec->placement_group_id, g))
+            continue;
+        snprintf(msg, sizeof msg, "actor %s (%s) died: %s", a->hex, a->class_name, reason);
+        actor__die(r, a, RAY_ERR_ACTOR_DIED, msg);
+    }
 }
 
 /* ---------------------------------------------------------------- open / close */

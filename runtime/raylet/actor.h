@@ -84,6 +84,9 @@ void actor_unqueue(raylet *r, sched_task *t);
 /* Retries starting actors that wait for resources. */
 void actor_dispatch(raylet *r);
 
+/* Placement group G was removed: its actors here die with REASON. */
+void actor_group_removed(raylet *r, const ids_pg *g, const char *reason);
+
 /* JOB ended: its non-detached actors die. */
 void actor_job_gone(raylet *r, struct wpool_job *job);
 

@@ -213,6 +213,13 @@ static int int_opt(int v, int dflt)
 int actor_remote_create(raylet *r, sched_task *t)
 {
     cview_node *n = sched_remote_choose_actor(r, t);
+    if (n == NULL && t->remote == SCHED_MUST_FORWARD) {
+        /* It cannot run here and no node shows room for it right now (a
+         * placement group's bundle not seen yet, say): it waits. */
+        t->remote = SCHED_LOCAL;
+        sched_park(r, t, "no node shows its resources right now");
+        return 1;
+    }
     if (n == NULL)
         return 0;
     ids_actor id;

@@ -14,8 +14,8 @@
 
 /* Most nodes the view keeps; more are ignored with a warning. */
 #define CVIEW_MAX_NODES 1024
-/* Most resources kept per node. */
-#define CVIEW_MAX_RES 32
+/* Most resources kept per node (placement group bundles add four each). */
+#define CVIEW_MAX_RES 256
 /* How often the view asks the GCS for every node. */
 #define CVIEW_REFRESH_MS 500
 /* How long a node whose connection broke counts as dead here (the GCS
@@ -24,7 +24,7 @@
 #define CVIEW_MAX_SUSPECTS 64
 
 typedef struct cview_res {
-    char name[64];
+    char name[128];               /* a group resource "<R>_group_<i>_<36 hex>" fits */
     double total, avail;
 } cview_res;
 

@@ -17,6 +17,7 @@
  *   sched*.c         the task queue, dependencies, resources, results (sched.h)
  *   otable*.c        the object table and the object store (otable.h)
  *   actor*.c         actors: creation, calls, restarts, names (actor.h)
+ *   pgroup*.c        placement group bundles on this node (pgroup.h)
  *   objstore*.c      the shared-memory object store itself (objstore.h)
  */
 #ifndef RAYC_RAYLET_RAYLET_H
@@ -106,6 +107,7 @@ struct actor_table;
 struct objstore;
 struct raylet_gcs_call;
 struct raylet_cluster;
+struct pgroup_table;
 
 typedef struct raylet {
     uv_loop_t *loop;
@@ -148,6 +150,7 @@ typedef struct raylet {
     char store_prefix[96];        /* shm file prefix of this node's store */
     uint64_t next_client_serial;
     struct raylet_cluster *cluster; /* other nodes: raylet_cluster.h */
+    struct pgroup_table *pgroups; /* placement group bundles: pgroup.h */
 
     /* lifecycle (raylet_life.c) */
     uv_signal_t sigterm, sigint;
@@ -256,6 +259,10 @@ typedef void (*raylet_gcs_cb)(raylet *r, Rayc__Envelope *reply, void *data);
  * reply later.  When the GCS is not there, CB is called from here with
  * NULL.  REQ is only borrowed. */
 void raylet_gcs_call(raylet *r, Rayc__Envelope *req, raylet_gcs_cb cb, void *data);
+
+/* Answers request ID that the GCS sent us (placement group bundles) with
+ * ENV.  A send failure closes the connection.  Returns 0 or an error. */
+int raylet_gcs_reply(raylet *r, uint64_t id, Rayc__Envelope *env);
 
 /* ---------------------------------------------------------------- raylet_msg.c */
 

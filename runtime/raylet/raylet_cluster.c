@@ -61,8 +61,10 @@ void raylet_cluster_free(raylet *r)
 void raylet_cluster_view_changed(raylet *r)
 {
     /* Forwarded tasks notice a dead node through their connection; tasks
-     * no node could run may fit one that joined. */
+     * no node could run may fit one that joined, and tasks parked for a
+     * placement group's bundle may see it now. */
     sched_park_retry(r);
+    sched_remote_unpark(r);
 }
 
 void raylet_cluster_peer_closed(raylet *r, peer *p, const char *reason)

@@ -19,6 +19,7 @@
 #include "common/net.h"
 #include "common/util.h"
 #include "raylet/otable.h"
+#include "raylet/pgroup.h"
 
 /* ---------------------------------------------------------------- helpers */
 
@@ -207,6 +208,17 @@ void raylet_gcs_call(raylet *r, Rayc__Envelope *req, raylet_gcs_cb cb, void *dat
     r->gcs_calls = call;
 }
 
+int raylet_gcs_reply(raylet *r, uint64_t id, Rayc__Envelope *env)
+{
+    if (r->gcs.conn == NULL)
+        return -ENOTCONN;
+    env->request_id = id;
+    int rc = rpc_conn_send(r->gcs.conn, env);
+    if (rc != 0)
+        rpc_conn_close(r->gcs.conn, rc == -EMSGSIZE ? "message too large" : "send failed");
+    return rc;
+}
+
 /* Hands MSG to the runtime call waiting for it.  Returns 1 when one was. */
 static int finish_call(raylet *r, Rayc__Envelope *msg)
 {
@@ -237,6 +249,9 @@ static void gcs_message_cb(rpc_conn *c, Rayc__Envelope *msg)
 {
     raylet *r = rpc_conn_data(c);
     if (r->closing || c != r->gcs.conn)
+        return;
+    /* Requests of the GCS carry its own ids, which may equal ours. */
+    if (pgroup_on_gcs_request(r, msg))
         return;
     if (msg->request_id != 0 && r->gcs_calls != NULL && finish_call(r, msg))
         return;

@@ -9,6 +9,7 @@
 #include "common/log.h"
 #include "raylet/actor.h"
 #include "raylet/otable.h"
+#include "raylet/pgroup.h"
 #include "raylet/objmgr.h"
 #include "raylet/raylet_cluster.h"
 #include "raylet/sched.h"
@@ -47,6 +48,8 @@ static void registered_message(raylet_client *cl, Rayc__Envelope *msg)
     case RAYC__ENVELOPE__BODY_KILL_ACTOR: actor_on_kill(cl, id, msg->kill_actor); break;
     case RAYC__ENVELOPE__BODY_ERROR: break;
     default:
+        if (pgroup_on_client_request(cl, msg))
+            break;
         raylet_local_error(cl, id, RPC_E_INVALID, "the raylet does not handle envelope body %d",
                            (int)msg->body_case);
         break;
@@ -97,6 +100,8 @@ int raylet_runtime_open(raylet *r, char *err, size_t errlen)
         snprintf(err, errlen, "out of memory");
     if (rc == 0 && (rc = actor_open(r)) != 0)
         snprintf(err, errlen, "out of memory");
+    if (rc == 0 && (rc = pgroup_open(r)) != 0)
+        snprintf(err, errlen, "out of memory");
     if (rc == 0)
         rc = wpool_open(r, err, errlen);
     if (rc == 0)
@@ -116,6 +121,7 @@ void raylet_runtime_free(raylet *r)
     raylet_cluster_free(r);
     sched_close(r);
     actor_close(r);
+    pgroup_free(r);
     wpool_free(r);
     otable_free(r);
 }

@@ -22,41 +22,42 @@ static void **entry_block(size_t n, size_t size, unsigned char **entries)
     return ptrs;
 }
 
+/* Fills one protobuf map from M, skipping free slots (empty names).  Each
+ * map entry type has the layout {base, key, value}; INIT initialises one.
+ * Returns the number of entries in *N and the array (NULL when none), or
+ * -ENOMEM. */
+#define MAP_ENTRIES(TYPE, INIT, m, out, n)                                             \
+    do {                                                                               \
+        unsigned char *e_;                                                             \
+        TYPE **v_ = (TYPE **)entry_block((m)->len, sizeof(TYPE), &e_);                 \
+        *(n) = 0;                                                                      \
+        *(out) = NULL;                                                                 \
+        if (v_ == NULL && (m)->len > 0)                                                \
+            return -ENOMEM;                                                            \
+        for (size_t i_ = 0; i_ < (m)->len; i_++) {                                     \
+            if ((m)->items[i_].name[0] == '\0')                                        \
+                continue;                                                              \
+            TYPE *x_ = (void *)(e_ + *(n) * sizeof *x_);                                 \
+            INIT(x_);                                                                  \
+            x_->key = (m)->items[i_].name;                                             \
+            x_->value = (m)->items[i_].qty;                                            \
+            v_[(*(n))++] = x_;                                                         \
+        }                                                                              \
+        *(out) = v_;                                                                   \
+    } while (0)
+
 static int total_entries(const res_map *m, Rayc__NodeInfo *info)
 {
-    unsigned char *e;
-    Rayc__NodeInfo__ResourcesTotalEntry **v =
-        (Rayc__NodeInfo__ResourcesTotalEntry **)entry_block(m->len, sizeof **v, &e);
-    if (v == NULL)
-        return m->len ? -ENOMEM : 0;
-    for (size_t i = 0; i < m->len; i++) {
-        Rayc__NodeInfo__ResourcesTotalEntry *x = (void *)(e + i * sizeof *x);
-        rayc__node_info__resources_total_entry__init(x);
-        x->key = m->items[i].name;
-        x->value = m->items[i].qty;
-        v[i] = x;
-    }
-    info->resources_total = v;
-    info->n_resources_total = m->len;
+    MAP_ENTRIES(Rayc__NodeInfo__ResourcesTotalEntry, rayc__node_info__resources_total_entry__init,
+                m, &info->resources_total, &info->n_resources_total);
     return 0;
 }
 
 static int available_entries(const res_map *m, Rayc__NodeInfo *info)
 {
-    unsigned char *e;
-    Rayc__NodeInfo__ResourcesAvailableEntry **v =
-        (Rayc__NodeInfo__ResourcesAvailableEntry **)entry_block(m->len, sizeof **v, &e);
-    if (v == NULL)
-        return m->len ? -ENOMEM : 0;
-    for (size_t i = 0; i < m->len; i++) {
-        Rayc__NodeInfo__ResourcesAvailableEntry *x = (void *)(e + i * sizeof *x);
-        rayc__node_info__resources_available_entry__init(x);
-        x->key = m->items[i].name;
-        x->value = m->items[i].qty;
-        v[i] = x;
-    }
-    info->resources_available = v;
-    info->n_resources_available = m->len;
+    MAP_ENTRIES(Rayc__NodeInfo__ResourcesAvailableEntry,
+                rayc__node_info__resources_available_entry__init, m,
+                &info->resources_available, &info->n_resources_available);
     return 0;
 }
 
@@ -111,24 +112,30 @@ void raylet_msg_node_info_clear(Rayc__NodeInfo *info)
     info->n_resources_total = info->n_resources_available = info->n_labels = 0;
 }
 
+static int report_available(const res_map *m, Rayc__ReportResources *rep)
+{
+    MAP_ENTRIES(Rayc__ReportResources__AvailableEntry,
+                rayc__report_resources__available_entry__init, m, &rep->available,
+                &rep->n_available);
+    return 0;
+}
+
+/* The totals travel with every report: placement group bundles change them. */
+static int report_total(const res_map *m, Rayc__ReportResources *rep)
+{
+    MAP_ENTRIES(Rayc__ReportResources__TotalEntry, rayc__report_resources__total_entry__init, m,
+                &rep->total, &rep->n_total);
+    return 0;
+}
+
 int raylet_msg_report(const raylet *r, Rayc__ReportResources *rep)
 {
-    const res_map *m = &r->available;
-    unsigned char *e;
     rep->node_id = (char *)r->opts->node_id;
-    Rayc__ReportResources__AvailableEntry **v =
-        (Rayc__ReportResources__AvailableEntry **)entry_block(m->len, sizeof **v, &e);
-    if (v == NULL)
-        return m->len ? -ENOMEM : 0;
-    for (size_t i = 0; i < m->len; i++) {
-        Rayc__ReportResources__AvailableEntry *x = (void *)(e + i * sizeof *x);
-        rayc__report_resources__available_entry__init(x);
-        x->key = m->items[i].name;
-        x->value = m->items[i].qty;
-        v[i] = x;
-    }
-    rep->available = v;
-    rep->n_available = m->len;
+    int rc = report_available(&r->available, rep);
+    if (rc == 0)
+        rc = report_total(&r->total, rep);
+    if (rc != 0)
+        return rc;
     return r->sched ? sched_demands((raylet *)r, &rep->demands, &rep->n_demands) : 0;
 }
 
@@ -137,6 +144,9 @@ void raylet_msg_report_clear(Rayc__ReportResources *rep)
     free(rep->available);
     rep->available = NULL;
     rep->n_available = 0;
+    free(rep->total);
+    rep->total = NULL;
+    rep->n_total = 0;
     sched_demands_clear(rep->demands, rep->n_demands);
     rep->demands = NULL;
     rep->n_demands = 0;

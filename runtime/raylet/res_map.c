@@ -13,13 +13,21 @@ void res_map_init(res_map *m)
     m->len = 0;
 }
 
-/* Index of NAME in M, or where it would be inserted (with *FOUND = 0). */
+/* Index of NAME in M, or where it would be inserted in the sorted prefix
+ * (with *FOUND = 0).  Appended entries may sit out of order at the end, so
+ * the search for NAME itself is a plain scan. */
 static size_t map_find(const res_map *m, const char *name, int *found)
 {
+    for (size_t i = 0; i < m->len; i++) {
+        if (strcmp(m->items[i].name, name) == 0) {
+            *found = 1;
+            return i;
+        }
+    }
     size_t i = 0;
     while (i < m->len && strcmp(m->items[i].name, name) < 0)
         i++;
-    *found = i < m->len && strcmp(m->items[i].name, name) == 0;
+    *found = 0;
     return i;
 }
 
@@ -46,6 +54,45 @@ int res_map_set(res_map *m, const char *name, double qty)
     items[i] = (res_entry){.name = copy, .qty = qty};
     m->items = items;
     m->len++;
+    return 0;
+}
+
+int res_map_append(res_map *m, const char *name, double qty)
+{
+    size_t n = strlen(name);
+    int found;
+    if (n == 0 || n > RES_NAME_MAX)
+        return -EINVAL;
+    map_find(m, name, &found);
+    if (found)
+        return -EEXIST;
+    if (m->len >= RES_MAP_MAX)
+        return -E2BIG;
+    char *copy = strdup(name);
+    res_entry *items = copy ? realloc(m->items, (m->len + 1) * sizeof *items) : NULL;
+    if (items == NULL) {
+        free(copy);
+        return -ENOMEM;
+    }
+    items[m->len] = (res_entry){.name = copy, .qty = qty};
+    m->items = items;
+    m->len++;
+    return 0;
+}
+
+int res_map_rename_at(res_map *m, size_t i, const char *name, double qty)
+{
+    int found;
+    if (i >= m->len || strlen(name) > RES_NAME_MAX)
+        return -EINVAL;
+    if (name[0] != '\0' && (map_find(m, name, &found), found))
+        return -EEXIST;
+    char *copy = strdup(name);
+    if (copy == NULL)
+        return -ENOMEM;
+    free(m->items[i].name);
+    m->items[i].name = copy;
+    m->items[i].qty = qty;
     return 0;
 }
 

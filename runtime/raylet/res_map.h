@@ -3,14 +3,17 @@
  *
  * A node has a handful of resources, so both maps are sorted arrays with a
  * hard cap on their length; lookups are linear and order is alphabetical,
- * which keeps logs, reports and tests deterministic. */
+ * which keeps logs, reports and tests deterministic.  Resources added while
+ * the node runs (placement group bundles) are appended instead, so that
+ * indexes held by the scheduler stay valid. */
 #ifndef RAYC_RAYLET_RES_MAP_H
 #define RAYC_RAYLET_RES_MAP_H
 
 #include <stddef.h>
 
-/* Most entries one map may hold (Ray nodes rarely have more than a dozen). */
-#define RES_MAP_MAX 128
+/* Most entries one map may hold (Ray nodes rarely have more than a dozen,
+ * but every placement group bundle adds four names). */
+#define RES_MAP_MAX 1024
 /* Longest resource name or label key, and longest label value, in bytes. */
 #define RES_NAME_MAX 256
 #define RES_VALUE_MAX 1024
@@ -42,6 +45,18 @@ void res_map_init(res_map *m);
  * Returns 0, -EINVAL for an empty or over-long name, -E2BIG when the map
  * already holds RES_MAP_MAX entries, or -ENOMEM; on error M is unchanged. */
 int res_map_set(res_map *m, const char *name, double qty);
+
+/* Adds NAME with QTY at the end, so that the indexes of the entries before
+ * stay valid (the raylet's scheduler keeps indexes).  The map is no longer
+ * sorted afterwards; lookups still work.  Returns 0, -EINVAL, -EEXIST,
+ * -E2BIG or -ENOMEM; on error M is unchanged. */
+int res_map_append(res_map *m, const char *name, double qty);
+
+/* Renames entry I to NAME with QTY in place (its index stays).  An empty
+ * NAME marks a free slot that lookups never match and messages skip.
+ * Returns 0, -EINVAL, -EEXIST (NAME is another entry) or -ENOMEM; on error
+ * M is unchanged. */
+int res_map_rename_at(res_map *m, size_t i, const char *name, double qty);
 
 /* Stores NAME's quantity in *QTY and returns 0, or returns -ENOENT. */
 int res_map_get(const res_map *m, const char *name, double *qty);

@@ -620,13 +620,15 @@ void sched_on_cancel(raylet_client *cl, const Rayc__CancelTask *m)
     }
 }
 
-/* The CPU part of Q. */
+/* The CPU part of Q: plain CPUs, or a placement group bundle's CPUs
+ * ("CPU_group_..."), which a blocked task of the group gives back too. */
 static sched_res cpu_part(const sched_res *q, raylet *r)
 {
     sched_res c;
     memset(&c, 0, sizeof c);
     for (int i = 0; i < q->n; i++) {
-        if (strcmp(r->total.items[q->idx[i]].name, "CPU") == 0) {
+        const char *name = r->total.items[q->idx[i]].name;
+        if (strcmp(name, "CPU") == 0 || (strncmp(name, "CPU_group_", 10) == 0 && c.n == 0)) {
             c.idx[0] = q->idx[i];
             c.qty[0] = q->qty[i];
             c.cpu = q->qty[i];

@@ -95,6 +95,8 @@ typedef struct sched_task {
     struct ractor *ractor;         /* an actor of another node (actor_remote.h) */
     uint64_t ractor_seq;           /* its call's place in that actor's order */
     int in_ractor_queue;
+    int pg_removed;                /* its placement group was removed: its worker was
+                                    * killed and its resources taken back already */
     struct sched_task *prev, *next;    /* class queue or actor queue */
     struct sched_task *hnext;          /* task id hash */
 } sched_task;
@@ -144,6 +146,12 @@ void sched_task_free(raylet *r, sched_task *t);
 
 /* Finds a live task by id. */
 sched_task *sched_find(raylet *r, const ids_task *id);
+
+/* Placement group G was removed (REASON says so, "its placement group ...
+ * was removed"): its waiting and queued normal tasks here fail, running ones
+ * have their worker killed and fail with WORKER_CRASHED (no retry); their
+ * resources are back at once.  Forwarded tasks are left to their node. */
+void sched_group_removed(raylet *r, const ids_pg *g, const char *reason);
 
 /* Fails every waiting or queued task of JOB (its driver left). */
 void sched_job_gone(raylet *r, struct wpool_job *job);

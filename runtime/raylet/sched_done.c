@@ -11,6 +11,7 @@
 #include "raylet/actor.h"
 #include "raylet/actor_remote.h"
 #include "raylet/otable.h"
+#include "raylet/pgroup.h"
 #include "raylet/sched_int.h"
 #include "raylet/wpool.h"
 
@@ -184,6 +185,18 @@ void sched_worker_died(raylet *r, sched_task *t, const char *why)
     t->worker = NULL;
     if (t->cancel) {
         sched_fail(r, t, RAY_ERR_CANCELLED, "the task was cancelled (its worker was killed)");
+        return;
+    }
+    if (t->pg_removed) {
+        char hex[2 * IDS_PG_LEN + 1] = "?";
+        ids_pg g;
+        if (pgroup_of_spec(t->spec, &g))
+            ids_hex(g.b, IDS_PG_LEN, hex);
+        snprintf(msg, sizeof msg, "task %s failed: its placement group %s was removed (its "
+                 "worker, pid %d on node %s, was killed)", sched__fname(t), hex, w ? w->pid : 0,
+                 r->opts->node_ip);
+        sched_fail(r, t, RAY_ERR_WORKER_CRASHED, msg);
+        sched_dispatch(r);
         return;
     }
     if (t->retries_left != 0 && wpool_job_active(t->job) &&

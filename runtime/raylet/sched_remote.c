@@ -14,6 +14,7 @@
 #include "raylet/objmgr.h"
 #include "raylet/otable.h"
 #include "raylet/peer.h"
+#include "raylet/pgroup.h"
 #include "raylet/raylet_cluster.h"
 #include "raylet/sched_int.h"
 #include "raylet/wpool.h"
@@ -33,6 +34,8 @@ typedef struct fwd {
 
 typedef struct sched_remote {
     fwd *fwds;
+    ids_task *parked;              /* placement group tasks no node can show yet */
+    size_t nparked, aparked;
 } sched_remote;
 
 static sched_remote *sr_of(raylet *r)
@@ -86,6 +89,92 @@ static double local_load(raylet *r)
     for (sched_class *c = r->sched->classes; c != NULL; c = c->next)
         queued += c->req.cpu * (double)c->len;
     return tot > 0 ? (tot - avail + queued) / tot : 1.0;
+}
+
+/* ---------------------------------------------------------------- placement groups
+ *
+ * A task of a placement group asks for the group's resources, which exist
+ * only once its bundles are committed, and other raylets learn of them
+ * only with the next view refresh.  Until some node shows the bundle's
+ * marker resource, the task is parked here (QUEUED, in no class queue)
+ * rather than failed as infeasible; the group's removal fails it. */
+
+/* The bundle marker S asks for ("bundle_group_..."), or NULL. */
+static const char *marker_of(const Rayc__TaskSpec *s)
+{
+    if (s->placement_group_id.len == 0)
+        return NULL;
+    for (size_t i = 0; i < s->n_resources; i++)
+        if (strncmp(s->resources[i]->name, "bundle_group_", 13) == 0)
+            return s->resources[i]->name;
+    return NULL;
+}
+
+/* True when S is a placement group's task and no node (this one included)
+ * shows its bundle yet. */
+static int group_unseen(raylet *r, const Rayc__TaskSpec *s)
+{
+    const char *m = marker_of(s);
+    double q = 0;
+    if (m == NULL || res_map_get(&r->total, m, &q) == 0)
+        return 0;
+    cview *v = raylet_cluster_of(r)->view;
+    for (size_t i = 0; v != NULL && i < v->n; i++)
+        if (v->nodes[i].alive && cview_total(&v->nodes[i], m) > 0)
+            return 0;
+    return 1;
+}
+
+static void park(raylet *r, sched_task *t)
+{
+    sched_remote *sr = sr_of(r);
+    if (sr->nparked == sr->aparked) {
+        size_t n = sr->aparked ? 2 * sr->aparked : 16;
+        ids_task *p = realloc(sr->parked, n * sizeof *p);
+        if (p == NULL) {
+            sched_fail(r, t, RAY_ERR_NOMEM, "the raylet is out of memory");
+            return;
+        }
+        sr->parked = p;
+        sr->aparked = n;
+    }
+    sr->parked[sr->nparked++] = t->id;
+    t->remote = SCHED_MUST_FORWARD;
+    t->state = SCHED_QUEUED;
+    t->cls = NULL;
+    ids_pg g;
+    if (pgroup_of_spec(t->spec, &g))
+        pgroup_check_exists(r, &g); /* removed before we saw it: fail now */
+    log_debug("task %s waits until a node shows its placement group bundle", sched__fname(t));
+}
+
+void sched_remote_unpark(raylet *r)
+{
+    sched_remote *sr = sr_of(r);
+    size_t n = sr->nparked;
+    ids_task *list = n ? malloc(n * sizeof *list) : NULL;
+    if (list == NULL)
+        return;
+    memcpy(list, sr->parked, n * sizeof *list);
+    sr->nparked = 0;
+    char err[256];
+    for (size_t i = 0; i < n; i++) {
+        sched_task *t = sched_find(r, &list[i]);
+        if (t == NULL || t->remote != SCHED_MUST_FORWARD || t->state != SCHED_QUEUED ||
+            t->cls != NULL)
+            continue;
+        if (group_unseen(r, t->spec)) {
+            sr->parked[sr->nparked++] = t->id; /* room: N entries were there */
+            continue;
+        }
+        if (sched_res_parse(r, (const Rayc__Resource *const *)t->spec->resources,
+                            t->spec->n_resources, &t->req, err, sizeof err) == 0)
+            t->remote = SCHED_LOCAL; /* the bundle is here now */
+        if (sched__enqueue(r, t) != 0)
+            sched_fail(r, t, RAY_ERR_NOMEM, "the raylet is out of memory");
+    }
+    free(list);
+    sched_dispatch(r);
 }
 
 /* ---------------------------------------------------------------- choosing */
@@ -168,7 +257,7 @@ int sched_remote_place(raylet *r, sched_task *t, int *rc, char *msg, size_t msgl
     if (sched_res_parse(r, (const Rayc__Resource *const *)s->resources, s->n_resources, &probe,
                         err, sizeof err) == 0)
         return 0;
-    if (least_loaded(r, s, 0) == NULL)
+    if (least_loaded(r, s, 0) == NULL && !group_unseen(r, s))
         return 0; /* infeasible everywhere: the local error stands */
     t->remote = SCHED_MUST_FORWARD;
     *rc = RAY_OK;
@@ -337,6 +426,10 @@ int sched_remote_take(raylet *r, sched_task *t)
     if (n == NULL) {
         if (t->remote != SCHED_MUST_FORWARD)
             return 0;
+        if (group_unseen(r, t->spec)) {
+            park(r, t);
+            return 1;
+        }
         sched_fail(r, t, RAY_ERR_UNSCHEDULABLE, "no alive node can run the task any more");
         return 1;
     }
@@ -614,6 +707,7 @@ void sched_remote_free(raylet *r)
         sr->fwds = f->next;
         free(f);
     }
+    free(sr->parked);
     free(sr);
     raylet_cluster_of(r)->sr = NULL;
 }

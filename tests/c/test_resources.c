@@ -324,6 +324,35 @@ static int parse_resources(const char *json, res_map *m, char *err)
     return res_parse_resources_json(json, m, err, 256);
 }
 
+/* Placement group resources are appended (indexes before them stay) and
+ * returned ones become free slots that lookups skip and renames reuse. */
+static void resource_map_append_keeps_indexes(void **state)
+{
+    (void)state;
+    res_map m;
+    double q = 0;
+    res_map_init(&m);
+    assert_int_equal(res_map_set(&m, "GPU", 1), 0);
+    assert_int_equal(res_map_set(&m, "CPU", 4), 0);
+    assert_int_equal(res_map_append(&m, "A_group_x", 2), 0);
+    assert_int_equal(res_map_append(&m, "A_group_x", 2), -EEXIST);
+    assert_string_equal(m.items[0].name, "CPU");
+    assert_string_equal(m.items[2].name, "A_group_x");
+    assert_int_equal(res_map_get(&m, "A_group_x", &q), 0);
+    assert_true(q == 2);
+    /* A later set of an existing name finds it at the end. */
+    assert_int_equal(res_map_set(&m, "A_group_x", 3), 0);
+    assert_int_equal(m.len, 3);
+    assert_int_equal(res_map_rename_at(&m, 2, "", 0), 0);
+    assert_int_equal(res_map_get(&m, "A_group_x", &q), -ENOENT);
+    assert_int_equal(res_map_rename_at(&m, 2, "CPU", 1), -EEXIST);
+    assert_int_equal(res_map_rename_at(&m, 2, "B_group_y", 1), 0);
+    assert_int_equal(res_map_get(&m, "B_group_y", &q), 0);
+    assert_true(q == 1);
+    assert_int_equal(res_map_rename_at(&m, 9, "C", 1), -EINVAL);
+    res_map_free(&m);
+}
+
 static void resources_json_valid(void **state)
 {
     (void)state;
@@ -463,6 +492,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(gpu_devices_are_counted, make_root, remove_root),
         cmocka_unit_test(detect_all_on_this_machine),
         cmocka_unit_test(resource_map_is_sorted_and_capped),
+        cmocka_unit_test(resource_map_append_keeps_indexes),
         cmocka_unit_test(resources_json_valid),
         cmocka_unit_test(resources_json_invalid),
         cmocka_unit_test(labels_json),
