@@ -126,9 +126,15 @@ proc ip_of_socket {path} {
     return "?"
 }
 
-# The live node dir of host IP (the newest).
+# The node dir of host IP's alive node (a host that rejoined has old ones too).
 proc node_dir_of {ip} {
-    return [lindex [lsort [glob -nocomplain -type d $::raytmp/session_2*/node_${ip}_*]] end]
+    set id [node_id_of $ip]
+    foreach dir [glob -nocomplain -type d $::raytmp/session_2*/node_${ip}_*] {
+        if {![catch {file_read $dir/node.info} info] && [string match "*node_id $id\n*" $info]} {
+            return $dir
+        }
+    }
+    error "no node dir for the alive node of $ip"
 }
 
 # The node id of host IP (from ray status).
@@ -139,9 +145,12 @@ proc node_id_of {ip} {
     return ""
 }
 
-# kill -9 of host IP's raylet (its workers go with it).
+# kill -9 of host IP's raylet (its workers go with it).  The pid is checked
+# against /proc first: a stale pid may belong to another process by now.
 proc kill_host {ip} {
-    exec kill -9 [string trim [file_read [node_dir_of $ip]/pids/raylet.pid]]
+    set pid [string trim [file_read [node_dir_of $ip]/pids/raylet.pid]]
+    assert_match "*raylet*" [file_read /proc/$pid/cmdline] "pid $pid is a raylet"
+    exec kill -9 $pid
 }
 
 # Host IP joins the cluster again after kill_host: `ray stop` cleans up what
@@ -203,8 +212,7 @@ test {runtime-cluster-2.1 a raylet killed -9 mid-run: its tasks re-run elsewhere
     set pid [mn_bg squares_kill $h1 squares 48 1.5]
     # Let the first wave start everywhere, then kill host 4's raylet.
     after 2500
-    set victim [string trim [file_read [node_dir_of $h4]/pids/raylet.pid]]
-    exec kill -9 $victim
+    kill_host $h4
     wait_for {![pid_alive $pid]} 120000 "the driver to finish"
     set out [file_read [bg_log $pid]]
     wait_for {[dict size [alive_nodes]] == 3} 30000 "the GCS to declare host 4 dead"
