@@ -46,8 +46,12 @@ rpc_conn *rpc_conn_new_tcp(uv_loop_t *loop, size_t max_frame,
                            rpc_message_cb on_message, rpc_close_cb on_close)
 {
     rpc_conn *c = conn_alloc(max_frame, on_message, on_close);
-    if (c != NULL)
+    if (c != NULL) {
         uv_tcp_init(loop, &c->h.tcp);
+        /* Requests and replies are small frames: never hold one back
+         * waiting for an ACK (libuv applies this once the socket exists). */
+        uv_tcp_nodelay(&c->h.tcp, 1);
+    }
     return c;
 }
 
