@@ -36,6 +36,8 @@ typedef struct ractor {
     int tries;                     /* LOCATING: lookups so far */
     int64_t lookup_at_ms;          /* LOCATING: next lookup (0: one is in flight) */
     char *death_reason;
+    int64_t dead_at_ms;            /* monotonic; DEAD records go RACTOR_KEEP_DEAD_MS later */
+    size_t ntasks;                 /* tasks whose ractor is this record */
     sched_task *head, *tail;       /* calls not forwarded yet, in order */
     uint64_t next_seq;
     struct ractor *next;
@@ -107,6 +109,20 @@ static cview_node *node_of(raylet *r, ractor *a, cview_node *tmp)
     return tmp;
 }
 
+/* T refers to A (a call queued or in flight, or its creation). */
+static void attach(sched_task *t, ractor *a)
+{
+    t->ractor = a;
+    a->ntasks++;
+}
+
+static void detach(sched_task *t)
+{
+    if (t->ractor != NULL)
+        t->ractor->ntasks--;
+    t->ractor = NULL;
+}
+
 /* ---------------------------------------------------------------- queue */
 
 static void queue_insert(ractor *a, sched_task *t)
@@ -148,7 +164,7 @@ static void fail_call(raylet *r, sched_task *t, int status, const char *msg)
     ractor *a = t->ractor;
     if (a != NULL)
         queue_del(a, t);
-    t->ractor = NULL;
+    detach(t);
     sched_fail(r, t, status, msg);
 }
 
@@ -162,6 +178,7 @@ static void ractor_die(raylet *r, ractor *a, const char *reason)
     if (a->state == RACTOR_DEAD)
         return;
     a->state = RACTOR_DEAD;
+    a->dead_at_ms = time_mono_ms();
     free(a->death_reason);
     a->death_reason = strdup(reason);
     log_info("actor %s on node %s is dead: %s", a->hex, a->node, reason);
@@ -184,7 +201,7 @@ static void pump(raylet *r, ractor *a)
             char msg[600];
             snprintf(msg, sizeof msg, "actor %s: cannot reach its node %s at %s:%d", a->hex,
                      a->node, a->ip, a->port);
-            t->ractor = NULL;
+            detach(t);
             sched_fail(r, t, RAY_ERR_ACTOR_DIED, msg);
         }
     }
@@ -238,7 +255,7 @@ int actor_remote_create(raylet *r, sched_task *t)
     a->max_task_retries = o ? int_opt(o->max_task_retries, 0) : 0;
     a->state = RACTOR_CREATING;
     set_node(a, n);
-    t->ractor = a;
+    attach(t, a);
     log_info("actor %s (%s) goes to node %s at %s:%d", a->hex, t->spec->function, n->id, n->ip,
              n->port);
     if (t->deps_left == 0)
@@ -296,7 +313,7 @@ void actor_remote_ready(raylet *r, sched_task *t)
             char msg[600];
             snprintf(msg, sizeof msg, "actor %s (%s) could not be created: no alive node can "
                      "run it", a->hex, t->spec->function);
-            t->ractor = NULL;
+            detach(t);
             ractor_die(r, a, msg);
             sched_fail(r, t, RAY_ERR_ACTOR_DIED, msg);
             return;
@@ -310,7 +327,7 @@ void actor_remote_ready(raylet *r, sched_task *t)
 void actor_remote_created(raylet *r, sched_task *t, int status, const char *msg)
 {
     ractor *a = t->ractor;
-    t->ractor = NULL;
+    detach(t);
     if (a == NULL)
         return;
     if (status != RAY_OK) {
@@ -376,7 +393,7 @@ int actor_remote_call(raylet *r, sched_task *t)
                                                             : "the actor is dead");
         return 1;
     }
-    t->ractor = a;
+    attach(t, a);
     t->retries_left = a->max_task_retries;
     t->ractor_seq = ++a->next_seq;
     t->state = t->deps_left == 0 ? SCHED_QUEUED : SCHED_WAITING;
@@ -407,7 +424,7 @@ void actor_remote_lost(raylet *r, sched_task *t, const char *node, const char *r
         }
         snprintf(msg, sizeof msg, "actor %s (%s) could not be created: node %s went away (%s)",
                  a->hex, t->spec->function, node, reason);
-        t->ractor = NULL;
+        detach(t);
         ractor_die(r, a, msg);
         sched_fail(r, t, RAY_ERR_ACTOR_DIED, msg);
         return;
@@ -456,7 +473,7 @@ void actor_remote_unlink(raylet *r, sched_task *t)
     (void)r;
     if (t->ractor != NULL)
         queue_del(t->ractor, t);
-    t->ractor = NULL;
+    detach(t);
 }
 
 /* ---------------------------------------------------------------- locations */
@@ -546,14 +563,27 @@ static void lookup_start(raylet *r, ractor *a)
     kv_call(r, RAYC__ENVELOPE__BODY_KV_GET, &a->id, NULL, lookup_cb, id);
 }
 
+static void ractor_free(ractor *a);
+
+/* Looks up LOCATING records that are due, and frees DEAD ones that no task
+ * refers to any more and whose death is old enough: until then a call to
+ * them fails at once with the reason. */
 static void timer_cb(uv_timer_t *h)
 {
     raylet *r = h->data;
     ractor_table *tb = raylet_cluster_of(r)->ra;
     int64_t now = time_mono_ms();
-    for (ractor *a = tb ? tb->all : NULL; a != NULL; a = a->next)
+    for (ractor **pp = tb ? &tb->all : NULL; pp != NULL && *pp != NULL;) {
+        ractor *a = *pp;
         if (a->state == RACTOR_LOCATING && a->lookup_at_ms != 0 && a->lookup_at_ms <= now)
             lookup_start(r, a);
+        if (a->state == RACTOR_DEAD && a->ntasks == 0 && now - a->dead_at_ms > RACTOR_KEEP_DEAD_MS) {
+            *pp = a->next;
+            ractor_free(a);
+            continue;
+        }
+        pp = &a->next;
+    }
 }
 
 /* ---------------------------------------------------------------- kill */

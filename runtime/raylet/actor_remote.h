@@ -28,6 +28,8 @@
 /* How often and how many times a record looks its actor up again. */
 #define RACTOR_LOOKUP_RETRY_MS 1000
 #define RACTOR_LOOKUP_TRIES 30
+/* How long the record of a dead actor answers calls with its death reason. */
+#define RACTOR_KEEP_DEAD_MS 60000
 
 struct peer;
 struct actor;
