@@ -297,31 +297,43 @@ static int forward_args(raylet *r, sched_task *t, Rayc__TaskArg *args, Rayc__Tas
     return 0;
 }
 
+/* Sends S with the argument list ARGS to P, pinned to node NODE_ID: the
+ * receiver runs it itself (were it to pass the task on, it could come back
+ * here, where its id is taken by our record). */
+static int submit_pinned(peer *p, const Rayc__TaskSpec *s, Rayc__TaskArg **args,
+                         const char *node_id)
+{
+    Rayc__TaskSpec spec = *s;
+    spec.args = args;
+    spec.strategy = RAY_STRATEGY_NODE_AFFINITY;
+    spec.strategy_node = (char *)node_id;
+    spec.strategy_soft = 0;
+    spec.want_lease = 0;
+    Rayc__Envelope env = RAYC__ENVELOPE__INIT;
+    Rayc__SubmitTask sub = RAYC__SUBMIT_TASK__INIT;
+    sub.spec = &spec;
+    env.body_case = RAYC__ENVELOPE__BODY_SUBMIT_TASK;
+    env.submit_task = &sub;
+    return peer_send(p, &env);
+}
+
+/* "ip:port" of this raylet, where other nodes pull our objects from. */
+static void holder_of(raylet *r, char *out, size_t outlen)
+{
+    snprintf(out, outlen, "%s:%d", r->opts->node_ip, r->node_manager_port);
+}
+
 static int send_task(raylet *r, sched_task *t, peer *p, const char *node_id)
 {
     const Rayc__TaskSpec *s = t->spec;
     char holder[96];
-    snprintf(holder, sizeof holder, "%s:%d", r->opts->node_ip, r->node_manager_port);
+    holder_of(r, holder, sizeof holder);
     Rayc__TaskArg *args = calloc(s->n_args + 1, sizeof *args);
     Rayc__TaskArg **ptrs = calloc(s->n_args + 1, sizeof *ptrs);
     Rayc__Value *vals = calloc(s->n_args + 1, sizeof *vals);
     int rc = args && ptrs && vals ? forward_args(r, t, args, ptrs, vals, holder) : -ENOMEM;
-    if (rc == 0) {
-        Rayc__TaskSpec spec = *s;
-        spec.args = ptrs;
-        /* The receiver runs it itself: were it to pass the task on, it
-         * could come back here, where its id is taken by this record. */
-        spec.strategy = RAY_STRATEGY_NODE_AFFINITY;
-        spec.strategy_node = (char *)node_id;
-        spec.strategy_soft = 0;
-        spec.want_lease = 0;
-        Rayc__Envelope env = RAYC__ENVELOPE__INIT;
-        Rayc__SubmitTask sub = RAYC__SUBMIT_TASK__INIT;
-        sub.spec = &spec;
-        env.body_case = RAYC__ENVELOPE__BODY_SUBMIT_TASK;
-        env.submit_task = &sub;
-        rc = peer_send(p, &env);
-    }
+    if (rc == 0)
+        rc = submit_pinned(p, s, ptrs, node_id);
     free(args);
     free(ptrs);
     free(vals);
@@ -387,7 +399,7 @@ int sched_remote_send_spec(raylet *r, const Rayc__TaskSpec *s, cview_node *n,
                            struct wpool_job *job)
 {
     char holder[96];
-    snprintf(holder, sizeof holder, "%s:%d", r->opts->node_ip, r->node_manager_port);
+    holder_of(r, holder, sizeof holder);
     peer *p = peer_get(r, n->ip, n->port, job);
     Rayc__TaskArg *args = calloc(s->n_args + 1, sizeof *args);
     Rayc__TaskArg **ptrs = calloc(s->n_args + 1, sizeof *ptrs);
@@ -399,19 +411,8 @@ int sched_remote_send_spec(raylet *r, const Rayc__TaskSpec *s, cview_node *n,
             args[i].holder = holder;
     }
     if (rc == 0) {
-        Rayc__TaskSpec spec = *s;
-        spec.args = ptrs;
-        spec.strategy = RAY_STRATEGY_NODE_AFFINITY;
-        spec.strategy_node = n->id;
-        spec.strategy_soft = 0;
-        spec.want_lease = 0;
-        Rayc__Envelope env = RAYC__ENVELOPE__INIT;
-        Rayc__SubmitTask sub = RAYC__SUBMIT_TASK__INIT;
-        sub.spec = &spec;
-        env.body_case = RAYC__ENVELOPE__BODY_SUBMIT_TASK;
-        env.submit_task = &sub;
         p->on_push = result_cb;
-        rc = peer_send(p, &env);
+        rc = submit_pinned(p, s, ptrs, n->id);
     }
     free(args);
     free(ptrs);

@@ -86,19 +86,9 @@ proc marks {h} {
     return [expr {[file exists $f] ? [llength [split [string trim [file_read $f]] \n]] : 0}]
 }
 
-# Pids of every process whose command line mentions the suite's node dir.
+# Pids of every process whose command line mentions the suite's temp dir.
 proc rayc_pids {} {
-    set pids {}
-    foreach f [glob -nocomplain /proc/\[0-9\]*/cmdline] {
-        if {[catch {open $f r} ch]} continue
-        fconfigure $ch -translation binary
-        set cmd [string map [list \0 " "] [read $ch]]
-        close $ch
-        if {[string first $::raytmp $cmd] >= 0} {
-            lappend pids [lindex [file split $f] 2]
-        }
-    }
-    return $pids
+    return [::proctree::mentioning $::raytmp]
 }
 
 set main [cluster_yaml lt [list $h2 $h3 $h4]]

@@ -50,17 +50,7 @@ worker_start_ray_commands:
 
 # Pids of every process whose command line mentions the suite's temp dir.
 proc rayc_pids {} {
-    set pids {}
-    foreach f [glob -nocomplain /proc/\[0-9\]*/cmdline] {
-        if {[catch {open $f r} ch]} continue
-        fconfigure $ch -translation binary
-        set cmd [string map [list \0 " "] [read $ch]]
-        close $ch
-        if {[string first $::raytmp $cmd] >= 0} {
-            lappend pids [lindex [file split $f] 2]
-        }
-    }
-    return $pids
+    return [::proctree::mentioning $::raytmp]
 }
 
 at_suite_end {

@@ -131,3 +131,19 @@ proc ::proctree::kill_tree {pids {grace_ms 3000}} {
     wait_dead $all 2000
     return 0
 }
+
+# Pids of every process whose command line contains TEXT (a suite's temp
+# dir, say: every node process started for it names it).
+proc ::proctree::mentioning {text} {
+    set pids {}
+    foreach f [glob -nocomplain /proc/\[0-9\]*/cmdline] {
+        if {[catch {open $f r} ch]} continue
+        fconfigure $ch -translation binary
+        set cmd [string map [list \0 " "] [read $ch]]
+        close $ch
+        if {[string first $text $cmd] >= 0} {
+            lappend pids [lindex [file split $f] 2]
+        }
+    }
+    return $pids
+}
