@@ -24,7 +24,7 @@
 #include "common/util.h"
 
 typedef struct start_opts {
-    int head, block, port, dashboard_port, node_manager_port, agent_port;
+    int head, block, port, dashboard_port, node_manager_port, agent_port, agent_port_given;
     const char *address, *node_ip, *temp_dir, *dashboard_host, *token_file;
     const char *num_cpus, *num_gpus, *memory, *object_store_memory, *resources, *labels;
 } start_opts;
@@ -40,6 +40,7 @@ typedef struct started {
     const char *names[3];
     size_t n;
     int agent_started;       /* a joined node's job agent is serving */
+    int agent_port;          /* ... on this port */
 } started;
 
 static void print_start_usage(void)
@@ -188,6 +189,7 @@ static int parse_start(int argc, char **argv, start_opts *o)
         case O_NMPORT: rc = parse_port("node-manager-port", optarg, &o->node_manager_port); break;
         case O_AGENT_PORT:
             rc = parse_port("dashboard-agent-listen-port", optarg, &o->agent_port);
+            o->agent_port_given = 1;
             break;
         case O_IGNORED: case O_IGNORED_ARG: break;
         case O_HELP: print_start_usage(); return 1;
@@ -401,7 +403,7 @@ static int start_raylet(started *s, const start_opts *o)
     add_flag(argv, &n, "--resources", o->resources);
     add_flag(argv, &n, "--labels", o->labels);
     /* The head advertises its job server; a joined node its job agent. */
-    snprintf(agent, sizeof agent, "%d", o->head ? o->dashboard_port : o->agent_port);
+    snprintf(agent, sizeof agent, "%d", o->head ? o->dashboard_port : s->agent_port);
     if (s->agent_started || o->head)
         add_flag(argv, &n, "--dashboard-agent-port", agent);
     if (o->head)
@@ -449,12 +451,20 @@ static int start_agent(started *s, const start_opts *o)
     char bin[PATH_MAX], port[16], log[PATH_MAX + 32];
     if (proc_sibling_path("ray_jobserver", bin, sizeof bin) != 0)
         return 0;
-    if (!net_port_free(s->node.ip, o->agent_port)) {
+    /* Several nodes of one host cannot share the default port; the head
+     * learns the port from the GCS, so any free one does. */
+    s->agent_port = o->agent_port;
+    if (!o->agent_port_given && !net_port_free(s->node.ip, s->agent_port)) {
+        int picked = net_pick_free_port(s->node.ip);
+        if (picked > 0)
+            s->agent_port = picked;
+    }
+    if (!net_port_free(s->node.ip, s->agent_port)) {
         fprintf(stderr, "Error: the dashboard agent port %d is already in use on %s; pick "
-                        "another with --dashboard-agent-listen-port.\n", o->agent_port, s->node.ip);
+                        "another with --dashboard-agent-listen-port.\n", s->agent_port, s->node.ip);
         return -EADDRINUSE;
     }
-    snprintf(port, sizeof port, "%d", o->agent_port);
+    snprintf(port, sizeof port, "%d", s->agent_port);
     snprintf(log, sizeof log, "%s/logs/ray_jobserver.log", s->node.dir);
     const char *session = strrchr(s->session_dir, '/') + 1;
     char *argv[40] = {bin, "--role", "agent", "--host", s->node.ip, "--port", port,
@@ -468,7 +478,7 @@ static int start_agent(started *s, const start_opts *o)
     add_flag(argv, &n, "--resources", o->resources);
     argv[n] = NULL;
     pid_t pid = start_daemon(s, "ray_jobserver", argv);
-    listen_addr a = {s->node.ip, o->agent_port};
+    listen_addr a = {s->node.ip, s->agent_port};
     if (pid < 0)
         return (int)pid;
     int rc = wait_ready(s, pid, "ray_jobserver", tcp_ready, &a, 10000);
