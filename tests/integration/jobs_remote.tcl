@@ -167,4 +167,13 @@ test {jobs-remote-6.2 a job whose resources fit the head runs there} {
     dict get $d driver_node_id
 } $node(head,id)
 
+# ---------------------------------------------------------------- ray stop
+
+test {jobs-remote-7.1 ray stop stops the joined node's agent with the rest} {
+    set pid [node_pid [file tail $node(worker,dir)] ray_jobserver]
+    ray_ok stop
+    wait_for {![pid_alive $pid]} 10000 "the agent exits"
+    dict get [http_request GET [dict get $agent url]/api/healthz -timeout 1000] status
+} 0
+
 suite_end
