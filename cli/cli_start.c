@@ -1,4 +1,5 @@
-/* `ray start`: start a head (gcs_server, raylet, job server) or join a cluster (raylet). */
+/* `ray start`: start a head (gcs_server, raylet, job server) or join a cluster
+ * (job agent, raylet). */
 #include "cli/cli_cmds.h"
 
 #include <errno.h>
@@ -23,7 +24,7 @@
 #include "common/util.h"
 
 typedef struct start_opts {
-    int head, block, port, dashboard_port, node_manager_port;
+    int head, block, port, dashboard_port, node_manager_port, agent_port, agent_port_given;
     const char *address, *node_ip, *temp_dir, *dashboard_host, *token_file;
     const char *num_cpus, *num_gpus, *memory, *object_store_memory, *resources, *labels;
 } start_opts;
@@ -38,13 +39,16 @@ typedef struct started {
     pid_t pids[3];
     const char *names[3];
     size_t n;
+    int agent_started;       /* a joined node's job agent is serving */
+    int agent_port;          /* ... on this port */
 } started;
 
 static void print_start_usage(void)
 {
     printf("Usage: ray start [--head | --address HOST:PORT] [--port N] [--node-ip-address IP]\n"
            "                 [--temp-dir DIR] [--dashboard-host IP] [--dashboard-port N]\n"
-           "                 [--node-manager-port N] [--block] [--auth-token-file PATH]\n"
+           "                 [--node-manager-port N] [--dashboard-agent-listen-port N]\n"
+           "                 [--block] [--auth-token-file PATH]\n"
            "                 [--num-cpus N] [--num-gpus N] [--memory BYTES]\n"
            "                 [--object-store-memory BYTES] [--resources JSON] [--labels JSON]\n");
 }
@@ -121,7 +125,7 @@ static int parse_port(const char *flag, const char *value, int *out)
 }
 
 enum { O_HEAD = 1000, O_ADDRESS, O_PORT, O_NODE_IP, O_TEMP, O_DHOST, O_DPORT, O_BLOCK,
-       O_TOKEN, O_CPUS, O_GPUS, O_MEM, O_OSM, O_RES, O_LABELS, O_NMPORT, O_IGNORED,
+       O_TOKEN, O_CPUS, O_GPUS, O_MEM, O_OSM, O_RES, O_LABELS, O_NMPORT, O_AGENT_PORT, O_IGNORED,
        O_IGNORED_ARG, O_HELP };
 
 static const struct option start_flags[] = {
@@ -141,13 +145,13 @@ static const struct option start_flags[] = {
     {"resources", required_argument, NULL, O_RES},
     {"labels", required_argument, NULL, O_LABELS},
     {"node-manager-port", required_argument, NULL, O_NMPORT},
+    {"dashboard-agent-listen-port", required_argument, NULL, O_AGENT_PORT},
     /* Accepted for compatibility with Ray's scripts; they change nothing here. */
     {"disable-usage-stats", no_argument, NULL, O_IGNORED},
     {"verbose", no_argument, NULL, O_IGNORED},
     {"include-dashboard", required_argument, NULL, O_IGNORED_ARG},
     {"object-manager-port", required_argument, NULL, O_IGNORED_ARG},
     {"autoscaling-config", required_argument, NULL, O_IGNORED_ARG},
-    {"dashboard-agent-listen-port", required_argument, NULL, O_IGNORED_ARG},
     {"metrics-export-port", required_argument, NULL, O_IGNORED_ARG},
     {"help", no_argument, NULL, O_HELP},
     {NULL, 0, NULL, 0},
@@ -159,6 +163,7 @@ static int parse_start(int argc, char **argv, start_opts *o)
     memset(o, 0, sizeof *o);
     o->port = 6379;
     o->dashboard_port = 8265;
+    o->agent_port = 52365;   /* Ray's default dashboard agent port */
     o->dashboard_host = "127.0.0.1";
     opterr = 0;
     optind = 1;
@@ -182,6 +187,10 @@ static int parse_start(int argc, char **argv, start_opts *o)
         case O_RES: o->resources = optarg; break;
         case O_LABELS: o->labels = optarg; break;
         case O_NMPORT: rc = parse_port("node-manager-port", optarg, &o->node_manager_port); break;
+        case O_AGENT_PORT:
+            rc = parse_port("dashboard-agent-listen-port", optarg, &o->agent_port);
+            o->agent_port_given = 1;
+            break;
         case O_IGNORED: case O_IGNORED_ARG: break;
         case O_HELP: print_start_usage(); return 1;
         default: return cli_bad_flag("start", argv);
@@ -328,12 +337,18 @@ static int raylet_ready(const started *s, const void *arg)
     return access(path, F_OK) == 0;
 }
 
+/* A TCP address a daemon will listen on. */
+typedef struct listen_addr {
+    const char *host;
+    int port;
+} listen_addr;
+
 static int tcp_ready(const started *s, const void *arg)
 {
     (void)s;
-    const start_opts *o = arg;
-    const char *host = strcmp(o->dashboard_host, "0.0.0.0") == 0 ? "127.0.0.1" : o->dashboard_host;
-    return !net_port_free(host, o->dashboard_port);
+    const listen_addr *a = arg;
+    const char *host = strcmp(a->host, "0.0.0.0") == 0 ? "127.0.0.1" : a->host;
+    return !net_port_free(host, a->port);
 }
 
 static int start_gcs(started *s, const start_opts *o)
@@ -364,7 +379,7 @@ static void add_flag(char **argv, int *n, const char *flag, const char *value)
 
 static int start_raylet(started *s, const start_opts *o)
 {
-    char bin[PATH_MAX], nmport[16], log[PATH_MAX + 32];
+    char bin[PATH_MAX], nmport[16], agent[16], log[PATH_MAX + 32];
     if (proc_sibling_path("raylet", bin, sizeof bin) != 0) {
         fprintf(stderr, "Error: raylet is not installed next to ray (%s)\n", bin);
         return -ENOENT;
@@ -387,6 +402,10 @@ static int start_raylet(started *s, const start_opts *o)
     add_flag(argv, &n, "--object-store-memory", o->object_store_memory);
     add_flag(argv, &n, "--resources", o->resources);
     add_flag(argv, &n, "--labels", o->labels);
+    /* The head advertises its job server; a joined node its job agent. */
+    snprintf(agent, sizeof agent, "%d", o->head ? o->dashboard_port : s->agent_port);
+    if (s->agent_started || o->head)
+        add_flag(argv, &n, "--dashboard-agent-port", agent);
     if (o->head)
         argv[n++] = "--head";
     argv[n] = NULL;
@@ -420,7 +439,51 @@ static int start_jobserver(started *s, const start_opts *o)
     add_flag(argv, &n, "--resources", o->resources);
     argv[n] = NULL;
     pid_t pid = start_daemon(s, "ray_jobserver", argv);
-    return pid < 0 ? (int)pid : wait_ready(s, pid, "ray_jobserver", tcp_ready, o, 10000);
+    listen_addr a = {o->dashboard_host, o->dashboard_port};
+    return pid < 0 ? (int)pid : wait_ready(s, pid, "ray_jobserver", tcp_ready, &a, 10000);
+}
+
+/* Starts the job agent of a joined node: the same job server, listening on
+ * the node's IP at the dashboard agent port, taking jobs the head forwards.
+ * Returns 0 (also when the job server is not built) or a negative errno. */
+static int start_agent(started *s, const start_opts *o)
+{
+    char bin[PATH_MAX], port[16], log[PATH_MAX + 32];
+    if (proc_sibling_path("ray_jobserver", bin, sizeof bin) != 0)
+        return 0;
+    /* Several nodes of one host cannot share the default port; the head
+     * learns the port from the GCS, so any free one does. */
+    s->agent_port = o->agent_port;
+    if (!o->agent_port_given && !net_port_free(s->node.ip, s->agent_port)) {
+        int picked = net_pick_free_port(s->node.ip);
+        if (picked > 0)
+            s->agent_port = picked;
+    }
+    if (!net_port_free(s->node.ip, s->agent_port)) {
+        fprintf(stderr, "Error: the dashboard agent port %d is already in use on %s; pick "
+                        "another with --dashboard-agent-listen-port.\n", s->agent_port, s->node.ip);
+        return -EADDRINUSE;
+    }
+    snprintf(port, sizeof port, "%d", s->agent_port);
+    snprintf(log, sizeof log, "%s/logs/ray_jobserver.log", s->node.dir);
+    const char *session = strrchr(s->session_dir, '/') + 1;
+    char *argv[40] = {bin, "--role", "agent", "--host", s->node.ip, "--port", port,
+                      "--token-file", s->token_path, "--node-dir", s->node.dir,
+                      "--gcs-address", s->gcs_address, "--session-name", (char *)session,
+                      "--log-file", log, "--node-ip", s->node.ip, "--node-id", s->node.node_id};
+    int n = 21;
+    add_flag(argv, &n, "--num-cpus", o->num_cpus);
+    add_flag(argv, &n, "--num-gpus", o->num_gpus);
+    add_flag(argv, &n, "--memory", o->memory);
+    add_flag(argv, &n, "--resources", o->resources);
+    argv[n] = NULL;
+    pid_t pid = start_daemon(s, "ray_jobserver", argv);
+    listen_addr a = {s->node.ip, s->agent_port};
+    if (pid < 0)
+        return (int)pid;
+    int rc = wait_ready(s, pid, "ray_jobserver", tcp_ready, &a, 10000);
+    s->agent_started = rc == 0;
+    return rc;
 }
 
 /* ---------------------------------------------------------------- head and worker */
@@ -542,6 +605,8 @@ static int start_worker(started *s, const start_opts *o, char *ip, size_t iplen)
         fprintf(stderr, "Error: cannot write %s: %s\n", s->token_path, strerror(-rc));
         return rc;
     }
+    if ((rc = start_agent(s, o)) != 0)
+        return rc;
     return start_raylet(s, o);
 }
 

@@ -8,6 +8,7 @@
 #include "common/log.h"
 #include "common/util.h"
 #include "jobserver/jobs_proc.h"
+#include "jobserver/jobs_remote.h"
 #include "jobserver/jobs_run.h"
 #include "jobserver/jobs_server.h"
 
@@ -73,6 +74,12 @@ static void recover_job(jobs_server *srv, jobs_job *j)
     jobs_run *run = jobs__run_new(srv, j);
     if (run == NULL)
         return;
+    if (jobs__remote_is(srv, j)) {
+        log_info("job %s: runs on node %s; following it again", j->submission_id,
+                 j->driver_node_id);
+        jobs__remote_follow(run);
+        return;
+    }
     if (find_pid(srv, j) > 0) {
         recover_started(srv, run);
         return;
@@ -127,9 +134,13 @@ void jobs_sup_shutdown(jobs_server *srv, void (*done)(jobs_server *srv))
 {
     srv->shutdown_done = done;
     srv->shutdown_started = time_mono_ms();
-    for (jobs_job *j = jobs_table_first(srv->table); j != NULL; j = jobs_table_next(srv->table, j))
-        if (j->run != NULL)
+    for (jobs_job *j = jobs_table_first(srv->table); j != NULL; j = jobs_table_next(srv->table, j)) {
+        /* A forwarded job belongs to its node: the next server follows it again. */
+        if (j->run != NULL && j->run->phase == RUN_REMOTE)
+            jobs__run_detach(j->run);
+        else if (j->run != NULL)
             jobs_sup_stop(srv, j);
+    }
     uv_timer_init(srv->loop, &srv->shutdown_timer);
     srv->shutdown_timer.data = srv;
     uv_timer_start(&srv->shutdown_timer, shutdown_poll_cb, 0, 50);

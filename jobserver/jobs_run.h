@@ -15,6 +15,7 @@ enum run_phase {
     RUN_SETUP,       /* runtime_env being set up */
     RUN_JOB_ID,      /* asking the GCS for a job id */
     RUN_RUNNING,     /* the entrypoint runs */
+    RUN_REMOTE,      /* forwarded to another node's job agent; followed from here */
     RUN_ENDED,       /* finished; handles closing */
 };
 
@@ -34,10 +35,19 @@ typedef struct jobs_run {
     uv_timer_t start_timer;          /* start timeout, then the SIGKILL escalation */
     uv_timer_t aux_timer;            /* setup timeout, then polling an adopted job */
     int open_handles;
+    struct remote_op *remote_op;     /* forwarding or refresh under way (jobs_remote.c) */
+    int remote_failures;             /* refreshes in a row the agent did not answer */
 } jobs_run;
 
 /* Creates the run of J (timers initialised).  Returns NULL when out of memory. */
 jobs_run *jobs__run_new(jobs_server *srv, jobs_job *j);
+
+/* Takes RUN out of the queue of runs waiting for resources (no-op when absent). */
+void jobs__waiting_remove(jobs_server *srv, jobs_run *run);
+
+/* Lets go of a run that leaves this server without ending its job (a
+ * forwarded job on shutdown): the row keeps its status for the next server. */
+void jobs__run_detach(jobs_run *run);
 
 /* Starts or restarts a PENDING run from the beginning. */
 void jobs__run_begin(jobs_run *run);

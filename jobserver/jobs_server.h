@@ -47,6 +47,7 @@ typedef struct jobs_server {
     int stop_wait_ms;                /* RAY_JOB_STOP_WAIT_TIME_S */
     int stop_signal;                 /* RAY_JOB_STOP_SIGNAL */
     int start_timeout_ms;            /* RAY_JOB_START_TIMEOUT_SECONDS */
+    int is_agent;                    /* --role agent: a joined node's job agent (never forwards) */
 
     /* ------------------------------------------------------------ state */
     http_server *http;

@@ -11,6 +11,7 @@
 #include "common/util.h"
 #include "jobserver/jobs_id.h"
 #include "jobserver/jobs_logs.h"
+#include "jobserver/jobs_remote.h"
 #include "jobserver/jobs_run.h"
 #include "jobserver/jobs_server.h"
 
@@ -91,9 +92,18 @@ static void run_release(jobs_run *run)
     }
 }
 
+void jobs__run_detach(jobs_run *run)
+{
+    if (run->phase == RUN_RESOURCES)
+        jobs__waiting_remove(run->srv, run);
+    run->phase = RUN_ENDED;
+    run->job->run = NULL;
+    run_release(run);
+}
+
 /* ---------------------------------------------------------------- resources queue */
 
-static void waiting_remove(jobs_server *srv, jobs_run *run)
+void jobs__waiting_remove(jobs_server *srv, jobs_run *run)
 {
     for (jobs_run **pp = &srv->waiting; *pp != NULL; pp = &(*pp)->next_waiting) {
         if (*pp == run) {
@@ -110,7 +120,8 @@ static void waiting_retry(jobs_server *srv)
     jobs_run **pp = &srv->waiting;
     while (*pp != NULL) {
         jobs_run *run = *pp;
-        if (jobs_resources_acquire(&srv->res, &run->req) != 0) {
+        /* A run being forwarded waits for that attempt's answer. */
+        if (run->remote_op != NULL || jobs_resources_acquire(&srv->res, &run->req) != 0) {
             pp = &run->next_waiting;
             continue;
         }
@@ -136,13 +147,15 @@ static void phase_resources(jobs_run *run)
         run_next_phase(run);
         return;
     }
-    if (jobs_resources_infeasible(&srv->res, &run->req))
+    if (jobs_resources_infeasible(&srv->res, &run->req) && !jobs__remote_enabled(srv))
         log_warn("job %s: its entrypoint resources exceed this node's; it waits until "
                  "the start timeout", run->job->submission_id);
     jobs_run **pp = &srv->waiting;
     while (*pp != NULL)
         pp = &(*pp)->next_waiting;
     *pp = run;
+    /* Not here now: another node's job agent may have the resources free. */
+    jobs__remote_place(run);
 }
 
 /* ---------------------------------------------------------------- runtime_env */
@@ -258,8 +271,9 @@ void jobs__run_finish(jobs_run *run, enum jobs_status status, const char *messag
     jobs_job *j = run->job;
     if (run->phase == RUN_ENDED)
         return;
+    int remote = run->phase == RUN_REMOTE;
     if (run->phase == RUN_RESOURCES)
-        waiting_remove(srv, run);
+        jobs__waiting_remove(srv, run);
     run->phase = RUN_ENDED;
     uv_timer_stop(&run->start_timer);
     uv_timer_stop(&run->aux_timer);
@@ -273,7 +287,9 @@ void jobs__run_finish(jobs_run *run, enum jobs_status status, const char *messag
     j->has_exit_code = has_code;
     j->exit_code = code;
     jobs_sup_save(srv, j);
-    if (error_type != NULL && strcmp(error_type, JOBS_ERR_ENTRYPOINT) != 0 && message != NULL) {
+    /* A forwarded job's log is the agent's copy, which already has the reason. */
+    if (!remote && error_type != NULL && strcmp(error_type, JOBS_ERR_ENTRYPOINT) != 0 &&
+        message != NULL) {
         /* As Ray does: the reason also goes to the driver log, where users look. */
         char path[PATH_MAX];
         jobs_log_path(srv->logs_dir, j->submission_id, path, sizeof path);
@@ -283,8 +299,8 @@ void jobs__run_finish(jobs_run *run, enum jobs_status status, const char *messag
     log_info("job %s: %s%s%.*s", j->submission_id, jobs_status_name(status),
              message ? ": " : "", message ? (int)strcspn(message, "\n") : 0,
              message ? message : "");
-    if (j->job_id != NULL)
-        jobs_gcs_job_finished(srv, j);
+    if (j->job_id != NULL && !remote)
+        jobs_gcs_job_finished(srv, j);   /* the agent tells the GCS about its own */
     remove_state_files(srv, j->submission_id);
     j->run = NULL;
     if (run->holds_resources) {
@@ -411,6 +427,15 @@ int jobs_sup_stop(jobs_server *srv, jobs_job *j)
     jobs_run *run = j->run;
     if (jobs_status_terminal(j->status) || run == NULL)
         return 0;
+    if (run->phase == RUN_REMOTE) {
+        if (!j->stop_requested) {
+            j->stop_requested = 1;
+            jobs_sup_save(srv, j);
+            log_info("job %s: asking its node's job agent to stop it", j->submission_id);
+            jobs__remote_stop(srv, j);
+        }
+        return 1;
+    }
     if (run->phase < RUN_RUNNING) {
         log_info("job %s: stopped before it started", j->submission_id);
         jobs__run_finish(run, JOBS_STOPPED, NULL, NULL, 0, 0);
@@ -432,6 +457,8 @@ int jobs_sup_delete(jobs_server *srv, jobs_job *j)
     int rc = jobs_store_delete(srv->store, j->submission_id);
     if (rc == -EIO)
         return rc;
+    if (jobs__remote_is(srv, j))
+        jobs__remote_delete(srv, j);
     jobs_table_remove(srv->table, j);
     remove_state_files(srv, j->submission_id);
     log_info("job %s deleted", j->submission_id);

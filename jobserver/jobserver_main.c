@@ -34,7 +34,7 @@ static void usage(void)
             "                     [--gcs-address IP:PORT] [--session-name NAME] [--log-file PATH]\n"
             "                     [--max-body-bytes N] [--node-ip IP] [--node-id HEX]\n"
             "                     [--num-cpus N] [--num-gpus N] [--memory BYTES]\n"
-            "                     [--resources JSON]\n");
+            "                     [--resources JSON] [--role head|agent]\n");
 }
 
 static int die(const char *msg)
@@ -90,6 +90,14 @@ static int parse_one(jobs_server *srv, main_opts *o, const char *f, const char *
     if (strcmp(f, "--node-ip") == 0) return set_string(srv->node_ip, sizeof srv->node_ip, v, f);
     if (strcmp(f, "--node-id") == 0) return set_string(srv->node_id, sizeof srv->node_id, v, f);
     if (strcmp(f, "--log-file") == 0) { o->log_file = v; return 0; }
+    if (strcmp(f, "--role") == 0) {
+        if (strcmp(v, "head") != 0 && strcmp(v, "agent") != 0) {
+            fprintf(stderr, "ray_jobserver: --role wants head or agent, got '%s'\n", v);
+            return -1;
+        }
+        srv->is_agent = strcmp(v, "agent") == 0;
+        return 0;
+    }
     if (strcmp(f, "--resources") == 0) { o->resources = v; return 0; }
     if (strcmp(f, "--num-cpus") == 0) return parse_number(f, v, &o->num_cpus);
     if (strcmp(f, "--num-gpus") == 0) return parse_number(f, v, &o->num_gpus);
@@ -320,8 +328,8 @@ static int serve(jobs_server *srv, main_opts *o)
     int rc = jobs_sup_recover(srv);
     if (rc != 0)
         log_error("cannot load the job store: %s", strerror(-rc));
-    log_info("serving the job API on http://%s:%d (node %s, session %s)", srv->host, srv->port,
-             srv->node_ip, srv->session_name);
+    log_info("serving the job API on http://%s:%d (node %s, session %s%s)", srv->host, srv->port,
+             srv->node_ip, srv->session_name, srv->is_agent ? ", job agent" : "");
     uv_run(srv->loop, UV_RUN_DEFAULT);
     jobs_table_free(srv->table);
     jobs_store_close(srv->store);

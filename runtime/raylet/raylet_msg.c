@@ -93,6 +93,7 @@ int raylet_msg_node_info(const raylet *r, Rayc__NodeInfo *info)
     info->state = RAYC__NODE_INFO__STATE__ALIVE;
     info->start_time_ms = r->start_time_ms;
     info->raylet_pid = (int32_t)getpid();
+    info->agent_port = o->agent_port;
     int rc = total_entries(&r->total, info);
     if (rc == 0)
         rc = available_entries(&r->available, info);

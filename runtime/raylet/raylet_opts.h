@@ -27,6 +27,7 @@ typedef struct raylet_opts {
     const char *log_file;        /* --log-file, NULL: stderr */
     long report_period_ms;       /* --report-period-ms, default 1000 */
     long reconnect_timeout_s;    /* --gcs-reconnect-timeout-s, default 60 */
+    int agent_port;              /* --dashboard-agent-port: the node's job agent, 0: none */
     int help;                    /* --help was given: nothing else is checked */
 } raylet_opts;
 

@@ -52,6 +52,7 @@ static void defaults_and_both_value_forms(void **state)
     assert_null(o.log_file);
     assert_int_equal(o.report_period_ms, 1000);
     assert_int_equal(o.reconnect_timeout_s, 60);
+    assert_int_equal(o.agent_port, 0);
 }
 
 static void every_optional_flag(void **state)
@@ -62,8 +63,10 @@ static void every_optional_flag(void **state)
     char *args[] = {"raylet", REQUIRED, "--head", "--num-cpus", "4", "--num-gpus=2",
                     "--memory", "1000000", "--object-store-memory", "2000000",
                     "--resources", "{\"a\":1}", "--labels={\"z\":\"1\"}", "--log-file", "/l",
-                    "--report-period-ms", "250", "--gcs-reconnect-timeout-s", "5", NULL};
+                    "--report-period-ms", "250", "--gcs-reconnect-timeout-s", "5",
+                    "--dashboard-agent-port", "52365", NULL};
     assert_int_equal(parse(&o, err, args), 0);
+    assert_int_equal(o.agent_port, 52365);
     assert_int_equal(o.head, 1);
     assert_int_equal(o.num_cpus, 4);
     assert_int_equal(o.num_gpus, 2);
@@ -86,6 +89,7 @@ static void errors_name_the_flag(void **state)
         {"--num-gpus=1.5", NULL, "bad value for --num-gpus: '1.5'"},
         {"--memory", "12GB", "bad value for --memory: '12GB'"},
         {"--node-manager-port", "70000", "bad value for --node-manager-port: '70000'"},
+        {"--dashboard-agent-port", "x", "bad value for --dashboard-agent-port: 'x'"},
         {"--node-id", "abc", "bad value for --node-id: 'abc'"},
         {"--node-ip-address", "localhost", "bad value for --node-ip-address: 'localhost'"},
         {"--gcs-address", "10.0.0.1", "bad value for --gcs-address: '10.0.0.1'"},
@@ -131,7 +135,7 @@ static void node_info_round_trips(void **state)
     (void)state;
     raylet_opts o;
     char err[256];
-    char *args[] = {"raylet", REQUIRED, "--head", NULL};
+    char *args[] = {"raylet", REQUIRED, "--head", "--dashboard-agent-port", "8265", NULL};
     assert_int_equal(parse(&o, err, args), 0);
     raylet r;
     memset(&r, 0, sizeof r);
@@ -161,6 +165,7 @@ static void node_info_round_trips(void **state)
     assert_string_equal(back->hostname, "host1");
     assert_true(back->is_head);
     assert_int_equal(back->raylet_pid, getpid());
+    assert_int_equal(back->agent_port, 8265);
     assert_int_equal(back->start_time_ms, 1234);
     assert_int_equal(back->n_resources_total, 2);
     assert_string_equal(back->resources_total[0]->key, "CPU");
