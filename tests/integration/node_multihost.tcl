@@ -54,7 +54,7 @@ test {multi-1.2 each node's files live in its own node directory} {
         $tmp/session_2*/node_$h3\_*]
 } 3
 
-test {multi-1.3 ray stop on host 2 stops only host 2's node} {
+test {multi-1.3 ray stop on host 2 stops only host 2's node (its raylet and job agent)} {
     set p1 [node_pid node_$h1\_* raylet]
     set p3 [node_pid node_$h3\_* raylet]
     set p2 [node_pid node_$h2\_* raylet]
@@ -63,7 +63,7 @@ test {multi-1.3 ray stop on host 2 stops only host 2's node} {
     set status [on_host_ok $h3 "$ray_bin status --address $h1:6379"]
     list [string trim $out] [pid_alive $p1] [pid_alive $p3] [llength [status_active $status]] \
         [string match "*received SIGTERM*" [lindex [status_failures $status] 0]]
-} {{Stopped all 1 Ray processes.} 1 1 2 1}
+} {{Stopped all 2 Ray processes.} 1 1 2 1}
 
 test {multi-1.4 the GCS is reachable only with the token from another host} {
     set r [on_host $h3 "RAY_AUTH_TOKEN=bad $ray_bin status --address $h1:6379"]
