@@ -3,7 +3,8 @@
  *   multinode spread N            N SPREAD tasks; prints each node reached
  *   multinode affinity NODE SOFT  one task with node affinity; prints the status
  *   multinode bigarg MIB NODE     puts MIB MiB, sums it in a task on NODE
- *   multinode bigret MIB NODE     a task on NODE returns MIB MiB; checks it here
+ *   multinode bigret MIB NODE [soft]  a task on NODE (soft: preferably) returns
+ *                                 MIB MiB; checks it here
  *   multinode custom RES QTY SECS one task asking for QTY of resource RES; waits
  *                                 up to SECS for it and prints its status and node
  *   multinode readall MIB NODE... puts MIB MiB here; a task on each NODE sums it
@@ -329,9 +330,9 @@ static int counter(const char *name)
     return rc != RAY_OK;
 }
 
-static int bigret(long mib, const char *node)
+static int bigret(long mib, const char *node, int soft)
 {
-    ray_task_opts o = {.strategy = RAY_STRATEGY_NODE_AFFINITY, .node_id = node};
+    ray_task_opts o = {.strategy = RAY_STRATEGY_NODE_AFFINITY, .node_id = node, .soft = soft};
     ray_ref *r = ray_call("__ray_fill", RAY_ARGS(ray_i64(mib << 20), ray_i64(7)), &o);
     ray_value v;
     int rc = r ? ray_get(r, 120, &v) : RAY_ERR_CONNECTION;
@@ -369,7 +370,7 @@ int main(int argc, char **argv)
     else if (strcmp(argv[1], "bigarg") == 0 && argc > 3)
         rc = bigarg(strtol(argv[2], NULL, 10), argv[3]);
     else if (strcmp(argv[1], "bigret") == 0 && argc > 3)
-        rc = bigret(strtol(argv[2], NULL, 10), argv[3]);
+        rc = bigret(strtol(argv[2], NULL, 10), argv[3], argc > 4 && strcmp(argv[4], "soft") == 0);
     else if (strcmp(argv[1], "readall") == 0 && argc > 3)
         rc = readall(strtol(argv[2], NULL, 10), argv + 3, argc - 3);
     else if (strcmp(argv[1], "squares") == 0 && argc > 3)

@@ -90,7 +90,65 @@ static void serve_store(raylet_client *cl, uint64_t req_id, otable_obj *o,
     free(buf);
 }
 
+static void serve(raylet_client *cl, uint64_t req_id, const Rayc__PullObject *m);
+
+/* ---------------------------------------------------------------- failure injection
+ *
+ * RAY_testing_pull_delay_ms=N in a raylet's environment makes it answer
+ * every pull N ms late (like Ray's RAY_testing_asio_delay_us): tests use it
+ * to kill a node while an object is being copied from it. */
+
+typedef struct delayed_pull {
+    uv_timer_t timer;
+    raylet_client *cl;             /* referenced */
+    uint64_t req_id;
+    Rayc__PullObject m;
+    uint8_t id[IDS_OBJECT_LEN];
+} delayed_pull;
+
+static void delayed_closed_cb(uv_handle_t *h)
+{
+    free(h->data);
+}
+
+static void delayed_cb(uv_timer_t *t)
+{
+    delayed_pull *d = t->data;
+    if (raylet_client_alive(d->cl) && !d->cl->r->closing)
+        serve(d->cl, d->req_id, &d->m);
+    raylet_client_unref(d->cl);
+    uv_close((uv_handle_t *)&d->timer, delayed_closed_cb);
+}
+
+/* Delays M when the testing knob is set.  Returns 1 when it did. */
+static int delay_pull(raylet_client *cl, uint64_t req_id, const Rayc__PullObject *m)
+{
+    const char *env = getenv("RAY_testing_pull_delay_ms");
+    long ms = env != NULL ? strtol(env, NULL, 10) : 0;
+    if (ms <= 0 || ms > 60000 || m->object_id.len != IDS_OBJECT_LEN)
+        return 0;
+    delayed_pull *d = calloc(1, sizeof *d);
+    if (d == NULL)
+        return 0;
+    d->cl = cl;
+    raylet_client_ref(cl);
+    d->req_id = req_id;
+    d->m = *m;
+    memcpy(d->id, m->object_id.data, IDS_OBJECT_LEN);
+    d->m.object_id.data = d->id;
+    uv_timer_init(cl->r->loop, &d->timer);
+    d->timer.data = d;
+    uv_timer_start(&d->timer, delayed_cb, (uint64_t)ms, 0);
+    return 1;
+}
+
 void objmgr_on_pull(raylet_client *cl, uint64_t req_id, const Rayc__PullObject *m)
+{
+    if (!delay_pull(cl, req_id, m))
+        serve(cl, req_id, m);
+}
+
+static void serve(raylet_client *cl, uint64_t req_id, const Rayc__PullObject *m)
 {
     raylet *r = cl->r;
     ids_object id;

@@ -144,11 +144,12 @@ proc kill_host {ip} {
 }
 
 # Host IP joins the cluster again after kill_host: `ray stop` cleans up what
-# the killed node left, `ray start` makes a new node; waits for it.
-proc rejoin_host {ip} {
+# the killed node left, `ray start` makes a new node; waits for it.  ENV
+# (K V ...) goes into the new node's environment.
+proc rejoin_host {ip {env {}}} {
     run_cmd -timeout 120 -env [list RAY_AUTH_TOKEN_PATH $::token] ip netns exec [ns_of $ip] \
         $::ray_bin stop --temp-dir $::raytmp
-    set r [run_cmd -timeout 120 -env [list RAY_AUTH_TOKEN_PATH $::token] ip netns exec \
+    set r [run_cmd -timeout 120 -env [list RAY_AUTH_TOKEN_PATH $::token {*}$env] ip netns exec \
         [ns_of $ip] $::ray_bin start --address=$::h1:6379 --temp-dir $::raytmp --num-cpus 2 \
         --object-store-memory $::store]
     assert_equal 0 [dict get $r code] [dict get $r out]
@@ -232,6 +233,23 @@ test {runtime-cluster-2.3 an actor whose host dies restarts on another host; its
     rejoin_host $h3
     list [ip_of_socket $first] [expr {[ip_of_socket $last] ni [list $h3 ?]}] $calls
 } [list $h3 1 {{calls 40/40 ok}}]
+
+test {runtime-cluster-2.4 a return value lost with its node before it was copied is rebuilt by re-running its task} {
+    # Host 2 answers every pull 300 ms late (RAY_testing_pull_delay_ms), so
+    # copying a 200 MiB return from it takes seconds; it dies meanwhile.
+    kill_host $h2
+    rejoin_host $h2 [list RAY_testing_pull_delay_ms 300]
+    after 1500
+    set pid [mn_bg lineage $h1 bigret 200 [node_id_of $h2] soft]
+    after 1500
+    kill_host $h2
+    wait_for {![pid_alive $pid]} 120000 "the driver to finish"
+    set out [string trim [file_read [bg_log $pid]]]
+    set rebuilt [regexp {re-running it to rebuild its return values} \
+        [file_read [node_dir_of $h1]/logs/raylet.log]]
+    rejoin_host $h2
+    list $out $rebuilt
+} {{returned 209715200 bytes, content ok} 1}
 
 test {runtime-cluster-3.1 gcs_server killed -9 and restarted: running work finishes, nodes, jobs and actors intact} {
     assert_equal "counter 1" [string trim [dict get [mn_on $h1 counter rc_counter] out]]
