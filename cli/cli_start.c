@@ -413,9 +413,34 @@ static int start_raylet(started *s, const start_opts *o)
     return pid < 0 ? (int)pid : wait_ready(s, pid, "raylet", raylet_ready, NULL, 15000);
 }
 
+/* Starts BIN (ray_jobserver) in ROLE ("head": the Job Submission API; "agent":
+ * a joined node's job agent) listening at A, and waits until it accepts.
+ * Its entrypoint ledger is sized like the node.  Returns 0 or a negative
+ * errno. */
+static int spawn_jobserver(started *s, const start_opts *o, char *bin, const char *role,
+                           const listen_addr *a)
+{
+    char port[16], log[PATH_MAX + 32];
+    snprintf(port, sizeof port, "%d", a->port);
+    snprintf(log, sizeof log, "%s/logs/ray_jobserver.log", s->node.dir);
+    const char *session = strrchr(s->session_dir, '/') + 1;
+    char *argv[40] = {bin, "--role", (char *)role, "--host", (char *)a->host, "--port", port,
+                      "--token-file", s->token_path, "--node-dir", s->node.dir,
+                      "--gcs-address", s->gcs_address, "--session-name", (char *)session,
+                      "--log-file", log, "--node-ip", s->node.ip, "--node-id", s->node.node_id};
+    int n = 21;
+    add_flag(argv, &n, "--num-cpus", o->num_cpus);
+    add_flag(argv, &n, "--num-gpus", o->num_gpus);
+    add_flag(argv, &n, "--memory", o->memory);
+    add_flag(argv, &n, "--resources", o->resources);
+    argv[n] = NULL;
+    pid_t pid = start_daemon(s, "ray_jobserver", argv);
+    return pid < 0 ? (int)pid : wait_ready(s, pid, "ray_jobserver", tcp_ready, a, 10000);
+}
+
 static int start_jobserver(started *s, const start_opts *o)
 {
-    char bin[PATH_MAX], port[16], log[PATH_MAX + 32];
+    char bin[PATH_MAX];
     if (proc_sibling_path("ray_jobserver", bin, sizeof bin) != 0)
         return 0; /* built without the job server */
     if (!net_port_free(strcmp(o->dashboard_host, "0.0.0.0") == 0 ? "127.0.0.1" : o->dashboard_host,
@@ -424,23 +449,8 @@ static int start_jobserver(started *s, const start_opts *o)
                         "with --dashboard-port.\n", o->dashboard_port, o->dashboard_host);
         return -EADDRINUSE;
     }
-    snprintf(port, sizeof port, "%d", o->dashboard_port);
-    snprintf(log, sizeof log, "%s/logs/ray_jobserver.log", s->node.dir);
-    const char *session = strrchr(s->session_dir, '/') + 1;
-    char *argv[40] = {bin, "--host", (char *)o->dashboard_host, "--port", port, "--token-file",
-                      s->token_path, "--node-dir", s->node.dir, "--gcs-address", s->gcs_address,
-                      "--session-name", (char *)session, "--log-file", log,
-                      "--node-ip", s->node.ip, "--node-id", s->node.node_id};
-    int n = 19;
-    /* The job server keeps entrypoint resources in a ledger sized like the node. */
-    add_flag(argv, &n, "--num-cpus", o->num_cpus);
-    add_flag(argv, &n, "--num-gpus", o->num_gpus);
-    add_flag(argv, &n, "--memory", o->memory);
-    add_flag(argv, &n, "--resources", o->resources);
-    argv[n] = NULL;
-    pid_t pid = start_daemon(s, "ray_jobserver", argv);
     listen_addr a = {o->dashboard_host, o->dashboard_port};
-    return pid < 0 ? (int)pid : wait_ready(s, pid, "ray_jobserver", tcp_ready, &a, 10000);
+    return spawn_jobserver(s, o, bin, "head", &a);
 }
 
 /* Starts the job agent of a joined node: the same job server, listening on
@@ -448,7 +458,7 @@ static int start_jobserver(started *s, const start_opts *o)
  * Returns 0 (also when the job server is not built) or a negative errno. */
 static int start_agent(started *s, const start_opts *o)
 {
-    char bin[PATH_MAX], port[16], log[PATH_MAX + 32];
+    char bin[PATH_MAX];
     if (proc_sibling_path("ray_jobserver", bin, sizeof bin) != 0)
         return 0;
     /* Several nodes of one host cannot share the default port; the head
@@ -464,24 +474,8 @@ static int start_agent(started *s, const start_opts *o)
                         "another with --dashboard-agent-listen-port.\n", s->agent_port, s->node.ip);
         return -EADDRINUSE;
     }
-    snprintf(port, sizeof port, "%d", s->agent_port);
-    snprintf(log, sizeof log, "%s/logs/ray_jobserver.log", s->node.dir);
-    const char *session = strrchr(s->session_dir, '/') + 1;
-    char *argv[40] = {bin, "--role", "agent", "--host", s->node.ip, "--port", port,
-                      "--token-file", s->token_path, "--node-dir", s->node.dir,
-                      "--gcs-address", s->gcs_address, "--session-name", (char *)session,
-                      "--log-file", log, "--node-ip", s->node.ip, "--node-id", s->node.node_id};
-    int n = 21;
-    add_flag(argv, &n, "--num-cpus", o->num_cpus);
-    add_flag(argv, &n, "--num-gpus", o->num_gpus);
-    add_flag(argv, &n, "--memory", o->memory);
-    add_flag(argv, &n, "--resources", o->resources);
-    argv[n] = NULL;
-    pid_t pid = start_daemon(s, "ray_jobserver", argv);
     listen_addr a = {s->node.ip, s->agent_port};
-    if (pid < 0)
-        return (int)pid;
-    int rc = wait_ready(s, pid, "ray_jobserver", tcp_ready, &a, 10000);
+    int rc = spawn_jobserver(s, o, bin, "agent", &a);
     s->agent_started = rc == 0;
     return rc;
 }

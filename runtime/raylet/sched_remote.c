@@ -206,11 +206,14 @@ static cview_node *next_spread(raylet *r, const Rayc__TaskSpec *s)
     return NULL;
 }
 
-/* Where T should run: NULL for here. */
-static cview_node *choose(raylet *r, sched_task *t)
+/* The placement rules tasks and actors share: node affinity, a task that
+ * cannot run here, SPREAD.  Sets *DECIDED and returns the node (NULL: here)
+ * when one applies. */
+static cview_node *choose_common(raylet *r, sched_task *t, int *decided)
 {
     const Rayc__TaskSpec *s = t->spec;
     cview *v = raylet_cluster_of(r)->view;
+    *decided = 1;
     if (v == NULL || v->n < 2)
         return NULL;
     if (s->strategy == RAY_STRATEGY_NODE_AFFINITY && s->strategy_node != NULL) {
@@ -226,9 +229,20 @@ static cview_node *choose(raylet *r, sched_task *t)
         cview_node *n = next_spread(r, s);
         return n == NULL || n->self ? NULL : n;
     }
+    *decided = 0;
+    return NULL;
+}
+
+/* Where T should run: NULL for here. */
+static cview_node *choose(raylet *r, sched_task *t)
+{
+    int decided;
+    cview_node *n = choose_common(r, t, &decided);
+    if (decided)
+        return n;
     if (local_load(r) < SCHED_REMOTE_SPILL_LOAD)
         return NULL;
-    cview_node *n = least_loaded(r, s, 1);
+    n = least_loaded(r, t->spec, 1);
     return n != NULL && load_of(n) < local_load(r) ? n : NULL;
 }
 
@@ -348,27 +362,14 @@ cview_node *sched_remote_pick(raylet *r, const Rayc__TaskSpec *s)
 
 cview_node *sched_remote_choose_actor(raylet *r, sched_task *t)
 {
-    cview *v = raylet_cluster_of(r)->view;
-    if (v == NULL || v->n < 2)
-        return NULL;
-    const Rayc__TaskSpec *s = t->spec;
-    if (s->strategy == RAY_STRATEGY_NODE_AFFINITY && s->strategy_node != NULL) {
-        cview_node *n = cview_find(r, s->strategy_node);
-        if (n != NULL && n->alive && feasible(n, s))
-            return n->self ? NULL : n;
-    }
-    if (t->remote == SCHED_MUST_FORWARD) {
-        cview_node *n = least_loaded(r, s, 1);
-        return n ? n : least_loaded(r, s, 0);
-    }
-    if (s->strategy == RAY_STRATEGY_SPREAD) {
-        cview_node *n = next_spread(r, s);
-        return n == NULL || n->self ? NULL : n;
-    }
+    int decided;
+    cview_node *n = choose_common(r, t, &decided);
+    if (decided)
+        return n;
     /* DEFAULT: here while it fits here now, else a node with room. */
     if (sched_res_fits(r, &t->req))
         return NULL;
-    return least_loaded(r, s, 1);
+    return least_loaded(r, t->spec, 1);
 }
 
 int sched_remote_forward(raylet *r, sched_task *t, cview_node *n)
