@@ -155,9 +155,12 @@ static void print_demands(const Rayc__NodeList *list)
             continue;
         for (size_t d = 0; d < n->n_demands; d++) {
             printf(" {");
-            for (size_t k = 0; k < n->demands[d]->n_shape; k++)
-                printf("%s'%s': %g", k ? ", " : "", n->demands[d]->shape[k]->key,
-                       n->demands[d]->shape[k]->value);
+            for (size_t k = 0; k < n->demands[d]->n_shape; k++) {
+                /* Python's float repr, as Ray prints the dict: 1.0, 0.5 */
+                double v = n->demands[d]->shape[k]->value;
+                printf(v == (double)(long long)v ? "%s'%s': %.1f" : "%s'%s': %g", k ? ", " : "",
+                       n->demands[d]->shape[k]->key, v);
+            }
             printf("}: %d+ pending tasks/actors\n", n->demands[d]->count);
             any = 1;
         }

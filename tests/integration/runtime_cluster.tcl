@@ -45,7 +45,7 @@ head_start_ray_commands:
   - $ray_bin start --head --port=6379 --temp-dir $raytmp --num-cpus 2 --object-store-memory $store --dashboard-port 8265
 worker_start_ray_commands:
   - $ray_bin stop --temp-dir $raytmp
-  - $ray_bin start --address=\$RAY_HEAD_IP:6379 --temp-dir $raytmp --num-cpus 2 --object-store-memory $store
+  - $ray_bin start --address=\$RAY_HEAD_IP:6379 --temp-dir $raytmp --num-cpus 2 --object-store-memory $store --resources '{\"worker\":1}'
 "
 
 # Pids of every process whose command line mentions the suite's temp dir.
@@ -151,7 +151,7 @@ proc rejoin_host {ip {env {}}} {
         $::ray_bin stop --temp-dir $::raytmp
     set r [run_cmd -timeout 120 -env [list RAY_AUTH_TOKEN_PATH $::token {*}$env] ip netns exec \
         [ns_of $ip] $::ray_bin start --address=$::h1:6379 --temp-dir $::raytmp --num-cpus 2 \
-        --object-store-memory $::store]
+        --object-store-memory $::store --resources {{"worker": 1}}]
     assert_equal 0 [dict get $r code] [dict get $r out]
     wait_for {[dict size [alive_nodes]] == 4} 30000 "four alive nodes again"
 }
@@ -198,6 +198,22 @@ test {runtime-cluster-1.4 actors placed with SPREAD live on every host and answe
     }
     lsort [dict keys $per]
 } [lsort $hosts]
+
+test {runtime-cluster-1.5 a job whose entrypoint asks for a worker's resource runs on a worker host} {
+    # Submitted on the head host (the job server listens on 127.0.0.1 there).
+    set r [run_cmd -timeout 120 -env [list RAY_AUTH_TOKEN_PATH $token] ip netns exec \
+        [ns_of $h1] $ray_bin job submit --address http://127.0.0.1:8265 \
+        --entrypoint-resources {{"worker": 1}} -- ip -o -4 addr show dev eth0]
+    assert_equal 0 [dict get $r code] [dict get $r out]
+    set ran ""
+    regexp {inet ([0-9.]+)/} [dict get $r out] -> ran
+    set plain [run_cmd -timeout 120 -env [list RAY_AUTH_TOKEN_PATH $token] ip netns exec \
+        [ns_of $h1] $ray_bin job submit --address http://127.0.0.1:8265 -- \
+        ip -o -4 addr show dev eth0]
+    set head_ran ""
+    regexp {inet ([0-9.]+)/} [dict get $plain out] -> head_ran
+    list [expr {$ran in [list $h2 $h3 $h4]}] $head_ran
+} [list 1 $h1]
 
 test {runtime-cluster-2.1 a raylet killed -9 mid-run: its tasks re-run elsewhere, every result right} {
     set pid [mn_bg squares_kill $h1 squares 48 1.5]

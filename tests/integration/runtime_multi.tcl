@@ -94,7 +94,7 @@ test {runtime-multi-3.1 hard node affinity to a dead node is unschedulable; soft
 
 test {runtime-multi-4.1 a task no node can run stays pending under Demands, then runs on a node that joins} {
     set pid [start_bg infeasible -env [list RAY_ADDRESS $addr] $mn custom unicorn 1 120]
-    set demand "*\n {'CPU': 1, 'unicorn': 1}: 1+ pending tasks/actors*"
+    set demand "*\n {'CPU': 1.0, 'unicorn': 1.0}: 1+ pending tasks/actors*"
     wait_for {[string match $demand [ray_ok status --address $addr]]} 20000 \
         "the unicorn demand in ray status"
     assert_contains "cannot be scheduled right now" [file_read [bg_log $pid]]
