@@ -92,6 +92,7 @@ typedef struct sched_task {
     struct sched_class *cls;
     int remote;                    /* sched_remote.h: SCHED_LOCAL, _MUST_FORWARD, _FORWARDED */
     int parked;                    /* no node can run it yet (sched_park.c) */
+    int park_warned;               /* its owner was warned about it once */
     struct ractor *ractor;         /* an actor of another node (actor_remote.h) */
     uint64_t ractor_seq;           /* its call's place in that actor's order */
     int in_ractor_queue;

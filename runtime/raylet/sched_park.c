@@ -61,11 +61,12 @@ static void warn_owner(raylet *r, sched_task *t, const char *why)
 void sched_park(raylet *r, sched_task *t, const char *why)
 {
     sched *s = r->sched;
-    int warned = 0;
+    int warned = t->park_warned;
     for (sched_task *p = s->parked; p != NULL && !warned; p = p->next)
         warned = p->owner == t->owner && same_shape(p->spec, t->spec);
     if (!warned)
         warn_owner(r, t, why);
+    t->park_warned = 1;
     t->parked = 1;
     t->state = SCHED_WAITING;
     t->prev = NULL;
