@@ -15,6 +15,8 @@
  *   multinode actorlife NODE N PAUSE  one MnCounter with soft affinity to NODE
  *                                 (max_restarts 2, calls retried); N calls PAUSE
  *                                 seconds apart; prints where it lived first/last
+ *   multinode actorkill NODE      a MnCounter on NODE, called, killed for good,
+ *                                 called again; prints each call's status
  *   multinode soak SECS           rounds of SPREAD tasks and actors (both retried
  *                                 and restarted without limit) for SECS seconds;
  *                                 checks every result
@@ -251,6 +253,28 @@ static int actorlife(const char *node, long n, double pause)
     return ok != n;
 }
 
+static int actorkill(const char *node)
+{
+    ray_actor_opts o = {.strategy = RAY_STRATEGY_NODE_AFFINITY, .node_id = node,
+                        .max_restarts = RAY_INFINITE};
+    ray_actor *a = ray_actor_create("MnCounter", RAY_ARGS(), &o);
+    char *w = a ? actor_where(a) : NULL;
+    ray_ref *r = a ? ray_actor_call(a, "incr", RAY_ARGS(), NULL) : NULL;
+    int64_t v = 0;
+    int rc = r ? ray_get_i64(r, 60, &v) : RAY_ERR_CONNECTION;
+    ray_ref_release(r);
+    printf("where %s\nbefore %s %lld\n", w ? w : "?", ray_status_name(rc), (long long)v);
+    int krc = a ? ray_actor_kill(a, 1) : RAY_ERR_CONNECTION;
+    printf("kill %s\n", ray_status_name(krc));
+    r = a ? ray_actor_call(a, "incr", RAY_ARGS(), NULL) : NULL;
+    rc = r ? ray_get_i64(r, 60, &v) : RAY_ERR_CONNECTION;
+    printf("after %s\n", ray_status_name(rc));
+    ray_ref_release(r);
+    ray_actor_release(a);
+    free(w);
+    return 0;
+}
+
 static double now_s(void)
 {
     struct timespec ts;
@@ -355,7 +379,7 @@ int main(int argc, char **argv)
     if (argc < 3) {
         fprintf(stderr, "usage: multinode spread N | affinity NODE SOFT | bigarg MIB NODE | "
                 "bigret MIB NODE | custom RES QTY SECS | readall MIB NODE... | "
-                "squares N SECS | actors N | actorlife NODE N PAUSE | soak SECS | counter NAME\n");
+                "squares N SECS | actors N | actorlife NODE N PAUSE | actorkill NODE | soak SECS | counter NAME\n");
         return 2;
     }
     if (ray_init(NULL) != RAY_OK) {
@@ -379,6 +403,8 @@ int main(int argc, char **argv)
         rc = actors(strtol(argv[2], NULL, 10));
     else if (strcmp(argv[1], "actorlife") == 0 && argc > 4)
         rc = actorlife(argv[2], strtol(argv[3], NULL, 10), strtod(argv[4], NULL));
+    else if (strcmp(argv[1], "actorkill") == 0)
+        rc = actorkill(argv[2]);
     else if (strcmp(argv[1], "soak") == 0)
         rc = soak(strtod(argv[2], NULL));
     else if (strcmp(argv[1], "counter") == 0)

@@ -112,3 +112,18 @@ test {runtime-multi-4.1 a task no node can run stays pending under Demands, then
         "the demand to leave ray status"
     expr {$ran eq $unicorn_dir}
 } 1
+
+test {runtime-multi-5.1 an actor on another node answers there and ray_actor_kill ends it for good} {
+    # An alive node other than the head (the driver's raylet is the head's).
+    set target ""
+    foreach line [status_active [ray_ok status --address $addr]] {
+        if {![string match "*head*" $line] && [regexp {node_([0-9a-f]+)} $line -> id]} {
+            set target $id
+        }
+    }
+    set tdir [dict get [node_ids] $target]
+    set out [mn actorkill $target]
+    regexp {where (\S+)} $out -> where
+    list [string match "$tdir*" $where] [regexp -inline {before \S+ \d+} $out] \
+        [regexp -inline {kill \S+} $out] [regexp -inline {after \S+} $out]
+} {1 {{before RAY_OK 1}} {{kill RAY_OK}} {{after RAY_ERR_ACTOR_DIED}}}
