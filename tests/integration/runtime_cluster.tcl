@@ -215,6 +215,27 @@ test {runtime-cluster-1.5 a job whose entrypoint asks for a worker's resource ru
     list [expr {$ran in [list $h2 $h3 $h4]}] $head_ran
 } [list 1 $h1]
 
+test {runtime-cluster-1.6 a STRICT_SPREAD placement group puts a bundle on each host; bundle i's task runs on bundle i's host} {
+    set r [run_cmd -timeout 120 -env [list RAY_ADDRESS $h1:6379 RAY_TMPDIR $raytmp \
+        RAY_AUTH_TOKEN_PATH $token] ip netns exec [ns_of $h1] \
+        [file join $root examples pg pg] layout STRICT_SPREAD 4 1]
+    assert_equal 0 [dict get $r code] [dict get $r out]
+    set nodes [alive_nodes]
+    set bundle_ips {}
+    set same 0
+    foreach line [split [dict get $r out] \n] {
+        if {[regexp {^bundle (\d+) node (\S+)$} $line -> i id] && [dict exists $nodes $id]} {
+            dict set bundle_ips $i [dict get $nodes $id]
+        }
+    }
+    foreach line [split [dict get $r out] \n] {
+        if {[regexp {^task (\d+) where (\S+)$} $line -> i path] && [dict exists $bundle_ips $i]} {
+            incr same [expr {[ip_of_socket $path] eq [dict get $bundle_ips $i]}]
+        }
+    }
+    list [lsort [dict values $bundle_ips]] $same
+} [list [lsort $hosts] 4]
+
 test {runtime-cluster-2.1 a raylet killed -9 mid-run: its tasks re-run elsewhere, every result right} {
     set pid [mn_bg squares_kill $h1 squares 48 1.5]
     # Let the first wave start everywhere, then kill host 4's raylet.
