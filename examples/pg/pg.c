@@ -8,6 +8,8 @@
  *   pg work                       tasks (any bundle) and an actor in a bundle, then removal
  *   pg kill                       removal kills a running task and fails a queued one
  *   pg nested                     a task of a 1-CPU bundle waits for a nested task of it
+ *   pg gpu                        a {CPU: 1, GPU: 1} bundle; prints the
+ *                                 CUDA_VISIBLE_DEVICES a task of it sees
  *   pg bad                        bad input: one line per case
  *
  * STRATEGY is PACK, SPREAD, STRICT_PACK or STRICT_SPREAD.  Output lines start
@@ -226,6 +228,29 @@ static int bad(void)
     return 0;
 }
 
+/* A task in a GPU bundle is given its device, as a plain GPU task is. */
+static int gpu(void)
+{
+    ray_resource res[] = {{"CPU", 1}, {"GPU", 1}};
+    ray_bundle b = {res, 2};
+    ray_pg_opts po = {.strategy = RAY_PG_STRICT_PACK};
+    ray_pg *pg = ray_pg_create(&b, 1, &po);
+    int rc = pg ? ray_pg_wait(pg, 30) : RAY_ERR_INVALID;
+    printf("wait %s\n", ray_status_name(rc));
+    if (rc == RAY_OK) {
+        ray_task_opts o = {.num_gpus = 1, .placement_group = pg, .bundle_index = 0};
+        ray_ref *r = ray_call("__ray_getenv", RAY_ARGS(ray_str("CUDA_VISIBLE_DEVICES")), &o);
+        void *s = NULL;
+        rc = r ? ray_get_bytes(r, 60, &s, NULL) : RAY_ERR_INVALID;
+        printf("cuda %s %s\n", ray_status_name(rc), rc == RAY_OK ? (char *)s : ray_last_error());
+        free(s);
+        ray_ref_release(r);
+        ray_pg_remove(pg);
+    }
+    ray_pg_release(pg);
+    return rc != RAY_OK;
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 2) {
@@ -255,6 +280,8 @@ int main(int argc, char **argv)
         rc = nested();
     } else if (strcmp(cmd, "kill") == 0) {
         rc = kill_running();
+    } else if (strcmp(cmd, "gpu") == 0) {
+        rc = gpu();
     } else if (strcmp(cmd, "bad") == 0) {
         rc = bad();
     } else {

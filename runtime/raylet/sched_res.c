@@ -46,8 +46,9 @@ int sched_res_parse(raylet *r, const Rayc__Resource *const *res, size_t n, sched
         out->qty[out->n++] = x->qty;
         if (strcmp(x->name, "CPU") == 0)
             out->cpu = x->qty;
-        else if (strcmp(x->name, "GPU") == 0)
-            out->gpu = x->qty;
+        else if (strcmp(x->name, "GPU") == 0 ||
+                 (strncmp(x->name, "GPU_group_", 10) == 0 && out->gpu == 0))
+            out->gpu = x->qty; /* a bundle's GPUs are devices too (CUDA_VISIBLE_DEVICES) */
     }
     return 0;
 }

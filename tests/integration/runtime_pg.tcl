@@ -195,3 +195,12 @@ test {runtime-pg-5.1 a group survives kill -9 of gcs_server: bundles neither los
     wait_for {[cpu_usage] eq "0.0/8.0"} 5000 "the bundles given back"
     list $n $usage $removed
 } {1 {2.0/8.0 {(0.0 used of 2.0 reserved in placement groups)}} {remove RAY_OK}}
+
+test {runtime-pg-6.1 a task in a GPU bundle sees its device in CUDA_VISIBLE_DEVICES} {
+    # The only node with GPUs (2 of them, declared) joins now.
+    join_node $addr --node-ip-address 127.0.0.1 --num-cpus 1 --num-gpus 2 {*}$store
+    wait_for {[llength [status_active [ray_ok status --address $addr]]] == 5} 20000 "five nodes"
+    after 1000
+    set out [pg gpu]
+    list [string match "*wait RAY_OK*" $out] [regexp {cuda RAY_OK [01]\n?$} $out]
+} {1 1}
