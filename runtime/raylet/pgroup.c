@@ -269,7 +269,7 @@ static void on_commit(raylet *r, uint64_t id, const Rayc__CommitBundles *m)
     env.body_case = RAYC__ENVELOPE__BODY_COMMIT_BUNDLES_REPLY;
     env.commit_bundles_reply = &rep;
     raylet_gcs_reply(r, id, &env);
-    sched_remote_unpark(r);
+    sched_park_retry(r);
     sched_dispatch(r);
 }
 

@@ -64,7 +64,6 @@ void raylet_cluster_view_changed(raylet *r)
      * no node could run may fit one that joined, and tasks parked for a
      * placement group's bundle may see it now. */
     sched_park_retry(r);
-    sched_remote_unpark(r);
 }
 
 void raylet_cluster_peer_closed(raylet *r, peer *p, const char *reason)

@@ -61,7 +61,8 @@ static void warn_owner(raylet *r, sched_task *t, const char *why)
 void sched_park(raylet *r, sched_task *t, const char *why)
 {
     sched *s = r->sched;
-    int warned = t->park_warned;
+    /* A placement group's task waits for its bundle to show: no warning. */
+    int warned = t->park_warned || t->spec->placement_group_id.len != 0;
     for (sched_task *p = s->parked; p != NULL && !warned; p = p->next)
         warned = p->owner == t->owner && same_shape(p->spec, t->spec);
     if (!warned)
@@ -172,6 +173,8 @@ size_t sched_park_demands(raylet *r, Rayc__ResourceDemand **d, size_t n, size_t 
     const sched_task *shape_of[64];
     for (sched_task *t = r->sched->parked; t != NULL && n < cap; t = t->next) {
         size_t i;
+        if (t->spec->placement_group_id.len != 0)
+            continue; /* its bundle exists: not a demand on the cluster */
         for (i = first; i < n; i++) {
             if (i - first < 64 && same_shape(shape_of[i - first]->spec, t->spec))
                 break;

@@ -34,8 +34,6 @@ typedef struct fwd {
 
 typedef struct sched_remote {
     fwd *fwds;
-    ids_task *parked;              /* placement group tasks no node can show yet */
-    size_t nparked, aparked;
 } sched_remote;
 
 static sched_remote *sr_of(raylet *r)
@@ -96,8 +94,8 @@ static double local_load(raylet *r)
  * A task of a placement group asks for the group's resources, which exist
  * only once its bundles are committed, and other raylets learn of them
  * only with the next view refresh.  Until some node shows the bundle's
- * marker resource, the task is parked here (QUEUED, in no class queue)
- * rather than failed as infeasible; the group's removal fails it. */
+ * marker resource, the task waits with the infeasible ones (sched_park.c,
+ * quietly) rather than failing; the group's removal fails it. */
 
 /* The bundle marker S asks for ("bundle_group_..."), or NULL. */
 static const char *marker_of(const Rayc__TaskSpec *s)
@@ -125,57 +123,6 @@ static int group_unseen(raylet *r, const Rayc__TaskSpec *s)
     return 1;
 }
 
-static void park(raylet *r, sched_task *t)
-{
-    sched_remote *sr = sr_of(r);
-    if (sr->nparked == sr->aparked) {
-        size_t n = sr->aparked ? 2 * sr->aparked : 16;
-        ids_task *p = realloc(sr->parked, n * sizeof *p);
-        if (p == NULL) {
-            sched_fail(r, t, RAY_ERR_NOMEM, "the raylet is out of memory");
-            return;
-        }
-        sr->parked = p;
-        sr->aparked = n;
-    }
-    sr->parked[sr->nparked++] = t->id;
-    t->remote = SCHED_MUST_FORWARD;
-    t->state = SCHED_QUEUED;
-    t->cls = NULL;
-    ids_pg g;
-    if (pgroup_of_spec(t->spec, &g))
-        pgroup_check_exists(r, &g); /* removed before we saw it: fail now */
-    log_debug("task %s waits until a node shows its placement group bundle", sched__fname(t));
-}
-
-void sched_remote_unpark(raylet *r)
-{
-    sched_remote *sr = sr_of(r);
-    size_t n = sr->nparked;
-    ids_task *list = n ? malloc(n * sizeof *list) : NULL;
-    if (list == NULL)
-        return;
-    memcpy(list, sr->parked, n * sizeof *list);
-    sr->nparked = 0;
-    char err[256];
-    for (size_t i = 0; i < n; i++) {
-        sched_task *t = sched_find(r, &list[i]);
-        if (t == NULL || t->remote != SCHED_MUST_FORWARD || t->state != SCHED_QUEUED ||
-            t->cls != NULL)
-            continue;
-        if (group_unseen(r, t->spec)) {
-            sr->parked[sr->nparked++] = t->id; /* room: N entries were there */
-            continue;
-        }
-        if (sched_res_parse(r, (const Rayc__Resource *const *)t->spec->resources,
-                            t->spec->n_resources, &t->req, err, sizeof err) == 0)
-            t->remote = SCHED_LOCAL; /* the bundle is here now */
-        if (sched__enqueue(r, t) != 0)
-            sched_fail(r, t, RAY_ERR_NOMEM, "the raylet is out of memory");
-    }
-    free(list);
-    sched_dispatch(r);
-}
 
 /* ---------------------------------------------------------------- choosing */
 
@@ -429,7 +376,13 @@ int sched_remote_take(raylet *r, sched_task *t)
         if (t->remote != SCHED_MUST_FORWARD)
             return 0;
         if (group_unseen(r, t->spec)) {
-            park(r, t);
+            /* Its bundle is committed, but no view shows it yet: it waits
+             * with the infeasible tasks and is placed on the next refresh;
+             * a group removed meanwhile fails it. */
+            sched_park(r, t, "no node shows its placement group bundle yet");
+            ids_pg g;
+            if (pgroup_of_spec(t->spec, &g))
+                pgroup_check_exists(r, &g);
             return 1;
         }
         sched_fail(r, t, RAY_ERR_UNSCHEDULABLE, "no alive node can run the task any more");
@@ -709,7 +662,6 @@ void sched_remote_free(raylet *r)
         sr->fwds = f->next;
         free(f);
     }
-    free(sr->parked);
     free(sr);
     raylet_cluster_of(r)->sr = NULL;
 }

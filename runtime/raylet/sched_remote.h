@@ -59,9 +59,6 @@ int sched_remote_forward(raylet *r, sched_task *t, struct cview_node *n);
 int sched_remote_send_spec(raylet *r, const Rayc__TaskSpec *spec, struct cview_node *n,
                            struct wpool_job *job);
 
-/* Retries the tasks parked because no node showed their placement group's
- * resources yet (after a view refresh or a local commit). */
-void sched_remote_unpark(raylet *r);
 
 /* SubmitTask from CL: arguments held by other nodes (TaskArg.holder, set
  * on forwarded tasks) get PENDING table records and pulls first, then the
