@@ -272,13 +272,14 @@ test {runtime-cluster-2.3 an actor whose host dies restarts on another host; its
 } [list $h3 1 {{calls 40/40 ok}}]
 
 test {runtime-cluster-2.4 a return value lost with its node before it was copied is rebuilt by re-running its task} {
-    # Host 2 answers every pull 300 ms late (RAY_testing_pull_delay_ms), so
-    # copying a 200 MiB return from it takes seconds; it dies meanwhile.
+    # Host 2 answers every pull 1 s late (RAY_testing_pull_delay_ms), so
+    # copying a 200 MiB return from it (40 chunks, 4 at a time) takes 10 s;
+    # it dies 4 s in, after the task has made the value.
     kill_host $h2
-    rejoin_host $h2 [list RAY_testing_pull_delay_ms 300]
+    rejoin_host $h2 [list RAY_testing_pull_delay_ms 1000]
     after 1500
     set pid [mn_bg lineage $h1 bigret 200 [node_id_of $h2] soft]
-    after 1500
+    after 4000
     kill_host $h2
     wait_for {![pid_alive $pid]} 120000 "the driver to finish"
     set out [string trim [file_read [bg_log $pid]]]
