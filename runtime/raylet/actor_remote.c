@@ -40,13 +40,19 @@ typedef struct ractor {
     size_t ntasks;                 /* tasks whose ractor is this record */
     sched_task *head, *tail;       /* calls not forwarded yet, in order */
     uint64_t next_seq;
-    struct ractor *next;
+    struct ractor *next;           /* every record */
+    struct ractor *hnext;          /* same bucket */
 } ractor;
+
+/* Calls look their actor up on every submission: a hash, not a scan.  The
+ * records are few (dead ones go after RACTOR_KEEP_DEAD_MS). */
+#define RACTOR_BUCKETS 1024
 
 static void timer_cb(uv_timer_t *h);
 
 typedef struct ractor_table {
     ractor *all;
+    ractor *buckets[RACTOR_BUCKETS];
     uv_timer_t timer;              /* lookups of LOCATING records */
     int timer_on;
 } ractor_table;
@@ -64,13 +70,29 @@ static ractor_table *table_of(raylet *r)
     return c->ra;
 }
 
+static ractor **bucket_of(ractor_table *tb, const ids_actor *id)
+{
+    return &tb->buckets[ids_hash(id->b, IDS_ACTOR_LEN) & (RACTOR_BUCKETS - 1)];
+}
+
 static ractor *find(raylet *r, const ids_actor *id)
 {
     ractor_table *tb = table_of(r);
-    for (ractor *a = tb ? tb->all : NULL; a != NULL; a = a->next)
+    for (ractor *a = tb ? *bucket_of(tb, id) : NULL; a != NULL; a = a->hnext)
         if (memcmp(a->id.b, id->b, IDS_ACTOR_LEN) == 0)
             return a;
     return NULL;
+}
+
+/* Takes A out of its bucket (before it is freed). */
+static void bucket_del(ractor_table *tb, ractor *a)
+{
+    for (ractor **pp = bucket_of(tb, &a->id); *pp != NULL; pp = &(*pp)->hnext) {
+        if (*pp == a) {
+            *pp = a->hnext;
+            return;
+        }
+    }
 }
 
 static ractor *ractor_new(raylet *r, const ids_actor *id, struct wpool_job *job)
@@ -85,6 +107,9 @@ static ractor *ractor_new(raylet *r, const ids_actor *id, struct wpool_job *job)
     wpool_job_ref(job);
     a->next = tb->all;
     tb->all = a;
+    ractor **b = bucket_of(tb, id);
+    a->hnext = *b;
+    *b = a;
     return a;
 }
 
@@ -263,17 +288,11 @@ int actor_remote_create(raylet *r, sched_task *t)
     return 1;
 }
 
-/* Another node for A's next life, or NULL. */
-static cview_node *restart_node(raylet *r, ractor *a)
-{
-    return sched_remote_pick(r, a->spec);
-}
-
 /* Restarts A (owner side) on another node after its node died. */
 static void restart(raylet *r, ractor *a, const char *why)
 {
     char msg[800];
-    cview_node *n = a->restarts_left != 0 ? restart_node(r, a) : NULL;
+    cview_node *n = a->restarts_left != 0 ? sched_remote_pick(r, a->spec) : NULL;
     if (n == NULL) {
         snprintf(msg, sizeof msg, "actor %s (%s) died: its node %s %s; %s", a->hex,
                  a->spec ? a->spec->function : "?", a->node, why,
@@ -339,10 +358,8 @@ void actor_remote_created(raylet *r, sched_task *t, int status, const char *msg)
     pump(r, a);
 }
 
-int actor_remote_on_result(raylet *r, struct peer *p, const ids_task *id,
-                           const Rayc__TaskResult *res)
+int actor_remote_on_result(raylet *r, const ids_task *id, const Rayc__TaskResult *res)
 {
-    (void)p;
     if (sched_find(r, id) != NULL)
         return 0;
     ractor_table *tb = table_of(r);
@@ -579,6 +596,7 @@ static void timer_cb(uv_timer_t *h)
             lookup_start(r, a);
         if (a->state == RACTOR_DEAD && a->ntasks == 0 && now - a->dead_at_ms > RACTOR_KEEP_DEAD_MS) {
             *pp = a->next;
+            bucket_del(tb, a);
             ractor_free(a);
             continue;
         }

@@ -55,10 +55,9 @@ void actor_remote_lost(raylet *r, sched_task *t, const char *node, const char *r
 /* Connection P closed: actors on its node restart elsewhere or die. */
 void actor_remote_peer_closed(raylet *r, struct peer *p, const char *reason);
 
-/* A TaskResult for task ID from P that no task-table record waits for: the
+/* A TaskResult for task ID that no task-table record waits for: the
  * creation of a restarted actor.  Returns 1 when it was one. */
-int actor_remote_on_result(raylet *r, struct peer *p, const ids_task *id,
-                           const Rayc__TaskResult *res);
+int actor_remote_on_result(raylet *r, const ids_task *id, const Rayc__TaskResult *res);
 
 /* T is being freed: off its actor's queue. */
 void actor_remote_unlink(raylet *r, sched_task *t);

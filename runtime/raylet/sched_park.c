@@ -132,7 +132,8 @@ size_t sched_park_count(raylet *r)
     return r->sched ? r->sched->nparked : 0;
 }
 
-/* A demand entry for T's shape, count 1.  NULL when out of memory. */
+/* A demand entry for T's shape, count 1.  NULL when out of memory or T
+ * asks for nothing (it would not be parked then). */
 static Rayc__ResourceDemand *demand_new(const sched_task *t)
 {
     const Rayc__TaskSpec *s = t->spec;
@@ -154,12 +155,9 @@ static Rayc__ResourceDemand *demand_new(const sched_task *t)
         e[m] = &es[m];
         m++;
     }
-    if (m == 0) { /* sched_demands_clear frees shape[0]: keep es reachable */
-        rayc__resource_demand__shape_entry__init(&es[0]);
-        es[0].key = (char *)"CPU";
-        es[0].value = 0;
-        e[0] = &es[0];
-        m = 1;
+    if (m == 0) {
+        free(x), free(e), free(es);
+        return NULL;
     }
     x->shape = e;
     x->n_shape = m;
@@ -186,7 +184,7 @@ size_t sched_park_demands(raylet *r, Rayc__ResourceDemand **d, size_t n, size_t 
         if (n - first >= 64)
             continue; /* 64 distinct shapes are plenty for a report */
         if ((d[n] = demand_new(t)) == NULL)
-            break;
+            continue;
         shape_of[n - first] = t;
         n++;
     }

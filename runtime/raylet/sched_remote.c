@@ -540,7 +540,7 @@ static void result_cb(raylet *r, peer *p, Rayc__Envelope *msg)
     ids_task id;
     if (ids_from_bytes(id.b, IDS_TASK_LEN, res->task_id.data, res->task_id.len) != 0)
         return;
-    if (actor_remote_on_result(r, p, &id, res))
+    if (actor_remote_on_result(r, &id, res))
         return; /* an actor restarted on another node */
     fwd *f = take_fwd(r, &id);
     int must = f != NULL && f->must;
