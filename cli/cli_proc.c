@@ -32,7 +32,7 @@ int proc_sibling_path(const char *name, char *out, size_t outlen)
 
 pid_t proc_spawn_daemon(char **argv, const char *log_out, char *err, size_t errlen)
 {
-    int out = open(log_out, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+    int out = open(log_out, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
     if (out < 0) {
         snprintf(err, errlen, "cannot open %s: %s", log_out, strerror(errno));
         return -errno;

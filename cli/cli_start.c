@@ -250,7 +250,7 @@ static int make_session(started *s)
     strftime(stamp, sizeof stamp, "%Y-%m-%d_%H-%M-%S", &tm);
     snprintf(name, sizeof name, "session_%s_%06ld_%d", stamp, ts.tv_nsec / 1000, (int)getpid());
     snprintf(s->session_dir, sizeof s->session_dir, "%s/%s", s->root, name);
-    int rc = fs_mkdir_p(s->session_dir, 0755);
+    int rc = fs_private_dir(s->session_dir);
     if (rc != 0) {
         fprintf(stderr, "Error: cannot create %s: %s\n", s->session_dir, strerror(-rc));
         return rc;
@@ -575,7 +575,7 @@ static int join_cluster(started *s, const start_opts *o, const char *token, char
     snprintf(s->gcs_address, sizeof s->gcs_address, "%s:%d", gcs_ip, port);
     snprintf(s->session_dir, sizeof s->session_dir, "%s/%s", s->root, rpc_client_session(c));
     rpc_client_close(c);
-    int rc = fs_mkdir_p(s->session_dir, 0755);
+    int rc = fs_private_dir(s->session_dir);
     if (rc != 0)
         fprintf(stderr, "Error: cannot create %s: %s\n", s->session_dir, strerror(-rc));
     return rc;

@@ -28,7 +28,7 @@ static int write_info(const node_record *rec)
     snprintf(path, sizeof path, "%s/node.info", rec->dir);
     int n = snprintf(text, sizeof text, "ip %s\nport %d\nhead %d\nnode_id %s\ngcs %s\n",
                      rec->ip, rec->port, rec->is_head, rec->node_id, rec->gcs_address);
-    return fs_write_file(path, text, (size_t)n, 0644);
+    return fs_write_file(path, text, (size_t)n, 0600);
 }
 
 int node_dir_create(const char *session_dir, const char *ip, int port, int is_head,
@@ -47,7 +47,7 @@ int node_dir_create(const char *session_dir, const char *ip, int port, int is_he
     for (size_t i = 0; i < sizeof subdirs / sizeof subdirs[0]; i++) {
         char sub[PATH_MAX + 16];
         snprintf(sub, sizeof sub, "%s/%s", rec->dir, subdirs[i]);
-        int rc = fs_mkdir_p(sub, 0755);
+        int rc = fs_mkdir_p(sub, 0700);
         if (rc != 0)
             return rc;
     }
@@ -59,7 +59,7 @@ int node_write_pid(const node_record *rec, const char *name, pid_t pid)
     char path[PATH_MAX + 64], text[32];
     snprintf(path, sizeof path, "%s/pids/%s.pid", rec->dir, name);
     int n = snprintf(text, sizeof text, "%d\n", (int)pid);
-    return fs_write_file(path, text, (size_t)n, 0644);
+    return fs_write_file(path, text, (size_t)n, 0600);
 }
 
 static void registry_path(const char *root, const node_record *rec, char *out, size_t outlen)

@@ -42,6 +42,7 @@ struct http_request {
     char *sink_path;
     size_t received;
     int responded;
+    int aborted;             /* answered mid-body: the rest is discarded */
     void *user;
     int nheaders;
     char *hdr_names[MAX_RESPONSE_HEADERS];
@@ -276,6 +277,62 @@ static int declared_too_large(http_request *r)
     return errno != 0 || *end != '\0' || n > r->srv->cfg.max_body;
 }
 
+/* Drops the body file now, so that a full disk gets its space back at once. */
+static void drop_sink(http_request *r)
+{
+    if (r->sink_fd >= 0)
+        close(r->sink_fd);
+    r->sink_fd = -1;
+    if (r->sink_path != NULL)
+        unlink(r->sink_path);
+}
+
+/* Answers R while its body is still arriving.  libmicrohttpd only queues a
+ * response before the body or after all of it, so the answer is written to
+ * the socket here, followed by the end of our half of the connection; the
+ * rest of the body is read and thrown away (a client that sends all before it
+ * reads, like Python's requests, then still sees the answer, not a reset) and
+ * the connection is closed when the body ends. */
+static void abort_mid_body(http_request *r, int status, const char *text)
+{
+    drop_sink(r);
+    jobs_buf_free(&r->body);
+    r->responded = 1;
+    r->aborted = 1;
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(r->conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+    if (ci == NULL)
+        return;
+    const char *reason = MHD_get_reason_phrase_for((unsigned)status);
+    char head[512];
+    int n = snprintf(head, sizeof head,
+                     "HTTP/1.1 %d %s\r\nContent-Type: text/plain; charset=utf-8\r\n"
+                     "Content-Length: %zu\r\nConnection: close\r\n\r\n%s",
+                     status, reason ? reason : "Error", strlen(text), text);
+    if (n > 0 && (size_t)n < sizeof head)
+        (void)send(ci->connect_fd, head, (size_t)n, MSG_NOSIGNAL | MSG_DONTWAIT);
+    shutdown(ci->connect_fd, SHUT_WR);
+    log_warn("http: %s %s answered %d before its body ended: %s", r->method, r->path, status,
+             text);
+}
+
+/* Answers a body chunk that could not be taken (RC from take_body). */
+static void refuse_chunk(http_request *r, int rc)
+{
+    char msg[200];
+    if (rc == -EFBIG) {
+        snprintf(msg, sizeof msg, "Request body exceeds the limit of %zu bytes",
+                 r->srv->cfg.max_body);
+        abort_mid_body(r, MHD_HTTP_CONTENT_TOO_LARGE, msg);
+    } else if (rc == -ENOSPC || rc == -EDQUOT) {
+        snprintf(msg, sizeof msg, "Failed to store the request body: %s", strerror(-rc));
+        abort_mid_body(r, MHD_HTTP_INSUFFICIENT_STORAGE, msg);
+    } else {
+        snprintf(msg, sizeof msg, "Failed to store the request body: %s", strerror(-rc));
+        abort_mid_body(r, MHD_HTTP_INTERNAL_SERVER_ERROR, msg);
+    }
+}
+
 /* Takes one chunk of body.  Returns 0, -EFBIG over the limit or -errno. */
 static int take_body(http_request *r, const char *data, size_t n)
 {
@@ -328,6 +385,13 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn, const c
         *con_cls = r;
         return first_call(s, r);
     }
+    if (r->aborted) {
+        /* Discard what is still coming, up to the limit once more. */
+        r->received += *upload_size;
+        int more = *upload_size > 0 && r->received / 2 <= s->cfg.max_body;
+        *upload_size = 0;
+        return more ? MHD_YES : MHD_NO;
+    }
     if (r->responded) {
         *upload_size = 0;
         return MHD_YES;
@@ -335,14 +399,16 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn, const c
     if (*upload_size > 0) {
         int rc = take_body(r, upload, *upload_size);
         *upload_size = 0;
-        if (rc == -EFBIG)
-            respond_too_large(r);
-        else if (rc != 0)
-            http_respond_text(r, 500, "Failed to store the request body");
+        if (rc != 0)
+            refuse_chunk(r, rc);
         return MHD_YES;
     }
-    if (finish_body(r) != 0) {
-        http_respond_text(r, 500, "Failed to store the request body");
+    int rc = finish_body(r);
+    if (rc != 0) {
+        drop_sink(r);
+        char msg[160];
+        snprintf(msg, sizeof msg, "Failed to store the request body: %s", strerror(-rc));
+        http_respond_text(r, rc == -ENOSPC ? MHD_HTTP_INSUFFICIENT_STORAGE : 500, msg);
         return MHD_YES;
     }
     s->cfg.on_request(s->cfg.arg, r);

@@ -132,9 +132,12 @@ static int begin_upload(jobs_server *srv, http_request *r, api_route *rt)
         http_respond_text(r, 400, err);
         return 1;
     }
-    if (pkg_store_tmp_path(srv->packages_dir, rt->tmp_path, sizeof rt->tmp_path) != 0 ||
-        http_request_body_to_file(r, rt->tmp_path) != 0) {
-        http_respond_text(r, 500, "Cannot store the package");
+    int rc = pkg_store_tmp_path(srv->packages_dir, rt->tmp_path, sizeof rt->tmp_path);
+    if (rc == 0)
+        rc = http_request_body_to_file(r, rt->tmp_path);
+    if (rc != 0) {
+        snprintf(err, sizeof err, "Cannot store the package: %s", strerror(-rc));
+        http_respond_text(r, rc == -ENOSPC || rc == -EDQUOT ? 507 : 500, err);
         return 1;
     }
     return 0;
@@ -261,6 +264,9 @@ static void handle_submit(jobs_server *srv, http_request *r)
         snprintf(msg, sizeof msg, "Job with submission_id %s already exists. Please use a "
                                   "different submission_id.", req.submission_id);
         http_respond_text(r, 400, msg);
+    } else if (rc == -ENOSPC) {
+        http_respond_text(r, 507, "Cannot record the job in the job store: No space left on "
+                                  "device");
     } else if (rc != 0) {
         http_respond_text(r, 500, "Cannot record the job in the job store");
     } else {
@@ -296,6 +302,9 @@ static void handle_job(jobs_server *srv, http_request *r, const char *id)
             snprintf(msg, sizeof msg, "Attempted to delete job '%s', but it is in a non-terminal "
                                       "state %s.", j->submission_id, jobs_status_name(j->status));
             http_respond_text(r, 400, msg);
+        } else if (rc == -ENOSPC) {
+            http_respond_text(r, 507, "Cannot delete the job from the job store: No space left "
+                                      "on device");
         } else if (rc != 0) {
             http_respond_text(r, 500, "Cannot delete the job from the job store");
         } else {

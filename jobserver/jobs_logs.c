@@ -2,6 +2,7 @@
 #include "jobserver/jobs_logs.h"
 
 #include <errno.h>
+#include <sys/statvfs.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -195,9 +196,17 @@ int jobs_log_read_from(const char *path, uint64_t *offset, size_t max, int final
     return 0;
 }
 
+int jobs_log_disk_full(const char *logs_dir)
+{
+    struct statvfs st;
+    if (statvfs(logs_dir, &st) != 0)
+        return 0;
+    return (uint64_t)st.f_bavail * st.f_frsize < JOBS_LOG_DISK_FULL_BYTES;
+}
+
 int jobs_log_append(const char *path, const char *text)
 {
-    int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
+    int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
     if (fd < 0)
         return -errno;
     size_t n = strlen(text);

@@ -30,6 +30,13 @@ int jobs_log_tail_lines(const char *path, int nlines, size_t maxchars, char **ou
 int jobs_log_read_from(const char *path, uint64_t *offset, size_t max, int final, char **out,
                        size_t *len);
 
+/* Below this many free bytes the disk of the logs counts as full. */
+#define JOBS_LOG_DISK_FULL_BYTES (64 * 1024)
+
+/* Returns 1 when the file system holding LOGS_DIR has no room left for a log
+ * (fewer than JOBS_LOG_DISK_FULL_BYTES free), 0 otherwise or when unknown. */
+int jobs_log_disk_full(const char *logs_dir);
+
 /* Appends TEXT to the log at PATH (created 0644 when missing).  Returns 0 or -errno. */
 int jobs_log_append(const char *path, const char *text);
 

@@ -75,7 +75,7 @@ int jobs_proc_write_int(const char *path, long n)
 {
     char line[32];
     int len = snprintf(line, sizeof line, "%ld\n", n);
-    return fs_write_file(path, line, (size_t)len, 0644);
+    return fs_write_file(path, line, (size_t)len, 0600);
 }
 
 /* ---------------------------------------------------------------- the wrapper */

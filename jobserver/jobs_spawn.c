@@ -167,7 +167,7 @@ static int open_log(jobs_run *run)
 {
     char path[PATH_MAX], line[512];
     jobs_log_path(run->srv->logs_dir, run->job->submission_id, path, sizeof path);
-    int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
+    int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
     if (fd < 0)
         return -errno;
     int n = snprintf(line, sizeof line, "Running entrypoint for job %s: ", run->job->submission_id);

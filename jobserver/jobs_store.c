@@ -2,19 +2,39 @@
 #include "jobserver/jobs_store.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "common/util.h"
+
+/* Space kept aside next to the database so that a delete, which SQLite must
+ * write to the WAL first, still works on a full disk: the delete that finds
+ * the disk full releases it and tries once more. */
+#define RESERVE_BYTES (256 * 1024)
 
 struct jobs_store {
     sqlite3 *db;
     sqlite3_stmt *insert;
     sqlite3_stmt *update;
     sqlite3_stmt *del;
+    char reserve[4096];      /* "<db>.reserve" */
 };
+
+/* Makes sure the reserve file exists at its full size; best effort. */
+static void reserve_fill(jobs_store *s)
+{
+    int fd = open(s->reserve, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+    if (fd < 0)
+        return;
+    int rc = posix_fallocate(fd, 0, RESERVE_BYTES);
+    close(fd);
+    if (rc != 0)
+        unlink(s->reserve);   /* a partial one would only hide the shortage */
+}
 
 static const char schema[] =
     "PRAGMA journal_mode=WAL;"
@@ -58,7 +78,13 @@ int jobs_store_open(const char *path, jobs_store **out, char *err, size_t errlen
     jobs_store *s = calloc(1, sizeof *s);
     if (s == NULL)
         return -ENOMEM;
-    int rc = sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL);
+    int rc = fs_private_file(path);
+    if (rc != 0) {
+        snprintf(err, errlen, "cannot create job store %s: %s", path, strerror(-rc));
+        free(s);
+        return rc;
+    }
+    rc = sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL);
     if (rc == SQLITE_OK)
         rc = sqlite3_busy_timeout(s->db, 5000);
     if (rc == SQLITE_OK)
@@ -76,6 +102,10 @@ int jobs_store_open(const char *path, jobs_store **out, char *err, size_t errlen
         jobs_store_close(s);
         return -EIO;
     }
+    if (snprintf(s->reserve, sizeof s->reserve, "%s.reserve", path) < (int)sizeof s->reserve)
+        reserve_fill(s);
+    else
+        s->reserve[0] = '\0';
     *out = s;
     return 0;
 }
@@ -144,6 +174,8 @@ int jobs_store_insert(jobs_store *s, jobs_job *j)
     sqlite3_reset(s->insert);
     if (rc == SQLITE_CONSTRAINT)
         return -EEXIST;
+    if (rc == SQLITE_FULL)
+        return -ENOSPC;
     if (rc != SQLITE_DONE)
         return -EIO;
     j->seq = sqlite3_last_insert_rowid(s->db);
@@ -160,15 +192,26 @@ int jobs_store_update(jobs_store *s, const jobs_job *j)
     return sqlite3_changes(s->db) == 1 ? 0 : -ENOENT;
 }
 
-int jobs_store_delete(jobs_store *s, const char *submission_id)
+static int delete_once(jobs_store *s, const char *submission_id)
 {
     sqlite3_reset(s->del);
     sqlite3_bind_text(s->del, 1, submission_id, -1, SQLITE_STATIC);
     int rc = sqlite3_step(s->del);
     sqlite3_reset(s->del);
+    return rc;
+}
+
+int jobs_store_delete(jobs_store *s, const char *submission_id)
+{
+    int rc = delete_once(s, submission_id);
+    if (rc == SQLITE_FULL && s->reserve[0] != '\0' && unlink(s->reserve) == 0)
+        rc = delete_once(s, submission_id);
     if (rc != SQLITE_DONE)
-        return -EIO;
-    return sqlite3_changes(s->db) == 1 ? 0 : -ENOENT;
+        return rc == SQLITE_FULL ? -ENOSPC : -EIO;
+    int changed = sqlite3_changes(s->db);
+    if (s->reserve[0] != '\0')
+        reserve_fill(s);
+    return changed == 1 ? 0 : -ENOENT;
 }
 
 /* Copies text column I of ST into *OUT (NULL stays NULL). */

@@ -317,15 +317,21 @@ static void failed_message(jobs_run *run, long code, char **out)
     char path[PATH_MAX], *tail = NULL;
     jobs_log_path(run->srv->logs_dir, run->job->submission_id, path, sizeof path);
     jobs_log_tail_lines(path, JOBS_LOG_TAIL_LINES, JOBS_LOG_TAIL_CHARS, &tail);
-    size_t n = (tail ? strlen(tail) : 0) + 200;
+    size_t n = (tail ? strlen(tail) : 0) + 300;
     *out = malloc(n);
     if (*out == NULL) {
         free(tail);
         return;
     }
+    const char *full = jobs_log_disk_full(run->srv->logs_dir)
+                           ? "the disk holding the job logs is full (No space left on device); "
+                           : "";
     if (tail != NULL && *tail != '\0')
-        snprintf(*out, n, "Job entrypoint command failed with exit code %ld, last available "
-                          "logs (truncated to 20,000 chars):\n%s", code, tail);
+        snprintf(*out, n, "Job entrypoint command failed with exit code %ld, %slast available "
+                          "logs (truncated to 20,000 chars):\n%s", code, full, tail);
+    else if (*full != '\0')
+        snprintf(*out, n, "Job entrypoint command failed with exit code %ld, %sno logs available.",
+                 code, full);
     else
         snprintf(*out, n, "Job entrypoint command failed with exit code %ld. No logs available.",
                  code);
@@ -403,7 +409,7 @@ int jobs_sup_submit(jobs_server *srv, jobs_submit_req *req, jobs_job **out)
     if (rc == 0 && (rc = jobs_table_add(srv->table, j)) != 0)
         jobs_store_delete(srv->store, j->submission_id);
     if (rc != 0) {
-        if (rc == -EIO)
+        if (rc == -EIO || rc == -ENOSPC)
             log_error("cannot record job %s: %s", j->submission_id, jobs_store_errmsg(srv->store));
         jobs_job_free(j);
         return rc;
@@ -454,9 +460,19 @@ int jobs_sup_delete(jobs_server *srv, jobs_job *j)
 {
     if (!jobs_status_terminal(j->status))
         return -EBUSY;
+    char log[PATH_MAX];
+    jobs_log_path(srv->logs_dir, j->submission_id, log, sizeof log);
     int rc = jobs_store_delete(srv->store, j->submission_id);
-    if (rc == -EIO)
+    if (rc == -ENOSPC) {
+        /* The disk is full: the job's log goes first, then the row. */
+        unlink(log);
+        rc = jobs_store_delete(srv->store, j->submission_id);
+    }
+    if (rc == -EIO || rc == -ENOSPC) {
+        log_error("cannot delete job %s: %s", j->submission_id, jobs_store_errmsg(srv->store));
         return rc;
+    }
+    unlink(log);   /* the job is gone from the API, so is its log */
     if (jobs__remote_is(srv, j))
         jobs__remote_delete(srv, j);
     jobs_table_remove(srv->table, j);

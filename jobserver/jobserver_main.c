@@ -1,6 +1,7 @@
 /* ray_jobserver: Ray's Job Submission HTTP API for one rayc head node. */
 #include <curl/curl.h>
 #include <errno.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -164,9 +165,11 @@ static int make_dirs(jobs_server *srv)
     snprintf(srv->state_dir, sizeof srv->state_dir, "%s/job_state", srv->node_dir);
     snprintf(srv->resources_dir, sizeof srv->resources_dir, "%s/runtime_resources", srv->node_dir);
     snprintf(srv->packages_dir, sizeof srv->packages_dir, "%s/packages", srv->resources_dir);
-    const char *dirs[] = {srv->logs_dir, srv->state_dir, srv->resources_dir, srv->packages_dir};
+    /* Owner only: the store holds env_vars secrets, the logs may print them. */
+    const char *dirs[] = {srv->node_dir, srv->logs_dir, srv->state_dir, srv->resources_dir,
+                          srv->packages_dir};
     for (size_t i = 0; i < sizeof dirs / sizeof dirs[0]; i++) {
-        int rc = fs_mkdir_p(dirs[i], 0755);
+        int rc = fs_private_dir(dirs[i]);
         if (rc != 0) {
             fprintf(stderr, "ray_jobserver: cannot create %s: %s\n", dirs[i], strerror(-rc));
             return -1;
@@ -239,6 +242,22 @@ static double env_double(const char *name, double def)
     return v != NULL && parse_double(v, &d) == 0 ? d : def;
 }
 
+/* A positive whole number from environment variable NAME, else DEF; a bad
+ * value is logged and ignored. */
+static uint64_t env_count(const char *name, uint64_t def)
+{
+    const char *v = getenv(name);
+    long n;
+    if (v == NULL || *v == '\0')
+        return def;
+    if (parse_long(v, 1, LONG_MAX, &n) != 0) {
+        log_warn("%s=%s is not a positive whole number; using %llu", name, v,
+                 (unsigned long long)def);
+        return def;
+    }
+    return (uint64_t)n;
+}
+
 static int init_renv(jobs_server *srv)
 {
     char err[256];
@@ -248,7 +267,12 @@ static int init_renv(jobs_server *srv)
         .cache_limit = (uint64_t)(env_double("RAY_RUNTIME_ENV_WORKING_DIR_CACHE_SIZE_GB",
                                              DEFAULT_CACHE_GB) * (1 << 30)),
         .download_limit = 4ull << 30,
-        .unpack_limit = 16ull << 30,
+        .unpack = {
+            .max_bytes = env_count(RENV_UNPACK_ENV_BYTES,
+                                   (uint64_t)srv->max_body * RENV_UNPACK_DEFAULT_BODY_MULTIPLE),
+            .max_entries = env_count(RENV_UNPACK_ENV_ENTRIES, RENV_UNPACK_DEFAULT_ENTRIES),
+            .max_ratio = env_count(RENV_UNPACK_ENV_RATIO, RENV_UNPACK_DEFAULT_RATIO),
+        },
     };
     if (renv_ctx_new(srv->loop, &cfg, &srv->renv, err, sizeof err) != 0)
         return die(err);

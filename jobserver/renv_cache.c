@@ -218,7 +218,7 @@ static void fetch_run(uv_work_t *work)
     if (w->rc != 0)
         return;
     int strip = u.proto != RENV_GCS && u.kind != RENV_WHL;
-    w->rc = renv_unpack(path, w->e->dir, strip, w->c->cfg.unpack_limit, &w->size, w->err,
+    w->rc = renv_unpack(path, w->e->dir, strip, &w->c->cfg.unpack, &w->size, w->err,
                         sizeof w->err);
     if (is_tmp)
         unlink(path);
@@ -437,7 +437,7 @@ int renv_cache_new(uv_loop_t *loop, const renv_cache_config *cfg, renv_cache **o
     str_copy(c->packages_dir, sizeof c->packages_dir, cfg->packages_dir);
     c->cfg.uris_dir = c->uris_dir;
     c->cfg.packages_dir = c->packages_dir;
-    int rc = fs_mkdir_p(c->uris_dir, 0755);
+    int rc = fs_mkdir_p(c->uris_dir, 0700);
     if (rc != 0) {
         free(c);
         return rc;

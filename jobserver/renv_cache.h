@@ -10,6 +10,8 @@
 #include <stdint.h>
 #include <uv.h>
 
+#include "jobserver/renv_unpack.h"
+
 typedef struct renv_cache renv_cache;
 typedef struct renv_cache_req renv_cache_req;
 
@@ -18,7 +20,7 @@ typedef struct renv_cache_config {
     const char *packages_dir;    /* where gcs:// uploads are stored */
     uint64_t limit;              /* bytes kept when unreferenced */
     uint64_t download_limit;
-    uint64_t unpack_limit;
+    renv_unpack_limits unpack;
 } renv_cache_config;
 
 /* Called once per acquire: RC 0 with the unpacked DIR and KEY (pass KEY to

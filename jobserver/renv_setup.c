@@ -65,7 +65,7 @@ int renv_ctx_new(uv_loop_t *loop, const renv_ctx_config *cfg, renv_ctx **out, ch
         .packages_dir = cfg->packages_dir,
         .limit = cfg->cache_limit,
         .download_limit = cfg->download_limit,
-        .unpack_limit = cfg->unpack_limit,
+        .unpack = cfg->unpack,
     };
     int rc = renv_cache_new(loop, &cc, &c->cache);
     if (rc == 0)

@@ -9,6 +9,7 @@
 #include <uv.h>
 
 #include "jobserver/renv_spec.h"
+#include "jobserver/renv_unpack.h"
 
 typedef struct renv_ctx renv_ctx;
 typedef struct renv_setup renv_setup;
@@ -18,7 +19,7 @@ typedef struct renv_ctx_config {
     const char *packages_dir;    /* where gcs:// packages are stored */
     uint64_t cache_limit;        /* bytes of unpacked URIs kept when unused */
     uint64_t download_limit;     /* largest http(s)/file package accepted */
-    uint64_t unpack_limit;       /* largest unpacked size of one package */
+    renv_unpack_limits unpack;   /* what one package may unpack to */
 } renv_ctx_config;
 
 typedef struct renv_result {

@@ -68,7 +68,8 @@ typedef struct unpack {
     const char *archive_path;
     char root[PATH_MAX];
     uint64_t written;
-    uint64_t max_bytes;
+    uint64_t archive_bytes;
+    renv_unpack_limits lim;
     char *err;
     size_t errlen;
 } unpack;
@@ -103,6 +104,26 @@ static int place_entry(unpack *u, struct archive_entry *e)
     return 0;
 }
 
+/* Refuses the package once it unpacks past the size or the ratio cap. */
+static int over_caps(unpack *u)
+{
+    if (u->written > u->lim.max_bytes) {
+        snprintf(u->err, u->errlen, "refusing to unpack %s: it unpacks to more than %llu bytes "
+                                    "(the cap %s)", u->archive_path,
+                 (unsigned long long)u->lim.max_bytes, RENV_UNPACK_ENV_BYTES);
+        return -EFBIG;
+    }
+    if (u->written > RENV_UNPACK_RATIO_FLOOR && u->archive_bytes > 0 &&
+        u->written / u->archive_bytes >= u->lim.max_ratio) {
+        snprintf(u->err, u->errlen, "refusing to unpack %s: it unpacks to more than %llu times "
+                                    "its %llu bytes (the cap %s)", u->archive_path,
+                 (unsigned long long)u->lim.max_ratio, (unsigned long long)u->archive_bytes,
+                 RENV_UNPACK_ENV_RATIO);
+        return -EFBIG;
+    }
+    return 0;
+}
+
 static int copy_data(unpack *u)
 {
     const void *buf;
@@ -111,11 +132,9 @@ static int copy_data(unpack *u)
     int r;
     while ((r = archive_read_data_block(u->in, &buf, &size, &off)) == ARCHIVE_OK) {
         u->written += size;
-        if (u->written > u->max_bytes) {
-            snprintf(u->err, u->errlen, "refusing to unpack %s: it is larger than %llu bytes "
-                                        "unpacked", u->archive_path, (unsigned long long)u->max_bytes);
-            return -EFBIG;
-        }
+        int rc = over_caps(u);
+        if (rc != 0)
+            return rc;
         if (archive_write_data_block(u->out, buf, size, off) != ARCHIVE_OK) {
             snprintf(u->err, u->errlen, "cannot unpack %s: %s", u->archive_path,
                      archive_error_string(u->out));
@@ -140,11 +159,12 @@ static int extract_all(unpack *u)
 {
     struct archive_entry *e;
     int r, rc = 0;
-    long count = 0;
+    uint64_t count = 0;
     while (rc == 0 && (r = archive_read_next_header(u->in, &e)) == ARCHIVE_OK) {
-        if (++count > RENV_UNPACK_MAX_ENTRIES) {
-            snprintf(u->err, u->errlen, "refusing to unpack %s: more than %d entries",
-                     u->archive_path, RENV_UNPACK_MAX_ENTRIES);
+        if (++count > u->lim.max_entries) {
+            snprintf(u->err, u->errlen, "refusing to unpack %s: it has more than %llu entries "
+                                        "(the cap %s)", u->archive_path,
+                     (unsigned long long)u->lim.max_entries, RENV_UNPACK_ENV_ENTRIES);
             return -EFBIG;
         }
         if (!entry_type_ok(e))
@@ -266,14 +286,17 @@ static int move_into_place(const char *tmp, const char *dest, int strip, char *e
     return 0;
 }
 
-int renv_unpack(const char *archive, const char *dest, int strip, uint64_t max_bytes,
+int renv_unpack(const char *archive, const char *dest, int strip, const renv_unpack_limits *lim,
                 uint64_t *size, char *err, size_t errlen)
 {
-    unpack u = {.archive_path = archive, .max_bytes = max_bytes, .err = err, .errlen = errlen};
+    unpack u = {.archive_path = archive, .lim = *lim, .err = err, .errlen = errlen};
+    struct stat ast;
+    if (stat(archive, &ast) == 0)
+        u.archive_bytes = (uint64_t)ast.st_size;
     char rnd[17];
     ids_random_hex(rnd, 8);
     if (snprintf(u.root, sizeof u.root, "%s.tmp-%s", dest, rnd) >= (int)sizeof u.root ||
-        fs_mkdir_p(u.root, 0755) != 0) {
+        fs_mkdir_p(u.root, 0700) != 0) {
         snprintf(err, errlen, "cannot create a directory next to %s", dest);
         return -EIO;
     }

@@ -58,6 +58,12 @@ int lstate_open(const char *path, lstate **out, char *err, size_t errlen)
     if (s == NULL)
         return -ENOMEM;
     int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX;
+    int prc = strcmp(path, ":memory:") != 0 ? fs_private_file(path) : 0;
+    if (prc != 0) {
+        snprintf(err, errlen, "cannot create %s: %s", path, strerror(-prc));
+        free(s);
+        return -EIO;
+    }
     if (sqlite3_open_v2(path, &s->db, flags, NULL) != SQLITE_OK ||
         sqlite3_busy_timeout(s->db, 10000) != SQLITE_OK ||
         sqlite3_exec(s->db, schema_sql, NULL, NULL, NULL) != SQLITE_OK) {

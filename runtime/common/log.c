@@ -2,6 +2,7 @@
 #include "common/log.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -19,9 +20,16 @@ int log_open(const char *path)
         log_file = NULL;
         return 0;
     }
-    FILE *f = fopen(path, "a");
-    if (f == NULL)
+    /* Daemon logs may quote job environments: owner only. */
+    int fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+    if (fd < 0)
         return -errno;
+    FILE *f = fdopen(fd, "a");
+    if (f == NULL) {
+        int e = errno;
+        close(fd);
+        return -e;
+    }
     setvbuf(f, NULL, _IOLBF, 0);
     if (log_file != NULL)
         fclose(log_file);

@@ -33,6 +33,24 @@ int fs_mkdir_p(const char *path, mode_t mode)
     return 0;
 }
 
+int fs_private_dir(const char *path)
+{
+    int rc = fs_mkdir_p(path, 0700);
+    if (rc != 0)
+        return rc;
+    return chmod(path, 0700) == 0 ? 0 : -errno;
+}
+
+int fs_private_file(const char *path)
+{
+    int fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+    if (fd < 0)
+        return -errno;
+    int rc = fchmod(fd, 0600) == 0 ? 0 : -errno;
+    close(fd);
+    return rc;
+}
+
 int fs_write_file(const char *path, const void *data, size_t len, mode_t mode)
 {
     char tmp[PATH_MAX];

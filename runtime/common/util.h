@@ -9,6 +9,16 @@
 /* Creates PATH and its missing parents with MODE.  Returns 0 or -errno. */
 int fs_mkdir_p(const char *path, mode_t mode);
 
+/* Creates PATH (and missing parents) as a directory only its owner may enter,
+ * and takes group and other access away from one that exists (secrets live
+ * below it).  Returns 0 or -errno. */
+int fs_private_dir(const char *path);
+
+/* Creates PATH as an empty file only its owner may read when it is missing,
+ * and takes group and other access away from one that exists.  Returns 0 or
+ * -errno; PATH is never truncated. */
+int fs_private_file(const char *path);
+
 /* Writes LEN bytes to PATH atomically (temp file + rename) with MODE.
  * Returns 0 or -errno; on error PATH is left as it was. */
 int fs_write_file(const char *path, const void *data, size_t len, mode_t mode);

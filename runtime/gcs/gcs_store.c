@@ -100,6 +100,13 @@ int gcs_store_open(const char *path, gcs_store **out, char *err, size_t errlen)
         return -ENOMEM;
     }
     int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX;
+    /* Owner only; SQLite gives the WAL and shm files the database's mode. */
+    int prc = path[0] != '\0' && path[0] != ':' ? fs_private_file(path) : 0;
+    if (prc != 0) {
+        snprintf(err, errlen, "cannot create %s: %s", path, strerror(-prc));
+        free(s);
+        return -EIO;
+    }
     int rc = sqlite3_open_v2(path, &s->db, flags, NULL) == SQLITE_OK ? 0 : gcs_store__fail(s);
     if (rc == 0) {
         sqlite3_busy_timeout(s->db, GCS_BUSY_TIMEOUT_MS);

@@ -73,7 +73,7 @@ int raylet_ready_write(raylet *r)
 {
     char line[NODE_ID_HEX_LEN + 2];
     int n = snprintf(line, sizeof line, "%s\n", r->opts->node_id);
-    int rc = fs_write_file(r->ready_path, line, (size_t)n, 0644);
+    int rc = fs_write_file(r->ready_path, line, (size_t)n, 0600);
     if (rc != 0)
         log_error("cannot write %s: %s", r->ready_path, strerror(-rc));
     return rc;

@@ -88,7 +88,7 @@ static int open_log(raylet *r, const wpool_worker *w)
     char path[PATH_MAX];
     snprintf(path, sizeof path, "%s/logs/worker-%s-%s.log", r->opts->node_dir, w->hex,
              w->job->hex);
-    return open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+    return open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
 }
 
 static int start_process(raylet *r, wpool_worker *w, char *err, size_t errlen)

@@ -197,6 +197,8 @@ static void write_zip(const char *path, const char *name, const char *link)
     archive_write_free(a);
 }
 
+static const renv_unpack_limits small_limits = {1 << 20, 1000, 200};
+
 static void hostile_archives_are_refused(void **state)
 {
     (void)state;
@@ -209,20 +211,75 @@ static void hostile_archives_are_refused(void **state)
     rmdir(dest);
     snprintf(name, sizeof name, "../../victim");
     write_zip(zip, name, NULL);
-    assert_int_equal(renv_unpack(zip, dest, 0, 1 << 20, &size, err, sizeof err), -EPERM);
+    assert_int_equal(renv_unpack(zip, dest, 0, &small_limits, &size, err, sizeof err), -EPERM);
     assert_non_null(strstr(err, "would land outside"));
     write_zip(zip, victim, NULL);
-    assert_int_equal(renv_unpack(zip, dest, 0, 1 << 20, &size, err, sizeof err), -EPERM);
+    assert_int_equal(renv_unpack(zip, dest, 0, &small_limits, &size, err, sizeof err), -EPERM);
     write_zip(zip, "up", "../..");
-    assert_int_equal(renv_unpack(zip, dest, 0, 1 << 20, &size, err, sizeof err), -EPERM);
+    assert_int_equal(renv_unpack(zip, dest, 0, &small_limits, &size, err, sizeof err), -EPERM);
     struct stat st;
     assert_int_equal(stat(victim, &st), -1);
     assert_int_equal(stat(dest, &st), -1);
     write_zip(zip, "top/ok.txt", NULL);
-    assert_int_equal(renv_unpack(zip, dest, 1, 1 << 20, &size, err, sizeof err), 0);
+    assert_int_equal(renv_unpack(zip, dest, 1, &small_limits, &size, err, sizeof err), 0);
     snprintf(name, sizeof name, "%s/ok.txt", dest);
     assert_int_equal(stat(name, &st), 0);
     assert_int_equal(size, 1);
+}
+
+/* Writes a zip of ENTRIES files, each BYTES zeros (deflated). */
+static void write_zeros_zip(const char *path, int entries, size_t bytes)
+{
+    static char zeros[1 << 16];
+    struct archive *a = archive_write_new();
+    archive_write_set_format_zip(a);
+    archive_write_open_filename(a, path);
+    for (int i = 0; i < entries; i++) {
+        char name[32];
+        snprintf(name, sizeof name, "f%d", i);
+        struct archive_entry *e = archive_entry_new();
+        archive_entry_set_pathname(e, name);
+        archive_entry_set_perm(e, 0644);
+        archive_entry_set_filetype(e, AE_IFREG);
+        archive_entry_set_size(e, (la_int64_t)bytes);
+        archive_write_header(a, e);
+        for (size_t left = bytes; left > 0;) {
+            size_t n = left < sizeof zeros ? left : sizeof zeros;
+            archive_write_data(a, zeros, n);
+            left -= n;
+        }
+        archive_entry_free(e);
+    }
+    archive_write_close(a);
+    archive_write_free(a);
+}
+
+/* renv-bomb: each cap stops a package at once, names itself, leaves nothing. */
+static void bombs_are_refused_by_each_cap(void **state)
+{
+    (void)state;
+    char zip[512], dest[512], err[512];
+    uint64_t size;
+    struct stat st;
+    snprintf(zip, sizeof zip, "%s/bomb.zip", tmp);
+    snprintf(dest, sizeof dest, "%s/pkg", tmp);
+    write_zeros_zip(zip, 1, 2u << 20);
+    assert_int_equal(renv_unpack(zip, dest, 0, &small_limits, &size, err, sizeof err), -EFBIG);
+    assert_non_null(strstr(err, "more than 1048576 bytes (the cap RAYC_PACKAGE_MAX_UNPACKED_BYTES)"));
+    assert_int_equal(stat(dest, &st), -1);
+    write_zeros_zip(zip, 1001, 1);
+    assert_int_equal(renv_unpack(zip, dest, 0, &small_limits, &size, err, sizeof err), -EFBIG);
+    assert_non_null(strstr(err, "more than 1000 entries (the cap RAYC_PACKAGE_MAX_ENTRIES)"));
+    assert_int_equal(stat(dest, &st), -1);
+    renv_unpack_limits big = {1ull << 40, 1000, 200};
+    write_zeros_zip(zip, 1, 100u << 20);
+    assert_int_equal(renv_unpack(zip, dest, 0, &big, &size, err, sizeof err), -EFBIG);
+    assert_non_null(strstr(err, "more than 200 times"));
+    assert_non_null(strstr(err, "(the cap RAYC_PACKAGE_MAX_RATIO)"));
+    assert_int_equal(stat(dest, &st), -1);
+    write_zeros_zip(zip, 1000, 1);
+    assert_int_equal(renv_unpack(zip, dest, 0, &small_limits, &size, err, sizeof err), 0);
+    assert_int_equal(size, 1000);
 }
 
 /* ---------------------------------------------------------------- .gitignore */
@@ -304,6 +361,7 @@ int main(void)
         cmocka_unit_test(uris_get_rays_package_names),
         cmocka_unit_test(entry_names_and_links_must_stay_inside),
         cmocka_unit_test_setup_teardown(hostile_archives_are_refused, make_tmp, remove_tmp),
+        cmocka_unit_test_setup_teardown(bombs_are_refused_by_each_cap, make_tmp, remove_tmp),
         cmocka_unit_test(gitignore_patterns_translate_as_pathspec_does),
         cmocka_unit_test(gitignore_last_match_wins),
         cmocka_unit_test_setup_teardown(package_hash_is_rays, make_tmp, remove_tmp),
