@@ -3,11 +3,13 @@
  * refreshing, stopping and deleting there with libcurl. */
 #include <curl/curl.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "common/net.h"
 #include "common/rpc_client.h"
@@ -273,9 +275,14 @@ static void mirror_log(const char *path, const char *logs, size_t n)
     size_t have = stat(path, &st) == 0 ? (size_t)st.st_size : 0;
     if (n == have)
         return;
-    FILE *f = fopen(path, n > have ? "ae" : "we");
-    if (f == NULL)
+    int flags = O_WRONLY | O_CREAT | O_CLOEXEC | (n > have ? O_APPEND : O_TRUNC);
+    int fd = open(path, flags, 0600);
+    FILE *f = fd >= 0 ? fdopen(fd, n > have ? "a" : "w") : NULL;
+    if (f == NULL) {
+        if (fd >= 0)
+            close(fd);
         return;
+    }
     if (n > have)
         fwrite(logs + have, 1, n - have, f);
     else

@@ -1,6 +1,7 @@
 /* The supervisor: a job's life from PENDING (resources, runtime_env, job id)
  * to its terminal status, stop requests, and deletion. */
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -369,10 +370,10 @@ static int prepare_log(jobs_server *srv, const char *id)
     char path[PATH_MAX];
     jobs_log_path(srv->logs_dir, id, path, sizeof path);
     /* A reused id (after a delete) starts with a fresh log. */
-    FILE *f = fopen(path, "w");
-    if (f == NULL)
+    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    if (fd < 0)
         return -errno;
-    fclose(f);
+    close(fd);
     remove_state_files(srv, id);
     return 0;
 }
