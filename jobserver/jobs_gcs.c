@@ -1,7 +1,9 @@
 /* The job server's optional link to the GCS: job ids for drivers (GetNextJobId)
  * and the driver job table (AddJob, MarkJobFinished).  The blocking RPC
  * client runs in libuv's thread pool, one call at a time, so a slow or dead
- * GCS never stalls the HTTP loop; without a GCS every call fails fast. */
+ * GCS never stalls the HTTP loop; without a GCS every call fails fast.  A job
+ * started while the GCS was down runs without an id (logged with the reason)
+ * and gets one, with its AddJob, once the GCS answers again. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,6 +13,7 @@
 #include "common/net.h"
 #include "common/rpc_client.h"
 #include "common/util.h"
+#include "jobserver/jobs_remote.h"
 #include "jobserver/jobs_server.h"
 
 #define GCS_CONNECT_TIMEOUT_MS 1000
@@ -30,6 +33,7 @@ typedef struct gcs_op {
     int driver_pid;
     int64_t start_ms;
     void (*cb)(jobs_server *srv, const char *submission_id, const char *job_id);
+    char err[200];                   /* out: why no reply came */
     struct gcs_op *next;
 } gcs_op;
 
@@ -43,21 +47,26 @@ typedef struct jobs_gcs {
     gcs_op *head, *tail;
     int busy;
     int stopping;
+    uv_timer_t *late;                /* asks ids for jobs that started without one */
+    int late_busy;                   /* a late GetNextJobId is queued or in flight */
 } jobs_gcs;
 
 static void gcs_kick(jobs_gcs *g);
+static void late_tick(uv_timer_t *t);
+static void late_id_cb(jobs_server *srv, const char *submission_id, const char *job_id);
 
 /* ---------------------------------------------------------------- thread pool side */
 
-static int gcs_connect(jobs_gcs *g)
+static int gcs_connect(jobs_gcs *g, char *err, size_t errlen)
 {
     if (g->client != NULL)
         return 0;
-    if (time_mono_ms() < g->down_until)
+    if (time_mono_ms() < g->down_until) {
+        snprintf(err, errlen, "the GCS at %s:%d did not answer a moment ago", g->host, g->port);
         return -EAGAIN;
-    char err[256];
+    }
     int rc = rpc_client_connect(g->host, g->port, g->token, "jobserver", GCS_CONNECT_TIMEOUT_MS,
-                                &g->client, err, sizeof err);
+                                &g->client, err, errlen);
     if (rc != 0)
         g->down_until = time_mono_ms() + GCS_RETRY_MS;
     return rc;
@@ -95,7 +104,7 @@ static void op_work(uv_work_t *w)
     gcs_op *op = w->data;
     jobs_gcs *g = op->gcs;
     op->job_id[op->kind == OP_NEXT_ID ? 0 : sizeof op->job_id - 1] = '\0';
-    if (gcs_connect(g) != 0)
+    if (gcs_connect(g, op->err, sizeof op->err) != 0)
         return;
     Rayc__Envelope env = RAYC__ENVELOPE__INIT, *reply = NULL;
     Rayc__GetNextJobId next = RAYC__GET_NEXT_JOB_ID__INIT;
@@ -103,8 +112,8 @@ static void op_work(uv_work_t *w)
     Rayc__JobInfo info = RAYC__JOB_INFO__INIT;
     Rayc__MarkJobFinished fin = RAYC__MARK_JOB_FINISHED__INIT;
     fill_request(op, &env, &next, &add, &info, &fin);
-    char err[256];
-    int rc = rpc_client_call(g->client, &env, GCS_CALL_TIMEOUT_MS, &reply, err, sizeof err);
+    int rc = rpc_client_call(g->client, &env, GCS_CALL_TIMEOUT_MS, &reply, op->err,
+                             sizeof op->err);
     if (rc == 0 && op->kind == OP_NEXT_ID &&
         reply->body_case == RAYC__ENVELOPE__BODY_GET_NEXT_JOB_ID_REPLY &&
         reply->get_next_job_id_reply->job_id != NULL)
@@ -125,8 +134,13 @@ static void op_done(uv_work_t *w, int status)
     gcs_op *op = w->data;
     jobs_gcs *g = op->gcs;
     g->busy = 0;
-    if (!g->stopping && op->kind == OP_NEXT_ID && op->cb != NULL)
+    if (!g->stopping && op->kind == OP_NEXT_ID && op->cb != NULL) {
+        if ((status != 0 || op->job_id[0] == '\0') && op->cb != late_id_cb)
+            log_warn("job %s: no job id from the GCS (%s); it runs without one for now and "
+                     "gets one when the GCS answers again", op->submission_id,
+                     op->err[0] ? op->err : "no reply");
         op->cb(g->srv, op->submission_id, status == 0 ? op->job_id : "");
+    }
     free(op->entrypoint);
     free(op);
     if (g->stopping && g->head == NULL) {
@@ -244,6 +258,60 @@ void jobs_gcs_job_finished(jobs_server *srv, const jobs_job *j)
         op_enqueue(srv->gcs, op);
 }
 
+/* ---------------------------------------------------------------- late ids */
+
+/* True when J was started (it has a process group) without a job id here. */
+static int wants_late_id(jobs_server *srv, const jobs_job *j)
+{
+    return j->job_id == NULL && j->pid > 0 && j->status != JOBS_PENDING &&
+           !jobs__remote_is(srv, j);
+}
+
+static void late_id_cb(jobs_server *srv, const char *submission_id, const char *job_id)
+{
+    jobs_gcs *g = srv->gcs;
+    if (g == NULL)
+        return;
+    g->late_busy = 0;
+    jobs_job *j = jobs_table_get(srv->table, submission_id);
+    if (j == NULL || *job_id == '\0' || !wants_late_id(srv, j))
+        return;
+    jobs_job_set(j, &j->job_id, job_id);
+    jobs_sup_save(srv, j);
+    log_info("job %s: got job id %s from the GCS (it was unreachable when the job started)",
+             submission_id, job_id);
+    jobs_gcs_job_started(srv, j);
+    if (jobs_status_terminal(j->status))
+        jobs_gcs_job_finished(srv, j);
+    if (g->late != NULL)
+        late_tick(g->late);   /* the next one, if any, at once */
+}
+
+/* Every GCS_RETRY_MS: asks an id for the first job that started without one. */
+static void late_tick(uv_timer_t *t)
+{
+    jobs_gcs *g = t->data;
+    if (g == NULL || g->stopping || g->late_busy)
+        return;
+    jobs_server *srv = g->srv;
+    for (jobs_job *j = jobs_table_first(srv->table); j != NULL; j = jobs_table_next(srv->table, j)) {
+        if (!wants_late_id(srv, j))
+            continue;
+        gcs_op *op = op_new(srv, OP_NEXT_ID, j);
+        if (op == NULL)
+            return;
+        op->cb = late_id_cb;
+        g->late_busy = 1;
+        op_enqueue(g, op);
+        return;
+    }
+}
+
+static void late_closed(uv_handle_t *h)
+{
+    free(h);
+}
+
 void jobs_gcs_start(jobs_server *srv)
 {
     if (srv->gcs_address[0] == '\0')
@@ -258,6 +326,12 @@ void jobs_gcs_start(jobs_server *srv)
     }
     g->srv = srv;
     str_copy(g->token, sizeof g->token, srv->token);
+    g->late = calloc(1, sizeof *g->late);
+    if (g->late != NULL) {
+        uv_timer_init(srv->loop, g->late);
+        g->late->data = g;
+        uv_timer_start(g->late, late_tick, GCS_RETRY_MS, GCS_RETRY_MS);
+    }
     srv->gcs = g;
 }
 
@@ -268,6 +342,11 @@ void jobs_gcs_stop(jobs_server *srv)
         return;
     srv->gcs = NULL;
     g->stopping = 1;
+    if (g->late != NULL) {
+        g->late->data = NULL;
+        uv_close((uv_handle_t *)g->late, late_closed);
+        g->late = NULL;
+    }
     while (g->head != NULL) {
         gcs_op *op = g->head;
         g->head = op->next;

@@ -209,4 +209,43 @@ test {jobs-harden-3.4 a package under the caps still works} {
     string trim [lindex [split [jobs_logs $s fine] \n] 1]
 } 40
 
+# ---------------------------------------------------------------- GCS down at start
+
+# Starts gcs_server on PORT with its files in DIR; returns its pid.
+proc gcs_start {dir port} {
+    set pid [start_bg gcs [rayc_bin gcs_server] --port $port --token-file $dir/token \
+        --session-name session_jobs_harden --db $dir/gcs.db --log-file $dir/gcs.log]
+    watch_log $dir/gcs.log
+    wait_for {![catch {close [socket 127.0.0.1 $port]}]} 10000 "gcs_server listening"
+    return $pid
+}
+
+if {![file executable [rayc_bin gcs_server]]} {
+    skip_test {jobs-harden-4.1 a job started while the GCS was down} "bin/gcs_server is not built"
+} else {
+    test {jobs-harden-4.1 a job started while the GCS was down gets its job id when it is back, with the reason logged} {
+        stop_bg [dict get $s pid]
+        set gdir [tmpdir]
+        set gport [free_port]
+        file_write $gdir/token "gcs-test-token\n"
+        set gpid [gcs_start $gdir $gport]
+        set g [jobs_server_start -dir $gdir --gcs-address 127.0.0.1:$gport]
+        exec kill -9 $gpid
+        wait_for {![pid_alive $gpid]} 5000
+        set flag [file join $gdir go]
+        jobs_submit $g "{\"entrypoint\": \"while \[ ! -e $flag \]; do sleep 0.05; done\", \"submission_id\": \"nogcs\"}"
+        jobs_wait $g nogcs RUNNING
+        set before [dict get [jobs_info $g nogcs] job_id]
+        wait_for {[string match "*job nogcs: no job id from the GCS (*); it runs without one*" \
+                       [file_read [dict get $g log]]]} 5000
+        gcs_start $gdir $gport
+        wait_for {[dict get [jobs_info $g nogcs] job_id] ne "null"} 20000 "a job id after the GCS is back"
+        file_write $flag ""
+        set d [jobs_wait $g nogcs SUCCEEDED]
+        list $before [regexp {^[0-9a-f]{8}$} [dict get $d job_id]] \
+            [string match "*job nogcs: got job id [dict get $d job_id] from the GCS*" \
+                 [file_read [dict get $g log]]]
+    } {null 1 1}
+}
+
 suite_end
