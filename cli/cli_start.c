@@ -18,7 +18,7 @@
 
 #include "cli/cli_common.h"
 #include "cli/cli_proc.h"
-#include "cli/node_registry.h"
+#include "common/node_registry.h"
 #include "common/net.h"
 #include "common/token.h"
 #include "common/util.h"
@@ -27,6 +27,7 @@ typedef struct start_opts {
     int head, block, port, dashboard_port, node_manager_port, agent_port, agent_port_given;
     const char *address, *node_ip, *temp_dir, *dashboard_host, *token_file;
     const char *num_cpus, *num_gpus, *memory, *object_store_memory, *resources, *labels;
+    const char *plasma_dir, *spill_dir;
 } start_opts;
 
 /* What `ray start` has brought up so far, to undo on failure. */
@@ -207,28 +208,40 @@ static int parse_start(int argc, char **argv, start_opts *o)
 
 /* ---------------------------------------------------------------- token */
 
-/* Finds or makes the head's token and writes a copy into the session dir. */
+/* Prints why the token from SOURCE (a path, or RAY_AUTH_TOKEN) cannot be used. */
+static void token_failed(const char *source, int rc)
+{
+    if (rc == -ENOENT)
+        fprintf(stderr, "Error: the cluster token file %s does not exist (only the default "
+                        "~/.ray/auth_token is created when missing).\n", source);
+    else
+        fprintf(stderr, "Error: cannot use the cluster token from %s: %s.\n", source,
+                token_error(rc));
+}
+
+/* Finds or makes the head's token and writes a copy into the session dir.
+ * A token is generated only at the default path (~/.ray/auth_token) when
+ * no source names one; a named file that does not exist is an error. */
 static int head_token(const start_opts *o, started *s)
 {
     char token[TOKEN_MAX + 1], source[PATH_MAX] = "";
     int rc;
     if (o->token_file != NULL) {
-        rc = token_read_file(o->token_file, token, sizeof token);
-        if (rc == -ENOENT) {
-            if ((rc = token_generate(token, sizeof token)) == 0)
-                rc = token_write_file(o->token_file, token);
-        }
         str_copy(source, sizeof source, o->token_file);
+        rc = token_read_file(o->token_file, token, sizeof token);
     } else {
         rc = token_find(token, sizeof token, NULL, source, sizeof source);
-        if (rc == -ENOENT && token_default_path(source, sizeof source) == 0) {
-            if ((rc = token_generate(token, sizeof token)) == 0)
-                rc = token_write_file(source, token);
+        if (rc == -ENOENT && !token_env_set() && token_default_path(source, sizeof source) == 0 &&
+            (rc = token_generate(token, sizeof token)) == 0) {
+            rc = token_write_file(source, token);
+            if (rc != 0) {
+                fprintf(stderr, "Error: cannot write %s: %s\n", source, strerror(-rc));
+                return rc;
+            }
         }
     }
     if (rc != 0) {
-        fprintf(stderr, "Error: cannot use the cluster token %s: %s\n", source,
-                rc == -EINVAL ? "not a valid token" : strerror(-rc));
+        token_failed(source, rc);
         return rc;
     }
     snprintf(s->token_path, sizeof s->token_path, "%s/auth_token", s->session_dir);
@@ -268,7 +281,7 @@ static void undo(started *s)
 {
     proc_stop_all(s->pids, s->n, SIGTERM, 3000);
     if (s->node.dir[0] != '\0')
-        node_unregister(s->root, &s->node);
+        node_unregister(&s->node);
 }
 
 /* Starts one daemon and records it.  Returns its pid or a negative errno. */
@@ -518,12 +531,19 @@ static int make_node(started *s, const start_opts *o, const char *ip)
     char node_id[NODE_ID_HEX_LEN + 1];
     ids_random_hex(node_id, NODE_ID_HEX_LEN / 2);
     int rc = node_dir_create(s->session_dir, ip, port, o->head, node_id, s->gcs_address,
-                             &s->node);
-    if (rc == 0)
-        rc = node_register(s->root, &s->node);
-    if (rc != 0)
+                             o->plasma_dir, &s->node);
+    if (rc != 0) {
         fprintf(stderr, "Error: cannot create the node directory %s: %s\n", s->node.dir,
                 strerror(-rc));
+        return rc;
+    }
+    if ((rc = node_register(&s->node)) != 0) {
+        char reg[PATH_MAX];
+        node_registry_dir(reg, sizeof reg, 0);
+        fprintf(stderr, "Error: cannot register the node in %s: %s\n", reg,
+                rc == -EPERM ? "it must be a directory of this user, not writable by others "
+                               "(set RAYC_NODE_REGISTRY to use another)" : strerror(-rc));
+    }
     return rc;
 }
 
@@ -588,8 +608,7 @@ static int start_worker(started *s, const start_opts *o, char *ip, size_t iplen)
                                    : cli_find_token(s->root, token, sizeof token);
     if (rc != 0) {
         if (o->token_file != NULL)
-            fprintf(stderr, "Error: cannot read the cluster token from %s: %s\n",
-                    o->token_file, strerror(-rc));
+            token_failed(o->token_file, rc);
         return rc;
     }
     if ((rc = join_cluster(s, o, token, ip, iplen)) != 0 || (rc = make_node(s, o, ip)) != 0)
@@ -665,7 +684,7 @@ static int block_until_done(started *s)
     /* Stop the raylet and job server before the GCS, as `ray stop` does. */
     for (size_t i = s->n; i-- > 0;)
         proc_stop_all(&s->pids[i], 1, SIGTERM, 5000);
-    node_unregister(s->root, &s->node);
+    node_unregister(&s->node);
     return code;
 }
 
