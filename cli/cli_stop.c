@@ -77,8 +77,12 @@ static void remove_node_files(const node_record *rec)
     node_shm_remove(rec->shm_dir, rec->node_id);
     snprintf(path, sizeof path, "%s/sockets", rec->dir);
     fs_rm_rf(path);
-    snprintf(path, sizeof path, "%s/spill", rec->dir);
-    fs_rm_rf(path);
+    if (rec->spill_dir[0] != '\0') {
+        node_shm_remove(rec->spill_dir, rec->node_id); /* the user's dir: only this node's files */
+    } else {
+        snprintf(path, sizeof path, "%s/spill", rec->dir);
+        fs_rm_rf(path);
+    }
 }
 
 /* Removes the ray_current_cluster pointer of REC's temp root (the parent of

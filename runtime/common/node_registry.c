@@ -60,16 +60,15 @@ static int write_info(const node_record *rec)
     char path[PATH_MAX + 16], text[PATH_MAX + 1024];
     snprintf(path, sizeof path, "%s/node.info", rec->dir);
     int n = snprintf(text, sizeof text,
-                     "ip %s\nport %d\nhead %d\nnode_id %s\ngcs %s\nshm_dir %s\n", rec->ip,
-                     rec->port, rec->is_head, rec->node_id, rec->gcs_address, rec->shm_dir);
+                     "ip %s\nport %d\nhead %d\nnode_id %s\ngcs %s\nshm_dir %s\nspill_dir %s\n",
+                     rec->ip, rec->port, rec->is_head, rec->node_id, rec->gcs_address,
+                     rec->shm_dir, rec->spill_dir);
     return fs_write_file(path, text, (size_t)n, 0644);
 }
 
 int node_dir_create(const char *session_dir, const char *ip, int port, int is_head,
-                    const char *node_id, const char *gcs_address, const char *shm_dir,
-                    node_record *rec)
+                    const char *node_id, const char *gcs_address, node_record *rec)
 {
-    memset(rec, 0, sizeof *rec);
     if (snprintf(rec->dir, sizeof rec->dir, "%s/node_%s_%d", session_dir, ip, port) >=
         (int)sizeof rec->dir)
         return -ENAMETOOLONG;
@@ -78,8 +77,6 @@ int node_dir_create(const char *session_dir, const char *ip, int port, int is_he
     rec->is_head = is_head;
     str_copy(rec->node_id, sizeof rec->node_id, node_id);
     str_copy(rec->gcs_address, sizeof rec->gcs_address, gcs_address);
-    if (shm_dir != NULL && str_copy(rec->shm_dir, sizeof rec->shm_dir, shm_dir) != 0)
-        return -ENAMETOOLONG;
     static const char *subdirs[] = {"logs", "sockets", "pids"};
     for (size_t i = 0; i < sizeof subdirs / sizeof subdirs[0]; i++) {
         char sub[PATH_MAX + 16];
@@ -156,6 +153,8 @@ int node_read(const char *dir, node_record *rec)
             str_copy(rec->gcs_address, sizeof rec->gcs_address, val);
         else if (strcmp(line, "shm_dir") == 0)
             str_copy(rec->shm_dir, sizeof rec->shm_dir, val);
+        else if (strcmp(line, "spill_dir") == 0)
+            str_copy(rec->spill_dir, sizeof rec->spill_dir, val);
     }
     free(text);
     return rec->ip[0] ? 0 : -EINVAL;

@@ -40,15 +40,15 @@ typedef struct node_record {
     int is_head;
     char node_id[64];
     char gcs_address[128];
-    char shm_dir[PATH_MAX];  /* where the object store's arena lives, "" = default */
+    char shm_dir[PATH_MAX];  /* --plasma-directory: the arena's dir, "" = default */
+    char spill_dir[PATH_MAX];/* --object-spilling-directory, "" = DIR/spill */
 } node_record;
 
 /* Creates the node directory for IP:PORT in SESSION_DIR with logs/, sockets/
- * and pids/, writes node.info (SHM_DIR may be NULL: the default), and fills
- * REC.  Returns 0 or -errno. */
+ * and pids/, writes node.info, and fills REC.  REC's shm_dir and spill_dir
+ * are kept as the caller set them.  Returns 0 or -errno. */
 int node_dir_create(const char *session_dir, const char *ip, int port, int is_head,
-                    const char *node_id, const char *gcs_address, const char *shm_dir,
-                    node_record *rec);
+                    const char *node_id, const char *gcs_address, node_record *rec);
 
 /* Records PID as process NAME of the node (pids/NAME.pid).  Returns 0 or -errno. */
 int node_write_pid(const node_record *rec, const char *name, pid_t pid);
