@@ -29,6 +29,7 @@ typedef struct start_opts {
     const char *address, *node_ip, *temp_dir, *dashboard_host, *token_file;
     const char *num_cpus, *num_gpus, *memory, *object_store_memory, *resources, *labels;
     const char *min_worker_port, *max_worker_port, *worker_port_list, *system_config;
+    const char *plasma_arg, *spill_arg;                 /* as given */
     int include_dashboard;
     char plasma_dir[PATH_MAX], spill_dir[PATH_MAX];   /* absolute, "" = default */
     const char *notes[32];   /* accepted flags that change nothing: a note each */
@@ -203,6 +204,49 @@ static const struct option start_flags[] = {
     {NULL, 0, NULL, 0},
 };
 
+/* Stores flag C (long name NAME, value optarg) in O.  Returns 0, 1 for
+ * --help, or an exit code > 1 (message printed). */
+static int apply_flag(start_opts *o, int c, const char *name, char **argv)
+{
+    int rc = 0, unused;
+    if (c >= O_MIN_WPORT && c <= O_NOTE_PORT && o->n_notes < sizeof o->notes / sizeof o->notes[0])
+        o->notes[o->n_notes++] = name;
+    switch (c) {
+    case O_HEAD: o->head = 1; break;
+    case O_ADDRESS: o->address = optarg; break;
+    case O_PORT: rc = parse_port("port", optarg, &o->port); break;
+    case O_NODE_IP: o->node_ip = optarg; break;
+    case O_TEMP: o->temp_dir = optarg; break;
+    case O_DHOST: o->dashboard_host = optarg; break;
+    case O_DPORT: rc = parse_port("dashboard-port", optarg, &o->dashboard_port); break;
+    case O_BLOCK: o->block = 1; break;
+    case O_TOKEN: o->token_file = optarg; break;
+    case O_CPUS: o->num_cpus = optarg; break;
+    case O_GPUS: o->num_gpus = optarg; break;
+    case O_MEM: o->memory = optarg; break;
+    case O_OSM: o->object_store_memory = optarg; break;
+    case O_RES: o->resources = optarg; break;
+    case O_LABELS: o->labels = optarg; break;
+    case O_NMPORT: rc = parse_port("node-manager-port", optarg, &o->node_manager_port); break;
+    case O_AGENT_PORT:
+        rc = parse_port("dashboard-agent-listen-port", optarg, &o->agent_port);
+        o->agent_port_given = 1;
+        break;
+    case O_MIN_WPORT: o->min_worker_port = optarg; break;
+    case O_MAX_WPORT: o->max_worker_port = optarg; break;
+    case O_WPORT_LIST: o->worker_port_list = optarg; break;
+    case O_SYSCFG: o->system_config = optarg; break;
+    case O_PLASMA: o->plasma_arg = optarg; break;
+    case O_SPILL: o->spill_arg = optarg; break;
+    case O_DASH: rc = compat_parse_bool(name, optarg, &o->include_dashboard); break;
+    case O_NOTE_PORT: rc = parse_port(name, optarg, &unused); break;
+    case O_IGNORED: case O_NOTE: case O_NOTE_ARG: break;
+    case O_HELP: print_start_usage(); return 1;
+    default: return cli_bad_flag("start", argv);
+    }
+    return rc != 0 ? 2 : 0;
+}
+
 /* Parses ARGV into O.  Returns 0, 1 for --help, or an exit code > 1. */
 static int parse_start(int argc, char **argv, start_opts *o)
 {
@@ -214,56 +258,20 @@ static int parse_start(int argc, char **argv, start_opts *o)
     o->include_dashboard = 1;
     opterr = 0;
     optind = 1;
-    int c, idx = -1, unused;
-    const char *plasma = NULL, *spill = NULL;
+    int c, idx = -1, rc;
     while ((c = getopt_long(argc, argv, "", start_flags, &idx)) != -1) {
-        int rc = 0;
-        const char *name = idx >= 0 ? start_flags[idx].name : "";
-        if (c >= O_MIN_WPORT && c <= O_NOTE_PORT && o->n_notes < sizeof o->notes / sizeof o->notes[0])
-            o->notes[o->n_notes++] = name;
-        switch (c) {
-        case O_HEAD: o->head = 1; break;
-        case O_ADDRESS: o->address = optarg; break;
-        case O_PORT: rc = parse_port("port", optarg, &o->port); break;
-        case O_NODE_IP: o->node_ip = optarg; break;
-        case O_TEMP: o->temp_dir = optarg; break;
-        case O_DHOST: o->dashboard_host = optarg; break;
-        case O_DPORT: rc = parse_port("dashboard-port", optarg, &o->dashboard_port); break;
-        case O_BLOCK: o->block = 1; break;
-        case O_TOKEN: o->token_file = optarg; break;
-        case O_CPUS: o->num_cpus = optarg; break;
-        case O_GPUS: o->num_gpus = optarg; break;
-        case O_MEM: o->memory = optarg; break;
-        case O_OSM: o->object_store_memory = optarg; break;
-        case O_RES: o->resources = optarg; break;
-        case O_LABELS: o->labels = optarg; break;
-        case O_NMPORT: rc = parse_port("node-manager-port", optarg, &o->node_manager_port); break;
-        case O_AGENT_PORT:
-            rc = parse_port("dashboard-agent-listen-port", optarg, &o->agent_port);
-            o->agent_port_given = 1;
-            break;
-        case O_MIN_WPORT: o->min_worker_port = optarg; break;
-        case O_MAX_WPORT: o->max_worker_port = optarg; break;
-        case O_WPORT_LIST: o->worker_port_list = optarg; break;
-        case O_SYSCFG: o->system_config = optarg; break;
-        case O_PLASMA: plasma = optarg; break;
-        case O_SPILL: spill = optarg; break;
-        case O_DASH: rc = compat_parse_bool(name, optarg, &o->include_dashboard); break;
-        case O_NOTE_PORT: rc = parse_port(name, optarg, &unused); break;
-        case O_IGNORED: case O_NOTE: case O_NOTE_ARG: break;
-        case O_HELP: print_start_usage(); return 1;
-        default: return cli_bad_flag("start", argv);
-        }
+        rc = apply_flag(o, c, idx >= 0 ? start_flags[idx].name : "", argv);
         idx = -1;
         if (rc != 0)
-            return 2;
+            return rc;
     }
     if (optind < argc) {
         fprintf(stderr, "Error: Got unexpected extra argument (%s)\n", argv[optind]);
         return 2;
     }
-    if (check_opts(o) != 0 || (plasma && resolve_dir("plasma-directory", plasma, 0, o->plasma_dir)) ||
-        (spill && resolve_dir("object-spilling-directory", spill, 1, o->spill_dir)) ||
+    if (check_opts(o) != 0 ||
+        (o->plasma_arg && resolve_dir("plasma-directory", o->plasma_arg, 0, o->plasma_dir)) ||
+        (o->spill_arg && resolve_dir("object-spilling-directory", o->spill_arg, 1, o->spill_dir)) ||
         (o->system_config && compat_apply_system_config(o->system_config)))
         return 2;
     for (size_t i = 0; i < o->n_notes; i++)
