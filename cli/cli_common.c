@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "common/net.h"
+#include "common/node_registry.h"
 #include "common/token.h"
 #include "common/util.h"
 
@@ -27,43 +28,36 @@ int cli_find_gcs(const char *flag, const char *root, char *host, size_t hostlen,
 {
     const char *addr = flag;
     const char *env = getenv("RAY_ADDRESS");
-    char *text = NULL;
+    char local[256];
     if ((addr == NULL || *addr == '\0' || strcmp(addr, "auto") == 0) && env != NULL &&
         *env != '\0' && strstr(env, "://") == NULL && strcmp(env, "auto") != 0)
         addr = env;
-    if (addr == NULL || *addr == '\0' || strcmp(addr, "auto") == 0) {
-        char path[PATH_MAX];
-        snprintf(path, sizeof path, "%s/ray_current_cluster", root);
-        if (fs_read_file(path, 1024, &text, NULL) == 0) {
-            text[strcspn(text, "\r\n")] = '\0';
-            addr = text;
-        }
-    }
+    if ((addr == NULL || *addr == '\0' || strcmp(addr, "auto") == 0) &&
+        node_current_gcs(root, local, sizeof local) == 0)
+        addr = local;
     if (addr == NULL || *addr == '\0' || strcmp(addr, "auto") == 0) {
         fprintf(stderr, "ConnectionError: Could not find any running Ray instance. Please "
                         "specify the one to connect to by setting `--address` flag or "
                         "`RAY_ADDRESS` environment variable.\n");
-        free(text);
         return -ENOENT;
     }
     int rc = net_parse_hostport(addr, 6379, host, hostlen, port);
     if (rc != 0)
         fprintf(stderr, "Error: malformed address '%s' (want HOST:PORT)\n", addr);
-    free(text);
     return rc;
 }
 
 int cli_find_token(const char *root, char *token, size_t tokenlen)
 {
     char fallback[PATH_MAX], source[PATH_MAX];
-    snprintf(fallback, sizeof fallback, "%s/session_latest/auth_token", root);
+    node_token_fallback(root, fallback, sizeof fallback);
     int rc = token_find(token, tokenlen, fallback, source, sizeof source);
-    if (rc == -ENOENT)
+    if (rc == -ENOENT && !token_env_set())
         fprintf(stderr, "Error: no cluster token found: set RAY_AUTH_TOKEN or "
                         "RAY_AUTH_TOKEN_PATH, or put it in ~/.ray/auth_token\n");
     else if (rc != 0)
-        fprintf(stderr, "Error: cannot read the cluster token from %s: %s\n", source,
-                rc == -EINVAL ? "not a valid token" : strerror(-rc));
+        fprintf(stderr, "Error: cannot read the cluster token from %s: %s.\n", source,
+                token_error(rc));
     return rc;
 }
 

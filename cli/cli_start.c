@@ -17,8 +17,9 @@
 #include <unistd.h>
 
 #include "cli/cli_common.h"
+#include "cli/cli_compat.h"
 #include "cli/cli_proc.h"
-#include "cli/node_registry.h"
+#include "common/node_registry.h"
 #include "common/net.h"
 #include "common/token.h"
 #include "common/util.h"
@@ -27,6 +28,12 @@ typedef struct start_opts {
     int head, block, port, dashboard_port, node_manager_port, agent_port, agent_port_given;
     const char *address, *node_ip, *temp_dir, *dashboard_host, *token_file;
     const char *num_cpus, *num_gpus, *memory, *object_store_memory, *resources, *labels;
+    const char *min_worker_port, *max_worker_port, *worker_port_list, *system_config;
+    const char *plasma_arg, *spill_arg;                 /* as given */
+    int include_dashboard;
+    char plasma_dir[PATH_MAX], spill_dir[PATH_MAX];   /* absolute, "" = default */
+    const char *notes[32];   /* accepted flags that change nothing: a note each */
+    size_t n_notes;
 } start_opts;
 
 /* What `ray start` has brought up so far, to undo on failure. */
@@ -50,7 +57,14 @@ static void print_start_usage(void)
            "                 [--node-manager-port N] [--dashboard-agent-listen-port N]\n"
            "                 [--block] [--auth-token-file PATH]\n"
            "                 [--num-cpus N] [--num-gpus N] [--memory BYTES]\n"
-           "                 [--object-store-memory BYTES] [--resources JSON] [--labels JSON]\n");
+           "                 [--object-store-memory BYTES] [--resources JSON] [--labels JSON]\n"
+           "                 [--plasma-directory DIR] [--object-spilling-directory DIR]\n"
+           "                 [--include-dashboard BOOL] [--system-config JSON]\n"
+           "  Accepted from Ray's start lines with a note (no equivalent here):\n"
+           "    --min-worker-port --max-worker-port --worker-port-list\n"
+           "    --ray-client-server-port --runtime-env-agent-port --dashboard-agent-grpc-port\n"
+           "    --metrics-export-port --object-manager-port --no-monitor --storage\n"
+           "    --redis-password --autoscaling-config --disable-usage-stats\n");
 }
 
 /* ---------------------------------------------------------------- flag checks */
@@ -107,8 +121,27 @@ static int check_opts(const start_opts *o)
         check_number("memory", o->memory, 1) ||
         check_number("object-store-memory", o->object_store_memory, 1) ||
         check_json_object("resources", o->resources, 1) ||
-        check_json_object("labels", o->labels, 0))
+        check_json_object("labels", o->labels, 0) ||
+        compat_check_worker_ports(o->min_worker_port, o->max_worker_port, o->worker_port_list))
         return -EINVAL;
+    return 0;
+}
+
+/* Makes DIR (a --FLAG value) absolute in OUT; the spill directory is
+ * created when missing, the plasma directory must exist.  Returns 0, or
+ * prints click's "Invalid value" line and returns -EINVAL. */
+static int resolve_dir(const char *flag, const char *dir, int create, char *out)
+{
+    if (create && *dir != '\0')
+        fs_mkdir_p(dir, 0700);
+    struct stat st;
+    if (*dir == '\0' || stat(dir, &st) != 0 || !S_ISDIR(st.st_mode) || realpath(dir, out) == NULL) {
+        fprintf(stderr, "Error: Invalid value for '--%s': Directory '%s' %s.\n", flag, dir,
+                *dir != '\0' && access(dir, F_OK) == 0 ? "is not a directory"
+                                                        : create ? "cannot be created"
+                                                                 : "does not exist");
+        return -EINVAL;
+    }
     return 0;
 }
 
@@ -126,7 +159,9 @@ static int parse_port(const char *flag, const char *value, int *out)
 
 enum { O_HEAD = 1000, O_ADDRESS, O_PORT, O_NODE_IP, O_TEMP, O_DHOST, O_DPORT, O_BLOCK,
        O_TOKEN, O_CPUS, O_GPUS, O_MEM, O_OSM, O_RES, O_LABELS, O_NMPORT, O_AGENT_PORT, O_IGNORED,
-       O_IGNORED_ARG, O_HELP };
+       O_SYSCFG, O_PLASMA, O_SPILL, O_DASH,
+       /* O_MIN_WPORT..O_NOTE_PORT: accepted, checked, and noted as changing nothing */
+       O_MIN_WPORT, O_MAX_WPORT, O_WPORT_LIST, O_NOTE, O_NOTE_ARG, O_NOTE_PORT, O_HELP };
 
 static const struct option start_flags[] = {
     {"head", no_argument, NULL, O_HEAD},
@@ -146,16 +181,71 @@ static const struct option start_flags[] = {
     {"labels", required_argument, NULL, O_LABELS},
     {"node-manager-port", required_argument, NULL, O_NMPORT},
     {"dashboard-agent-listen-port", required_argument, NULL, O_AGENT_PORT},
-    /* Accepted for compatibility with Ray's scripts; they change nothing here. */
-    {"disable-usage-stats", no_argument, NULL, O_IGNORED},
+    {"plasma-directory", required_argument, NULL, O_PLASMA},
+    {"object-spilling-directory", required_argument, NULL, O_SPILL},
+    {"include-dashboard", required_argument, NULL, O_DASH},
+    {"system-config", required_argument, NULL, O_SYSCFG},
+    /* Ray's flags with no equivalent here: checked, then a note (cli_compat.c). */
+    {"min-worker-port", required_argument, NULL, O_MIN_WPORT},
+    {"max-worker-port", required_argument, NULL, O_MAX_WPORT},
+    {"worker-port-list", required_argument, NULL, O_WPORT_LIST},
+    {"ray-client-server-port", required_argument, NULL, O_NOTE_PORT},
+    {"runtime-env-agent-port", required_argument, NULL, O_NOTE_PORT},
+    {"dashboard-agent-grpc-port", required_argument, NULL, O_NOTE_PORT},
+    {"metrics-export-port", required_argument, NULL, O_NOTE_PORT},
+    {"object-manager-port", required_argument, NULL, O_NOTE_PORT},
+    {"no-monitor", no_argument, NULL, O_NOTE},
+    {"disable-usage-stats", no_argument, NULL, O_NOTE},
+    {"storage", required_argument, NULL, O_NOTE_ARG},
+    {"redis-password", required_argument, NULL, O_NOTE_ARG},
+    {"autoscaling-config", required_argument, NULL, O_NOTE_ARG},
     {"verbose", no_argument, NULL, O_IGNORED},
-    {"include-dashboard", required_argument, NULL, O_IGNORED_ARG},
-    {"object-manager-port", required_argument, NULL, O_IGNORED_ARG},
-    {"autoscaling-config", required_argument, NULL, O_IGNORED_ARG},
-    {"metrics-export-port", required_argument, NULL, O_IGNORED_ARG},
     {"help", no_argument, NULL, O_HELP},
     {NULL, 0, NULL, 0},
 };
+
+/* Stores flag C (long name NAME, value optarg) in O.  Returns 0, 1 for
+ * --help, or an exit code > 1 (message printed). */
+static int apply_flag(start_opts *o, int c, const char *name, char **argv)
+{
+    int rc = 0, unused;
+    if (c >= O_MIN_WPORT && c <= O_NOTE_PORT && o->n_notes < sizeof o->notes / sizeof o->notes[0])
+        o->notes[o->n_notes++] = name;
+    switch (c) {
+    case O_HEAD: o->head = 1; break;
+    case O_ADDRESS: o->address = optarg; break;
+    case O_PORT: rc = parse_port("port", optarg, &o->port); break;
+    case O_NODE_IP: o->node_ip = optarg; break;
+    case O_TEMP: o->temp_dir = optarg; break;
+    case O_DHOST: o->dashboard_host = optarg; break;
+    case O_DPORT: rc = parse_port("dashboard-port", optarg, &o->dashboard_port); break;
+    case O_BLOCK: o->block = 1; break;
+    case O_TOKEN: o->token_file = optarg; break;
+    case O_CPUS: o->num_cpus = optarg; break;
+    case O_GPUS: o->num_gpus = optarg; break;
+    case O_MEM: o->memory = optarg; break;
+    case O_OSM: o->object_store_memory = optarg; break;
+    case O_RES: o->resources = optarg; break;
+    case O_LABELS: o->labels = optarg; break;
+    case O_NMPORT: rc = parse_port("node-manager-port", optarg, &o->node_manager_port); break;
+    case O_AGENT_PORT:
+        rc = parse_port("dashboard-agent-listen-port", optarg, &o->agent_port);
+        o->agent_port_given = 1;
+        break;
+    case O_MIN_WPORT: o->min_worker_port = optarg; break;
+    case O_MAX_WPORT: o->max_worker_port = optarg; break;
+    case O_WPORT_LIST: o->worker_port_list = optarg; break;
+    case O_SYSCFG: o->system_config = optarg; break;
+    case O_PLASMA: o->plasma_arg = optarg; break;
+    case O_SPILL: o->spill_arg = optarg; break;
+    case O_DASH: rc = compat_parse_bool(name, optarg, &o->include_dashboard); break;
+    case O_NOTE_PORT: rc = parse_port(name, optarg, &unused); break;
+    case O_IGNORED: case O_NOTE: case O_NOTE_ARG: break;
+    case O_HELP: print_start_usage(); return 1;
+    default: return cli_bad_flag("start", argv);
+    }
+    return rc != 0 ? 2 : 0;
+}
 
 /* Parses ARGV into O.  Returns 0, 1 for --help, or an exit code > 1. */
 static int parse_start(int argc, char **argv, start_opts *o)
@@ -165,70 +255,66 @@ static int parse_start(int argc, char **argv, start_opts *o)
     o->dashboard_port = 8265;
     o->agent_port = 52365;   /* Ray's default dashboard agent port */
     o->dashboard_host = "127.0.0.1";
+    o->include_dashboard = 1;
     opterr = 0;
     optind = 1;
-    int c;
-    while ((c = getopt_long(argc, argv, "", start_flags, NULL)) != -1) {
-        int rc = 0;
-        switch (c) {
-        case O_HEAD: o->head = 1; break;
-        case O_ADDRESS: o->address = optarg; break;
-        case O_PORT: rc = parse_port("port", optarg, &o->port); break;
-        case O_NODE_IP: o->node_ip = optarg; break;
-        case O_TEMP: o->temp_dir = optarg; break;
-        case O_DHOST: o->dashboard_host = optarg; break;
-        case O_DPORT: rc = parse_port("dashboard-port", optarg, &o->dashboard_port); break;
-        case O_BLOCK: o->block = 1; break;
-        case O_TOKEN: o->token_file = optarg; break;
-        case O_CPUS: o->num_cpus = optarg; break;
-        case O_GPUS: o->num_gpus = optarg; break;
-        case O_MEM: o->memory = optarg; break;
-        case O_OSM: o->object_store_memory = optarg; break;
-        case O_RES: o->resources = optarg; break;
-        case O_LABELS: o->labels = optarg; break;
-        case O_NMPORT: rc = parse_port("node-manager-port", optarg, &o->node_manager_port); break;
-        case O_AGENT_PORT:
-            rc = parse_port("dashboard-agent-listen-port", optarg, &o->agent_port);
-            o->agent_port_given = 1;
-            break;
-        case O_IGNORED: case O_IGNORED_ARG: break;
-        case O_HELP: print_start_usage(); return 1;
-        default: return cli_bad_flag("start", argv);
-        }
+    int c, idx = -1, rc;
+    while ((c = getopt_long(argc, argv, "", start_flags, &idx)) != -1) {
+        rc = apply_flag(o, c, idx >= 0 ? start_flags[idx].name : "", argv);
+        idx = -1;
         if (rc != 0)
-            return 2;
+            return rc;
     }
     if (optind < argc) {
         fprintf(stderr, "Error: Got unexpected extra argument (%s)\n", argv[optind]);
         return 2;
     }
-    return check_opts(o) == 0 ? 0 : 2;
+    if (check_opts(o) != 0 ||
+        (o->plasma_arg && resolve_dir("plasma-directory", o->plasma_arg, 0, o->plasma_dir)) ||
+        (o->spill_arg && resolve_dir("object-spilling-directory", o->spill_arg, 1, o->spill_dir)) ||
+        (o->system_config && compat_apply_system_config(o->system_config)))
+        return 2;
+    for (size_t i = 0; i < o->n_notes; i++)
+        compat_note(o->notes[i]);
+    return 0;
 }
 
 /* ---------------------------------------------------------------- token */
 
-/* Finds or makes the head's token and writes a copy into the session dir. */
+/* Prints why the token from SOURCE (a path, or RAY_AUTH_TOKEN) cannot be used. */
+static void token_failed(const char *source, int rc)
+{
+    if (rc == -ENOENT)
+        fprintf(stderr, "Error: the cluster token file %s does not exist (only the default "
+                        "~/.ray/auth_token is created when missing).\n", source);
+    else
+        fprintf(stderr, "Error: cannot use the cluster token from %s: %s.\n", source,
+                token_error(rc));
+}
+
+/* Finds or makes the head's token and writes a copy into the session dir.
+ * A token is generated only at the default path (~/.ray/auth_token) when
+ * no source names one; a named file that does not exist is an error. */
 static int head_token(const start_opts *o, started *s)
 {
     char token[TOKEN_MAX + 1], source[PATH_MAX] = "";
     int rc;
     if (o->token_file != NULL) {
-        rc = token_read_file(o->token_file, token, sizeof token);
-        if (rc == -ENOENT) {
-            if ((rc = token_generate(token, sizeof token)) == 0)
-                rc = token_write_file(o->token_file, token);
-        }
         str_copy(source, sizeof source, o->token_file);
+        rc = token_read_file(o->token_file, token, sizeof token);
     } else {
         rc = token_find(token, sizeof token, NULL, source, sizeof source);
-        if (rc == -ENOENT && token_default_path(source, sizeof source) == 0) {
-            if ((rc = token_generate(token, sizeof token)) == 0)
-                rc = token_write_file(source, token);
+        if (rc == -ENOENT && !token_env_set() && token_default_path(source, sizeof source) == 0 &&
+            (rc = token_generate(token, sizeof token)) == 0) {
+            rc = token_write_file(source, token);
+            if (rc != 0) {
+                fprintf(stderr, "Error: cannot write %s: %s\n", source, strerror(-rc));
+                return rc;
+            }
         }
     }
     if (rc != 0) {
-        fprintf(stderr, "Error: cannot use the cluster token %s: %s\n", source,
-                rc == -EINVAL ? "not a valid token" : strerror(-rc));
+        token_failed(source, rc);
         return rc;
     }
     snprintf(s->token_path, sizeof s->token_path, "%s/auth_token", s->session_dir);
@@ -268,7 +354,7 @@ static void undo(started *s)
 {
     proc_stop_all(s->pids, s->n, SIGTERM, 3000);
     if (s->node.dir[0] != '\0')
-        node_unregister(s->root, &s->node);
+        node_unregister(&s->node);
 }
 
 /* Starts one daemon and records it.  Returns its pid or a negative errno. */
@@ -402,9 +488,11 @@ static int start_raylet(started *s, const start_opts *o)
     add_flag(argv, &n, "--object-store-memory", o->object_store_memory);
     add_flag(argv, &n, "--resources", o->resources);
     add_flag(argv, &n, "--labels", o->labels);
+    add_flag(argv, &n, "--plasma-directory", o->plasma_dir[0] ? o->plasma_dir : NULL);
+    add_flag(argv, &n, "--object-spilling-directory", o->spill_dir[0] ? o->spill_dir : NULL);
     /* The head advertises its job server; a joined node its job agent. */
     snprintf(agent, sizeof agent, "%d", o->head ? o->dashboard_port : s->agent_port);
-    if (s->agent_started || o->head)
+    if (s->agent_started || (o->head && o->include_dashboard))
         add_flag(argv, &n, "--dashboard-agent-port", agent);
     if (o->head)
         argv[n++] = "--head";
@@ -517,13 +605,22 @@ static int make_node(started *s, const start_opts *o, const char *ip)
     }
     char node_id[NODE_ID_HEX_LEN + 1];
     ids_random_hex(node_id, NODE_ID_HEX_LEN / 2);
+    str_copy(s->node.shm_dir, sizeof s->node.shm_dir, o->plasma_dir);
+    str_copy(s->node.spill_dir, sizeof s->node.spill_dir, o->spill_dir);
     int rc = node_dir_create(s->session_dir, ip, port, o->head, node_id, s->gcs_address,
                              &s->node);
-    if (rc == 0)
-        rc = node_register(s->root, &s->node);
-    if (rc != 0)
+    if (rc != 0) {
         fprintf(stderr, "Error: cannot create the node directory %s: %s\n", s->node.dir,
                 strerror(-rc));
+        return rc;
+    }
+    if ((rc = node_register(&s->node)) != 0) {
+        char reg[PATH_MAX];
+        node_registry_dir(reg, sizeof reg, 0);
+        fprintf(stderr, "Error: cannot register the node in %s: %s\n", reg,
+                rc == -EPERM ? "it must be a directory of this user, not writable by others "
+                               "(set RAYC_NODE_REGISTRY to use another)" : strerror(-rc));
+    }
     return rc;
 }
 
@@ -539,7 +636,8 @@ static int start_head(started *s, const start_opts *o, char *ip, size_t iplen)
         return rc;
     snprintf(s->gcs_address, sizeof s->gcs_address, "%s:%d", ip, o->port);
     if ((rc = make_node(s, o, ip)) != 0 || (rc = start_gcs(s, o)) != 0 ||
-        (rc = start_raylet(s, o)) != 0 || (rc = start_jobserver(s, o)) != 0)
+        (rc = start_raylet(s, o)) != 0 ||
+        (o->include_dashboard && (rc = start_jobserver(s, o)) != 0))
         return rc;
     char path[PATH_MAX + 32];
     snprintf(path, sizeof path, "%s/ray_current_cluster", s->root);
@@ -588,8 +686,7 @@ static int start_worker(started *s, const start_opts *o, char *ip, size_t iplen)
                                    : cli_find_token(s->root, token, sizeof token);
     if (rc != 0) {
         if (o->token_file != NULL)
-            fprintf(stderr, "Error: cannot read the cluster token from %s: %s\n",
-                    o->token_file, strerror(-rc));
+            token_failed(o->token_file, rc);
         return rc;
     }
     if ((rc = join_cluster(s, o, token, ip, iplen)) != 0 || (rc = make_node(s, o, ip)) != 0)
@@ -616,9 +713,11 @@ static void print_head_started(const started *s, const start_opts *o, const char
     printf("    ray start --address='%s'\n\n", s->gcs_address);
     printf("  To connect to this Ray cluster from a C driver (libray):\n");
     printf("    RAY_ADDRESS='%s' ./my_driver\n\n", s->gcs_address);
-    printf("  To submit a Ray job using the Ray Jobs CLI:\n");
-    printf("    RAY_ADDRESS='http://%s:%d' ray job submit --working-dir . -- ./my_driver\n\n",
-           dash, o->dashboard_port);
+    if (o->include_dashboard) {
+        printf("  To submit a Ray job using the Ray Jobs CLI:\n");
+        printf("    RAY_ADDRESS='http://%s:%d' ray job submit --working-dir . -- ./my_driver\n\n",
+               dash, o->dashboard_port);
+    }
     printf("  The cluster token is in %s (mode 0600); clients read it from\n"
            "  RAY_AUTH_TOKEN, RAY_AUTH_TOKEN_PATH or ~/.ray/auth_token.\n\n", s->token_path);
     printf("  To terminate the Ray runtime, run\n    ray stop\n\n");
@@ -665,7 +764,7 @@ static int block_until_done(started *s)
     /* Stop the raylet and job server before the GCS, as `ray stop` does. */
     for (size_t i = s->n; i-- > 0;)
         proc_stop_all(&s->pids[i], 1, SIGTERM, 5000);
-    node_unregister(s->root, &s->node);
+    node_unregister(&s->node);
     return code;
 }
 

@@ -10,7 +10,7 @@
 #include <time.h>
 
 #include "cli/cli_common.h"
-#include "cli/node_registry.h"
+#include "common/node_registry.h"
 #include "common/token.h"
 
 #define RULE "---------------------------------------------------------------"

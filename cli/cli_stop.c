@@ -12,7 +12,7 @@
 
 #include "cli/cli_common.h"
 #include "cli/cli_proc.h"
-#include "cli/node_registry.h"
+#include "common/node_registry.h"
 #include "common/net.h"
 #include "common/node_files.h"
 #include "common/util.h"
@@ -74,27 +74,48 @@ static void plan_node(const node_record *rec, void *data)
 static void remove_node_files(const node_record *rec)
 {
     char path[PATH_MAX + 16];
-    node_shm_remove(rec->node_id);
+    node_shm_remove(rec->shm_dir, rec->node_id);
     snprintf(path, sizeof path, "%s/sockets", rec->dir);
     fs_rm_rf(path);
-    snprintf(path, sizeof path, "%s/spill", rec->dir);
-    fs_rm_rf(path);
+    if (rec->spill_dir[0] != '\0') {
+        node_shm_remove(rec->spill_dir, rec->node_id); /* the user's dir: only this node's files */
+    } else {
+        snprintf(path, sizeof path, "%s/spill", rec->dir);
+        fs_rm_rf(path);
+    }
+}
+
+/* Removes the ray_current_cluster pointer of REC's temp root (the parent of
+ * its session directory) when it names REC's GCS. */
+static void forget_current_cluster(const node_record *rec)
+{
+    char root[PATH_MAX], path[PATH_MAX + 32], *current = NULL;
+    str_copy(root, sizeof root, rec->dir);
+    for (int up = 0; up < 2; up++) {
+        char *slash = strrchr(root, '/');
+        if (slash == NULL)
+            return;
+        *slash = '\0';
+    }
+    snprintf(path, sizeof path, "%s/ray_current_cluster", root);
+    if (fs_read_file(path, 1024, &current, NULL) != 0)
+        return;
+    current[strcspn(current, "\r\n")] = '\0';
+    if (strcmp(current, rec->gcs_address) == 0)
+        unlink(path);
+    free(current);
 }
 
 /* Forgets the stopped nodes, and the current-cluster pointer of a stopped head. */
-static void forget_nodes(const stop_plan *plan, const char *root)
+static void forget_nodes(const stop_plan *plan)
 {
-    char path[PATH_MAX + 32], *current = NULL;
-    snprintf(path, sizeof path, "%s/ray_current_cluster", root);
-    fs_read_file(path, 1024, &current, NULL);
     for (size_t i = 0; i < plan->n_nodes; i++) {
-        remove_node_files(&plan->nodes[i]);
-        node_unregister(root, &plan->nodes[i]);
-        if (plan->nodes[i].is_head && current != NULL &&
-            strncmp(current, plan->nodes[i].gcs_address, strlen(plan->nodes[i].gcs_address)) == 0)
-            unlink(path);
+        const node_record *rec = &plan->nodes[i];
+        remove_node_files(rec);
+        node_unregister(rec);
+        if (rec->is_head)
+            forget_current_cluster(rec);
     }
-    free(current);
 }
 
 int cmd_stop(int argc, char **argv)
@@ -103,13 +124,12 @@ int cmd_stop(int argc, char **argv)
         {"force", no_argument, NULL, 'f'},
         {"grace-period", required_argument, NULL, 'g'},
         {"verbose", no_argument, NULL, 'v'},
-        {"temp-dir", required_argument, NULL, 't'},
+        {"temp-dir", required_argument, NULL, 't'}, /* accepted: the registry is per host */
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
     int force = 0, verbose = 0;
     long grace = 16;
-    const char *temp_dir = NULL;
     int c;
     opterr = 0;
     optind = 1;
@@ -119,7 +139,7 @@ int cmd_stop(int argc, char **argv)
         else if (c == 'v')
             verbose = 1;
         else if (c == 't')
-            temp_dir = optarg;
+            continue;
         else if (c == 'h') {
             printf("Usage: ray stop [-f|--force] [-g|--grace-period SECONDS] [-v]\n");
             return 0;
@@ -130,15 +150,13 @@ int cmd_stop(int argc, char **argv)
         } else if (c != 'g')
             return cli_bad_flag("stop", argv);
     }
-    char root[PATH_MAX];
-    node_temp_root(temp_dir, root, sizeof root);
     stop_plan *plan = calloc(1, sizeof *plan);
     if (plan == NULL)
         return 1;
-    node_each(root, plan_node, plan);
+    node_each(plan_node, plan);
     size_t total = plan->n_early + plan->n_late;
     if (total == 0) {
-        forget_nodes(plan, root);
+        forget_nodes(plan);
         free(plan);
         printf("Did not find any active Ray processes.\n");
         return 0;
@@ -147,9 +165,12 @@ int cmd_stop(int argc, char **argv)
     int grace_ms = (int)grace * 1000;
     int stopped = proc_stop_all(plan->early, plan->n_early, sig, grace_ms);
     stopped += proc_stop_all(plan->late, plan->n_late, sig, grace_ms);
-    if (verbose)
-        printf("Stopped %zu node(s) of this host under %s.\n", plan->n_nodes, root);
-    forget_nodes(plan, root);
+    if (verbose) {
+        char reg[PATH_MAX];
+        node_registry_dir(reg, sizeof reg, 0);
+        printf("Stopped %zu node(s) of this host registered in %s.\n", plan->n_nodes, reg);
+    }
+    forget_nodes(plan);
     free(plan);
     if ((size_t)stopped == total) {
         printf("Stopped all %zu Ray processes.\n", total);

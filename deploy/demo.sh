@@ -36,6 +36,8 @@ submit_job() { # ADDRESS: submit examples/tiny_demo with env_vars and follow its
 
 local_demo() {
     export RAY_AUTH_TOKEN_PATH="$SCRATCH/auth_token"
+    # --auth-token-file reads an existing file (only ~/.ray/auth_token is made).
+    (umask 077; od -An -tx1 -N32 /dev/urandom | tr -d ' \n' > "$RAY_AUTH_TOKEN_PATH")
     trap 'ray stop >/dev/null 2>&1 || true; rm -rf "$SCRATCH"' EXIT INT TERM
     step "ray start --head --port 6380 --dashboard-port 8266 --num-cpus 2"
     ray start --head --port 6380 --dashboard-port 8266 --num-cpus 2 \

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "common/node_registry.h"
 #include "common/util.h"
 #include "jobserver/jobs_buf.h"
 
@@ -61,14 +62,21 @@ static const char *pick_address(const char *address)
 
 /* ---------------------------------------------------------------- token and headers */
 
-static void find_token(jobs_client *c)
+/* Finds the token as every client does.  No token anywhere is fine (the
+ * server answers 401); a named source that is missing or refused is an
+ * error (-EINVAL, one line in ERR). */
+static int find_token(jobs_client *c, char *err, size_t errlen)
 {
-    char fallback[PATH_MAX];
-    const char *root = getenv("RAY_TMPDIR");
-    snprintf(fallback, sizeof fallback, "%s/session_latest/auth_token",
-             root && *root ? root : "/tmp/ray");
-    if (token_find(c->token, sizeof c->token, fallback, NULL, 0) != 0)
-        c->token[0] = '\0';
+    char fallback[PATH_MAX], source[PATH_MAX];
+    node_token_fallback(NULL, fallback, sizeof fallback);
+    int rc = token_find(c->token, sizeof c->token, fallback, source, sizeof source);
+    if (rc == 0)
+        return 0;
+    c->token[0] = '\0';
+    if (rc == -ENOENT && !token_env_set())
+        return 0;
+    snprintf(err, errlen, "cannot read the cluster token from %s: %s", source, token_error(rc));
+    return -EINVAL;
 }
 
 static int add_header(jobs_client *c, const char *name, const char *value)
@@ -128,7 +136,8 @@ int jobs_client_init(jobs_client *c, const char *address, const char *headers_js
         rc = parse_headers(c, headers_json, err, errlen);
     if (rc != 0)
         return rc;
-    find_token(c);
+    if (!has_user_auth(c) && (rc = find_token(c, err, errlen)) != 0)
+        return rc;
     if (c->token[0] != '\0' && !has_user_auth(c)) {
         char v[TOKEN_MAX + 16];
         snprintf(v, sizeof v, "Bearer %s", c->token);

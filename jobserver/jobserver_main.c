@@ -185,7 +185,7 @@ static int load_token(jobs_server *srv)
                  : token_find(srv->token, sizeof srv->token, NULL, NULL, 0);
     if (rc != 0) {
         fprintf(stderr, "ray_jobserver: cannot read the cluster token%s%s: %s\n",
-                srv->token_file[0] ? " from " : "", srv->token_file, strerror(-rc));
+                srv->token_file[0] ? " from " : "", srv->token_file, token_error(rc));
         return -1;
     }
     return 0;

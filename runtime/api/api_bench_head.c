@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "common/net.h"
+#include "common/token.h"
 #include "common/util.h"
 
 /* Runs ARGV with stdout and stderr into OUT; returns its exit status. */
@@ -66,12 +67,20 @@ int api_bench_head_start(api_bench_head *h, const char *num_cpus, char *err, siz
         return -1;
     }
     snprintf(h->token_file, sizeof h->token_file, "%s/token", h->dir);
+    char token[TOKEN_MAX + 1]; /* --auth-token-file reads an existing file */
+    if (token_generate(token, sizeof token) != 0 || token_write_file(h->token_file, token) != 0) {
+        snprintf(err, errlen, "cannot write a token to %s", h->token_file);
+        return -1;
+    }
     snprintf(out, sizeof out, "%s/start.out", h->dir);
     int p = net_pick_free_port("127.0.0.1"), d = net_pick_free_port("127.0.0.1");
     snprintf(port, sizeof port, "%d", p);
     snprintf(dport, sizeof dport, "%d", d);
     snprintf(h->addr, sizeof h->addr, "127.0.0.1:%d", p);
-    setenv("RAY_TMPDIR", h->dir, 1); /* `ray stop` finds only this head */
+    setenv("RAY_TMPDIR", h->dir, 1);
+    snprintf(out, sizeof out, "%s/nodes", h->dir); /* `ray stop` finds only this head */
+    setenv("RAYC_NODE_REGISTRY", out, 1);
+    snprintf(out, sizeof out, "%s/start.out", h->dir);
     char *argv[20] = {h->ray, "start", "--head", "--node-ip-address", "127.0.0.1", "--port",
                       port, "--dashboard-port", dport, "--auth-token-file", h->token_file};
     int n = 11;

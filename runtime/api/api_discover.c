@@ -9,35 +9,30 @@
 #include <unistd.h>
 
 #include "common/net.h"
+#include "common/node_registry.h"
 #include "common/rpc.h"
 #include "common/rpc_client.h"
 #include "common/token.h"
 #include "common/uds.h"
 #include "common/util.h"
 
-/* The temp root `ray start` uses: $RAY_TMPDIR, else /tmp/ray. */
-static void temp_root(char *out, size_t outlen)
-{
-    const char *env = getenv("RAY_TMPDIR");
-    snprintf(out, outlen, "%s", env != NULL && *env != '\0' ? env : "/tmp/ray");
-}
-
 int api_find_token(const char *given, char *out, size_t outlen)
 {
-    if (given != NULL)
-        return str_copy(out, outlen, given) == 0
-                   ? RAY_OK
-                   : api_fail(RAY_ERR_INVALID, "ray_init: the token is too long");
-    char root[PATH_MAX], fallback[PATH_MAX + 64], source[PATH_MAX];
-    temp_root(root, sizeof root);
-    snprintf(fallback, sizeof fallback, "%s/session_latest/auth_token", root);
+    if (given != NULL) {
+        int bad = token_check(given, strlen(given), out, outlen);
+        return bad == 0 ? RAY_OK
+                        : api_fail(RAY_ERR_INVALID, "ray_init: the given token is refused: %s",
+                                   token_error(bad));
+    }
+    char fallback[PATH_MAX + 64], source[PATH_MAX];
+    node_token_fallback(NULL, fallback, sizeof fallback);
     int rc = token_find(out, outlen, fallback, source, sizeof source);
-    if (rc == -ENOENT)
+    if (rc == -ENOENT && !token_env_set())
         return api_fail(RAY_ERR_CONNECTION, "ray_init: no cluster token (set RAY_AUTH_TOKEN "
                                             "or RAY_AUTH_TOKEN_PATH)");
     if (rc != 0)
         return api_fail(RAY_ERR_CONNECTION, "ray_init: cannot read the cluster token from %s: %s",
-                        source, strerror(-rc));
+                        source, token_error(rc));
     return RAY_OK;
 }
 
@@ -51,17 +46,12 @@ int api_find_gcs(const char *given, char *out, size_t outlen)
         return str_copy(out, outlen, given) == 0
                    ? RAY_OK
                    : api_fail(RAY_ERR_INVALID, "ray_init: the address is too long");
-    char root[PATH_MAX], path[PATH_MAX + 32];
-    temp_root(root, sizeof root);
-    snprintf(path, sizeof path, "%s/ray_current_cluster", root);
-    char *text = NULL;
-    if (fs_read_file(path, 256, &text, NULL) != 0)
+    int rc = node_current_gcs(NULL, out, outlen);
+    if (rc == -ENOENT)
         return api_fail(RAY_ERR_CONNECTION, "ray_init: could not find any running Ray instance "
                                             "(set RAY_ADDRESS or run `ray start --head`)");
-    text[strcspn(text, " \r\n")] = '\0';
-    int rc = str_copy(out, outlen, text);
-    free(text);
-    return rc == 0 ? RAY_OK : api_fail(RAY_ERR_INVALID, "ray_init: bad address in %s", path);
+    return rc == 0 ? RAY_OK : api_fail(RAY_ERR_INVALID, "ray_init: the local cluster's address "
+                                                        "is too long");
 }
 
 /* Picks the raylet of this host from LIST: the head when it is local, else

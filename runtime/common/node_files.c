@@ -19,11 +19,12 @@ const char *node_shm_dir(void)
     return dir != NULL && *dir != '\0' ? dir : "/dev/shm";
 }
 
-int node_shm_remove(const char *node_id)
+int node_shm_remove(const char *dir, const char *node_id)
 {
     char prefix[64];
     node_shm_prefix(node_id, prefix, sizeof prefix);
-    const char *dir = node_shm_dir();
+    if (dir == NULL || *dir == '\0')
+        dir = node_shm_dir();
     DIR *d = opendir(dir);
     if (d == NULL)
         return 0;

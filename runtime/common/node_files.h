@@ -14,8 +14,8 @@ void node_shm_prefix(const char *node_id, char *out, size_t outlen);
  * or /dev/shm.  The string is static or from the environment. */
 const char *node_shm_dir(void);
 
-/* Removes every file in node_shm_dir() whose name starts with NODE_ID's
- * prefix.  Returns how many were removed. */
-int node_shm_remove(const char *node_id);
+/* Removes every file in DIR (NULL or "": node_shm_dir()) whose name starts
+ * with NODE_ID's prefix.  Returns how many were removed. */
+int node_shm_remove(const char *dir, const char *node_id);
 
 #endif

@@ -17,33 +17,48 @@ int token_generate(char *out, size_t outlen)
     return ids_random_hex(out, 32);
 }
 
-/* Strips surrounding whitespace from TEXT and validates it as a token. */
-static int token_clean(const char *text, char *out, size_t outlen)
+int token_check(const char *text, size_t len, char *out, size_t outlen)
 {
-    while (isspace((unsigned char)*text))
-        text++;
-    size_t n = strlen(text);
-    while (n > 0 && isspace((unsigned char)text[n - 1]))
-        n--;
-    if (n == 0)
-        return -EINVAL;
-    if (n > TOKEN_MAX || n >= outlen)
-        return -EFBIG;
-    for (size_t i = 0; i < n; i++)
+    if (len > 0 && text[len - 1] == '\n')
+        len--;
+    if (len > 0 && text[len - 1] == '\r')
+        len--;
+    if (len == 0)
+        return TOKEN_ERR_EMPTY;
+    for (size_t i = 0; i < len; i++)
         if (!isgraph((unsigned char)text[i]))
-            return -EINVAL;
-    memcpy(out, text, n);
-    out[n] = '\0';
+            return TOKEN_ERR_BAD_CHAR;
+    if (len > TOKEN_MAX || len >= outlen)
+        return TOKEN_ERR_LONG;
+    if (len < TOKEN_MIN)
+        return TOKEN_ERR_SHORT;
+    memcpy(out, text, len);
+    out[len] = '\0';
     return 0;
+}
+
+const char *token_error(int rc)
+{
+    switch (rc) {
+    case TOKEN_ERR_EMPTY: return "the token is empty";
+    case TOKEN_ERR_SHORT: return "the token is shorter than 16 characters";
+    case TOKEN_ERR_BAD_CHAR: return "the token contains whitespace, a NUL byte or a control "
+                                    "character";
+    case TOKEN_ERR_LONG: return "the token is longer than 256 characters";
+    default: return strerror(-rc);
+    }
 }
 
 int token_read_file(const char *path, char *out, size_t outlen)
 {
     char *text;
-    int rc = fs_read_file(path, TOKEN_MAX + 1024, &text, NULL);
+    size_t len;
+    int rc = fs_read_file(path, TOKEN_MAX + 1024, &text, &len);
+    if (rc == -EFBIG)
+        return TOKEN_ERR_LONG;
     if (rc != 0)
         return rc;
-    rc = token_clean(text, out, outlen);
+    rc = token_check(text, len, out, outlen);
     free(text);
     return rc;
 }
@@ -64,6 +79,12 @@ int token_write_file(const char *path, const char *token)
     return fs_write_file(path, line, (size_t)n, 0600);
 }
 
+int token_env_set(void)
+{
+    const char *a = getenv("RAY_AUTH_TOKEN"), *b = getenv("RAY_AUTH_TOKEN_PATH");
+    return (a != NULL && *a != '\0') || (b != NULL && *b != '\0');
+}
+
 int token_default_path(char *out, size_t outlen)
 {
     const char *home = getenv("HOME");
@@ -82,7 +103,7 @@ int token_find(char *out, size_t outlen, const char *fallback_path,
     int rc = -ENOENT;
     if (env != NULL && *env != '\0') {
         snprintf(src, sizeof src, "RAY_AUTH_TOKEN");
-        rc = token_clean(env, out, outlen);
+        rc = token_check(env, strlen(env), out, outlen);
     } else if ((env = getenv("RAY_AUTH_TOKEN_PATH")) != NULL && *env != '\0') {
         snprintf(src, sizeof src, "%s", env);
         rc = token_read_file(env, out, outlen);

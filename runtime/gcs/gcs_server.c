@@ -27,7 +27,7 @@ int gcs_server_listen(gcs_server *srv, uv_loop_t *loop, const gcs_config *cfg,
     srv->cfg = *cfg;
     int rc = token_read_file(cfg->token_file, srv->token, sizeof srv->token);
     if (rc != 0) {
-        snprintf(err, errlen, "cannot read the token file %s: %s", cfg->token_file, strerror(-rc));
+        snprintf(err, errlen, "cannot read the token file %s: %s", cfg->token_file, token_error(rc));
         return rc;
     }
     struct sockaddr_storage ss;

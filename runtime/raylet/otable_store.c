@@ -415,11 +415,14 @@ int otable_open(raylet *r, char *err, size_t errlen)
     uv_timer_init(r->loop, &t->retry_timer);
     t->retry_timer.data = r;
     char spill[PATH_MAX];
-    snprintf(spill, sizeof spill, "%s/spill", r->opts->node_dir);
+    if (r->opts->spill_dir != NULL)
+        str_copy(spill, sizeof spill, r->opts->spill_dir);
+    else
+        snprintf(spill, sizeof spill, "%s/spill", r->opts->node_dir);
     node_shm_prefix(r->opts->node_id, r->store_prefix, sizeof r->store_prefix);
     objstore_config cfg = {
         .capacity = capacity(r),
-        .shm_dir = node_shm_dir(),
+        .shm_dir = r->opts->plasma_dir != NULL ? r->opts->plasma_dir : node_shm_dir(),
         .prefix = r->store_prefix,
         .spill_dir = spill,
     };

@@ -100,7 +100,7 @@ static int prepare_node(raylet *r, const raylet_opts *o, const res_map *custom)
 {
     int rc = token_read_file(o->token_file, r->token, sizeof r->token);
     if (rc != 0)
-        return fail(1, "cannot read the token file %s: %s", o->token_file, strerror(-rc));
+        return fail(1, "cannot read the token file %s: %s", o->token_file, token_error(rc));
     if (gethostname(r->hostname, sizeof r->hostname) != 0)
         str_copy(r->hostname, sizeof r->hostname, "localhost");
     r->hostname[sizeof r->hostname - 1] = '\0';

@@ -51,34 +51,72 @@ static void token_file_rejects_empty_and_inner_space(void **state)
     (void)state;
     char path[512], out[TOKEN_MAX + 1];
     snprintf(path, sizeof path, "%s/t", tmp);
-    fs_write_file(path, "  \n", 3, 0600);
-    assert_int_equal(token_read_file(path, out, sizeof out), -EINVAL);
-    fs_write_file(path, "ab cd\n", 6, 0600);
-    assert_int_equal(token_read_file(path, out, sizeof out), -EINVAL);
-    fs_write_file(path, "  abcd \n", 8, 0600);
-    assert_int_equal(token_read_file(path, out, sizeof out), 0);
-    assert_string_equal(out, "abcd");
+    fs_write_file(path, "\n", 1, 0600);
+    assert_int_equal(token_read_file(path, out, sizeof out), TOKEN_ERR_EMPTY);
+    fs_write_file(path, "abcdefgh ijklmnopq\n", 19, 0600);
+    assert_int_equal(token_read_file(path, out, sizeof out), TOKEN_ERR_BAD_CHAR);
+    /* Surrounding spaces are refused too, not silently trimmed. */
+    fs_write_file(path, "  abcdefghijklmnopq \n", 21, 0600);
+    assert_int_equal(token_read_file(path, out, sizeof out), TOKEN_ERR_BAD_CHAR);
     assert_int_equal(token_read_file("/nonexistent/x", out, sizeof out), -ENOENT);
+}
+
+static void token_keeps_one_trailing_newline_rule(void **state)
+{
+    (void)state;
+    char path[512], out[TOKEN_MAX + 1];
+    snprintf(path, sizeof path, "%s/t", tmp);
+    fs_write_file(path, "0123456789abcdef\n", 17, 0600);
+    assert_int_equal(token_read_file(path, out, sizeof out), 0);
+    assert_string_equal(out, "0123456789abcdef");
+    fs_write_file(path, "0123456789abcdef\r\n", 18, 0600);
+    assert_int_equal(token_read_file(path, out, sizeof out), 0);
+    assert_string_equal(out, "0123456789abcdef");
+    fs_write_file(path, "0123456789abcdef", 16, 0600);
+    assert_int_equal(token_read_file(path, out, sizeof out), 0);
+    /* A second newline is whitespace inside the token. */
+    fs_write_file(path, "0123456789abcdef\n\n", 18, 0600);
+    assert_int_equal(token_read_file(path, out, sizeof out), TOKEN_ERR_BAD_CHAR);
+    fs_write_file(path, "0123456789abcde\n", 16, 0600);
+    assert_int_equal(token_read_file(path, out, sizeof out), TOKEN_ERR_SHORT);
+    fs_write_file(path, "0123456789\0abcdefgh\n", 20, 0600);
+    assert_int_equal(token_read_file(path, out, sizeof out), TOKEN_ERR_BAD_CHAR);
+    fs_write_file(path, "0123456789abcdef\tx", 18, 0600);
+    assert_int_equal(token_read_file(path, out, sizeof out), TOKEN_ERR_BAD_CHAR);
+    char big[TOKEN_MAX + 2];
+    memset(big, 'a', sizeof big);
+    fs_write_file(path, big, sizeof big, 0600);
+    assert_int_equal(token_read_file(path, out, sizeof out), TOKEN_ERR_LONG);
+    assert_string_equal(token_error(TOKEN_ERR_SHORT), "the token is shorter than 16 characters");
 }
 
 static void token_find_prefers_env_then_path_then_home(void **state)
 {
     (void)state;
     char out[TOKEN_MAX + 1], src[512], path[512];
-    setenv("RAY_AUTH_TOKEN", "fromenv", 1);
+    setenv("RAY_AUTH_TOKEN", "fromenv-0123456789", 1);
     assert_int_equal(token_find(out, sizeof out, NULL, src, sizeof src), 0);
-    assert_string_equal(out, "fromenv");
+    assert_string_equal(out, "fromenv-0123456789");
+    setenv("RAY_AUTH_TOKEN", "short", 1);
+    assert_int_equal(token_find(out, sizeof out, NULL, src, sizeof src), TOKEN_ERR_SHORT);
+    assert_string_equal(src, "RAY_AUTH_TOKEN");
     unsetenv("RAY_AUTH_TOKEN");
     snprintf(path, sizeof path, "%s/pathtoken", tmp);
-    token_write_file(path, "frompath");
+    token_write_file(path, "frompath-0123456789");
     setenv("RAY_AUTH_TOKEN_PATH", path, 1);
     assert_int_equal(token_find(out, sizeof out, NULL, src, sizeof src), 0);
-    assert_string_equal(out, "frompath");
+    assert_string_equal(out, "frompath-0123456789");
+    /* A RAY_AUTH_TOKEN_PATH naming a missing file is not "no token". */
+    setenv("RAY_AUTH_TOKEN_PATH", "/nonexistent/tok", 1);
+    assert_int_equal(token_find(out, sizeof out, path, src, sizeof src), -ENOENT);
+    assert_string_equal(src, "/nonexistent/tok");
+    assert_true(token_env_set());
     unsetenv("RAY_AUTH_TOKEN_PATH");
+    assert_false(token_env_set());
     setenv("HOME", tmp, 1);
     assert_int_equal(token_find(out, sizeof out, NULL, src, sizeof src), -ENOENT);
     assert_int_equal(token_find(out, sizeof out, path, src, sizeof src), 0);
-    assert_string_equal(out, "frompath");
+    assert_string_equal(out, "frompath-0123456789");
 }
 
 static void token_equal_compares_whole_strings(void **state)
@@ -166,6 +204,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(token_roundtrip_keeps_mode_0600, make_tmp, remove_tmp),
         cmocka_unit_test_setup_teardown(token_file_rejects_empty_and_inner_space, make_tmp, remove_tmp),
+        cmocka_unit_test_setup_teardown(token_keeps_one_trailing_newline_rule, make_tmp, remove_tmp),
         cmocka_unit_test_setup_teardown(token_find_prefers_env_then_path_then_home, make_tmp, remove_tmp),
         cmocka_unit_test(token_equal_compares_whole_strings),
         cmocka_unit_test(hostport_parsing),

@@ -72,6 +72,8 @@ static inline int rt_cluster_start(const char *extra)
     fs_mkdir_p(home, 0700);
     setenv("HOME", home, 1);
     setenv("RAY_TMPDIR", rt_c.root, 1);
+    snprintf(home, sizeof home, "%s/nodes", rt_c.root); /* `ray stop` stops only this head */
+    setenv("RAYC_NODE_REGISTRY", home, 1);
     unsetenv("RAY_AUTH_TOKEN");
     unsetenv("RAY_AUTH_TOKEN_PATH");
     unsetenv("RAY_JOB_ID");

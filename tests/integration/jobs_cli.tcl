@@ -171,7 +171,7 @@ test {jobs-cli-3.1 an unknown job is Ray's 404 error line and exit 1 (status, lo
 
 set dead_port [free_port]
 test {jobs-cli-3.2 nothing listening: ConnectionError with the address, exit 1} {
-    set r [run_cmd -env [list RAY_ADDRESS 127.0.0.1:$dead_port RAY_AUTH_TOKEN x] [rayc_bin ray] job list]
+    set r [run_cmd -env [list RAY_ADDRESS 127.0.0.1:$dead_port RAY_AUTH_TOKEN x-token-0123456789] [rayc_bin ray] job list]
     list [dict get $r code] [lindex [split [dict get $r out] \n] end]
 } [list 1 "ConnectionError: Failed to connect to Ray at address: http://127.0.0.1:$dead_port."]
 

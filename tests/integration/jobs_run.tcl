@@ -179,7 +179,7 @@ if {![file executable [rayc_bin gcs_server]]} {
     test {jobs-run-6.1 with a GCS a job gets a driver job id, driver_info and RAY_JOB_ID} {
         set gdir [tmpdir]
         set gport [free_port]
-        file_write $gdir/token "gcs-test-token\n"
+        file_write $gdir/token "gcs-test-token-0123456789\n"
         start_bg gcs [rayc_bin gcs_server] --port $gport --token-file $gdir/token \
             --session-name session_jobs_gcs --db $gdir/gcs.db --log-file $gdir/gcs.log
         watch_log $gdir/gcs.log

@@ -36,7 +36,7 @@ test {node-1.4 memory and object store memory are shown in bytes units} {
 } {1 1}
 
 test {node-1.5 a wrong token is refused with one line and exit 1} {
-    set r [ray -env {RAY_AUTH_TOKEN wrong-token} status --address $head]
+    set r [ray -env {RAY_AUTH_TOKEN wrong-token-0123456789} status --address $head]
     list [dict get $r code] [string match "*refused the token*" [dict get $r out]] \
         [llength [split [string trim [dict get $r out]] \n]]
 } {1 1 1}

@@ -12,12 +12,15 @@ set key [dict get $inv KEY]
 set known [dict get $inv KNOWN_HOSTS]
 set tmp $::env(RAY_TMPDIR)
 set token_file $tmp/cluster_token
+# `ray start --auth-token-file` reads the file; it creates only ~/.ray/auth_token.
+file_write $token_file "multi-test-token-[pid]-[clock microseconds]\n"
 set ray_bin [rayc_bin ray]
 
 # Runs a shell command on test host ADDR over ssh with the suite's environment.
 proc on_host {addr cmd {timeout 60}} {
     global key known tmp token_file
     set envs "RAY_TMPDIR=$tmp RAY_AUTH_TOKEN_PATH=$token_file HOME=$tmp\
+        RAYC_NODE_REGISTRY=$::env(RAYC_NODE_REGISTRY)\
         RAY_health_check_period_ms=500 RAY_health_check_failure_threshold=4"
     return [run_cmd -timeout $timeout ssh -i $key -o UserKnownHostsFile=$known \
         -o StrictHostKeyChecking=yes -o BatchMode=yes -o ConnectTimeout=5 \
@@ -66,7 +69,7 @@ test {multi-1.3 ray stop on host 2 stops only host 2's node (its raylet and job 
 } {{Stopped all 2 Ray processes.} 1 1 2 1}
 
 test {multi-1.4 the GCS is reachable only with the token from another host} {
-    set r [on_host $h3 "RAY_AUTH_TOKEN=bad $ray_bin status --address $h1:6379"]
+    set r [on_host $h3 "RAY_AUTH_TOKEN=bad-token-0123456789 $ray_bin status --address $h1:6379"]
     list [dict get $r code] [string match "*refused the token*" [dict get $r out]]
 } {1 1}
 

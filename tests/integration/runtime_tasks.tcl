@@ -59,7 +59,7 @@ test {runtime-1.3 a driver without RAY_ADDRESS finds the cluster started on this
 } {0 {sum of squares of 0..3: 14}}
 
 test {runtime-1.4 a wrong token is refused with one clear line} {
-    set r [run_cmd -env [list RAY_ADDRESS $addr RAY_AUTH_TOKEN not-the-token] $demo 3]
+    set r [run_cmd -env [list RAY_ADDRESS $addr RAY_AUTH_TOKEN not-the-token-0123456789] $demo 3]
     list [dict get $r code] [string match "*token was refused*" [dict get $r out]]
 } {1 1}
 

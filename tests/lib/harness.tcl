@@ -13,7 +13,7 @@
 # run.tcl reports the suite as died).
 #
 # Loading this file gives the suite its own temp dir ($::harness::suite_tmp)
-# and points env HOME and RAY_TMPDIR into it, so daemons the suite starts
+# and points env HOME, RAY_TMPDIR and RAYC_NODE_REGISTRY into it, so daemons the suite starts
 # keep their files and ~/.ray token away from the user's and from other
 # suites running in parallel.  The original values are in
 # ::harness::orig_env (a key is present only if the variable was set).
@@ -788,13 +788,15 @@ proc ::exit {{status 0}} {
 # Load-time setup: the suite's own temp dir, HOME and RAY_TMPDIR
 # ---------------------------------------------------------------------------
 
-# Points HOME and RAY_TMPDIR into the suite's temp dir, remembering the
-# original values in ::harness::orig_env.
+# Points HOME, RAY_TMPDIR and RAYC_NODE_REGISTRY (the per-host node registry
+# `ray stop` reads) into the suite's temp dir, remembering the original
+# values in ::harness::orig_env, so suites running side by side never stop
+# each other's nodes.
 proc ::harness::isolate_env {} {
     variable suite_tmp
     variable orig_env
     set suite_tmp [tmpdir]
-    foreach {var sub} {HOME home RAY_TMPDIR ray} {
+    foreach {var sub} {HOME home RAY_TMPDIR ray RAYC_NODE_REGISTRY nodes} {
         if {[info exists ::env($var)]} {
             dict set orig_env $var $::env($var)
         }

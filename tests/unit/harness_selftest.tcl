@@ -196,9 +196,10 @@ test "harness-4.2 tmpdir makes a fresh empty directory each time" {
     glob -nocomplain -directory $a *
 } {}
 
-test "harness-4.3 HOME and RAY_TMPDIR point into the suite's temp dir" {
+test "harness-4.3 HOME, RAY_TMPDIR and RAYC_NODE_REGISTRY point into the suite's temp dir" {
     assert_equal [file join $::harness::suite_tmp home] $::env(HOME)
     assert_equal [file join $::harness::suite_tmp ray] $::env(RAY_TMPDIR)
+    assert_equal [file join $::harness::suite_tmp nodes] $::env(RAYC_NODE_REGISTRY)
     assert_true {[file isdirectory $::env(HOME)]}
     assert_true {[dict exists $::harness::orig_env HOME]}
 }
