@@ -227,7 +227,7 @@ if {![file executable [rayc_bin gcs_server]]} {
         stop_bg [dict get $s pid]
         set gdir [tmpdir]
         set gport [free_port]
-        file_write $gdir/token "gcs-test-token\n"
+        file_write $gdir/token "gcs-test-token-0123456789\n"
         set gpid [gcs_start $gdir $gport]
         set g [jobs_server_start -dir $gdir --gcs-address 127.0.0.1:$gport]
         exec kill -9 $gpid
