@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "common/log.h"
@@ -160,15 +161,26 @@ static void phase_resources(jobs_run *run)
 
 /* ---------------------------------------------------------------- runtime_env */
 
+/* Fails RUN as Ray fails a job whose RuntimeEnvSetupError carries DETAIL. */
+static void renv_failed(jobs_run *run, const char *detail)
+{
+    char msg[2400];
+    snprintf(msg, sizeof msg, "runtime_env setup failed: %s\n%s", JOBS_MSG_RENV_FAILED, detail);
+    jobs__run_finish(run, JOBS_FAILED, msg, JOBS_ERR_RUNTIME_ENV, 0, 0);
+}
+
 static void setup_timeout_cb(uv_timer_t *t)
 {
     jobs_run *run = t->data;
-    char msg[256];
-    snprintf(msg, sizeof msg,
-             "runtime_env setup failed: the runtime environment was not ready after %d "
-             "seconds (runtime_env config.setup_timeout_seconds)",
-             run->spec.setup_timeout_s);
-    jobs__run_finish(run, JOBS_FAILED, msg, JOBS_ERR_RUNTIME_ENV, 0, 0);
+    char detail[512];
+    /* Ray's runtime_env agent hint, then the exception's type and reason. */
+    snprintf(detail, sizeof detail,
+             "Failed due to timeout; check runtime_env setup logs and consider increasing "
+             "`setup_timeout_seconds` beyond the default of %d.For example: \n"
+             "    runtime_env={\"config\": {\"setup_timeout_seconds\": 1800}, ...}\n"
+             "TimeoutError: the runtime environment was not ready after %d seconds",
+             RENV_DEFAULT_SETUP_TIMEOUT_S, run->spec.setup_timeout_s);
+    renv_failed(run, detail);
 }
 
 static void setup_done(void *arg, int rc, const char *err, const renv_result *res)
@@ -176,9 +188,7 @@ static void setup_done(void *arg, int rc, const char *err, const renv_result *re
     jobs_run *run = arg;
     uv_timer_stop(&run->aux_timer);
     if (rc != 0) {
-        char msg[2048];
-        snprintf(msg, sizeof msg, "runtime_env setup failed: %s", err);
-        jobs__run_finish(run, JOBS_FAILED, msg, JOBS_ERR_RUNTIME_ENV, 0, 0);
+        renv_failed(run, err);
         return;
     }
     run->env = res;
@@ -192,8 +202,7 @@ static void phase_setup(jobs_run *run)
     jobs_log_path(run->srv->logs_dir, run->job->submission_id, log_path, sizeof log_path);
     if (renv_setup_start(run->srv->renv, &run->spec, log_path, setup_done, run,
                          &run->setup) != 0) {
-        jobs__run_finish(run, JOBS_FAILED, "runtime_env setup failed: out of memory",
-                         JOBS_ERR_RUNTIME_ENV, 0, 0);
+        renv_failed(run, "out of memory");
         return;
     }
     if (run->spec.setup_timeout_s > 0)
@@ -252,9 +261,7 @@ void jobs__run_begin(jobs_run *run)
     run->phase = RUN_RESOURCES;
     renv_spec_free(&run->spec);
     if (renv_spec_parse(run->job->runtime_env_json, &run->spec, err, sizeof err) != 0) {
-        char msg[600];
-        snprintf(msg, sizeof msg, "runtime_env setup failed: %s", err);
-        jobs__run_finish(run, JOBS_FAILED, msg, JOBS_ERR_RUNTIME_ENV, 0, 0);
+        renv_failed(run, err);
         return;
     }
     if (run->srv->start_timeout_ms > 0)
@@ -358,14 +365,30 @@ void jobs__run_exited(jobs_run *run, int have_code, long code)
 
 /* ---------------------------------------------------------------- submit / stop / delete */
 
+/* Ray's driver-log line "<time>\tINFO <where> -- TEXT" into OUT. */
+static void log_line(const char *text, char *out, size_t outlen)
+{
+    int64_t now = time_now_ms();
+    time_t secs = (time_t)(now / 1000);
+    struct tm tm;
+    char stamp[32];
+    localtime_r(&secs, &tm);
+    strftime(stamp, sizeof stamp, "%Y-%m-%d %H:%M:%S", &tm);
+    snprintf(out, outlen, "%s,%03d\tINFO jobs_supervisor.c -- %s\n", stamp, (int)(now % 1000),
+             text);
+}
+
 static int prepare_log(jobs_server *srv, const char *id)
 {
-    char path[PATH_MAX];
+    char path[PATH_MAX], line[128];
     jobs_log_path(srv->logs_dir, id, path, sizeof path);
-    /* A reused id (after a delete) starts with a fresh log. */
+    /* A reused id (after a delete) starts with a fresh log, whose first
+     * line is Ray's, as in Ray, while the runtime_env is set up. */
     FILE *f = fopen(path, "w");
     if (f == NULL)
         return -errno;
+    log_line(JOBS_MSG_RENV_SETTING_UP, line, sizeof line);
+    fputs(line, f);
     fclose(f);
     remove_state_files(srv, id);
     return 0;

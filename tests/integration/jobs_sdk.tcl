@@ -29,12 +29,12 @@ proc sdk_text {lines} {
 test {jobs-sdk-1.1 aiohttp's ws_connect accepts the log tail handshake (one Connection: Upgrade)} {
     set lines [sdk_tail $s {echo one; echo two}]
     assert_true {![string match "error:*" [lindex $lines 0]]} [join $lines \n]
-    list [regsub {^Running entrypoint for job [^\n]*\n} [sdk_text $lines] ""] \
+    list [regsub {^Running entrypoint for job [^\n]*\n} [jobs_strip_setup [sdk_text $lines]] ""] \
         [lrange $lines end-1 end]
 } [list "one\ntwo\n" {closed {status: SUCCEEDED}}]
 
 test {jobs-sdk-1.2 a tail opened while the job runs gets lines written later, then the close} {
     set lines [sdk_tail $s {echo start; sleep 1; echo later}]
-    list [regsub {^Running entrypoint for job [^\n]*\n} [sdk_text $lines] ""] \
+    list [regsub {^Running entrypoint for job [^\n]*\n} [jobs_strip_setup [sdk_text $lines]] ""] \
         [lrange $lines end-1 end]
 } [list "start\nlater\n" {closed {status: SUCCEEDED}}]
