@@ -218,6 +218,10 @@ static void place_done(uv_work_t *w, int status)
     } else {
         if (op->err[0] != '\0')
             log_warn("job %s: cannot forward it yet: %s", op->id, op->err);
+        else if (!run->wait_logged)
+            log_info("job %s: no node has its entrypoint resources free now; it waits",
+                     op->id);
+        run->wait_logged = 1;
         uv_timer_start(&run->aux_timer, place_retry_cb, REMOTE_PLACE_RETRY_MS, 0);
     }
     op_free(op);

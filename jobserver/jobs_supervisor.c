@@ -13,6 +13,7 @@
 #include "jobserver/jobs_id.h"
 #include "jobserver/jobs_logs.h"
 #include "jobserver/jobs_remote.h"
+#include "jobserver/jobs_reserve.h"
 #include "jobserver/jobs_run.h"
 #include "jobserver/jobs_server.h"
 
@@ -115,39 +116,126 @@ void jobs__waiting_remove(jobs_server *srv, jobs_run *run)
     }
 }
 
-/* Lets waiting runs take resources that were just released, oldest first. */
-static void waiting_retry(jobs_server *srv)
+/* Takes RUN's entrypoint resources: the ledger, then (with a raylet) the
+ * raylet's reservation.  Returns 1 when the run may go on now, 0 when it
+ * waits for the raylet's answer (jobs__reserve_answer), -1 when they are
+ * not free here now. */
+static int take_resources(jobs_run *run)
+{
+    jobs_server *srv = run->srv;
+    if (jobs_resources_acquire(&srv->res, &run->req) != 0)
+        return -1;
+    run->holds_resources = 1;
+    if (!jobs_reserve_enabled(srv))
+        return 1;
+    if (jobs_reserve_take(srv, run->job->submission_id, &run->req) != 0) {
+        jobs_resources_release(&srv->res, &run->req);
+        run->holds_resources = 0;
+        return -1;
+    }
+    run->reserving = 1;
+    return 0;
+}
+
+/* Gives back what take_resources took (or asked for). */
+static void give_resources(jobs_run *run)
+{
+    if (!run->holds_resources)
+        return;
+    run->holds_resources = 0;
+    run->reserving = 0;
+    jobs_resources_release(&run->srv->res, &run->req);
+    jobs_reserve_give(run->srv, run->job->submission_id);
+}
+
+void jobs__waiting_retry(jobs_server *srv)
 {
     jobs_run **pp = &srv->waiting;
     while (*pp != NULL) {
         jobs_run *run = *pp;
         /* A run being forwarded waits for that attempt's answer. */
-        if (run->remote_op != NULL || jobs_resources_acquire(&srv->res, &run->req) != 0) {
+        int rc = run->remote_op != NULL ? -1 : take_resources(run);
+        if (rc < 0) {
             pp = &run->next_waiting;
             continue;
         }
         *pp = run->next_waiting;
         run->next_waiting = NULL;
-        run->holds_resources = 1;
+        if (rc == 1) {
+            run->phase = RUN_SETUP;
+            run_next_phase(run);
+        }
+    }
+}
+
+static void wait_for_resources(jobs_run *run);
+
+void jobs__reserve_answer(jobs_server *srv, const char *key, int ok, const char *err)
+{
+    jobs_job *j = jobs_table_get(srv->table, key);
+    jobs_run *run = j != NULL ? j->run : NULL;
+    if (run == NULL || !run->holds_resources) {
+        if (ok)
+            jobs_reserve_give(srv, key);   /* ended meanwhile */
+        return;
+    }
+    if (!run->reserving) {
+        /* Taken again after a reconnect, for a job that is running already. */
+        if (!ok)
+            log_warn("job %s: the raylet could not reserve its entrypoint resources again: %s",
+                     key, err ? err : "");
+        return;
+    }
+    run->reserving = 0;
+    if (run->phase != RUN_RESOURCES) {
+        give_resources(run);   /* forwarded to another node meanwhile */
+        return;
+    }
+    if (ok) {
         run->phase = RUN_SETUP;
         run_next_phase(run);
+        return;
+    }
+    log_info("job %s: entrypoint resources not reserved on this node: %s", key, err ? err : "");
+    run->holds_resources = 0;
+    jobs_resources_release(&srv->res, &run->req);
+    wait_for_resources(run);
+}
+
+void jobs__reserve_link_lost(jobs_server *srv)
+{
+    /* Asks in flight get no answer: those runs wait and ask again. */
+    for (jobs_job *j = jobs_table_first(srv->table); j != NULL; j = jobs_table_next(srv->table, j)) {
+        jobs_run *run = j->run;
+        if (run != NULL && run->reserving && run->phase == RUN_RESOURCES) {
+            run->reserving = 0;
+            run->holds_resources = 0;
+            jobs_resources_release(&srv->res, &run->req);
+            wait_for_resources(run);
+        }
     }
 }
 
 static void phase_resources(jobs_run *run)
 {
-    jobs_server *srv = run->srv;
     if (!jobs_job_wants_resources(run->job)) {
         run->phase = RUN_SETUP;
         run_next_phase(run);
         return;
     }
-    if (jobs_resources_acquire(&srv->res, &run->req) == 0) {
-        run->holds_resources = 1;
+    int rc = take_resources(run);
+    if (rc == 1) {
         run->phase = RUN_SETUP;
         run_next_phase(run);
-        return;
+    } else if (rc < 0) {
+        wait_for_resources(run);
     }
+}
+
+/* Queues RUN until resources are free here, and looks at other nodes. */
+static void wait_for_resources(jobs_run *run)
+{
+    jobs_server *srv = run->srv;
     if (jobs_resources_infeasible(&srv->res, &run->req) && !jobs__remote_enabled(srv))
         log_warn("job %s: its entrypoint resources exceed this node's; it waits until "
                  "the start timeout", run->job->submission_id);
@@ -311,9 +399,8 @@ void jobs__run_finish(jobs_run *run, enum jobs_status status, const char *messag
     remove_state_files(srv, j->submission_id);
     j->run = NULL;
     if (run->holds_resources) {
-        run->holds_resources = 0;
-        jobs_resources_release(&srv->res, &run->req);
-        waiting_retry(srv);
+        give_resources(run);
+        jobs__waiting_retry(srv);
     }
     run_release(run);
 }
