@@ -51,6 +51,30 @@ test {jobs-reserve-1.1 entrypoint_num_cpus held by a job show as used in ray sta
     list $during [usage CPU]
 } {2.0/3.0 0.0/3.0}
 
+set demo [file join [file dirname [file dirname [file dirname [file normalize [info script]]]]] \
+    examples tiny_demo tiny_demo]
+if {![file executable $demo]} {
+    skip_test {jobs-reserve-1.4 tasks cannot use reserved CPUs} "examples/tiny_demo was not built"
+} else {
+    test {jobs-reserve-1.4 a task cannot use the CPUs a job's entrypoint holds: it waits, then runs} {
+        # Every CPU of the cluster is held: the head's 2 by the job, the
+        # joined node's 1 by a second job.
+        set flag [file join $node(head,dir) release-t]
+        held_job $s res-t1 $flag {"entrypoint_num_cpus": 2}
+        held_job $agent res-t2 $flag {"entrypoint_num_cpus": 1}
+        jobs_wait $s res-t1 RUNNING
+        jobs_wait $agent res-t2 RUNNING
+        wait_for {[usage CPU] eq "3.0/3.0"} 10000 "every CPU held"
+        set pid [start_bg tiny_demo -env [list RAY_ADDRESS $addr] $demo 1]
+        wait_for {[string match "*'CPU': 1*pending tasks*" \
+            [dict get [ray status --address $addr] out]]} 20000 "the task pending for a CPU"
+        set waiting [list [pid_alive $pid] [file_read [bg_log $pid]]]
+        file_write $flag ""
+        wait_for {![pid_alive $pid]} 30000 "tiny_demo to end once the CPUs are back"
+        list {*}$waiting [string match "*squares: 0\nsum of squares of 0..0: 0*" [file_read [bg_log $pid]]]
+    } {1 {} 1}
+}
+
 test {jobs-reserve-1.2 a second job asking for the only foo is not sent to the node holding it} {
     set flag [file join $node(worker,dir) release-b]
     held_job $s res-b $flag {"entrypoint_resources": {"foo": 1}}
