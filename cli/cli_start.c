@@ -508,9 +508,12 @@ static int start_raylet(started *s, const start_opts *o)
 static int spawn_jobserver(started *s, const start_opts *o, char *bin, const char *role,
                            const listen_addr *a)
 {
-    char port[16], log[PATH_MAX + 32];
+    char port[16], log[PATH_MAX + 32], raylet_sock[PATH_MAX + 32];
     snprintf(port, sizeof port, "%d", a->port);
     snprintf(log, sizeof log, "%s/logs/ray_jobserver.log", s->node.dir);
+    /* Entrypoint resources are reserved at the node's raylet (even when
+     * the raylet starts after the agent). */
+    snprintf(raylet_sock, sizeof raylet_sock, "%s/sockets/raylet", s->node.dir);
     const char *session = strrchr(s->session_dir, '/') + 1;
     char *argv[40] = {bin, "--role", (char *)role, "--host", (char *)a->host, "--port", port,
                       "--token-file", s->token_path, "--node-dir", s->node.dir,
@@ -521,6 +524,7 @@ static int spawn_jobserver(started *s, const start_opts *o, char *bin, const cha
     add_flag(argv, &n, "--num-gpus", o->num_gpus);
     add_flag(argv, &n, "--memory", o->memory);
     add_flag(argv, &n, "--resources", o->resources);
+    add_flag(argv, &n, "--raylet-socket", raylet_sock);
     argv[n] = NULL;
     pid_t pid = start_daemon(s, "ray_jobserver", argv);
     return pid < 0 ? (int)pid : wait_ready(s, pid, "ray_jobserver", tcp_ready, a, 10000);

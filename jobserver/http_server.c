@@ -240,8 +240,10 @@ int http_respond_websocket(http_request *r, const char *accept_key, http_upgrade
         free(h);
         return -ENOMEM;
     }
+    /* No "Connection: Upgrade" here: libmicrohttpd adds it to every upgrade
+     * response, and a second one makes "Upgrade, Upgrade", which aiohttp
+     * (Ray's SDK and CLI) refuses as an invalid connection header. */
     MHD_add_response_header(resp, MHD_HTTP_HEADER_UPGRADE, "websocket");
-    MHD_add_response_header(resp, MHD_HTTP_HEADER_CONNECTION, "Upgrade");
     MHD_add_response_header(resp, "Sec-WebSocket-Accept", accept_key);
     /* On failure before the upgrade the handle leaks: a few bytes, rare. */
     return queue(r, MHD_HTTP_SWITCHING_PROTOCOLS, NULL, resp);

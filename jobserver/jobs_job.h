@@ -23,6 +23,11 @@ enum jobs_status {
 #define JOBS_ERR_START_TIMEOUT "JOB_SUPERVISOR_ACTOR_START_TIMEOUT"
 #define JOBS_ERR_SUPERVISOR_DIED "JOB_SUPERVISOR_ACTOR_DIED"
 
+/* Ray's texts: RuntimeEnvSetupError's first line, and the driver log's
+ * first line, written at submission. */
+#define JOBS_MSG_RENV_FAILED "Failed to set up runtime environment."
+#define JOBS_MSG_RENV_SETTING_UP "Runtime env is setting up."
+
 struct jobs_run; /* supervisor state of a live job (jobs_supervisor.c) */
 
 typedef struct jobs_job {

@@ -1,18 +1,27 @@
 /* Process facts for restart recovery, and the job wrapper. */
 #include "jobserver/jobs_proc.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include "common/util.h"
 
-/* Reads /proc/PID/stat; *STATE gets the state letter. */
-static int read_stat(int pid, char *state, int64_t *start)
+/* The fields of /proc/PID/stat that the supervisor uses. */
+typedef struct {
+    char state;
+    int ppid, pgid;
+    int64_t start;
+} proc_stat;
+
+/* Reads /proc/PID/stat into *OUT.  Returns 0 or -ENOENT. */
+static int read_stat(int pid, proc_stat *out)
 {
     char path[64], *text;
     snprintf(path, sizeof path, "/proc/%d/stat", pid);
@@ -23,16 +32,20 @@ static int read_stat(int pid, char *state, int64_t *start)
     char *p = strrchr(text, ')');
     rc = -ENOENT;
     if (p != NULL && p[1] == ' ') {
-        *state = p[2];
         p += 2;
-        /* p is at field 3; starttime is field 22. */
+        out->state = *p;
+        /* p is at field 3; ppid is 4, pgrp 5, starttime 22. */
         for (int field = 3; field < 22 && p != NULL; field++) {
             p = strchr(p, ' ');
             if (p != NULL)
                 p++;
+            if (p != NULL && field == 3)
+                out->ppid = (int)strtol(p, NULL, 10);
+            if (p != NULL && field == 4)
+                out->pgid = (int)strtol(p, NULL, 10);
         }
         if (p != NULL) {
-            *start = strtoll(p, NULL, 10);
+            out->start = strtoll(p, NULL, 10);
             rc = 0;
         }
     }
@@ -42,19 +55,93 @@ static int read_stat(int pid, char *state, int64_t *start)
 
 int jobs_proc_start_time(int pid, int64_t *out)
 {
-    char state;
-    return read_stat(pid, &state, out);
+    proc_stat st;
+    int rc = read_stat(pid, &st);
+    if (rc == 0)
+        *out = st.start;
+    return rc;
 }
 
 int jobs_proc_alive(int pid, int64_t start)
 {
-    char state;
-    int64_t st;
-    if (pid <= 0 || read_stat(pid, &state, &st) != 0)
+    proc_stat st;
+    if (pid <= 0 || read_stat(pid, &st) != 0)
         return 0;
-    if (state == 'Z' || state == 'X')
+    if (st.state == 'Z' || st.state == 'X')
         return 0;
-    return start == 0 || st == start;
+    return start == 0 || st.start == start;
+}
+
+/* ---------------------------------------------------------------- process trees */
+
+/* At most this many processes are looked at; a node with more is broken anyway. */
+#define TREE_SCAN_MAX 1000000
+
+typedef struct {
+    int pid, ppid, pgid;
+    int in_tree;
+} tree_entry;
+
+/* Every process of /proc with its parent and group.  Returns the count, or
+ * -errno; *OUT is the caller's to free. */
+static long scan_procs(tree_entry **out)
+{
+    DIR *d = opendir("/proc");
+    if (d == NULL)
+        return -errno;
+    size_t cap = 256, n = 0;
+    tree_entry *v = malloc(cap * sizeof *v);
+    struct dirent *e;
+    while (v != NULL && (e = readdir(d)) != NULL && n < TREE_SCAN_MAX) {
+        long pid;
+        proc_stat st;
+        if (parse_long(e->d_name, 1, INT32_MAX, &pid) != 0 || read_stat((int)pid, &st) != 0)
+            continue;
+        if (n == cap) {
+            tree_entry *bigger = realloc(v, 2 * cap * sizeof *v);
+            if (bigger == NULL)
+                break;
+            v = bigger;
+            cap *= 2;
+        }
+        v[n++] = (tree_entry){.pid = (int)pid, .ppid = st.ppid, .pgid = st.pgid};
+    }
+    closedir(d);
+    if (v == NULL)
+        return -ENOMEM;
+    *out = v;
+    return (long)n;
+}
+
+int jobs_proc_signal_tree(int root, int sig, int skip_pgid)
+{
+    tree_entry *v = NULL;
+    long n = scan_procs(&v);
+    if (n < 0)
+        return (int)n;
+    int grew = 1, sent = 0;
+    for (long i = 0; i < n; i++)
+        v[i].in_tree = v[i].pid == root;
+    /* Parents are not listed before their children, so grow until still. */
+    while (grew) {
+        grew = 0;
+        for (long i = 0; i < n; i++) {
+            if (v[i].in_tree)
+                continue;
+            for (long k = 0; k < n; k++) {
+                if (v[k].in_tree && v[k].pid == v[i].ppid) {
+                    v[i].in_tree = grew = 1;
+                    break;
+                }
+            }
+        }
+    }
+    for (long i = 0; i < n; i++) {
+        if (v[i].in_tree && v[i].pgid != skip_pgid && kill(v[i].pid, sig) == 0)
+            sent++;
+    }
+    free(v);
+    return sent;
 }
 
 int jobs_proc_read_int(const char *path, long *out)
@@ -95,6 +182,52 @@ static void child_exec(char **cmd)
     _exit(127);
 }
 
+static volatile sig_atomic_t wrapper_stopping;
+
+static void wrapper_stop_handler(int sig)
+{
+    (void)sig;
+    wrapper_stopping = 1;
+}
+
+/* The stop signal goes to the whole group; the wrapper outlives the
+ * command so that it can record how the command ended, and notes that a
+ * stop began. */
+static void wrapper_signals(void)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = wrapper_stop_handler;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGINT, &sa, NULL);
+    signal(SIGHUP, SIG_IGN);
+    signal(SIGQUIT, SIG_IGN);
+}
+
+/* Waits for CHILD, reaping orphans that end meanwhile (no zombies pile up
+ * under a long job).  Returns its exit code, or -SIGNAL. */
+static long wrapper_wait_child(pid_t child)
+{
+    int status;
+    for (;;) {
+        pid_t p = waitpid(-1, &status, 0);
+        if (p == child)
+            break;
+        if (p < 0 && errno != EINTR)
+            return 127;
+    }
+    return WIFEXITED(status) ? WEXITSTATUS(status) : -(long)WTERMSIG(status);
+}
+
+/* Reaps every descendant left (they were reparented here: subreaper). */
+static void wrapper_wait_tree(void)
+{
+    int status;
+    while (waitpid(-1, &status, 0) > 0 || errno == EINTR)
+        ;
+}
+
 int jobs_wrapper_main(int argc, char **argv)
 {
     if (argc < 5) {
@@ -102,12 +235,11 @@ int jobs_wrapper_main(int argc, char **argv)
         return 2;
     }
     jobs_proc_write_int(argv[2], (long)getpid());
-    /* The stop signal goes to the whole group; the wrapper outlives the
-     * command so that it can record how the command ended. */
-    signal(SIGTERM, SIG_IGN);
-    signal(SIGINT, SIG_IGN);
-    signal(SIGHUP, SIG_IGN);
-    signal(SIGQUIT, SIG_IGN);
+    wrapper_signals();
+    /* Orphans of the job (a shell killed by the stop signal leaves its
+     * children) come to the wrapper, so during a stop it lives until the
+     * whole tree has ended, and the supervisor's grace period covers them. */
+    prctl(PR_SET_CHILD_SUBREAPER, 1L, 0L, 0L, 0L);
     pid_t child = fork();
     if (child < 0) {
         fprintf(stderr, "ray_jobserver: fork failed: %s\n", strerror(errno));
@@ -116,10 +248,9 @@ int jobs_wrapper_main(int argc, char **argv)
     }
     if (child == 0)
         child_exec(argv + 4);
-    int status;
-    while (waitpid(child, &status, 0) < 0 && errno == EINTR)
-        ;
-    long code = WIFEXITED(status) ? WEXITSTATUS(status) : -(long)WTERMSIG(status);
+    long code = wrapper_wait_child(child);
     jobs_proc_write_int(argv[3], code);
+    if (wrapper_stopping)
+        wrapper_wait_tree();
     return code >= 0 ? (int)code : 128 + (int)-code;
 }

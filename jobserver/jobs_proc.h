@@ -17,6 +17,12 @@ int jobs_proc_start_time(int pid, int64_t *out);
  * START (so a recycled pid is not mistaken for the job). */
 int jobs_proc_alive(int pid, int64_t start);
 
+/* Sends SIG to ROOT and every descendant of it (by parent links in /proc)
+ * whose process group is not SKIP_PGID (0 skips none), so that processes
+ * that left the job's group are reached too.  Returns how many were
+ * signalled, or -errno when /proc cannot be read. */
+int jobs_proc_signal_tree(int root, int sig, int skip_pgid);
+
 /* Reads a file holding one decimal integer.  Returns 0, -ENOENT or -EINVAL. */
 int jobs_proc_read_int(const char *path, long *out);
 
@@ -25,8 +31,11 @@ int jobs_proc_write_int(const char *path, long n);
 
 /* The job wrapper: ARGV = {exe, JOBS_WRAPPER_FLAG, PIDFILE, EXITFILE, CMD...}.
  * Writes its pid to PIDFILE, runs CMD as its child in its own process group,
- * ignores stop signals itself, and writes the child's exit code (or -SIGNAL)
- * to EXITFILE before exiting with the same status.  Returns the exit code. */
+ * survives the stop signals itself, and writes the child's exit code (or
+ * -SIGNAL) to EXITFILE.  It is the child subreaper of the job: when a stop
+ * signal came, it exits only once every descendant has ended (the
+ * supervisor SIGKILLs the tree after the grace period).  Exits with the
+ * child's status.  Returns the exit code. */
 int jobs_wrapper_main(int argc, char **argv);
 
 #endif

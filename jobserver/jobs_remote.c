@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "common/log.h"
 #include "common/net.h"
@@ -183,6 +184,12 @@ static void placed(jobs_run *run, remote_op *op)
     jobs_job_set(j, &j->driver_node_id, op->node_id);
     jobs_job_set(j, &j->driver_ip, op->node_ip);
     jobs_sup_save(srv, j);
+    /* The agent writes the job's whole driver log (its own first line
+     * included); the head's copy mirrors it from the first byte. */
+    char path[PATH_MAX];
+    jobs_log_path(srv->logs_dir, j->submission_id, path, sizeof path);
+    if (truncate(path, 0) != 0 && errno != ENOENT)
+        log_warn("job %s: cannot reset its log copy: %s", j->submission_id, strerror(errno));
     log_info("job %s: forwarded to node %s (agent %s)", j->submission_id, op->node_id, addr);
     jobs__remote_follow(run);
 }
@@ -211,6 +218,10 @@ static void place_done(uv_work_t *w, int status)
     } else {
         if (op->err[0] != '\0')
             log_warn("job %s: cannot forward it yet: %s", op->id, op->err);
+        else if (!run->wait_logged)
+            log_info("job %s: no node has its entrypoint resources free now; it waits",
+                     op->id);
+        run->wait_logged = 1;
         uv_timer_start(&run->aux_timer, place_retry_cb, REMOTE_PLACE_RETRY_MS, 0);
     }
     op_free(op);

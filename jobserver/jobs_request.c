@@ -40,7 +40,9 @@ static int check_known_fields(json_t *root, char *err, size_t errlen)
         for (int i = 0; known_fields[i] != NULL; i++)
             known |= strcmp(key, known_fields[i]) == 0;
         if (!known) {
-            snprintf(err, errlen, "unknown field '%.100s' in the job submission", key);
+            /* Ray's words: JobSubmitRequest(**body) raises this TypeError. */
+            snprintf(err, errlen,
+                     "TypeError: __init__() got an unexpected keyword argument '%.100s'", key);
             return -EINVAL;
         }
     }

@@ -24,7 +24,8 @@ typedef struct jobs_run {
     jobs_job *job;
     enum run_phase phase;
     struct jobs_run *next_waiting;   /* srv->waiting queue */
-    int holds_resources;
+    int holds_resources;             /* the ledger's; with a raylet, reserved or asked */
+    int reserving;                   /* the raylet's answer is awaited */
     jobs_res_request req;
     renv_spec spec;
     renv_setup *setup;
@@ -36,11 +37,22 @@ typedef struct jobs_run {
     uv_timer_t aux_timer;            /* setup timeout, then polling an adopted job */
     int open_handles;
     struct remote_op *remote_op;     /* forwarding or refresh under way (jobs_remote.c) */
+    int wait_logged;                 /* "no node has them free" was logged */
     int remote_failures;             /* refreshes in a row the agent did not answer */
 } jobs_run;
 
 /* Creates the run of J (timers initialised).  Returns NULL when out of memory. */
 jobs_run *jobs__run_new(jobs_server *srv, jobs_job *j);
+
+/* Lets waiting runs take resources that may be free now, oldest first. */
+void jobs__waiting_retry(jobs_server *srv);
+
+/* The raylet's answer to the reservation of job KEY (jobs_reserve.c): the
+ * run goes on, or waits again when OK is 0 (ERR says why). */
+void jobs__reserve_answer(jobs_server *srv, const char *key, int ok, const char *err);
+
+/* The raylet link closed: runs whose reservation was asked wait again. */
+void jobs__reserve_link_lost(jobs_server *srv);
 
 /* Takes RUN out of the queue of runs waiting for resources (no-op when absent). */
 void jobs__waiting_remove(jobs_server *srv, jobs_run *run);

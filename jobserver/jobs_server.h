@@ -39,6 +39,7 @@ typedef struct jobs_server {
     char resources_dir[PATH_MAX];    /* runtime_resources: packages, URI cache, venvs */
     char packages_dir[PATH_MAX];
     char gcs_address[256];           /* "" when not given */
+    char raylet_socket[PATH_MAX];    /* the node's raylet, for reservations; "" when none */
     char session_name[128];
     char node_id[NODE_ID_HEX_LEN + 1];
     char node_ip[64];
@@ -56,6 +57,7 @@ typedef struct jobs_server {
     jobs_resources res;
     renv_ctx *renv;
     struct jobs_gcs *gcs;
+    struct jobs_reserve *reserve;    /* link to the node's raylet (jobs_reserve.c), or NULL */
     struct jobs_run *waiting;        /* runs queued for resources, oldest first */
     int live_runs;                   /* runs not yet released */
     int tails;                       /* WebSocket log tails still open */

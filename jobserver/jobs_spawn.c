@@ -261,13 +261,33 @@ void jobs__spawn(jobs_run *run)
 
 /* ---------------------------------------------------------------- stop */
 
+/* The grace period of the job: its own env_vars' RAY_JOB_STOP_WAIT_TIME_S
+ * (whole seconds, as Ray's int()), else the server's. */
+static int stop_wait_ms(const jobs_run *run)
+{
+    const jobs_job *j = run->job;
+    int ms = run->srv->stop_wait_ms;
+    json_t *env = j->runtime_env_json ? json_loads(j->runtime_env_json, 0, NULL) : NULL;
+    json_t *v = json_object_get(json_object_get(env, "env_vars"), "RAY_JOB_STOP_WAIT_TIME_S");
+    long s;
+    if (json_is_string(v) && parse_long(json_string_value(v), 0, 86400, &s) == 0)
+        ms = (int)s * 1000;
+    else if (v != NULL)
+        log_warn("job %s: RAY_JOB_STOP_WAIT_TIME_S in env_vars is not a number of seconds "
+                 "(0-86400); using %d ms", j->submission_id, ms);
+    json_decref(env);
+    return ms;
+}
+
 static void kill_timer_cb(uv_timer_t *t)
 {
     jobs_run *run = t->data;
     if (run->phase != RUN_RUNNING || run->job->pid <= 0)
         return;
-    log_warn("job %s: still running %d ms after the stop signal; sending SIGKILL",
-             run->job->submission_id, run->srv->stop_wait_ms);
+    log_warn("job %s: still running %d ms after the stop signal; sending SIGKILL to its "
+             "process tree", run->job->submission_id, stop_wait_ms(run));
+    /* The tree first, while the parent links still hold, then the group. */
+    jobs_proc_signal_tree(run->job->pid, SIGKILL, 0);
     kill(-run->job->pid, SIGKILL);
 }
 
@@ -276,9 +296,16 @@ void jobs__signal_stop(jobs_run *run)
     jobs_job *j = run->job;
     if (j->pid <= 0)
         return;
-    if (kill(-j->pid, run->srv->stop_signal) != 0 && errno == ESRCH)
-        kill(j->pid, run->srv->stop_signal);
-    uv_timer_start(&run->start_timer, kill_timer_cb, (uint64_t)run->srv->stop_wait_ms, 0);
+    int sig = run->srv->stop_signal;
+    if (kill(-j->pid, sig) != 0 && errno == ESRCH)
+        kill(j->pid, sig);
+    /* Descendants that left the job's process group get it too, as Ray
+     * signals the entrypoint's whole process tree. */
+    jobs_proc_signal_tree(j->pid, sig, j->pid);
+    int ms = stop_wait_ms(run);
+    log_info("job %s: sent %s; SIGKILL in %d ms unless the job ends", j->submission_id,
+             sig == SIGINT ? "SIGINT" : "SIGTERM", ms);
+    uv_timer_start(&run->start_timer, kill_timer_cb, (uint64_t)ms, 0);
 }
 
 /* ---------------------------------------------------------------- adopted processes */

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "common/log.h"
@@ -13,6 +14,7 @@
 #include "jobserver/jobs_id.h"
 #include "jobserver/jobs_logs.h"
 #include "jobserver/jobs_remote.h"
+#include "jobserver/jobs_reserve.h"
 #include "jobserver/jobs_run.h"
 #include "jobserver/jobs_server.h"
 
@@ -115,39 +117,126 @@ void jobs__waiting_remove(jobs_server *srv, jobs_run *run)
     }
 }
 
-/* Lets waiting runs take resources that were just released, oldest first. */
-static void waiting_retry(jobs_server *srv)
+/* Takes RUN's entrypoint resources: the ledger, then (with a raylet) the
+ * raylet's reservation.  Returns 1 when the run may go on now, 0 when it
+ * waits for the raylet's answer (jobs__reserve_answer), -1 when they are
+ * not free here now. */
+static int take_resources(jobs_run *run)
+{
+    jobs_server *srv = run->srv;
+    if (jobs_resources_acquire(&srv->res, &run->req) != 0)
+        return -1;
+    run->holds_resources = 1;
+    if (!jobs_reserve_enabled(srv))
+        return 1;
+    if (jobs_reserve_take(srv, run->job->submission_id, &run->req) != 0) {
+        jobs_resources_release(&srv->res, &run->req);
+        run->holds_resources = 0;
+        return -1;
+    }
+    run->reserving = 1;
+    return 0;
+}
+
+/* Gives back what take_resources took (or asked for). */
+static void give_resources(jobs_run *run)
+{
+    if (!run->holds_resources)
+        return;
+    run->holds_resources = 0;
+    run->reserving = 0;
+    jobs_resources_release(&run->srv->res, &run->req);
+    jobs_reserve_give(run->srv, run->job->submission_id);
+}
+
+void jobs__waiting_retry(jobs_server *srv)
 {
     jobs_run **pp = &srv->waiting;
     while (*pp != NULL) {
         jobs_run *run = *pp;
         /* A run being forwarded waits for that attempt's answer. */
-        if (run->remote_op != NULL || jobs_resources_acquire(&srv->res, &run->req) != 0) {
+        int rc = run->remote_op != NULL ? -1 : take_resources(run);
+        if (rc < 0) {
             pp = &run->next_waiting;
             continue;
         }
         *pp = run->next_waiting;
         run->next_waiting = NULL;
-        run->holds_resources = 1;
+        if (rc == 1) {
+            run->phase = RUN_SETUP;
+            run_next_phase(run);
+        }
+    }
+}
+
+static void wait_for_resources(jobs_run *run);
+
+void jobs__reserve_answer(jobs_server *srv, const char *key, int ok, const char *err)
+{
+    jobs_job *j = jobs_table_get(srv->table, key);
+    jobs_run *run = j != NULL ? j->run : NULL;
+    if (run == NULL || !run->holds_resources) {
+        if (ok)
+            jobs_reserve_give(srv, key);   /* ended meanwhile */
+        return;
+    }
+    if (!run->reserving) {
+        /* Taken again after a reconnect, for a job that is running already. */
+        if (!ok)
+            log_warn("job %s: the raylet could not reserve its entrypoint resources again: %s",
+                     key, err ? err : "");
+        return;
+    }
+    run->reserving = 0;
+    if (run->phase != RUN_RESOURCES) {
+        give_resources(run);   /* forwarded to another node meanwhile */
+        return;
+    }
+    if (ok) {
         run->phase = RUN_SETUP;
         run_next_phase(run);
+        return;
+    }
+    log_info("job %s: entrypoint resources not reserved on this node: %s", key, err ? err : "");
+    run->holds_resources = 0;
+    jobs_resources_release(&srv->res, &run->req);
+    wait_for_resources(run);
+}
+
+void jobs__reserve_link_lost(jobs_server *srv)
+{
+    /* Asks in flight get no answer: those runs wait and ask again. */
+    for (jobs_job *j = jobs_table_first(srv->table); j != NULL; j = jobs_table_next(srv->table, j)) {
+        jobs_run *run = j->run;
+        if (run != NULL && run->reserving && run->phase == RUN_RESOURCES) {
+            run->reserving = 0;
+            run->holds_resources = 0;
+            jobs_resources_release(&srv->res, &run->req);
+            wait_for_resources(run);
+        }
     }
 }
 
 static void phase_resources(jobs_run *run)
 {
-    jobs_server *srv = run->srv;
     if (!jobs_job_wants_resources(run->job)) {
         run->phase = RUN_SETUP;
         run_next_phase(run);
         return;
     }
-    if (jobs_resources_acquire(&srv->res, &run->req) == 0) {
-        run->holds_resources = 1;
+    int rc = take_resources(run);
+    if (rc == 1) {
         run->phase = RUN_SETUP;
         run_next_phase(run);
-        return;
+    } else if (rc < 0) {
+        wait_for_resources(run);
     }
+}
+
+/* Queues RUN until resources are free here, and looks at other nodes. */
+static void wait_for_resources(jobs_run *run)
+{
+    jobs_server *srv = run->srv;
     if (jobs_resources_infeasible(&srv->res, &run->req) && !jobs__remote_enabled(srv))
         log_warn("job %s: its entrypoint resources exceed this node's; it waits until "
                  "the start timeout", run->job->submission_id);
@@ -161,15 +250,26 @@ static void phase_resources(jobs_run *run)
 
 /* ---------------------------------------------------------------- runtime_env */
 
+/* Fails RUN as Ray fails a job whose RuntimeEnvSetupError carries DETAIL. */
+static void renv_failed(jobs_run *run, const char *detail)
+{
+    char msg[2400];
+    snprintf(msg, sizeof msg, "runtime_env setup failed: %s\n%s", JOBS_MSG_RENV_FAILED, detail);
+    jobs__run_finish(run, JOBS_FAILED, msg, JOBS_ERR_RUNTIME_ENV, 0, 0);
+}
+
 static void setup_timeout_cb(uv_timer_t *t)
 {
     jobs_run *run = t->data;
-    char msg[256];
-    snprintf(msg, sizeof msg,
-             "runtime_env setup failed: the runtime environment was not ready after %d "
-             "seconds (runtime_env config.setup_timeout_seconds)",
-             run->spec.setup_timeout_s);
-    jobs__run_finish(run, JOBS_FAILED, msg, JOBS_ERR_RUNTIME_ENV, 0, 0);
+    char detail[512];
+    /* Ray's runtime_env agent hint, then the exception's type and reason. */
+    snprintf(detail, sizeof detail,
+             "Failed due to timeout; check runtime_env setup logs and consider increasing "
+             "`setup_timeout_seconds` beyond the default of %d.For example: \n"
+             "    runtime_env={\"config\": {\"setup_timeout_seconds\": 1800}, ...}\n"
+             "TimeoutError: the runtime environment was not ready after %d seconds",
+             RENV_DEFAULT_SETUP_TIMEOUT_S, run->spec.setup_timeout_s);
+    renv_failed(run, detail);
 }
 
 static void setup_done(void *arg, int rc, const char *err, const renv_result *res)
@@ -177,9 +277,7 @@ static void setup_done(void *arg, int rc, const char *err, const renv_result *re
     jobs_run *run = arg;
     uv_timer_stop(&run->aux_timer);
     if (rc != 0) {
-        char msg[2048];
-        snprintf(msg, sizeof msg, "runtime_env setup failed: %s", err);
-        jobs__run_finish(run, JOBS_FAILED, msg, JOBS_ERR_RUNTIME_ENV, 0, 0);
+        renv_failed(run, err);
         return;
     }
     run->env = res;
@@ -193,8 +291,7 @@ static void phase_setup(jobs_run *run)
     jobs_log_path(run->srv->logs_dir, run->job->submission_id, log_path, sizeof log_path);
     if (renv_setup_start(run->srv->renv, &run->spec, log_path, setup_done, run,
                          &run->setup) != 0) {
-        jobs__run_finish(run, JOBS_FAILED, "runtime_env setup failed: out of memory",
-                         JOBS_ERR_RUNTIME_ENV, 0, 0);
+        renv_failed(run, "out of memory");
         return;
     }
     if (run->spec.setup_timeout_s > 0)
@@ -253,9 +350,7 @@ void jobs__run_begin(jobs_run *run)
     run->phase = RUN_RESOURCES;
     renv_spec_free(&run->spec);
     if (renv_spec_parse(run->job->runtime_env_json, &run->spec, err, sizeof err) != 0) {
-        char msg[600];
-        snprintf(msg, sizeof msg, "runtime_env setup failed: %s", err);
-        jobs__run_finish(run, JOBS_FAILED, msg, JOBS_ERR_RUNTIME_ENV, 0, 0);
+        renv_failed(run, err);
         return;
     }
     if (run->srv->start_timeout_ms > 0)
@@ -305,9 +400,8 @@ void jobs__run_finish(jobs_run *run, enum jobs_status status, const char *messag
     remove_state_files(srv, j->submission_id);
     j->run = NULL;
     if (run->holds_resources) {
-        run->holds_resources = 0;
-        jobs_resources_release(&srv->res, &run->req);
-        waiting_retry(srv);
+        give_resources(run);
+        jobs__waiting_retry(srv);
     }
     run_release(run);
 }
@@ -365,15 +459,35 @@ void jobs__run_exited(jobs_run *run, int have_code, long code)
 
 /* ---------------------------------------------------------------- submit / stop / delete */
 
+/* Ray's driver-log line "<time>\tINFO <where> -- TEXT" into OUT. */
+static void log_line(const char *text, char *out, size_t outlen)
+{
+    int64_t now = time_now_ms();
+    time_t secs = (time_t)(now / 1000);
+    struct tm tm;
+    char stamp[32];
+    localtime_r(&secs, &tm);
+    strftime(stamp, sizeof stamp, "%Y-%m-%d %H:%M:%S", &tm);
+    snprintf(out, outlen, "%s,%03d\tINFO jobs_supervisor.c -- %s\n", stamp, (int)(now % 1000),
+             text);
+}
+
 static int prepare_log(jobs_server *srv, const char *id)
 {
-    char path[PATH_MAX];
+    char path[PATH_MAX], line[128];
     jobs_log_path(srv->logs_dir, id, path, sizeof path);
-    /* A reused id (after a delete) starts with a fresh log. */
+    /* A reused id (after a delete) starts with a fresh log, owner-only, whose
+     * first line is Ray's, as in Ray, while the runtime_env is set up. */
     int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
     if (fd < 0)
         return -errno;
+    log_line(JOBS_MSG_RENV_SETTING_UP, line, sizeof line);
+    size_t len = strlen(line);
+    ssize_t n = write(fd, line, len);
+    int rc = n == (ssize_t)len ? 0 : (n < 0 ? -errno : -ENOSPC);
     close(fd);
+    if (rc != 0)
+        return rc;
     remove_state_files(srv, id);
     return 0;
 }

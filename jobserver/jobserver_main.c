@@ -16,6 +16,7 @@
 #include "common/token.h"
 #include "common/util.h"
 #include "jobserver/jobs_proc.h"
+#include "jobserver/jobs_reserve.h"
 #include "jobserver/jobs_server.h"
 
 #define DEFAULT_STOP_WAIT_S 3
@@ -35,7 +36,8 @@ static void usage(void)
             "                     [--gcs-address IP:PORT] [--session-name NAME] [--log-file PATH]\n"
             "                     [--max-body-bytes N] [--node-ip IP] [--node-id HEX]\n"
             "                     [--num-cpus N] [--num-gpus N] [--memory BYTES]\n"
-            "                     [--resources JSON] [--role head|agent]\n");
+            "                     [--resources JSON] [--role head|agent]\n"
+            "                     [--raylet-socket PATH]\n");
 }
 
 static int die(const char *msg)
@@ -91,6 +93,8 @@ static int parse_one(jobs_server *srv, main_opts *o, const char *f, const char *
     if (strcmp(f, "--node-ip") == 0) return set_string(srv->node_ip, sizeof srv->node_ip, v, f);
     if (strcmp(f, "--node-id") == 0) return set_string(srv->node_id, sizeof srv->node_id, v, f);
     if (strcmp(f, "--log-file") == 0) { o->log_file = v; return 0; }
+    if (strcmp(f, "--raylet-socket") == 0)
+        return set_string(srv->raylet_socket, sizeof srv->raylet_socket, v, f);
     if (strcmp(f, "--role") == 0) {
         if (strcmp(v, "head") != 0 && strcmp(v, "agent") != 0) {
             fprintf(stderr, "ray_jobserver: --role wants head or agent, got '%s'\n", v);
@@ -304,6 +308,7 @@ static void shutdown_done(jobs_server *srv)
     http_server_close(srv->http);
     srv->http = NULL;
     jobs_gcs_stop(srv);
+    jobs_reserve_stop(srv);
     uv_close((uv_handle_t *)&srv->sig_term, NULL);
     uv_close((uv_handle_t *)&srv->sig_int, NULL);
 }
@@ -348,6 +353,7 @@ static int serve(jobs_server *srv, main_opts *o)
         return 1;
     node_identity(srv);
     jobs_gcs_start(srv);
+    jobs_reserve_start(srv);
     watch_signals(srv);
     int rc = jobs_sup_recover(srv);
     if (rc != 0)

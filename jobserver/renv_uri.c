@@ -53,6 +53,17 @@ static int safe_name(const char *name)
     return 1;
 }
 
+/* True for the protocols Ray's runtime_env URIs know (rayc fetches some). */
+static int ray_protocol(const char *s, size_t n)
+{
+    static const char *const known[] = {"gcs", "conda", "pip", "uv", "https", "http", "s3",
+                                        "gs", "file", "azure", "abfss", NULL};
+    for (int i = 0; known[i] != NULL; i++)
+        if (strlen(known[i]) == n && strncmp(s, known[i], n) == 0)
+            return 1;
+    return 0;
+}
+
 static int parse_scheme(const char *uri, renv_uri *out, const char **rest, char *err,
                         size_t errlen)
 {
@@ -61,9 +72,10 @@ static int parse_scheme(const char *uri, renv_uri *out, const char **rest, char 
     if (strncmp(uri, "http://", 7) == 0) { out->proto = RENV_HTTP; *rest = uri + 7; return 0; }
     if (strncmp(uri, "file://", 7) == 0) { out->proto = RENV_FILE; *rest = uri + 7; return 0; }
     const char *colon = strstr(uri, "://");
-    if (colon == NULL) {
-        snprintf(err, errlen, "'%.200s' is a local path, not a URI: the client uploads local "
-                              "directories (ray job submit --working-dir does)", uri);
+    if (colon == NULL || !ray_protocol(uri, (size_t)(colon - uri))) {
+        snprintf(err, errlen, "%.200s is not a valid URI. Passing directories or modules to be "
+                              "dynamically uploaded is only supported at the job level (i.e., "
+                              "passed to `ray.init`).", uri);
         return -EINVAL;
     }
     snprintf(err, errlen, "URI protocol '%.*s' is not supported by rayc (use gcs://, http(s):// "

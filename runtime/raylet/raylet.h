@@ -108,6 +108,7 @@ struct objstore;
 struct raylet_gcs_call;
 struct raylet_cluster;
 struct pgroup_table;
+typedef struct raylet_reservation raylet_reservation;
 
 typedef struct raylet {
     uv_loop_t *loop;
@@ -151,6 +152,7 @@ typedef struct raylet {
     uint64_t next_client_serial;
     struct raylet_cluster *cluster; /* other nodes: raylet_cluster.h */
     struct pgroup_table *pgroups; /* placement group bundles: pgroup.h */
+    struct raylet_reservation *reservations; /* the job server's: reserve.h */
 
     /* lifecycle (raylet_life.c) */
     uv_signal_t sigterm, sigint;

@@ -12,6 +12,7 @@
 #include "raylet/pgroup.h"
 #include "raylet/objmgr.h"
 #include "raylet/raylet_cluster.h"
+#include "raylet/reserve.h"
 #include "raylet/sched.h"
 #include "raylet/sched_remote.h"
 #include "raylet/wpool.h"
@@ -71,6 +72,8 @@ void raylet_local_message(raylet_client *cl, Rayc__Envelope *msg)
     default:
         break;
     }
+    if (!cl->is_peer && reserve_on_message(cl, msg))
+        return;   /* the node's job server */
     if (cl->kind == RAYLET_CLIENT_NEW) {
         raylet_local_error(cl, msg->request_id, RPC_E_INVALID,
                            "register as a driver or worker first");
@@ -87,6 +90,7 @@ void raylet_local_closed(raylet_client *cl)
     else if (cl->kind == RAYLET_CLIENT_WORKER && cl->worker != NULL)
         wpool_worker_conn_gone(r, cl->worker);
     otable_client_gone(r, cl);
+    reserve_client_gone(cl);
     wpool_job_unref(cl->job);
     cl->job = NULL;
 }
@@ -122,6 +126,7 @@ void raylet_runtime_free(raylet *r)
     sched_close(r);
     actor_close(r);
     pgroup_free(r);
+    reserve_free_all(r);
     wpool_free(r);
     otable_free(r);
 }

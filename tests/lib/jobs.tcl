@@ -83,6 +83,19 @@ proc jobs_wait {s id statuses {timeout 20000}} {
     return [jobs_info $s $id]
 }
 
+# Ray's first driver-log line, "<time>\tINFO <where> -- Runtime env is setting up.".
+set ::jobs_setup_line_re {^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3}\tINFO [^\n]* -- Runtime env is setting up\.\n}
+
+# TEXT (a driver log, or the start of one) without its first line, which
+# must be Ray's "Runtime env is setting up." line (raises otherwise).
+proc jobs_strip_setup {text} {
+    if {![regexp $::jobs_setup_line_re $text]} {
+        ::harness::assert_failed "a log starting with Ray's \"Runtime env is setting up.\" line" \
+            $text
+    }
+    return [regsub $::jobs_setup_line_re $text ""]
+}
+
 # The job's log via GET /logs.
 proc jobs_logs {s id} {
     set r [jobs_api $s GET /api/jobs/$id/logs]
