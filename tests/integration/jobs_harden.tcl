@@ -129,7 +129,7 @@ test {jobs-harden-1.6 after the filler is removed the server works as before} {
     file delete [file join $node filler]
     jobs_submit $s {{"entrypoint": "echo again", "submission_id": "again"}}
     jobs_wait $s again SUCCEEDED
-    jobs_logs $s again
+    jobs_strip_setup [jobs_logs $s again]
 } "Running entrypoint for job again: echo again\nagain\n"
 
 stop_bg [dict get $s pid]
@@ -206,7 +206,7 @@ test {jobs-harden-3.4 a package under the caps still works} {
     put_zip $s _ray_pkg_fine.zip {[z.writestr('f%d' % i, 'x') for i in range(40)]}
     jobs_submit $s {{"entrypoint": "ls | wc -l", "submission_id": "fine", "runtime_env": {"working_dir": "gcs://_ray_pkg_fine.zip"}}}
     jobs_wait $s fine SUCCEEDED
-    string trim [lindex [split [jobs_logs $s fine] \n] 1]
+    string trim [lindex [split [jobs_strip_setup [jobs_logs $s fine]] \n] 1]
 } 40
 
 # ---------------------------------------------------------------- GCS down at start

@@ -136,8 +136,13 @@ proc jobs_pids_with {mark} {
             continue
         }
         fconfigure $f -translation binary
-        set cmd [string map [list \0 " "] [read $f]]
+        # The process may exit between open and read.
+        if {[catch {read $f} raw]} {
+            catch {close $f}
+            continue
+        }
         close $f
+        set cmd [string map [list \0 " "] $raw]
         if {[string match "$mark*" $cmd] && [file tail $dir] != [pid]} {
             lappend pids [file tail $dir]
         }
