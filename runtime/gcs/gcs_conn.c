@@ -147,7 +147,7 @@ static void close_cb(rpc_conn *c, const char *reason)
     if (cl->authed)
         log_info("connection %s closed: %s", rpc_conn_peer(c), reason);
     else
-        log_unauthed(srv, "connection %s refused before hello: %s", rpc_conn_peer(c), reason);
+        log_unauthed(srv, "connection %s refused: %s", rpc_conn_peer(c), reason);
     unguard(cl);
     cl->closed = 1;
     list_unlink(&srv->clients, cl);
