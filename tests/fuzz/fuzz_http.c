@@ -4,8 +4,7 @@
  *
  * Each input is written to a fresh connection, the write side is shut, and
  * the loop runs until the server closes the connection.  The application
- * answers every complete request with its path; a request the framing
- * checks refuse must never reach it.
+ * answers every complete request with its path.
  *
  * fuzz-srcs: jobserver/http_server.c jobserver/http_framing.c jobserver/jobs_buf.c */
 #include <arpa/inet.h>
