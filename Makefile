@@ -5,7 +5,7 @@
 #   make demo                 the main job end to end (see README.md)
 #   make SANITIZE=address,undefined
 #   make valgrind             C unit tests under valgrind
-#   make fuzz                 libFuzzer targets (clang), run for a bounded time
+#   make fuzz                 libFuzzer targets (clang), FUZZ_RUNS runs or FUZZ_TIME s each
 #   make install PREFIX=/usr/local
 #   make clean
 #
@@ -186,16 +186,21 @@ valgrind: all
 	done
 
 FUZZ_TIME ?= 30
+FUZZ_RUNS ?= 100000
 fuzz: $(PROTO_H)
 	@mkdir -p $(BUILD)/fuzz
 	@set -e; for f in $(FUZZ_SRCS); do \
 	  n=$$(basename $$f .c); \
+	  extra=$$(sed -n 's/^ \* fuzz-srcs: \([^*]*\).*$$/\1/p' $$f); \
 	  clang $(CPPFLAGS) -std=c11 -g -O1 -fsanitize=fuzzer,address,undefined \
-	    -o $(BUILD)/fuzz/$$n $$f $(wildcard runtime/common/*.c) $(PROTO_C) $(LDLIBS); \
-	  echo "fuzzing $$n for $(FUZZ_TIME)s"; \
-	  $(BUILD)/fuzz/$$n -max_total_time=$(FUZZ_TIME) -print_final_stats=0 >$(BUILD)/fuzz/$$n.log 2>&1 \
+	    -o $(BUILD)/fuzz/$$n $$f $$extra $(wildcard runtime/common/*.c) $(PROTO_C) $(LDLIBS); \
+	  mkdir -p $(BUILD)/fuzz/$$n.corpus; \
+	  if [ -d tests/fuzz/seeds/$$n ]; then cp tests/fuzz/seeds/$$n/* $(BUILD)/fuzz/$$n.corpus/; fi; \
+	  echo "fuzzing $$n: $(FUZZ_RUNS) runs or $(FUZZ_TIME)s"; \
+	  $(BUILD)/fuzz/$$n -runs=$(FUZZ_RUNS) -max_total_time=$(FUZZ_TIME) -max_len=4096 \
+	    -print_final_stats=1 $(BUILD)/fuzz/$$n.corpus >$(BUILD)/fuzz/$$n.log 2>&1 \
 	    || { tail -30 $(BUILD)/fuzz/$$n.log; exit 1; }; \
-	  tail -1 $(BUILD)/fuzz/$$n.log; \
+	  grep -E '^(Done|stat::number_of_executed_units|stat::average_exec_per_sec)' $(BUILD)/fuzz/$$n.log; \
 	done
 
 benches: $(BENCHES) $(BENCH_LIBS)

@@ -16,6 +16,7 @@
 
 #include "common/log.h"
 #include "common/util.h"
+#include "jobserver/http_framing.h"
 #include "jobserver/jobs_buf.h"
 
 #define MAX_RESPONSE_HEADERS 4
@@ -41,6 +42,9 @@ struct http_request {
     int sink_fd;             /* -1 unless the body goes to a file */
     char *sink_path;
     size_t received;
+    int started;             /* the access handler has seen it */
+    const char *bad_target;  /* why the raw request target is refused, or NULL */
+    int close_after;         /* the response ends the connection */
     int responded;
     int aborted;             /* answered mid-body: the rest is discarded */
     void *user;
@@ -91,16 +95,13 @@ void http_server_kick(http_server *s)
 
 /* ---------------------------------------------------------------- requests */
 
-static http_request *request_new(http_server *s, struct MHD_Connection *conn,
-                                 const char *path, const char *method)
+static http_request *request_new(http_server *s, struct MHD_Connection *conn)
 {
     http_request *r = calloc(1, sizeof *r);
     if (r == NULL)
         return NULL;
     r->srv = s;
     r->conn = conn;
-    r->path = path;
-    r->method = method;
     r->sink_fd = -1;
     jobs_buf_init(&r->body, s->cfg.max_body);
     return r;
@@ -175,6 +176,8 @@ static int queue(http_request *r, int status, const char *content_type,
         return -ENOMEM;
     if (content_type != NULL)
         MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, content_type);
+    if (r->close_after)
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_CONNECTION, "close");
     for (int i = 0; i < r->nheaders; i++)
         if (r->hdr_names[i] && r->hdr_values[i])
             MHD_add_response_header(resp, r->hdr_names[i], r->hdr_values[i]);
@@ -364,8 +367,35 @@ static int finish_body(http_request *r)
     return rc;
 }
 
+static enum MHD_Result add_framing_header(void *cls, enum MHD_ValueKind kind, const char *key,
+                                          const char *value)
+{
+    http_framing_add(cls, key, value);
+    return MHD_YES;
+}
+
+/* Answers 400 and closes the connection when R's target or body length is
+ * ambiguous (RFC 9112 6.3: the connection cannot be trusted afterwards).
+ * Returns 1 when it did. */
+static int refuse_framing(http_request *r)
+{
+    http_framing f;
+    http_framing_init(&f);
+    MHD_get_connection_values(r->conn, MHD_HEADER_KIND, add_framing_header, &f);
+    const char *why = r->bad_target != NULL ? r->bad_target : http_framing_verdict(&f);
+    if (why == NULL)
+        return 0;
+    char msg[160];
+    snprintf(msg, sizeof msg, "Bad Request: %s", why);
+    r->close_after = 1;
+    http_respond_text(r, MHD_HTTP_BAD_REQUEST, msg);
+    return 1;
+}
+
 static enum MHD_Result first_call(http_server *s, http_request *r)
 {
+    if (refuse_framing(r))
+        return MHD_YES;
     if (declared_too_large(r)) {
         respond_too_large(r);
         return MHD_YES;
@@ -374,17 +404,29 @@ static enum MHD_Result first_call(http_server *s, http_request *r)
     return MHD_YES;
 }
 
+/* Called with the raw request target before libmicrohttpd decodes it (a
+ * decoded "%00" would silently cut the path short); what it returns becomes
+ * the request's context.  NULL (out of memory) makes on_access try again. */
+static void *on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
+{
+    http_request *r = request_new(cls, conn);
+    if (r != NULL)
+        r->bad_target = http_framing_check_target(uri);
+    return r;
+}
+
 static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn, const char *url,
                                  const char *method, const char *version,
                                  const char *upload, size_t *upload_size, void **con_cls)
 {
     http_server *s = cls;
     http_request *r = *con_cls;
-    if (r == NULL) {
-        r = request_new(s, conn, url, method);
-        if (r == NULL)
-            return MHD_NO;
-        *con_cls = r;
+    if (r == NULL && (r = *con_cls = request_new(s, conn)) == NULL)
+        return MHD_NO;
+    if (!r->started) {
+        r->started = 1;
+        r->path = url;
+        r->method = method;
         return first_call(s, r);
     }
     if (r->aborted) {
@@ -467,6 +509,7 @@ static int start_mhd(http_server *s)
         MHD_OPTION_EXTERNAL_LOGGER, mhd_logger, s,
         MHD_OPTION_LISTEN_SOCKET, (MHD_socket)s->listen_fd,
         MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
+        MHD_OPTION_URI_LOG_CALLBACK, on_uri, s,
         MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)CONNECTION_TIMEOUT_S,
         MHD_OPTION_CONNECTION_LIMIT, (unsigned)CONNECTION_LIMIT,
         MHD_OPTION_END);

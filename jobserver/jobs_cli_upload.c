@@ -75,19 +75,50 @@ static int upload_dir(jobs_client *c, const char *dir, const pkg_opts *o, const 
     return rc != 0;
 }
 
+/* True when NAME ends in SUFFIX. */
+static int has_suffix(const char *name, const char *suffix)
+{
+    size_t n = strlen(name), k = strlen(suffix);
+    return n > k && strcmp(name + n - k, suffix) == 0;
+}
+
+/* Refuses PATH unless it is a directory or a regular .zip file (.whl too
+ * for py_modules, ALLOW_WHL): anything else would be uploaded as a "zip" or,
+ * for a FIFO, wait forever.  Sets *IS_DIR.  Returns 0, or 1 after one line. */
+static int check_local(const char *path, int allow_whl, int *is_dir)
+{
+    struct stat st;
+    *is_dir = 0;
+    if (stat(path, &st) == 0 && S_ISDIR(st.st_mode)) {
+        *is_dir = 1;
+        return 0;
+    }
+    if (stat(path, &st) == 0 && S_ISREG(st.st_mode) &&
+        (has_suffix(path, ".zip") || (allow_whl && has_suffix(path, ".whl"))))
+        return 0;
+    fprintf(stderr, "ValueError: directory %s must be an existing directory or a zip "
+                    "package%s\n", path, allow_whl ? " or a .whl file" : "");
+    return 1;
+}
+
+static void warn_skipped(void *arg, const char *msg)
+{
+    fprintf(stderr, "WARNING: %s\n", msg);
+}
+
 /* Uploads local PATH (a directory or a .zip/.whl file) unless the server has
  * it, and writes its gcs:// URI into URI. */
 static int upload_local(jobs_client *c, const char *path, const pkg_opts *o, char *uri,
                         size_t urilen)
 {
-    struct stat st;
     char err[1024];
-    int is_dir = stat(path, &st) == 0 && S_ISDIR(st.st_mode), exists;
+    int is_dir, exists;
+    if (check_local(path, o->include_parent_dir, &is_dir) != 0)
+        return 1;
     int rc = is_dir ? pkg_dir_uri(path, o, uri, urilen, err, sizeof err)
                     : pkg_file_uri(path, uri, urilen, err, sizeof err);
     if (rc != 0) {
-        fprintf(stderr, "ValueError: directory %s must be an existing directory or a zip "
-                        "package\n", path);
+        fprintf(stderr, "ValueError: %s\n", err);
         return 1;
     }
     if (package_exists(c, uri, &exists) != 0)
@@ -187,7 +218,8 @@ static int prepare_pip(json_t *env)
 int jobs__cli_prepare_runtime_env(jobs_client *c, json_t *env)
 {
     const char *excludes[MAX_EXCLUDES];
-    pkg_opts o = {.excludes = excludes, .n_excludes = collect_excludes(env, excludes)};
+    pkg_opts o = {.excludes = excludes, .n_excludes = collect_excludes(env, excludes),
+                  .warn = warn_skipped};
     if (prepare_working_dir(c, env, &o) != 0 || prepare_py_modules(c, env, &o) != 0)
         return 1;
     return prepare_pip(env);

@@ -181,6 +181,15 @@ static int get_label_selector(json_t *root, char *err, size_t errlen)
     return rc;
 }
 
+/* Refuses a field whose text is LEN bytes when that is over MAX. */
+static int check_size(const char *what, size_t len, size_t max, char *err, size_t errlen)
+{
+    if (len <= max)
+        return 0;
+    snprintf(err, errlen, "%s is %zu bytes, over the limit of %zu bytes", what, len, max);
+    return -EINVAL;
+}
+
 static int parse_fields(json_t *root, jobs_submit_req *out, char *err, size_t errlen)
 {
     const char *entry;
@@ -191,11 +200,15 @@ static int parse_fields(json_t *root, jobs_submit_req *out, char *err, size_t er
         snprintf(err, errlen, "entrypoint is required");
         rc = -EINVAL;
     }
+    if (rc == 0)
+        rc = check_size("entrypoint", strlen(entry), JOBS_MAX_ENTRYPOINT, err, errlen);
     if (rc == 0 && (out->entrypoint = strdup(entry)) == NULL)
         rc = -ENOMEM;
     if (rc == 0) rc = get_ids(root, out, err, errlen);
     if (rc == 0) rc = get_runtime_env(root, &out->runtime_env_json, err, errlen);
     if (rc == 0) rc = get_dict(root, "metadata", 1, &out->metadata_json, err, errlen);
+    if (rc == 0 && out->metadata_json != NULL)
+        rc = check_size("metadata", strlen(out->metadata_json), JOBS_MAX_METADATA, err, errlen);
     if (rc == 0) rc = get_number(root, "entrypoint_num_cpus", &out->num_cpus, err, errlen);
     if (rc == 0) rc = get_number(root, "entrypoint_num_gpus", &out->num_gpus, err, errlen);
     if (rc == 0) rc = get_memory(root, &out->memory, err, errlen);

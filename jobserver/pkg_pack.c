@@ -11,7 +11,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/magic.h>
+#include <stdarg.h>
 #include <sys/stat.h>
+#include <sys/vfs.h>
 #include <unistd.h>
 
 #include "common/util.h"
@@ -38,7 +41,54 @@ typedef struct walk {
     void *arg;
     char *err;
     size_t errlen;
+    void (*warn)(void *arg, const char *msg);
+    void *warn_arg;
+    struct { dev_t dev; ino_t ino; } open_dirs[WALK_MAX_DEPTH + 2]; /* the root down to here */
+    int n_open;
 } walk;
+
+static void walk_warn(walk *w, const char *fmt, ...)
+{
+    if (w->warn == NULL)
+        return;
+    char msg[PATH_MAX + 128];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    w->warn(w->warn_arg, msg);
+}
+
+/* True when ST is a directory the walk is already inside (a symlink loop). */
+static int dir_open(const walk *w, const struct stat *st)
+{
+    for (int i = 0; i < w->n_open; i++)
+        if (w->open_dirs[i].dev == st->st_dev && w->open_dirs[i].ino == st->st_ino)
+            return 1;
+    return 0;
+}
+
+/* The name of the kernel pseudo-filesystem holding PATH, or NULL for a
+ * real one: their files are endless (/proc/kcore), block or change as they
+ * are read, and /proc/self/root leads back to "/". */
+static const char *pseudo_fs(const char *path)
+{
+    struct statfs sf;
+    if (statfs(path, &sf) != 0)
+        return NULL;
+    switch ((unsigned long)sf.f_type) {
+    case PROC_SUPER_MAGIC: return "proc";
+    case SYSFS_MAGIC: return "sysfs";
+    case DEVPTS_SUPER_MAGIC: return "devpts";
+    case CGROUP_SUPER_MAGIC:
+    case CGROUP2_SUPER_MAGIC: return "cgroup";
+    case DEBUGFS_MAGIC: return "debugfs";
+    case TRACEFS_MAGIC: return "tracefs";
+    case SECURITYFS_MAGIC: return "securityfs";
+    case BPF_FS_MAGIC: return "bpf";
+    default: return NULL;
+    }
+}
 
 /* Path of ABS relative to BASE as Python's relative_to prints it. */
 static const char *rel_to(const char *abs, const char *base)
@@ -150,17 +200,37 @@ static int walk_children(walk *w, const char *abs, int depth)
     return rc;
 }
 
+/* Whether the walk may enter directory ABS (ST) at DEPTH: not a loop back
+ * into itself, not a pseudo-filesystem.  Returns 1, 0 to skip it, or
+ * -ELOOP when nested too deep. */
+static int may_enter(walk *w, const char *abs, const struct stat *st, int depth)
+{
+    if (depth > WALK_MAX_DEPTH) {
+        snprintf(w->err, w->errlen, "directories nested too deep (symlink loop?) at %s", abs);
+        return -ELOOP;
+    }
+    if (dir_open(w, st)) {
+        walk_warn(w, "skipping %s: a symlink loop back to a directory that contains it", abs);
+        return 0;
+    }
+    const char *fs = depth > 0 && st->st_dev != w->open_dirs[w->n_open - 1].dev ? pseudo_fs(abs)
+                                                                                 : NULL;
+    if (fs != NULL) {
+        walk_warn(w, "skipping %s: a %s pseudo-filesystem", abs, fs);
+        return 0;
+    }
+    return 1;
+}
+
 /* Ray's _dir_travel: a directory's ignore files apply to it and below. */
 static int walk_path(walk *w, const char *abs, int depth)
 {
     struct stat st;
     if (stat(abs, &st) != 0)
         return 0;   /* a dangling symlink: Ray's is_dir()/is_file() are both false */
-    if (depth > WALK_MAX_DEPTH) {
-        snprintf(w->err, w->errlen, "directories nested too deep (symlink loop?) at %s", abs);
-        return -ELOOP;
-    }
     int mark = w->nm, rc = 0, is_dir = S_ISDIR(st.st_mode);
+    if (is_dir && (rc = may_enter(w, abs, &st, depth)) <= 0)
+        return rc;
     if (is_dir) {
         const char *gi = getenv("RAY_RUNTIME_ENV_IGNORE_GITIGNORE");
         if (gi == NULL || strcmp(gi, "1") != 0)
@@ -169,9 +239,19 @@ static int walk_path(walk *w, const char *abs, int depth)
             rc = push_ignore_file(w, abs, ".rayignore");
     }
     if (rc == 0 && !excluded(w, abs)) {
-        rc = w->visit(w, abs, rel_to(abs, w->root), &st);
-        if (rc == 0 && is_dir)
+        if (!is_dir && !S_ISREG(st.st_mode)) {
+            /* Opening a FIFO would wait for a writer; devices and sockets
+             * hold no file contents to package. */
+            walk_warn(w, "skipping %s: not a regular file or directory", abs);
+        } else {
+            rc = w->visit(w, abs, rel_to(abs, w->root), &st);
+        }
+        if (rc == 0 && is_dir) {
+            w->open_dirs[w->n_open].dev = st.st_dev;
+            w->open_dirs[w->n_open++].ino = st.st_ino;
             rc = walk_children(w, abs, depth);
+            w->n_open--;
+        }
     }
     pop_matchers(w, mark);
     return rc;
@@ -199,13 +279,26 @@ size_t pkg_default_excludes(char *buf, size_t buflen, const char **out, size_t m
     return n;
 }
 
-/* Starts a walk of DIR with Ray's default excludes plus O's. */
+static int hash_visit(walk *w, const char *abs, const char *rel, const struct stat *st);
+
+/* Starts a walk of DIR with Ray's default excludes plus O's; only the hash
+ * walk (always the first) passes warnings on. */
 static int walk_run(walk *w, const char *dir, const pkg_opts *o)
 {
     struct stat st;
     if (realpath(dir, w->root) == NULL || stat(w->root, &st) != 0 || !S_ISDIR(st.st_mode)) {
         snprintf(w->err, w->errlen, "directory %s must be an existing directory", dir);
         return -ENOTDIR;
+    }
+    const char *fs = pseudo_fs(w->root);
+    if (fs != NULL) {
+        snprintf(w->err, w->errlen, "directory %s is on the %s pseudo-filesystem and cannot "
+                 "be packaged", dir, fs);
+        return -EINVAL;
+    }
+    if (o != NULL && w->visit == hash_visit) {
+        w->warn = o->warn;
+        w->warn_arg = o->warn_arg;
     }
     matcher *m = calloc(1, sizeof *m);
     if (m == NULL)
@@ -246,7 +339,7 @@ static int hash_visit(walk *w, const char *abs, const char *rel, const struct st
     }
     EVP_DigestUpdate(ctx, rel, strlen(rel));
     if (!S_ISDIR(st->st_mode)) {
-        int fd = open(abs, O_RDONLY | O_CLOEXEC);
+        int fd = open(abs, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
         char buf[65536];
         ssize_t n;
         while (fd >= 0 && (n = read(fd, buf, sizeof buf)) > 0)
@@ -299,7 +392,7 @@ static int dir_is_empty(const char *dir)
 
 static int zip_copy(struct archive *a, const char *abs)
 {
-    int fd = open(abs, O_RDONLY | O_CLOEXEC);
+    int fd = open(abs, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
     if (fd < 0)
         return -errno;
     char buf[65536];

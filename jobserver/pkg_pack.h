@@ -13,6 +13,11 @@ typedef struct pkg_opts {
     const char *const *excludes;   /* runtime_env "excludes" (gitignore syntax) */
     size_t n_excludes;
     int include_parent_dir;        /* py_modules: the zip holds DIRNAME/... */
+    /* Told once per path the walk skips: a FIFO, device or socket (never
+     * opened), a symlink back to a directory being walked, a kernel
+     * pseudo-filesystem.  Called by pkg_dir_uri only; may be NULL. */
+    void (*warn)(void *arg, const char *msg);
+    void *warn_arg;
 } pkg_opts;
 
 /* Ray's default excludes, from RAY_OVERRIDE_RUNTIME_ENV_DEFAULT_EXCLUDES or
@@ -22,7 +27,8 @@ size_t pkg_default_excludes(char *buf, size_t buflen, const char **out, size_t m
 
 /* Computes the package URI of directory DIR ("gcs://_ray_pkg_<16 hex>.zip").
  * Returns 0, or -errno with one line in ERR (-ENOTDIR when DIR is not a
- * directory). */
+ * directory, -EINVAL when it is on a kernel pseudo-filesystem such as /proc).
+ * Special files and symlink loops inside DIR are skipped (O's warn). */
 int pkg_dir_uri(const char *dir, const pkg_opts *o, char *uri, size_t urilen, char *err,
                 size_t errlen);
 

@@ -16,6 +16,7 @@ struct rpc_conn {
         uv_pipe_t pipe;
     } h;
     frame_reader reader;
+    size_t max_frame;      /* cap on frames sent, and on frames read once unlimited */
     rpc_message_cb on_message;
     rpc_close_cb on_close;
     void *data;
@@ -36,6 +37,7 @@ static rpc_conn *conn_alloc(size_t max_frame, rpc_message_cb on_message,
     if (c == NULL)
         return NULL;
     frame_reader_init(&c->reader, max_frame);
+    c->max_frame = max_frame;
     c->on_message = on_message;
     c->on_close = on_close;
     c->h.handle.data = c;
@@ -70,6 +72,11 @@ uv_stream_t *rpc_conn_stream(rpc_conn *c) { return &c->h.stream; }
 void rpc_conn_set_data(rpc_conn *c, void *data) { c->data = data; }
 void *rpc_conn_data(const rpc_conn *c) { return c->data; }
 int rpc_conn_closing(const rpc_conn *c) { return c->closing; }
+
+void rpc_conn_set_read_limit(rpc_conn *c, size_t max_frame)
+{
+    c->reader.max_frame = max_frame == 0 || max_frame > c->max_frame ? c->max_frame : max_frame;
+}
 
 const char *rpc_conn_peer(rpc_conn *c)
 {
@@ -188,7 +195,7 @@ int rpc_conn_send(rpc_conn *c, const Rayc__Envelope *env)
     if (w == NULL)
         return -ENOMEM;
     size_t len;
-    int rc = rpc_pack(env, c->reader.max_frame, &w->buf, &len);
+    int rc = rpc_pack(env, c->max_frame, &w->buf, &len);
     if (rc != 0) {
         free(w);
         return rc;

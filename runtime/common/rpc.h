@@ -48,6 +48,12 @@ void rpc_conn_close(rpc_conn *c, const char *reason);
 /* True once rpc_conn_close has been called or the peer went away. */
 int rpc_conn_closing(const rpc_conn *c);
 
+/* Lowers the cap on frames read from C to MAX_FRAME (a server does this
+ * until the peer authenticates); 0 restores the cap C was created with.
+ * Takes effect from the next frame header, even within one read.  Frames
+ * sent keep the creation cap. */
+void rpc_conn_set_read_limit(rpc_conn *c, size_t max_frame);
+
 /* Caller-owned data pointer. */
 void rpc_conn_set_data(rpc_conn *c, void *data);
 void *rpc_conn_data(const rpc_conn *c);

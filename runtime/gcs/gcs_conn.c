@@ -67,6 +67,27 @@ void gcs_reply_error(gcs_client *cl, uint64_t request_id, int code, const char *
 
 /* ---------------------------------------------------------------- hello */
 
+/* Logs one line about a connection that has not authenticated, unless such
+ * lines come too fast: anyone can open connections, and the log must not
+ * grow with them. */
+static void log_unauthed(gcs_server *srv, const char *fmt, const char *peer, const char *why)
+{
+    unsigned dropped;
+    if (!guard_log_allowed(&srv->guard, time_mono_ms(), &dropped))
+        return;
+    if (dropped > 0)
+        log_info("%u more lines about unauthenticated connections were not logged", dropped);
+    log_info(fmt, peer, why);
+}
+
+/* Stops counting CL as unauthenticated. */
+static void unguard(gcs_client *cl)
+{
+    if (cl->guarded)
+        guard_release(&cl->srv->guard, rpc_conn_peer(cl->conn));
+    cl->guarded = 0;
+}
+
 /* Refuses CL: one Error frame, then close. */
 static void refuse(gcs_client *cl, uint64_t request_id, const char *why)
 {
@@ -88,6 +109,8 @@ static void handle_hello(gcs_client *cl, const Rayc__Envelope *msg)
         return;
     }
     cl->authed = 1;
+    unguard(cl);
+    rpc_conn_set_read_limit(cl->conn, 0);
     log_info("connection %s authenticated: kind=%.32s id=%.64s", rpc_conn_peer(cl->conn),
              msg->hello->client_kind, msg->hello->client_id);
     Rayc__HelloReply r = RAYC__HELLO_REPLY__INIT;
@@ -121,12 +144,35 @@ static void close_cb(rpc_conn *c, const char *reason)
     if (cl == NULL)
         return;
     gcs_server *srv = cl->srv;
-    log_info("connection %s %s: %s", rpc_conn_peer(c), cl->refused ? "refused" : "closed", reason);
+    if (cl->authed)
+        log_info("connection %s closed: %s", rpc_conn_peer(c), reason);
+    else
+        log_unauthed(srv, "connection %s refused: %s", rpc_conn_peer(c), reason);
+    unguard(cl);
     cl->closed = 1;
     list_unlink(&srv->clients, cl);
     list_push(&srv->closed, cl);
     srv->nclients--;
     gcs_pg_conn_closed(srv, cl);
+}
+
+/* Admits CL as an unauthenticated connection, or refuses it with one Error
+ * frame saying why.  Returns 0 when admitted. */
+static int admit(gcs_client *cl)
+{
+    gcs_server *srv = cl->srv;
+    int rc = srv->nclients > GCS_MAX_CLIENTS ? GUARD_FULL
+                                             : guard_admit(&srv->guard, rpc_conn_peer(cl->conn));
+    if (rc != 0) {
+        refuse(cl, 0, srv->nclients > GCS_MAX_CLIENTS ? "too many connections"
+                                                      : guard_strerror(rc));
+        return rc;
+    }
+    cl->guarded = 1;
+    /* Before hello only a small frame is read: a 16 MiB frame announced by
+     * someone without the token would otherwise be buffered. */
+    rpc_conn_set_read_limit(cl->conn, GUARD_HELLO_MAX_FRAME);
+    return 0;
 }
 
 static void connection_cb(uv_stream_t *server, int status)
@@ -151,11 +197,8 @@ static void connection_cb(uv_stream_t *server, int status)
     rpc_conn_set_data(c, cl);
     list_push(&srv->clients, cl);
     srv->nclients++;
-    if (srv->nclients > GCS_MAX_CLIENTS) {
-        rpc_conn_close(c, "too many connections");
+    if (admit(cl) != 0)
         return;
-    }
-    log_info("connection %s accepted", rpc_conn_peer(c));
     int rc = rpc_conn_start(c);
     if (rc != 0)
         rpc_conn_close(c, uv_strerror(rc));
@@ -165,6 +208,7 @@ static void connection_cb(uv_stream_t *server, int status)
 
 int gcs_conn_start(gcs_server *srv)
 {
+    guard_init(&srv->guard);
     srv->listener.data = srv;
     return uv_listen((uv_stream_t *)&srv->listener, 511, connection_cb);
 }

@@ -12,6 +12,7 @@
 #include <stdint.h>
 #include <uv.h>
 
+#include "common/conn_guard.h"
 #include "common/rpc.h"
 #include "common/token.h"
 #include "gcs/gcs_store.h"
@@ -22,7 +23,7 @@
 #define GCS_VERSION "rayc-gcs 0.1"
 #define GCS_TICK_MS 1000             /* health checks and housekeeping */
 #define GCS_FLUSH_PERIOD_MS 5000     /* available resources to SQLite */
-#define GCS_HELLO_TIMEOUT_MS 10000   /* a connection must say hello by then */
+#define GCS_HELLO_TIMEOUT_MS GUARD_HELLO_TIMEOUT_MS /* a connection must say hello by then */
 #define GCS_MAX_CLIENTS 16384
 #define GCS_MAX_NODES 100000
 #define GCS_MAX_ID_LEN 128           /* node and job ids */
@@ -107,6 +108,7 @@ typedef struct gcs_client {
     int64_t accepted_ms;             /* monotonic */
     unsigned channels;               /* GCS_CH_* subscribed to */
     int authed;
+    int guarded;                     /* counted in srv->guard (before hello) */
     int refused;                     /* closed for a bad or missing hello */
     int closed;
 } gcs_client;
@@ -128,6 +130,7 @@ struct gcs_server {
     gcs_client *clients;             /* open connections */
     gcs_client *closed;              /* closed, waiting to be freed */
     size_t nclients;
+    conn_guard guard;                /* connections that have not said hello */
     int64_t last_flush_ms;
     int listening;
     int stopping;

@@ -28,6 +28,7 @@
 #include <sys/un.h>
 #include <uv.h>
 
+#include "common/conn_guard.h"
 #include "common/rpc.h"
 #include "common/token.h"
 #include "raylet/raylet_opts.h"
@@ -41,8 +42,11 @@
 #define RAYLET_MAX_FRAME (16u * 1024u * 1024u)
 /* Most client connections held at once; more are accepted and closed. */
 #define RAYLET_MAX_CLIENTS 1024
-/* A client that has not sent a valid Hello by then is disconnected. */
+/* A client that has not sent a valid Hello by then is disconnected: one on
+ * the Unix socket (a local process the socket's mode let in) and one on the
+ * node-manager port (anyone on the network, see common/conn_guard.h). */
 #define RAYLET_HELLO_TIMEOUT_MS 10000
+#define RAYLET_TCP_HELLO_TIMEOUT_MS GUARD_HELLO_TIMEOUT_MS
 /* How often the GCS connection is retried while it is down. */
 #define RAYLET_GCS_RETRY_MS 1000
 /* How long a connected GCS may take to answer Hello or RegisterNode. */
@@ -88,6 +92,8 @@ typedef struct raylet_client {
     struct raylet *r;
     rpc_conn *conn;             /* NULL once closed */
     int authed;
+    int is_tcp;                 /* came in on the node-manager port */
+    int guarded;                /* counted in r->guard (TCP, before Hello) */
     int kind;                   /* raylet_client_kind */
     int is_peer;                /* another raylet (Hello kind "raylet") */
     int64_t accepted_ms;        /* monotonic */
@@ -138,6 +144,7 @@ typedef struct raylet {
     raylet_client *clients;       /* live connections */
     raylet_client *dead_clients;  /* closed, freed on the next sweep */
     size_t n_clients;
+    conn_guard guard;           /* TCP clients that have not sent Hello */
 
     raylet_gcs gcs;
     struct raylet_gcs_call *gcs_calls; /* requests waiting for a GCS reply */

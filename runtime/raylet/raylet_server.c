@@ -98,6 +98,28 @@ void raylet_client_close(raylet_client *cl, const char *why)
         rpc_conn_close(cl->conn, why);
 }
 
+/* ---------------------------------------------------------------- guard */
+
+/* Logs one line about a connection that never authenticated, unless such
+ * lines come too fast (anyone on the network can open them). */
+static void log_unauthed(raylet *r, const char *peer, const char *why)
+{
+    unsigned dropped;
+    if (!guard_log_allowed(&r->guard, time_mono_ms(), &dropped))
+        return;
+    if (dropped > 0)
+        log_warn("%u more lines about unauthenticated connections were not logged", dropped);
+    log_warn("closed %s before Hello: %s", peer, why);
+}
+
+/* Stops counting CL as unauthenticated. */
+static void unguard(raylet_client *cl)
+{
+    if (cl->guarded && cl->conn != NULL)
+        guard_release(&cl->r->guard, rpc_conn_peer(cl->conn));
+    cl->guarded = 0;
+}
+
 /* ---------------------------------------------------------------- messages */
 
 /* Answers the first frame: HelloReply for the right token, else one Error
@@ -107,14 +129,14 @@ static void client_hello(raylet_client *cl, Rayc__Envelope *msg)
     raylet *r = cl->r;
     if (msg->body_case != RAYC__ENVELOPE__BODY_HELLO || msg->hello->token == NULL ||
         !token_equal(msg->hello->token, r->token)) {
-        log_warn("refused a connection from %s: missing or wrong cluster token",
-                 rpc_conn_peer(cl->conn));
         rpc_conn_send_error(cl->conn, msg->request_id, RPC_E_UNAUTHENTICATED,
                             "a valid cluster token is required");
-        rpc_conn_close(cl->conn, "unauthenticated");
+        rpc_conn_close(cl->conn, "missing or wrong cluster token");
         return;
     }
     cl->authed = 1;
+    unguard(cl);
+    rpc_conn_set_read_limit(cl->conn, 0);
     cl->is_peer = msg->hello->client_kind != NULL && strcmp(msg->hello->client_kind, "raylet") == 0;
     Rayc__Envelope env = RAYC__ENVELOPE__INIT;
     Rayc__HelloReply reply = RAYC__HELLO_REPLY__INIT;
@@ -143,7 +165,11 @@ static void client_close_cb(rpc_conn *c, const char *reason)
     raylet_client *cl = rpc_conn_data(c);
     if (cl == NULL)
         return;
-    log_debug("client %s closed: %s", rpc_conn_peer(c), reason);
+    if (cl->authed)
+        log_debug("client %s closed: %s", rpc_conn_peer(c), reason);
+    else
+        log_unauthed(cl->r, rpc_conn_peer(c), reason);
+    unguard(cl);
     cl->conn = NULL;
     client_bury(cl->r, cl);
     if (cl->authed && !cl->r->closing)
@@ -151,6 +177,21 @@ static void client_close_cb(rpc_conn *c, const char *reason)
 }
 
 /* ---------------------------------------------------------------- accepting */
+
+/* Counts a new TCP client as unauthenticated, or refuses it with one Error
+ * frame when its address or the raylet holds too many such already.
+ * Returns 0 when admitted. */
+static int admit_tcp(raylet_client *cl)
+{
+    int rc = guard_admit(&cl->r->guard, rpc_conn_peer(cl->conn));
+    if (rc != 0) {
+        rpc_conn_send_error(cl->conn, 0, RPC_E_UNAUTHENTICATED, guard_strerror(rc));
+        rpc_conn_close(cl->conn, guard_strerror(rc));
+        return rc;
+    }
+    cl->guarded = 1;
+    return 0;
+}
 
 static void accept_client(raylet *r, uv_stream_t *server, int is_pipe)
 {
@@ -168,16 +209,22 @@ static void accept_client(raylet *r, uv_stream_t *server, int is_pipe)
     }
     raylet_client *cl = r->n_clients < RAYLET_MAX_CLIENTS ? calloc(1, sizeof *cl) : NULL;
     if (cl == NULL) {
-        log_warn("refused a connection: %zu clients already", r->n_clients);
+        log_unauthed(r, rpc_conn_peer(c), "too many clients");
         rpc_conn_close(c, "too many clients");
         return;
     }
     cl->r = r;
     cl->conn = c;
+    cl->is_tcp = !is_pipe;
     cl->accepted_ms = time_mono_ms();
     cl->serial = ++r->next_client_serial;
     client_link(r, cl);
     rpc_conn_set_data(c, cl);
+    if (cl->is_tcp && admit_tcp(cl) != 0)
+        return;
+    /* Before Hello only a small frame is read: a 16 MiB frame announced by
+     * someone without the token would otherwise be buffered. */
+    rpc_conn_set_read_limit(c, GUARD_HELLO_MAX_FRAME);
     if (rpc_conn_start(c) != 0)
         rpc_conn_close(c, "cannot read");
 }
@@ -209,11 +256,9 @@ static void sweep_cb(uv_timer_t *t)
     raylet_client *next;
     for (raylet_client *cl = r->clients; cl != NULL; cl = next) {
         next = cl->next;
-        if (!cl->authed && now - cl->accepted_ms > RAYLET_HELLO_TIMEOUT_MS) {
-            log_warn("closing %s: no Hello within %d ms", rpc_conn_peer(cl->conn),
-                     RAYLET_HELLO_TIMEOUT_MS);
-            rpc_conn_close(cl->conn, "hello timeout");
-        }
+        int64_t limit = cl->is_tcp ? RAYLET_TCP_HELLO_TIMEOUT_MS : RAYLET_HELLO_TIMEOUT_MS;
+        if (!cl->authed && now - cl->accepted_ms > limit)
+            rpc_conn_close(cl->conn, "no Hello in time");
     }
 }
 
@@ -312,6 +357,7 @@ static int listen_tcp(raylet *r, char *err, size_t errlen)
 int raylet_server_start(raylet *r, char *err, size_t errlen)
 {
     r->node_manager_port = r->opts->node_manager_port;
+    guard_init(&r->guard);
     int rc = listen_tcp(r, err, errlen);
     if (rc == 0)
         rc = listen_unix(r, err, errlen);

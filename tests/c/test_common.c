@@ -12,6 +12,7 @@
 
 #include <cmocka.h>
 
+#include "common/conn_guard.h"
 #include "common/net.h"
 #include "common/token.h"
 #include "common/util.h"
@@ -199,6 +200,45 @@ static void random_ids_are_hex_and_distinct(void **state)
     assert_string_not_equal(a, b);
 }
 
+static void guard_counts_per_address_and_in_total(void **state)
+{
+    (void)state;
+    static conn_guard g;
+    guard_init(&g);
+    for (int i = 0; i < GUARD_MAX_PER_PEER; i++)
+        assert_int_equal(guard_admit(&g, "10.0.0.1:1000"), 0);
+    assert_int_equal(guard_admit(&g, "10.0.0.1:2000"), GUARD_PEER_FULL);
+    guard_release(&g, "10.0.0.1:1000");
+    assert_int_equal(guard_admit(&g, "10.0.0.1:3000"), 0);
+    char peer[32];
+    int admitted = GUARD_MAX_PER_PEER;
+    for (int a = 2; admitted < GUARD_MAX_TOTAL; a++)
+        for (int i = 0; i < GUARD_MAX_PER_PEER && admitted < GUARD_MAX_TOTAL; i++, admitted++) {
+            snprintf(peer, sizeof peer, "10.0.0.%d:%d", a, i);
+            assert_int_equal(guard_admit(&g, peer), 0);
+        }
+    assert_int_equal(guard_admit(&g, "10.0.1.1:1"), GUARD_FULL);
+    guard_release(&g, "10.9.9.9:1"); /* holds nothing: ignored */
+    assert_int_equal(guard_admit(&g, "10.0.1.1:1"), GUARD_FULL);
+    guard_release(&g, "10.0.0.2:5");
+    assert_int_equal(guard_admit(&g, "10.0.1.1:1"), 0);
+}
+
+static void guard_log_lines_are_limited_per_window(void **state)
+{
+    (void)state;
+    static conn_guard g;
+    guard_init(&g);
+    unsigned dropped = 99;
+    int allowed = 0;
+    for (int i = 0; i < 1000; i++)
+        allowed += guard_log_allowed(&g, 5, &dropped);
+    assert_int_equal(allowed, GUARD_LOG_BURST);
+    assert_int_equal(dropped, 0);
+    assert_int_equal(guard_log_allowed(&g, 5 + GUARD_LOG_WINDOW_MS, &dropped), 1);
+    assert_int_equal(dropped, 1000 - GUARD_LOG_BURST);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -212,6 +252,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(read_file_caps_size, make_tmp, remove_tmp),
         cmocka_unit_test(number_parsing_is_strict),
         cmocka_unit_test(random_ids_are_hex_and_distinct),
+        cmocka_unit_test(guard_counts_per_address_and_in_total),
+        cmocka_unit_test(guard_log_lines_are_limited_per_window),
     };
     return cmocka_run_group_tests_name("common", tests, NULL, NULL);
 }
