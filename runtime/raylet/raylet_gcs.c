@@ -166,7 +166,12 @@ static void on_error(raylet *r, Rayc__Envelope *msg)
             rpc_conn_close(g->conn, "registration failed");
             return;
         }
-        log_error("the GCS refused to register this node: %s; exiting", text);
+        if (strstr(text, "marked dead") != NULL)
+            log_error("the GCS refused to register this node: %s (a dead node's id is never "
+                      "reused: run `ray start` again on this host, which starts it as a new "
+                      "node); exiting", text);
+        else
+            log_error("the GCS refused to register this node: %s; exiting", text);
         raylet_exit(r, 1);
     } else if ((code == RPC_E_NOT_FOUND || code == RPC_E_INVALID) &&
                g->state == RAYLET_GCS_REGISTERED) {
