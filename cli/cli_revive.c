@@ -61,6 +61,17 @@ static int gcs_port_of(const node_record *rec)
     return port;
 }
 
+/* The session directory holding node directory DIR, into OUT.  Returns 0,
+ * or -EINVAL when DIR has no parent. */
+static int session_of(const char *dir, char *out, size_t outlen)
+{
+    const char *slash = strrchr(dir, '/');
+    if (slash == NULL || slash == dir)
+        return -EINVAL;
+    snprintf(out, outlen, "%.*s", (int)(slash - dir), dir);
+    return 0;
+}
+
 /* ---------------------------------------------------------------- the GCS */
 
 /* Tells the GCS that REC's node is dead, so `ray status` and every raylet
@@ -68,13 +79,12 @@ static int gcs_port_of(const node_record *rec)
  * a GCS that is gone or refuses changes nothing here. */
 static void tell_gcs(const node_record *rec)
 {
-    char path[PATH_MAX + 32], token[TOKEN_MAX + 1], host[256];
+    char path[PATH_MAX + 32], dir[PATH_MAX], token[TOKEN_MAX + 1], host[256];
     int port;
-    if (rec->is_head)
-        snprintf(path, sizeof path, "%.*s/auth_token",
-                 (int)(strrchr(rec->dir, '/') - rec->dir), rec->dir);
-    else
-        snprintf(path, sizeof path, "%s/auth_token", rec->dir);
+    /* A head's token copy is in its session dir, a joined node's in its node dir. */
+    if (rec->is_head && session_of(rec->dir, dir, sizeof dir) != 0)
+        return;
+    snprintf(path, sizeof path, "%s/auth_token", rec->is_head ? dir : rec->dir);
     if (token_read_file(path, token, sizeof token) != 0 ||
         net_parse_hostport(rec->gcs_address, 6379, host, sizeof host, &port) != 0)
         return;
@@ -189,10 +199,8 @@ int revive_find_head(const char *root, int port, node_record *rec, char *session
 {
     head_scan h = {.port = port};
     node_each(root, scan_head, &h);
-    if (!h.found || h.live_raylet)
+    if (!h.found || h.live_raylet || session_of(h.rec.dir, session_dir, session_len) != 0)
         return 0;
     *rec = h.rec;
-    const char *slash = strrchr(h.rec.dir, '/');
-    snprintf(session_dir, session_len, "%.*s", (int)(slash - h.rec.dir), h.rec.dir);
     return 1;
 }
