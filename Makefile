@@ -6,7 +6,8 @@
 #   make SANITIZE=address,undefined
 #   make valgrind             C unit tests under valgrind
 #   make fuzz                 libFuzzer targets (clang), FUZZ_RUNS runs or FUZZ_TIME s each
-#   make install PREFIX=/usr/local
+#   make install PREFIX=/usr/local   programs, ray.h, libray.a/.so, lib/pkgconfig/ray.pc
+#   make dist                 build/dist/rayc.tar.gz (the same, with install.sh)
 #   make clean
 #
 # Every module folder builds into one static library from all of its .c files
@@ -67,7 +68,13 @@ endif
 
 # libray: the C API for drivers and task libraries (runtime/api + runtime/common).
 API_OBJS    := $(call objs,$(call lib_srcs,api)) $(call objs,$(call lib_srcs,common)) $(BUILD)/gen/ray.pb-c.o
-LIBRAY      := $(if $(call lib_srcs,api),lib/libray.a lib/libray.so)
+# libray.so carries a soname: bump LIBRAY_ABI when ray.h's ABI breaks.  The
+# pkg-config file deploy/ray.pc.in is filled in by `make install` and by the
+# dist tarball's install.sh.
+RAYC_VERSION := $(shell sed -n 's/^\#define RAYC_VERSION "\(.*\)"/\1/p' cli/ray_main.c)
+LIBRAY_ABI   := 1
+LIBRAY_REAL  := libray.so.$(LIBRAY_ABI).0.0
+LIBRAY      := $(if $(call lib_srcs,api),lib/libray.a lib/$(LIBRAY_REAL) lib/libray.so.$(LIBRAY_ABI) lib/libray.so)
 RAY_LDLIBS  := $(shell pkg-config --libs libuv libprotobuf-c libcrypto jansson) -lpthread -ldl -lm
 
 # Examples: examples/NAME/NAME.c is a driver (examples/NAME/NAME), and
@@ -139,9 +146,11 @@ lib/libray.a: $(API_OBJS)
 	@mkdir -p lib
 	@rm -f $@
 	ar rcs $@ $^
-lib/libray.so: $(API_OBJS)
+lib/$(LIBRAY_REAL): $(API_OBJS)
 	@mkdir -p lib
-	$(CC) $(LDFLAGS) -shared -o $@ $^ $(RAY_LDLIBS)
+	$(CC) $(LDFLAGS) -shared -Wl,-soname,libray.so.$(LIBRAY_ABI) -o $@ $^ $(RAY_LDLIBS)
+lib/libray.so.$(LIBRAY_ABI) lib/libray.so: lib/$(LIBRAY_REAL)
+	ln -sfn $(LIBRAY_REAL) $@
 
 define example_rules
 $(1)/$(notdir $(1)): $(1)/$(notdir $(1)).c lib/libray.a
@@ -215,12 +224,21 @@ bench-multihost: all
 dist: all
 	./deploy/dist.sh
 
+# Programs, ray.h, libray (static, and shared with its soname links) and
+# ray.pc, so that `cc $$(pkg-config --cflags --libs ray)` builds a driver.
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/include/ray
 	install -m 755 $(PROGRAMS) $(DESTDIR)$(PREFIX)/bin/
 	ln -sf ray $(DESTDIR)$(PREFIX)/bin/ray-up
 	ln -sf ray $(DESTDIR)$(PREFIX)/bin/ray-down
 	$(if $(wildcard include/ray/*.h),install -m 644 include/ray/*.h $(DESTDIR)$(PREFIX)/include/ray/)
+	install -d $(DESTDIR)$(PREFIX)/lib/pkgconfig
+	install -m 644 lib/libray.a $(DESTDIR)$(PREFIX)/lib/
+	install -m 755 lib/$(LIBRAY_REAL) $(DESTDIR)$(PREFIX)/lib/
+	ln -sfn $(LIBRAY_REAL) $(DESTDIR)$(PREFIX)/lib/libray.so.$(LIBRAY_ABI)
+	ln -sfn $(LIBRAY_REAL) $(DESTDIR)$(PREFIX)/lib/libray.so
+	sed -e 's|@PREFIX@|$(abspath $(PREFIX))|' -e 's|@VERSION@|$(RAYC_VERSION)|' deploy/ray.pc.in \
+	    > $(DESTDIR)$(PREFIX)/lib/pkgconfig/ray.pc
 
 clean:
 	rm -rf $(BUILD) bin lib $(EXAMPLE_DRIVERS) $(EXAMPLE_LIBS)

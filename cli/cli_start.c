@@ -19,6 +19,7 @@
 #include "cli/cli_common.h"
 #include "cli/cli_compat.h"
 #include "cli/cli_proc.h"
+#include "cli/cli_revive.h"
 #include "common/node_registry.h"
 #include "common/net.h"
 #include "common/token.h"
@@ -628,6 +629,29 @@ static int make_node(started *s, const start_opts *o, const char *ip)
     return rc;
 }
 
+/* Writes ROOT/ray_current_cluster, the address `ray status` and drivers
+ * of this host use by default. */
+static void write_current_cluster(const started *s)
+{
+    char path[PATH_MAX + 32];
+    snprintf(path, sizeof path, "%s/ray_current_cluster", s->root);
+    fs_write_file(path, s->gcs_address, strlen(s->gcs_address), 0644);
+}
+
+/* The head's raylet died while its gcs_server runs on (cli_revive.h): a
+ * fresh head raylet and job server join that GCS, in its session. */
+static int restart_head(started *s, const start_opts *o, const node_record *old, const char *ip)
+{
+    int rc;
+    snprintf(s->token_path, sizeof s->token_path, "%s/auth_token", s->session_dir);
+    str_copy(s->gcs_address, sizeof s->gcs_address, old->gcs_address);
+    if ((rc = make_node(s, o, ip)) != 0 || (rc = start_raylet(s, o)) != 0 ||
+        (rc = start_jobserver(s, o)) != 0)
+        return rc;
+    write_current_cluster(s);
+    return 0;
+}
+
 static int start_head(started *s, const start_opts *o, char *ip, size_t iplen)
 {
     int rc;
@@ -635,6 +659,9 @@ static int start_head(started *s, const start_opts *o, char *ip, size_t iplen)
         str_copy(ip, iplen, o->node_ip);
     else
         net_default_ipv4(ip, iplen);
+    node_record old;
+    if (revive_find_head(o->port, &old, s->session_dir, sizeof s->session_dir))
+        return restart_head(s, o, &old, ip);
     if ((rc = check_gcs_port(o, ip)) != 0 || (rc = make_session(s)) != 0 ||
         (rc = head_token(o, s)) != 0)
         return rc;
@@ -643,9 +670,7 @@ static int start_head(started *s, const start_opts *o, char *ip, size_t iplen)
         (rc = start_raylet(s, o)) != 0 ||
         (o->include_dashboard && (rc = start_jobserver(s, o)) != 0))
         return rc;
-    char path[PATH_MAX + 32];
-    snprintf(path, sizeof path, "%s/ray_current_cluster", s->root);
-    fs_write_file(path, s->gcs_address, strlen(s->gcs_address), 0644);
+    write_current_cluster(s);
     return 0;
 }
 
@@ -782,6 +807,8 @@ int cmd_start(int argc, char **argv)
     memset(&s, 0, sizeof s);
     node_temp_root(o.temp_dir, s.root, sizeof s.root);
     char ip[64];
+    /* A node of this host whose raylet died comes back as a new node. */
+    revive_clean(o.head ? o.port : 0);
     rc = o.head ? start_head(&s, &o, ip, sizeof ip) : start_worker(&s, &o, ip, sizeof ip);
     if (rc != 0) {
         undo(&s);

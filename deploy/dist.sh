@@ -7,9 +7,14 @@
 # Makes OUT_DIR/rayc-VERSION-linux-ARCH.tar.gz and a copy named rayc.tar.gz
 # (the name templates/demo.yaml mounts).  The tarball holds one directory,
 # rayc/, with bin/ (ray, gcs_server, raylet, ray_jobserver, ray_worker when
-# built, ray-up and ray-down links), install.sh and VERSION.  On a host:
+# built, ray-up and ray-down links), include/ray/, lib/ (libray.a,
+# libray.so.A.B.C with its soname link and libray.so, pkgconfig/ray.pc.in),
+# install.sh and VERSION.  On a host:
 #
 #   tar -xzf rayc.tar.gz && rayc/install.sh --prefix /usr/local
+#
+# installs the same files as `make install PREFIX=/usr/local`, so drivers
+# build there with `cc driver.c $(pkg-config --cflags --libs ray)`.
 #
 # which is what a cluster YAML's setup_commands run after file_mounts has
 # copied the tarball (see templates/demo.yaml).  The binaries use the Debian
@@ -34,11 +39,27 @@ ln -s ray "$STAGE/rayc/bin/ray-up"
 ln -s ray "$STAGE/rayc/bin/ray-down"
 echo "$VERSION" > "$STAGE/rayc/VERSION"
 
+# libray: the real file the libray.so link names, its soname link, the
+# static library, ray.h and the pkg-config template.
+REAL=$(readlink lib/libray.so 2>/dev/null || true)
+SONAME=$(readelf -d "lib/$REAL" 2>/dev/null | sed -n 's/.*(SONAME).*\[\(.*\)\]/\1/p')
+if [ -z "$REAL" ] || [ -z "$SONAME" ] || [ ! -f lib/libray.a ]; then
+    echo "dist.sh: lib/libray.a or a versioned lib/libray.so is not built; run make first" >&2
+    exit 1
+fi
+mkdir -p "$STAGE/rayc/lib/pkgconfig" "$STAGE/rayc/include/ray"
+cp lib/libray.a "lib/$REAL" "$STAGE/rayc/lib/"
+ln -s "$REAL" "$STAGE/rayc/lib/$SONAME"
+ln -s "$REAL" "$STAGE/rayc/lib/libray.so"
+cp include/ray/*.h "$STAGE/rayc/include/ray/"
+sed "s|@VERSION@|$VERSION|" deploy/ray.pc.in > "$STAGE/rayc/lib/pkgconfig/ray.pc.in"
+
 cat > "$STAGE/rayc/install.sh" <<'INSTALL'
 #!/bin/sh
-# Installs rayc's binaries:  install.sh [--prefix DIR]   (default /usr/local)
+# Installs rayc's binaries, ray.h, libray and ray.pc:
+#   install.sh [--prefix DIR]   (default /usr/local)
 # Safe to run again and from several hosts sharing a filesystem at once:
-# each binary is copied under a temporary name and renamed into place, and
+# each file is copied under a temporary name and renamed into place, and
 # an identical one is left alone.
 set -eu
 prefix=/usr/local
@@ -51,17 +72,38 @@ while [ $# -gt 0 ]; do
     esac
 done
 here=$(cd "$(dirname "$0")" && pwd)
-mkdir -p "$prefix/bin"
+# put SRC DIR MODE: copies the regular file SRC into DIR unless identical.
+put() {
+    n=$(basename "$1")
+    if cmp -s "$1" "$2/$n"; then return 0; fi
+    tmp="$2/.$n.install.$$"
+    cp "$1" "$tmp" && chmod "$3" "$tmp" && mv -f "$tmp" "$2/$n"
+}
+# link TARGET DIR/NAME: makes DIR/NAME a symlink to TARGET unless it is one.
+link() {
+    [ "$(readlink "$2" 2>/dev/null || true)" = "$1" ] && return 0
+    ln -s "$1" "$2.$$" && mv -f "$2.$$" "$2"
+}
+mkdir -p "$prefix/bin" "$prefix/lib/pkgconfig" "$prefix/include/ray"
+prefix=$(cd "$prefix" && pwd)   # ray.pc needs an absolute path
 for f in "$here"/bin/*; do
-    n=$(basename "$f")
-    [ -L "$f" ] && continue
-    if cmp -s "$f" "$prefix/bin/$n"; then continue; fi
-    tmp="$prefix/bin/.$n.install.$$"
-    cp "$f" "$tmp" && chmod 755 "$tmp" && mv -f "$tmp" "$prefix/bin/$n"
+    [ -L "$f" ] || put "$f" "$prefix/bin" 755
 done
-for link in ray-up ray-down; do
-    [ "$(readlink "$prefix/bin/$link" 2>/dev/null || true)" = ray ] && continue
-    ln -s ray "$prefix/bin/.$link.$$" && mv -f "$prefix/bin/.$link.$$" "$prefix/bin/$link"
+for f in "$here"/lib/*; do
+    [ -f "$f" ] && [ ! -L "$f" ] && put "$f" "$prefix/lib" 644
+done
+for f in "$here"/lib/*; do
+    [ -L "$f" ] && link "$(readlink "$f")" "$prefix/lib/$(basename "$f")"
+done
+for f in "$here"/include/ray/*.h; do
+    put "$f" "$prefix/include/ray" 644
+done
+pcdir=$(mktemp -d)
+sed "s|@PREFIX@|$prefix|" "$here/lib/pkgconfig/ray.pc.in" > "$pcdir/ray.pc"
+put "$pcdir/ray.pc" "$prefix/lib/pkgconfig" 644
+rm -rf "$pcdir"
+for l in ray-up ray-down; do
+    link ray "$prefix/bin/$l"
 done
 missing=$(for f in "$prefix"/bin/ray "$prefix"/bin/gcs_server "$prefix"/bin/raylet; do
               [ -x "$f" ] && ldd "$f" 2>/dev/null | sed -n 's/^[[:space:]]*\([^ ]*\) => not found.*/\1/p'
@@ -71,7 +113,7 @@ if [ -n "$missing" ]; then
     echo "install.sh: install rayc's runtime packages (see deploy/install-deps.sh)" >&2
     exit 1
 fi
-echo "rayc $(cat "$here/VERSION") installed in $prefix/bin"
+echo "rayc $(cat "$here/VERSION") installed in $prefix (bin, include/ray, lib, lib/pkgconfig/ray.pc)"
 INSTALL
 chmod 755 "$STAGE/rayc/install.sh"
 

@@ -1,4 +1,5 @@
-/* The cluster view: the GCS's node table, refreshed periodically. */
+/* The cluster view: the GCS's node table, kept current by the GCS's NODE
+ * channel (joins and deaths) and refreshed periodically (resources). */
 #include "raylet/cluster_view.h"
 
 #include <errno.h>
@@ -99,9 +100,9 @@ static void nodes_cb(raylet *r, Rayc__Envelope *reply, void *data)
     raylet_cluster_view_changed(r);
 }
 
-static void refresh_cb(uv_timer_t *t)
+/* Asks the GCS for every node unless a request is in flight already. */
+static void ask_all(cview *v)
 {
-    cview *v = t->data;
     if (v->asking || v->r->gcs.state != RAYLET_GCS_REGISTERED)
         return;
     Rayc__Envelope env = RAYC__ENVELOPE__INIT;
@@ -110,6 +111,80 @@ static void refresh_cb(uv_timer_t *t)
     env.get_all_nodes = &req;
     v->asking = 1;
     raylet_gcs_call(v->r, &env, nodes_cb, v);
+}
+
+static void refresh_cb(uv_timer_t *t)
+{
+    ask_all(t->data);
+}
+
+/* ---------------------------------------------------------------- the NODE channel
+ *
+ * The GCS answers one connection's requests in order and writes a node's
+ * change to its subscribers before it answers anyone else, so a raylet
+ * that subscribes and then asks for the table misses nothing: a change
+ * published before the table's reply is in the table, one after it comes
+ * as a Publish.  `ray status` shows a node only after the GCS published it,
+ * so a driver started then finds it in this view. */
+
+static void subscribe_cb(raylet *r, Rayc__Envelope *reply, void *data)
+{
+    (void)data;
+    if (reply == NULL || r->closing)
+        return; /* the connection closed: the next registration subscribes again */
+    if (reply->body_case != RAYC__ENVELOPE__BODY_SUBSCRIBE_REPLY)
+        log_warn("the GCS refused the NODE channel: %s; nodes are seen every %d ms only",
+                 reply->body_case == RAYC__ENVELOPE__BODY_ERROR ? reply->error->message : "?",
+                 CVIEW_REFRESH_MS);
+}
+
+void cview_gcs_registered(raylet *r)
+{
+    cview *v = raylet_cluster_of(r)->view;
+    if (v == NULL)
+        return;
+    static char *channels[] = {"NODE"};
+    Rayc__Envelope env = RAYC__ENVELOPE__INIT;
+    Rayc__Subscribe sub = RAYC__SUBSCRIBE__INIT;
+    sub.n_channels = 1;
+    sub.channels = channels;
+    env.body_case = RAYC__ENVELOPE__BODY_SUBSCRIBE;
+    env.subscribe = &sub;
+    raylet_gcs_call(r, &env, subscribe_cb, NULL);
+    /* A table asked before the subscription was answered may miss a change. */
+    v->asking = 0;
+    ask_all(v);
+}
+
+/* Adds a slot for a node the view did not know.  Returns NULL when full. */
+static cview_node *append_node(cview *v)
+{
+    if (v->n >= CVIEW_MAX_NODES) {
+        log_warn("cluster view: more than %d nodes; ignoring the others", CVIEW_MAX_NODES);
+        return NULL;
+    }
+    cview_node *nodes = realloc(v->nodes, (v->n + 1) * sizeof *nodes);
+    if (nodes == NULL)
+        return NULL;
+    v->nodes = nodes;
+    return &v->nodes[v->n++];
+}
+
+void cview_on_publish(raylet *r, const Rayc__Publish *pub)
+{
+    cview *v = raylet_cluster_of(r)->view;
+    if (v == NULL || r->closing || pub->node == NULL || strcmp(pub->channel, "NODE") != 0)
+        return;
+    cview_node fresh;
+    fill_node(r, &fresh, pub->node);
+    note_changes(v, &fresh, 1);
+    cview_node *n = cview_find(r, fresh.id);
+    if (n != NULL)
+        fresh.charged_cpu = n->charged_cpu;
+    else if ((n = append_node(v)) == NULL)
+        return;
+    *n = fresh;
+    raylet_cluster_view_changed(r);
 }
 
 /* ---------------------------------------------------------------- queries */

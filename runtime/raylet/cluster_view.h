@@ -2,7 +2,8 @@
  *
  * Filled from the GCS: GetAllNodes once the node is registered and then
  * every refresh period (the GCS's copy of every node's available resources
- * is at most one report period old).  Between refreshes the scheduler
+ * is at most one report period old); joins and deaths come at once on the
+ * GCS's NODE channel, which the raylet subscribes to on registration.  Between refreshes the scheduler
  * charges what it forwarded to a node (cview_charge) so that a burst of
  * submissions does not all land on the node that looked emptiest. */
 #ifndef RAYC_RAYLET_CLUSTER_VIEW_H
@@ -55,6 +56,16 @@ typedef struct cview {
 
 /* Starts the refresh timer.  Returns 0 or a negative error. */
 int cview_open(raylet *r);
+
+/* The raylet (re-)registered with the GCS: subscribes to the GCS's NODE
+ * channel and asks for the whole table at once.  Failures are logged; the
+ * periodic refresh remains. */
+void cview_gcs_registered(raylet *r);
+
+/* A Publish pushed by the GCS: a node's join, change or death is applied to
+ * the view at once (parked tasks are placed again).  Other channels are
+ * ignored; PUB stays the caller's. */
+void cview_on_publish(raylet *r, const Rayc__Publish *pub);
 
 /* Stops the timer (teardown); cview_free frees the view after the loop. */
 void cview_close(raylet *r);

@@ -18,6 +18,7 @@
 #include "common/log.h"
 #include "common/net.h"
 #include "common/util.h"
+#include "raylet/cluster_view.h"
 #include "raylet/otable.h"
 #include "raylet/pgroup.h"
 
@@ -136,6 +137,7 @@ static void on_registered(raylet *r, Rayc__Envelope *msg)
     raylet_ready_write(r);
     uv_timer_start(&g->report_timer, report_cb, (uint64_t)o->report_period_ms,
                    (uint64_t)o->report_period_ms);
+    cview_gcs_registered(r);
 }
 
 static void on_report_reply(raylet *r, Rayc__Envelope *msg)
@@ -164,7 +166,12 @@ static void on_error(raylet *r, Rayc__Envelope *msg)
             rpc_conn_close(g->conn, "registration failed");
             return;
         }
-        log_error("the GCS refused to register this node: %s; exiting", text);
+        if (strstr(text, "marked dead") != NULL)
+            log_error("the GCS refused to register this node: %s (a dead node's id is never "
+                      "reused: run `ray start` again on this host, which starts it as a new "
+                      "node); exiting", text);
+        else
+            log_error("the GCS refused to register this node: %s; exiting", text);
         raylet_exit(r, 1);
     } else if ((code == RPC_E_NOT_FOUND || code == RPC_E_INVALID) &&
                g->state == RAYLET_GCS_REGISTERED) {
@@ -272,8 +279,11 @@ static void gcs_message_cb(rpc_conn *c, Rayc__Envelope *msg)
         if (msg->request_id == r->gcs.unregister_id)
             raylet_exit(r, 0);
         break;
+    case RAYC__ENVELOPE__BODY_PUBLISH:
+        cview_on_publish(r, msg->publish);
+        break;
     default:
-        break; /* pushes (Publish) are not used by the raylet yet */
+        break;
     }
 }
 

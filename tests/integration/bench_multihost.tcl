@@ -55,7 +55,6 @@ test {bench-multihost-1.2 tcp_xfer reports ok} {
 set addr [start_head --num-cpus 2 --object-store-memory 200000000]
 join_node $addr --node-ip-address 127.0.0.1 --num-cpus 2 --object-store-memory 200000000
 wait_for {[llength [status_active [ray_ok status --address $addr]]] == 2} 20000 "two nodes"
-after 1500
 set other ""
 foreach dir [node_dirs] {
     if {![file exists [file join $dir logs gcs_server.log]]} {

@@ -164,8 +164,8 @@ test {runtime-cluster-1.1 ray up brings up four nodes on four hosts} {
 } [lsort $hosts]
 
 test {runtime-cluster-1.2 10,000 SPREAD tasks reach every node} {
-    # Every raylet learns the others within a view refresh.
-    after 1500
+    # No wait: `ray status` shows a node only once the GCS has published it
+    # to every raylet (tests/integration/node_join.tcl).
     set r [mn_on $h1 spread 10000]
     assert_equal 0 [dict get $r code] [string range [dict get $r out] 0 2000]
     set per {}
@@ -249,7 +249,6 @@ test {runtime-cluster-2.1 a raylet killed -9 mid-run: its tasks re-run elsewhere
 
 test {runtime-cluster-2.2 the killed host rejoins with ray start and takes work again} {
     rejoin_host $h4
-    after 1500
     set per {}
     foreach line [split [dict get [mn_on $h1 spread 200] out] \n] {
         if {[string match "where *" $line]} { dict incr per [ip_of_socket [lindex $line 1]] }
@@ -277,7 +276,6 @@ test {runtime-cluster-2.4 a return value lost with its node before it was copied
     # it dies 4 s in, after the task has made the value.
     kill_host $h2
     rejoin_host $h2 [list RAY_testing_pull_delay_ms 1000]
-    after 1500
     set pid [mn_bg lineage $h1 bigret 200 [node_id_of $h2] soft]
     after 4000
     kill_host $h2
