@@ -1,4 +1,4 @@
-/* Process facts for restart recovery, and the job wrapper. */
+/* Process facts for restart recovery (the job wrapper is jobs_wrapper.c). */
 #include "jobserver/jobs_proc.h"
 
 #include <errno.h>
@@ -76,50 +76,4 @@ int jobs_proc_write_int(const char *path, long n)
     char line[32];
     int len = snprintf(line, sizeof line, "%ld\n", n);
     return fs_write_file(path, line, (size_t)len, 0644);
-}
-
-/* ---------------------------------------------------------------- the wrapper */
-
-static void child_exec(char **cmd)
-{
-    sigset_t none;
-    sigemptyset(&none);
-    sigprocmask(SIG_SETMASK, &none, NULL);
-    signal(SIGTERM, SIG_DFL);
-    signal(SIGINT, SIG_DFL);
-    signal(SIGHUP, SIG_DFL);
-    signal(SIGQUIT, SIG_DFL);
-    signal(SIGPIPE, SIG_DFL);
-    execv(cmd[0], cmd);
-    fprintf(stderr, "ray_jobserver: cannot run %s: %s\n", cmd[0], strerror(errno));
-    _exit(127);
-}
-
-int jobs_wrapper_main(int argc, char **argv)
-{
-    if (argc < 5) {
-        fprintf(stderr, "usage: ray_jobserver %s PIDFILE EXITFILE CMD...\n", JOBS_WRAPPER_FLAG);
-        return 2;
-    }
-    jobs_proc_write_int(argv[2], (long)getpid());
-    /* The stop signal goes to the whole group; the wrapper outlives the
-     * command so that it can record how the command ended. */
-    signal(SIGTERM, SIG_IGN);
-    signal(SIGINT, SIG_IGN);
-    signal(SIGHUP, SIG_IGN);
-    signal(SIGQUIT, SIG_IGN);
-    pid_t child = fork();
-    if (child < 0) {
-        fprintf(stderr, "ray_jobserver: fork failed: %s\n", strerror(errno));
-        jobs_proc_write_int(argv[3], 127);
-        return 127;
-    }
-    if (child == 0)
-        child_exec(argv + 4);
-    int status;
-    while (waitpid(child, &status, 0) < 0 && errno == EINTR)
-        ;
-    long code = WIFEXITED(status) ? WEXITSTATUS(status) : -(long)WTERMSIG(status);
-    jobs_proc_write_int(argv[3], code);
-    return code >= 0 ? (int)code : 128 + (int)-code;
 }
