@@ -60,7 +60,7 @@ MODULE_LIBS := $(foreach m,cli launcher jobserver api raylet gcs worker common,\
 # Programs: gcs_main.c -> bin/gcs_server etc.  The names are fixed here.
 PROGRAMS := bin/ray bin/gcs_server bin/raylet
 ifneq ($(wildcard jobserver/jobserver_main.c),)
-PROGRAMS += bin/ray_jobserver
+PROGRAMS += bin/ray_jobserver bin/ray_job_wrapper
 endif
 ifneq ($(wildcard runtime/worker/worker_main.c),)
 PROGRAMS += bin/ray_worker
@@ -138,6 +138,10 @@ bin/raylet: $(call objs,$(call main_srcs,raylet)) $(MODULE_LIBS)
 bin/ray_jobserver: $(call objs,jobserver/jobserver_main.c) $(MODULE_LIBS)
 	@mkdir -p bin
 	$(CC) $(LDFLAGS) -o $@ $(filter %.o,$^) $(MODULE_LIBS) $(LDLIBS)
+# The job wrapper links libc alone: it starts once per job (jobs_wrapper.c).
+bin/ray_job_wrapper: $(call objs,jobserver/jobwrapper_main.c jobserver/jobs_wrapper.c)
+	@mkdir -p bin
+	$(CC) $(LDFLAGS) -o $@ $^
 # Workers export libray's symbols (-rdynamic) to the task libraries they dlopen.
 bin/ray_worker: $(call objs,runtime/worker/worker_main.c) $(MODULE_LIBS)
 	@mkdir -p bin

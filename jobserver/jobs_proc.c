@@ -1,4 +1,4 @@
-/* Process facts for restart recovery, and the job wrapper. */
+/* Process facts for restart recovery (the job wrapper is jobs_wrapper.c). */
 #include "jobserver/jobs_proc.h"
 
 #include <dirent.h>
@@ -7,8 +7,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/prctl.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include "common/util.h"
@@ -163,94 +161,4 @@ int jobs_proc_write_int(const char *path, long n)
     char line[32];
     int len = snprintf(line, sizeof line, "%ld\n", n);
     return fs_write_file(path, line, (size_t)len, 0600);
-}
-
-/* ---------------------------------------------------------------- the wrapper */
-
-static void child_exec(char **cmd)
-{
-    sigset_t none;
-    sigemptyset(&none);
-    sigprocmask(SIG_SETMASK, &none, NULL);
-    signal(SIGTERM, SIG_DFL);
-    signal(SIGINT, SIG_DFL);
-    signal(SIGHUP, SIG_DFL);
-    signal(SIGQUIT, SIG_DFL);
-    signal(SIGPIPE, SIG_DFL);
-    execv(cmd[0], cmd);
-    fprintf(stderr, "ray_jobserver: cannot run %s: %s\n", cmd[0], strerror(errno));
-    _exit(127);
-}
-
-static volatile sig_atomic_t wrapper_stopping;
-
-static void wrapper_stop_handler(int sig)
-{
-    (void)sig;
-    wrapper_stopping = 1;
-}
-
-/* The stop signal goes to the whole group; the wrapper outlives the
- * command so that it can record how the command ended, and notes that a
- * stop began. */
-static void wrapper_signals(void)
-{
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = wrapper_stop_handler;
-    sigemptyset(&sa.sa_mask);
-    sigaction(SIGTERM, &sa, NULL);
-    sigaction(SIGINT, &sa, NULL);
-    signal(SIGHUP, SIG_IGN);
-    signal(SIGQUIT, SIG_IGN);
-}
-
-/* Waits for CHILD, reaping orphans that end meanwhile (no zombies pile up
- * under a long job).  Returns its exit code, or -SIGNAL. */
-static long wrapper_wait_child(pid_t child)
-{
-    int status;
-    for (;;) {
-        pid_t p = waitpid(-1, &status, 0);
-        if (p == child)
-            break;
-        if (p < 0 && errno != EINTR)
-            return 127;
-    }
-    return WIFEXITED(status) ? WEXITSTATUS(status) : -(long)WTERMSIG(status);
-}
-
-/* Reaps every descendant left (they were reparented here: subreaper). */
-static void wrapper_wait_tree(void)
-{
-    int status;
-    while (waitpid(-1, &status, 0) > 0 || errno == EINTR)
-        ;
-}
-
-int jobs_wrapper_main(int argc, char **argv)
-{
-    if (argc < 5) {
-        fprintf(stderr, "usage: ray_jobserver %s PIDFILE EXITFILE CMD...\n", JOBS_WRAPPER_FLAG);
-        return 2;
-    }
-    jobs_proc_write_int(argv[2], (long)getpid());
-    wrapper_signals();
-    /* Orphans of the job (a shell killed by the stop signal leaves its
-     * children) come to the wrapper, so during a stop it lives until the
-     * whole tree has ended, and the supervisor's grace period covers them. */
-    prctl(PR_SET_CHILD_SUBREAPER, 1L, 0L, 0L, 0L);
-    pid_t child = fork();
-    if (child < 0) {
-        fprintf(stderr, "ray_jobserver: fork failed: %s\n", strerror(errno));
-        jobs_proc_write_int(argv[3], 127);
-        return 127;
-    }
-    if (child == 0)
-        child_exec(argv + 4);
-    long code = wrapper_wait_child(child);
-    jobs_proc_write_int(argv[3], code);
-    if (wrapper_stopping)
-        wrapper_wait_tree();
-    return code >= 0 ? (int)code : 128 + (int)-code;
 }

@@ -5,6 +5,7 @@
 
 #include <uv.h>
 
+#include "jobserver/jobs_child.h"
 #include "jobserver/jobs_resources.h"
 #include "jobserver/jobs_server.h"
 #include "jobserver/renv_setup.h"
@@ -30,7 +31,7 @@ typedef struct jobs_run {
     renv_spec spec;
     renv_setup *setup;
     const renv_result *env;          /* valid while SETUP lives */
-    uv_process_t proc;               /* the job wrapper, our child */
+    jobs_child proc;                 /* the job wrapper, our child */
     int proc_live;                   /* proc initialised and not yet closed */
     int adopted;                     /* found running after a restart: polled */
     uv_timer_t start_timer;          /* start timeout, then the SIGKILL escalation */

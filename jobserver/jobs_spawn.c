@@ -11,6 +11,7 @@
 
 #include "common/log.h"
 #include "common/util.h"
+#include "jobserver/jobs_child.h"
 #include "jobserver/jobs_logs.h"
 #include "jobserver/jobs_proc.h"
 #include "jobserver/jobs_run.h"
@@ -140,9 +141,9 @@ static int recorded_exit(const jobs_run *run, long *code)
     return jobs_proc_read_int(path, code) == 0;
 }
 
-static void exit_cb(uv_process_t *p, int64_t exit_status, int term_signal)
+static void exit_cb(jobs_child *c, int64_t exit_status, int term_signal)
 {
-    jobs_run *run = p->data;
+    jobs_run *run = c->poll.data;
     long code;
     int have = recorded_exit(run, &code);
     if (!have && term_signal == 0) {
@@ -178,32 +179,37 @@ static int open_log(jobs_run *run)
     return fd;
 }
 
+/* bin/ray_job_wrapper next to the server (cheap to start: libc only), else
+ * the server's own binary in wrapper mode. */
+static const char *wrapper_exe(const jobs_server *srv, char *buf, size_t len)
+{
+    const char *slash = strrchr(srv->self_exe, '/');
+    int n = slash ? (int)(slash - srv->self_exe) : 0;
+    if (slash != NULL && snprintf(buf, len, "%.*s/ray_job_wrapper", n, srv->self_exe) < (int)len &&
+        access(buf, X_OK) == 0)
+        return buf;
+    return srv->self_exe;
+}
+
 static int start_process(jobs_run *run, renv_envlist *env, int log_fd)
 {
     jobs_server *srv = run->srv;
-    char pidfile[PATH_MAX], exitfile[PATH_MAX];
+    char pidfile[PATH_MAX], exitfile[PATH_MAX], exe[PATH_MAX];
+    const char *wrapper = wrapper_exe(srv, exe, sizeof exe);
     jobs__pid_path(srv, run->job->submission_id, pidfile, sizeof pidfile);
     jobs__exit_path(srv, run->job->submission_id, exitfile, sizeof exitfile);
-    char *args[] = {srv->self_exe, JOBS_WRAPPER_FLAG, pidfile, exitfile, "/bin/sh", "-c",
+    char *args[] = {(char *)wrapper, JOBS_WRAPPER_FLAG, pidfile, exitfile, "/bin/sh", "-c",
                     run->job->entrypoint, NULL};
-    uv_stdio_container_t stdio[3] = {
-        {.flags = UV_IGNORE},
-        {.flags = UV_INHERIT_FD, .data.fd = log_fd},
-        {.flags = UV_INHERIT_FD, .data.fd = log_fd},
-    };
-    uv_process_options_t opt = {
-        .exit_cb = exit_cb,
-        .file = srv->self_exe,
+    jobs_child_opts opt = {
+        .file = wrapper,
         .args = args,
         .env = env->vars,
         .cwd = run->env ? run->env->cwd : NULL,
-        .flags = UV_PROCESS_DETACHED,
-        .stdio_count = 3,
-        .stdio = stdio,
+        .out_fd = log_fd,
     };
-    run->proc.data = run;
-    int rc = uv_spawn(srv->loop, &run->proc, &opt);
-    if (rc == 0 || run->proc.loop != NULL) {
+    int rc = jobs_child_spawn(srv->loop, &run->proc, &opt, exit_cb);
+    if (rc == 0) {
+        run->proc.poll.data = run;
         run->proc_live = 1;
         run->open_handles++;
     }

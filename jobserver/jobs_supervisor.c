@@ -91,7 +91,7 @@ static void run_release(jobs_run *run)
     uv_close((uv_handle_t *)&run->aux_timer, run_handle_closed);
     if (run->proc_live) {
         run->proc_live = 0;
-        uv_close((uv_handle_t *)&run->proc, run_handle_closed);
+        jobs_child_close(&run->proc, run_handle_closed);
     }
 }
 

@@ -191,16 +191,33 @@ int rpc_conn_send(rpc_conn *c, const Rayc__Envelope *env)
 {
     if (c->closing)
         return -EPIPE;
-    write_req *w = malloc(sizeof *w);
-    if (w == NULL)
-        return -ENOMEM;
+    uint8_t *buf;
     size_t len;
-    int rc = rpc_pack(env, c->max_frame, &w->buf, &len);
-    if (rc != 0) {
-        free(w);
+    int rc = rpc_pack(env, c->max_frame, &buf, &len);
+    if (rc != 0)
         return rc;
+    /* Straight to the socket when it has room and nothing is queued before
+     * us (uv_try_write refuses otherwise, so order holds): no request, no
+     * callback, and no epoll_ctl, which libuv 1.44 issues on the next loop
+     * turn after every queued write drains (one syscall per message). */
+    uv_buf_t b = uv_buf_init((char *)buf, (unsigned)len);
+    int n = uv_try_write(&c->h.stream, &b, 1);
+    if (n == (int)len) {
+        free(buf);
+        return 0;
     }
-    uv_buf_t b = uv_buf_init((char *)w->buf, (unsigned)len);
+    if (n > 0) {
+        b.base += n;
+        b.len -= (unsigned)n;
+    }
+    write_req *w = malloc(sizeof *w);
+    if (w == NULL) {
+        free(buf);
+        if (n > 0)
+            rpc_conn_close(c, "out of memory"); /* half a frame is on the wire */
+        return -ENOMEM;
+    }
+    w->buf = buf;
     rc = uv_write(&w->req, &c->h.stream, &b, 1, write_cb);
     if (rc != 0) {
         free(w->buf);

@@ -26,7 +26,7 @@ test {jobs-dur-1.2 after kill -9 the jobs keep running without the server} {
     # a ends (exit 7) while the server is down; d's processes are killed.
     file_write $flag ""
     # Killing d's wrapper first leaves nobody to record how d ends.
-    set wrappers [jobs_pids_with "[rayc_bin ray_jobserver] --job-wrapper [file join $dir node job_state d.pid]"]
+    set wrappers [jobs_pids_with "[rayc_bin ray_job_wrapper] --job-wrapper [file join $dir node job_state d.pid]"]
     foreach p $wrappers {
         exec kill -9 $p
     }

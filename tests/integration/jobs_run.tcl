@@ -35,6 +35,20 @@ test {jobs-run-1.2 the entrypoint runs in its own session and process group} {
     list [expr {$sid == $pgid}] [expr {$sid != $server_sid}]
 } {1 1}
 
+test {jobs-run-1.3 the job runs under bin/ray_job_wrapper, a program linked with libc alone} {
+    set id [jobs_submit $s {{"entrypoint": "sleep 7781", "submission_id": "wrapper-1"}}]
+    jobs_wait $s $id RUNNING
+    set pidfile [file join [dict get $s node] job_state $id.pid]
+    wait_for {[file exists $pidfile]} 5000 "the wrapper wrote its pid"
+    set pid [string trim [file_read $pidfile]]
+    set exe [file tail [file readlink /proc/$pid/exe]]
+    set libs [lsort [lmap l [split [exec ldd [rayc_bin ray_job_wrapper]] \n] {
+        lindex [split [string trim $l] " ."] 0}]]
+    jobs_api $s POST /api/jobs/$id/stop
+    jobs_wait $s $id STOPPED
+    list $exe [expr {[lsearch -glob $libs libcurl*] < 0 && [lsearch -glob $libs libuv*] < 0}]
+} {ray_job_wrapper 1}
+
 # ---------------------------------------------------------------- stop
 
 test {jobs-run-2.1 stop ends the whole process group, grandchildren included} {
