@@ -25,7 +25,7 @@ static void no_cluster_is_a_connection_error(void **state)
     (void)state;
     char addr[64];
     snprintf(addr, sizeof addr, "127.0.0.1:%d", net_pick_free_port("127.0.0.1"));
-    ray_init_opts o = {.address = addr, .token = "whatever", .timeout_s = 2};
+    ray_init_opts o = {.address = addr, .token = "whatever-token-0123456789", .timeout_s = 2};
     double t0 = rt_now();
     assert_int_equal(ray_init(&o), RAY_ERR_CONNECTION);
     assert_non_null(strstr(ray_last_error(), "cannot reach the GCS"));
