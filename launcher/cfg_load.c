@@ -396,23 +396,46 @@ static int build(loader *l, const cfg_overrides *ov)
 
 /* ---------------------------------------------------------------- entry points */
 
+/* Collects the parser's warnings (duplicate keys) until the config exists. */
+static void keep_warning(void *data, const char *line)
+{
+    cfg_strv_push(data, line);
+}
+
+/* Puts the parser's warnings in front of the loader's. */
+static int prepend_warnings(cluster_config *c, cfg_strv *early)
+{
+    for (size_t i = 0; i < c->warnings.n; i++)
+        if (cfg_strv_push(early, c->warnings.v[i]) != 0)
+            return -ENOMEM;
+    cfg_strv_free(&c->warnings);
+    c->warnings = *early;
+    *early = (cfg_strv){0};
+    return 0;
+}
+
 int cfg_load_text(const char *name, const char *text, size_t len, const cfg_overrides *ov,
                   cluster_config **out, char *err, size_t errlen)
 {
     cfg_node *user = NULL, *defaults = NULL;
+    cfg_strv early = {0};
     const char *dtext = cfg_defaults_yaml();
     *out = NULL;
-    int rc = cfg_doc_parse(name, text, len, &user, err, errlen);
+    int rc = cfg_doc_parse(name, text, len, keep_warning, &early, &user, err, errlen);
     if (rc == 0)
         rc = cfg_validate(name, user, err, errlen);
     if (rc == 0)
-        rc = cfg_doc_parse("(defaults)", dtext, strlen(dtext), &defaults, err, errlen);
+        rc = cfg_doc_parse("(defaults)", dtext, strlen(dtext), NULL, NULL, &defaults, err,
+                           errlen);
     loader l = {.name = name, .user = user, .defaults = defaults, .err = err,
                 .errlen = errlen};
     if (rc == 0 && (l.c = calloc(1, sizeof *l.c)) == NULL)
         rc = -ENOMEM;
     if (rc == 0)
         rc = build(&l, ov);
+    if (rc == 0)
+        rc = prepend_warnings(l.c, &early);
+    cfg_strv_free(&early);
     if (rc == -ENOMEM)
         snprintf(err, errlen, "%s: out of memory", name);
     cfg_node_free(user);
