@@ -55,6 +55,7 @@ typedef struct cluster_config {
     cfg_strv rsync_exclude, rsync_filter;
 
     cfg_strv initialization_commands;
+    cfg_strv setup_commands;        /* as written (for the head's bootstrap config) */
     cfg_strv head_setup_commands;   /* setup_commands + head_setup_commands */
     cfg_strv worker_setup_commands; /* setup_commands + worker_setup_commands */
     cfg_strv head_start_ray_commands, worker_start_ray_commands;

@@ -60,7 +60,8 @@ void cfg_free(cluster_config *c)
     }
     free(c->mounts);
     cfg_strv *lists[] = {&c->cluster_synced_files, &c->rsync_exclude, &c->rsync_filter,
-                         &c->initialization_commands, &c->head_setup_commands,
+                         &c->initialization_commands, &c->setup_commands,
+                         &c->head_setup_commands,
                          &c->worker_setup_commands, &c->head_start_ray_commands,
                          &c->worker_start_ray_commands, &c->warnings};
     for (size_t i = 0; i < sizeof lists / sizeof lists[0]; i++)
@@ -272,6 +273,7 @@ static int load_commands(loader *l)
     cluster_config *c = l->c;
     const cfg_node *common = top(l, "setup_commands");
     if (read_strv(top(l, "initialization_commands"), &c->initialization_commands) ||
+        read_strv(common, &c->setup_commands) ||
         read_strv(common, &c->head_setup_commands) ||
         read_strv(top(l, "head_setup_commands"), &c->head_setup_commands) ||
         read_strv(common, &c->worker_setup_commands) ||
