@@ -61,6 +61,7 @@ typedef struct cluster_config {
     cfg_strv head_start_ray_commands, worker_start_ray_commands;
 
     int docker_enabled;         /* docker.image or docker.container_name set */
+    int docker_line, docker_col;    /* where: the first of them that is set */
     char *auth_token_path;      /* on the nodes */
     int ssh_wait_timeout_s;
     int max_parallel;

@@ -301,8 +301,11 @@ static int load_docker(loader *l)
     const char *keys[] = {"image", "container_name", "head_image", "worker_image"};
     for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) {
         const cfg_node *v = cfg_map_get(d, keys[i]);
-        if (v != NULL && v->kind == CFG_SCALAR && v->text[0] != '\0')
+        if (v != NULL && v->kind == CFG_SCALAR && v->text[0] != '\0' && !l->c->docker_enabled) {
             l->c->docker_enabled = 1;
+            l->c->docker_line = v->line;
+            l->c->docker_col = v->col;
+        }
     }
     return 0;
 }

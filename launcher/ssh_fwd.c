@@ -243,8 +243,14 @@ static void wait_events(fwd_loop *l)
             pfd[n++] = (struct pollfd){.fd = fc->fd, .events = ev};
     }
     pfd[n++] = (struct pollfd){.fd = ssh_get_fd(ssh_conn_session(l->c)), .events = POLLIN};
-    /* libssh may already hold data for a channel read later in the last
-     * round, which poll cannot see: after a busy round, do not wait. */
+    /* libssh may already hold data for a channel (read from the socket
+     * while another call waited), which poll cannot see: then, and after
+     * a busy round, do not wait. */
+    for (size_t i = 0; i < SSH_FWD_MAX_CONNS && !l->busy; i++) {
+        const fwd_conn *fc = &l->conns[i];
+        if (fc->fd >= 0 && fc->out_len == 0 && !fc->remote_eof && ssh_channel_poll(fc->ch, 0) != 0)
+            l->busy = 1;
+    }
     poll(pfd, n, l->busy ? 0 : FWD_IDLE_MS);
     l->busy = 0;
     for (size_t i = 0; i < n_listen; i++)

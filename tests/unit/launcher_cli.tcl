@@ -70,11 +70,11 @@ test {launcher-cli-2.3 usage errors exit 2 the way click does} {
         [dict get $r3 code] [dict get $r3 out]
 } {2 1 2 1 1 {`--restart-only` is incompatible with `--no-restart`.}}
 
-test {launcher-cli-2.4 docker is refused with one clear line} {
+test {launcher-cli-2.4 docker is refused with one clear line naming file:line:column} {
     set f [yaml docker.yaml "cluster_name: d\ndocker: {image: rayproject/ray, container_name: rc}\nprovider: {type: local, head_ip: h, worker_ips: \[\]}\n"]
     set r [launcher up $f -y]
     list [dict get $r code] [lindex [split [dict get $r out] \n] end]
-} {1 {Error: docker: is not supported by rayc's launcher (no container engine is driven); remove the docker section or leave its image and container_name empty to run on the hosts directly.}}
+} [list 1 "Error: $dir/docker.yaml:2:17: docker: is not supported by rayc's launcher (no container engine is driven); remove the docker section or leave its image and container_name empty to run on the hosts directly."]
 
 test {launcher-cli-3.1 companions of a cluster never started say the head is not found} {
     set out {}
