@@ -55,11 +55,13 @@ typedef struct cluster_config {
     cfg_strv rsync_exclude, rsync_filter;
 
     cfg_strv initialization_commands;
+    cfg_strv setup_commands;        /* as written (for the head's bootstrap config) */
     cfg_strv head_setup_commands;   /* setup_commands + head_setup_commands */
     cfg_strv worker_setup_commands; /* setup_commands + worker_setup_commands */
     cfg_strv head_start_ray_commands, worker_start_ray_commands;
 
     int docker_enabled;         /* docker.image or docker.container_name set */
+    int docker_line, docker_col;    /* where: the first of them that is set */
     char *auth_token_path;      /* on the nodes */
     int ssh_wait_timeout_s;
     int max_parallel;

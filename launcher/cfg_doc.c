@@ -21,6 +21,8 @@ typedef struct doc_parser {
     size_t nodes;               /* nodes made so far, copies included */
     anchor *anchors;
     size_t n_anchors;
+    cfg_doc_warn_fn warn;
+    void *warn_data;
     char *err;
     size_t errlen;
 } doc_parser;
@@ -221,25 +223,45 @@ fail:
     return NULL;
 }
 
-/* Reads one key event of a mapping into PAIR (the value is read later). */
-static int parse_key(doc_parser *p, cfg_node *map, yaml_event_t *ev, cfg_pair *pair)
+/* Reads one key event of a mapping into PAIR (the value is read later).
+ * A key the mapping already has is PyYAML's case: the last value wins, so
+ * *DUP is set to the earlier pair (which the caller overwrites) and a
+ * warning naming both lines goes to the warning callback. */
+static int parse_key(doc_parser *p, cfg_node *map, yaml_event_t *ev, cfg_pair *pair,
+                     cfg_pair **dup)
 {
     int line = (int)ev->start_mark.line + 1, col = (int)ev->start_mark.column + 1;
+    *dup = NULL;
     if (ev->type != YAML_SCALAR_EVENT)
         return fail_at(p, line, col, "mapping keys must be plain strings");
     char *key = strndup((const char *)ev->data.scalar.value, ev->data.scalar.length);
     if (key == NULL)
         return -ENOMEM;
-    if (cfg_map_get(map, key) != NULL) {
-        char what[300];
-        snprintf(what, sizeof what, "duplicate key \"%.200s\"", key);
-        free(key);
-        return fail_at(p, line, col, what);
+    *dup = (cfg_pair *)cfg_map_pair(map, key);
+    if (*dup != NULL && p->warn != NULL) {
+        char what[400];
+        snprintf(what, sizeof what, "%s:%d:%d: duplicate key \"%.200s\" (first on line %d); "
+                 "the value on line %d is used, as Ray does", p->name, line, col, key,
+                 (*dup)->line, line);
+        p->warn(p->warn_data, what);
     }
     pair->key = key;
     pair->line = line;
     pair->col = col;
     return 0;
+}
+
+/* Puts PAIR into MAP: in place of DUP (the earlier pair of the same key,
+ * freed) or at the end. */
+static void store_pair(cfg_node *map, cfg_pair *dup, cfg_pair *pair)
+{
+    if (dup == NULL) {
+        map->pairs[map->n++] = *pair;
+        return;
+    }
+    free(dup->key);
+    cfg_node_free(dup->value);
+    *dup = *pair;
 }
 
 static cfg_node *parse_map(doc_parser *p, yaml_event_t *start, int depth)
@@ -255,10 +277,10 @@ static cfg_node *parse_map(doc_parser *p, yaml_event_t *start, int depth)
             yaml_event_delete(&ev);
             break;
         }
-        cfg_pair pair = {0};
+        cfg_pair pair = {0}, *dup = NULL;
         int rc = grow((void **)&n->pairs, n->n, sizeof *n->pairs);
         if (rc == 0)
-            rc = parse_key(p, n, &ev, &pair);
+            rc = parse_key(p, n, &ev, &pair, &dup);
         yaml_event_delete(&ev);
         if (rc == 0 && (rc = next_event(p, &ev)) == 0) {
             pair.value = parse_node(p, &ev, depth + 1);
@@ -268,7 +290,7 @@ static cfg_node *parse_map(doc_parser *p, yaml_event_t *start, int depth)
             free(pair.key);
             goto fail;
         }
-        n->pairs[n->n++] = pair;
+        store_pair(n, dup, &pair);
     }
     if (n != NULL && remember_anchor(p, anchor_name, n) != 0)
         goto fail;
@@ -313,31 +335,40 @@ static cfg_node *parse_node(doc_parser *p, yaml_event_t *ev, int depth)
     }
 }
 
-/* Skips events up to the first node of the document; an empty stream or
- * document gives an empty mapping. */
-static cfg_node *parse_document(doc_parser *p)
+/* Skips events up to the first node of the document.  A stream with no
+ * document (an empty file, or only comments) or a document that is only
+ * null is refused: Ray would load it as None and fail later. */
+static cfg_node *parse_document(doc_parser *p, int *empty)
 {
     yaml_event_t ev;
     cfg_node *root = NULL;
+    *empty = 0;
     for (;;) {
         if (next_event(p, &ev) != 0)
             return NULL;
         yaml_event_type_t t = ev.type;
-        if (t == YAML_STREAM_END_EVENT || t == YAML_DOCUMENT_END_EVENT) {
-            root = node_new(p, CFG_MAP, &ev.start_mark);
+        if (t == YAML_STREAM_END_EVENT || t == YAML_DOCUMENT_END_EVENT || t == YAML_NO_EVENT) {
             yaml_event_delete(&ev);
-            return root;
+            *empty = 1;
+            return NULL;
         }
         if (t != YAML_STREAM_START_EVENT && t != YAML_DOCUMENT_START_EVENT) {
             root = parse_node(p, &ev, 0);
             yaml_event_delete(&ev);
+            if (root != NULL && root->kind == CFG_SCALAR && cfg_scalar_type(root) == CFG_T_NULL) {
+                cfg_node_free(root);
+                *empty = 1;
+                return NULL;
+            }
             return root;
         }
         yaml_event_delete(&ev);
     }
 }
 
-/* A second document in the file is refused rather than silently ignored. */
+/* A second document in the file is refused rather than silently ignored.
+ * libyaml answers YAML_NO_EVENT forever once the stream has ended, so that
+ * ends the loop too. */
 static int check_single_document(doc_parser *p)
 {
     yaml_event_t ev;
@@ -347,17 +378,19 @@ static int check_single_document(doc_parser *p)
         yaml_event_type_t t = ev.type;
         int line = (int)ev.start_mark.line + 1, col = (int)ev.start_mark.column + 1;
         yaml_event_delete(&ev);
-        if (t == YAML_STREAM_END_EVENT)
+        if (t == YAML_STREAM_END_EVENT || t == YAML_NO_EVENT)
             return 0;
         if (t == YAML_DOCUMENT_START_EVENT)
             return fail_at(p, line, col, "only one YAML document is allowed");
     }
 }
 
-int cfg_doc_parse(const char *name, const char *text, size_t len, cfg_node **out,
-                  char *err, size_t errlen)
+int cfg_doc_parse(const char *name, const char *text, size_t len, cfg_doc_warn_fn warn,
+                  void *warn_data, cfg_node **out, char *err, size_t errlen)
 {
-    doc_parser p = {.name = name, .err = err, .errlen = errlen};
+    doc_parser p = {.name = name, .warn = warn, .warn_data = warn_data, .err = err,
+                    .errlen = errlen};
+    int empty = 0;
     *out = NULL;
     if (len > CFG_DOC_MAX_BYTES) {
         snprintf(err, errlen, "%s: file is larger than %d bytes", name, CFG_DOC_MAX_BYTES);
@@ -369,8 +402,11 @@ int cfg_doc_parse(const char *name, const char *text, size_t len, cfg_node **out
     }
     snprintf(err, errlen, "%s: out of memory", name);
     yaml_parser_set_input_string(&p.yp, (const unsigned char *)text, len);
-    cfg_node *root = parse_document(&p);
-    int rc = root != NULL ? check_single_document(&p) : -EINVAL;
+    cfg_node *root = parse_document(&p, &empty);
+    int rc = root != NULL ? check_single_document(&p) : empty ? -ENODATA : -EINVAL;
+    if (empty)
+        snprintf(err, errlen, "%s: the cluster config file is empty (nothing but comments or "
+                 "blank lines)", name);
     yaml_parser_delete(&p.yp);
     for (size_t i = 0; i < p.n_anchors; i++)
         free(p.anchors[i].name);

@@ -38,13 +38,20 @@ struct cfg_node {
     cfg_pair *pairs;            /* CFG_MAP, in document order */
 };
 
-/* Parses LEN bytes of YAML TEXT (one document; an empty document gives an
- * empty mapping).  NAME is used in error messages.  On success stores the
- * root in *OUT (free with cfg_node_free) and returns 0.  On failure returns
- * -EINVAL (bad YAML, duplicate key, non-string key, too deep, too many
- * nodes) or -ENOMEM and writes "NAME:LINE:COL: problem" into ERR. */
-int cfg_doc_parse(const char *name, const char *text, size_t len, cfg_node **out,
-                  char *err, size_t errlen);
+/* Receives one warning line "NAME:LINE:COL: problem" (only valid during
+ * the call). */
+typedef void (*cfg_doc_warn_fn)(void *data, const char *line);
+
+/* Parses LEN bytes of YAML TEXT (one document).  NAME is used in messages.
+ * A key repeated in a mapping is accepted as PyYAML does (the last value
+ * wins, at the first key's place) and reported to WARN (may be NULL) with
+ * both lines.  On success stores the root in *OUT (free with cfg_node_free)
+ * and returns 0.  On failure returns -ENODATA (no document: an empty or
+ * comment-only file, or a lone null), -EINVAL (bad YAML, non-string key,
+ * too deep, too many nodes) or -ENOMEM and writes one line, "NAME:LINE:COL:
+ * problem" where there is a position, into ERR. */
+int cfg_doc_parse(const char *name, const char *text, size_t len, cfg_doc_warn_fn warn,
+                  void *warn_data, cfg_node **out, char *err, size_t errlen);
 
 /* Frees N and everything below it (NULL is fine). */
 void cfg_node_free(cfg_node *n);

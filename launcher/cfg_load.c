@@ -60,7 +60,8 @@ void cfg_free(cluster_config *c)
     }
     free(c->mounts);
     cfg_strv *lists[] = {&c->cluster_synced_files, &c->rsync_exclude, &c->rsync_filter,
-                         &c->initialization_commands, &c->head_setup_commands,
+                         &c->initialization_commands, &c->setup_commands,
+                         &c->head_setup_commands,
                          &c->worker_setup_commands, &c->head_start_ray_commands,
                          &c->worker_start_ray_commands, &c->warnings};
     for (size_t i = 0; i < sizeof lists / sizeof lists[0]; i++)
@@ -272,6 +273,7 @@ static int load_commands(loader *l)
     cluster_config *c = l->c;
     const cfg_node *common = top(l, "setup_commands");
     if (read_strv(top(l, "initialization_commands"), &c->initialization_commands) ||
+        read_strv(common, &c->setup_commands) ||
         read_strv(common, &c->head_setup_commands) ||
         read_strv(top(l, "head_setup_commands"), &c->head_setup_commands) ||
         read_strv(common, &c->worker_setup_commands) ||
@@ -299,8 +301,11 @@ static int load_docker(loader *l)
     const char *keys[] = {"image", "container_name", "head_image", "worker_image"};
     for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) {
         const cfg_node *v = cfg_map_get(d, keys[i]);
-        if (v != NULL && v->kind == CFG_SCALAR && v->text[0] != '\0')
+        if (v != NULL && v->kind == CFG_SCALAR && v->text[0] != '\0' && !l->c->docker_enabled) {
             l->c->docker_enabled = 1;
+            l->c->docker_line = v->line;
+            l->c->docker_col = v->col;
+        }
     }
     return 0;
 }
@@ -396,23 +401,46 @@ static int build(loader *l, const cfg_overrides *ov)
 
 /* ---------------------------------------------------------------- entry points */
 
+/* Collects the parser's warnings (duplicate keys) until the config exists. */
+static void keep_warning(void *data, const char *line)
+{
+    cfg_strv_push(data, line);
+}
+
+/* Puts the parser's warnings in front of the loader's. */
+static int prepend_warnings(cluster_config *c, cfg_strv *early)
+{
+    for (size_t i = 0; i < c->warnings.n; i++)
+        if (cfg_strv_push(early, c->warnings.v[i]) != 0)
+            return -ENOMEM;
+    cfg_strv_free(&c->warnings);
+    c->warnings = *early;
+    *early = (cfg_strv){0};
+    return 0;
+}
+
 int cfg_load_text(const char *name, const char *text, size_t len, const cfg_overrides *ov,
                   cluster_config **out, char *err, size_t errlen)
 {
     cfg_node *user = NULL, *defaults = NULL;
+    cfg_strv early = {0};
     const char *dtext = cfg_defaults_yaml();
     *out = NULL;
-    int rc = cfg_doc_parse(name, text, len, &user, err, errlen);
+    int rc = cfg_doc_parse(name, text, len, keep_warning, &early, &user, err, errlen);
     if (rc == 0)
         rc = cfg_validate(name, user, err, errlen);
     if (rc == 0)
-        rc = cfg_doc_parse("(defaults)", dtext, strlen(dtext), &defaults, err, errlen);
+        rc = cfg_doc_parse("(defaults)", dtext, strlen(dtext), NULL, NULL, &defaults, err,
+                           errlen);
     loader l = {.name = name, .user = user, .defaults = defaults, .err = err,
                 .errlen = errlen};
     if (rc == 0 && (l.c = calloc(1, sizeof *l.c)) == NULL)
         rc = -ENOMEM;
     if (rc == 0)
         rc = build(&l, ov);
+    if (rc == 0)
+        rc = prepend_warnings(l.c, &early);
+    cfg_strv_free(&early);
     if (rc == -ENOMEM)
         snprintf(err, errlen, "%s: out of memory", name);
     cfg_node_free(user);

@@ -94,7 +94,10 @@ static const sch_key top_keys[] = {
     {.name = "provider", .type = S_OBJ, .fields = provider_keys, .required = 1},
     KEY_OBJ("auth", auth_keys),
     KEY_OBJ("docker", docker_keys),
-    KEY("head_node_type", S_STR), KEY("worker_default_node_type", S_STR),
+    /* Ray's prepare_local overwrites head_node_type with its one local node
+     * type, so whatever a file says (example-minimal-automatic has `{}`) is
+     * accepted and ignored. */
+    KEY("head_node_type", S_ANY), KEY("worker_default_node_type", S_STR),
     KEY("head_node", S_MAP), KEY("worker_nodes", S_MAP),
     KEY("file_mounts", S_STRMAP), KEY("cluster_synced_files", S_STRSEQ),
     KEY("file_mounts_sync_continuously", S_BOOL),
@@ -122,10 +125,22 @@ static int report(checker *ck, int line, int col, const char *path, const char *
     return -EINVAL;
 }
 
+/* Ray's examples ship placeholders such as TYPICALLY_THE_NUMBER_OF_WORKER_IPS
+ * where a number belongs (Ray itself fails on them with a TypeError). */
+static int is_placeholder(const cfg_node *n)
+{
+    if (n->kind != CFG_SCALAR || n->quoted || strlen(n->text) < 6 || !strchr(n->text, '_'))
+        return 0;
+    return strspn(n->text, "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_") == strlen(n->text);
+}
+
 static int report_type(checker *ck, const cfg_node *n, const char *path, const char *want)
 {
-    char what[200];
-    snprintf(what, sizeof what, "expected %s, got %s", want, cfg_node_describe(n));
+    char what[400];
+    int k = snprintf(what, sizeof what, "expected %s, got %s", want, cfg_node_describe(n));
+    if (is_placeholder(n) && k > 0 && (size_t)k < sizeof what)
+        snprintf(what + k, sizeof what - (size_t)k, " (%.100s is a placeholder from Ray's "
+                 "example: put a value there or remove the line)", n->text);
     return report(ck, n->line, n->col, path, what);
 }
 

@@ -5,7 +5,13 @@
  * node it runs the `ray stop` lines of that node's start commands (so a ray
  * outside PATH or a --temp-dir is honoured), or plain `ray stop` when the
  * start commands have none.  Nodes recorded in the state but no longer in
- * the YAML are stopped too.  An unreachable node is reported, not fatal. */
+ * the YAML are stopped too.  An unreachable node is reported, not fatal.
+ *
+ * Only nodes whose state says this cluster ran its start commands there
+ * (and has not stopped them since) are touched: a YAML address this cluster
+ * never set up (its `ray up` failed at the head, say) may well belong to
+ * another running cluster, and `ray stop` there would kill it.  Those are
+ * listed as skipped. */
 #include "launcher/down_cmd.h"
 
 #include <errno.h>
@@ -43,8 +49,10 @@ typedef struct down_run {
     down_opts o;
     lctx x;
     char head_ip[64];
-    down_node *nodes;
+    down_node *nodes;           /* the nodes to stop */
     size_t n;
+    down_node *skipped;         /* candidates this cluster never set up */
+    size_t n_skipped;
     up_display *disp;
 } down_run;
 
@@ -104,26 +112,45 @@ static int parse_args(down_opts *o, int argc, char **argv)
 
 /* ---------------------------------------------------------------- which nodes */
 
-static int has_node(const down_run *d, const char *ip)
+static int has_node(const down_node *v, size_t n, const char *ip)
 {
-    for (size_t i = 0; i < d->n; i++)
-        if (strcmp(d->nodes[i].ip, ip) == 0)
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(v[i].ip, ip) == 0)
             return 1;
     return 0;
 }
 
-static int add_node(down_run *d, const char *ip, int is_head)
+static int push_node(down_node **v, size_t *n, const char *ip, int is_head, const char *why)
 {
-    if (has_node(d, ip))
-        return 0;
-    down_node *bigger = realloc(d->nodes, (d->n + 1) * sizeof *bigger);
+    down_node *bigger = realloc(*v, (*n + 1) * sizeof *bigger);
     if (bigger == NULL)
         return -ENOMEM;
-    d->nodes = bigger;
-    memset(&d->nodes[d->n], 0, sizeof *d->nodes);
-    snprintf(d->nodes[d->n].ip, sizeof d->nodes[d->n].ip, "%s", ip);
-    d->nodes[d->n++].is_head = is_head;
+    *v = bigger;
+    down_node *nd = &bigger[(*n)++];
+    memset(nd, 0, sizeof *nd);
+    snprintf(nd->ip, sizeof nd->ip, "%s", ip);
+    snprintf(nd->message, sizeof nd->message, "%s", why != NULL ? why : "");
+    nd->is_head = is_head;
     return 0;
+}
+
+/* Adds IP to the nodes to stop when the state says this cluster started
+ * Ray there, else to the skipped ones with the reason. */
+static int add_node(down_run *d, const char *ip, int is_head)
+{
+    lstate_node rec;
+    if (has_node(d->nodes, d->n, ip) || has_node(d->skipped, d->n_skipped, ip))
+        return 0;
+    if (lstate_node_get(d->x.state, d->x.cfg->cluster_name, ip, &rec) != 0)
+        return push_node(&d->skipped, &d->n_skipped, ip, is_head,
+                         "this cluster never set it up");
+    if (strcmp(rec.status, LSTATE_TERMINATED) == 0)
+        return push_node(&d->skipped, &d->n_skipped, ip, is_head,
+                         "already stopped by an earlier `ray down`");
+    if (!rec.started)
+        return push_node(&d->skipped, &d->n_skipped, ip, is_head,
+                         "this cluster's `ray up` never started Ray there");
+    return push_node(&d->nodes, &d->n, ip, is_head, NULL);
 }
 
 /* The head (unless --workers-only), the workers `ray up` uses (past the
@@ -222,6 +249,18 @@ static void stop_node(void *ctx, size_t i)
     ssh_conn_close(conn);
 }
 
+/* One line per skipped node, before anything is stopped. */
+static void report_skipped(const down_run *d)
+{
+    if (d->n_skipped == 0)
+        return;
+    printf("Skipped %zu node%s that this cluster's launcher state does not show as set up "
+           "by it (left untouched):\n", d->n_skipped, d->n_skipped == 1 ? "" : "s");
+    for (size_t i = 0; i < d->n_skipped; i++)
+        printf("  %s (%s): %s\n", d->skipped[i].ip, d->skipped[i].is_head ? "head" : "worker",
+               d->skipped[i].message);
+}
+
 static int report(const down_run *d)
 {
     size_t stopped = 0, unreachable = 0, failed = 0;
@@ -263,6 +302,8 @@ static int run(down_run *d)
         fprintf(stderr, "Error: cannot prepare the teardown of %s\n", c->cluster_name);
         rc = 1;
     }
+    if (rc == 0)
+        report_skipped(d);
     if (rc == 0) {
         for (size_t i = 0; i < d->n; i++)
             up_display_name(d->disp, i, d->nodes[i].ip, d->nodes[i].is_head ? "head" : "worker");
@@ -286,6 +327,7 @@ int down_main(int argc, char **argv)
     rc = run(&d);
     up_display_free(d.disp);
     free(d.nodes);
+    free(d.skipped);
     lctx_close(&d.x);
     return rc;
 }

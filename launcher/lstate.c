@@ -29,7 +29,14 @@ static const char schema_sql[] =
     "  cluster TEXT NOT NULL, ip TEXT NOT NULL, kind TEXT NOT NULL, status TEXT NOT NULL,"
     "  runtime_hash TEXT NOT NULL DEFAULT '', files_hash TEXT NOT NULL DEFAULT '',"
     "  message TEXT NOT NULL DEFAULT '', updated_ms INTEGER,"
+    "  started INTEGER NOT NULL DEFAULT 0,"
     "  PRIMARY KEY(cluster, ip));";
+
+/* A state file from before `started` existed gets the column; its nodes
+ * that were up-to-date had their start commands run by this cluster. */
+static const char migrate_sql[] =
+    "ALTER TABLE nodes ADD COLUMN started INTEGER NOT NULL DEFAULT 0;"
+    "UPDATE nodes SET started = 1 WHERE status = 'up-to-date';";
 
 int lstate_dir(char *out, size_t outlen)
 {
@@ -40,6 +47,20 @@ int lstate_dir(char *out, size_t outlen)
     }
     int n = snprintf(out, outlen, "%s/.ray", home);
     return n > 0 && (size_t)n < outlen ? 0 : -ENAMETOOLONG;
+}
+
+/* Adds the `started` column when the table lacks it. */
+static int migrate(lstate *s)
+{
+    sqlite3_stmt *st = NULL;
+    int has = 0;
+    if (sqlite3_prepare_v2(s->db, "SELECT started FROM nodes LIMIT 0", -1, &st, NULL) ==
+        SQLITE_OK)
+        has = 1;
+    sqlite3_finalize(st);
+    if (has)
+        return 0;
+    return sqlite3_exec(s->db, migrate_sql, NULL, NULL, NULL) == SQLITE_OK ? 0 : -EIO;
 }
 
 int lstate_open(const char *path, lstate **out, char *err, size_t errlen)
@@ -66,7 +87,8 @@ int lstate_open(const char *path, lstate **out, char *err, size_t errlen)
     }
     if (sqlite3_open_v2(path, &s->db, flags, NULL) != SQLITE_OK ||
         sqlite3_busy_timeout(s->db, 10000) != SQLITE_OK ||
-        sqlite3_exec(s->db, schema_sql, NULL, NULL, NULL) != SQLITE_OK) {
+        sqlite3_exec(s->db, schema_sql, NULL, NULL, NULL) != SQLITE_OK ||
+        migrate(s) != 0) {
         snprintf(err, errlen, "cannot open the launcher state %s: %s", path,
                  s->db != NULL ? sqlite3_errmsg(s->db) : "out of memory");
         lstate_close(s);
@@ -165,7 +187,7 @@ fail:
 
 /* ---------------------------------------------------------------- nodes */
 
-#define NODE_COLUMNS "ip, kind, status, runtime_hash, files_hash, message, updated_ms"
+#define NODE_COLUMNS "ip, kind, status, runtime_hash, files_hash, message, updated_ms, started"
 
 static void read_node(sqlite3_stmt *st, lstate_node *n)
 {
@@ -177,6 +199,7 @@ static void read_node(sqlite3_stmt *st, lstate_node *n)
     column_copy(st, 4, n->files_hash, sizeof n->files_hash);
     column_copy(st, 5, n->message, sizeof n->message);
     n->updated_ms = sqlite3_column_int64(st, 6);
+    n->started = sqlite3_column_int(st, 7) != 0;
 }
 
 int lstate_node_get(lstate *s, const char *cluster, const char *ip, lstate_node *out)
@@ -204,8 +227,16 @@ int lstate_node_status(lstate *s, const char *cluster, const char *ip, const cha
                      "INSERT INTO nodes (cluster, ip, kind, status, message, updated_ms) "
                      "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(cluster, ip) DO UPDATE SET "
                      "kind = excluded.kind, status = excluded.status, "
-                     "message = excluded.message, updated_ms = excluded.updated_ms",
+                     "message = excluded.message, updated_ms = excluded.updated_ms, "
+                     "started = CASE WHEN excluded.status = '" LSTATE_TERMINATED "' THEN 0 "
+                     "ELSE nodes.started END",
                      args, 6);
+}
+
+int lstate_node_started(lstate *s, const char *cluster, const char *ip)
+{
+    const char *args[] = {cluster, ip};
+    return exec_args(s, "UPDATE nodes SET started = 1 WHERE cluster = ? AND ip = ?", args, 2);
 }
 
 int lstate_node_done(lstate *s, const char *cluster, const char *ip, const char *runtime_hash,

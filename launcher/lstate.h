@@ -27,6 +27,8 @@ typedef struct lstate_node {
     char files_hash[72];
     char message[1024];
     int64_t updated_ms;
+    int started;                /* this cluster ran its start commands here, not
+                                   stopped since: what `ray down` may undo */
 } lstate_node;
 
 /* The launcher's directory, $HOME/.ray, into OUT.  Returns 0 or -ENAMETOOLONG. */
@@ -58,6 +60,12 @@ int lstate_node_get(lstate *s, const char *cluster, const char *ip, lstate_node 
  * with KIND when it is new.  Returns 0 or -EIO. */
 int lstate_node_status(lstate *s, const char *cluster, const char *ip, const char *kind,
                        const char *status, const char *message);
+
+/* Records that this cluster's start commands are about to run on node IP
+ * (the row exists: lstate_node_status made it).  Setting a node's status to
+ * terminated clears the mark.  `ray down` stops only marked nodes, so it
+ * never runs `ray stop` on a host another cluster set up.  Returns 0 or -EIO. */
+int lstate_node_started(lstate *s, const char *cluster, const char *ip);
 
 /* Marks node IP up-to-date with the hashes it now runs.  Returns 0 or -EIO. */
 int lstate_node_done(lstate *s, const char *cluster, const char *ip, const char *runtime_hash,

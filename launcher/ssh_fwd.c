@@ -7,18 +7,26 @@
 #include <netinet/in.h>
 #include <poll.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #define FWD_CHUNK 16384
 #define FWD_MAX_PORTS 16
+#define FWD_IDLE_MS 50
 
+/* One forwarded connection.  Bytes from the node wait in OUT until the
+ * client takes them, so a slow client never stalls the others.  The slot
+ * is free again once both directions have ended (EOF each way, data
+ * flushed) or either side failed. */
 typedef struct fwd_conn {
     int fd;                     /* the local client, -1 when the slot is free */
     ssh_channel ch;
-    int local_eof;              /* the client closed its side */
-    int remote_eof;
+    int local_eof;              /* the client closed its sending side */
+    int remote_eof;             /* the node's side sent EOF or closed the channel */
+    size_t out_off, out_len;    /* pending node -> client bytes in out */
+    char out[FWD_CHUNK];
 } fwd_conn;
 
 typedef struct fwd_loop {
@@ -26,7 +34,9 @@ typedef struct fwd_loop {
     const ssh_fwd_port *ports;
     size_t n_ports;
     int listen_fd[FWD_MAX_PORTS];
-    fwd_conn conns[SSH_FWD_MAX_CONNS];
+    fwd_conn *conns;            /* SSH_FWD_MAX_CONNS slots */
+    size_t n_open;
+    int busy;                   /* the last round moved bytes: poll without waiting */
     ssh_channel cmd;
     ssh_output_cb out;
     void *out_data;
@@ -44,7 +54,7 @@ static int listen_on(int port)
     if (fd < 0)
         return -errno;
     setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof on);
-    if (bind(fd, (struct sockaddr *)&a, sizeof a) != 0 || listen(fd, 16) != 0) {
+    if (bind(fd, (struct sockaddr *)&a, sizeof a) != 0 || listen(fd, 128) != 0) {
         int e = errno;
         close(fd);
         return -e;
@@ -81,16 +91,20 @@ static int start_command(fwd_loop *l, const char *command)
 
 /* ---------------------------------------------------------------- connections */
 
-static void conn_close(fwd_conn *fc)
+static void conn_close(fwd_loop *l, fwd_conn *fc)
 {
     if (fc->ch != NULL) {
         ssh_channel_close(fc->ch);
         ssh_channel_free(fc->ch);
     }
-    if (fc->fd >= 0)
+    if (fc->fd >= 0) {
         close(fc->fd);
-    memset(fc, 0, sizeof *fc);
+        l->n_open--;
+    }
+    fc->ch = NULL;
     fc->fd = -1;
+    fc->local_eof = fc->remote_eof = 0;
+    fc->out_off = fc->out_len = 0;
 }
 
 static void accept_one(fwd_loop *l, size_t port_index)
@@ -110,53 +124,88 @@ static void accept_one(fwd_loop *l, size_t port_index)
                                                p->local_port) != SSH_OK) {
         if (ch != NULL)
             ssh_channel_free(ch);
-        close(fd);
+        close(fd);                      /* the node refused: the client sees EOF */
         return;
     }
     slot->fd = fd;
     slot->ch = ch;
+    l->n_open++;
 }
 
-/* Client -> node.  Returns -1 when the connection is finished. */
-static int pump_local(fwd_conn *fc)
+/* Client -> node.  Returns -1 when the connection failed. */
+static int pump_local(fwd_loop *l, fwd_conn *fc)
 {
     char buf[FWD_CHUNK];
     if (fc->local_eof)
         return 0;
     ssize_t n = read(fc->fd, buf, sizeof buf);
-    if (n > 0)
+    if (n > 0) {
+        l->busy = 1;
         return ssh_channel_write(fc->ch, buf, (uint32_t)n) == n ? 0 : -1;
-    if (n == 0 || (errno != EAGAIN && errno != EINTR)) {
-        fc->local_eof = 1;
-        ssh_channel_send_eof(fc->ch);
+    }
+    if (n < 0 && (errno == EAGAIN || errno == EINTR))
+        return 0;
+    if (n < 0)
+        return -1;                      /* reset by the client */
+    fc->local_eof = 1;                  /* half-close: pass the EOF on */
+    l->busy = 1;
+    if (!ssh_channel_is_closed(fc->ch) && ssh_channel_send_eof(fc->ch) != SSH_OK)
+        return -1;
+    return 0;
+}
+
+/* Writes what is pending to the client.  Returns -1 on a write error. */
+static int flush_out(fwd_loop *l, fwd_conn *fc)
+{
+    while (fc->out_off < fc->out_len) {
+        ssize_t w = write(fc->fd, fc->out + fc->out_off, fc->out_len - fc->out_off);
+        if (w < 0 && (errno == EAGAIN || errno == EINTR))
+            return 0;
+        if (w < 0)
+            return -1;
+        fc->out_off += (size_t)w;
+        l->busy = 1;
+    }
+    fc->out_off = fc->out_len = 0;
+    return 0;
+}
+
+/* Node -> client.  libssh reports the node's EOF as SSH_EOF (not 0) once
+ * the channel's data is drained; that ends this direction. */
+static int pump_remote(fwd_loop *l, fwd_conn *fc)
+{
+    if (flush_out(l, fc) != 0)
+        return -1;
+    if (fc->out_len > 0 || fc->remote_eof)
+        return 0;
+    int n = ssh_channel_read_nonblocking(fc->ch, fc->out, sizeof fc->out, 0);
+    if (n > 0) {
+        fc->out_len = (size_t)n;
+        l->busy = 1;
+        return flush_out(l, fc);
+    }
+    int ended = ssh_channel_is_eof(fc->ch) || ssh_channel_is_closed(fc->ch);
+    if (n == SSH_ERROR && !ended)
+        return -1;
+    if (n == SSH_EOF || ended) {
+        fc->remote_eof = 1;
+        l->busy = 1;
+        shutdown(fc->fd, SHUT_WR);      /* half-close: the client reads EOF */
     }
     return 0;
 }
 
-/* Node -> client.  Returns -1 when the connection is finished. */
-static int pump_remote(fwd_conn *fc)
+/* Moves bytes both ways; frees the slot when the connection is over. */
+static void pump_conn(fwd_loop *l, fwd_conn *fc)
 {
-    char buf[FWD_CHUNK];
-    int n = ssh_channel_read_nonblocking(fc->ch, buf, sizeof buf, 0);
-    if (n == SSH_ERROR)
-        return -1;
-    for (int off = 0; off < n;) {
-        ssize_t w = write(fc->fd, buf + off, (size_t)(n - off));
-        if (w < 0 && errno == EAGAIN) {
-            struct pollfd pw = {.fd = fc->fd, .events = POLLOUT};
-            poll(&pw, 1, 1000);
-            continue;
-        }
-        if (w < 0)
-            return -1;
-        off += (int)w;
+    if (pump_local(l, fc) != 0 || pump_remote(l, fc) != 0) {
+        conn_close(l, fc);
+        return;
     }
-    if (n == 0 && (ssh_channel_is_eof(fc->ch) || ssh_channel_is_closed(fc->ch))) {
-        if (!fc->remote_eof)
-            shutdown(fc->fd, SHUT_WR);
-        fc->remote_eof = 1;
-    }
-    return fc->remote_eof && fc->local_eof ? -1 : 0;
+    /* Both ways ended: done.  A node that closed the channel while the
+     * client still talks gets nothing more; the client sees EOF already. */
+    if (fc->remote_eof && fc->out_len == 0 && (fc->local_eof || ssh_channel_is_closed(fc->ch)))
+        conn_close(l, fc);
 }
 
 /* ---------------------------------------------------------------- the command */
@@ -182,15 +231,29 @@ static int pump_command(fwd_loop *l, int *exit_status)
 static void wait_events(fwd_loop *l)
 {
     struct pollfd pfd[FWD_MAX_PORTS + SSH_FWD_MAX_CONNS + 1];
-    nfds_t n = 0;
-    for (size_t i = 0; i < l->n_ports; i++)
-        pfd[n++] = (struct pollfd){.fd = l->listen_fd[i], .events = POLLIN};
-    for (size_t i = 0; i < SSH_FWD_MAX_CONNS; i++)
-        if (l->conns[i].fd >= 0 && !l->conns[i].local_eof)
-            pfd[n++] = (struct pollfd){.fd = l->conns[i].fd, .events = POLLIN};
+    nfds_t n = 0, n_listen = 0;
+    if (l->n_open < SSH_FWD_MAX_CONNS)  /* when full, new clients wait in the backlog */
+        for (size_t i = 0; i < l->n_ports; i++)
+            pfd[n_listen++] = (struct pollfd){.fd = l->listen_fd[i], .events = POLLIN};
+    n = n_listen;
+    for (size_t i = 0; i < SSH_FWD_MAX_CONNS; i++) {
+        const fwd_conn *fc = &l->conns[i];
+        short ev = (short)((fc->local_eof ? 0 : POLLIN) | (fc->out_len > 0 ? POLLOUT : 0));
+        if (fc->fd >= 0 && ev != 0)
+            pfd[n++] = (struct pollfd){.fd = fc->fd, .events = ev};
+    }
     pfd[n++] = (struct pollfd){.fd = ssh_get_fd(ssh_conn_session(l->c)), .events = POLLIN};
-    poll(pfd, n, 50);
-    for (size_t i = 0; i < l->n_ports; i++)
+    /* libssh may already hold data for a channel (read from the socket
+     * while another call waited), which poll cannot see: then, and after
+     * a busy round, do not wait. */
+    for (size_t i = 0; i < SSH_FWD_MAX_CONNS && !l->busy; i++) {
+        const fwd_conn *fc = &l->conns[i];
+        if (fc->fd >= 0 && fc->out_len == 0 && !fc->remote_eof && ssh_channel_poll(fc->ch, 0) != 0)
+            l->busy = 1;
+    }
+    poll(pfd, n, l->busy ? 0 : FWD_IDLE_MS);
+    l->busy = 0;
+    for (size_t i = 0; i < n_listen; i++)
         if (pfd[i].revents & POLLIN)
             accept_one(l, i);
 }
@@ -199,11 +262,9 @@ static int serve(fwd_loop *l, volatile sig_atomic_t *stop, int *exit_status)
 {
     while (stop == NULL || !*stop) {
         wait_events(l);
-        for (size_t i = 0; i < SSH_FWD_MAX_CONNS; i++) {
-            fwd_conn *fc = &l->conns[i];
-            if (fc->fd >= 0 && (pump_local(fc) != 0 || pump_remote(fc) != 0))
-                conn_close(fc);
-        }
+        for (size_t i = 0; i < SSH_FWD_MAX_CONNS; i++)
+            if (l->conns[i].fd >= 0)
+                pump_conn(l, &l->conns[i]);
         if (l->cmd != NULL && pump_command(l, exit_status))
             return 0;
         if (!ssh_is_connected(ssh_conn_session(l->c))) {
@@ -223,9 +284,14 @@ int ssh_fwd_run(ssh_conn *c, const ssh_fwd_port *ports, size_t n_ports, const ch
                   .out = out, .out_data = out_data, .err = err, .errlen = errlen};
     for (size_t i = 0; i < FWD_MAX_PORTS; i++)
         l.listen_fd[i] = -1;
+    *exit_status = SSH_EXIT_NONE;
+    l.conns = calloc(SSH_FWD_MAX_CONNS, sizeof *l.conns);
+    if (l.conns == NULL) {
+        snprintf(err, errlen, "out of memory");
+        return -EPROTO;
+    }
     for (size_t i = 0; i < SSH_FWD_MAX_CONNS; i++)
         l.conns[i].fd = -1;
-    *exit_status = SSH_EXIT_NONE;
     int rc = open_listeners(&l);
     if (rc == 0 && command != NULL)
         rc = start_command(&l, command);
@@ -235,7 +301,8 @@ int ssh_fwd_run(ssh_conn *c, const ssh_fwd_port *ports, size_t n_ports, const ch
         rc = serve(&l, stop, exit_status);
     for (size_t i = 0; i < SSH_FWD_MAX_CONNS; i++)
         if (l.conns[i].fd >= 0)
-            conn_close(&l.conns[i]);
+            conn_close(&l, &l.conns[i]);
+    free(l.conns);
     for (size_t i = 0; i < l.n_ports; i++)
         if (l.listen_fd[i] >= 0)
             close(l.listen_fd[i]);

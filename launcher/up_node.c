@@ -12,6 +12,7 @@
 #include "common/util.h"
 #include "launcher/ssh_exec.h"
 #include "launcher/ssh_xfer.h"
+#include "launcher/up_bootstrap.h"
 #include "launcher/sync_tree.h"
 
 /* Per-run working state of one node (lives on the worker thread's stack). */
@@ -279,9 +280,37 @@ static int need_start(const node_run *r)
     return r->p->restart_only || !r->p->no_restart || !was_up;
 }
 
+/* As Ray does, the head gets the prepared config for `ray start
+ * --autoscaling-config=~/ray_bootstrap_config.yaml` and a copy of the ssh
+ * key it names.  Written on every `ray up`: the head's hashes do not cover
+ * worker-only changes, which the file includes. */
+static int install_bootstrap(node_run *r)
+{
+    char path[PATH_MAX], err[1024];
+    if (!r->j->is_head)
+        return 0;
+    char *json = up_bootstrap_json(r->c, r->p->no_restart);
+    if (json == NULL)
+        return fail(r, "out of memory");
+    int rc = ssh_conn_expand(r->conn, UP_BOOTSTRAP_CONFIG, path, sizeof path, err, sizeof err);
+    if (rc == 0)
+        rc = ssh_xfer_put_data(r->conn, json, strlen(json), path, 0600, err, sizeof err);
+    free(json);
+    if (rc != 0)
+        return fail(r, "cannot write %s: %s", UP_BOOTSTRAP_CONFIG, err);
+    const char *key = r->c->ssh_private_key;
+    if (key != NULL &&
+        (ssh_conn_expand(r->conn, UP_BOOTSTRAP_KEY, path, sizeof path, err, sizeof err) != 0 ||
+         ssh_xfer_put(r->conn, key, path, err, sizeof err) != 0))
+        return fail(r, "cannot copy %s to %s: %s", key, UP_BOOTSTRAP_KEY, err);
+    return 0;
+}
+
 static int step_start(node_run *r)
 {
     const cluster_config *c = r->c;
+    if (install_bootstrap(r) != 0)
+        return -1;
     if (!need_start(r)) {
         status(r, 7, "setting-up", "Ray runtime not restarted due to --no-restart.");
         return 0;
@@ -291,6 +320,7 @@ static int step_start(node_run *r)
     const cfg_strv *cmds = r->j->is_head ? &c->head_start_ray_commands
                                          : &c->worker_start_ray_commands;
     r->j->started = 1;
+    lstate_node_started(r->p->x->state, c->cluster_name, r->j->ip);
     return run_list(r, 7, cmds, "Starting the Ray runtime", "No start commands to run.");
 }
 

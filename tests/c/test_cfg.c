@@ -246,7 +246,7 @@ static void defaults_are_valid_against_the_schema(void **state)
     (void)state;
     cfg_node *doc = NULL;
     const char *d = cfg_defaults_yaml();
-    assert_int_equal(cfg_doc_parse("defaults", d, strlen(d), &doc, err, sizeof err), 0);
+    assert_int_equal(cfg_doc_parse("defaults", d, strlen(d), NULL, NULL, &doc, err, sizeof err), 0);
     /* The defaults have no provider, which only the user's file supplies. */
     assert_int_equal(cfg_validate("defaults", doc, err, sizeof err), -EINVAL);
     assert_non_null(strstr(err, "provider: missing required key"));
@@ -314,10 +314,54 @@ static void yaml_errors_have_position(void **state)
 {
     (void)state;
     expect_error(MINIMAL "setup_commands: [a, b\n", "cluster.yaml:7:1: ");
-    expect_error("a: 1\na: 2\n", "cluster.yaml:2:1: duplicate key \"a\"");
     expect_error("a: *nope\n", "cluster.yaml:1:4: unknown anchor \"nope\"");
     expect_error("a: 1\n---\nb: 2\n", "only one YAML document is allowed");
     expect_error("{[1]: 2}\n", "mapping keys must be plain strings");
+}
+
+/* PyYAML keeps the last of a repeated key (Ray's development-example.yaml
+ * has two setup_commands); so does rayc, with a warning naming both lines. */
+static void duplicate_keys_warn_and_the_last_wins(void **state)
+{
+    (void)state;
+    cluster_config *c = load(MINIMAL "setup_commands: [first]\nhead_setup_commands: []\n"
+                                     "setup_commands: [second, third]\n", NULL);
+    if (c == NULL)
+        fail_msg("%s", err);
+    assert_int_equal(c->head_setup_commands.n, 2);
+    assert_string_equal(c->head_setup_commands.v[0], "second");
+    assert_int_equal(c->warnings.n, 1);
+    assert_string_equal(c->warnings.v[0], "cluster.yaml:8:1: duplicate key \"setup_commands\" "
+                        "(first on line 6); the value on line 8 is used, as Ray does");
+    cfg_free(c);
+    /* A nested repeat too; a later schema error points at the kept value. */
+    expect_error(MINIMAL "auth: {ssh_user: a, ssh_user: 7}\n",
+                 "cluster.yaml:6:31: auth.ssh_user: expected a string, got an integer");
+}
+
+/* An empty or comment-only file used to spin forever in the parser. */
+static void empty_files_are_refused(void **state)
+{
+    (void)state;
+    const char *texts[] = {"", "# only a comment\n\n  # another\n", "---\n", "~\n"};
+    for (size_t i = 0; i < sizeof texts / sizeof texts[0]; i++) {
+        cluster_config *c = NULL;
+        int rc = cfg_load_text("e.yaml", texts[i], strlen(texts[i]), NULL, &c, err, sizeof err);
+        assert_int_equal(rc, -ENODATA);
+        assert_null(c);
+        assert_string_equal(err, "e.yaml: the cluster config file is empty (nothing but "
+                                 "comments or blank lines)");
+    }
+}
+
+/* Ray fills head_node_type itself for local clusters; any value is ignored. */
+static void head_node_type_is_accepted_and_ignored(void **state)
+{
+    (void)state;
+    cluster_config *c = load(MINIMAL "head_node_type: {}\navailable_node_types: {}\n", NULL);
+    if (c == NULL)
+        fail_msg("%s", err);
+    cfg_free(c);
 }
 
 static void anchors_expand_and_bombs_are_refused(void **state)
@@ -350,7 +394,7 @@ static void scalar_typing_follows_yaml_1_1(void **state)
     long long i;
     double d;
     int b;
-    assert_int_equal(cfg_doc_parse("t", text, strlen(text), &doc, err, sizeof err), 0);
+    assert_int_equal(cfg_doc_parse("t", text, strlen(text), NULL, NULL, &doc, err, sizeof err), 0);
     assert_int_equal(cfg_scalar_bool(cfg_map_get(doc, "a"), &b), 0);
     assert_int_equal(b, 1);
     assert_int_equal(cfg_scalar_int(cfg_map_get(doc, "b"), &i), 0);
@@ -394,6 +438,9 @@ int main(void)
         cmocka_unit_test(missing_keys_are_reported),
         cmocka_unit_test(local_provider_rules),
         cmocka_unit_test(yaml_errors_have_position),
+        cmocka_unit_test(duplicate_keys_warn_and_the_last_wins),
+        cmocka_unit_test(empty_files_are_refused),
+        cmocka_unit_test(head_node_type_is_accepted_and_ignored),
         cmocka_unit_test(anchors_expand_and_bombs_are_refused),
         cmocka_unit_test(scalar_typing_follows_yaml_1_1),
         cmocka_unit_test(missing_file_is_reported_as_ray_does),

@@ -14,8 +14,11 @@
 #include <unistd.h>
 
 #include <cmocka.h>
+#include <jansson.h>
+#include <sqlite3.h>
 
 #include "common/util.h"
+#include "launcher/cfg.h"
 #include "launcher/lbuf.h"
 #include "launcher/lshell.h"
 #include "launcher/lstate.h"
@@ -23,6 +26,7 @@
 #include "launcher/ssh_conn.h"
 #include "launcher/sync_filter.h"
 #include "launcher/sync_tree.h"
+#include "launcher/up_bootstrap.h"
 #include "launcher/up_hash.h"
 
 static char tmp[256];
@@ -294,6 +298,94 @@ static void state_records_clusters_and_nodes(void **state)
     lstate_close(s);
 }
 
+/* `ray down` may stop only nodes marked started; terminated clears it. */
+static void started_mark_follows_start_and_down(void **state)
+{
+    (void)state;
+    char db[512], err[512];
+    lstate *s = NULL;
+    lstate_node n;
+    snprintf(db, sizeof db, "%s/started.db", tmp);
+    assert_int_equal(lstate_open(db, &s, err, sizeof err), 0);
+    assert_int_equal(lstate_node_status(s, "c", "w", "worker", "waiting-for-ssh", NULL), 0);
+    assert_int_equal(lstate_node_get(s, "c", "w", &n), 0);
+    assert_int_equal(n.started, 0);
+    assert_int_equal(lstate_node_started(s, "c", "w"), 0);
+    assert_int_equal(lstate_node_status(s, "c", "w", "worker", LSTATE_FAILED, "start failed"), 0);
+    assert_int_equal(lstate_node_get(s, "c", "w", &n), 0);
+    assert_int_equal(n.started, 1);             /* a failed start may have left Ray running */
+    assert_int_equal(lstate_node_status(s, "c", "w", "worker", LSTATE_TERMINATED, NULL), 0);
+    assert_int_equal(lstate_node_get(s, "c", "w", &n), 0);
+    assert_int_equal(n.started, 0);
+    assert_int_equal(lstate_node_get(s, "other", "w", &n), -ENOENT);
+    lstate_close(s);
+}
+
+/* A state file written before the mark existed: up-to-date nodes count as
+ * started, the others do not. */
+static void old_state_files_get_the_started_mark(void **state)
+{
+    (void)state;
+    char db[512], err[512];
+    sqlite3 *raw = NULL;
+    lstate *s = NULL;
+    lstate_node n;
+    snprintf(db, sizeof db, "%s/old.db", tmp);
+    assert_int_equal(sqlite3_open(db, &raw), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(raw,
+        "CREATE TABLE nodes(cluster TEXT NOT NULL, ip TEXT NOT NULL, kind TEXT NOT NULL, "
+        "status TEXT NOT NULL, runtime_hash TEXT NOT NULL DEFAULT '', files_hash TEXT NOT NULL "
+        "DEFAULT '', message TEXT NOT NULL DEFAULT '', updated_ms INTEGER, "
+        "PRIMARY KEY(cluster, ip));"
+        "INSERT INTO nodes (cluster, ip, kind, status) VALUES ('c', 'h', 'head', 'up-to-date'),"
+        " ('c', 'w', 'worker', 'update-failed');", NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_close(raw);
+    assert_int_equal(lstate_open(db, &s, err, sizeof err), 0);
+    assert_int_equal(lstate_node_get(s, "c", "h", &n), 0);
+    assert_int_equal(n.started, 1);
+    assert_int_equal(lstate_node_get(s, "c", "w", &n), 0);
+    assert_int_equal(n.started, 0);
+    lstate_close(s);
+    assert_int_equal(lstate_open(db, &s, err, sizeof err), 0);    /* a second open is fine */
+    lstate_close(s);
+}
+
+/* The head's ~/ray_bootstrap_config.yaml: Ray's prepared config. */
+static void bootstrap_config_is_rays_prepared_config(void **state)
+{
+    (void)state;
+    const char *text = "cluster_name: b\nprovider: {type: local, head_ip: 10.0.0.1, "
+                       "worker_ips: [10.0.0.2]}\nauth: {ssh_user: u, ssh_private_key: /k/id, "
+                       "ssh_proxy_command: nc %h %p}\nfile_mounts: {~/m: /local/m}\n"
+                       "setup_commands: [s1]\nworker_setup_commands: [w1]\n";
+    cluster_config *c = NULL;
+    char err[512];
+    json_error_t jerr;
+    assert_int_equal(cfg_load_text("b.yaml", text, strlen(text), NULL, &c, err, sizeof err), 0);
+    char *out = up_bootstrap_json(c, 1);
+    assert_non_null(out);
+    json_t *o = json_loads(out, 0, &jerr);
+    assert_non_null(o);
+    assert_string_equal(json_string_value(json_object_get(o, "cluster_name")), "b");
+    json_t *auth = json_object_get(o, "auth");
+    assert_string_equal(json_string_value(json_object_get(auth, "ssh_private_key")),
+                        UP_BOOTSTRAP_KEY);
+    assert_null(json_object_get(auth, "ssh_proxy_command"));
+    assert_string_equal(json_string_value(json_object_get(json_object_get(o, "file_mounts"),
+                                                          "~/m")), "~/m");
+    json_t *ws = json_object_get(o, "worker_setup_commands");
+    assert_int_equal(json_array_size(ws), 2);             /* setup_commands merged in */
+    assert_string_equal(json_string_value(json_array_get(ws, 0)), "s1");
+    assert_string_equal(json_string_value(json_object_get(o, "head_node_type")),
+                        "local.cluster.node");
+    assert_int_equal(json_integer_value(json_object_get(json_object_get(json_object_get(
+        o, "available_node_types"), "local.cluster.node"), "max_workers")), 1);
+    assert_true(json_is_true(json_object_get(o, "no_restart")));
+    json_decref(o);
+    free(out);
+    cfg_free(c);
+}
+
 static void second_lock_of_a_cluster_is_refused(void **state)
 {
     (void)state;
@@ -325,6 +417,9 @@ int main(void)
         cmocka_unit_test(runtime_hash_changes_only_where_needed),
         cmocka_unit_test(known_hosts_lines_are_found),
         cmocka_unit_test(state_records_clusters_and_nodes),
+        cmocka_unit_test(started_mark_follows_start_and_down),
+        cmocka_unit_test(old_state_files_get_the_started_mark),
+        cmocka_unit_test(bootstrap_config_is_rays_prepared_config),
         cmocka_unit_test(second_lock_of_a_cluster_is_refused),
     };
     return cmocka_run_group_tests(tests, make_tmp, remove_tmp);

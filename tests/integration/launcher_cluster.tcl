@@ -25,6 +25,9 @@ foreach b {gcs_server raylet} {
 set inv [testnet_up 4]
 set hosts [dict get $inv HOSTS]
 lassign $hosts h1 h2 h3 h4
+# The testnet's first three octets (RAYC_TESTNET_SUBNET_PREFIX); .99 is no host.
+set pfx [join [lrange [split $h1 .] 0 2] .]
+set nohost $pfx.99
 set key [dict get $inv KEY]
 set known [dict get $inv KNOWN_HOSTS]
 
@@ -37,11 +40,11 @@ set raytmp $T/ray
 # and token inside the suite, a file mount with a filter, setup markers.
 proc cluster_yaml {name workers args} {
     global T key node_ray raytmp h1
-    set o [dict merge {worker_setup {echo worker} extra {} timeout 20} $args]
+    set o [dict merge [list worker_setup {echo worker} extra {} timeout 20 head $h1] $args]
     set text "cluster_name: $name
 provider:
   type: local
-  head_ip: $h1
+  head_ip: [dict get $o head]
   worker_ips: \[[join $workers {, }]\]
   auth_token_path: $T/token-$name
   ssh_wait_timeout_s: [dict get $o timeout]
@@ -57,7 +60,7 @@ worker_setup_commands:
   - [dict get $o worker_setup]
 head_start_ray_commands:
   - $node_ray stop --temp-dir $raytmp
-  - $node_ray start --head --port=6379 --temp-dir $raytmp --num-cpus 1 --dashboard-port 8265
+  - $node_ray start --head --port=6379 --temp-dir $raytmp --num-cpus 1 --dashboard-port 8265 --autoscaling-config=~/ray_bootstrap_config.yaml
 worker_start_ray_commands:
   - $node_ray stop --temp-dir $raytmp
   - $node_ray start --address=\$RAY_HEAD_IP:6379 --temp-dir $raytmp --num-cpus 1
@@ -98,6 +101,8 @@ file_write $T/src/skip.log "left out by .gitignore\n"
 file_write $T/src/.gitignore "*.log\n"
 at_suite_end {
     catch {run_cmd -timeout 120 $::ray_bin down $::main -y}
+    # The test hosts share this machine's /root: the head's bootstrap files.
+    file delete -force /root/ray_bootstrap_config.yaml /root/ray_bootstrap_key.pem
     foreach p [rayc_pids] { catch {exec kill -9 $p} }
 }
 
@@ -130,6 +135,18 @@ test {launcher-1.3 file mounts arrive with .gitignore honoured} {
 test {launcher-1.4 get-head-ip and get-worker-ips read the recorded cluster} {
     list [launcher_ok get-head-ip $main] [launcher_ok get-worker-ips $main]
 } [list $h1 [join [list $h2 $h3 $h4] \n]]
+
+test {launcher-1.8 the head got Ray's ~/ray_bootstrap_config.yaml and a copy of the ssh key} {
+    set cfg [file_read /root/ray_bootstrap_config.yaml]
+    file stat /root/ray_bootstrap_key.pem st
+    list [string match {*"cluster_name": "lt"*} $cfg] \
+        [string match {*"ssh_private_key": "~/ray_bootstrap_key.pem"*} $cfg] \
+        [string match {*"head_node_type": "local.cluster.node"*} $cfg] \
+        [string match {*"worker_setup_commands": \[*"echo worker"*} $cfg] \
+        [string match "*\"worker_ips\": \\\[*\"$h4\"*" $cfg] \
+        [expr {[file_read /root/ray_bootstrap_key.pem] eq [file_read $key]}] \
+        [format %o [expr {$st(mode) & 0777}]]
+} {1 1 1 1 1 1 600}
 
 test {launcher-1.5 a second up changes nothing and is quick} {
     set start [clock milliseconds]
@@ -221,26 +238,58 @@ test {launcher-2.6 monitor follows the head's logs} {
     list [dict get $r timed_out] [string match "*gcs_server.log*" [dict get $r out]]
 } {1 1}
 
+set probe [file join $::harness::root tests integration fwd_probe.py]
+
+test {launcher-2.7 dashboard keeps serving: 3000 sequential, then 2000 requests 64 at a time} {
+    if {![file executable [rayc_bin ray_jobserver]]} {
+        return skipped-no-jobserver
+    }
+    set port [free_port]
+    set pid [start_bg dashboard-load $ray_bin dashboard $main -p $port]
+    wait_for {[string match "*Successfully established connection.*" [file_read [bg_log $pid]]]} 20000
+    set token [string trim [file_read $::env(HOME)/.ray/launcher/lt/auth_token]]
+    set t0 [clock milliseconds]
+    set seq [run_cmd -timeout 400 /usr/bin/python3 $probe http $port $token 3000 1]
+    set t1 [clock milliseconds]
+    set par [run_cmd -timeout 400 /usr/bin/python3 $probe http $port $token 2000 64]
+    set t2 [clock milliseconds]
+    stop_bg $pid INT
+    puts "dashboard forward: 3000 sequential in [expr {$t1 - $t0}] ms,\
+          2000 at 64 in parallel in [expr {$t2 - $t1}] ms"
+    list [string trim [dict get $seq out]] [string trim [dict get $par out]]
+} {{http ok=3000 failed=0} {http ok=2000 failed=0}}
+
+test {launcher-2.8 exec --port-forward: half-close either way and resets free their slots} {
+    set port [free_port]
+    set pid [start_bg exec-fwd $ray_bin exec $main "/usr/bin/python3 $probe serve $port" \
+        --port-forward $port]
+    wait_for {[string match "*listening*" [file_read [bg_log $pid]]]} 20000
+    set r [run_cmd -timeout 400 /usr/bin/python3 $probe halfclose $port 100]
+    wait_for {![pid_alive $pid]} 30000
+    list [string trim [dict get $r out]] \
+        [string match "*served A=101 B=100 C=100*" [file_read [bg_log $pid]]]
+} {{halfclose A=100 B=100 C=100 final=ok} 1}
+
 # ---------------------------------------------------------------------------
 # Failures
 # ---------------------------------------------------------------------------
 
-set bad [cluster_yaml ltbad [list $h2 $h3 10.77.0.99] timeout 4 \
-    worker_setup {if [ "$(hostname -I | tr -d ' ')" = 10.77.0.13 ]; then for i in $(seq 1 25); do echo out-$i; done; exit 7; fi}]
+set bad [cluster_yaml ltbad [list $h2 $h3 $nohost] timeout 4 \
+    worker_setup [string map [list H3 $h3] {if [ "$(hostname -I | tr -d ' ')" = H3 ]; then for i in $(seq 1 25); do echo out-$i; done; exit 7; fi}]]
 
 test {launcher-3.1 a failing worker setup command shows its command, exit code and last 20 lines} {
     set r [launcher up $bad -y]
     set out [dict get $r out]
     list [dict get $r code] \
-        [string match "*10.77.0.13 (worker): update-failed*failed with exit code 7.*Last 20 lines of its output:*| out-6\n*| out-25*" $out] \
+        [string match "*$h3 (worker): update-failed*failed with exit code 7.*Last 20 lines of its output:*| out-6\n*| out-25*" $out] \
         [string match "*| out-5\n*" $out] \
-        [string match "*`ray up` failed on 2 of 4 nodes: 10.77.0.13 (worker), 10.77.0.99 (worker). The other nodes are up.*" $out]
+        [string match "*`ray up` failed on 2 of 4 nodes: $h3 (worker), $nohost (worker). The other nodes are up.*" $out]
 } {1 1 0 1}
 
 test {launcher-3.2 an unreachable worker reports its timeout while the others come up} {
     set out [dict get $r out]
-    list [string match "*10.77.0.99 (worker): update-failed*SSH not available after 4 s*" $out] \
-        [regexp -all {10.77.0.1[12] (head|worker) \[7/7\] up-to-date} $out]
+    list [string match "*$nohost (worker): update-failed*SSH not available after 4 s*" $out] \
+        [regexp -all "($h1|$h2) (head|worker) \\\[7/7\\\] up-to-date" $out]
 } {1 2}
 
 test {launcher-3.3 a changed host key is refused, naming the file and line to delete} {
@@ -274,11 +323,12 @@ test {launcher-3.4 a second ray up of the same cluster while one runs is refused
 # Down
 # ---------------------------------------------------------------------------
 
-test {launcher-4.1 down with an unreachable worker reports it and still stops the rest} {
+test {launcher-4.1 down stops only the nodes whose start commands this cluster ran, naming the rest} {
     set r [launcher down $bad -y]
+    set out [dict get $r out]
     list [dict get $r code] \
-        [string match "*Warning: 10.77.0.99 (worker) unreachable*" [dict get $r out]] \
-        [string match "*Stopped the Ray runtime on 3 of 4 nodes. 1 unreachable*" [dict get $r out]]
+        [string match "*Skipped 2 nodes that this cluster's launcher state does not show as set up by it (left untouched):\n  $h3 (worker): this cluster's `ray up` never started Ray there\n  $nohost (worker): this cluster's `ray up` never started Ray there\n*" $out] \
+        [string match "*Stopped the Ray runtime on 2 of 2 nodes.*" $out]
 } {0 1 1}
 
 # The processes of the node at address H (its node dir names the address).
@@ -318,8 +368,26 @@ test {launcher-4.4 after ray down no rayc process is left on any host} {
     set out [launcher_ok down $main -y]
     wait_for {[llength [rayc_pids]] == 0} 10000 "processes left: [rayc_pids]"
     set head [launcher get-head-ip $main]
-    list [expr {$before > 0}] [string match "*Stopped the Ray runtime on 4 of 4 nodes.*" $out] \
+    # 4.3 stopped the head, h3 and h4 already: they are named as skipped, not
+    # stopped again; only h2 (kept by --keep-min-workers) is left to stop.
+    list [expr {$before > 0}] [string match "*Stopped the Ray runtime on 1 of 1 node.*" $out] \
+        [string match "*  $h1 (head): already stopped by an earlier `ray down`\n  $h3 (worker): already stopped by an earlier `ray down`\n  $h4 (worker): already stopped by an earlier `ray down`\n*" $out] \
         [dict get $head code]
-} {1 1 1}
+} {1 1 1 1}
+
+test {launcher-4.5 down of a cluster whose up failed at the head leaves another cluster's workers running} {
+    set other [cluster_yaml lto [list $h2 $h3]]
+    launcher_ok up $other -y
+    set before [list [node_pids $h2] [node_pids $h3]]
+    set failed [cluster_yaml ltfail [list $h2 $h3] head $nohost timeout 4]
+    set up [launcher up $failed -y]
+    set down [launcher down $failed -y]
+    set after [list [node_pids $h2] [node_pids $h3]]
+    launcher_ok down $other -y
+    list [dict get $up code] [dict get $down code] \
+        [string match "*Skipped 3 nodes that this cluster's launcher state does not show as set up by it (left untouched):\n  $nohost (head): this cluster's `ray up` never started Ray there\n  $h2 (worker): this cluster never set it up\n  $h3 (worker): this cluster never set it up\n*" [dict get $down out]] \
+        [expr {[llength [lindex $before 0]] > 0 && [llength [lindex $before 1]] > 0}] \
+        [expr {$before eq $after ? "same" : "before $before, after $after"}]
+} {1 0 1 1 same}
 
 suite_end

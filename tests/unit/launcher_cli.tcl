@@ -70,11 +70,11 @@ test {launcher-cli-2.3 usage errors exit 2 the way click does} {
         [dict get $r3 code] [dict get $r3 out]
 } {2 1 2 1 1 {`--restart-only` is incompatible with `--no-restart`.}}
 
-test {launcher-cli-2.4 docker is refused with one clear line} {
+test {launcher-cli-2.4 docker is refused with one clear line naming file:line:column} {
     set f [yaml docker.yaml "cluster_name: d\ndocker: {image: rayproject/ray, container_name: rc}\nprovider: {type: local, head_ip: h, worker_ips: \[\]}\n"]
     set r [launcher up $f -y]
     list [dict get $r code] [lindex [split [dict get $r out] \n] end]
-} {1 {Error: docker: is not supported by rayc's launcher (no container engine is driven); remove the docker section or leave its image and container_name empty to run on the hosts directly.}}
+} [list 1 "Error: $dir/docker.yaml:2:17: docker: is not supported by rayc's launcher (no container engine is driven); remove the docker section or leave its image and container_name empty to run on the hosts directly."]
 
 test {launcher-cli-3.1 companions of a cluster never started say the head is not found} {
     set out {}
@@ -103,5 +103,62 @@ test {launcher-cli-4.1 every template loads} {
     }
     set out
 } {demo.yaml 0 full.yaml 0 minimal.yaml 0}
+
+# ---------------------------------------------------------------------------
+# Empty files and Ray's own example files (tests/fixtures/ray_local, copied
+# unmodified from ray-project/ray under the Apache License 2.0)
+# ---------------------------------------------------------------------------
+
+test {launcher-cli-5.1 up and down of an empty or comment-only file say it is empty} {
+    set out {}
+    foreach {name text} [list empty.yaml "" comments.yaml "# nothing here\n\n   # yet\n"] {
+        set f [yaml $name $text]
+        foreach cmd {up down} {
+            set r [launcher $cmd $f -y]
+            lappend out [dict get $r code] [dict get $r out]
+        }
+    }
+    set out
+} [list 1 "Error: $dir/empty.yaml: the cluster config file is empty (nothing but comments or blank lines)" \
+        1 "Error: $dir/empty.yaml: the cluster config file is empty (nothing but comments or blank lines)" \
+        1 "Error: $dir/comments.yaml: the cluster config file is empty (nothing but comments or blank lines)" \
+        1 "Error: $dir/comments.yaml: the cluster config file is empty (nothing but comments or blank lines)"]
+
+set ray_examples [file join $::harness::root tests fixtures ray_local]
+
+# Copies Ray's example NAME into the suite's dir with the string map MAP
+# applied; returns the path.
+proc ray_example {name {map {}}} {
+    return [yaml $name [string map $map [file_read [file join $::ray_examples $name]]]]
+}
+
+test {launcher-cli-5.2 development-example.yaml loads; its second setup_commands wins with a warning} {
+    set f [ray_example development-example.yaml]
+    set load [launcher get-worker-ips $f]
+    set up [launcher up $f -y]
+    list [dict get $load code] [dict get $up code] \
+        [lindex [split [dict get $up out] \n] 0] \
+        [string match "*Error: cannot resolve provider.head_ip YOUR_HEAD_NODE_HOSTNAME*" [dict get $up out]]
+} [list 0 1 "Warning: $dir/development-example.yaml:26:1: duplicate key \"setup_commands\" (first on line 23); the value on line 26 is used, as Ray does" 1]
+
+test {launcher-cli-5.3 example-minimal-manual.yaml loads with its placeholder hosts} {
+    set r [launcher get-worker-ips [ray_example example-minimal-manual.yaml]]
+    list [dict get $r code] [dict get $r out]
+} {0 {}}
+
+test {launcher-cli-5.4 example-full.yaml: its worker-count placeholders get one line, filled in it loads} {
+    set r1 [launcher get-worker-ips [ray_example example-full.yaml]]
+    set r2 [launcher get-worker-ips [ray_example example-full.yaml \
+        {TYPICALLY_THE_NUMBER_OF_WORKER_IPS 2}]]
+    list [dict get $r1 code] [dict get $r1 out] [dict get $r2 code] [dict get $r2 out]
+} [list 1 "Error: $dir/example-full.yaml:52:14: min_workers: expected an integer, got a string (TYPICALLY_THE_NUMBER_OF_WORKER_IPS is a placeholder from Ray's example: put a value there or remove the line)" 0 {}]
+
+test {launcher-cli-5.5 example-minimal-automatic.yaml: head_node_type {} passes, only the coordinator is refused} {
+    set r1 [launcher get-worker-ips [ray_example example-minimal-automatic.yaml]]
+    set r2 [launcher get-worker-ips [ray_example example-minimal-automatic.yaml \
+        [list "coordinator_address: COORDINATOR_HOST:COORDINATOR_PORT" \
+              "head_ip: 10.255.255.1\n    worker_ips: \[10.255.255.2, 10.255.255.3\]"]]]
+    list [dict get $r1 code] [dict get $r1 out] [dict get $r2 code] [dict get $r2 out]
+} [list 1 "Error: $dir/example-minimal-automatic.yaml:15:26: provider.coordinator_address: automatically managed on-premise clusters (a coordinator server) are not supported by rayc; list the hosts in head_ip and worker_ips" 0 {}]
 
 suite_end
