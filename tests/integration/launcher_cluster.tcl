@@ -148,16 +148,13 @@ test {launcher-1.8 the head got Ray's ~/ray_bootstrap_config.yaml and a copy of 
         [format %o [expr {$st(mode) & 0777}]]
 } {1 1 1 1 1 1 600}
 
-test {launcher-1.5 a second up changes nothing and is quick} {
-    set start [clock milliseconds]
+test {launcher-1.5 a second up changes nothing} {
     set out [launcher_ok up $main -y]
-    set ms [expr {[clock milliseconds] - $start}]
     set status [run_cmd -env [list RAY_AUTH_TOKEN_PATH $T/token-lt] $node_ray status \
         --address $h1:6379]
     list [regexp -all {\[2-6/7\] [a-z-]+: Configuration already up to date} $out] \
-        [expr {$ms < 5000 ? "quick" : "took $ms ms"}] \
         [marks $h1] [marks $h2] [regexp -all {\n 1 node_} [dict get $status out]]
-} {4 quick 1 1 4}
+} {4 1 1 4}
 
 test {launcher-1.6 a changed worker setup command re-runs setup on the workers only} {
     set main [cluster_yaml lt [list $h2 $h3 $h4] worker_setup "echo changed"]
