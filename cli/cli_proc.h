@@ -17,9 +17,6 @@ pid_t proc_spawn_daemon(char **argv, const char *log_out, char *err, size_t errl
 /* True while PID runs (a zombie child counts as gone; it is reaped here). */
 int proc_alive(pid_t pid);
 
-/* True when /proc/PID/cmdline contains NEEDLE as a substring of one argument. */
-int proc_cmdline_has(pid_t pid, const char *needle);
-
 /* Sends SIG to every pid in PIDS, waits up to GRACE_MS for them to exit,
  * then SIGKILLs the rest (unless GRACE_MS < 0: no SIGKILL).  Returns how
  * many of them are gone at the end. */

@@ -220,21 +220,6 @@ int node_each(void (*fn)(const node_record *rec, void *data), void *data)
 
 /* ---------------------------------------------------------------- lookups */
 
-/* True when /proc/PID/cmdline has an argument containing NEEDLE. */
-static int cmdline_has(long pid, const char *needle)
-{
-    char path[64], *text;
-    size_t len;
-    snprintf(path, sizeof path, "/proc/%ld/cmdline", pid);
-    if (fs_read_file(path, 64 * 1024, &text, &len) != 0)
-        return 0;
-    int found = 0;
-    for (size_t off = 0; off < len && !found; off += strlen(text + off) + 1)
-        found = strstr(text + off, needle) != NULL;
-    free(text);
-    return found;
-}
-
 int node_running(const node_record *rec)
 {
     char dir[PATH_MAX + 8];
@@ -251,7 +236,7 @@ int node_running(const node_record *rec)
         if (e->d_name[0] == '.' || fs_read_file(path, 64, &text, NULL) != 0)
             continue;
         text[strcspn(text, "\n")] = '\0';
-        running = parse_long(text, 1, INT_MAX, &pid) == 0 && cmdline_has(pid, rec->dir);
+        running = parse_long(text, 1, INT_MAX, &pid) == 0 && proc_cmdline_has((pid_t)pid, rec->dir);
         free(text);
     }
     closedir(d);

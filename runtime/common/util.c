@@ -203,3 +203,17 @@ int parse_double(const char *s, double *out)
     *out = v;
     return 0;
 }
+
+int proc_cmdline_has(pid_t pid, const char *needle)
+{
+    char path[64], *text;
+    size_t len;
+    snprintf(path, sizeof path, "/proc/%d/cmdline", (int)pid);
+    if (fs_read_file(path, 64 * 1024, &text, &len) != 0)
+        return 0;
+    int found = 0;
+    for (size_t off = 0; off < len && !found; off += strlen(text + off) + 1)
+        found = strstr(text + off, needle) != NULL;
+    free(text);
+    return found;
+}

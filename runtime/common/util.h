@@ -48,6 +48,10 @@ int parse_long(const char *s, long min, long max, long *out);
 /* Parses a whole finite non-negative decimal number; returns 0 or -EINVAL. */
 int parse_double(const char *s, double *out);
 
+/* True when /proc/PID/cmdline contains NEEDLE as a substring of one
+ * argument; false when it does not or the process is gone. */
+int proc_cmdline_has(pid_t pid, const char *needle);
+
 /* Unique node id: 28 random bytes as 56 hex characters, like Ray's NodeID. */
 #define NODE_ID_HEX_LEN 56
 
