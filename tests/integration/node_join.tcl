@@ -14,31 +14,8 @@ set mn [file join $root examples multinode multinode]
 if {![file executable $mn]} {
     skip_suite "examples/multinode was not built"
 }
-set inv [testnet_up 3]
-set hosts [dict get $inv HOSTS]
-set names [dict get $inv NAMES]
+testnet_cluster 3 join RAY_health_check_period_ms 500 RAY_health_check_failure_threshold 4
 lassign $hosts h1 h2 h3
-set tmp $::env(RAY_TMPDIR)
-set token_file $tmp/cluster_token
-# `ray start --auth-token-file` reads the file; it creates only ~/.ray/auth_token.
-file_write $token_file "join-test-token-[pid]-[clock microseconds]\n"
-set ray_bin [rayc_bin ray]
-set envs [list RAY_TMPDIR $tmp RAY_AUTH_TOKEN_PATH $token_file RAY_ADDRESS $h1:6379 \
-    RAY_health_check_period_ms 500 RAY_health_check_failure_threshold 4]
-
-# Runs CMD ARGS inside test host IP's network namespace; returns run_cmd's dict.
-proc on {ip args} {
-    set ns [lindex $::names [lsearch $::hosts $ip]]
-    return [run_cmd -timeout 120 -env $::envs ip netns exec $ns {*}$args]
-}
-
-proc on_ok {ip args} {
-    set r [on $ip {*}$args]
-    if {[dict get $r code] != 0} {
-        ::harness::assert_failed "exit 0 on $ip: $args" "exit [dict get $r code]: [dict get $r out]"
-    }
-    return [dict get $r out]
-}
 
 # On host 1: asks `ray status` back to back, with no pause, until its CPU
 # line reads USAGE (e.g. "0.0/6.0"), then at once runs `multinode spread N`
