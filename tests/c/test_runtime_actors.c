@@ -15,14 +15,8 @@
 static int group_setup(void **state)
 {
     (void)state;
-    if (rt_cluster_start("--num-cpus 2") != 0)
-        return -1;
     ray_init_opts o = {.ns = "tests"};
-    if (ray_init(&o) != RAY_OK) {
-        fprintf(stderr, "ray_init: %s\n", ray_last_error());
-        return -1;
-    }
-    return 0;
+    return rt_cluster_up("--num-cpus 2", &o);
 }
 
 static int group_teardown(void **state)

@@ -96,6 +96,19 @@ static inline int rt_cluster_start(const char *extra)
     return 0;
 }
 
+/* rt_cluster_start(EXTRA), then ray_init(OPTS) against that head.
+ * Returns 0 or -1 (the reason on stderr). */
+static inline int rt_cluster_up(const char *extra, const ray_init_opts *opts)
+{
+    if (rt_cluster_start(extra) != 0)
+        return -1;
+    if (ray_init(opts) != RAY_OK) {
+        fprintf(stderr, "ray_init: %s\n", ray_last_error());
+        return -1;
+    }
+    return 0;
+}
+
 /* The node directory of the head. */
 static inline int rt_node_dir(char *out, size_t outlen)
 {

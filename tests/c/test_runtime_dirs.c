@@ -46,13 +46,7 @@ static int group_setup(void **state)
     fs_mkdir_p(plasma, 0700);
     snprintf(extra, sizeof extra, "--num-cpus 1 --object-store-memory 67108864 "
              "--plasma-directory %s --object-spilling-directory %s", plasma, spill);
-    if (rt_cluster_start(extra) != 0)
-        return -1;
-    if (ray_init(NULL) != RAY_OK) {
-        fprintf(stderr, "ray_init: %s\n", ray_last_error());
-        return -1;
-    }
-    return 0;
+    return rt_cluster_up(extra, NULL);
 }
 
 static int group_teardown(void **state)

@@ -19,13 +19,7 @@ static int group_setup(void **state)
     (void)state;
     /* A short grace so that the store-full test does not wait long. */
     setenv("RAY_object_store_full_timeout_ms", "700", 1);
-    if (rt_cluster_start("--num-cpus 2 --object-store-memory 67108864") != 0)
-        return -1;
-    if (ray_init(NULL) != RAY_OK) {
-        fprintf(stderr, "ray_init: %s\n", ray_last_error());
-        return -1;
-    }
-    return 0;
+    return rt_cluster_up("--num-cpus 2 --object-store-memory 67108864", NULL);
 }
 
 static int group_teardown(void **state)

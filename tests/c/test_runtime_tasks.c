@@ -15,15 +15,9 @@
 static int group_setup(void **state)
 {
     (void)state;
-    if (rt_cluster_start("--num-cpus 2 --num-gpus 2") != 0)
-        return -1;
     static const char *const env[] = {"RAYC_TEST_VAR=hello from the job", NULL};
     ray_init_opts o = {.env_vars = env};
-    if (ray_init(&o) != RAY_OK) {
-        fprintf(stderr, "ray_init: %s\n", ray_last_error());
-        return -1;
-    }
-    return 0;
+    return rt_cluster_up("--num-cpus 2 --num-gpus 2", &o);
 }
 
 static int group_teardown(void **state)

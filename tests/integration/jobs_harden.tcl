@@ -55,18 +55,6 @@ proc raw_read {sock} {
     return [eof $sock]
 }
 
-# PUTs the bytes of FILE as package gcs://NAME on server S; returns the status.
-proc put_file {s name file} {
-    set f [open $file rb]
-    set data [read $f]
-    close $f
-    set r [::http::geturl [dict get $s url]/api/packages/gcs/$name -method PUT \
-        -type application/octet-stream -query $data -headers [jobs_auth $s]]
-    set code [::http::ncode $r]
-    ::http::cleanup $r
-    return $code
-}
-
 # Fills the file system of DIR with FILE until no space is left.
 proc fill_disk {file} {
     catch {exec dd if=/dev/zero of=$file bs=64k 2>/dev/null}
@@ -144,7 +132,7 @@ test {jobs-harden-2.1 a job's env_vars secret is in files only the owner can rea
     jobs_wait $s sec SUCCEEDED
     set pkg [file join [tmpdir] p.zip]
     exec python3 -c "import zipfile; zipfile.ZipFile('$pkg', 'w').writestr('a.txt', 'a')"
-    assert_equal 200 [put_file $s _ray_pkg_m.zip $pkg]
+    assert_equal 200 [jobs_put_package $s _ray_pkg_m.zip $pkg]
     set out {}
     foreach rel {. logs job_state runtime_resources runtime_resources/packages
                  jobs.db jobs.db-wal logs/job-driver-sec.log runtime_resources/packages/_ray_pkg_m.zip} {
@@ -181,7 +169,7 @@ set s [jobs_server_start -env {RAYC_PACKAGE_MAX_UNPACKED_BYTES 1048576 RAYC_PACK
 proc put_zip {s name code} {
     set pkg [file join [tmpdir] $name]
     exec python3 -c "import zipfile\nwith zipfile.ZipFile('$pkg', 'w', zipfile.ZIP_DEFLATED) as z:\n    $code"
-    assert_equal 200 [put_file $s $name $pkg]
+    assert_equal 200 [jobs_put_package $s $name $pkg]
     return [file size $pkg]
 }
 

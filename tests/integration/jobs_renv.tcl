@@ -77,17 +77,6 @@ set http_srv [socket -server serve_accept -myaddr 127.0.0.1 $http_port]
 set s [jobs_server_start -env {RAY_RUNTIME_ENV_WORKING_DIR_CACHE_SIZE_GB 0.000001}]
 set uris [file join [dict get $s node] runtime_resources uris]
 
-proc put_package {s name file} {
-    set f [open $file rb]
-    set data [read $f]
-    close $f
-    set r [::http::geturl [dict get $s url]/api/packages/gcs/$name -method PUT \
-        -type application/octet-stream -query $data -headers [jobs_auth $s]]
-    set code [::http::ncode $r]
-    ::http::cleanup $r
-    return $code
-}
-
 proc renv_job {s id entry env} {
     return [jobs_submit $s "{\"entrypoint\": [jstr $entry], \"submission_id\": \"$id\", \"runtime_env\": $env}"]
 }
@@ -96,7 +85,7 @@ proc renv_job {s id entry env} {
 
 test {jobs-renv-1.1 a gcs:// working_dir: the job runs inside it with it on PYTHONPATH} {
     make_archive $work/wd.zip {main.sh "echo main-ran" data/f.txt "data-file"}
-    assert_equal 200 [put_package $s _ray_pkg_wd1.zip $work/wd.zip]
+    assert_equal 200 [jobs_put_package $s _ray_pkg_wd1.zip $work/wd.zip]
     renv_job $s wd1 {pwd; sh main.sh; cat data/f.txt; echo; echo PP=$PYTHONPATH} \
         {{"working_dir": "gcs://_ray_pkg_wd1.zip"}}
     jobs_wait $s wd1 SUCCEEDED
@@ -108,7 +97,7 @@ test {jobs-renv-1.2 py_modules from gcs://, file:// (.zip, .tar.gz) and a .whl a
     make_archive $work/m1.zip {mod_a/__init__.py "A = 'a'"}
     make_archive $work/m2.tar.gz {top/mod_b/__init__.py "B = 'b'"}
     make_archive $work/mod_c-1.0-py3-none-any.whl {mod_c/__init__.py "C = 'c'"}
-    put_package $s _ray_pkg_m1.zip $work/m1.zip
+    jobs_put_package $s _ray_pkg_m1.zip $work/m1.zip
     renv_job $s mods {python3 -c "import mod_a, mod_b, mod_c; print(mod_a.A + mod_b.B + mod_c.C)"} \
         "{\"py_modules\": \[\"gcs://_ray_pkg_m1.zip\", \"file://$work/m2.tar.gz\", \"file://$work/mod_c-1.0-py3-none-any.whl\"\]}"
     set d [jobs_wait $s mods {SUCCEEDED FAILED}]
@@ -170,7 +159,7 @@ test {jobs-renv-2.2 links that stay inside the package are fine} {
 test {jobs-renv-3.1 one URI is unpacked once and shared; unused entries are evicted over the limit} {
     set flag [file join $work release]
     make_archive $work/shared.zip [list s.txt shared big.bin [string repeat x 5000]]
-    put_package $s _ray_pkg_shared.zip $work/shared.zip
+    jobs_put_package $s _ray_pkg_shared.zip $work/shared.zip
     foreach id {sh1 sh2} {
         renv_job $s $id "cat s.txt; while \[ ! -e $flag \]; do sleep 0.05; done" \
             {{"working_dir": "gcs://_ray_pkg_shared.zip"}}

@@ -10,6 +10,11 @@
 source [file join [file dirname [info script]] .. lib harness.tcl]
 source [file join [file dirname [info script]] .. lib testnet.tcl]
 require_root
+# `ray up` starts the nodes over SSH, whose sessions use the per-user default
+# node registry; the `ray stop`/`ray start` this suite runs on the hosts must
+# read the same one, or they would not see (and clean) those nodes.  The
+# suite is serial, so no other suite shares that registry meanwhile.
+unset -nocomplain ::env(RAYC_NODE_REGISTRY)
 
 set root [file dirname [file dirname [file dirname [file normalize [info script]]]]]
 set mn [file join $root examples multinode multinode]

@@ -96,6 +96,19 @@ proc jobs_strip_setup {text} {
     return [regsub $::jobs_setup_line_re $text ""]
 }
 
+# PUTs the bytes of FILE as package gcs://NAME on server S; returns the
+# HTTP status.
+proc jobs_put_package {s name file} {
+    set f [open $file rb]
+    set data [read $f]
+    close $f
+    set r [::http::geturl [dict get $s url]/api/packages/gcs/$name -method PUT \
+        -type application/octet-stream -query $data -headers [jobs_auth $s]]
+    set code [::http::ncode $r]
+    ::http::cleanup $r
+    return $code
+}
+
 # The job's log via GET /logs.
 proc jobs_logs {s id} {
     set r [jobs_api $s GET /api/jobs/$id/logs]
