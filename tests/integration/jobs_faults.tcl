@@ -18,22 +18,26 @@ ray_ok start --head --node-ip-address 127.0.0.1 --port [free_port] --dashboard-p
 set node [lindex [node_dirs] end]
 set token [string trim [file_read $::env(HOME)/.ray/auth_token]]
 set s [dict create url http://127.0.0.1:$dash port $dash token $token]
-foreach f {gcs_server.log raylet.log} {
+foreach f {gcs_server.log raylet.log ray_jobserver.log} {
     watch_log $node/logs/$f
 }
 
 # The client: submits "fault-N" jobs until the file STOP exists, writing one
-# line "ID STATUS" per attempt (0 when no answer came) to ACKS.
+# line "ID STATUS" per attempt (0 when no answer came) to ACKS.  Like any
+# client it pauses briefly after a refused attempt: without that, the
+# restart of a killed daemon burned through its whole attempt budget on
+# instant "connection refused"s and the test waited for acks that never came.
 set work [tmpdir]
 set acks [file join $work acks]
 set stop [file join $work stop]
 set client [file join $work client.py]
 file_write $client {
-import http.client, json, os, sys
+import http.client, json, os, sys, time
 url_port, token, acks, stop = int(sys.argv[1]), sys.argv[2], sys.argv[3], sys.argv[4]
 out = open(acks, "w", buffering=1)
 i = 0
-while not os.path.exists(stop) and i < 2000:
+acked = 0
+while not os.path.exists(stop) and acked < 2000:
     i += 1
     sid = "fault-%d" % i
     body = json.dumps({"entrypoint": "echo out-%s" % sid, "submission_id": sid})
@@ -47,6 +51,10 @@ while not os.path.exists(stop) and i < 2000:
     except OSError:
         pass
     out.write("%s %d\n" % (sid, status))
+    if status == 200:
+        acked += 1
+    else:
+        time.sleep(0.01)
 }
 set cpid [start_bg client /usr/bin/python3 $client $dash $token $acks $stop]
 at_suite_end [list file_write $stop ""]
