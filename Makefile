@@ -7,6 +7,7 @@
 #   make valgrind             C unit tests under valgrind
 #   make fuzz                 libFuzzer targets (clang), run for a bounded time
 #   make install PREFIX=/usr/local
+#   make PYTHON=/path/to/python3  the Python extension for another interpreter
 #   make clean
 #
 # Every module folder builds into one static library from all of its .c files
@@ -87,10 +88,20 @@ CTEST_SRCS := $(wildcard tests/c/test_*.c)
 CTESTS     := $(patsubst tests/c/%.c,$(BUILD)/tests/%,$(CTEST_SRCS))
 FUZZ_SRCS  := $(wildcard tests/fuzz/fuzz_*.c)
 
+# The CPython extension ray._raylet (python/src/*.c) over libray, built in
+# place as python/ray/_raylet*.so so that PYTHONPATH=python works from a
+# checkout.  Python.h comes from python3-dev (deploy/install-deps.sh).
+PYTHON     ?= /usr/bin/python3
+PY_INC     := $(shell $(PYTHON) -c 'import sysconfig; print(sysconfig.get_paths()["include"])' 2>/dev/null)
+PY_SUFFIX  := $(shell $(PYTHON) -c 'import sysconfig; print(sysconfig.get_config_var("EXT_SUFFIX"))' 2>/dev/null)
+PYEXT_SRCS := $(wildcard python/src/*.c)
+PYEXT_OBJS := $(patsubst %.c,$(BUILD)/%.o,$(PYEXT_SRCS))
+PYEXT      := $(if $(and $(LIBRAY),$(PYEXT_SRCS)),python/ray/_raylet$(PY_SUFFIX))
+
 ALL_OBJS := $(call objs,$(foreach m,$(MODULES),$(call lib_srcs,$(m)) $(call main_srcs,$(m))))
 
 .PHONY: all test demo valgrind fuzz install clean deps benches dist bench-multihost
-all: $(PROGRAMS) bin/ray-up bin/ray-down $(LIBRAY) $(EXAMPLE_DRIVERS) $(EXAMPLE_LIBS) $(CTESTS) $(BENCHES) $(BENCH_LIBS)
+all: $(PROGRAMS) bin/ray-up bin/ray-down $(LIBRAY) $(PYEXT) $(EXAMPLE_DRIVERS) $(EXAMPLE_LIBS) $(CTESTS) $(BENCHES) $(BENCH_LIBS)
 
 # ---------------------------------------------------------------- generated code
 
@@ -102,7 +113,7 @@ $(BUILD)/gen/ray.pb-c.o: $(PROTO_C)
 	$(CC) $(CPPFLAGS) $(CFLAGS) -w -c $< -o $@
 
 # Everything depends on the generated header existing first.
-$(ALL_OBJS) $(CTESTS) $(BENCHES): | $(PROTO_H)
+$(ALL_OBJS) $(CTESTS) $(BENCHES) $(PYEXT_OBJS): | $(PROTO_H)
 
 # ---------------------------------------------------------------- objects and libraries
 
@@ -142,6 +153,13 @@ lib/libray.a: $(API_OBJS)
 lib/libray.so: $(API_OBJS)
 	@mkdir -p lib
 	$(CC) $(LDFLAGS) -shared -o $@ $^ $(RAY_LDLIBS)
+
+$(BUILD)/python/src/%.o: python/src/%.c
+	@test -f "$(PY_INC)/Python.h" || { echo "Python.h not found for $(PYTHON): apt-get install python3-dev (or make PYTHON=...)"; exit 1; }
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) -isystem $(PY_INC) $(CFLAGS) $(WARN) -fvisibility=hidden -c $< -o $@
+$(PYEXT): $(PYEXT_OBJS) lib/libray.a
+	$(CC) $(LDFLAGS) -shared -o $@ $(PYEXT_OBJS) lib/libray.a $(RAY_LDLIBS)
 
 define example_rules
 $(1)/$(notdir $(1)): $(1)/$(notdir $(1)).c lib/libray.a
@@ -218,6 +236,6 @@ install: all
 	$(if $(wildcard include/ray/*.h),install -m 644 include/ray/*.h $(DESTDIR)$(PREFIX)/include/ray/)
 
 clean:
-	rm -rf $(BUILD) bin lib $(EXAMPLE_DRIVERS) $(EXAMPLE_LIBS)
+	rm -rf $(BUILD) bin lib $(EXAMPLE_DRIVERS) $(EXAMPLE_LIBS) python/ray/_raylet*.so
 
--include $(ALL_OBJS:.o=.d) $(wildcard $(BUILD)/bench/*.d)
+-include $(ALL_OBJS:.o=.d) $(PYEXT_OBJS:.o=.d) $(wildcard $(BUILD)/bench/*.d)

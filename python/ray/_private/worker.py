@@ -1,0 +1,127 @@
+"""The Python worker process and the state of this process's connection.
+
+The raylet starts a Python job's workers as
+
+    PYTHON -m ray._private.worker --socket S --token-file T --worker-id W --raylet-pid P
+
+main() hands the process to libray's worker loop (C, in ray._raylet), which
+calls execute() for each task, actor constructor and method call.
+"""
+import argparse
+import os
+import pickle
+import socket
+import sys
+import threading
+import traceback
+
+from ray import _raylet
+from ray import exceptions
+from ray._private import serialization
+
+# Task kinds (TaskSpec.Kind in ray.proto).
+NORMAL, ACTOR_CREATE, ACTOR_TASK = 0, 1, 2
+
+_functions = {}          # function-table key -> function or class
+_functions_lock = threading.Lock()
+_actor = None            # this worker's actor instance
+
+
+def load_function(key):
+    """The function or class exported under KEY (cached)."""
+    with _functions_lock:
+        fn = _functions.get(key)
+    if fn is not None:
+        return fn
+    data = _raylet.kv_get(key)
+    if data is None:
+        raise RuntimeError("function %r is not in the function table" % key.decode())
+    fn = pickle.loads(data)
+    with _functions_lock:
+        _functions[key] = fn
+    return fn
+
+
+def decode_args(args):
+    """(descriptor, positional args, kwargs) from a task's argument Buffers."""
+    key, npos, kwnames, nested = pickle.loads(bytes(memoryview(args[0])))
+    values = args[1:1 + npos + len(kwnames)]
+    refs = [_raylet.resolved_ref(h, b) for h, b in zip(nested, args[1 + npos + len(kwnames):])]
+    decoded = [serialization.deserialize(v, refs) for v in values]
+    return key, decoded[:npos], dict(zip(kwnames, decoded[npos:]))
+
+
+def _error_blob(function, e):
+    if isinstance(e, exceptions.RayTaskError):
+        err = getattr(e, "_base", e)  # an input that was an error: pass it on
+    else:
+        tb = "".join(traceback.format_exception(type(e), e, e.__traceback__))
+        err = exceptions.RayTaskError(function, tb, e, os.getpid(), _node_ip())
+    try:
+        return serialization.serialize(err, flags=serialization.FLAG_ERROR)
+    except Exception:
+        err.cause = None  # the cause itself cannot be pickled: keep its text
+        return serialization.serialize(err, flags=serialization.FLAG_ERROR)
+
+
+def _node_ip():
+    return _raylet.info().get("node_ip") or socket.gethostname()
+
+
+def _results(value, num_returns):
+    if num_returns == 1:
+        return [serialization.serialize(value)]
+    if not isinstance(value, (tuple, list)) or len(value) != num_returns:
+        raise ValueError("the task has num_returns=%d but returned %r" % (num_returns, value))
+    return [serialization.serialize(v) for v in value]
+
+
+def execute(kind, function, args, num_returns):
+    """Runs one task; returns NUM_RETURNS serialized values.  A user
+    exception becomes an error value (as in Ray); a failing actor
+    constructor raises, which fails the actor."""
+    global _actor
+    try:
+        key, a, kw = decode_args(args)
+        if kind == ACTOR_CREATE:
+            cls = load_function(key)
+            try:
+                _actor = cls.__new__(cls)
+                _actor.__init__(*a, **kw)
+            except Exception as e:
+                raise RuntimeError("the constructor of %s failed:\n%s" % (
+                    function, "".join(traceback.format_exception(type(e), e, e.__traceback__))))
+            return [serialization.serialize(None)] * num_returns
+        if kind == ACTOR_TASK:
+            fn = getattr(_actor, function)
+        else:
+            fn = load_function(key)
+        return _results(fn(*a, **kw), num_returns)
+    except RuntimeError as e:
+        if kind == ACTOR_CREATE:
+            raise
+        return [_error_blob(function, e)] * num_returns
+    except BaseException as e:  # noqa: B902 - SystemExit in a task fails only the task
+        return [_error_blob(function, e)] * num_returns
+
+
+def main(argv=None):
+    p = argparse.ArgumentParser(prog="ray._private.worker")
+    p.add_argument("--socket", required=True)
+    p.add_argument("--token-file", required=True)
+    p.add_argument("--worker-id", required=True)
+    p.add_argument("--raylet-pid", type=int, default=0)
+    o = p.parse_args(argv)
+    try:
+        _raylet.worker_main(o.socket, o.token_file, o.worker_id, execute, o.raylet_pid)
+    except _raylet.CoreError as e:
+        print("ray worker: %s" % e.args[1], file=sys.stderr)
+        sys.stderr.flush()
+        os._exit(1)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(0)  # detached task threads may still hold the interpreter
+
+
+if __name__ == "__main__":
+    main()
