@@ -50,7 +50,7 @@ class ActorClass:
         check_options(options, ACTOR_OPTIONS, "@ray.remote")
         self._cls = cls
         self._options = options
-        self._name = "%s.%s" % (cls.__module__, cls.__qualname__)
+        self._name = cls.__qualname__
         self.__name__ = cls.__name__
         self.__doc__ = cls.__doc__
 

@@ -17,11 +17,13 @@ def export(obj):
     """Exports OBJ (a function or class) to the function table of this
     job once; returns its key."""
     data = cloudpickle.dumps(obj)
-    job = _raylet.info()["job_id"]
-    key = ("%s:%s" % (job, hashlib.sha1(data).hexdigest())).encode()
-    if (job, key) not in _exported:
+    info = _raylet.info()
+    key = ("%s:%s" % (info["job_id"], hashlib.sha1(data).hexdigest())).encode()
+    # Job ids start again in every cluster: the session is part of the cache key.
+    seen = (_raylet.session(), key)
+    if seen not in _exported:
         _raylet.kv_put(key, data)
-        _exported[(job, key)] = True
+        _exported[seen] = True
     return key
 
 
@@ -59,7 +61,7 @@ class RemoteFunction:
         check_options(options, TASK_OPTIONS, "@ray.remote")
         self._fn = fn
         self._options = options
-        self._name = "%s.%s" % (fn.__module__, fn.__qualname__)
+        self._name = fn.__qualname__
         self.__doc__ = fn.__doc__
         self.__name__ = getattr(fn, "__name__", "remote_function")
 

@@ -113,6 +113,12 @@ static PyObject *py_is_initialized(PyObject *self, PyObject *unused)
     return PyBool_FromLong(ray_is_initialized());
 }
 
+/* A number that changes with every init/shutdown (caches per session). */
+static PyObject *py_session(PyObject *self, PyObject *unused)
+{
+    return PyLong_FromUnsignedLong(pyr_generation);
+}
+
 static PyObject *py_info(PyObject *self, PyObject *unused)
 {
     return Py_BuildValue("{s:s,s:s,s:s,s:s,s:i}", "job_id", api_g.job_hex, "node_id",
@@ -219,6 +225,7 @@ PyMethodDef pyr_module_methods[] = {
     {"find_gcs", py_find_gcs, METH_VARARGS, "The GCS address for an address or None."},
     {"shutdown", py_shutdown, METH_NOARGS, "Disconnects."},
     {"is_initialized", py_is_initialized, METH_NOARGS, "Connected?"},
+    {"session", py_session, METH_NOARGS, "This connection's generation."},
     {"info", py_info, METH_NOARGS, "Job, node and namespace of this process."},
     {"kv_put", py_kv_put, METH_VARARGS, "Stores a pickled function under a key."},
     {"kv_get", py_kv_get, METH_VARARGS, "Reads a pickled function, or None."},

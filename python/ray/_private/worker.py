@@ -55,8 +55,13 @@ def _error_blob(function, e):
     if isinstance(e, exceptions.RayTaskError):
         err = getattr(e, "_base", e)  # an input that was an error: pass it on
     else:
-        tb = "".join(traceback.format_exception(type(e), e, e.__traceback__))
-        err = exceptions.RayTaskError(function, tb, e, os.getpid(), _node_ip())
+        # The first frame is execute()'s own: the user's code starts below it.
+        tb = e.__traceback__.tb_next if e.__traceback__ is not None else None
+        text = "".join(traceback.format_exception(type(e), e, tb))
+        name = function
+        if _actor is not None and "." not in function:
+            name = "%s.%s" % (type(_actor).__name__, function)
+        err = exceptions.RayTaskError(name, text, e, os.getpid(), _node_ip())
     try:
         return serialization.serialize(err, flags=serialization.FLAG_ERROR)
     except Exception:
