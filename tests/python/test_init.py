@@ -103,3 +103,15 @@ def test_missing_cloudpickle_names_the_debian_package():
     assert r.returncode == 1
     assert r.stderr.strip().splitlines() == [
         "ray: the cloudpickle module is missing; install the Debian package python3-cloudpickle"]
+
+
+def test_tiny_demo_example_runs():
+    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    env = dict(os.environ, PYTHONPATH=os.path.join(root, "python"))
+    env.pop("RAY_ADDRESS", None)
+    r = subprocess.run([PYTHON, os.path.join(root, "examples", "python", "tiny_demo.py")],
+                       env=env, capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, r.stderr
+    lines = r.stdout.splitlines()
+    assert lines[0] == "[0, 1, 4, 9, 16, 25, 36, 49]"
+    assert lines[2] == "3^2 + 4^2 = 25"
