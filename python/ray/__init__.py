@@ -139,8 +139,8 @@ def remote(*args, **options):
 
 
 def method(num_returns=1):
-    """@ray.method(num_returns=N) on an actor method (accepted; set
-    num_returns per call with .options(num_returns=N))."""
+    """@ray.method(num_returns=N) on an actor method: its calls return N refs
+    (through handles made by .remote(); a get_actor handle does not know it)."""
     def wrap(fn):
         fn.__ray_num_returns__ = num_returns
         return fn

@@ -36,7 +36,7 @@ class ActorHandle:
     def __getattr__(self, name):
         if name.startswith("__") or (self._methods is not None and name not in self._methods):
             raise AttributeError("actor %s has no method %r" % (self._class_name, name))
-        return ActorMethod(self, name)
+        return ActorMethod(self, name, (self._methods or {}).get(name, 1))
 
     def __repr__(self):
         return "Actor(%s, %s)" % (self._class_name, self._core.hex())
@@ -63,8 +63,10 @@ class ActorClass:
         return ActorClass(self._cls, dict(self._options, **options))
 
     def _methods(self):
-        return {n for n in dir(self._cls) if callable(getattr(self._cls, n, None))
-                and not n.startswith("__")}
+        """Method name -> num_returns (@ray.method)."""
+        return {n: getattr(getattr(self._cls, n), "__ray_num_returns__", 1)
+                for n in dir(self._cls)
+                if callable(getattr(self._cls, n, None)) and not n.startswith("__")}
 
     def remote(self, *args, **kwargs):
         from ray import _check_connected

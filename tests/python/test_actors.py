@@ -31,6 +31,10 @@ class Counter:
     def two(self):
         return 1, 2
 
+    @ray.method(num_returns=2)
+    def split(self):
+        return "a", "b"
+
     def big(self):
         return np.zeros(1 << 17)
 
@@ -132,3 +136,9 @@ def test_unknown_method_is_attribute_error():
 def test_actor_class_cannot_be_instantiated_directly():
     with pytest.raises(TypeError, match="remote"):
         Counter()
+
+
+def test_ray_method_num_returns():
+    c = Counter.remote()
+    a, b = c.split.remote()
+    assert ray.get([a, b]) == ["a", "b"]
