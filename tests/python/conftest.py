@@ -29,16 +29,16 @@ def ray_local():
 @pytest.fixture
 def head(tmp_path):
     """A cluster started with `ray start --head` in a temp dir of its own;
-    yields (address, env for processes that should find it)."""
+    yields (address, env for processes that should find it, dashboard port)."""
     env = dict(os.environ, RAY_TMPDIR=str(tmp_path))
     env.pop("RAY_ADDRESS", None)
-    port = _free_port()
+    port, dash = _free_port(), _free_port()
     bin_ray = os.path.join(os.environ["RAYC_BIN_DIR"], "ray")
     subprocess.run([bin_ray, "start", "--head", "--node-ip-address", "127.0.0.1", "--port",
-                    str(port), "--dashboard-port", str(_free_port()),
+                    str(port), "--dashboard-port", str(dash),
                     "--dashboard-agent-listen-port", str(_free_port()), "--num-cpus", "2"],
                    env=env, check=True, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-    yield "127.0.0.1:%d" % port, env
+    yield "127.0.0.1:%d" % port, env, dash
     subprocess.run([bin_ray, "stop"], env=env, stdout=subprocess.DEVNULL,
                    stderr=subprocess.DEVNULL)
 

@@ -58,7 +58,7 @@ def test_get_before_init_is_a_clear_error():
 
 
 def test_join_by_address(head):
-    addr, env = head
+    addr, env, _ = head
     old = os.environ.get("RAY_TMPDIR")
     os.environ["RAY_TMPDIR"] = env["RAY_TMPDIR"]
     try:
@@ -74,7 +74,7 @@ def test_join_by_address(head):
 
 
 def test_join_with_ray_address_and_auto(head):
-    addr, env = head
+    addr, env, _ = head
     code = ("import ray\n@ray.remote\ndef f(x):\n    return x + 1\n"
             "ray.init()\nprint(ray.get(f.remote(41)))\nray.shutdown()\n"
             "ray.init('auto')\nprint(ray.get(f.remote(1)))\n")
@@ -91,7 +91,7 @@ def test_init_bad_address_is_one_clear_error():
 
 
 def test_init_with_num_cpus_on_existing_cluster_refused(head):
-    addr, _ = head
+    addr, _, _ = head
     with pytest.raises(ValueError, match="num_cpus"):
         ray.init(addr, num_cpus=3)
 
