@@ -36,7 +36,7 @@ proc run_pytest {} {
 set xml [run_pytest]
 set cases [lrange [split [string map {<testcase \x01} $xml] \x01] 1 end]
 if {![llength $cases]} {
-    test python-0.1 "pytest ran the suite" {
+    test "python-0.1 pytest ran the suite" {
         ::harness::assert_failed "junit results from pytest" $::pytest_out
     }
 }
