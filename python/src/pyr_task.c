@@ -2,6 +2,8 @@
  * wait, cancel.  Every blocking libray call runs without the GIL. */
 #include "pyr.h"
 
+#include "api/api.h"
+
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,6 +11,9 @@
 
 #define PYR_MAX_ARGS 4096
 #define PYR_MAX_RESOURCES 64
+/* A driver's long wait goes back to Python this often to run signal
+ * handlers (Ctrl-C raises KeyboardInterrupt in ray.get, as in Ray). */
+#define PYR_WAIT_SLICE_S 0.2
 
 /* ---------------------------------------------------------------- arguments */
 
@@ -330,6 +335,40 @@ static double now_s(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
+/* Seconds left until DEADLINE (< 0: none): -1 for none, else >= 0. */
+static double left_s(double deadline)
+{
+    if (deadline < 0)
+        return -1.0;
+    double left = deadline - now_s();
+    return left < 0 ? 0 : left;
+}
+
+/* Whether a wait of LEFT seconds is cut into slices (see PYR_WAIT_SLICE_S).
+ * Not in a worker: each wait of a task there tells the raylet it blocks. */
+static int sliced(double left)
+{
+    return !api_g.is_worker && (left < 0 || left > PYR_WAIT_SLICE_S);
+}
+
+/* ray_get of R until DEADLINE, GIL released, checking signals between
+ * slices.  Returns a status, or -1 with a Python error (a signal handler
+ * raised). */
+static int get_value(ray_ref *r, double deadline, ray_value *v)
+{
+    for (;;) {
+        double left = left_s(deadline);
+        int slice = sliced(left), rc;
+        Py_BEGIN_ALLOW_THREADS
+        rc = ray_get(r, slice ? PYR_WAIT_SLICE_S : left, v);
+        Py_END_ALLOW_THREADS
+        if (rc != RAY_ERR_TIMEOUT || !slice)
+            return rc;
+        if (PyErr_CheckSignals() < 0)
+            return -1;
+    }
+}
+
 /* One value of get: a Buffer, or (status name, message) for an error of
  * the object itself.  Timeouts and lost connections raise. */
 static PyObject *get_one(pyr_ref *r, double deadline)
@@ -340,14 +379,10 @@ static PyObject *get_one(pyr_ref *r, double deadline)
     }
     if (!pyr_live((PyObject *)r))
         return NULL;
-    double left = deadline < 0 ? -1.0 : deadline - now_s();
-    if (deadline >= 0 && left < 0)
-        left = 0;
     ray_value v;
-    int rc;
-    Py_BEGIN_ALLOW_THREADS
-    rc = ray_get(r->ref, left, &v);
-    Py_END_ALLOW_THREADS
+    int rc = get_value(r->ref, deadline, &v);
+    if (rc < 0)
+        return NULL;
     if (rc == RAY_ERR_TIMEOUT || rc == RAY_ERR_CONNECTION)
         return pyr_raise(rc);
     if (rc != RAY_OK)
@@ -409,14 +444,32 @@ static PyObject *py_put(PyObject *self, PyObject *parts)
     return r ? pyr_ref_new(r) : NULL;
 }
 
+/* ray_wait of REFS until WANT are ready or DEADLINE, GIL released,
+ * checking signals between slices.  Returns a status, or -1 with a Python
+ * error. */
+static int wait_ready(ray_ref **refs, size_t m, size_t want, double deadline, int *ready)
+{
+    for (;;) {
+        double left = left_s(deadline);
+        int slice = sliced(left), rc;
+        size_t n_ready = 0;
+        Py_BEGIN_ALLOW_THREADS
+        rc = ray_wait(refs, m, want, slice ? PYR_WAIT_SLICE_S : left, ready, &n_ready);
+        Py_END_ALLOW_THREADS
+        if (rc != RAY_OK || !slice || n_ready >= want)
+            return rc;
+        if (PyErr_CheckSignals() < 0)
+            return -1;
+    }
+}
+
 static PyObject *py_wait(PyObject *self, PyObject *args)
 {
     PyObject *list, *timeout = Py_None;
     Py_ssize_t num;
-    if (!PyArg_ParseTuple(args, "O!n|O", &PyList_Type, &list, &num, &timeout))
-        return NULL;
-    double t = timeout == Py_None ? -1.0 : PyFloat_AsDouble(timeout);
-    if (t == -1.0 && PyErr_Occurred())
+    double deadline;
+    if (!PyArg_ParseTuple(args, "O!n|O", &PyList_Type, &list, &num, &timeout) ||
+        parse_timeout(timeout, &deadline) < 0)
         return NULL;
     Py_ssize_t n = PyList_GET_SIZE(list);
     ray_ref **refs = calloc((size_t)n + 1, sizeof *refs);
@@ -436,11 +489,8 @@ static PyObject *py_wait(PyObject *self, PyObject *args)
     }
     int rc = RAY_OK;
     size_t want = (size_t)num > m ? m : (size_t)num;
-    if (out != NULL && m > 0) {
-        Py_BEGIN_ALLOW_THREADS
-        rc = ray_wait(refs, m, want, t, ready, NULL);
-        Py_END_ALLOW_THREADS
-    }
+    if (out != NULL && m > 0)
+        rc = wait_ready(refs, m, want, deadline, ready);
     for (Py_ssize_t i = 0, k = 0; out != NULL && rc == RAY_OK && i < n; i++) {
         pyr_ref *r = (pyr_ref *)PyList_GET_ITEM(list, i);
         PyList_SET_ITEM(out, i, PyBool_FromLong(r->ref == NULL ? 1 : ready[k++]));
@@ -449,7 +499,7 @@ static PyObject *py_wait(PyObject *self, PyObject *args)
     free(ready);
     if (out != NULL && rc != RAY_OK) {
         Py_CLEAR(out);
-        return pyr_raise(rc);
+        return rc < 0 ? NULL : pyr_raise(rc);
     }
     return out;
 }

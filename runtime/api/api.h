@@ -362,6 +362,12 @@ void api_on_task_result(const Rayc__TaskResult *res);
  * it is submitted (mu held): ObjectPending now, its value when it comes. */
 void api_obj_announce(api_obj *o);
 
+/* O just got its value or error (mu held): forwards it to the raylet when
+ * a task there waits for it (api_obj_announce), and forgets O when no
+ * reference is left (a record kept only for that forward).  O may be
+ * freed on return. */
+void api_obj_settle(api_obj *o);
+
 /* The N return objects of task TASK went straight to a worker (mu held):
  * or, with DIRECT 0, were sent through the raylet after all. */
 void api_obj_mark_direct(const ids_task *task, int n, int direct);

@@ -4,10 +4,20 @@
 
 tests/integration/python_api.tcl runs it under tests/run.tcl (each pytest
 test counts as one test there).  Each module gets its own private local node
-(ray.init() without an address), so modules do not share state."""
+(ray.init() without an address), so modules do not share state.
+
+Every test runs under a hang guard (RAYC_PYTEST_HANG_S, 180 s): a test
+still running then fails with the Python stacks of all threads (ray.get
+and ray.wait check signals while they wait), and should even that not
+return, faulthandler prints the stacks and ends pytest 60 s later.  The
+bound only turns a hang into a readable failure; it decides nothing else."""
+import faulthandler
 import os
+import signal
 import subprocess
 import sys
+import threading
+import traceback
 
 import pytest
 
@@ -48,3 +58,36 @@ def _free_port():
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+
+HANG_S = float(os.environ.get("RAYC_PYTEST_HANG_S", "180"))
+
+
+class HangError(Exception):
+    pass
+
+
+def _all_stacks():
+    names = {t.ident: t.name for t in threading.enumerate()}
+    parts = []
+    for ident, frame in sys._current_frames().items():
+        parts.append("Thread %s (%s):\n%s" % (ident, names.get(ident, "?"),
+                                              "".join(traceback.format_stack(frame))))
+    return "\n".join(parts)
+
+
+@pytest.fixture(autouse=True)
+def hang_guard():
+    def on_alarm(signum, frame):
+        raise HangError("the test ran past the %g s hang guard; the stacks then:\n%s"
+                        % (HANG_S, _all_stacks()))
+    old = signal.signal(signal.SIGALRM, on_alarm)
+    signal.setitimer(signal.ITIMER_REAL, HANG_S)
+    faulthandler.dump_traceback_later(HANG_S + 60, exit=True)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, old)
+        faulthandler.cancel_dump_traceback_later()

@@ -1,8 +1,11 @@
 """ray.init / ray.shutdown / ray.is_initialized, joining clusters, the
 cloudpickle check."""
+import glob
 import os
+import signal
 import subprocess
 import sys
+import time
 
 import pytest
 
@@ -39,6 +42,68 @@ def test_private_node_stops_when_driver_exits(tmp_path):
     assert r.returncode == 0, r.stderr
     node_dir = out.read_text()
     assert node_dir and not os.path.exists(node_dir)
+
+
+def _node_pids(node_dir):
+    """The pids the private node in NODE_DIR recorded (gcs_server, raylet, ...)."""
+    pids = []
+    for pid_dir in glob.glob(os.path.join(node_dir, "session_*", "node_*", "pids")):
+        for name in os.listdir(pid_dir):
+            with open(os.path.join(pid_dir, name)) as f:
+                pids.append(int(f.read().split()[0]))
+    return pids
+
+
+def _alive(pid):
+    try:
+        with open("/proc/%d/stat" % pid) as f:
+            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+def test_private_node_stops_when_driver_is_killed(tmp_path):
+    out = tmp_path / "dir"
+    code = ("import sys, ray\nray.init(num_cpus=1)\n"
+            "open(%r, 'w').write(ray._node.tmp)\nprint('ready', flush=True)\n"
+            "sys.stdin.read()\n" % str(out))
+    p = subprocess.Popen([PYTHON, "-c", code], env=os.environ, stdin=subprocess.PIPE,
+                         stdout=subprocess.PIPE, text=True)
+    try:
+        assert p.stdout.readline() == "ready\n"
+        node_dir = out.read_text()
+        pids = _node_pids(node_dir)
+        assert len(pids) >= 2 and all(_alive(q) for q in pids)
+    finally:
+        p.kill()
+        p.wait()
+    # The guard stops the node once the driver is gone; the bound only
+    # keeps a broken guard from hanging the suite.
+    deadline = time.monotonic() + 60
+    while (any(_alive(q) for q in pids) or os.path.exists(node_dir)) and \
+            time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert [q for q in pids if _alive(q)] == [] and not os.path.exists(node_dir)
+
+
+def test_ctrl_c_interrupts_get_and_the_node_stops(tmp_path):
+    out = tmp_path / "dir"
+    code = ("import ray\nray.init(num_cpus=1)\n"
+            "@ray.remote\ndef f():\n    return 1\n"
+            "open(%r, 'w').write(ray._node.tmp)\n"
+            "try:\n    print('waiting', flush=True)\n"
+            "    ray.get(f.options(resources={'none': 1}).remote())\n"
+            "except KeyboardInterrupt:\n    print('interrupted', flush=True)\n" % str(out))
+    p = subprocess.Popen([PYTHON, "-c", code], env=os.environ, stdout=subprocess.PIPE, text=True)
+    try:
+        assert p.stdout.readline() == "waiting\n"
+        p.send_signal(signal.SIGINT)
+        assert p.stdout.readline() == "interrupted\n"
+        assert p.wait(timeout=120) == 0
+    finally:
+        p.kill()
+        p.wait()
+    assert not os.path.exists(out.read_text())
 
 
 def test_init_twice_raises_unless_ignored():

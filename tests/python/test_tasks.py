@@ -1,6 +1,7 @@
 """Remote functions, options, objects (get/put/wait), ObjectRef arguments,
 errors and timeouts."""
 import os
+import time
 
 import numpy as np
 import pytest
@@ -71,6 +72,16 @@ def crash_once(marker):
 @ray.remote
 def nested_square(x):
     return ray.get(square.remote(x)) + 1
+
+
+@ray.remote
+def settle_when(path, value, error):
+    """Returns VALUE (or raises ValueError(ERROR)) once PATH exists."""
+    while not os.path.exists(path):
+        time.sleep(0.01)
+    if error:
+        raise ValueError(error)
+    return value
 
 
 @ray.remote
@@ -166,6 +177,25 @@ def test_custom_exception_class():
 def test_error_propagates_through_dependent_task():
     with pytest.raises(ValueError, match="first"):
         ray.get(square.remote(fail.remote("first")))
+
+
+def test_dependent_task_of_a_dropped_ref_gets_its_late_value(tmp_path):
+    # The inner ref is dropped as soon as the outer task is submitted, and
+    # its task finishes only afterwards.  When that task went straight to a
+    # worker leased by the driver (a lone task after another one: most
+    # rounds), its value must still reach the outer task waiting at the
+    # raylet; before the fix such a round hung.
+    for i in range(6):
+        assert ray.get(square.remote(i)) == i * i  # a lone task: leases a worker
+        gate = str(tmp_path / ("gate%d" % i))
+        error = "late%d" % i if i % 2 else None
+        ref = square.remote(settle_when.remote(gate, i, error))
+        open(gate, "w").close()
+        if error:
+            with pytest.raises(ValueError, match=error):
+                ray.get(ref)
+        else:
+            assert ray.get(ref) == i * i
 
 
 def test_worker_crash_without_retries():

@@ -1,11 +1,14 @@
 """A private local node for ray.init() without an address: `ray start
 --head` from this build's bin/ in a temp dir of its own, stopped (and the
-dir removed) when the driver shuts down or exits."""
+dir removed) when the driver shuts down, exits or dies: a guard process
+(node_guard.py) holds a pipe from the driver and stops the node when the
+pipe closes, even after a SIGKILL of the driver."""
 import atexit
 import os
 import shutil
 import socket
 import subprocess
+import sys
 import tempfile
 
 
@@ -34,6 +37,7 @@ class LocalNode:
     def __init__(self, num_cpus=None, num_gpus=None, resources=None):
         self.bin = _bin_dir()
         self.tmp = tempfile.mkdtemp(prefix="rayc_py_")
+        self._start_guard()
         port = _free_port()
         cmd = [os.path.join(self.bin, "ray"), "start", "--head", "--node-ip-address", "127.0.0.1",
                "--port", str(port), "--dashboard-port", str(_free_port()),
@@ -50,16 +54,36 @@ class LocalNode:
         r = subprocess.run(cmd, env=self.env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                            text=True)
         if r.returncode != 0:
-            shutil.rmtree(self.tmp, ignore_errors=True)
+            self.stop()
             raise RuntimeError("ray.init(): starting a local node failed:\n" + r.stdout)
         self.address = "127.0.0.1:%d" % port
         self.token_file = os.path.join(self.tmp, "session_latest", "auth_token")
         atexit.register(self.stop)
 
+    def _start_guard(self):
+        """Starts node_guard.py with the read end of a pipe only this
+        process can write to (os.pipe is close-on-exec: the node's daemons
+        and other children do not hold it)."""
+        r, w = os.pipe()
+        guard = os.path.join(os.path.dirname(os.path.abspath(__file__)), "node_guard.py")
+        try:
+            self._guard = subprocess.Popen(
+                [sys.executable, guard, str(r), os.path.join(self.bin, "ray"), self.tmp],
+                pass_fds=(r,), start_new_session=True, stdin=subprocess.DEVNULL,
+                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        except OSError:
+            os.close(w)
+            shutil.rmtree(self.tmp, ignore_errors=True)
+            raise
+        finally:
+            os.close(r)
+        self._guard_w = w
+
     def stop(self):
+        """Stops the node (the guard runs `ray stop` and removes the dir)
+        and waits until that is done."""
         if self.tmp is None:
             return
-        subprocess.run([os.path.join(self.bin, "ray"), "stop"], env=self.env,
-                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        shutil.rmtree(self.tmp, ignore_errors=True)
+        os.close(self._guard_w)
+        self._guard.wait()
         self.tmp = None
