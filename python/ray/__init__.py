@@ -17,13 +17,16 @@ import os
 from ray import _raylet
 from ray import exceptions
 from ray._private import serialization
+from ray._private.state import available_resources, cluster_resources, nodes
 from ray._raylet import ObjectRef
 from ray.actor import ActorClass, ActorHandle
 from ray.remote_function import RemoteFunction
+from ray.runtime_context import get_runtime_context
 
 __version__ = "2.48.0+rayc"
 __all__ = ["init", "shutdown", "is_initialized", "remote", "get", "put", "wait", "kill",
-           "cancel", "get_actor", "ObjectRef", "exceptions", "method"]
+           "cancel", "get_actor", "ObjectRef", "exceptions", "method", "get_runtime_context",
+           "nodes", "cluster_resources", "available_resources"]
 
 _node = None          # the private local node started by init(), if any
 _saved_env = {}

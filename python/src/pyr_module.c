@@ -145,7 +145,7 @@ static int kv_connect(void)
     return rc;
 }
 
-/* One KV call (no GIL).  Returns a status; *REPLY set on RAY_OK. */
+/* One call to the GCS (no GIL): the KV, or another request.  Returns a status; *REPLY set on RAY_OK. */
 static int kv_call(Rayc__Envelope *req, int want, Rayc__Envelope **reply)
 {
     PyThread_acquire_lock(kv_lock, WAIT_LOCK);
@@ -219,7 +219,71 @@ static PyObject *py_kv_get(PyObject *self, PyObject *args)
     return out;
 }
 
+/* Sets D[KEY] = V.  Returns 0 or -1 with a Python error. */
+static int res_set(PyObject *d, const char *key, double v)
+{
+    PyObject *f = PyFloat_FromDouble(v);
+    int rc = f != NULL ? PyDict_SetItemString(d, key, f) : -1;
+    Py_XDECREF(f);
+    return rc;
+}
+
+/* The two resource maps of N as dicts (*TOTAL, *AVAIL).  Returns 0 or -1. */
+static int res_dicts(const Rayc__NodeInfo *n, PyObject **total, PyObject **avail)
+{
+    *total = PyDict_New();
+    *avail = PyDict_New();
+    int rc = *total && *avail ? 0 : -1;
+    for (size_t i = 0; rc == 0 && i < n->n_resources_total; i++)
+        rc = res_set(*total, n->resources_total[i]->key, n->resources_total[i]->value);
+    for (size_t i = 0; rc == 0 && i < n->n_resources_available; i++)
+        rc = res_set(*avail, n->resources_available[i]->key, n->resources_available[i]->value);
+    return rc;
+}
+
+static PyObject *node_dict(const Rayc__NodeInfo *n)
+{
+    PyObject *total, *avail;
+    PyObject *d = res_dicts(n, &total, &avail) == 0 ? Py_BuildValue(
+        "{s:s,s:O,s:s,s:s,s:i,s:i,s:O,s:O,s:O,s:s}", "NodeID", n->node_id, "Alive",
+        n->state == RAYC__NODE_INFO__STATE__ALIVE ? Py_True : Py_False, "NodeManagerAddress",
+        n->address, "NodeManagerHostname", n->hostname, "NodeManagerPort",
+        (int)n->node_manager_port, "ObjectManagerPort", (int)n->object_manager_port,
+        "Resources", total, "AvailableResources", avail, "IsHead",
+        n->is_head ? Py_True : Py_False, "DeathReason", n->death_reason ? n->death_reason : "")
+        : NULL;
+    Py_XDECREF(total);
+    Py_XDECREF(avail);
+    return d;
+}
+
+/* Every node the GCS knows, alive or dead, as dicts (ray.nodes()). */
+static PyObject *py_nodes(PyObject *self, PyObject *unused)
+{
+    Rayc__Envelope req = RAYC__ENVELOPE__INIT, *reply = NULL;
+    Rayc__GetAllNodes get = RAYC__GET_ALL_NODES__INIT;
+    req.body_case = RAYC__ENVELOPE__BODY_GET_ALL_NODES;
+    req.get_all_nodes = &get;
+    int rc;
+    Py_BEGIN_ALLOW_THREADS
+    rc = kv_call(&req, RAYC__ENVELOPE__BODY_NODE_LIST, &reply);
+    Py_END_ALLOW_THREADS
+    if (rc != RAY_OK)
+        return pyr_raise(rc);
+    const Rayc__NodeList *nl = reply->node_list;
+    PyObject *out = PyList_New(0);
+    for (size_t i = 0; out != NULL && i < nl->n_nodes; i++) {
+        PyObject *d = node_dict(nl->nodes[i]);
+        if (d == NULL || PyList_Append(out, d) < 0)
+            Py_CLEAR(out);
+        Py_XDECREF(d);
+    }
+    rayc__envelope__free_unpacked(reply, NULL);
+    return out;
+}
+
 PyMethodDef pyr_module_methods[] = {
+    {"nodes", py_nodes, METH_NOARGS, "The nodes of the cluster (GCS GetAllNodes)."},
     {"init", (PyCFunction)(void (*)(void))py_init, METH_VARARGS | METH_KEYWORDS,
      "Connects this process as a driver."},
     {"find_gcs", py_find_gcs, METH_VARARGS, "The GCS address for an address or None."},

@@ -19,6 +19,13 @@
 
 static PyObject *executor; /* set once by worker_main */
 
+/* The task this thread runs (set around the call into Python), for
+ * ray.get_runtime_context(); and the resources of this worker's actor,
+ * which its method calls run on. */
+static _Thread_local ray_ctx *cur_ctx;
+static _Thread_local const Rayc__TaskSpec *cur_spec;
+static PyObject *actor_resources; /* a dict, set by the actor's constructor */
+
 /* Sets return I from PARTS: inline when small, else straight into the store. */
 static int set_return(ray_ctx *c, size_t i, PyObject *parts)
 {
@@ -98,12 +105,53 @@ static int run_locked(ray_ctx *c, const Rayc__TaskSpec *spec)
     return rc;
 }
 
+/* SPEC's resources as a dict; NULL with a Python error. */
+static PyObject *spec_resources(const Rayc__TaskSpec *spec)
+{
+    PyObject *d = PyDict_New();
+    for (size_t i = 0; d != NULL && i < spec->n_resources; i++) {
+        PyObject *q = PyFloat_FromDouble(spec->resources[i]->qty);
+        if (q == NULL || PyDict_SetItemString(d, spec->resources[i]->name, q) < 0)
+            Py_CLEAR(d);
+        Py_XDECREF(q);
+    }
+    return d;
+}
+
 static int run(ray_ctx *c, const Rayc__TaskSpec *spec)
 {
     PyGILState_STATE g = PyGILState_Ensure();
+    if (spec->kind == RAYC__TASK_SPEC__KIND__ACTOR_CREATE) {
+        Py_XSETREF(actor_resources, spec_resources(spec));
+        PyErr_Clear(); /* out of memory: the methods report the call's own */
+    }
+    cur_ctx = c;
+    cur_spec = spec;
     int rc = run_locked(c, spec);
+    cur_ctx = NULL;
+    cur_spec = NULL;
     PyGILState_Release(g);
     return rc;
+}
+
+/* {task_id, actor_id, resources} of the task this thread runs, or None
+ * outside a task (a driver, or a thread the task started). */
+static PyObject *py_task_info(PyObject *self, PyObject *unused)
+{
+    if (cur_spec == NULL)
+        Py_RETURN_NONE;
+    char actor[2 * IDS_ACTOR_LEN + 1] = "";
+    if (cur_spec->actor_id.len == IDS_ACTOR_LEN)
+        ids_hex(cur_spec->actor_id.data, IDS_ACTOR_LEN, actor);
+    PyObject *res;
+    if (cur_spec->kind == RAYC__TASK_SPEC__KIND__ACTOR_TASK && actor_resources != NULL) {
+        res = actor_resources;
+        Py_INCREF(res);
+    } else if ((res = spec_resources(cur_spec)) == NULL) {
+        return NULL;
+    }
+    return Py_BuildValue("{s:s,s:s,s:N}", "task_id", ray_task_hex(cur_ctx), "actor_id", actor,
+                         "resources", res);
 }
 
 static PyObject *py_worker_main(PyObject *self, PyObject *args)
@@ -135,6 +183,7 @@ static PyObject *py_worker_main(PyObject *self, PyObject *args)
 }
 
 PyMethodDef pyr_worker_methods[] = {
+    {"task_info", py_task_info, METH_NOARGS, "The task this thread runs, or None."},
     {"worker_main", py_worker_main, METH_VARARGS,
      "Runs this process as a Python worker until the raylet lets it go."},
     {NULL, NULL, 0, NULL},
