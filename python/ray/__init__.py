@@ -232,3 +232,6 @@ def kill(actor, *, no_restart=True):
         _raylet.kill(actor._core, no_restart)
     except _raylet.CoreError as e:
         raise _core_error(e) from None
+
+
+from ray import util  # noqa: E402,F401  (ray.util.placement_group needs ray.remote)

@@ -1,6 +1,6 @@
 """@ray.remote classes: actor handles and their method calls."""
 from ray import _raylet
-from ray.remote_function import check_options, export, strategy_code, task_args
+from ray.remote_function import check_options, export, placement, task_args
 
 ACTOR_OPTIONS = {"num_cpus", "num_gpus", "memory", "resources", "name", "namespace",
                  "lifetime", "get_if_exists", "max_restarts", "max_task_retries",
@@ -83,5 +83,5 @@ class ActorClass:
             max_task_retries=o.get("max_task_retries"),
             max_concurrency=o.get("max_concurrency", 1), num_cpus=o.get("num_cpus"),
             num_gpus=o.get("num_gpus"), memory=o.get("memory"), resources=o.get("resources"),
-            strategy=strategy_code(o.get("scheduling_strategy")))
+            **placement(o.get("scheduling_strategy")))
         return ActorHandle(core, self._name, self._methods())

@@ -6,7 +6,6 @@ import cloudpickle
 from ray import _raylet
 from ray._private import serialization
 
-STRATEGIES = {"DEFAULT": 0, "SPREAD": 1}
 TASK_OPTIONS = {"num_cpus", "num_gpus", "memory", "num_returns", "max_retries",
                 "retry_exceptions", "resources", "scheduling_strategy", "name"}
 
@@ -41,13 +40,9 @@ def task_args(key, args, kwargs):
     return [[desc]] + out + nested
 
 
-def strategy_code(s):
-    if s is None:
-        return 0
-    if isinstance(s, str) and s in STRATEGIES:
-        return STRATEGIES[s]
-    raise ValueError("scheduling_strategy %r is not supported yet (use \"DEFAULT\" or "
-                     "\"SPREAD\")" % (s,))
+def placement(s):
+    from ray.util.scheduling_strategies import placement_kwargs
+    return placement_kwargs(s)
 
 
 def check_options(opts, allowed, what):
@@ -83,6 +78,6 @@ class RemoteFunction:
             self._name, task_args(key, args, kwargs), num_returns=nret,
             num_cpus=o.get("num_cpus"), num_gpus=o.get("num_gpus"), memory=o.get("memory"),
             max_retries=o.get("max_retries"), retry_exceptions=bool(o.get("retry_exceptions")),
-            resources=o.get("resources"), strategy=strategy_code(o.get("scheduling_strategy")),
-            name=o.get("name"))
+            resources=o.get("resources"), name=o.get("name"),
+            **placement(o.get("scheduling_strategy")))
         return refs[0] if nret == 1 else refs

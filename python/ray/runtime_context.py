@@ -1,6 +1,12 @@
 """ray.get_runtime_context(): who and where this code runs (job, node,
 task, actor, namespace, the resources a task holds)."""
+import re
+
 from ray import _raylet
+
+# A placement group bundle's resources: CPU_group_<index>_<group> and
+# CPU_group_<group> (any bundle), and the bundle's own marker resource.
+_GROUP_RES = re.compile(r"^(.+?)_group_(?:\d+_)?[0-9a-f]+$")
 
 
 class RuntimeContext:
@@ -39,7 +45,7 @@ class RuntimeContext:
         {} in a driver."""
         self._info()
         t = _raylet.task_info()
-        return dict(t["resources"]) if t else {}
+        return _user_names(t["resources"]) if t else {}
 
     def get(self):
         """The context as a dict (Ray's older form)."""
@@ -50,6 +56,19 @@ class RuntimeContext:
         if self.get_actor_id() is not None:
             d["actor_id"] = self.get_actor_id()
         return d
+
+
+def _user_names(resources):
+    """RESOURCES with placement group names back to the user's (CPU, not
+    CPU_group_0_<id>), as Ray reports them."""
+    out = {}
+    for name, q in resources.items():
+        m = _GROUP_RES.match(name)
+        if m is not None and m.group(1) == "bundle":
+            continue
+        base = m.group(1) if m else name
+        out[base] = out.get(base, 0.0) + q if m is None else q
+    return out
 
 
 def get_runtime_context():

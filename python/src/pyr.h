@@ -8,6 +8,7 @@
  *   pyr_types.c   ObjectRef, ActorHandle and Buffer (a ray_value as a buffer)
  *   pyr_blob.c    serialized values: parts lists written inline or into the store
  *   pyr_task.c    submit, actors, get, put, wait, kill
+ *   pyr_pg.c      placement groups
  *   pyr_worker.c  the Python worker: libray's worker loop calling into Python
  *
  * A serialized Python value ("blob") is built by ray/_private/serialization.py
@@ -46,7 +47,13 @@ typedef struct pyr_buffer {
     size_t len;
 } pyr_buffer;
 
-extern PyTypeObject pyr_ref_type, pyr_actor_type, pyr_buffer_type;
+typedef struct pyr_pg {
+    PyObject_HEAD
+    ray_pg *pg;            /* owned */
+    unsigned gen;
+} pyr_pg;
+
+extern PyTypeObject pyr_ref_type, pyr_actor_type, pyr_buffer_type, pyr_pg_type;
 
 /* Bumped by shutdown: refs and handles of an earlier session point at
  * freed memory and must not reach libray. */
@@ -85,8 +92,15 @@ int pyr_parts_copy(PyObject *parts, void *dst);
  * a store mapping.  Returns an owned ref or NULL with a Python error. */
 ray_ref *pyr_parts_put(PyObject *parts);
 
+/* ---------------------------------------------------------------- pyr_pg.c */
+
+/* *OUT = the group of O (a PlacementGroupCore of this session), or NULL
+ * for None.  Returns 0, or -1 with a Python error. */
+int pyr_pg_arg(PyObject *o, const ray_pg **out);
+
 /* ---------------------------------------------------------------- pyr_task.c, pyr_worker.c */
 
+extern PyMethodDef pyr_pg_methods[];
 extern PyMethodDef pyr_task_methods[];
 extern PyMethodDef pyr_worker_methods[];
 extern PyMethodDef pyr_module_methods[];

@@ -318,7 +318,7 @@ PyMODINIT_FUNC PyInit__raylet(void)
     core_error = PyErr_NewException("ray._raylet.CoreError", NULL, NULL);
     if (kv_lock == NULL || core_error == NULL || PyModule_AddObject(m, "CoreError", core_error) < 0 ||
         pyr_types_add(m) < 0 || add_methods(m, pyr_module_methods) < 0 ||
-        add_methods(m, pyr_task_methods) < 0 || add_methods(m, pyr_worker_methods) < 0) {
+        add_methods(m, pyr_task_methods) < 0 || add_methods(m, pyr_pg_methods) < 0 || add_methods(m, pyr_worker_methods) < 0) {
         Py_DECREF(m);
         return NULL;
     }

@@ -161,6 +161,40 @@ static int opt_resources(PyObject *d, resset *rs)
     return 0;
 }
 
+/* Where a task or actor runs: STRATEGY (a ray_strategy), NODE and SOFT for
+ * node affinity, PG and BUNDLE for a placement group (-1: any bundle). */
+typedef struct placement {
+    int strategy;
+    const char *node;
+    int soft;
+    const ray_pg *pg;
+    int bundle;
+} placement;
+
+static int check_placement(placement *p, PyObject *pg)
+{
+    if (p->strategy != RAY_STRATEGY_DEFAULT && p->strategy != RAY_STRATEGY_SPREAD &&
+        p->strategy != RAY_STRATEGY_NODE_AFFINITY) {
+        PyErr_Format(PyExc_ValueError, "unsupported scheduling strategy %d", p->strategy);
+        return -1;
+    }
+    if (p->strategy == RAY_STRATEGY_NODE_AFFINITY && (p->node == NULL || *p->node == '\0')) {
+        PyErr_SetString(PyExc_ValueError, "NodeAffinitySchedulingStrategy needs a node_id");
+        return -1;
+    }
+    if (pyr_pg_arg(pg, &p->pg) < 0)
+        return -1;
+    if (p->pg != NULL && (p->bundle < -1 || (p->bundle >= 0 &&
+                                              (size_t)p->bundle >= ray_pg_bundle_count(p->pg)))) {
+        PyErr_Format(PyExc_ValueError, "placement_group_bundle_index %d is out of range "
+                     "(the group has %zu bundles)", p->bundle, ray_pg_bundle_count(p->pg));
+        return -1;
+    }
+    if (p->bundle == -1)
+        p->bundle = RAY_BUNDLE_ANY;
+    return 0;
+}
+
 /* ---------------------------------------------------------------- results */
 
 static PyObject *ref_list(ray_ref **refs, size_t n)
@@ -194,26 +228,33 @@ static PyObject *py_submit(PyObject *self, PyObject *args, PyObject *kw)
 {
     static char *names[] = {"function", "args", "num_returns", "num_cpus", "num_gpus",
                             "memory", "max_retries", "retry_exceptions", "resources",
-                            "strategy", "name", NULL};
+                            "strategy", "name", "node_id", "soft", "placement_group",
+                            "bundle_index", NULL};
     const char *fn, *name = NULL;
-    PyObject *list, *cpus = NULL, *gpus = NULL, *mem = NULL, *retries = NULL, *res = NULL;
-    int nret = 1, retry_exc = 0, strategy = 0;
-    if (!PyArg_ParseTupleAndKeywords(args, kw, "sO|iOOOOpOiz", names, &fn, &list, &nret, &cpus,
-                                     &gpus, &mem, &retries, &retry_exc, &res, &strategy, &name))
+    PyObject *list, *cpus = NULL, *gpus = NULL, *mem = NULL, *retries = NULL, *res = NULL,
+             *pg = NULL;
+    int nret = 1, retry_exc = 0;
+    placement pl = {0, NULL, 0, NULL, -1};
+    if (!PyArg_ParseTupleAndKeywords(args, kw, "sO|iOOOOpOizzpOi", names, &fn, &list, &nret,
+                                     &cpus, &gpus, &mem, &retries, &retry_exc, &res,
+                                     &pl.strategy, &name, &pl.node, &pl.soft, &pg, &pl.bundle))
         return NULL;
     ray_task_opts o = {0};
     resset rs;
     if (check_returns(nret) < 0 || opt_qty(cpus, &o.num_cpus, "num_cpus") < 0 ||
         opt_qty(gpus, &o.num_gpus, "num_gpus") < 0 || opt_qty(mem, &o.memory, "memory") < 0 ||
-        opt_count(retries, &o.max_retries, "max_retries") < 0 || opt_resources(res, &rs) < 0)
+        opt_count(retries, &o.max_retries, "max_retries") < 0 || opt_resources(res, &rs) < 0 ||
+        check_placement(&pl, pg) < 0)
         return NULL;
-    if (strategy != RAY_STRATEGY_DEFAULT && strategy != RAY_STRATEGY_SPREAD)
-        return PyErr_Format(PyExc_ValueError, "unsupported scheduling strategy %d", strategy);
     o.num_returns = nret;
     o.retry_exceptions = retry_exc;
     o.resources = rs.v;
     o.n_resources = rs.n;
-    o.strategy = (ray_strategy)strategy;
+    o.strategy = (ray_strategy)pl.strategy;
+    o.node_id = pl.node;
+    o.soft = pl.soft;
+    o.placement_group = pl.pg;
+    o.bundle_index = pl.bundle;
     o.name = name;
     argset *a = build_args(list);
     if (a == NULL)
@@ -235,26 +276,28 @@ static PyObject *py_actor_create(PyObject *self, PyObject *args, PyObject *kw)
 {
     static char *names[] = {"class_name", "args", "name", "namespace", "get_if_exists",
                             "detached", "max_restarts", "max_task_retries", "max_concurrency",
-                            "num_cpus", "num_gpus", "memory", "resources", "strategy", NULL};
+                            "num_cpus", "num_gpus", "memory", "resources", "strategy",
+                            "node_id", "soft", "placement_group", "bundle_index", NULL};
     const char *cls, *name = NULL, *ns = NULL;
     PyObject *list, *restarts = NULL, *task_retries = NULL, *cpus = NULL, *gpus = NULL,
-             *mem = NULL, *res = NULL;
-    int get_if_exists = 0, detached = 0, conc = 1, strategy = 0;
-    if (!PyArg_ParseTupleAndKeywords(args, kw, "sO|zzppOOiOOOOi", names, &cls, &list, &name,
-                                     &ns, &get_if_exists, &detached, &restarts, &task_retries,
-                                     &conc, &cpus, &gpus, &mem, &res, &strategy))
+             *mem = NULL, *res = NULL, *pg = NULL;
+    int get_if_exists = 0, detached = 0, conc = 1;
+    placement pl = {0, NULL, 0, NULL, -1};
+    if (!PyArg_ParseTupleAndKeywords(args, kw, "sO|zzppOOiOOOOizpOi", names, &cls, &list,
+                                     &name, &ns, &get_if_exists, &detached, &restarts,
+                                     &task_retries, &conc, &cpus, &gpus, &mem, &res,
+                                     &pl.strategy, &pl.node, &pl.soft, &pg, &pl.bundle))
         return NULL;
     ray_actor_opts o = {0};
     resset rs;
     if (opt_count(restarts, &o.max_restarts, "max_restarts") < 0 ||
         opt_count(task_retries, &o.max_task_retries, "max_task_retries") < 0 ||
         opt_qty(cpus, &o.num_cpus, "num_cpus") < 0 || opt_qty(gpus, &o.num_gpus, "num_gpus") < 0 ||
-        opt_qty(mem, &o.memory, "memory") < 0 || opt_resources(res, &rs) < 0)
+        opt_qty(mem, &o.memory, "memory") < 0 || opt_resources(res, &rs) < 0 ||
+        check_placement(&pl, pg) < 0)
         return NULL;
     if (conc < 1 || conc > 1000)
         return PyErr_Format(PyExc_ValueError, "max_concurrency must be between 1 and 1000");
-    if (strategy != RAY_STRATEGY_DEFAULT && strategy != RAY_STRATEGY_SPREAD)
-        return PyErr_Format(PyExc_ValueError, "unsupported scheduling strategy %d", strategy);
     o.name = name;
     o.ns = ns;
     o.get_if_exists = get_if_exists;
@@ -262,7 +305,11 @@ static PyObject *py_actor_create(PyObject *self, PyObject *args, PyObject *kw)
     o.max_concurrency = conc;
     o.resources = rs.v;
     o.n_resources = rs.n;
-    o.strategy = (ray_strategy)strategy;
+    o.strategy = (ray_strategy)pl.strategy;
+    o.node_id = pl.node;
+    o.soft = pl.soft;
+    o.placement_group = pl.pg;
+    o.bundle_index = pl.bundle;
     argset *a = build_args(list);
     if (a == NULL)
         return NULL;

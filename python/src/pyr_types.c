@@ -197,9 +197,9 @@ PyTypeObject pyr_buffer_type = {
 
 int pyr_types_add(PyObject *m)
 {
-    PyTypeObject *types[] = {&pyr_ref_type, &pyr_actor_type, &pyr_buffer_type};
-    const char *names[] = {"ObjectRef", "CoreActor", "Buffer"};
-    for (size_t i = 0; i < 3; i++) {
+    PyTypeObject *types[] = {&pyr_ref_type, &pyr_actor_type, &pyr_buffer_type, &pyr_pg_type};
+    const char *names[] = {"ObjectRef", "CoreActor", "Buffer", "PlacementGroupCore"};
+    for (size_t i = 0; i < 4; i++) {
         if (PyType_Ready(types[i]) < 0)
             return -1;
         Py_INCREF(types[i]);
