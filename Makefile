@@ -235,6 +235,15 @@ install: all
 	ln -sf ray $(DESTDIR)$(PREFIX)/bin/ray-down
 	$(if $(wildcard include/ray/*.h),install -m 644 include/ray/*.h $(DESTDIR)$(PREFIX)/include/ray/)
 
+# The Python package `ray` (issue 11): into PREFIX/lib/python3.X/dist-packages,
+# where Debian's python3 finds it for PREFIX=/usr/local.
+PY_SITE := $(PREFIX)/lib/$(shell $(PYTHON) -c 'import sys; print("python%d.%d" % sys.version_info[:2])' 2>/dev/null)/dist-packages
+install: install-python
+install-python: all
+	$(if $(PYEXT),cd python && find ray -name '*.py' -exec install -D -m 644 {} $(DESTDIR)$(PY_SITE)/{} \;)
+	$(if $(PYEXT),install -m 755 $(PYEXT) $(DESTDIR)$(PY_SITE)/ray/)
+.PHONY: install-python
+
 clean:
 	rm -rf $(BUILD) bin lib $(EXAMPLE_DRIVERS) $(EXAMPLE_LIBS) python/ray/_raylet*.so
 

@@ -17,8 +17,9 @@ def _bin_dir():
     if env:
         return env
     here = os.path.dirname(os.path.abspath(__file__))
-    for cand in (os.path.join(here, "..", "..", "..", "bin"),       # a checkout: python/ray/_private
-                 os.path.join(here, "..", "..", "..", "..", "bin")):  # PREFIX/lib/python3/dist-packages
+    for cand in (os.path.join(here, "..", "..", "..", "bin"),  # a checkout: python/ray/_private
+                 # make install: PREFIX/lib/python3.X/dist-packages/ray/_private
+                 os.path.join(here, "..", "..", "..", "..", "..", "bin")):
         if os.path.exists(os.path.join(cand, "raylet")):
             return os.path.normpath(cand)
     raise RuntimeError("ray.init(): cannot find rayc's bin/ (raylet, gcs_server); "
