@@ -1,4 +1,6 @@
 """@ray.remote classes: actor handles and their method calls."""
+import inspect
+
 from ray import _raylet
 from ray.remote_function import check_options, export, placement, task_args
 
@@ -68,6 +70,12 @@ class ActorClass:
                 for n in dir(self._cls)
                 if callable(getattr(self._cls, n, None)) and not n.startswith("__")}
 
+    def _default_concurrency(self):
+        """As in Ray: 1000 for an async actor (any `async def` method), else 1."""
+        async_methods = [n for n in dir(self._cls)
+                         if inspect.iscoroutinefunction(getattr(self._cls, n, None))]
+        return 1000 if async_methods else 1
+
     def remote(self, *args, **kwargs):
         from ray import _check_connected
         _check_connected()
@@ -81,7 +89,8 @@ class ActorClass:
             namespace=o.get("namespace"), get_if_exists=bool(o.get("get_if_exists")),
             detached=lifetime == "detached", max_restarts=o.get("max_restarts"),
             max_task_retries=o.get("max_task_retries"),
-            max_concurrency=o.get("max_concurrency", 1), num_cpus=o.get("num_cpus"),
+            max_concurrency=o.get("max_concurrency", self._default_concurrency()),
+            num_cpus=o.get("num_cpus"),
             num_gpus=o.get("num_gpus"), memory=o.get("memory"), resources=o.get("resources"),
             **placement(o.get("scheduling_strategy")))
         return ActorHandle(core, self._name, self._methods())

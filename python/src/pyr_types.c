@@ -76,8 +76,33 @@ static PyObject *ref_reduce(pyr_ref *o, PyObject *unused)
     return NULL;
 }
 
+/* Calls ray._private.async_compat.NAME(O). */
+static PyObject *async_call(const char *name, PyObject *o)
+{
+    PyObject *m = PyImport_ImportModule("ray._private.async_compat");
+    PyObject *r = m ? PyObject_CallMethod(m, name, "O", o) : NULL;
+    Py_XDECREF(m);
+    return r;
+}
+
+static PyObject *ref_await(pyr_ref *o)
+{
+    return async_call("ref_await", (PyObject *)o);
+}
+
+static PyObject *ref_future(pyr_ref *o, PyObject *unused)
+{
+    return async_call("future", (PyObject *)o);
+}
+
+static PyAsyncMethods ref_async = {
+    .am_await = (unaryfunc)ref_await,
+};
+
 static PyMethodDef ref_methods[] = {
     {"hex", (PyCFunction)ref_hex, METH_NOARGS, "The object id as hex."},
+    {"future", (PyCFunction)ref_future, METH_NOARGS,
+     "A concurrent.futures.Future with the value."},
     {"__reduce__", (PyCFunction)ref_reduce, METH_NOARGS, NULL},
     {NULL, NULL, 0, NULL},
 };
@@ -88,6 +113,7 @@ PyTypeObject pyr_ref_type = {
     .tp_basicsize = sizeof(pyr_ref),
     .tp_dealloc = (destructor)ref_dealloc,
     .tp_repr = (reprfunc)ref_repr,
+    .tp_as_async = &ref_async,
     .tp_hash = (hashfunc)ref_hash,
     .tp_richcompare = ref_richcompare,
     .tp_flags = Py_TPFLAGS_DEFAULT,

@@ -8,6 +8,8 @@ main() hands the process to libray's worker loop (C, in ray._raylet), which
 calls execute() for each task, actor constructor and method call.
 """
 import argparse
+import asyncio
+import inspect
 import os
 import pickle
 import socket
@@ -25,6 +27,27 @@ NORMAL, ACTOR_CREATE, ACTOR_TASK = 0, 1, 2
 _functions = {}          # function-table key -> function or class
 _functions_lock = threading.Lock()
 _actor = None            # this worker's actor instance
+_loop = None             # an async actor's event loop (one thread, started on first use)
+_loop_lock = threading.Lock()
+
+
+def _actor_loop():
+    """The event loop all `async def` methods of this worker's actor run on,
+    as in Ray: one thread; concurrency comes from max_concurrency calls
+    waiting on it at once."""
+    global _loop
+    with _loop_lock:
+        if _loop is None:
+            _loop = asyncio.new_event_loop()
+            threading.Thread(target=_loop.run_forever, name="AsyncIO Thread: default",
+                             daemon=True).start()
+    return _loop
+
+
+def _call_method(fn, a, kw):
+    if inspect.iscoroutinefunction(fn):
+        return asyncio.run_coroutine_threadsafe(fn(*a, **kw), _actor_loop()).result()
+    return fn(*a, **kw)
 
 
 def load_function(key):
@@ -98,10 +121,8 @@ def execute(kind, function, args, num_returns):
                     function, "".join(traceback.format_exception(type(e), e, e.__traceback__))))
             return [serialization.serialize(None)] * num_returns
         if kind == ACTOR_TASK:
-            fn = getattr(_actor, function)
-        else:
-            fn = load_function(key)
-        return _results(fn(*a, **kw), num_returns)
+            return _results(_call_method(getattr(_actor, function), a, kw), num_returns)
+        return _results(load_function(key)(*a, **kw), num_returns)
     except RuntimeError as e:
         if kind == ACTOR_CREATE:
             raise
