@@ -3,6 +3,7 @@
 The hot path is C (ray._raylet over libray); this package only handles
 Ray's names, pickling (cloudpickle, pickle protocol 5) and exceptions.
 """
+import atexit
 import sys
 
 try:
@@ -29,6 +30,7 @@ __all__ = ["init", "shutdown", "is_initialized", "remote", "get", "put", "wait",
            "nodes", "cluster_resources", "available_resources"]
 
 _node = None          # the private local node started by init(), if any
+_log_monitor = None   # worker output on the driver (log_to_driver)
 _saved_env = {}
 
 
@@ -95,6 +97,12 @@ def init(address=None, *, num_cpus=None, num_gpus=None, resources=None, namespac
     except _raylet.CoreError as e:
         _stop_node()
         raise ConnectionError(e.args[1]) from None
+    if log_to_driver:
+        global _log_monitor
+        from ray._private.log_monitor import LogMonitor
+        info = _raylet.info()
+        _log_monitor = LogMonitor(info["node_dir"], info["job_id"])
+        atexit.register(_stop_log_monitor)  # exit without shutdown(): print what is left
 
 
 def _set_env(key, value):
@@ -115,9 +123,17 @@ def _stop_node():
     _saved_env.clear()
 
 
+def _stop_log_monitor():
+    global _log_monitor
+    if _log_monitor is not None:
+        _log_monitor.stop()
+        _log_monitor = None
+
+
 def shutdown():
     """Disconnects (ending the job this driver started) and stops the
     private local node, if init() started one."""
+    _stop_log_monitor()
     _raylet.shutdown()
     _stop_node()
 

@@ -121,9 +121,13 @@ static PyObject *py_session(PyObject *self, PyObject *unused)
 
 static PyObject *py_info(PyObject *self, PyObject *unused)
 {
-    return Py_BuildValue("{s:s,s:s,s:s,s:s,s:i}", "job_id", api_g.job_hex, "node_id",
+    /* The node dir holds sockets/ (the raylet's) and logs/ (the workers'). */
+    const char *slash = strrchr(api_g.sock_dir, '/');
+    Py_ssize_t dirlen = slash ? (Py_ssize_t)(slash - api_g.sock_dir) : 0;
+    return Py_BuildValue("{s:s,s:s,s:s,s:s,s:s,s:i,s:s#}", "job_id", api_g.job_hex, "node_id",
                          api_g.node_id, "node_ip", api_g.node_ip, "namespace", api_g.ns,
-                         "gcs_address", api_g.gcs_address, "is_worker", api_g.is_worker);
+                         "gcs_address", api_g.gcs_address, "is_worker", api_g.is_worker,
+                         "node_dir", api_g.sock_dir, dirlen);
 }
 
 /* ---------------------------------------------------------------- the function table */

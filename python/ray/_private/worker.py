@@ -19,7 +19,7 @@ import traceback
 
 from ray import _raylet
 from ray import exceptions
-from ray._private import serialization
+from ray._private import log_monitor, serialization
 
 # Task kinds (TaskSpec.Kind in ray.proto).
 NORMAL, ACTOR_CREATE, ACTOR_TASK = 0, 1, 2
@@ -108,6 +108,20 @@ def execute(kind, function, args, num_returns):
     """Runs one task; returns NUM_RETURNS serialized values.  A user
     exception becomes an error value (as in Ray); a failing actor
     constructor raises, which fails the actor."""
+    try:
+        log_monitor.mark_task(_display_name(kind, function))
+        return _execute(kind, function, args, num_returns)
+    finally:
+        log_monitor.flush_streams()  # the driver prints it before the result arrives
+
+
+def _display_name(kind, function):
+    if kind == ACTOR_TASK and _actor is not None:
+        return type(_actor).__name__
+    return function.rsplit(".", 1)[-1] if kind == NORMAL else function
+
+
+def _execute(kind, function, args, num_returns):
     global _actor
     try:
         key, a, kw = decode_args(args)
