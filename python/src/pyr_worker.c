@@ -34,7 +34,11 @@ static int set_return(ray_ctx *c, size_t i, PyObject *parts)
         return -1;
     void *dst = NULL;
     if ((size_t)n > PYR_INLINE_MAX) {
-        if (ray_return_alloc(c, i, (size_t)n, &dst) != RAY_OK)
+        int rc;
+        Py_BEGIN_ALLOW_THREADS /* asks the raylet for store space */
+        rc = ray_return_alloc(c, i, (size_t)n, &dst);
+        Py_END_ALLOW_THREADS
+        if (rc != RAY_OK)
             return ray_error(c, "storing a return value: %s", ray_last_error());
         return pyr_parts_copy(parts, dst) < 0 ? -1 : RAY_OK;
     }
