@@ -8,6 +8,7 @@
 #   make fuzz                 libFuzzer targets (clang), FUZZ_RUNS runs or FUZZ_TIME s each
 #   make install PREFIX=/usr/local   programs, ray.h, libray.a/.so, lib/pkgconfig/ray.pc
 #   make dist                 build/dist/rayc.tar.gz (the same, with install.sh)
+#   make PYTHON=/path/to/python3  the Python extension for another interpreter
 #   make clean
 #
 # Every module folder builds into one static library from all of its .c files
@@ -94,10 +95,20 @@ CTEST_SRCS := $(wildcard tests/c/test_*.c)
 CTESTS     := $(patsubst tests/c/%.c,$(BUILD)/tests/%,$(CTEST_SRCS))
 FUZZ_SRCS  := $(wildcard tests/fuzz/fuzz_*.c)
 
+# The CPython extension ray._raylet (python/src/*.c) over libray, built in
+# place as python/ray/_raylet*.so so that PYTHONPATH=python works from a
+# checkout.  Python.h comes from python3-dev (deploy/install-deps.sh).
+PYTHON     ?= /usr/bin/python3
+PY_INC     := $(shell $(PYTHON) -c 'import sysconfig; print(sysconfig.get_paths()["include"])' 2>/dev/null)
+PY_SUFFIX  := $(shell $(PYTHON) -c 'import sysconfig; print(sysconfig.get_config_var("EXT_SUFFIX"))' 2>/dev/null)
+PYEXT_SRCS := $(wildcard python/src/*.c)
+PYEXT_OBJS := $(patsubst %.c,$(BUILD)/%.o,$(PYEXT_SRCS))
+PYEXT      := $(if $(and $(LIBRAY),$(PYEXT_SRCS)),python/ray/_raylet$(PY_SUFFIX))
+
 ALL_OBJS := $(call objs,$(foreach m,$(MODULES),$(call lib_srcs,$(m)) $(call main_srcs,$(m))))
 
 .PHONY: all test demo valgrind fuzz install clean deps benches dist bench-multihost
-all: $(PROGRAMS) bin/ray-up bin/ray-down $(LIBRAY) $(EXAMPLE_DRIVERS) $(EXAMPLE_LIBS) $(CTESTS) $(BENCHES) $(BENCH_LIBS)
+all: $(PROGRAMS) bin/ray-up bin/ray-down $(LIBRAY) $(PYEXT) $(EXAMPLE_DRIVERS) $(EXAMPLE_LIBS) $(CTESTS) $(BENCHES) $(BENCH_LIBS)
 
 # ---------------------------------------------------------------- generated code
 
@@ -109,7 +120,7 @@ $(BUILD)/gen/ray.pb-c.o: $(PROTO_C)
 	$(CC) $(CPPFLAGS) $(CFLAGS) -w -c $< -o $@
 
 # Everything depends on the generated header existing first.
-$(ALL_OBJS) $(CTESTS) $(BENCHES): | $(PROTO_H)
+$(ALL_OBJS) $(CTESTS) $(BENCHES) $(PYEXT_OBJS): | $(PROTO_H)
 
 # ---------------------------------------------------------------- objects and libraries
 
@@ -155,6 +166,13 @@ lib/$(LIBRAY_REAL): $(API_OBJS)
 	$(CC) $(LDFLAGS) -shared -Wl,-soname,libray.so.$(LIBRAY_ABI) -o $@ $^ $(RAY_LDLIBS)
 lib/libray.so.$(LIBRAY_ABI) lib/libray.so: lib/$(LIBRAY_REAL)
 	ln -sfn $(LIBRAY_REAL) $@
+
+$(BUILD)/python/src/%.o: python/src/%.c
+	@test -f "$(PY_INC)/Python.h" || { echo "Python.h not found for $(PYTHON): apt-get install python3-dev (or make PYTHON=...)"; exit 1; }
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) -isystem $(PY_INC) $(CFLAGS) $(WARN) -fvisibility=hidden -c $< -o $@
+$(PYEXT): $(PYEXT_OBJS) lib/libray.a
+	$(CC) $(LDFLAGS) -shared -o $@ $(PYEXT_OBJS) lib/libray.a $(RAY_LDLIBS)
 
 define example_rules
 $(1)/$(notdir $(1)): $(1)/$(notdir $(1)).c lib/libray.a
@@ -244,7 +262,16 @@ install: all
 	sed -e 's|@PREFIX@|$(abspath $(PREFIX))|' -e 's|@VERSION@|$(RAYC_VERSION)|' deploy/ray.pc.in \
 	    > $(DESTDIR)$(PREFIX)/lib/pkgconfig/ray.pc
 
-clean:
-	rm -rf $(BUILD) bin lib $(EXAMPLE_DRIVERS) $(EXAMPLE_LIBS)
+# The Python package `ray` (issue 11): into PREFIX/lib/python3.X/dist-packages,
+# where Debian's python3 finds it for PREFIX=/usr/local.
+PY_SITE := $(PREFIX)/lib/$(shell $(PYTHON) -c 'import sys; print("python%d.%d" % sys.version_info[:2])' 2>/dev/null)/dist-packages
+install: install-python
+install-python: all
+	$(if $(PYEXT),cd python && find ray -name '*.py' -exec install -D -m 644 {} $(DESTDIR)$(PY_SITE)/{} \;)
+	$(if $(PYEXT),install -m 755 $(PYEXT) $(DESTDIR)$(PY_SITE)/ray/)
+.PHONY: install-python
 
--include $(ALL_OBJS:.o=.d) $(wildcard $(BUILD)/bench/*.d)
+clean:
+	rm -rf $(BUILD) bin lib $(EXAMPLE_DRIVERS) $(EXAMPLE_LIBS) python/ray/_raylet*.so
+
+-include $(ALL_OBJS:.o=.d) $(PYEXT_OBJS:.o=.d) $(wildcard $(BUILD)/bench/*.d)

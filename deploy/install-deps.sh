@@ -2,7 +2,9 @@
 # Installs every Debian package that rayc's build, tests and runtime need.
 # Run as root. Quiet and quick when everything is already present.
 #
-#   deploy/install-deps.sh           build, tests, runtime
+#   deploy/install-deps.sh           build, tests, runtime (python3-dev for the
+#                                    extension ray._raylet; cloudpickle, numpy and
+#                                    pytest for the Python front end and its tests)
 #   deploy/install-deps.sh --bench   also what bench/multihost.sh compares
 #                                    against (Dask distributed, NumPy)
 set -eu
@@ -12,7 +14,8 @@ libuv1-dev libssh-dev libyaml-dev libcurl4-openssl-dev libsqlite3-dev
 libmicrohttpd-dev libjansson-dev libprotobuf-c-dev protobuf-c-compiler
 libarchive-dev libssl-dev libcmocka-dev
 tcl8.6 tcllib libsqlite3-tcl openssh-server openssh-client iproute2 iptables procps psmisc
-valgrind python3 python3-venv python3-pip python3-aiohttp zip unzip wrk"
+valgrind python3 python3-venv python3-pip python3-aiohttp zip unzip wrk
+python3-dev python3-cloudpickle python3-numpy python3-pytest"
 if [ "${1:-}" = "--bench" ]; then
     PACKAGES="$PACKAGES python3-distributed python3-numpy"
 fi

@@ -291,6 +291,13 @@ void api_chan_unlisten(void);
  * message that starts with WHAT) / RAY_ERR_NOMEM. */
 int api_pg_rewrite(Rayc__TaskSpec *spec, const ray_pg *pg, int index, const char *what);
 
+/* ---------------------------------------------------------------- api_init.c */
+
+/* A Python driver names its interpreter before ray_init: the job's workers
+ * are then Python workers started with it (RegisterDriver).  EXE is copied;
+ * NULL or "" goes back to C workers.  Returns RAY_OK or RAY_ERR_INVALID. */
+int api_set_python(const char *exe);
+
 /* ---------------------------------------------------------------- api_discover.c */
 
 /* Finds the cluster token: OPTS->token, the environment, ~/.ray/auth_token,
@@ -355,6 +362,12 @@ void api_on_task_result(const Rayc__TaskResult *res);
  * it is submitted (mu held): ObjectPending now, its value when it comes. */
 void api_obj_announce(api_obj *o);
 
+/* O just got its value or error (mu held): forwards it to the raylet when
+ * a task there waits for it (api_obj_announce), and forgets O when no
+ * reference is left (a record kept only for that forward).  O may be
+ * freed on return. */
+void api_obj_settle(api_obj *o);
+
 /* The N return objects of task TASK went straight to a worker (mu held):
  * or, with DIRECT 0, were sent through the raylet after all. */
 void api_obj_mark_direct(const ids_task *task, int n, int direct);
@@ -417,6 +430,11 @@ ids_object api_new_put_id(void);
 /* A fresh task id of this job (or of ACTOR when not NULL). */
 ids_task api_new_task_id(const ids_actor *actor);
 
+/* The language of every task and actor this process submits from now on
+ * (a Rayc__Language; C by default): a Python driver or worker submits
+ * Python work. */
+void api_set_submit_language(int language);
+
 /* Common submission of SPEC (task id, kind, function and options set):
  * builds ARGS, registers N pending return objects, sends SubmitTask and
  * stores N owned refs in REFS (REFS may be NULL when N is 0).  Returns
@@ -450,6 +468,18 @@ ray_method_fn api_class_method(const char *class_name, const char *method);
 size_t api_registry_count(void);
 
 /* ---------------------------------------------------------------- api_ctx.c */
+
+/* A language runtime living in the worker process (the Python extension
+ * ray._raylet) runs the tasks whose spec names its language: function
+ * tasks, actor creations (RAY_OK makes this worker the actor's) and actor
+ * calls.  It reads the arguments and sets the returns through the ray_ctx
+ * API and returns RAY_OK or the result of ray_error(). */
+typedef int (*api_lang_run_fn)(ray_ctx *c, const Rayc__TaskSpec *spec);
+
+/* Installs RUN for tasks of LANGUAGE (a Rayc__Language other than C), before
+ * api_worker_main; the tasks this worker submits are of LANGUAGE too.
+ * Without a runner such tasks fail with RAY_ERR_NOT_FOUND. */
+void api_set_lang_runner(int language, api_lang_run_fn run);
 
 /* Runs task SPEC and reports its outcome: TaskDone to the raylet, or a
  * TaskResult on CHAN for a direct call. */

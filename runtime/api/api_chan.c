@@ -531,8 +531,10 @@ static void fail_call(const api_call *c, int status, const char *msg)
     for (int i = 0; i < c->nreturns; i++) {
         ids_object id = ids_object_for(&c->id, (uint32_t)(i + 1));
         api_obj *o = api_obj_find(&id);
-        if (o != NULL && o->state == API_PENDING)
+        if (o != NULL && o->state == API_PENDING) {
             api_obj_set_error(o, status, msg);
+            api_obj_settle(o);
+        }
     }
 }
 

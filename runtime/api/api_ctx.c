@@ -47,6 +47,18 @@ static char actor_class[512];
 static void *actor_self;
 static ray_actor_free_fn actor_dtor;
 
+/* Runners of tasks in other languages (api_set_lang_runner). */
+#define CTX_LANGS 2
+static api_lang_run_fn lang_runners[CTX_LANGS];
+
+void api_set_lang_runner(int language, api_lang_run_fn run)
+{
+    if (language > 0 && language < CTX_LANGS) {
+        lang_runners[language] = run;
+        api_set_submit_language(language);
+    }
+}
+
 ray_ctx *api_current_ctx(void) { return cur_ctx; }
 const ids_task *api_ctx_task_id(const ray_ctx *c) { return &c->task; }
 const char *ray_task_hex(const ray_ctx *c) { return c ? c->hex : ""; }
@@ -313,21 +325,50 @@ static void set_gpus(const Rayc__TaskSpec *spec)
     set_before = 1;
 }
 
-static int run_actor_create(ray_ctx *c)
+/* The runner of SPEC's language (C: NULL), failing C when there is none. */
+static int lang_runner(ray_ctx *c, api_lang_run_fn *run)
+{
+    int lang = c->spec->language;
+    *run = lang > 0 && lang < CTX_LANGS ? lang_runners[lang] : NULL;
+    if (lang == 0 || *run != NULL)
+        return RAY_OK;
+    return ctx_fail(c, RAY_ERR_NOT_FOUND, "task '%s' is %s code, which this %s worker cannot "
+                                          "run (the job's driver is not a %s program)",
+                    c->spec->function, lang == RAYC__LANGUAGE__PYTHON ? "Python" : "foreign",
+                    "C", lang == RAYC__LANGUAGE__PYTHON ? "Python" : "foreign");
+}
+
+/* Runs the C constructor of SPEC's class; the state in *SELF, *DTOR. */
+static int run_c_ctor(ray_ctx *c, void **self, ray_actor_free_fn *dtor)
 {
     api_class *cls = api_registry_class(c->spec->function);
     if (cls == NULL)
         return ctx_fail(c, RAY_ERR_NOT_FOUND, "unknown actor class '%s' (no RAY_ACTOR of that "
                                               "name in the job's code search path)",
                         c->spec->function);
-    void *self = api_class_ctor(cls)(c);
-    if (self == NULL)
+    *self = api_class_ctor(cls)(c);
+    *dtor = api_class_dtor(cls);
+    if (*self == NULL)
         return c->status ? c->status
                          : ctx_fail(c, RAY_ERR_TASK, "the constructor of %s returned NULL",
                                     c->spec->function);
+    return RAY_OK;
+}
+
+static int run_actor_create(ray_ctx *c)
+{
+    static char lang_self; /* a foreign runtime keeps the actor's state itself */
+    api_lang_run_fn run;
+    void *self = &lang_self;
+    ray_actor_free_fn dtor = NULL;
+    int rc = lang_runner(c, &run);
+    if (rc == RAY_OK)
+        rc = run != NULL ? run(c, c->spec) : run_c_ctor(c, &self, &dtor);
+    if (rc != RAY_OK)
+        return rc;
     snprintf(actor_class, sizeof actor_class, "%s", c->spec->function);
     actor_self = self;
-    actor_dtor = api_class_dtor(cls);
+    actor_dtor = dtor;
     int conc = c->spec->actor ? c->spec->actor->max_concurrency : 1;
     if (conc > 1)
         api_worker_start_threads((size_t)conc - 1);
@@ -343,6 +384,16 @@ static int run_function(ray_ctx *c)
     const Rayc__TaskSpec *s = c->spec;
     if (s->kind == RAYC__TASK_SPEC__KIND__ACTOR_CREATE)
         return run_actor_create(c);
+    api_lang_run_fn run;
+    int rc = lang_runner(c, &run);
+    if (rc != RAY_OK)
+        return rc;
+    if (run != NULL) {
+        if (s->kind == RAYC__TASK_SPEC__KIND__ACTOR_TASK && actor_self == NULL)
+            return ctx_fail(c, RAY_ERR_NOT_FOUND, "no actor lives in this worker for method '%s'",
+                            s->function);
+        return run(c, s);
+    }
     if (s->kind == RAYC__TASK_SPEC__KIND__ACTOR_TASK) {
         ray_method_fn m = actor_self ? api_class_method(actor_class, s->function) : NULL;
         if (m == NULL)

@@ -13,6 +13,16 @@
 #include "common/util.h"
 
 static pthread_mutex_t init_mu = PTHREAD_MUTEX_INITIALIZER;
+static char python_exe[PATH_MAX];
+
+int api_set_python(const char *exe)
+{
+    if (exe != NULL && *exe != '\0' && (exe[0] != '/' || strlen(exe) >= sizeof python_exe))
+        return api_fail(RAY_ERR_INVALID, "the Python interpreter must be an absolute path");
+    str_copy(python_exe, sizeof python_exe, exe ? exe : "");
+    api_set_submit_language(python_exe[0] ? RAYC__LANGUAGE__PYTHON : RAYC__LANGUAGE__C);
+    return RAY_OK;
+}
 
 /* What RegisterDriver carries, collected before connecting. */
 typedef struct driver_info {
@@ -206,6 +216,7 @@ static int register_driver(driver_info *info, int timeout_ms)
     reg.n_env = info->nenv;
     reg.namespace_ = api_g.ns;
     reg.owns_job = info->owns_job;
+    reg.python_executable = python_exe;
     req.body_case = RAYC__ENVELOPE__BODY_REGISTER_DRIVER;
     req.register_driver = &reg;
     int rc = api_request(&req, timeout_ms, &reply);

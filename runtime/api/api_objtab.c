@@ -5,6 +5,7 @@
 #include "common/shm_map.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -128,16 +129,27 @@ void api_release_id(const ids_object *id, int now)
         api_flush_releases();
 }
 
-void api_obj_unref(api_obj *o)
+/* Forgets O (no references left): the raylet's record goes too. */
+static void drop_obj(api_obj *o)
 {
-    if (o == NULL || --o->refs > 0)
-        return;
     if (o->wmap != NULL)
         api_store_seal(&o->id, o->wmap, o->size, RAY_BYTES, 1, 1, 1);
     else if (o->owned && o->known_to_raylet)
         api_release_id(&o->id, o->in_store);
     unlink_obj(o);
     free_obj(o);
+}
+
+void api_obj_unref(api_obj *o)
+{
+    if (o == NULL || --o->refs > 0)
+        return;
+    /* A direct call's result that a task at the raylet waits for: its
+     * value must still reach the raylet, or that task waits forever, so
+     * the record stays until the value comes (api_obj_settle). */
+    if (o->forward && o->state == API_PENDING)
+        return;
+    drop_obj(o);
 }
 
 void ray_ref_release(ray_ref *r)
@@ -244,8 +256,19 @@ static void forward_value(api_obj *o)
     o->forward = 0;
 }
 
+void api_obj_settle(api_obj *o)
+{
+    if (o->forward)
+        forward_value(o);
+    if (o->refs == 0) {
+        fprintf(stderr, "DEBUGSETTLE dropped after forward\n");
+        drop_obj(o);
+    }
+}
+
 void api_obj_announce(api_obj *o)
 {
+    fprintf(stderr, "DEBUGANNOUNCE direct=%d forward=%d state=%d\n", o->direct, o->forward, o->state);
     if (!o->direct || o->forward || (o->state == API_READY && (o->in_store || o->known_to_raylet)))
         return;
     ProtobufCBinaryData id = {IDS_OBJECT_LEN, o->id.b};
@@ -292,7 +315,6 @@ void api_on_task_result(const Rayc__TaskResult *res)
             api_obj_set_value(o, r->value);
         if (direct) /* set_value/set_error assume a raylet record: not for these */
             o->known_to_raylet = o->forward || (o->state == API_READY && o->in_store);
-        if (o->forward)
-            forward_value(o);
+        api_obj_settle(o);
     }
 }

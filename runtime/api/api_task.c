@@ -119,9 +119,17 @@ static int has_ids(const api_argbuf *b)
     return 0;
 }
 
+static _Atomic int submit_language; /* a Rayc__Language */
+
+void api_set_submit_language(int language)
+{
+    submit_language = language;
+}
+
 int api_submit_spec(Rayc__TaskSpec *spec, ray_args args, ray_ref **refs, size_t n)
 {
     api_argbuf b;
+    spec->language = (Rayc__Language)submit_language;
     int rc = api_args_build(args, &b);
     if (rc != RAY_OK)
         return rc;

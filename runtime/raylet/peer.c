@@ -159,6 +159,7 @@ static void send_register(peer *p, wpool_job *job)
     reg.env = kvp;
     reg.n_env = nenv;
     reg.namespace_ = job->ns;
+    reg.python_executable = job->python;
     env.request_id = p->register_id = ++p->next_id;
     env.body_case = RAYC__ENVELOPE__BODY_REGISTER_DRIVER;
     env.register_driver = &reg;

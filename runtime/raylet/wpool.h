@@ -47,6 +47,8 @@ typedef struct wpool_job {
     raylet_client *driver;         /* NULL once the driver left */
     char *cwd;
     char *code_path;               /* ':'-joined code search path */
+    char *python;                  /* a Python job's interpreter: its workers run
+                                    * `python -m ray._private.worker`; NULL: ray_worker */
     char **env;                    /* "KEY=VALUE" for workers */
     size_t nenv;
     char *ns;

@@ -52,6 +52,7 @@ void wpool__job_free(wpool_job *job)
         free(job->env[i]);
     free(job->env);
     free(job->cwd);
+    free(job->python);
     free(job->code_path);
     free(job->ns);
     free(job);
@@ -72,6 +73,9 @@ static int check_driver(const Rayc__RegisterDriver *m, char *err, size_t errlen)
         snprintf(err, errlen, "too many env vars or code search path entries");
     else if (m->namespace_ != NULL && strlen(m->namespace_) > 255)
         snprintf(err, errlen, "the namespace is too long");
+    else if (m->python_executable != NULL && m->python_executable[0] != '\0' &&
+             (m->python_executable[0] != '/' || strlen(m->python_executable) > JOB_MAX_STR))
+        snprintf(err, errlen, "the Python interpreter must be an absolute path");
     else
         return 0;
     return -EINVAL;
@@ -123,6 +127,11 @@ static wpool_job *job_new(raylet *r, const Rayc__RegisterDriver *m)
     job->cwd = strdup(m->cwd);
     job->code_path = join_paths(m);
     job->owns_job = m->owns_job;
+    if (m->python_executable != NULL && m->python_executable[0] != '\0' &&
+        (job->python = strdup(m->python_executable)) == NULL) {
+        wpool__job_free(job);
+        return NULL;
+    }
     char anon[64];
     snprintf(anon, sizeof anon, "anonymous-%s", job->hex);
     job->ns = strdup(m->namespace_ && m->namespace_[0] ? m->namespace_ : anon);

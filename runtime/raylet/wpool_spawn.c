@@ -3,6 +3,10 @@
  *   bin/ray_worker --socket DIR/sockets/raylet --token-file F --worker-id HEX
  *                  --raylet-pid PID
  *
+ * A Python job's workers are its driver's interpreter instead:
+ *
+ *   PYTHON -m ray._private.worker --socket ... (the same flags)
+ *
  * cwd is the job's working_dir; the environment is the raylet's with the
  * job's env vars, RAY_JOB_ID and RAY_CODE_SEARCH_PATH on top; stdout and
  * stderr go to logs/worker-<id>.log in the node dir. */
@@ -107,7 +111,15 @@ static int start_process(raylet *r, wpool_worker *w, char *err, size_t errlen)
     }
     build_env(w->job, extra, 2, env, SPAWN_MAX_ENV);
     char *argv[] = {p->worker_bin, "--socket", sock, "--token-file", (char *)r->opts->token_file,
-                    "--worker-id", w->hex, "--raylet-pid", pid, NULL};
+                    "--worker-id", w->hex, "--raylet-pid", pid, NULL, NULL, NULL};
+    const char *file = p->worker_bin;
+    if (w->job->python != NULL) {
+        memmove(argv + 3, argv + 1, 9 * sizeof argv[0]);
+        argv[0] = w->job->python;
+        argv[1] = "-m";
+        argv[2] = "ray._private.worker";
+        file = w->job->python;
+    }
     int logfd = open_log(r, w);
     uv_stdio_container_t stdio[3] = {
         {.flags = UV_IGNORE},
@@ -115,7 +127,7 @@ static int start_process(raylet *r, wpool_worker *w, char *err, size_t errlen)
         {.flags = logfd >= 0 ? UV_INHERIT_FD : UV_IGNORE, .data.fd = logfd},
     };
     uv_process_options_t o = {
-        .exit_cb = exit_cb, .file = p->worker_bin, .args = argv, .env = env,
+        .exit_cb = exit_cb, .file = file, .args = argv, .env = env,
         .cwd = w->job->cwd, .stdio_count = 3, .stdio = stdio,
     };
     w->proc.data = w;
@@ -124,7 +136,7 @@ static int start_process(raylet *r, wpool_worker *w, char *err, size_t errlen)
     if (logfd >= 0)
         close(logfd);
     if (rc != 0)
-        snprintf(err, errlen, "cannot start %s in %s: %s", p->worker_bin, w->job->cwd,
+        snprintf(err, errlen, "cannot start %s in %s: %s", file, w->job->cwd,
                  uv_strerror(rc));
     return rc;
 }

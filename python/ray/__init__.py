@@ -1,0 +1,253 @@
+"""Ray's Python core API on rayc: tasks, actors and objects.
+
+The hot path is C (ray._raylet over libray); this package only handles
+Ray's names, pickling (cloudpickle, pickle protocol 5) and exceptions.
+"""
+import atexit
+import sys
+
+try:
+    import cloudpickle  # noqa: F401
+except ImportError:
+    sys.stderr.write("ray: the cloudpickle module is missing; install the Debian package "
+                     "python3-cloudpickle\n")
+    raise SystemExit(1)
+
+import os
+
+from ray import _raylet
+from ray import exceptions
+from ray._private import serialization
+from ray._private.state import available_resources, cluster_resources, nodes
+from ray._raylet import ObjectRef
+from ray.actor import ActorClass, ActorHandle
+from ray.remote_function import RemoteFunction
+from ray.runtime_context import get_runtime_context
+
+__version__ = "2.48.0+rayc"
+__all__ = ["init", "shutdown", "is_initialized", "remote", "get", "put", "wait", "kill",
+           "cancel", "get_actor", "ObjectRef", "exceptions", "method", "get_runtime_context",
+           "nodes", "cluster_resources", "available_resources"]
+
+_node = None          # the private local node started by init(), if any
+_log_monitor = None   # worker output on the driver (log_to_driver)
+_saved_env = {}
+
+
+def _check_connected():
+    if not _raylet.is_initialized():
+        raise exceptions.RaySystemError("ray is not initialized; call ray.init() first")
+
+
+def _core_error(e):
+    return exceptions.from_status(e.args[0], e.args[1])
+
+
+def _worker_env():
+    """What a Python job's workers need: this interpreter's sys.path (so
+    they import ray and the driver's modules) and the GCS address (the
+    function table)."""
+    paths = [os.path.abspath(p) for p in sys.path if p and os.path.isdir(p)]
+    here = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    if here not in paths:
+        paths.insert(0, here)
+    if "" in sys.path or not sys.path or not sys.path[0]:
+        paths.insert(0, os.getcwd())
+    return ["PYTHONPATH=" + os.pathsep.join(paths)]
+
+
+def init(address=None, *, num_cpus=None, num_gpus=None, resources=None, namespace=None,
+         runtime_env=None, ignore_reinit_error=False, log_to_driver=True, **kwargs):
+    """Connects this process to a cluster as a driver.  With no address and
+    no RAY_ADDRESS a private local node is started (and stopped at exit);
+    "auto", "HOST:PORT" or RAY_ADDRESS join an existing cluster."""
+    global _node
+    if kwargs:
+        raise ValueError("ray.init: unsupported argument(s) %s" % ", ".join(sorted(kwargs)))
+    if _raylet.is_initialized():
+        if ignore_reinit_error:
+            return
+        raise RuntimeError("Maybe you called ray.init twice by accident? This error can be "
+                           "suppressed by passing in 'ignore_reinit_error=True'.")
+    if address is None:
+        address = os.environ.get("RAY_ADDRESS") or None
+    if address == "local":
+        address = None
+    env_vars = _worker_env()
+    if runtime_env:
+        unsupported = sorted(set(runtime_env) - {"env_vars"})
+        if unsupported:
+            raise ValueError("ray.init: runtime_env %s not supported yet" % ", ".join(unsupported))
+        env_vars += ["%s=%s" % kv for kv in runtime_env.get("env_vars", {}).items()]
+    if address is None:
+        from ray._private.node import LocalNode
+        _node = LocalNode(num_cpus, num_gpus, resources)
+        address = _node.address
+        _set_env("RAY_AUTH_TOKEN_PATH", _node.token_file)
+    elif num_cpus is not None or num_gpus is not None or resources:
+        raise ValueError("When connecting to an existing cluster, num_cpus and num_gpus must "
+                         "not be provided.")
+    if address == "auto":
+        address = None  # libray finds the local cluster
+    try:
+        gcs = _raylet.find_gcs(address)
+        env_vars.append("RAYC_GCS_ADDRESS=" + gcs)
+        _raylet.init(address=gcs, namespace=namespace, env_vars=env_vars,
+                     python=os.path.abspath(sys.executable))
+    except _raylet.CoreError as e:
+        _stop_node()
+        raise ConnectionError(e.args[1]) from None
+    if log_to_driver:
+        global _log_monitor
+        from ray._private.log_monitor import LogMonitor
+        info = _raylet.info()
+        _log_monitor = LogMonitor(info["node_dir"], info["job_id"])
+        atexit.register(_stop_log_monitor)  # exit without shutdown(): print what is left
+
+
+def _set_env(key, value):
+    _saved_env.setdefault(key, os.environ.get(key))
+    os.environ[key] = value
+
+
+def _stop_node():
+    global _node
+    if _node is not None:
+        _node.stop()
+        _node = None
+    for k, v in _saved_env.items():
+        if v is None:
+            os.environ.pop(k, None)
+        else:
+            os.environ[k] = v
+    _saved_env.clear()
+
+
+def _stop_log_monitor():
+    global _log_monitor
+    if _log_monitor is not None:
+        _log_monitor.stop()
+        _log_monitor = None
+
+
+def shutdown():
+    """Disconnects (ending the job this driver started) and stops the
+    private local node, if init() started one."""
+    _stop_log_monitor()
+    _raylet.shutdown()
+    _stop_node()
+
+
+def is_initialized():
+    return _raylet.is_initialized()
+
+
+def remote(*args, **options):
+    """@ray.remote or @ray.remote(num_cpus=..., ...) on a function or class."""
+    def wrap(obj):
+        if isinstance(obj, type):
+            return ActorClass(obj, options)
+        if callable(obj):
+            return RemoteFunction(obj, options)
+        raise TypeError("@ray.remote applies to functions and classes")
+    if len(args) == 1 and not options and callable(args[0]):
+        return wrap(args[0])
+    if args:
+        raise TypeError("use @ray.remote or @ray.remote(option=value, ...)")
+    return wrap
+
+
+def method(num_returns=1):
+    """@ray.method(num_returns=N) on an actor method: its calls return N refs
+    (through handles made by .remote(); a get_actor handle does not know it)."""
+    def wrap(fn):
+        fn.__ray_num_returns__ = num_returns
+        return fn
+    return wrap
+
+
+def _value(item):
+    if isinstance(item, tuple):
+        raise exceptions.from_status(*item)
+    return serialization.deserialize(item)
+
+
+def get(object_refs, *, timeout=None):
+    """The value of an ObjectRef, or the values of a list of them.  A task
+    error is raised as RayTaskError (also an instance of its cause's
+    class); timeout (seconds) raises GetTimeoutError."""
+    _check_connected()
+    single = isinstance(object_refs, ObjectRef)
+    refs = [object_refs] if single else object_refs
+    if not isinstance(refs, list) or not all(isinstance(r, ObjectRef) for r in refs):
+        raise TypeError("ray.get: expected an ObjectRef or a list of ObjectRefs, got %r"
+                        % type(object_refs).__name__)
+    try:
+        items = _raylet.get(refs, timeout)
+    except _raylet.CoreError as e:
+        if e.args[0] == "RAY_ERR_TIMEOUT":
+            raise exceptions.GetTimeoutError("Get timed out: some object(s) not ready.") from None
+        raise _core_error(e) from None
+    values = [_value(i) for i in items]
+    return values[0] if single else values
+
+
+def put(value):
+    """Stores VALUE in the cluster; returns its ObjectRef."""
+    _check_connected()
+    if isinstance(value, ObjectRef):
+        raise TypeError("Calling 'put' on an ray.ObjectRef is not allowed.")
+    try:
+        return _raylet.put(serialization.serialize(value))
+    except _raylet.CoreError as e:
+        raise _core_error(e) from None
+
+
+def wait(object_refs, *, num_returns=1, timeout=None, fetch_local=True):
+    """(ready, not_ready): the first NUM_RETURNS refs that are ready, or
+    those ready when TIMEOUT passes."""
+    _check_connected()
+    if isinstance(object_refs, ObjectRef) or not isinstance(object_refs, list):
+        raise TypeError("wait() expected a list of ray.ObjectRef")
+    if len(set(object_refs)) != len(object_refs):
+        raise ValueError("Wait requires a list of unique object refs.")
+    if num_returns <= 0 or num_returns > len(object_refs):
+        raise ValueError("Invalid number of objects to return %d." % num_returns)
+    flags = _raylet.wait(object_refs, num_returns, timeout)
+    ready = [r for r, f in zip(object_refs, flags) if f][:num_returns]
+    rest = [r for r in object_refs if r not in set(ready)]
+    return ready, rest
+
+
+def cancel(object_ref, *, force=False, recursive=True):
+    _check_connected()
+    try:
+        _raylet.cancel(object_ref, force)
+    except _raylet.CoreError as e:
+        raise _core_error(e) from None
+
+
+def get_actor(name, namespace=None):
+    """The live actor named NAME (ValueError when there is none)."""
+    _check_connected()
+    try:
+        core = _raylet.get_actor(name, namespace)
+    except _raylet.CoreError as e:
+        raise ValueError("Failed to look up actor with name '%s'. %s" % (name, e.args[1])) \
+            from None
+    return ActorHandle(core, name)
+
+
+def kill(actor, *, no_restart=True):
+    """Kills ACTOR at once; its pending and later calls fail with
+    RayActorError."""
+    _check_connected()
+    if not isinstance(actor, ActorHandle):
+        raise ValueError("ray.kill() only supported for actors. Got: %r" % type(actor))
+    try:
+        _raylet.kill(actor._core, no_restart)
+    except _raylet.CoreError as e:
+        raise _core_error(e) from None
+
+
+from ray import util  # noqa: E402,F401  (ray.util.placement_group needs ray.remote)

@@ -1,0 +1,83 @@
+"""@ray.remote functions: export once per job, submit with options."""
+import hashlib
+
+import cloudpickle
+
+from ray import _raylet
+from ray._private import serialization
+
+TASK_OPTIONS = {"num_cpus", "num_gpus", "memory", "num_returns", "max_retries",
+                "retry_exceptions", "resources", "scheduling_strategy", "name"}
+
+_exported = {}  # (job id, key) of everything exported in this session
+
+
+def export(obj):
+    """Exports OBJ (a function or class) to the function table of this
+    job once; returns its key."""
+    data = cloudpickle.dumps(obj)
+    info = _raylet.info()
+    key = ("%s:%s" % (info["job_id"], hashlib.sha1(data).hexdigest())).encode()
+    # Job ids start again in every cluster: the session is part of the cache key.
+    seen = (_raylet.session(), key)
+    if seen not in _exported:
+        _raylet.kv_put(key, data)
+        _exported[seen] = True
+    return key
+
+
+def task_args(key, args, kwargs):
+    """The argument list of a task: a descriptor, then each argument (an
+    ObjectRef at top level travels by reference and is resolved before
+    the task runs; anything else by value), then the refs nested inside
+    values, which arrive as ObjectRefs."""
+    nested = []
+    out = []
+    values = list(args) + list(kwargs.values())
+    for v in values:
+        out.append(v if type(v) is _raylet.ObjectRef else serialization.serialize(v, nested))
+    desc = cloudpickle.dumps((key, len(args), list(kwargs), [r.hex() for r in nested]))
+    return [[desc]] + out + nested
+
+
+def placement(s):
+    from ray.util.scheduling_strategies import placement_kwargs
+    return placement_kwargs(s)
+
+
+def check_options(opts, allowed, what):
+    bad = sorted(set(opts) - allowed)
+    if bad:
+        raise ValueError("%s: unsupported option(s) %s" % (what, ", ".join(bad)))
+
+
+class RemoteFunction:
+    def __init__(self, fn, options):
+        check_options(options, TASK_OPTIONS, "@ray.remote")
+        self._fn = fn
+        self._options = options
+        self._name = fn.__qualname__
+        self.__doc__ = fn.__doc__
+        self.__name__ = getattr(fn, "__name__", "remote_function")
+
+    def __call__(self, *args, **kwargs):
+        raise TypeError("remote functions cannot be called directly; use %s.remote()"
+                        % self.__name__)
+
+    def options(self, **options):
+        check_options(options, TASK_OPTIONS, ".options()")
+        return RemoteFunction(self._fn, dict(self._options, **options))
+
+    def remote(self, *args, **kwargs):
+        from ray import _check_connected
+        _check_connected()
+        o = self._options
+        key = export(self._fn)
+        nret = o.get("num_returns", 1)
+        refs = _raylet.submit(
+            self._name, task_args(key, args, kwargs), num_returns=nret,
+            num_cpus=o.get("num_cpus"), num_gpus=o.get("num_gpus"), memory=o.get("memory"),
+            max_retries=o.get("max_retries"), retry_exceptions=bool(o.get("retry_exceptions")),
+            resources=o.get("resources"), name=o.get("name"),
+            **placement(o.get("scheduling_strategy")))
+        return refs[0] if nret == 1 else refs

@@ -1,0 +1,25 @@
+"""A Python driver run as a job: `ray job submit -- python3 main.py` joins
+the cluster through the RAY_ADDRESS the job server sets."""
+import json
+import os
+import subprocess
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+
+def test_job_submit_python_driver(head, tmp_path):
+    addr, env, dash = head
+    wd = tmp_path / "wd"
+    wd.mkdir()
+    (wd / "helper.py").write_text("def double(x):\n    return 2 * x\n")
+    (wd / "main.py").write_text(
+        "import os, ray, helper\nray.init()\n"
+        "@ray.remote\ndef f(x):\n    return helper.double(x)\n"
+        "print('RESULT', ray.get([f.remote(i) for i in range(3)]), os.environ['RAY_ADDRESS'])\n")
+    renv = {"env_vars": {"PYTHONPATH": os.path.join(ROOT, "python")}}
+    r = subprocess.run([os.path.join(os.environ["RAYC_BIN_DIR"], "ray"), "job", "submit",
+                        "--address", "http://127.0.0.1:%d" % dash, "--working-dir", str(wd),
+                        "--runtime-env-json", json.dumps(renv), "--", "/usr/bin/python3",
+                        "main.py"], env=env, capture_output=True, text=True, timeout=180)
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert "RESULT [0, 2, 4] %s" % addr in r.stdout
