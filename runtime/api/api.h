@@ -110,6 +110,7 @@ typedef struct api_chan api_chan;
 typedef struct api_exec_item {
     Rayc__Envelope *env;       /* an ExecuteTask, owned */
     api_chan *chan;            /* a direct call: answer there (referenced) */
+    int cancelled;             /* ray_cancel reached it before it ran */
     struct api_exec_item *next;
 } api_exec_item;
 
@@ -452,8 +453,9 @@ size_t api_registry_count(void);
 /* ---------------------------------------------------------------- api_ctx.c */
 
 /* Runs task SPEC and reports its outcome: TaskDone to the raylet, or a
- * TaskResult on CHAN for a direct call. */
-void api_execute(const Rayc__TaskSpec *spec, api_chan *chan);
+ * TaskResult on CHAN for a direct call.  CANCELLED: it was cancelled while
+ * queued; it fails with RAY_ERR_CANCELLED without running. */
+void api_execute(const Rayc__TaskSpec *spec, api_chan *chan, int cancelled);
 
 /* The task running on this thread, or NULL (drivers, between tasks). */
 ray_ctx *api_current_ctx(void);
@@ -464,6 +466,11 @@ const ids_task *api_ctx_task_id(const ray_ctx *c);
 /* Tells the raylet this worker is blocked in ray_get (1) or running again (0);
  * nested calls count once.  Only in worker mode, from a task thread. */
 void api_worker_blocked(int blocked);
+
+/* Worker side of leases (api_chan.c, mu held): answers the lease calls
+ * queued here and not started with API_LEASE_ENDED, so their owners send
+ * them through the raylet (the worker blocked inside a task). */
+void api_chan_lease_hand_back(void);
 
 /* Called with mu held when an ExecuteTask arrives (takes ENV), from the
  * raylet or (with a reference on CHAN) from a direct caller. */

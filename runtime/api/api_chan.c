@@ -455,7 +455,9 @@ int api_chan_cancel(const ids_task *id, int force)
     api_chan *ch = NULL;
     pthread_mutex_lock(&api_g.mu);
     api_call *c = api_g.chans ? find_call(id, &ch) : NULL;
-    if (c != NULL && ch->lease && force) {
+    /* A lease call behind another has not started: the worker drops it
+     * from its queue, nothing needs killing. */
+    if (c != NULL && ch->lease && force && c == ch->calls) {
         c->cancelled = 1; /* its worker is killed; the break fails it */
         send_cancel(1, ch, id, 1);
     } else if (c != NULL) {
@@ -579,19 +581,21 @@ static void out_result(api_chan *ch, const Rayc__TaskResult *res)
         api_lease__result_done(ch);
 }
 
-/* The connection of CH broke: its calls go to the raylet as lost (mu held). */
+/* The connection of CH broke: its calls go to the raylet as lost (mu held).
+ * A leased worker runs its calls one at a time in order, so only the first
+ * one may have started; the others go as new tasks. */
 static void out_broken(api_chan *ch)
 {
     api_chan__drop(ch);
     ch->retry_at_ms = time_mono_ms() + CHAN_RETRY_MS;
-    while (ch->calls != NULL) {
+    for (int first = 1; ch->calls != NULL; first = 0) {
         api_call *c = ch->calls;
         ch->calls = c->next;
         ch->ncalls--;
         if (c->cancelled)
             fail_call(c, RAY_ERR_CANCELLED, "the task was cancelled (its worker was killed)");
         else
-            resubmit(ch, c, 1);
+            resubmit(ch, c, first || !ch->lease);
         free(c->frame);
         free(c);
     }
@@ -651,7 +655,8 @@ static void accept_caller(int lfd)
     n_in++;
 }
 
-/* Answers a task that came after the lease ended (mu held). */
+/* Answers a task that came after the lease ended, or while the worker is
+ * blocked (mu held). */
 static void reject(api_chan *ch, const Rayc__Envelope *env)
 {
     Rayc__Envelope rep = RAYC__ENVELOPE__INIT;
@@ -662,6 +667,46 @@ static void reject(api_chan *ch, const Rayc__Envelope *env)
     rep.body_case = RAYC__ENVELOPE__BODY_TASK_RESULT;
     rep.task_result = &res;
     api_chan_send(ch, &rep);
+}
+
+void api_chan_lease_hand_back(void)
+{
+    api_exec_item **pp = &api_g.exec_head, *prev = NULL;
+    while (*pp != NULL) {
+        api_exec_item *it = *pp;
+        if (it->chan == NULL || !it->chan->lease || it->cancelled) {
+            prev = it;
+            pp = &it->next;
+            continue;
+        }
+        *pp = it->next;
+        if (api_g.exec_tail == it)
+            api_g.exec_tail = prev;
+        api_g.exec_len--;
+        api_chan *ch = it->chan;
+        reject(ch, it->env);
+        rayc__envelope__free_unpacked(it->env, NULL);
+        free(it);
+        api_lease_task_done();
+        if (ch->refs > 0)
+            ch->refs--;
+        if (ch->state == CHAN_CLOSED && ch->refs == 0)
+            api_chan__drop(ch); /* frees it */
+    }
+}
+
+/* ray_cancel of a lease call still queued here (mu held): it fails without
+ * running.  Returns 1 when ID was found in the queue. */
+static int cancel_queued(const api_chan *ch, const ids_task *id)
+{
+    for (api_exec_item *it = api_g.exec_head; it != NULL; it = it->next) {
+        const ProtobufCBinaryData *tid = &it->env->execute_task->spec->task_id;
+        if (it->chan == ch && tid->len == IDS_TASK_LEN && memcmp(tid->data, id->b, IDS_TASK_LEN) == 0) {
+            it->cancelled = 1;
+            return 1;
+        }
+    }
+    return 0;
 }
 
 /* A message from a caller (mu held); takes ENV.  Returns 1 when CH was
@@ -697,10 +742,14 @@ static int in_message(api_chan *ch, Rayc__Envelope *env)
         api_worker_enqueue_from(env, ch);
         return 0;
     }
+    ids_task cid;
     if (env->body_case == RAYC__ENVELOPE__BODY_CANCEL_TASK &&
-        ids_from_bytes(api_g.cancel_task.b, IDS_TASK_LEN, env->cancel_task->task_id.data,
-                       env->cancel_task->task_id.len) == 0)
+        ids_from_bytes(cid.b, IDS_TASK_LEN, env->cancel_task->task_id.data,
+                       env->cancel_task->task_id.len) == 0 &&
+        !(ch->lease && cancel_queued(ch, &cid))) {
+        api_g.cancel_task = cid;
         api_g.cancel_set = 1;
+    }
     rayc__envelope__free_unpacked(env, NULL);
     return 0;
 }

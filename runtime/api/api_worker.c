@@ -28,6 +28,7 @@ void api_worker_enqueue_from(Rayc__Envelope *env, api_chan *chan)
     }
     it->env = env;
     it->chan = chan;
+    it->cancelled = 0;
     it->next = NULL;
     if (api_g.exec_tail != NULL)
         api_g.exec_tail->next = it;
@@ -38,6 +39,9 @@ void api_worker_enqueue_from(Rayc__Envelope *env, api_chan *chan)
     pthread_cond_broadcast(&api_g.cv);
 }
 
+#define API_QUEUE_READ_MS 1
+static int64_t last_read_ms;
+
 static int have_task(void *arg)
 {
     (void)arg;
@@ -47,15 +51,24 @@ static int have_task(void *arg)
 /* Takes the next task (mu held) into *CHAN's call, or NULL when the
  * connection is gone.  A leased worker ends its lease when it waited too
  * long. */
-static Rayc__Envelope *next_task(api_chan **chan)
+static Rayc__Envelope *next_task(api_chan **chan, int *cancelled)
 {
     for (;;) {
         int rc = api_wait(have_task, NULL, api_lease_deadline());
-        if (rc == -ETIMEDOUT)
+        if (rc == -ETIMEDOUT) {
             api_lease_tick();
-        else if (rc != 0)
+            continue;
+        }
+        if (rc != 0)
             return NULL;
-        else if (api_g.exec_head != NULL)
+        /* Tasks queued here may be cancelled meanwhile: read the sockets
+         * now and then between them (not before each one: a poll each). */
+        int64_t now = time_mono_ms();
+        if (api_g.exec_head != NULL && now - last_read_ms >= API_QUEUE_READ_MS) {
+            last_read_ms = now;
+            api_poll_nowait();
+        }
+        if (api_g.exec_head != NULL)
             break;
     }
     api_exec_item *it = api_g.exec_head;
@@ -65,6 +78,7 @@ static Rayc__Envelope *next_task(api_chan **chan)
     api_g.exec_len--;
     Rayc__Envelope *env = it->env;
     *chan = it->chan;
+    *cancelled = it->cancelled;
     free(it);
     return env;
 }
@@ -76,11 +90,12 @@ static void *run_loop(void *arg)
     pthread_mutex_lock(&api_g.mu);
     for (;;) {
         api_chan *chan = NULL;
-        Rayc__Envelope *env = next_task(&chan);
+        int cancelled = 0;
+        Rayc__Envelope *env = next_task(&chan, &cancelled);
         if (env == NULL)
             break;
         pthread_mutex_unlock(&api_g.mu);
-        api_execute(env->execute_task->spec, chan);
+        api_execute(env->execute_task->spec, chan, cancelled);
         rayc__envelope__free_unpacked(env, NULL);
         if (chan != NULL)
             api_chan_unref(chan);
@@ -111,6 +126,8 @@ void api_worker_blocked(int blocked)
     api_g.blocked_depth += blocked ? 1 : -1;
     if ((was == 0) == (api_g.blocked_depth == 0))
         return;
+    if (blocked)
+        api_chan_lease_hand_back();
     Rayc__Envelope env = RAYC__ENVELOPE__INIT;
     Rayc__WorkerBlocked b = RAYC__WORKER_BLOCKED__INIT;
     b.blocked = blocked != 0;

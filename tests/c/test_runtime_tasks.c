@@ -412,6 +412,126 @@ static void kill9_of_a_leased_worker(void **state)
     }
 }
 
+/* ---------------------------------------------------------------- pipelined leases */
+
+/* Sync calls leave the driver one leased worker; tasks submitted right
+ * after queue on it (several at once) while one at a time goes through
+ * the raylet for a second lease. */
+static void take_lease(void)
+{
+    int64_t v;
+    for (int i = 0; i < 5; i++) {
+        ray_ref *w = ray_call("__ray_echo", RAY_ARGS(ray_i64(i)), NULL);
+        assert_int_equal(ray_get_i64(w, 30, &v), RAY_OK);
+        ray_ref_release(w);
+    }
+}
+
+/* Ten tasks that each wait (in ray_get) until all ten have started, on 2
+ * CPUs: a leased worker blocked in one hands the tasks queued behind it
+ * back, and they run on other workers instead of waiting forever. */
+static void pipelined_tasks_that_wait_for_each_other(void **state)
+{
+    (void)state;
+    ray_actor_opts ao = {.name = "barrier-1"};
+    ray_actor *a = ray_actor_create("__RayCounter", RAY_ARGS(), &ao);
+    assert_non_null(a);
+    take_lease();
+    ray_ref *refs[10];
+    for (int i = 0; i < 10; i++)
+        refs[i] = ray_call("__ray_barrier", RAY_ARGS(ray_str("barrier-1"), ray_i64(10)), NULL);
+    for (int i = 0; i < 10; i++) {
+        int64_t v;
+        assert_int_equal(ray_get_i64(refs[i], 120, &v), RAY_OK);
+        assert_true(v >= 10);
+        ray_ref_release(refs[i]);
+    }
+    ray_actor_kill(a, 1);
+    ray_actor_release(a);
+}
+
+/* 200 tasks that each wait for a child task, submitted at once onto
+ * leased workers: all finish. */
+static void pipelined_nested_tasks_finish(void **state)
+{
+    (void)state;
+    take_lease();
+    ray_ref *refs[200];
+    for (int i = 0; i < 200; i++)
+        refs[i] = ray_call("__ray_spawn", RAY_ARGS(ray_i64(1)), NULL);
+    for (int i = 0; i < 200; i++) {
+        int64_t v;
+        assert_int_equal(ray_get_i64(refs[i], 120, &v), RAY_OK);
+        assert_int_equal(v, 1);
+        ray_ref_release(refs[i]);
+    }
+}
+
+/* kill -9 of a leased worker with tasks queued behind its running one:
+ * the running task is retried (max_retries), the queued ones never
+ * started, so they run elsewhere even without retries. */
+static void kill9_of_a_leased_worker_with_queued_tasks(void **state)
+{
+    (void)state;
+    char path[400];
+    int64_t v;
+    snprintf(path, sizeof path, "%s/pid3.txt", rt_c.root);
+    unlink(path);
+    take_lease();
+    ray_ref *p = ray_call("__ray_pidfile", RAY_ARGS(ray_str(path), ray_f64(1.0), ray_i64(77)), NULL);
+    ray_task_opts none = {.max_retries = RAY_ZERO};
+    ray_ref *q[20];
+    for (int i = 0; i < 20; i++)
+        q[i] = ray_call("__ray_echo", RAY_ARGS(ray_i64(i)), &none);
+    int pid = 0;
+    for (int i = 0; i < 400 && (pid = read_pid(path)) == 0; i++)
+        rt_sleep_ms(25);
+    assert_true(pid > 0);
+    unlink(path);
+    assert_int_equal(kill(pid, SIGKILL), 0);
+    assert_int_equal(ray_get_i64(p, 60, &v), RAY_OK);
+    assert_int_equal(v, 77);
+    ray_ref_release(p);
+    for (int i = 0; i < 20; i++) {
+        assert_int_equal(ray_get_i64(q[i], 60, &v), RAY_OK);
+        assert_int_equal(v, i);
+        ray_ref_release(q[i]);
+    }
+}
+
+/* ray_cancel of tasks queued on a leased worker behind a running one:
+ * they fail CANCELLED without running, and FORCE does not kill the worker
+ * (whose running task has no retries and must succeed). */
+static void cancel_tasks_queued_on_a_leased_worker(void **state)
+{
+    (void)state;
+    char p1[400], p2[400], p3[400];
+    snprintf(p1, sizeof p1, "%s/q1.txt", rt_c.root);
+    snprintf(p2, sizeof p2, "%s/q2.txt", rt_c.root);
+    snprintf(p3, sizeof p3, "%s/q3.txt", rt_c.root);
+    unlink(p1), unlink(p2), unlink(p3);
+    take_lease();
+    ray_task_opts none = {.max_retries = RAY_ZERO};
+    ray_ref *s = ray_call("__ray_pidfile", RAY_ARGS(ray_str(p1), ray_f64(1.0), ray_i64(5)), &none);
+    ray_ref *g = ray_call("__ray_echo", RAY_ARGS(ray_i64(1)), NULL);
+    ray_ref *x = ray_call("__ray_pidfile", RAY_ARGS(ray_str(p2), ray_f64(0), ray_i64(6)), NULL);
+    ray_ref *y = ray_call("__ray_pidfile", RAY_ARGS(ray_str(p3), ray_f64(0), ray_i64(7)), NULL);
+    assert_int_equal(ray_cancel(x, 0), RAY_OK);
+    assert_int_equal(ray_cancel(y, 1), RAY_OK);
+    int64_t v;
+    assert_int_equal(ray_get_i64(x, 60, &v), RAY_ERR_CANCELLED);
+    assert_int_equal(ray_get_i64(y, 60, &v), RAY_ERR_CANCELLED);
+    assert_int_equal(ray_get_i64(s, 60, &v), RAY_OK);
+    assert_int_equal(v, 5);
+    assert_int_equal(ray_get_i64(g, 60, &v), RAY_OK);
+    assert_int_equal(read_pid(p2), 0); /* never ran */
+    assert_int_equal(read_pid(p3), 0);
+    ray_ref *refs[] = {s, g, x, y};
+    for (int i = 0; i < 4; i++)
+        ray_ref_release(refs[i]);
+    unlink(p1);
+}
+
 static void retry_exceptions(void **state)
 {
     (void)state;
@@ -561,6 +681,10 @@ int main(void)
         cmocka_unit_test(crashing_task_is_retried_then_fails),
         cmocka_unit_test(kill9_during_task_retries_with_right_answer),
         cmocka_unit_test(kill9_of_a_leased_worker),
+        cmocka_unit_test(pipelined_tasks_that_wait_for_each_other),
+        cmocka_unit_test(pipelined_nested_tasks_finish),
+        cmocka_unit_test(kill9_of_a_leased_worker_with_queued_tasks),
+        cmocka_unit_test(cancel_tasks_queued_on_a_leased_worker),
         cmocka_unit_test(retry_exceptions),
         cmocka_unit_test(infeasible_tasks_stay_pending),
         cmocka_unit_test(gpu_tasks_see_their_devices),
