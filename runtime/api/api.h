@@ -110,7 +110,6 @@ typedef struct api_chan api_chan;
 typedef struct api_exec_item {
     Rayc__Envelope *env;       /* an ExecuteTask, owned */
     api_chan *chan;            /* a direct call: answer there (referenced) */
-    int cancelled;             /* ray_cancel reached it before it ran */
     struct api_exec_item *next;
 } api_exec_item;
 
@@ -453,9 +452,8 @@ size_t api_registry_count(void);
 /* ---------------------------------------------------------------- api_ctx.c */
 
 /* Runs task SPEC and reports its outcome: TaskDone to the raylet, or a
- * TaskResult on CHAN for a direct call.  CANCELLED: it was cancelled while
- * queued; it fails with RAY_ERR_CANCELLED without running. */
-void api_execute(const Rayc__TaskSpec *spec, api_chan *chan, int cancelled);
+ * TaskResult on CHAN for a direct call. */
+void api_execute(const Rayc__TaskSpec *spec, api_chan *chan);
 
 /* The task running on this thread, or NULL (drivers, between tasks). */
 ray_ctx *api_current_ctx(void);

@@ -561,13 +561,11 @@ static int was_cancelled(ray_ctx *c)
     return yes;
 }
 
-void api_execute(const Rayc__TaskSpec *spec, api_chan *chan, int cancelled)
+void api_execute(const Rayc__TaskSpec *spec, api_chan *chan)
 {
     ray_ctx c;
     int rc = ctx_init(&c, spec);
-    if (rc == RAY_OK && cancelled) {
-        rc = ctx_fail(&c, RAY_ERR_CANCELLED, "the task was cancelled before it ran");
-    } else if (rc == RAY_OK) {
+    if (rc == RAY_OK) {
         set_gpus(spec);
         api_clear_error();
         cur_ctx = &c;

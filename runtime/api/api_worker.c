@@ -28,7 +28,6 @@ void api_worker_enqueue_from(Rayc__Envelope *env, api_chan *chan)
     }
     it->env = env;
     it->chan = chan;
-    it->cancelled = 0;
     it->next = NULL;
     if (api_g.exec_tail != NULL)
         api_g.exec_tail->next = it;
@@ -51,7 +50,7 @@ static int have_task(void *arg)
 /* Takes the next task (mu held) into *CHAN's call, or NULL when the
  * connection is gone.  A leased worker ends its lease when it waited too
  * long. */
-static Rayc__Envelope *next_task(api_chan **chan, int *cancelled)
+static Rayc__Envelope *next_task(api_chan **chan)
 {
     for (;;) {
         int rc = api_wait(have_task, NULL, api_lease_deadline());
@@ -78,7 +77,6 @@ static Rayc__Envelope *next_task(api_chan **chan, int *cancelled)
     api_g.exec_len--;
     Rayc__Envelope *env = it->env;
     *chan = it->chan;
-    *cancelled = it->cancelled;
     free(it);
     return env;
 }
@@ -90,12 +88,11 @@ static void *run_loop(void *arg)
     pthread_mutex_lock(&api_g.mu);
     for (;;) {
         api_chan *chan = NULL;
-        int cancelled = 0;
-        Rayc__Envelope *env = next_task(&chan, &cancelled);
+        Rayc__Envelope *env = next_task(&chan);
         if (env == NULL)
             break;
         pthread_mutex_unlock(&api_g.mu);
-        api_execute(env->execute_task->spec, chan, cancelled);
+        api_execute(env->execute_task->spec, chan);
         rayc__envelope__free_unpacked(env, NULL);
         if (chan != NULL)
             api_chan_unref(chan);
