@@ -495,6 +495,11 @@ const ids_task *api_ctx_task_id(const ray_ctx *c);
  * nested calls count once.  Only in worker mode, from a task thread. */
 void api_worker_blocked(int blocked);
 
+/* Worker side of leases (api_chan.c, mu held): answers the lease calls
+ * queued here and not started with API_LEASE_ENDED, so their owners send
+ * them through the raylet (the worker blocked inside a task). */
+void api_chan_lease_hand_back(void);
+
 /* Called with mu held when an ExecuteTask arrives (takes ENV), from the
  * raylet or (with a reference on CHAN) from a direct caller. */
 void api_worker_enqueue(Rayc__Envelope *env);

@@ -41,18 +41,26 @@ static void sleep_s(double s)
         ;
 }
 
-/* Sleeps argument 0 seconds (f64) in 10 ms steps, stopping early when
+/* Sleeps S seconds in 10 ms steps, stopping early when the task is
  * cancelled; returns the seconds slept. */
-static int b_sleep(ray_ctx *c)
+static double sleep_unless_cancelled(ray_ctx *c, double s)
 {
-    double s = 0, done = 0;
-    if (ray_arg_f64(c, 0, &s) != RAY_OK)
-        return ray_error(c, "__ray_sleep: want seconds (f64)");
+    double done = 0;
     while (done < s && !ray_cancelled(c)) {
         sleep_s(0.01);
         done += 0.01;
     }
-    return ray_return_f64(c, done);
+    return done;
+}
+
+/* Sleeps argument 0 seconds (f64), stopping early when cancelled; returns
+ * the seconds slept. */
+static int b_sleep(ray_ctx *c)
+{
+    double s = 0;
+    if (ray_arg_f64(c, 0, &s) != RAY_OK)
+        return ray_error(c, "__ray_sleep: want seconds (f64)");
+    return ray_return_f64(c, sleep_unless_cancelled(c, s));
 }
 
 static int b_pid(ray_ctx *c)
@@ -151,8 +159,9 @@ static int b_multi(ray_ctx *c)
     return RAY_OK;
 }
 
-/* Writes this worker's pid to file argument 0, sleeps argument 1 seconds,
- * returns argument 2 (tests kill the worker meanwhile). */
+/* Writes this worker's pid to file argument 0, sleeps argument 1 seconds
+ * (less when cancelled), returns argument 2 (tests kill or cancel the
+ * worker meanwhile, once the file shows the task is running). */
 static int b_pidfile(ray_ctx *c)
 {
     const char *path;
@@ -166,7 +175,7 @@ static int b_pidfile(ray_ctx *c)
         return ray_error(c, "__ray_pidfile: cannot write %s", path);
     fprintf(f, "%d\n", (int)getpid());
     fclose(f);
-    sleep_s(s);
+    sleep_unless_cancelled(c, s);
     return ray_return_i64(c, v);
 }
 
@@ -308,6 +317,33 @@ static int b_incr_named(ray_ctx *c)
     return rc == RAY_OK ? ray_return_i64(c, v) : ray_error(c, "%s", ray_last_error());
 }
 
+/* __ray_barrier(name, n): increments the counter actor NAME, then waits
+ * (in ray_get, polling every 10 ms) until it reaches N: returns when N
+ * such tasks have all started, so they must run at the same time. */
+static int b_barrier(ray_ctx *c)
+{
+    const char *name;
+    int64_t n = 0, v = 0;
+    if (ray_arg_str(c, 0, &name, NULL) != RAY_OK || ray_arg_i64(c, 1, &n) != RAY_OK)
+        return ray_error(c, "__ray_barrier: want a name and a count");
+    ray_actor *a = ray_get_actor(name, NULL);
+    if (a == NULL)
+        return ray_error(c, "%s", ray_last_error());
+    const char *method = "incr";
+    int rc = RAY_OK;
+    for (;;) {
+        ray_ref *r = ray_actor_call(a, method, RAY_ARGS(), NULL);
+        rc = r ? ray_get_i64(r, -1, &v) : RAY_ERR_CONNECTION;
+        ray_ref_release(r);
+        if (rc != RAY_OK || v >= n)
+            break;
+        method = "value";
+        usleep(10000);
+    }
+    ray_actor_release(a);
+    return rc == RAY_OK ? ray_return_i64(c, v) : ray_error(c, "%s", ray_last_error());
+}
+
 /* Submits all calls of CALLS to N actors (arguments FIRST.. of C), round
  * robin, and waits for every one: the microbenchmark's 1:n and n:n. */
 static int call_actors(ray_ctx *c, size_t first, int64_t calls)
@@ -418,6 +454,7 @@ void api_builtin_register(void)
     ray_register_function("__ray_call_actor", b_call_actor);
     ray_register_function("__ray_bench_work", b_bench_work);
     ray_register_function("__ray_incr_named", b_incr_named);
+    ray_register_function("__ray_barrier", b_barrier);
     ray_register_actor("__RayBroken", b_broken_new, NULL);
     ray_register_actor("__RayCounter", b_counter_new, b_counter_free);
     ray_register_method("__RayCounter", "incr", b_incr);

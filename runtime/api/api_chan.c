@@ -455,7 +455,9 @@ int api_chan_cancel(const ids_task *id, int force)
     api_chan *ch = NULL;
     pthread_mutex_lock(&api_g.mu);
     api_call *c = api_g.chans ? find_call(id, &ch) : NULL;
-    if (c != NULL && ch->lease && force) {
+    /* A lease call behind another has not started: the worker drops it
+     * from its queue, nothing needs killing. */
+    if (c != NULL && ch->lease && force && c == ch->calls) {
         c->cancelled = 1; /* its worker is killed; the break fails it */
         send_cancel(1, ch, id, 1);
     } else if (c != NULL) {
@@ -581,19 +583,21 @@ static void out_result(api_chan *ch, const Rayc__TaskResult *res)
         api_lease__result_done(ch);
 }
 
-/* The connection of CH broke: its calls go to the raylet as lost (mu held). */
+/* The connection of CH broke: its calls go to the raylet as lost (mu held).
+ * A leased worker runs its calls one at a time in order, so only the first
+ * one may have started; the others go as new tasks. */
 static void out_broken(api_chan *ch)
 {
     api_chan__drop(ch);
     ch->retry_at_ms = time_mono_ms() + CHAN_RETRY_MS;
-    while (ch->calls != NULL) {
+    for (int first = 1; ch->calls != NULL; first = 0) {
         api_call *c = ch->calls;
         ch->calls = c->next;
         ch->ncalls--;
         if (c->cancelled)
             fail_call(c, RAY_ERR_CANCELLED, "the task was cancelled (its worker was killed)");
         else
-            resubmit(ch, c, 1);
+            resubmit(ch, c, first || !ch->lease);
         free(c->frame);
         free(c);
     }
@@ -653,17 +657,91 @@ static void accept_caller(int lfd)
     n_in++;
 }
 
-/* Answers a task that came after the lease ended (mu held). */
-static void reject(api_chan *ch, const Rayc__Envelope *env)
+/* Answers ENV's task on CH with STATUS and ERROR instead of running it
+ * (mu held): API_LEASE_ENDED when it came after the lease ended or while
+ * the worker is blocked, RAY_ERR_CANCELLED when cancelled while queued. */
+static void answer(api_chan *ch, const Rayc__Envelope *env, int status, const char *error)
 {
+    const Rayc__TaskSpec *spec = env->execute_task->spec;
+    size_t n = spec->num_returns > 0 && spec->num_returns <= 64 ? (size_t)spec->num_returns : 0;
+    Rayc__ObjectResult rets[64], *rptrs[64];
+    ids_object oids[64];
+    ids_task tid;
     Rayc__Envelope rep = RAYC__ENVELOPE__INIT;
     Rayc__TaskResult res = RAYC__TASK_RESULT__INIT;
-    res.task_id = env->execute_task->spec->task_id;
-    res.status = API_LEASE_ENDED;
-    res.error = "the lease has ended";
+    res.task_id = spec->task_id;
+    res.status = status;
+    res.error = (char *)error;
+    if (status != API_LEASE_ENDED &&
+        ids_from_bytes(tid.b, IDS_TASK_LEN, spec->task_id.data, spec->task_id.len) == 0) {
+        for (size_t i = 0; i < n; i++) {
+            rayc__object_result__init(&rets[i]);
+            oids[i] = ids_object_for(&tid, (uint32_t)(i + 1));
+            rets[i].object_id.data = oids[i].b;
+            rets[i].object_id.len = IDS_OBJECT_LEN;
+            rptrs[i] = &rets[i];
+        }
+        res.returns = rptrs;
+        res.n_returns = n;
+    }
     rep.body_case = RAYC__ENVELOPE__BODY_TASK_RESULT;
     rep.task_result = &res;
     api_chan_send(ch, &rep);
+}
+
+static void reject(api_chan *ch, const Rayc__Envelope *env)
+{
+    answer(ch, env, API_LEASE_ENDED, "the lease has ended");
+}
+
+/* Takes item IT (after *PP, PREV before it) off the run queue, answers it
+ * with STATUS and ERROR and drops its reference on its connection (mu held). */
+static void unqueue(api_exec_item **pp, api_exec_item *prev, int status, const char *error)
+{
+    api_exec_item *it = *pp;
+    *pp = it->next;
+    if (api_g.exec_tail == it)
+        api_g.exec_tail = prev;
+    api_g.exec_len--;
+    api_chan *ch = it->chan;
+    answer(ch, it->env, status, error);
+    rayc__envelope__free_unpacked(it->env, NULL);
+    free(it);
+    api_lease_task_done();
+    if (ch->refs > 0)
+        ch->refs--;
+    if (ch->state == CHAN_CLOSED && ch->refs == 0)
+        api_chan__drop(ch); /* frees it */
+}
+
+void api_chan_lease_hand_back(void)
+{
+    api_exec_item **pp = &api_g.exec_head, *prev = NULL;
+    while (*pp != NULL) {
+        if ((*pp)->chan == NULL || !(*pp)->chan->lease) {
+            prev = *pp;
+            pp = &(*pp)->next;
+            continue;
+        }
+        unqueue(pp, prev, API_LEASE_ENDED, "the lease has ended");
+    }
+}
+
+/* ray_cancel of a lease call still queued here (mu held): it fails at once
+ * without running.  Returns 1 when ID was found in the queue. */
+static int cancel_queued(const api_chan *ch, const ids_task *id)
+{
+    api_exec_item **pp = &api_g.exec_head, *prev = NULL;
+    for (; *pp != NULL; prev = *pp, pp = &(*pp)->next) {
+        const ProtobufCBinaryData *tid = &(*pp)->env->execute_task->spec->task_id;
+        if ((*pp)->chan == ch && tid->len == IDS_TASK_LEN &&
+            memcmp(tid->data, id->b, IDS_TASK_LEN) == 0 &&
+            (*pp)->env->execute_task->spec->num_returns <= 64) {
+            unqueue(pp, prev, RAY_ERR_CANCELLED, "the task was cancelled before it ran");
+            return 1;
+        }
+    }
+    return 0;
 }
 
 /* A message from a caller (mu held); takes ENV.  Returns 1 when CH was
@@ -699,10 +777,14 @@ static int in_message(api_chan *ch, Rayc__Envelope *env)
         api_worker_enqueue_from(env, ch);
         return 0;
     }
+    ids_task cid;
     if (env->body_case == RAYC__ENVELOPE__BODY_CANCEL_TASK &&
-        ids_from_bytes(api_g.cancel_task.b, IDS_TASK_LEN, env->cancel_task->task_id.data,
-                       env->cancel_task->task_id.len) == 0)
+        ids_from_bytes(cid.b, IDS_TASK_LEN, env->cancel_task->task_id.data,
+                       env->cancel_task->task_id.len) == 0 &&
+        !(ch->lease && cancel_queued(ch, &cid))) {
+        api_g.cancel_task = cid;
         api_g.cancel_set = 1;
+    }
     rayc__envelope__free_unpacked(env, NULL);
     return 0;
 }

@@ -10,6 +10,7 @@
 #define CHAN_RETRY_MS 200          /* between connection attempts to one peer */
 #define CHAN_HELLO_MS 2000
 #define API_LEASE_IDLE_MS 5        /* a leased worker idle this long ends its lease */
+#define API_LEASE_DEPTH 1024      /* calls in flight on one lease */
 #define API_LEASE_ENDED 100        /* TaskResult status of a task that came too late */
 
 enum { CHAN_CLOSED = 0, CHAN_CONNECTING, CHAN_HELLO, CHAN_OPEN };

@@ -1,11 +1,17 @@
 /* Leased workers: a normal task submitted with want_lease leaves its worker
  * lent to us when it succeeds (the raylet says LeaseGranted); our next
- * tasks of that shape go straight to it, one at a time, and come back on
- * the same connection: two hops instead of four.  The worker ends the
- * lease after API_LEASE_IDLE_MS without a task (LeaseEnded); a task that
- * reaches it later is answered API_LEASE_ENDED and we send it through the
- * raylet.  When the worker dies, the task in flight goes to the raylet
- * marked lost, and its max_retries decide.
+ * tasks of that shape go straight to it and come back on the same
+ * connection: two hops instead of four.  Up to API_LEASE_DEPTH of them are
+ * in flight on one lease (the least loaded one gets the next), so the
+ * worker reads them in batches and never waits for us between tasks.  A
+ * worker that blocks in ray_get/ray_wait inside a task hands its queued
+ * tasks back (API_LEASE_ENDED): they go through the raylet, which gives the
+ * blocked worker's CPU to others, so nested tasks cannot deadlock.  The
+ * worker ends the lease after API_LEASE_IDLE_MS without a task
+ * (LeaseEnded); a task that reaches it later is answered API_LEASE_ENDED
+ * and we send it through the raylet.  When the worker dies, the task it was
+ * running goes to the raylet marked lost (its max_retries decide) and the
+ * ones queued behind it go as new.
  *
  * Only tasks whose arguments are all inline, without GPUs, retries of
  * application errors or a scheduling strategy are sent this way (the rest
@@ -55,15 +61,13 @@ static size_t max_leases(void)
     return api_g.num_cpus < 1 ? 1 : api_g.num_cpus > 64 ? 64 : (size_t)api_g.num_cpus;
 }
 
-int api_lease_submit(Rayc__TaskSpec *spec, int inline_args)
+/* The lease of SPEC's shape with the fewest calls in flight (mu held), or
+ * NULL; *NSHAPE gets how many leases of that shape we hold.  Lapsed leases
+ * are freed on the way. */
+static api_chan *least_loaded(const Rayc__TaskSpec *spec, size_t *nshape)
 {
-    ids_task id;
-    if (!eligible(spec, inline_args))
-        return 0;
-    ids_from_bytes(id.b, IDS_TASK_LEN, spec->task_id.data, spec->task_id.len);
-    pthread_mutex_lock(&api_g.mu);
-    size_t nshape = 0;
-    api_chan *idle = NULL, *next;
+    api_chan *best = NULL, *next;
+    *nshape = 0;
     for (api_chan *ch = api_g.chans; ch != NULL; ch = next) {
         next = ch->next;
         if (ch->out && ch->lease && ch->ended && ch->ncalls == 0 && ch->fd < 0) {
@@ -72,21 +76,41 @@ int api_lease_submit(Rayc__TaskSpec *spec, int inline_args)
         }
         if (!ch->out || !ch->lease || ch->ended || !same_shape(ch, spec))
             continue;
-        nshape++;
-        if (idle == NULL && ch->ncalls == 0 && ch->state != CHAN_CONNECTING && !ch->sending)
-            idle = ch;
+        (*nshape)++;
+        if (ch->state != CHAN_CONNECTING && !ch->sending &&
+            (best == NULL || ch->ncalls < best->ncalls))
+            best = ch;
     }
+    return best;
+}
+
+int api_lease_submit(Rayc__TaskSpec *spec, int inline_args)
+{
+    ids_task id;
+    if (!eligible(spec, inline_args))
+        return 0;
+    ids_from_bytes(id.b, IDS_TASK_LEN, spec->task_id.data, spec->task_id.len);
+    pthread_mutex_lock(&api_g.mu);
+    if (api_g.broken) { /* the raylet is gone: the submission fails as such */
+        pthread_mutex_unlock(&api_g.mu);
+        return 0;
+    }
+    size_t nshape;
+    api_chan *best = least_loaded(spec, &nshape);
+    /* While every lease is busy and the node may lend us more, one task at
+     * a time goes through the raylet, which runs it on a free CPU and may
+     * lend that worker to us too; the others queue on the leases. */
+    int grow = nshape < max_leases() &&
+               (best == NULL || (best->ncalls > 0 && api_g.raylet_tasks == 0));
     int sent = 0;
-    if (idle != NULL) {
-        if (!api_chan__open(idle))
-            idle->ended = 1; /* unreachable: let it lapse */
-        else if (idle->ncalls == 0 && !idle->ended && !idle->sending)
-            sent = api_chan__send_call(idle, spec, &id) == 0 || idle->ncalls > 0;
+    if (!grow && best != NULL && best->ncalls < API_LEASE_DEPTH) {
+        if (!api_chan__open(best))
+            best->ended = 1; /* unreachable: let it lapse */
+        else if (!best->ended && best->ncalls < API_LEASE_DEPTH)
+            sent = api_chan__send_call(best, spec, &id) == 0 || best->ncalls > 0;
     }
-    /* Only a lone task asks for a lease: a burst is better queued at the
-     * raylet, which keeps every CPU busy. */
     if (!sent)
-        spec->want_lease = nshape < max_leases() && api_g.raylet_tasks == 0;
+        spec->want_lease = nshape < max_leases();
     pthread_mutex_unlock(&api_g.mu);
     return sent;
 }
@@ -171,7 +195,7 @@ void api_lease_on_granted(const Rayc__LeaseGranted *g)
 
 int api_lease__accepts(void)
 {
-    return api_g.leased;
+    return api_g.leased && api_g.blocked_depth == 0;
 }
 
 void api_lease__task_started(void)

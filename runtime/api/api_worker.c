@@ -38,6 +38,9 @@ void api_worker_enqueue_from(Rayc__Envelope *env, api_chan *chan)
     pthread_cond_broadcast(&api_g.cv);
 }
 
+#define API_QUEUE_READ_MS 1
+static int64_t last_read_ms;
+
 static int have_task(void *arg)
 {
     (void)arg;
@@ -51,11 +54,20 @@ static Rayc__Envelope *next_task(api_chan **chan)
 {
     for (;;) {
         int rc = api_wait(have_task, NULL, api_lease_deadline());
-        if (rc == -ETIMEDOUT)
+        if (rc == -ETIMEDOUT) {
             api_lease_tick();
-        else if (rc != 0)
+            continue;
+        }
+        if (rc != 0)
             return NULL;
-        else if (api_g.exec_head != NULL)
+        /* Tasks queued here may be cancelled meanwhile: read the sockets
+         * now and then between them (not before each one: a poll each). */
+        int64_t now = time_mono_ms();
+        if (api_g.exec_head != NULL && now - last_read_ms >= API_QUEUE_READ_MS) {
+            last_read_ms = now;
+            api_poll_nowait();
+        }
+        if (api_g.exec_head != NULL)
             break;
     }
     api_exec_item *it = api_g.exec_head;
@@ -111,6 +123,8 @@ void api_worker_blocked(int blocked)
     api_g.blocked_depth += blocked ? 1 : -1;
     if ((was == 0) == (api_g.blocked_depth == 0))
         return;
+    if (blocked)
+        api_chan_lease_hand_back();
     Rayc__Envelope env = RAYC__ENVELOPE__INIT;
     Rayc__WorkerBlocked b = RAYC__WORKER_BLOCKED__INIT;
     b.blocked = blocked != 0;

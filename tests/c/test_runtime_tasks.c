@@ -154,18 +154,56 @@ static void bad_arguments_are_refused(void **state)
     assert_int_equal(strlen(ray_job_id()), 8);
 }
 
+static int read_pid(const char *path)
+{
+    char *text = NULL;
+    int pid = 0;
+    if (fs_read_file(path, 64, &text, NULL) == 0)
+        pid = (int)strtol(text, NULL, 10);
+    free(text);
+    return pid;
+}
+
+/* Waits for a __ray_pidfile task to write PATH (it is running then) and
+ * returns the pid it wrote; 0 only when nothing came within a minute,
+ * which is a hang guard, not a timing check. */
+static int wait_pid(const char *path)
+{
+    int pid = 0;
+    for (int i = 0; i < 2400 && (pid = read_pid(path)) == 0; i++)
+        rt_sleep_ms(25);
+    return pid;
+}
+
+/* Starts a task that writes a pid file under the test root named NAME and
+ * then sleeps for ten minutes unless cancelled; returns once it runs. */
+static ray_ref *start_long_task(const char *name, const ray_task_opts *o)
+{
+    char path[400];
+    snprintf(path, sizeof path, "%s/%s", rt_c.root, name);
+    unlink(path);
+    ray_ref *r = ray_call("__ray_pidfile", RAY_ARGS(ray_str(path), ray_f64(600), ray_i64(1)), o);
+    assert_non_null(r);
+    assert_true(wait_pid(path) > 0);
+    return r;
+}
+
 /* ---------------------------------------------------------------- time */
 
 static void get_timeout_returns_in_time(void **state)
 {
     (void)state;
-    ray_ref *r = ray_call("__ray_sleep", RAY_ARGS(ray_f64(1.0)), NULL);
-    double t0 = rt_now(), d;
+    /* A ten-minute task: a get that did not honour its timeout would hang. */
+    ray_ref *r = start_long_task("get_timeout.pid", NULL);
+    double d;
     assert_int_equal(ray_get_f64(r, 0.1, &d), RAY_ERR_TIMEOUT);
-    assert_true(rt_now() - t0 < 0.5);
     assert_int_equal(ray_get_f64(r, 0, &d), RAY_ERR_TIMEOUT);
-    assert_int_equal(ray_get_f64(r, 30, &d), RAY_OK);
-    assert_true(d >= 0.99);
+    assert_int_equal(ray_cancel(r, 0), RAY_OK);
+    assert_int_equal(ray_get_f64(r, 120, &d), RAY_ERR_CANCELLED);
+    ray_ref_release(r);
+    r = ray_call("__ray_sleep", RAY_ARGS(ray_f64(0.2)), NULL);
+    assert_int_equal(ray_get_f64(r, 120, &d), RAY_OK);
+    assert_true(d >= 0.19);
     ray_ref_release(r);
 }
 
@@ -175,19 +213,20 @@ static void wait_counts_ready_refs(void **state)
     ray_ref *refs[3] = {
         ray_call("__ray_sleep", RAY_ARGS(ray_f64(0)), NULL),
         ray_call("__ray_fail", RAY_ARGS(), NULL), /* errors are ready too */
-        ray_call("__ray_sleep", RAY_ARGS(ray_f64(2.0)), NULL),
+        start_long_task("wait_counts.pid", NULL), /* runs until cancelled */
     };
     int ready[3];
     size_t n = 0;
-    double t0 = rt_now();
-    assert_int_equal(ray_wait(refs, 3, 2, 10, ready, &n), RAY_OK);
-    assert_true(n >= 2);
-    assert_true(ready[0] && ready[1]);
-    assert_true(rt_now() - t0 < 1.9); /* before the 2 s task ends */
+    assert_int_equal(ray_wait(refs, 3, 2, 120, ready, &n), RAY_OK);
+    assert_int_equal(n, 2);
+    assert_true(ready[0] && ready[1] && !ready[2]);
     assert_int_equal(ray_wait(refs, 3, 3, 0.05, ready, &n), RAY_OK); /* timeout is no error */
     assert_int_equal(n, 2);
     assert_int_equal(ready[2], 0);
     assert_int_equal(ray_wait(refs, 3, 4, 0, NULL, NULL), RAY_ERR_INVALID);
+    double d;
+    assert_int_equal(ray_cancel(refs[2], 0), RAY_OK);
+    assert_int_equal(ray_get_f64(refs[2], 120, &d), RAY_ERR_CANCELLED);
     for (int i = 0; i < 3; i++)
         ray_ref_release(refs[i]);
 }
@@ -272,17 +311,19 @@ static void nested_tasks_do_not_deadlock(void **state)
 static void cancel_pending_task(void **state)
 {
     (void)state;
-    ray_ref *busy[2];
-    for (int i = 0; i < 2; i++)
-        busy[i] = ray_call("__ray_sleep", RAY_ARGS(ray_f64(1.5)), NULL);
-    ray_ref *r = ray_call("__ray_sleep", RAY_ARGS(ray_f64(5)), NULL);
-    rt_sleep_ms(200);
-    double t0 = rt_now(), d;
+    /* Both CPUs busy until cancelled, so the third task cannot start. */
+    ray_ref *busy[2] = {start_long_task("busy0.pid", NULL), start_long_task("busy1.pid", NULL)};
+    ray_ref *r = ray_call("__ray_sleep", RAY_ARGS(ray_f64(600)), NULL);
+    double d;
     assert_int_equal(ray_cancel(r, 0), RAY_OK);
-    assert_int_equal(ray_get_f64(r, 30, &d), RAY_ERR_CANCELLED);
-    assert_true(rt_now() - t0 < 1.3); /* before a CPU came free */
+    assert_int_equal(ray_get_f64(r, 120, &d), RAY_ERR_CANCELLED);
+    int ready[2];
+    size_t n = 9;
+    assert_int_equal(ray_wait(busy, 2, 1, 0, ready, &n), RAY_OK);
+    assert_int_equal(n, 0); /* cancelled while no CPU was free */
     for (int i = 0; i < 2; i++) {
-        assert_int_equal(ray_get_f64(busy[i], 30, &d), RAY_OK);
+        assert_int_equal(ray_cancel(busy[i], 0), RAY_OK);
+        assert_int_equal(ray_get_f64(busy[i], 120, &d), RAY_ERR_CANCELLED);
         ray_ref_release(busy[i]);
     }
     ray_ref_release(r);
@@ -291,28 +332,22 @@ static void cancel_pending_task(void **state)
     ray_ref_release(p);
 }
 
+/* A running ten-minute task ends CANCELLED when cancelled: with force its
+ * worker is killed and the task is not retried; without, the task sees
+ * ray_cancelled() and stops.  Either way the get returns long before the
+ * task could have ended by itself. */
 static void cancel_running_task(void **state)
 {
     (void)state;
-    double d, t0;
-    /* With force: the worker is killed and the task is not retried. */
-    ray_ref *r = ray_call("__ray_sleep", RAY_ARGS(ray_f64(30)), NULL);
-    rt_sleep_ms(300);
-    t0 = rt_now();
-    assert_int_equal(ray_cancel(r, 1), RAY_OK);
-    assert_int_equal(ray_get_f64(r, 30, &d), RAY_ERR_CANCELLED);
-    assert_true(rt_now() - t0 < 3.0);
-    ray_ref_release(r);
-    /* Without force: the task sees ray_cancelled() and stops. */
-    r = ray_call("__ray_sleep", RAY_ARGS(ray_f64(30)), NULL);
-    rt_sleep_ms(300);
-    t0 = rt_now();
-    assert_int_equal(ray_cancel(r, 0), RAY_OK);
-    assert_int_equal(ray_get_f64(r, 30, &d), RAY_ERR_CANCELLED);
-    assert_true(rt_now() - t0 < 3.0);
-    ray_ref_release(r);
+    double d;
+    for (int force = 1; force >= 0; force--) {
+        ray_ref *r = start_long_task("cancel_running.pid", NULL);
+        assert_int_equal(ray_cancel(r, force), RAY_OK);
+        assert_int_equal(ray_get_f64(r, 120, &d), RAY_ERR_CANCELLED);
+        ray_ref_release(r);
+    }
     /* A finished task is not affected. */
-    r = ray_call("__ray_echo", RAY_ARGS(ray_i64(5)), NULL);
+    ray_ref *r = ray_call("__ray_echo", RAY_ARGS(ray_i64(5)), NULL);
     int64_t i;
     assert_int_equal(ray_get_i64(r, 30, &i), RAY_OK);
     assert_int_equal(ray_cancel(r, 1), RAY_OK);
@@ -340,15 +375,6 @@ static void crashing_task_is_retried_then_fails(void **state)
     ray_ref_release(r);
 }
 
-static int read_pid(const char *path)
-{
-    char *text = NULL;
-    int pid = 0;
-    if (fs_read_file(path, 64, &text, NULL) == 0)
-        pid = (int)strtol(text, NULL, 10);
-    free(text);
-    return pid;
-}
 
 static void kill9_during_task_retries_with_right_answer(void **state)
 {
@@ -358,9 +384,7 @@ static void kill9_during_task_retries_with_right_answer(void **state)
     unlink(path);
     ray_ref *r = ray_call("__ray_pidfile", RAY_ARGS(ray_str(path), ray_f64(1.0), ray_i64(4242)),
                           NULL);
-    int pid = 0;
-    for (int i = 0; i < 200 && (pid = read_pid(path)) == 0; i++)
-        rt_sleep_ms(25);
+    int pid = wait_pid(path);
     assert_true(pid > 0);
     unlink(path);
     assert_int_equal(kill(pid, SIGKILL), 0);
@@ -390,9 +414,7 @@ static void kill9_of_a_leased_worker(void **state)
         ray_task_opts o = {.max_retries = attempt == 0 ? 0 : RAY_ZERO};
         ray_ref *r = ray_call("__ray_pidfile",
                               RAY_ARGS(ray_str(path), ray_f64(1.0), ray_i64(77)), &o);
-        int pid = 0;
-        for (int i = 0; i < 200 && (pid = read_pid(path)) == 0; i++)
-            rt_sleep_ms(25);
+        int pid = wait_pid(path);
         assert_true(pid > 0);
         unlink(path);
         assert_int_equal(kill(pid, SIGKILL), 0);
@@ -404,6 +426,124 @@ static void kill9_of_a_leased_worker(void **state)
         }
         ray_ref_release(r);
     }
+}
+
+/* ---------------------------------------------------------------- pipelined leases */
+
+/* Sync calls leave the driver one leased worker; tasks submitted right
+ * after queue on it (several at once) while one at a time goes through
+ * the raylet for a second lease. */
+static void take_lease(void)
+{
+    int64_t v;
+    for (int i = 0; i < 5; i++) {
+        ray_ref *w = ray_call("__ray_echo", RAY_ARGS(ray_i64(i)), NULL);
+        assert_int_equal(ray_get_i64(w, 30, &v), RAY_OK);
+        ray_ref_release(w);
+    }
+}
+
+/* Ten tasks that each wait (in ray_get) until all ten have started, on 2
+ * CPUs: a leased worker blocked in one hands the tasks queued behind it
+ * back, and they run on other workers instead of waiting forever. */
+static void pipelined_tasks_that_wait_for_each_other(void **state)
+{
+    (void)state;
+    ray_actor_opts ao = {.name = "barrier-1"};
+    ray_actor *a = ray_actor_create("__RayCounter", RAY_ARGS(), &ao);
+    assert_non_null(a);
+    take_lease();
+    ray_ref *refs[10];
+    for (int i = 0; i < 10; i++)
+        refs[i] = ray_call("__ray_barrier", RAY_ARGS(ray_str("barrier-1"), ray_i64(10)), NULL);
+    for (int i = 0; i < 10; i++) {
+        int64_t v;
+        assert_int_equal(ray_get_i64(refs[i], 120, &v), RAY_OK);
+        assert_true(v >= 10);
+        ray_ref_release(refs[i]);
+    }
+    ray_actor_kill(a, 1);
+    ray_actor_release(a);
+}
+
+/* 200 tasks that each wait for a child task, submitted at once onto
+ * leased workers: all finish. */
+static void pipelined_nested_tasks_finish(void **state)
+{
+    (void)state;
+    take_lease();
+    ray_ref *refs[200];
+    for (int i = 0; i < 200; i++)
+        refs[i] = ray_call("__ray_spawn", RAY_ARGS(ray_i64(1)), NULL);
+    for (int i = 0; i < 200; i++) {
+        int64_t v;
+        assert_int_equal(ray_get_i64(refs[i], 120, &v), RAY_OK);
+        assert_int_equal(v, 1);
+        ray_ref_release(refs[i]);
+    }
+}
+
+/* kill -9 of a leased worker with tasks queued behind its running one:
+ * the running task is retried (max_retries), the queued ones never
+ * started, so they run elsewhere even without retries. */
+static void kill9_of_a_leased_worker_with_queued_tasks(void **state)
+{
+    (void)state;
+    char path[400];
+    int64_t v;
+    snprintf(path, sizeof path, "%s/pid3.txt", rt_c.root);
+    unlink(path);
+    take_lease();
+    ray_ref *p = ray_call("__ray_pidfile", RAY_ARGS(ray_str(path), ray_f64(1.0), ray_i64(77)), NULL);
+    ray_task_opts none = {.max_retries = RAY_ZERO};
+    ray_ref *q[20];
+    for (int i = 0; i < 20; i++)
+        q[i] = ray_call("__ray_echo", RAY_ARGS(ray_i64(i)), &none);
+    int pid = wait_pid(path);
+    assert_true(pid > 0);
+    unlink(path);
+    assert_int_equal(kill(pid, SIGKILL), 0);
+    assert_int_equal(ray_get_i64(p, 60, &v), RAY_OK);
+    assert_int_equal(v, 77);
+    ray_ref_release(p);
+    for (int i = 0; i < 20; i++) {
+        assert_int_equal(ray_get_i64(q[i], 60, &v), RAY_OK);
+        assert_int_equal(v, i);
+        ray_ref_release(q[i]);
+    }
+}
+
+/* ray_cancel of tasks queued on a leased worker behind a running one:
+ * they fail CANCELLED without running, and FORCE does not kill the worker
+ * (whose running task has no retries and must succeed). */
+static void cancel_tasks_queued_on_a_leased_worker(void **state)
+{
+    (void)state;
+    char p1[400], p2[400], p3[400];
+    snprintf(p1, sizeof p1, "%s/q1.txt", rt_c.root);
+    snprintf(p2, sizeof p2, "%s/q2.txt", rt_c.root);
+    snprintf(p3, sizeof p3, "%s/q3.txt", rt_c.root);
+    unlink(p1), unlink(p2), unlink(p3);
+    take_lease();
+    ray_task_opts none = {.max_retries = RAY_ZERO};
+    ray_ref *s = ray_call("__ray_pidfile", RAY_ARGS(ray_str(p1), ray_f64(1.0), ray_i64(5)), &none);
+    ray_ref *g = ray_call("__ray_echo", RAY_ARGS(ray_i64(1)), NULL);
+    ray_ref *x = ray_call("__ray_pidfile", RAY_ARGS(ray_str(p2), ray_f64(0), ray_i64(6)), NULL);
+    ray_ref *y = ray_call("__ray_pidfile", RAY_ARGS(ray_str(p3), ray_f64(0), ray_i64(7)), NULL);
+    assert_int_equal(ray_cancel(x, 0), RAY_OK);
+    assert_int_equal(ray_cancel(y, 1), RAY_OK);
+    int64_t v;
+    assert_int_equal(ray_get_i64(x, 60, &v), RAY_ERR_CANCELLED);
+    assert_int_equal(ray_get_i64(y, 60, &v), RAY_ERR_CANCELLED);
+    assert_int_equal(ray_get_i64(s, 60, &v), RAY_OK);
+    assert_int_equal(v, 5);
+    assert_int_equal(ray_get_i64(g, 60, &v), RAY_OK);
+    assert_int_equal(read_pid(p2), 0); /* never ran */
+    assert_int_equal(read_pid(p3), 0);
+    ray_ref *refs[] = {s, g, x, y};
+    for (int i = 0; i < 4; i++)
+        ray_ref_release(refs[i]);
+    unlink(p1);
 }
 
 static void retry_exceptions(void **state)
@@ -555,6 +695,10 @@ int main(void)
         cmocka_unit_test(crashing_task_is_retried_then_fails),
         cmocka_unit_test(kill9_during_task_retries_with_right_answer),
         cmocka_unit_test(kill9_of_a_leased_worker),
+        cmocka_unit_test(pipelined_tasks_that_wait_for_each_other),
+        cmocka_unit_test(pipelined_nested_tasks_finish),
+        cmocka_unit_test(kill9_of_a_leased_worker_with_queued_tasks),
+        cmocka_unit_test(cancel_tasks_queued_on_a_leased_worker),
         cmocka_unit_test(retry_exceptions),
         cmocka_unit_test(infeasible_tasks_stay_pending),
         cmocka_unit_test(gpu_tasks_see_their_devices),
