@@ -171,8 +171,13 @@ $(BUILD)/python/src/%.o: python/src/%.c
 	@test -f "$(PY_INC)/Python.h" || { echo "Python.h not found for $(PYTHON): apt-get install python3-dev (or make PYTHON=...)"; exit 1; }
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) -isystem $(PY_INC) $(CFLAGS) $(WARN) -fvisibility=hidden -c $< -o $@
-$(PYEXT): $(PYEXT_OBJS) lib/libray.a
-	$(CC) $(LDFLAGS) -shared -o $@ $(PYEXT_OBJS) lib/libray.a $(RAY_LDLIBS)
+# The whole of libray goes in, exported, with the worker's library loader:
+# a C task library that a Python worker loads (ray.cross_language) finds
+# every ray_* function there.
+PYEXT_LINK := $(PYEXT_OBJS) $(BUILD)/runtime/worker/worker_libs.o
+$(PYEXT): $(PYEXT_LINK) lib/libray.a
+	$(CC) $(LDFLAGS) -shared -o $@ $(PYEXT_LINK) -Wl,--whole-archive lib/libray.a \
+	    -Wl,--no-whole-archive $(RAY_LDLIBS)
 
 define example_rules
 $(1)/$(notdir $(1)): $(1)/$(notdir $(1)).c lib/libray.a

@@ -16,7 +16,7 @@ except ImportError:
 import os
 
 from ray import _raylet
-from ray import exceptions
+from ray import cross_language, exceptions, job_config  # noqa: F401  (ray.cross_language...)
 from ray._private import serialization
 from ray._private.state import available_resources, cluster_resources, nodes
 from ray._raylet import ObjectRef
@@ -56,8 +56,19 @@ def _worker_env():
     return ["PYTHONPATH=" + os.pathsep.join(paths)]
 
 
+def _code_search_path(job_config):
+    """The job's C task library path: the JobConfig's, else
+    RAY_CODE_SEARCH_PATH (':'-separated), else none; relative entries are
+    taken from the current directory."""
+    paths = job_config.code_search_path if job_config is not None else []
+    if not paths:
+        paths = [p for p in os.environ.get("RAY_CODE_SEARCH_PATH", "").split(":") if p]
+    return [os.path.abspath(p) for p in paths]
+
+
 def init(address=None, *, num_cpus=None, num_gpus=None, resources=None, namespace=None,
-         runtime_env=None, ignore_reinit_error=False, log_to_driver=True, **kwargs):
+         runtime_env=None, ignore_reinit_error=False, log_to_driver=True, job_config=None,
+         **kwargs):
     """Connects this process to a cluster as a driver.  With no address and
     no RAY_ADDRESS a private local node is started (and stopped at exit);
     "auto", "HOST:PORT" or RAY_ADDRESS join an existing cluster."""
@@ -73,6 +84,8 @@ def init(address=None, *, num_cpus=None, num_gpus=None, resources=None, namespac
         address = os.environ.get("RAY_ADDRESS") or None
     if address == "local":
         address = None
+    if job_config is not None and runtime_env is None:
+        runtime_env = job_config.runtime_env
     env_vars = _worker_env()
     if runtime_env:
         unsupported = sorted(set(runtime_env) - {"env_vars"})
@@ -93,7 +106,8 @@ def init(address=None, *, num_cpus=None, num_gpus=None, resources=None, namespac
         gcs = _raylet.find_gcs(address)
         env_vars.append("RAYC_GCS_ADDRESS=" + gcs)
         _raylet.init(address=gcs, namespace=namespace, env_vars=env_vars,
-                     python=os.path.abspath(sys.executable))
+                     python=os.path.abspath(sys.executable),
+                     code_search_path=_code_search_path(job_config))
     except _raylet.CoreError as e:
         _stop_node()
         raise ConnectionError(e.args[1]) from None
@@ -167,6 +181,8 @@ def method(num_returns=1):
 
 
 def _value(item):
+    if isinstance(item, tuple) and len(item) == 1:
+        return item[0]  # a C task's int, float, str or bytes
     if isinstance(item, tuple):
         raise exceptions.from_status(*item)
     return serialization.deserialize(item)

@@ -100,7 +100,13 @@ class ActorNotFoundError(RayError, ValueError):
     """No live actor has that name."""
 
 
+class CrossLanguageError(RayError):
+    """A C function called through ray.cross_language failed (ray_error, or
+    no such function in the job's code search path)."""
+
+
 _BY_STATUS = {
+    "CROSS_LANGUAGE": CrossLanguageError,  # set by ray._raylet for C results
     "RAY_ERR_TASK": RayError,
     "RAY_ERR_WORKER_CRASHED": WorkerCrashedError,
     "RAY_ERR_ACTOR_DIED": ActorDiedError,

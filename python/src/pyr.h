@@ -31,6 +31,7 @@ typedef struct pyr_ref {
     ray_ref *ref;          /* owned; NULL for a ref rebuilt from a task argument */
     unsigned gen;          /* pyr_generation when made: older ones are dead */
     PyObject *value;       /* a rebuilt ref's value (a Buffer), else NULL */
+    int plain;             /* a C task's result: read as int, float, str or bytes */
     char hex[2 * 28 + 1];
 } pyr_ref;
 

@@ -35,14 +35,14 @@ PyObject *pyr_raise(int status)
 
 /* Builds a NULL-terminated array of the strings of LIST into OUT (borrowed
  * UTF-8).  Returns 0 or -1. */
-static int str_array(PyObject *list, const char **out, size_t max)
+static int str_array(PyObject *list, const char **out, size_t max, const char *what)
 {
     if (list == Py_None) {
         out[0] = NULL;
         return 0;
     }
     if (!PyList_Check(list) || (size_t)PyList_GET_SIZE(list) >= max) {
-        PyErr_SetString(PyExc_TypeError, "env_vars: a list of at most 255 'KEY=VALUE' strings");
+        PyErr_Format(PyExc_TypeError, "%s: a list of at most %zu strings", what, max - 1);
         return -1;
     }
     Py_ssize_t n = PyList_GET_SIZE(list);
@@ -55,14 +55,16 @@ static int str_array(PyObject *list, const char **out, size_t max)
 
 static PyObject *py_init(PyObject *self, PyObject *args, PyObject *kw)
 {
-    static char *names[] = {"address", "namespace", "env_vars", "python", "timeout", NULL};
+    static char *names[] = {"address", "namespace", "env_vars", "python", "timeout",
+                            "code_search_path", NULL};
     const char *addr = NULL, *ns = NULL, *python = NULL;
-    PyObject *env = Py_None;
+    PyObject *env = Py_None, *csp = Py_None;
     double timeout = 0;
-    const char *envv[256];
-    if (!PyArg_ParseTupleAndKeywords(args, kw, "|zzOzd", names, &addr, &ns, &env, &python,
-                                     &timeout) ||
-        str_array(env, envv, 256) < 0)
+    const char *envv[256], *cspv[64];
+    if (!PyArg_ParseTupleAndKeywords(args, kw, "|zzOzdO", names, &addr, &ns, &env, &python,
+                                     &timeout, &csp) ||
+        str_array(env, envv, 256, "env_vars") < 0 ||
+        str_array(csp, cspv, 64, "code_search_path") < 0)
         return NULL;
     if (api_set_python(python) != RAY_OK)
         return pyr_raise(RAY_ERR_INVALID);
@@ -70,6 +72,7 @@ static PyObject *py_init(PyObject *self, PyObject *args, PyObject *kw)
     o.address = addr;
     o.ns = ns;
     o.env_vars = envv;
+    o.code_search_path = cspv; /* None: an empty path, not libray's default */
     o.timeout_s = timeout;
     int rc;
     Py_BEGIN_ALLOW_THREADS

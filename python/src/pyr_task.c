@@ -74,7 +74,42 @@ static int add_arg(argset *a, PyObject *item)
     return 0;
 }
 
-static argset *build_args(PyObject *list)
+/* One argument of a C task library's function: an ObjectRef, or an int,
+ * float, str or bytes passed as the matching C value. */
+static int add_plain_arg(argset *a, PyObject *item)
+{
+    if (PyObject_TypeCheck(item, &pyr_ref_type))
+        return add_arg(a, item);
+    if (PyLong_Check(item)) {
+        long long v = PyLong_AsLongLong(item);
+        if (v == -1 && PyErr_Occurred())
+            return -1;
+        a->v[a->n++] = ray_i64((int64_t)v);
+    } else if (PyFloat_Check(item)) {
+        a->v[a->n++] = ray_f64(PyFloat_AS_DOUBLE(item));
+    } else if (PyUnicode_Check(item)) {
+        Py_ssize_t len;
+        const char *s = PyUnicode_AsUTF8AndSize(item, &len);
+        if (s == NULL)
+            return -1;
+        if (strlen(s) != (size_t)len) {
+            PyErr_SetString(PyExc_ValueError, "a str passed to a C function cannot hold NUL");
+            return -1;
+        }
+        a->v[a->n++] = ray_str(s);
+    } else if (PyBytes_Check(item)) {
+        a->v[a->n++] = ray_bytes(PyBytes_AS_STRING(item), (size_t)PyBytes_GET_SIZE(item));
+    } else {
+        PyErr_Format(PyExc_TypeError, "a C function takes int, float, str, bytes or ObjectRef "
+                                      "arguments, not %s", Py_TYPE(item)->tp_name);
+        return -1;
+    }
+    return 0;
+}
+
+/* The arguments of LIST (parts lists, or plain values when PLAIN), held
+ * until argset_free; the items must live as long. */
+static argset *build_args_as(PyObject *list, int plain)
 {
     if (!PyList_Check(list) || PyList_GET_SIZE(list) > PYR_MAX_ARGS) {
         PyErr_SetString(PyExc_TypeError, "task arguments must be a list of at most 4096 items");
@@ -84,12 +119,18 @@ static argset *build_args(PyObject *list)
     if (a == NULL)
         return (argset *)PyErr_NoMemory();
     for (Py_ssize_t i = 0; i < PyList_GET_SIZE(list); i++) {
-        if (add_arg(a, PyList_GET_ITEM(list, i)) < 0) {
+        PyObject *item = PyList_GET_ITEM(list, i);
+        if ((plain ? add_plain_arg(a, item) : add_arg(a, item)) < 0) {
             argset_free(a);
             return NULL;
         }
     }
     return a;
+}
+
+static argset *build_args(PyObject *list)
+{
+    return build_args_as(list, 0);
 }
 
 /* ---------------------------------------------------------------- options */
@@ -229,15 +270,16 @@ static PyObject *py_submit(PyObject *self, PyObject *args, PyObject *kw)
     static char *names[] = {"function", "args", "num_returns", "num_cpus", "num_gpus",
                             "memory", "max_retries", "retry_exceptions", "resources",
                             "strategy", "name", "node_id", "soft", "placement_group",
-                            "bundle_index", NULL};
+                            "bundle_index", "cross_language", NULL};
     const char *fn, *name = NULL;
     PyObject *list, *cpus = NULL, *gpus = NULL, *mem = NULL, *retries = NULL, *res = NULL,
              *pg = NULL;
-    int nret = 1, retry_exc = 0;
+    int nret = 1, retry_exc = 0, c_lang = 0;
     placement pl = {0, NULL, 0, NULL, -1};
-    if (!PyArg_ParseTupleAndKeywords(args, kw, "sO|iOOOOpOizzpOi", names, &fn, &list, &nret,
+    if (!PyArg_ParseTupleAndKeywords(args, kw, "sO|iOOOOpOizzpOip", names, &fn, &list, &nret,
                                      &cpus, &gpus, &mem, &retries, &retry_exc, &res,
-                                     &pl.strategy, &name, &pl.node, &pl.soft, &pg, &pl.bundle))
+                                     &pl.strategy, &name, &pl.node, &pl.soft, &pg, &pl.bundle,
+                                     &c_lang))
         return NULL;
     ray_task_opts o = {0};
     resset rs;
@@ -256,18 +298,24 @@ static PyObject *py_submit(PyObject *self, PyObject *args, PyObject *kw)
     o.placement_group = pl.pg;
     o.bundle_index = pl.bundle;
     o.name = name;
-    argset *a = build_args(list);
+    argset *a = build_args_as(list, c_lang);
     if (a == NULL)
         return NULL;
     ray_ref *refs[1024];
     int rc;
     Py_BEGIN_ALLOW_THREADS
-    rc = ray_submit(fn, (ray_args){a->v, a->n}, &o, refs, (size_t)nret);
+    if (c_lang)
+        rc = api_submit_as(RAYC__LANGUAGE__C, fn, (ray_args){a->v, a->n}, &o, refs, (size_t)nret);
+    else
+        rc = ray_submit(fn, (ray_args){a->v, a->n}, &o, refs, (size_t)nret);
     Py_END_ALLOW_THREADS
     argset_free(a);
     if (rc != RAY_OK)
         return pyr_raise(rc);
-    return ref_list(refs, (size_t)nret);
+    PyObject *l = ref_list(refs, (size_t)nret);
+    for (Py_ssize_t i = 0; l != NULL && i < nret; i++)
+        ((pyr_ref *)PyList_GET_ITEM(l, i))->plain = c_lang;
+    return l;
 }
 
 /* ---------------------------------------------------------------- actors */
@@ -416,8 +464,27 @@ static int get_value(ray_ref *r, double deadline, ray_value *v)
     }
 }
 
-/* One value of get: a Buffer, or (status name, message) for an error of
- * the object itself.  Timeouts and lost connections raise. */
+/* A C value as a 1-tuple (value,): int, float, str or bytes; V is released. */
+static PyObject *plain_value(ray_value *v)
+{
+    PyObject *o;
+    switch (v->type) {
+    case RAY_I64: o = PyLong_FromLongLong(v->i64); break;
+    case RAY_F64: o = PyFloat_FromDouble(v->f64); break;
+    case RAY_STR: o = PyUnicode_DecodeUTF8(v->data, (Py_ssize_t)v->len, "replace"); break;
+    case RAY_BYTES: o = PyBytes_FromStringAndSize(v->data, (Py_ssize_t)v->len); break;
+    default:
+        o = NULL;
+        PyErr_SetString(PyExc_TypeError, "the C function returned an actor handle, "
+                                         "which Python cannot use");
+    }
+    ray_value_release(v);
+    return o ? Py_BuildValue("(N)", o) : NULL;
+}
+
+/* One value of get: a Buffer, a 1-tuple (value,) for a C task's result,
+ * or (status name, message) for an error of the object itself.  Timeouts
+ * and lost connections raise. */
 static PyObject *get_one(pyr_ref *r, double deadline)
 {
     if (r->ref == NULL) {
@@ -432,8 +499,12 @@ static PyObject *get_one(pyr_ref *r, double deadline)
         return NULL;
     if (rc == RAY_ERR_TIMEOUT || rc == RAY_ERR_CONNECTION)
         return pyr_raise(rc);
+    if (rc != RAY_OK && r->plain && (rc == RAY_ERR_TASK || rc == RAY_ERR_NOT_FOUND))
+        return Py_BuildValue("(ss)", "CROSS_LANGUAGE", ray_last_error());
     if (rc != RAY_OK)
         return Py_BuildValue("(ss)", ray_status_name(rc), ray_last_error());
+    if (r->plain)
+        return plain_value(&v);
     if (v.type != RAY_BYTES && v.type != RAY_STR) {
         ray_value_release(&v);
         return Py_BuildValue("(ss)", "RAY_ERR_TYPE",

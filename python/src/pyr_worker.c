@@ -8,7 +8,9 @@
  * exception is a value: an error blob, as in Ray). */
 #include "pyr.h"
 
+#include <dlfcn.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
@@ -16,6 +18,7 @@
 
 #include "api/api.h"
 #include "common/token.h"
+#include "worker/worker_libs.h"
 
 static PyObject *executor; /* set once by worker_main */
 
@@ -49,8 +52,28 @@ static int set_return(ray_ctx *c, size_t i, PyObject *parts)
     return rc;
 }
 
+/* Argument I that a C task made (the result of a cross-language call):
+ * an int, float or str as a 1-tuple (value,); NULL with a TypeError for
+ * anything else. */
+static PyObject *c_arg(ray_ctx *c, size_t i)
+{
+    int64_t v;
+    double f;
+    const char *s;
+    size_t len;
+    if (ray_arg_i64(c, i, &v) == RAY_OK)
+        return Py_BuildValue("(L)", (long long)v);
+    if (ray_arg_f64(c, i, &f) == RAY_OK)
+        return Py_BuildValue("(d)", f);
+    if (ray_arg_str(c, i, &s, &len) == RAY_OK)
+        return Py_BuildValue("(N)", PyUnicode_DecodeUTF8(s, (Py_ssize_t)len, "replace"));
+    return PyErr_Format(PyExc_TypeError, "argument %zu is not a Python value: %s", i,
+                        ray_last_error());
+}
+
 /* The task's arguments as Buffers (copies: a view into the store would end
- * when the task returns, and Python may keep what it got). */
+ * when the task returns, and Python may keep what it got), or 1-tuples for
+ * the ints, floats and strs of C tasks. */
 static PyObject *task_args(ray_ctx *c)
 {
     size_t n = ray_arg_count(c);
@@ -58,10 +81,12 @@ static PyObject *task_args(ray_ctx *c)
     for (size_t i = 0; l != NULL && i < n; i++) {
         const void *p;
         size_t len;
+        const char *s;
         PyObject *b = NULL;
-        if (ray_arg_bytes(c, i, &p, &len) != RAY_OK)
-            PyErr_Format(PyExc_TypeError, "argument %zu is not a Python value: %s", i,
-                         ray_last_error());
+        /* A str is a C task's (Python values travel as bytes), and
+         * ray_arg_bytes would take it too: ask for it first. */
+        if (ray_arg_str(c, i, &s, NULL) == RAY_OK || ray_arg_bytes(c, i, &p, &len) != RAY_OK)
+            b = c_arg(c, i);
         else
             b = pyr_buffer_new(NULL, p, len);
         if (b == NULL) {
@@ -158,6 +183,25 @@ static PyObject *py_task_info(PyObject *self, PyObject *unused)
                          "resources", res);
 }
 
+/* Loads the job's C task libraries (its code search path), so that this
+ * worker also runs the C functions a Python driver calls through
+ * ray.cross_language.  Python loaded this extension with RTLD_LOCAL; it is
+ * promoted to the global scope first, where the libraries find libray's
+ * ray_* functions. */
+static void load_c_libraries(void)
+{
+    const char *path = getenv("RAY_CODE_SEARCH_PATH");
+    Dl_info self;
+    if (path == NULL || path[0] == '\0')
+        return;
+    if (dladdr((void *)&executor, &self) == 0 || self.dli_fname == NULL ||
+        dlopen(self.dli_fname, RTLD_NOW | RTLD_NOLOAD | RTLD_GLOBAL) == NULL) {
+        fprintf(stderr, "cannot make libray visible to C task libraries: %s\n", dlerror());
+        return;
+    }
+    worker_libs_load(path);
+}
+
 static PyObject *py_worker_main(PyObject *self, PyObject *args)
 {
     const char *sock, *token_file, *worker_id;
@@ -176,6 +220,7 @@ static PyObject *py_worker_main(PyObject *self, PyObject *args)
         return PyErr_Format(PyExc_RuntimeError, "cannot read the token file %s", token_file);
     Py_INCREF(fn);
     Py_XSETREF(executor, fn);
+    load_c_libraries();
     api_set_lang_runner(RAYC__LANGUAGE__PYTHON, run);
     int rc;
     Py_BEGIN_ALLOW_THREADS

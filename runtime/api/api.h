@@ -435,6 +435,12 @@ ids_task api_new_task_id(const ids_actor *actor);
  * Python work. */
 void api_set_submit_language(int language);
 
+/* ray_submit of a task in LANGUAGE (a Rayc__Language) whatever this
+ * process's own language is: a Python driver calls a C task library's
+ * function (ray.cross_language.c_function).  Same results as ray_submit. */
+int api_submit_as(int language, const char *function, ray_args args, const ray_task_opts *opts,
+                  ray_ref **refs, size_t n);
+
 /* Common submission of SPEC (task id, kind, function and options set):
  * builds ARGS, registers N pending return objects, sends SubmitTask and
  * stores N owned refs in REFS (REFS may be NULL when N is 0).  Returns

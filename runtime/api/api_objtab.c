@@ -260,15 +260,12 @@ void api_obj_settle(api_obj *o)
 {
     if (o->forward)
         forward_value(o);
-    if (o->refs == 0) {
-        fprintf(stderr, "DEBUGSETTLE dropped after forward\n");
+    if (o->refs == 0)
         drop_obj(o);
-    }
 }
 
 void api_obj_announce(api_obj *o)
 {
-    fprintf(stderr, "DEBUGANNOUNCE direct=%d forward=%d state=%d\n", o->direct, o->forward, o->state);
     if (!o->direct || o->forward || (o->state == API_READY && (o->in_store || o->known_to_raylet)))
         return;
     ProtobufCBinaryData id = {IDS_OBJECT_LEN, o->id.b};

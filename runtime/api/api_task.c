@@ -120,6 +120,7 @@ static int has_ids(const api_argbuf *b)
 }
 
 static _Atomic int submit_language; /* a Rayc__Language */
+static _Thread_local int submit_as = -1; /* this thread's one-off language, or -1 */
 
 void api_set_submit_language(int language)
 {
@@ -129,7 +130,7 @@ void api_set_submit_language(int language)
 int api_submit_spec(Rayc__TaskSpec *spec, ray_args args, ray_ref **refs, size_t n)
 {
     api_argbuf b;
-    spec->language = (Rayc__Language)submit_language;
+    spec->language = (Rayc__Language)(submit_as >= 0 ? submit_as : submit_language);
     int rc = api_args_build(args, &b);
     if (rc != RAY_OK)
         return rc;
@@ -233,6 +234,15 @@ int ray_submit(const char *function, ray_args args, const ray_task_opts *opts,
     if (rc == RAY_OK)
         rc = api_submit_spec(&spec, args, refs, n);
     api_spec_clear(&spec);
+    return rc;
+}
+
+int api_submit_as(int language, const char *function, ray_args args, const ray_task_opts *opts,
+                  ray_ref **refs, size_t n)
+{
+    submit_as = language;
+    int rc = ray_submit(function, args, opts, refs, n);
+    submit_as = -1;
     return rc;
 }
 

@@ -70,7 +70,9 @@ def decode_args(args):
     key, npos, kwnames, nested = pickle.loads(bytes(memoryview(args[0])))
     values = args[1:1 + npos + len(kwnames)]
     refs = [_raylet.resolved_ref(h, b) for h, b in zip(nested, args[1 + npos + len(kwnames):])]
-    decoded = [serialization.deserialize(v, refs) for v in values]
+    # A 1-tuple is a C task's int, float or str (ray.cross_language).
+    decoded = [v[0] if isinstance(v, tuple) else serialization.deserialize(v, refs)
+               for v in values]
     return key, decoded[:npos], dict(zip(kwnames, decoded[npos:]))
 
 
