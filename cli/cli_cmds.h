@@ -6,4 +6,8 @@ int cmd_start(int argc, char **argv);
 int cmd_stop(int argc, char **argv);
 int cmd_status(int argc, char **argv);
 
+/* `ray microbenchmark [--python] ...`: the C API's benchmark, or with
+ * --python Ray's Python one ($RAYC_PYTHON, else /usr/bin/python3). */
+int cmd_microbenchmark(int argc, char **argv);
+
 #endif

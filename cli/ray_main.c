@@ -3,7 +3,6 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "api/api_bench.h"
 #include "cli/cli_cmds.h"
 #include "jobserver/jobs_cli.h"
 #include "launcher/launcher_cli.h"
@@ -23,7 +22,7 @@ static const command commands[] = {
     {"stop", cmd_stop, "Stop Ray processes manually on the local machine."},
     {"status", cmd_status, "Print cluster status, including autoscaling info."},
     {"job", jobs_cli_main, "Submit, stop, delete, or list Ray jobs."},
-    {"microbenchmark", runtime_microbenchmark_main, "Run a local Ray microbenchmark on the current machine."},
+    {"microbenchmark", cmd_microbenchmark, "Run a local Ray microbenchmark on the current machine."},
 };
 
 /* The launcher's commands, for the help text. */

@@ -359,7 +359,9 @@ static void actor_metrics(bench_ctx *c)
 static int usage(void)
 {
     fprintf(stderr, "Usage: ray microbenchmark [--duration SECONDS] [--only SUBSTRING] "
-                    "[--num-cpus N] [--address IP:PORT]\n");
+                    "[--num-cpus N] [--address IP:PORT]\n"
+                    "       ray microbenchmark --python [--seconds S] [--repeat N] "
+                    "[--num-cpus N] [--large-mib N] [--no-dask]\n");
     return 2;
 }
 

@@ -1,0 +1,70 @@
+/* `ray microbenchmark`: the C API's benchmark (libray's api_bench), or with
+ * --python Ray's Python microbenchmark (python -m ray._private.ray_perf). */
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "api/api_bench.h"
+#include "cli/cli_cmds.h"
+#include "cli/cli_proc.h"
+
+#define MICROBENCH_MAX_ARGS 64
+
+/* Puts the checkout's python/ folder (next to this program's bin/) first on
+ * PYTHONPATH when it holds the ray package; an installed package is found
+ * by the interpreter itself. */
+static void checkout_pythonpath(void)
+{
+    char self[PATH_MAX], pkg[PATH_MAX + 32], path[2 * PATH_MAX + 64];
+    if (proc_sibling_path("ray", self, sizeof self) != 0)
+        return;
+    char *slash = strrchr(self, '/');
+    if (slash == NULL)
+        return;
+    *slash = '\0';
+    if (snprintf(pkg, sizeof pkg, "%s/../python/ray/__init__.py", self) >= (int)sizeof pkg ||
+        access(pkg, R_OK) != 0)
+        return;
+    const char *old = getenv("PYTHONPATH");
+    if (snprintf(path, sizeof path, "%s/../python%s%s", self, old && *old ? ":" : "",
+                 old ? old : "") < (int)sizeof path)
+        setenv("PYTHONPATH", path, 1);
+}
+
+/* Replaces this process with the Python microbenchmark, passing on every
+ * argument but --python.  Returns only on failure (1). */
+static int run_python(int argc, char **argv)
+{
+    const char *python = getenv("RAYC_PYTHON");
+    char *args[MICROBENCH_MAX_ARGS + 4];
+    size_t n = 0;
+    python = python && *python ? python : "/usr/bin/python3";
+    args[n++] = (char *)python;
+    args[n++] = "-m";
+    args[n++] = "ray._private.ray_perf";
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--python") == 0)
+            continue;
+        if (n == MICROBENCH_MAX_ARGS + 3) {
+            fprintf(stderr, "Error: too many arguments for `ray microbenchmark --python`\n");
+            return 2;
+        }
+        args[n++] = argv[i];
+    }
+    args[n] = NULL;
+    checkout_pythonpath();
+    execv(python, args);
+    fprintf(stderr, "Error: cannot run %s (set RAYC_PYTHON): %s\n", python, strerror(errno));
+    return 1;
+}
+
+int cmd_microbenchmark(int argc, char **argv)
+{
+    for (int i = 1; i < argc; i++)
+        if (strcmp(argv[i], "--python") == 0)
+            return run_python(argc, argv);
+    return runtime_microbenchmark_main(argc, argv);
+}
