@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 
 #include "common/frame.h"
 
@@ -76,6 +77,16 @@ int rpc_conn_closing(const rpc_conn *c) { return c->closing; }
 void rpc_conn_set_read_limit(rpc_conn *c, size_t max_frame)
 {
     c->reader.max_frame = max_frame == 0 || max_frame > c->max_frame ? c->max_frame : max_frame;
+}
+
+int rpc_conn_has_input(rpc_conn *c)
+{
+    uv_os_fd_t fd;
+    int n = 0;
+    if (c == NULL || uv_fileno((uv_handle_t *)rpc_conn_stream(c), &fd) != 0 ||
+        ioctl(fd, FIONREAD, &n) != 0)
+        return 0;
+    return n > 0;
 }
 
 const char *rpc_conn_peer(rpc_conn *c)

@@ -58,6 +58,10 @@ void rpc_conn_set_read_limit(rpc_conn *c, size_t max_frame);
 void rpc_conn_set_data(rpc_conn *c, void *data);
 void *rpc_conn_data(const rpc_conn *c);
 
+/* True when bytes wait unread in C's socket (a server whose loop was busy
+ * has not read a Hello that arrived in time).  False on any error. */
+int rpc_conn_has_input(rpc_conn *c);
+
 /* Peer address as "ip:port" ("unix" for pipes), valid for C's lifetime. */
 const char *rpc_conn_peer(rpc_conn *c);
 

@@ -220,6 +220,10 @@ void gcs_conn_sweep(gcs_server *srv)
     for (gcs_client *cl = srv->clients; cl != NULL; cl = next) {
         next = cl->next;
         if (!cl->authed && now - cl->accepted_ms > GCS_HELLO_TIMEOUT_MS) {
+            if (!cl->hello_grace && rpc_conn_has_input(cl->conn)) {
+                cl->hello_grace = 1; /* its Hello waits unread: our loop was busy */
+                continue;
+            }
             cl->refused = 1;
             rpc_conn_close(cl->conn, "no hello in time");
         }

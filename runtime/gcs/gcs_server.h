@@ -106,6 +106,7 @@ typedef struct gcs_client {
     rpc_conn *conn;
     struct gcs_client *prev, *next;  /* in srv->clients, then srv->closed */
     int64_t accepted_ms;             /* monotonic */
+    int hello_grace;            /* one more sweep past the Hello deadline used */
     unsigned channels;               /* GCS_CH_* subscribed to */
     int authed;
     int guarded;                     /* counted in srv->guard (before hello) */

@@ -245,6 +245,7 @@ static void close_cb(rpc_conn *c, const char *reason)
     if (p == NULL)
         return;
     rpc_conn_set_data(c, NULL);
+    p->closed_in_hello = p->state == PEER_HELLO;
     p->state = PEER_CLOSED;
     unlink_peer(p);
     while (p->calls != NULL) {

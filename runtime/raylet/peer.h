@@ -40,6 +40,7 @@ struct peer {
     ids_job job;
     int state;
     int closed_here;               /* peer_close: this raylet ended it */
+    int closed_in_hello;           /* it answered TCP but closed before HelloReply */
     rpc_conn *conn;
     uint64_t next_id, hello_id, register_id;
     struct peer_call *calls;

@@ -97,6 +97,7 @@ typedef struct raylet_client {
     int kind;                   /* raylet_client_kind */
     int is_peer;                /* another raylet (Hello kind "raylet") */
     int64_t accepted_ms;        /* monotonic */
+    int hello_grace;            /* one more sweep past the Hello deadline used */
     uint64_t serial;            /* unique for the raylet's life */
     unsigned refs;              /* references from tasks and objects */
     int dead;                   /* closed; freed when refs reach 0 */

@@ -69,7 +69,12 @@ void raylet_cluster_view_changed(raylet *r)
 void raylet_cluster_peer_closed(raylet *r, peer *p, const char *reason)
 {
     cview *v = raylet_cluster_of(r)->view;
-    for (size_t i = 0; !p->closed_here && !r->stopping && v != NULL && i < v->n; i++)
+    /* A node that accepted the connection and then refused the handshake
+     * (a Hello deadline missed while our loop was busy, a wrong token) is
+     * alive: only a lost working connection or a refused connect makes it
+     * suspect until the GCS says more. */
+    int evidence = !p->closed_here && !p->closed_in_hello;
+    for (size_t i = 0; evidence && !r->stopping && v != NULL && i < v->n; i++)
         if (v->nodes[i].port == p->port && strcmp(v->nodes[i].ip, p->ip) == 0)
             cview_suspect(r, v->nodes[i].id);
     sched_remote_peer_closed(r, p, reason);

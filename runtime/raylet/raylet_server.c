@@ -257,7 +257,11 @@ static void sweep_cb(uv_timer_t *t)
     for (raylet_client *cl = r->clients; cl != NULL; cl = next) {
         next = cl->next;
         int64_t limit = cl->is_tcp ? RAYLET_TCP_HELLO_TIMEOUT_MS : RAYLET_HELLO_TIMEOUT_MS;
-        if (!cl->authed && now - cl->accepted_ms > limit)
+        if (cl->authed || now - cl->accepted_ms <= limit)
+            continue;
+        if (!cl->hello_grace && rpc_conn_has_input(cl->conn))
+            cl->hello_grace = 1; /* its Hello waits unread: our loop was busy */
+        else
             rpc_conn_close(cl->conn, "no Hello in time");
     }
 }

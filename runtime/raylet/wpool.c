@@ -69,6 +69,11 @@ void wpool_want(raylet *r, wpool_job *job, size_t want)
         return;
     while (want > job->nstarting && p->nstarting < WPOOL_MAX_STARTING &&
            job->ntask_workers < WPOOL_MAX_TASK_WORKERS) {
+        if (p->spawned_this_tick >= WPOOL_SPAWNS_PER_TICK) {
+            p->want_deferred = 1;
+            return;
+        }
+        p->spawned_this_tick++;
         wpool_worker *w = wpool__spawn(r, job, err, sizeof err);
         if (w == NULL) {
             log_error("job %s: %s", job->hex, err);
@@ -280,6 +285,11 @@ static void tick_cb(uv_timer_t *t)
         wpool__maybe_free(r, w);
     }
     wpool__reap_jobs(r);
+    r->wpool->spawned_this_tick = 0;
+    if (r->wpool->want_deferred) {
+        r->wpool->want_deferred = 0;
+        sched_dispatch(r); /* asks for the workers the cap held back */
+    }
 }
 
 /* ---------------------------------------------------------------- open / close */

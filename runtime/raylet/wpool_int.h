@@ -7,6 +7,11 @@
 #include "raylet/wpool.h"
 
 #define WPOOL_TICK_MS 100
+/* Worker processes started per tick at most: each uv_spawn waits for the
+ * child's exec, so a burst of them (400 small Python tasks) held the loop
+ * for seconds, and connections it had just opened missed their peers'
+ * Hello deadline.  The tick starts the rest. */
+#define WPOOL_SPAWNS_PER_TICK 4
 
 typedef struct wpool {
     char worker_bin[PATH_MAX];
@@ -15,6 +20,8 @@ typedef struct wpool {
     size_t nstarting;              /* STARTING workers on the node */
     size_t nalive;
     uv_timer_t tick;
+    unsigned spawned_this_tick;    /* by wpool_want, reset by the tick */
+    int want_deferred;             /* wpool_want hit the cap: dispatch again */
     double ncpus;
     uint64_t next_worker;
 } wpool;

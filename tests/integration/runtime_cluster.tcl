@@ -241,6 +241,24 @@ test {runtime-cluster-1.6 a STRICT_SPREAD placement group puts a bundle on each 
     list [lsort [dict values $bundle_ips]] $same
 } [list [lsort $hosts] 4]
 
+test {runtime-cluster-1.7 a Python driver on a worker host: SPREAD tasks reach all four nodes, a 200 MiB numpy array is read right on every other node} {
+    # The hosts share this machine's filesystem: the checkout's python/ is
+    # the package on every node, as an install would be.
+    set r [run_cmd -timeout 600 -env [list RAY_ADDRESS $h1:6379 RAY_TMPDIR $raytmp \
+        RAY_AUTH_TOKEN_PATH $token PYTHONPATH [file join $root python]] ip netns exec \
+        [ns_of $h3] /usr/bin/python3 [file join $root tests python multihost_driver.py]]
+    assert_equal 0 [dict get $r code] [dict get $r out]
+    set out [dict get $r out]
+    set crc {}
+    foreach line [split $out \n] {
+        if {[regexp {^CRC (\S+) (\S+)$} $line -> id verdict] && [dict exists [alive_nodes] $id]} {
+            lappend crc [dict get [alive_nodes] $id] $verdict
+        }
+    }
+    assert_match "*NODES 4*SPREAD 4*" $out
+    lsort -stride 2 $crc
+} [list $h1 ok $h2 ok $h4 ok]
+
 test {runtime-cluster-2.1 a raylet killed -9 mid-run: its tasks re-run elsewhere, every result right} {
     set pid [mn_bg squares_kill $h1 squares 48 1.5]
     # Let the first wave start everywhere, then kill host 4's raylet.

@@ -1,0 +1,44 @@
+"""A Python driver for runtime_cluster's multi-host tests (run on one test
+host with RAY_ADDRESS naming the head).  Prints one line per check:
+
+    NODES n                      alive nodes
+    SPREAD k                     distinct nodes 400 SPREAD tasks ran on
+    CRC node_id ok|wrong         a 200 MiB numpy array put here, summed by a
+                                 task pinned to each other node
+"""
+import zlib
+
+import numpy as np
+
+import ray
+from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
+
+ray.init()
+alive = [n["NodeID"] for n in ray.nodes() if n["Alive"]]
+print("NODES", len(alive), flush=True)
+
+
+@ray.remote(scheduling_strategy="SPREAD", num_cpus=0.1)
+def where():
+    return ray.get_runtime_context().get_node_id()
+
+
+print("SPREAD", len(set(ray.get([where.remote() for _ in range(400)]))), flush=True)
+
+
+@ray.remote(num_cpus=0.1)
+def crc(arr):
+    return ray.get_runtime_context().get_node_id(), zlib.crc32(arr)
+
+
+arr = np.random.default_rng(7).integers(0, 256, 200 * 2 ** 20, dtype=np.uint8)
+want = zlib.crc32(arr)
+ref = ray.put(arr)
+here = ray.get_runtime_context().get_node_id()
+for node in alive:
+    if node == here:
+        continue
+    s = NodeAffinitySchedulingStrategy(node_id=node, soft=False)
+    ran_on, got = ray.get(crc.options(scheduling_strategy=s).remote(ref))
+    print("CRC", node, "ok" if ran_on == node and got == want else "wrong", flush=True)
+ray.shutdown()
