@@ -653,6 +653,7 @@ static PyObject *py_resolved_ref(PyObject *self, PyObject *args)
         return NULL;
     o->ref = NULL;
     o->gen = pyr_generation;
+    o->plain = 0;
     Py_INCREF(buf);
     o->value = buf;
     snprintf(o->hex, sizeof o->hex, "%s", hex);

@@ -31,6 +31,7 @@ PyObject *pyr_ref_new(ray_ref *r)
     }
     o->ref = r;
     o->gen = pyr_generation;
+    o->plain = 0;
     o->value = NULL;
     snprintf(o->hex, sizeof o->hex, "%s", ray_ref_hex(r));
     return (PyObject *)o;
