@@ -20,7 +20,7 @@ GEN      := $(BUILD)/gen
 PKGS     := libuv libssh yaml-0.1 libcurl sqlite3 libmicrohttpd jansson \
             libprotobuf-c libarchive libcrypto
 WARN     := -Wall -Wextra -Wpedantic -Wshadow -Wstrict-prototypes \
-            -Wmissing-prototypes -Wno-unused-parameter -Wno-format-truncation -Werror
+            -Wmissing-prototypes -Wno-unused-parameter -Werror
 CPPFLAGS += -D_GNU_SOURCE -Iinclude -Iruntime -I. -I$(GEN) \
             $(shell pkg-config --cflags $(PKGS))
 CFLAGS   ?= -O2 -g

@@ -78,7 +78,7 @@ static int http_call(const remote_target *t, const char *method, const char *pat
     CURLcode res = curl_easy_perform(c);
     int rc = 0;
     if (res != CURLE_OK) {
-        snprintf(err, errlen, "%s %s: %s", method, url, cerr[0] ? cerr : curl_easy_strerror(res));
+        str_printf(err, errlen, "%s %s: %s", method, url, cerr[0] ? cerr : curl_easy_strerror(res));
         rc = -EIO;
     } else {
         curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, status);

@@ -13,6 +13,7 @@
 #include <cmocka.h>
 
 #include "common/conn_guard.h"
+#include "common/dbuf.h"
 #include "common/net.h"
 #include "common/token.h"
 #include "common/util.h"
@@ -239,6 +240,54 @@ static void guard_log_lines_are_limited_per_window(void **state)
     assert_int_equal(dropped, 1000 - GUARD_LOG_BURST);
 }
 
+static void path_join_refuses_what_does_not_fit(void **state)
+{
+    (void)state;
+    char out[12];
+    assert_int_equal(fs_path_join(out, sizeof out, "/tmp", "abcdef"), 0);
+    assert_string_equal(out, "/tmp/abcdef");
+    /* One byte more does not fit: an error and no truncated path. */
+    assert_int_equal(fs_path_join(out, sizeof out, "/tmp", "abcdefg"), -ENAMETOOLONG);
+    assert_string_equal(out, "");
+    assert_int_equal(fs_path_join(out, sizeof out, "", "x"), 0);
+    assert_string_equal(out, "/x");
+}
+
+static void str_printf_cuts_messages(void **state)
+{
+    (void)state;
+    char out[8];
+    assert_int_equal(str_printf(out, sizeof out, "%s %d", "ab", 12), 5);
+    assert_string_equal(out, "ab 12");
+    assert_int_equal(str_printf(out, sizeof out, "%s", "0123456789"), 7);
+    assert_string_equal(out, "0123456");
+}
+
+static void dbuf_keeps_a_failure_for_the_take(void **state)
+{
+    (void)state;
+    dbuf b;
+    dbuf_init(&b, 8);
+    assert_int_equal(dbuf_puts(&b, "1234"), 0);
+    assert_int_equal(dbuf_printf(&b, "%s", "56789"), -EFBIG);
+    assert_string_equal(dbuf_str(&b), "1234"); /* unchanged */
+    assert_int_equal(dbuf_add(&b, "5", 1), 0);
+    assert_null(dbuf_take(&b, NULL));          /* the failure is remembered */
+    assert_int_equal(b.len, 0);
+    size_t len = 99;
+    char *s = dbuf_take(&b, &len);            /* a fresh buffer gives "" */
+    assert_non_null(s);
+    assert_string_equal(s, "");
+    assert_int_equal(len, 0);
+    free(s);
+    assert_int_equal(dbuf_add(&b, "12345678", 8), 0);
+    s = dbuf_take(&b, &len);
+    assert_string_equal(s, "12345678");
+    assert_int_equal(len, 8);
+    free(s);
+    dbuf_free(&b);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -254,6 +303,9 @@ int main(void)
         cmocka_unit_test(random_ids_are_hex_and_distinct),
         cmocka_unit_test(guard_counts_per_address_and_in_total),
         cmocka_unit_test(guard_log_lines_are_limited_per_window),
+        cmocka_unit_test(path_join_refuses_what_does_not_fit),
+        cmocka_unit_test(str_printf_cuts_messages),
+        cmocka_unit_test(dbuf_keeps_a_failure_for_the_take),
     };
     return cmocka_run_group_tests_name("common", tests, NULL, NULL);
 }
