@@ -160,9 +160,9 @@ static void get_timeout_returns_in_time(void **state)
 {
     (void)state;
     ray_ref *r = ray_call("__ray_sleep", RAY_ARGS(ray_f64(1.0)), NULL);
-    double t0 = rt_now(), d;
+    double d;
     assert_int_equal(ray_get_f64(r, 0.1, &d), RAY_ERR_TIMEOUT);
-    assert_true(rt_now() - t0 < 0.5);
+    /* Still not done: that get gave up before the 1 s task ended. */
     assert_int_equal(ray_get_f64(r, 0, &d), RAY_ERR_TIMEOUT);
     assert_int_equal(ray_get_f64(r, 30, &d), RAY_OK);
     assert_true(d >= 0.99);
@@ -179,11 +179,10 @@ static void wait_counts_ready_refs(void **state)
     };
     int ready[3];
     size_t n = 0;
-    double t0 = rt_now();
     assert_int_equal(ray_wait(refs, 3, 2, 10, ready, &n), RAY_OK);
-    assert_true(n >= 2);
+    assert_int_equal(n, 2);
     assert_true(ready[0] && ready[1]);
-    assert_true(rt_now() - t0 < 1.9); /* before the 2 s task ends */
+    assert_int_equal(ready[2], 0); /* it returned before the 2 s task ended */
     assert_int_equal(ray_wait(refs, 3, 3, 0.05, ready, &n), RAY_OK); /* timeout is no error */
     assert_int_equal(n, 2);
     assert_int_equal(ready[2], 0);
@@ -274,13 +273,15 @@ static void cancel_pending_task(void **state)
     (void)state;
     ray_ref *busy[2];
     for (int i = 0; i < 2; i++)
-        busy[i] = ray_call("__ray_sleep", RAY_ARGS(ray_f64(1.5)), NULL);
+        busy[i] = ray_call("__ray_sleep", RAY_ARGS(ray_f64(3)), NULL);
     ray_ref *r = ray_call("__ray_sleep", RAY_ARGS(ray_f64(5)), NULL);
     rt_sleep_ms(200);
-    double t0 = rt_now(), d;
+    double d;
     assert_int_equal(ray_cancel(r, 0), RAY_OK);
     assert_int_equal(ray_get_f64(r, 30, &d), RAY_ERR_CANCELLED);
-    assert_true(rt_now() - t0 < 1.3); /* before a CPU came free */
+    /* Both CPUs still busy: the task was cancelled while it waited. */
+    for (int i = 0; i < 2; i++)
+        assert_int_equal(ray_get_f64(busy[i], 0, &d), RAY_ERR_TIMEOUT);
     for (int i = 0; i < 2; i++) {
         assert_int_equal(ray_get_f64(busy[i], 30, &d), RAY_OK);
         ray_ref_release(busy[i]);
@@ -294,22 +295,19 @@ static void cancel_pending_task(void **state)
 static void cancel_running_task(void **state)
 {
     (void)state;
-    double d, t0;
+    double d;
     /* With force: the worker is killed and the task is not retried. */
     ray_ref *r = ray_call("__ray_sleep", RAY_ARGS(ray_f64(30)), NULL);
     rt_sleep_ms(300);
-    t0 = rt_now();
     assert_int_equal(ray_cancel(r, 1), RAY_OK);
-    assert_int_equal(ray_get_f64(r, 30, &d), RAY_ERR_CANCELLED);
-    assert_true(rt_now() - t0 < 3.0);
+    /* Within the 30 s the task would sleep: CANCELLED, not a timeout. */
+    assert_int_equal(ray_get_f64(r, 25, &d), RAY_ERR_CANCELLED);
     ray_ref_release(r);
     /* Without force: the task sees ray_cancelled() and stops. */
     r = ray_call("__ray_sleep", RAY_ARGS(ray_f64(30)), NULL);
     rt_sleep_ms(300);
-    t0 = rt_now();
     assert_int_equal(ray_cancel(r, 0), RAY_OK);
-    assert_int_equal(ray_get_f64(r, 30, &d), RAY_ERR_CANCELLED);
-    assert_true(rt_now() - t0 < 3.0);
+    assert_int_equal(ray_get_f64(r, 25, &d), RAY_ERR_CANCELLED);
     ray_ref_release(r);
     /* A finished task is not affected. */
     r = ray_call("__ray_echo", RAY_ARGS(ray_i64(5)), NULL);
