@@ -1,5 +1,6 @@
 /* Unit tests for runtime/common: tokens, host:port parsing, files, number parsing. */
 #include <errno.h>
+#include <limits.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -17,6 +18,9 @@
 #include "common/net.h"
 #include "common/token.h"
 #include "common/util.h"
+#include "common/frame.h"
+
+#include "alloc_fail.h"
 
 static char tmp[256];
 
@@ -288,6 +292,92 @@ static void dbuf_keeps_a_failure_for_the_take(void **state)
     dbuf_free(&b);
 }
 
+/* Walks every allocation of a dbuf growing to 10 KiB: the Nth failing gives
+ * -ENOMEM from that append and NULL from the take, never a crash. */
+static int count_frame(const uint8_t *payload, size_t len, void *arg)
+{
+    (void)payload;
+    (void)len;
+    (*(size_t *)arg)++;
+    return 0;
+}
+
+static void dbuf_walks_every_enomem_path(void **state)
+{
+    (void)state;
+    if (!ALLOC_FAIL_SUPPORTED)
+        skip();
+    long n;
+    for (n = 1;; n++) {
+        dbuf b;
+        dbuf_init(&b, 1 << 20);
+        alloc_fail_at(n);
+        int rc = 0;
+        for (int i = 0; i < 100 && rc == 0; i++)
+            rc = dbuf_printf(&b, "%0100d", i);
+        char *s = dbuf_take(&b, NULL);
+        if (!alloc_fail_off()) {
+            assert_int_equal(rc, 0);
+            assert_int_equal(strlen(s), 100 * 100);
+            free(s);
+            break;
+        }
+        assert_int_equal(rc, -ENOMEM);
+        assert_null(s);
+    }
+    assert_true(n > 5); /* 256 B doubling to 16 KiB */
+}
+
+/* The same for fs_read_file on a 64 KiB file and a frame reader fed one
+ * 20 KiB frame in pieces. */
+static void read_file_and_frames_walk_every_enomem_path(void **state)
+{
+    if (!ALLOC_FAIL_SUPPORTED)
+        skip();
+    char path[PATH_MAX];
+    (void)state;
+    assert_int_equal(fs_path_join(path, sizeof path, tmp, "big"), 0);
+    static char data[65536];
+    memset(data, 'x', sizeof data);
+    assert_int_equal(fs_write_file(path, data, sizeof data, 0600), 0);
+    long n;
+    for (n = 1;; n++) {
+        char *text = NULL;
+        alloc_fail_at(n);
+        int rc = fs_read_file(path, 1 << 20, &text, NULL);
+        if (!alloc_fail_off()) {
+            assert_int_equal(rc, 0);
+            free(text);
+            break;
+        }
+        assert_int_equal(rc, -ENOMEM);
+        assert_null(text);
+    }
+    assert_true(n > 3);
+    static uint8_t frame[FRAME_HEADER_SIZE + 20000];
+    frame_header_write(frame, 20000);
+    for (n = 1;; n++) {
+        frame_reader r;
+        frame_reader_init(&r, 1 << 20);
+        size_t frames = 0;
+        alloc_fail_at(n);
+        int rc = 0;
+        for (size_t off = 0; rc == 0 && off < sizeof frame; off += 1000) {
+            size_t len = sizeof frame - off < 1000 ? sizeof frame - off : 1000;
+            rc = frame_reader_feed(&r, frame + off, len, count_frame, &frames);
+        }
+        int hit = alloc_fail_off();
+        frame_reader_free(&r);
+        if (!hit) {
+            assert_int_equal(rc, 0);
+            assert_int_equal(frames, 1);
+            break;
+        }
+        assert_int_equal(rc, -ENOMEM);
+    }
+    assert_true(n > 1);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -306,6 +396,8 @@ int main(void)
         cmocka_unit_test(path_join_refuses_what_does_not_fit),
         cmocka_unit_test(str_printf_cuts_messages),
         cmocka_unit_test(dbuf_keeps_a_failure_for_the_take),
+        cmocka_unit_test(dbuf_walks_every_enomem_path),
+        cmocka_unit_test_setup_teardown(read_file_and_frames_walk_every_enomem_path, make_tmp, remove_tmp),
     };
     return cmocka_run_group_tests_name("common", tests, NULL, NULL);
 }
