@@ -257,4 +257,4 @@ install: all
 clean:
 	rm -rf $(BUILD) bin lib $(EXAMPLE_DRIVERS) $(EXAMPLE_LIBS)
 
--include $(ALL_OBJS:.o=.d) $(wildcard $(BUILD)/bench/*.d)
+-include $(ALL_OBJS:.o=.d) $(wildcard $(BUILD)/bench/*.d $(BUILD)/tests/*.d)

@@ -6,8 +6,8 @@
  * Include this in ONE test file: it defines malloc, calloc and realloc for
  * the whole test program (libc's own allocator does the work).  Only the
  * thread that armed it is counted, so libuv's pool threads are never hit.
- * Under AddressSanitizer (which owns malloc) ALLOC_FAIL_SUPPORTED is 0 and
- * the walks are skipped. */
+ * Under AddressSanitizer or valgrind (which own malloc) alloc_fail_works()
+ * is false and the walks are skipped. */
 #ifndef RAYC_TESTS_ALLOC_FAIL_H
 #define RAYC_TESTS_ALLOC_FAIL_H
 
@@ -39,6 +39,22 @@ static inline int alloc_fail_off(void)
 {
     alloc_fail_countdown = 0;
     return alloc_fail_hit;
+}
+
+#include <stdlib.h>
+
+/* True when the injection is in force: not under AddressSanitizer, and not
+ * under valgrind, which replaces malloc in the test program itself. */
+static inline int alloc_fail_works(void)
+{
+    if (!ALLOC_FAIL_SUPPORTED)
+        return 0;
+    void *(*volatile alloc)(size_t) = malloc; /* not a builtin the compiler may drop */
+    alloc_fail_at(1);
+    void *p = alloc(1);
+    alloc_fail_off();
+    free(p);
+    return p == NULL;
 }
 
 #if ALLOC_FAIL_SUPPORTED
