@@ -6,6 +6,7 @@
 #   make SANITIZE=address,undefined
 #   make valgrind             C unit tests under valgrind
 #   make fuzz                 libFuzzer targets (clang), FUZZ_RUNS runs or FUZZ_TIME s each
+#                             (FUZZ_ONLY=fuzz_cfg: one; tests/unit/fuzz.tcl runs them briefly)
 #   make install PREFIX=/usr/local   programs, ray.h, libray.a/.so, lib/pkgconfig/ray.pc
 #   make dist                 build/dist/rayc.tar.gz (the same, with install.sh)
 #   make PYTHON=/path/to/python3  the Python extension for another interpreter
@@ -21,7 +22,7 @@ GEN      := $(BUILD)/gen
 PKGS     := libuv libssh yaml-0.1 libcurl sqlite3 libmicrohttpd jansson \
             libprotobuf-c libarchive libcrypto
 WARN     := -Wall -Wextra -Wpedantic -Wshadow -Wstrict-prototypes \
-            -Wmissing-prototypes -Wno-unused-parameter -Wno-format-truncation -Werror
+            -Wmissing-prototypes -Wno-unused-parameter -Werror
 CPPFLAGS += -D_GNU_SOURCE -Iinclude -Iruntime -I. -I$(GEN) \
             $(shell pkg-config --cflags $(PKGS))
 CFLAGS   ?= -O2 -g
@@ -223,20 +224,29 @@ valgrind: all
 
 FUZZ_TIME ?= 30
 FUZZ_RUNS ?= 100000
-fuzz: $(PROTO_H)
-	@mkdir -p $(BUILD)/fuzz
-	@set -e; for f in $(FUZZ_SRCS); do \
-	  n=$$(basename $$f .c); \
-	  extra=$$(sed -n 's/^ \* fuzz-srcs: \([^*]*\).*$$/\1/p' $$f); \
-	  clang $(CPPFLAGS) -std=c11 -g -O1 -fsanitize=fuzzer,address,undefined \
-	    -o $(BUILD)/fuzz/$$n $$f $$extra $(wildcard runtime/common/*.c) $(PROTO_C) $(LDLIBS); \
-	  mkdir -p $(BUILD)/fuzz/$$n.corpus; \
-	  if [ -d tests/fuzz/seeds/$$n ]; then cp tests/fuzz/seeds/$$n/* $(BUILD)/fuzz/$$n.corpus/; fi; \
+FUZZ_ONLY ?=
+FUZZ_BINS := $(patsubst tests/fuzz/%.c,$(BUILD)/fuzz/%,$(FUZZ_SRCS))
+# The sources a target needs besides runtime/common: its " * fuzz-srcs:" line.
+fuzz_srcs = $(shell sed -n 's/^ \* fuzz-srcs: \([^*]*\).*$$/\1/p' $(1))
+
+.SECONDEXPANSION:
+$(BUILD)/fuzz/%: tests/fuzz/%.c $$(call fuzz_srcs,tests/fuzz/$$*.c) $(wildcard runtime/common/*.[ch]) $(PROTO_C)
+	@mkdir -p $(dir $@)
+	clang $(CPPFLAGS) -std=c11 -g -O1 -fsanitize=fuzzer,address,undefined \
+	  -o $@ $< $(call fuzz_srcs,$<) $(wildcard runtime/common/*.c) $(PROTO_C) $(LDLIBS)
+
+# Builds the targets that changed, then runs each (FUZZ_ONLY=NAME: that one)
+# from its seeds for FUZZ_RUNS inputs or FUZZ_TIME seconds (0: no limit).
+fuzz: $(if $(FUZZ_ONLY),$(BUILD)/fuzz/$(FUZZ_ONLY),$(FUZZ_BINS))
+	@set -e; for b in $^; do \
+	  n=$$(basename $$b); \
+	  rm -rf $$b.corpus; mkdir -p $$b.corpus; \
+	  if [ -d tests/fuzz/seeds/$$n ]; then cp tests/fuzz/seeds/$$n/* $$b.corpus/; fi; \
 	  echo "fuzzing $$n: $(FUZZ_RUNS) runs or $(FUZZ_TIME)s"; \
-	  $(BUILD)/fuzz/$$n -runs=$(FUZZ_RUNS) -max_total_time=$(FUZZ_TIME) -max_len=4096 \
-	    -print_final_stats=1 $(BUILD)/fuzz/$$n.corpus >$(BUILD)/fuzz/$$n.log 2>&1 \
-	    || { tail -30 $(BUILD)/fuzz/$$n.log; exit 1; }; \
-	  grep -E '^(Done|stat::number_of_executed_units|stat::average_exec_per_sec)' $(BUILD)/fuzz/$$n.log; \
+	  $$b -runs=$(FUZZ_RUNS) -max_total_time=$(FUZZ_TIME) -max_len=4096 \
+	    -artifact_prefix=$(BUILD)/fuzz/$$n- -print_final_stats=1 $$b.corpus >$$b.log 2>&1 \
+	    || { tail -30 $$b.log; exit 1; }; \
+	  grep -E '^(Done|stat::number_of_executed_units|stat::average_exec_per_sec)' $$b.log; \
 	done
 
 benches: $(BENCHES) $(BENCH_LIBS)
@@ -279,4 +289,4 @@ install-python: all
 clean:
 	rm -rf $(BUILD) bin lib $(EXAMPLE_DRIVERS) $(EXAMPLE_LIBS) python/ray/_raylet*.so
 
--include $(ALL_OBJS:.o=.d) $(PYEXT_OBJS:.o=.d) $(wildcard $(BUILD)/bench/*.d)
+-include $(ALL_OBJS:.o=.d) $(PYEXT_OBJS:.o=.d) $(wildcard $(BUILD)/bench/*.d $(BUILD)/tests/*.d)

@@ -22,7 +22,7 @@
 #include "common/net.h"
 #include "common/util.h"
 #include "jobserver/http_server.h"
-#include "jobserver/jobs_buf.h"
+#include "common/dbuf.h"
 #include "jobserver/jobs_store.h"
 
 #define LIST_JOBS 10000
@@ -64,12 +64,12 @@ static double percentile(double *v, int n, double p)
 
 static size_t collect(char *data, size_t size, size_t nmemb, void *arg)
 {
-    return jobs_buf_append(arg, data, size * nmemb) == 0 ? size * nmemb : 0;
+    return dbuf_add(arg, data, size * nmemb) == 0 ? size * nmemb : 0;
 }
 
 /* One request; returns the HTTP status (0 on failure) and the body in OUT. */
 static long request(bench *b, const char *method, const char *path, const char *body,
-                    jobs_buf *out)
+                    dbuf *out)
 {
     char url[512], auth[128];
     snprintf(url, sizeof url, "%s%s", b->url, path);
@@ -107,10 +107,10 @@ static int start_server(bench *b)
         _exit(127);
     }
     for (int i = 0; i < 200; i++) {
-        jobs_buf out;
-        jobs_buf_init(&out, 1 << 20);
+        dbuf out;
+        dbuf_init(&out, 1 << 20);
         long st = request(b, "GET", "/api/healthz", NULL, &out);
-        jobs_buf_free(&out);
+        dbuf_free(&out);
         if (st == 200)
             return 0;
         usleep(50000);
@@ -132,11 +132,11 @@ static int wait_running(bench *b, const char *id)
     char path[128];
     snprintf(path, sizeof path, "/api/jobs/%s", id);
     for (int i = 0; i < 100000; i++) {
-        jobs_buf out;
-        jobs_buf_init(&out, 1 << 20);
+        dbuf out;
+        dbuf_init(&out, 1 << 20);
         long st = request(b, "GET", path, NULL, &out);
         int running = st == 200 && strstr(out.data, "\"status\": \"PENDING\"") == NULL;
-        jobs_buf_free(&out);
+        dbuf_free(&out);
         if (running)
             return 0;
         usleep(200);
@@ -150,11 +150,11 @@ static int bench_submit(bench *b, char *last_id, size_t idlen)
     for (int i = 0; i < b->njobs; i++) {
         char body[128];
         snprintf(body, sizeof body, "{\"entrypoint\": \"sleep 600\", \"submission_id\": \"bench-%d\"}", i);
-        jobs_buf out;
-        jobs_buf_init(&out, 1 << 20);
+        dbuf out;
+        dbuf_init(&out, 1 << 20);
         double t0 = now_ms();
         long st = request(b, "POST", "/api/jobs/", body, &out);
-        jobs_buf_free(&out);
+        dbuf_free(&out);
         snprintf(last_id, idlen, "bench-%d", i);
         if (st != 200 || wait_running(b, last_id) != 0) {
             fprintf(stderr, "jobs_bench: job %s did not start\n", last_id);
@@ -168,11 +168,11 @@ static int bench_submit(bench *b, char *last_id, size_t idlen)
     free(lat);
     for (int i = 0; i < b->njobs; i++) {
         char path[64];
-        jobs_buf out;
-        jobs_buf_init(&out, 1 << 20);
+        dbuf out;
+        dbuf_init(&out, 1 << 20);
         snprintf(path, sizeof path, "/api/jobs/bench-%d/stop", i);
         request(b, "POST", path, "", &out);
-        jobs_buf_free(&out);
+        dbuf_free(&out);
     }
     return 0;
 }
@@ -203,12 +203,12 @@ static int static_headers_cb(void *arg, http_request *r)
 
 static void static_headers(void *arg, http_request *r)
 {
-    jobs_buf *body = arg;
+    dbuf *body = arg;
     http_respond(r, 200, "application/json; charset=utf-8", body->data, body->len);
 }
 
 /* Runs the plain server on PORT in a child process; returns its pid. */
-static pid_t start_plain(jobs_buf *body, int port)
+static pid_t start_plain(dbuf *body, int port)
 {
     pid_t pid = fork();
     if (pid != 0)
@@ -228,8 +228,8 @@ static pid_t start_plain(jobs_buf *body, int port)
 static int bench_rps(bench *b, const char *id)
 {
     char path[128], url[256];
-    jobs_buf body;
-    jobs_buf_init(&body, 1 << 20);
+    dbuf body;
+    dbuf_init(&body, 1 << 20);
     snprintf(path, sizeof path, "/api/jobs/%s", id);
     if (request(b, "GET", path, NULL, &body) != 200)
         return -1;
@@ -245,7 +245,7 @@ static int bench_rps(bench *b, const char *id)
     printf("GET /api/jobs/{id} (%zu bytes) over 16 connections: %.0f req/s; the same bytes "
            "from a plain static server: %.0f req/s; ratio %.2f\n",
            body.len, api, plain, plain > 0 ? api / plain : 0);
-    jobs_buf_free(&body);
+    dbuf_free(&body);
     return api > 0 ? 0 : -1;
 }
 
@@ -285,13 +285,13 @@ static int bench_list(bench *b)
     double lat[LIST_SAMPLES];
     size_t bytes = 0;
     for (int i = 0; i < LIST_SAMPLES; i++) {
-        jobs_buf out;
-        jobs_buf_init(&out, 1u << 30);
+        dbuf out;
+        dbuf_init(&out, 1u << 30);
         double t0 = now_ms();
         long st = request(b, "GET", "/api/jobs/", NULL, &out);
         lat[i] = now_ms() - t0;
         bytes = out.len;
-        jobs_buf_free(&out);
+        dbuf_free(&out);
         if (st != 200)
             return -1;
     }

@@ -25,7 +25,7 @@ int proc_sibling_path(const char *name, char *out, size_t outlen)
     char *slash = strrchr(self, '/');
     if (slash != NULL)
         *slash = '\0';
-    if (snprintf(out, outlen, "%s/%s", self, name) >= (int)outlen)
+    if (fs_path_join(out, outlen, self, name) != 0)
         return -ENAMETOOLONG;
     return access(out, X_OK) == 0 ? 0 : -ENOENT;
 }

@@ -115,8 +115,8 @@ static void remove_files(const node_record *rec, const char *keep)
     if (rec->spill_dir[0] != '\0')
         node_shm_remove(rec->spill_dir, rec->node_id);
     for (size_t i = 0; i < sizeof subdirs / sizeof subdirs[0]; i++) {
-        snprintf(path, sizeof path, "%s/%s", rec->dir, subdirs[i]);
-        fs_rm_rf(path);
+        if (fs_path_join(path, sizeof path, rec->dir, subdirs[i]) == 0)
+            fs_rm_rf(path);
     }
     snprintf(path, sizeof path, "%s/raylet.ready", rec->dir);
     unlink(path);

@@ -318,8 +318,9 @@ static int head_token(const start_opts *o, started *s)
         token_failed(source, rc);
         return rc;
     }
-    snprintf(s->token_path, sizeof s->token_path, "%s/auth_token", s->session_dir);
-    rc = token_write_file(s->token_path, token);
+    rc = fs_path_join(s->token_path, sizeof s->token_path, s->session_dir, "auth_token");
+    if (rc == 0)
+        rc = token_write_file(s->token_path, token);
     if (rc != 0)
         fprintf(stderr, "Error: cannot write %s: %s\n", s->token_path, strerror(-rc));
     return rc;
@@ -336,8 +337,9 @@ static int make_session(started *s)
     char stamp[64], name[128], link[PATH_MAX + 32];
     strftime(stamp, sizeof stamp, "%Y-%m-%d_%H-%M-%S", &tm);
     snprintf(name, sizeof name, "session_%s_%06ld_%d", stamp, ts.tv_nsec / 1000, (int)getpid());
-    snprintf(s->session_dir, sizeof s->session_dir, "%s/%s", s->root, name);
-    int rc = fs_private_dir(s->session_dir);
+    int rc = fs_path_join(s->session_dir, sizeof s->session_dir, s->root, name);
+    if (rc == 0)
+        rc = fs_private_dir(s->session_dir);
     if (rc != 0) {
         fprintf(stderr, "Error: cannot create %s: %s\n", s->session_dir, strerror(-rc));
         return rc;
@@ -643,7 +645,8 @@ static void write_current_cluster(const started *s)
 static int restart_head(started *s, const start_opts *o, const node_record *old, const char *ip)
 {
     int rc;
-    snprintf(s->token_path, sizeof s->token_path, "%s/auth_token", s->session_dir);
+    if ((rc = fs_path_join(s->token_path, sizeof s->token_path, s->session_dir, "auth_token")) != 0)
+        return rc;
     str_copy(s->gcs_address, sizeof s->gcs_address, old->gcs_address);
     if ((rc = make_node(s, o, ip)) != 0 || (rc = start_raylet(s, o)) != 0 ||
         (rc = start_jobserver(s, o)) != 0)
@@ -700,9 +703,10 @@ static int join_cluster(started *s, const start_opts *o, const char *token, char
     getpeername(rpc_client_fd(c), (struct sockaddr *)&peer, &len);
     inet_ntop(AF_INET, &peer.sin_addr, gcs_ip, sizeof gcs_ip);
     snprintf(s->gcs_address, sizeof s->gcs_address, "%s:%d", gcs_ip, port);
-    snprintf(s->session_dir, sizeof s->session_dir, "%s/%s", s->root, rpc_client_session(c));
+    int rc = fs_path_join(s->session_dir, sizeof s->session_dir, s->root, rpc_client_session(c));
     rpc_client_close(c);
-    int rc = fs_private_dir(s->session_dir);
+    if (rc == 0)
+        rc = fs_private_dir(s->session_dir);
     if (rc != 0)
         fprintf(stderr, "Error: cannot create %s: %s\n", s->session_dir, strerror(-rc));
     return rc;
@@ -720,8 +724,8 @@ static int start_worker(started *s, const start_opts *o, char *ip, size_t iplen)
     }
     if ((rc = join_cluster(s, o, token, ip, iplen)) != 0 || (rc = make_node(s, o, ip)) != 0)
         return rc;
-    snprintf(s->token_path, sizeof s->token_path, "%s/auth_token", s->node.dir);
-    if ((rc = token_write_file(s->token_path, token)) != 0) {
+    if ((rc = fs_path_join(s->token_path, sizeof s->token_path, s->node.dir, "auth_token")) != 0 ||
+        (rc = token_write_file(s->token_path, token)) != 0) {
         fprintf(stderr, "Error: cannot write %s: %s\n", s->token_path, strerror(-rc));
         return rc;
     }

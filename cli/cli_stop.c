@@ -41,8 +41,8 @@ static void collect_pids(const node_record *rec, stop_plan *plan)
         if (e->d_name[0] == '.')
             continue;
         char path[PATH_MAX + 300], *text;
-        snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
-        if (fs_read_file(path, 64, &text, NULL) != 0)
+        if (fs_path_join(path, sizeof path, dir, e->d_name) != 0 ||
+            fs_read_file(path, 64, &text, NULL) != 0)
             continue;
         long pid;
         text[strcspn(text, "\n")] = '\0';

@@ -17,7 +17,7 @@
 #include "common/log.h"
 #include "common/util.h"
 #include "jobserver/http_framing.h"
-#include "jobserver/jobs_buf.h"
+#include "common/dbuf.h"
 
 #define MAX_RESPONSE_HEADERS 4
 #define CONNECTION_TIMEOUT_S 120
@@ -38,7 +38,7 @@ struct http_request {
     struct MHD_Connection *conn;
     const char *method;
     const char *path;
-    jobs_buf body;
+    dbuf body;
     int sink_fd;             /* -1 unless the body goes to a file */
     char *sink_path;
     size_t received;
@@ -103,7 +103,7 @@ static http_request *request_new(http_server *s, struct MHD_Connection *conn)
     r->srv = s;
     r->conn = conn;
     r->sink_fd = -1;
-    jobs_buf_init(&r->body, s->cfg.max_body);
+    dbuf_init(&r->body, s->cfg.max_body);
     return r;
 }
 
@@ -121,7 +121,7 @@ static void request_free(http_request *r)
         free(r->hdr_names[i]);
         free(r->hdr_values[i]);
     }
-    jobs_buf_free(&r->body);
+    dbuf_free(&r->body);
     free(r);
 }
 
@@ -301,7 +301,7 @@ static void drop_sink(http_request *r)
 static void abort_mid_body(http_request *r, int status, const char *text)
 {
     drop_sink(r);
-    jobs_buf_free(&r->body);
+    dbuf_free(&r->body);
     r->responded = 1;
     r->aborted = 1;
     const union MHD_ConnectionInfo *ci =
@@ -345,7 +345,7 @@ static int take_body(http_request *r, const char *data, size_t n)
         return -EFBIG;
     r->received += n;
     if (r->sink_fd < 0)
-        return jobs_buf_append(&r->body, data, n);
+        return dbuf_add(&r->body, data, n);
     while (n > 0) {
         ssize_t w = write(r->sink_fd, data, n);
         if (w < 0 && errno == EINTR)

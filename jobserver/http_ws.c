@@ -11,7 +11,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "jobserver/jobs_buf.h"
+#include "common/dbuf.h"
 
 #define WS_GUID "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
 #define WS_IN_MAX (64 * 1024)          /* clients only send control frames */
@@ -107,8 +107,8 @@ struct http_ws {
     http_upgrade *upgrade;
     http_ws_closed_cb cb;
     void *arg;
-    jobs_buf in;
-    jobs_buf out;
+    dbuf in;
+    dbuf out;
     size_t out_off;         /* bytes of OUT already sent */
     int closing;            /* a close frame is queued: finish once flushed */
     int done;               /* finishing: no more callbacks or sends */
@@ -120,8 +120,8 @@ static void ws_handle_closed(uv_handle_t *h)
 {
     http_ws *ws = h->data;
     http_upgrade_close(ws->upgrade);
-    jobs_buf_free(&ws->in);
-    jobs_buf_free(&ws->out);
+    dbuf_free(&ws->in);
+    dbuf_free(&ws->out);
     free(ws);
 }
 
@@ -154,9 +154,9 @@ static int ws_queue(http_ws *ws, int opcode, const void *data, size_t n)
         ws->out.len = ws->out_off = 0;
     uint8_t hdr[14];
     size_t hl = http_ws_header(hdr, opcode, n, NULL);
-    int rc = jobs_buf_append(&ws->out, hdr, hl);
+    int rc = dbuf_add(&ws->out, hdr, hl);
     if (rc == 0)
-        rc = jobs_buf_append(&ws->out, data, n);
+        rc = dbuf_add(&ws->out, data, n);
     if (rc != 0)
         return -ENOBUFS;
     ws_update_events(ws);
@@ -222,7 +222,7 @@ static void ws_read(http_ws *ws)
             continue;
         if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
             return;
-        if (r <= 0 || jobs_buf_append(&ws->in, buf, (size_t)r) != 0) {
+        if (r <= 0 || dbuf_add(&ws->in, buf, (size_t)r) != 0) {
             ws_finish(ws, 1);
             return;
         }
@@ -258,9 +258,9 @@ http_ws *http_ws_open(uv_loop_t *loop, int fd, const char *extra, size_t extra_l
     ws->upgrade = h;
     ws->cb = cb;
     ws->arg = arg;
-    jobs_buf_init(&ws->in, WS_IN_MAX + 16);
-    jobs_buf_init(&ws->out, WS_OUT_MAX + 64);
-    if (extra_len > 0 && jobs_buf_append(&ws->in, extra, extra_len) == 0)
+    dbuf_init(&ws->in, WS_IN_MAX + 16);
+    dbuf_init(&ws->out, WS_OUT_MAX + 64);
+    if (extra_len > 0 && dbuf_add(&ws->in, extra, extra_len) == 0)
         ws_consume(ws);
     if (!ws->done)
         ws_update_events(ws);

@@ -175,10 +175,10 @@ static int on_headers(void *arg, http_request *r)
 
 /* ---------------------------------------------------------------- handlers */
 
-static void respond_json_buf(http_request *r, int status, jobs_buf *b)
+static void respond_json_buf(http_request *r, int status, dbuf *b)
 {
     size_t len;
-    char *body = jobs_buf_steal(b, &len);
+    char *body = dbuf_take(b, &len);
     if (body == NULL) {
         http_respond_text(r, 500, "Out of memory");
         return;
@@ -188,12 +188,12 @@ static void respond_json_buf(http_request *r, int status, jobs_buf *b)
 
 static void handle_version(jobs_server *srv, http_request *r)
 {
-    jobs_buf b;
-    jobs_buf_init(&b, 4096);
-    jobs_buf_puts(&b, "{\"version\": \"" JOBS_API_VERSION "\", \"ray_version\": \""
+    dbuf b;
+    dbuf_init(&b, 4096);
+    dbuf_puts(&b, "{\"version\": \"" JOBS_API_VERSION "\", \"ray_version\": \""
                       JOBS_RAY_VERSION "\", \"ray_commit\": \"rayc\", \"session_name\": ");
     jobs_buf_json_str_or_null(&b, srv->session_name);
-    jobs_buf_puts(&b, "}");
+    dbuf_puts(&b, "}");
     respond_json_buf(r, 200, &b);
 }
 
@@ -215,9 +215,9 @@ static void handle_authenticate(jobs_server *srv, http_request *r)
 
 static void handle_list(jobs_server *srv, http_request *r)
 {
-    jobs_buf b;
-    jobs_buf_init(&b, LIST_MAX);
-    int rc = jobs_buf_append(&b, "[", 1);
+    dbuf b;
+    dbuf_init(&b, LIST_MAX);
+    int rc = dbuf_add(&b, "[", 1);
     for (jobs_job *j = jobs_table_first(srv->table); rc == 0 && j != NULL;
          j = jobs_table_next(srv->table, j)) {
         size_t len;
@@ -227,14 +227,14 @@ static void handle_list(jobs_server *srv, http_request *r)
             break;
         }
         if (b.len > 1)
-            rc = jobs_buf_append(&b, ", ", 2);
+            rc = dbuf_add(&b, ", ", 2);
         if (rc == 0)
-            rc = jobs_buf_append(&b, json, len);
+            rc = dbuf_add(&b, json, len);
     }
     if (rc == 0)
-        rc = jobs_buf_append(&b, "]", 1);
+        rc = dbuf_add(&b, "]", 1);
     if (rc != 0) {
-        jobs_buf_free(&b);
+        dbuf_free(&b);
         http_respond_text(r, 500, "Out of memory");
         return;
     }
@@ -270,9 +270,9 @@ static void handle_submit(jobs_server *srv, http_request *r)
     } else if (rc != 0) {
         http_respond_text(r, 500, "Cannot record the job in the job store");
     } else {
-        jobs_buf b;
-        jobs_buf_init(&b, 1024);
-        jobs_buf_printf(&b, "{\"job_id\": \"%s\", \"submission_id\": \"%s\"}", j->submission_id,
+        dbuf b;
+        dbuf_init(&b, 1024);
+        dbuf_printf(&b, "{\"job_id\": \"%s\", \"submission_id\": \"%s\"}", j->submission_id,
                         j->submission_id);
         respond_json_buf(r, 200, &b);
     }
@@ -332,14 +332,14 @@ static void handle_logs(jobs_server *srv, http_request *r, const char *id)
         http_respond_text(r, 500, "Cannot read the job's log");
         return;
     }
-    jobs_buf b;
-    jobs_buf_init(&b, LOGS_JSON_MAX);
-    int rc = jobs_buf_puts(&b, "{\"logs\": ");
+    dbuf b;
+    dbuf_init(&b, LOGS_JSON_MAX);
+    int rc = dbuf_puts(&b, "{\"logs\": ");
     if (rc == 0) rc = jobs_buf_json_string(&b, text, n);
-    if (rc == 0) rc = jobs_buf_puts(&b, "}");
+    if (rc == 0) rc = dbuf_puts(&b, "}");
     free(text);
     if (rc != 0) {
-        jobs_buf_free(&b);
+        dbuf_free(&b);
         http_respond_text(r, 500, "Out of memory");
         return;
     }

@@ -11,7 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "jobserver/jobs_buf.h"
+#include "common/dbuf.h"
 #include "jobserver/jobs_cli_int.h"
 #include "jobserver/jobs_pyrepr.h"
 
@@ -352,11 +352,11 @@ static int cmd_list(int argc, char **argv)
     json_t *jobs;
     int rc = jobs__cli_call(&c, "GET", "/api/jobs/", NULL, 0, NULL, &jobs);
     if (rc == 0) {
-        jobs_buf b;
-        jobs_buf_init(&b, 1u << 30);
+        dbuf b;
+        dbuf_init(&b, 1u << 30);
         if (jobs_pyrepr_job_list(&b, jobs) == 0)
             printf("%s\n", b.data);
-        jobs_buf_free(&b);
+        dbuf_free(&b);
         json_decref(jobs);
     }
     jobs_client_free(&c);

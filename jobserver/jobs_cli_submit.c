@@ -8,7 +8,7 @@
 #include <string.h>
 
 #include "common/util.h"
-#include "jobserver/jobs_buf.h"
+#include "common/dbuf.h"
 #include "jobserver/jobs_cli_int.h"
 #include "jobserver/jobs_yaml.h"
 
@@ -25,30 +25,30 @@ typedef struct submit_opts {
 static const char usage[] = "[OPTIONS] ENTRYPOINT...";
 
 /* shlex.quote: words of safe characters stay, others go in single quotes. */
-static int shell_quote(jobs_buf *b, const char *w)
+static int shell_quote(dbuf *b, const char *w)
 {
     if (*w != '\0' && strspn(w, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
                                 "0123456789_@%+=:,./-") == strlen(w))
-        return jobs_buf_puts(b, w);
-    int rc = jobs_buf_append(b, "'", 1);
+        return dbuf_puts(b, w);
+    int rc = dbuf_add(b, "'", 1);
     for (; rc == 0 && *w; w++)
-        rc = *w == '\'' ? jobs_buf_puts(b, "'\"'\"'") : jobs_buf_append(b, w, 1);
-    return rc ? rc : jobs_buf_append(b, "'", 1);
+        rc = *w == '\'' ? dbuf_puts(b, "'\"'\"'") : dbuf_add(b, w, 1);
+    return rc ? rc : dbuf_add(b, "'", 1);
 }
 
 static char *join_entrypoint(char **words, int n)
 {
-    jobs_buf b;
-    jobs_buf_init(&b, ENTRYPOINT_MAX);
-    int rc = jobs_buf_append(&b, "", 0);
+    dbuf b;
+    dbuf_init(&b, ENTRYPOINT_MAX);
+    int rc = dbuf_add(&b, "", 0);
     for (int i = 0; rc == 0 && i < n; i++) {
         if (i > 0)
-            rc = jobs_buf_append(&b, " ", 1);
+            rc = dbuf_add(&b, " ", 1);
         if (rc == 0)
             rc = shell_quote(&b, words[i]);
     }
-    char *s = rc == 0 ? jobs_buf_steal(&b, NULL) : NULL;
-    jobs_buf_free(&b);
+    char *s = rc == 0 ? dbuf_take(&b, NULL) : NULL;
+    dbuf_free(&b);
     return s;
 }
 

@@ -64,7 +64,7 @@ static int upload_dir(jobs_client *c, const char *dir, const pkg_opts *o, const 
         fprintf(stderr, "RuntimeError: cannot create a temporary directory: %s\n", strerror(errno));
         return 1;
     }
-    snprintf(zip, sizeof zip, "%s/%s", tmpdir, uri + 6);
+    fs_path_join(zip, sizeof zip, tmpdir, uri + 6); /* both short: a /tmp name and a hash */
     jobs__cli_info("Creating a file package for local module '%s'.", dir);
     int rc = pkg_dir_zip(dir, o, zip, err, sizeof err);
     if (rc != 0)

@@ -12,7 +12,7 @@
 
 #include "common/node_registry.h"
 #include "common/util.h"
-#include "jobserver/jobs_buf.h"
+#include "common/dbuf.h"
 
 /* ---------------------------------------------------------------- address */
 
@@ -161,8 +161,8 @@ void jobs_client_free(jobs_client *c)
 
 static size_t collect_cb(char *data, size_t size, size_t nmemb, void *arg)
 {
-    jobs_buf *b = arg;
-    return jobs_buf_append(b, data, size * nmemb) == 0 ? size * nmemb : 0;
+    dbuf *b = arg;
+    return dbuf_add(b, data, size * nmemb) == 0 ? size * nmemb : 0;
 }
 
 static struct curl_slist *header_list(const jobs_client *c, const char *ctype)
@@ -179,7 +179,7 @@ static struct curl_slist *header_list(const jobs_client *c, const char *ctype)
 }
 
 static void setup_request(jobs_client *c, const char *method, const char *url,
-                          const char *body, size_t len, jobs_buf *out)
+                          const char *body, size_t len, dbuf *out)
 {
     CURL *h = c->curl;
     curl_easy_reset(h);
@@ -208,20 +208,20 @@ int jobs_client_request(jobs_client *c, const char *method, const char *path, co
 {
     char url[2048];
     snprintf(url, sizeof url, "%s%s", c->base, path);
-    jobs_buf out;
-    jobs_buf_init(&out, JOBS_CLIENT_MAX_RESPONSE);
+    dbuf out;
+    dbuf_init(&out, JOBS_CLIENT_MAX_RESPONSE);
     setup_request(c, method, url, body, len, &out);
     struct curl_slist *hl = header_list(c, body ? ctype : NULL);
     curl_easy_setopt(c->curl, CURLOPT_HTTPHEADER, hl);
     CURLcode res = curl_easy_perform(c->curl);
     curl_slist_free_all(hl);
     if (res != CURLE_OK) {
-        jobs_buf_free(&out);
+        dbuf_free(&out);
         snprintf(err, errlen, "Failed to connect to Ray at address: %s.", c->base);
         return -ECONNREFUSED;
     }
     curl_easy_getinfo(c->curl, CURLINFO_RESPONSE_CODE, status);
-    *resp = jobs_buf_steal(&out, resp_len);
+    *resp = dbuf_take(&out, resp_len);
     return *resp ? 0 : -ENOMEM;
 }
 

@@ -15,7 +15,7 @@
 
 #include "common/util.h"
 #include "jobserver/http_ws.h"
-#include "jobserver/jobs_buf.h"
+#include "common/dbuf.h"
 #include "jobserver/jobs_client.h"
 
 #define TAIL_HEADER_MAX 16384
@@ -66,7 +66,7 @@ static int send_all(int fd, const void *data, size_t n)
 }
 
 /* Reads more bytes into B; returns 0, or -EPIPE at EOF / error. */
-static int recv_more(int fd, jobs_buf *b)
+static int recv_more(int fd, dbuf *b)
 {
     char buf[65536];
     for (;;) {
@@ -75,7 +75,7 @@ static int recv_more(int fd, jobs_buf *b)
             continue;
         if (r <= 0)
             return -EPIPE;
-        return jobs_buf_append(b, buf, (size_t)r) == 0 ? 0 : -EMSGSIZE;
+        return dbuf_add(b, buf, (size_t)r) == 0 ? 0 : -EMSGSIZE;
     }
 }
 
@@ -86,25 +86,25 @@ static int send_handshake(jobs_client *c, int fd, const char *id, char *key, siz
     unsigned char raw[16];
     RAND_bytes(raw, sizeof raw);
     EVP_EncodeBlock((unsigned char *)key, raw, sizeof raw);
-    jobs_buf req;
-    jobs_buf_init(&req, 1 << 20);
-    jobs_buf_printf(&req, "GET %s/api/jobs/%s/logs/tail HTTP/1.1\r\nHost: %s:%d\r\n"
+    dbuf req;
+    dbuf_init(&req, 1 << 20);
+    dbuf_printf(&req, "GET %s/api/jobs/%s/logs/tail HTTP/1.1\r\nHost: %s:%d\r\n"
                           "Upgrade: websocket\r\nConnection: Upgrade\r\n"
                           "Sec-WebSocket-Key: %s\r\nSec-WebSocket-Version: 13\r\n"
                           "User-Agent: rayc-job-cli\r\n",
                     c->prefix, id, c->host, c->port, key);
     for (size_t i = 0; i < c->nheaders; i++)
-        jobs_buf_printf(&req, "%s\r\n", c->headers[i]);
-    int rc = jobs_buf_puts(&req, "\r\n");
+        dbuf_printf(&req, "%s\r\n", c->headers[i]);
+    int rc = dbuf_puts(&req, "\r\n");
     if (rc == 0)
         rc = send_all(fd, req.data, req.len);
-    jobs_buf_free(&req);
+    dbuf_free(&req);
     return rc;
 }
 
 /* Reads the answer headers; leaves any following bytes in IN.  A refusal
  * (not 101) is turned into Ray's error line in ERR. */
-static int read_handshake(int fd, jobs_buf *in, const char *key, char *err, size_t errlen)
+static int read_handshake(int fd, dbuf *in, const char *key, char *err, size_t errlen)
 {
     char *end;
     while ((end = in->data ? strstr(in->data, "\r\n\r\n") : NULL) == NULL)
@@ -150,7 +150,7 @@ static int send_control(int fd, int opcode, const uint8_t *payload, size_t n)
 }
 
 /* Handles frames until the server closes.  Returns 0 on a normal end. */
-static int read_frames(int fd, jobs_buf *in, tail_cb cb, void *arg, char *err, size_t errlen)
+static int read_frames(int fd, dbuf *in, tail_cb cb, void *arg, char *err, size_t errlen)
 {
     for (;;) {
         http_ws_frame f;
@@ -187,8 +187,8 @@ static int tail_ws(jobs_client *c, const char *id, tail_cb cb, void *arg, char *
         return -ECONNREFUSED;
     }
     char key[32];
-    jobs_buf in;
-    jobs_buf_init(&in, TAIL_FRAME_MAX + 64);
+    dbuf in;
+    dbuf_init(&in, TAIL_FRAME_MAX + 64);
     int rc = send_handshake(c, fd, id, key, sizeof key);
     if (rc == 0)
         rc = read_handshake(fd, &in, key, err, errlen);
@@ -196,7 +196,7 @@ static int tail_ws(jobs_client *c, const char *id, tail_cb cb, void *arg, char *
         snprintf(err, errlen, "cannot send to the job server");
     if (rc == 0)
         rc = read_frames(fd, &in, cb, arg, err, errlen);
-    jobs_buf_free(&in);
+    dbuf_free(&in);
     close(fd);
     return rc;
 }

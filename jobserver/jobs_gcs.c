@@ -62,7 +62,7 @@ static int gcs_connect(jobs_gcs *g, char *err, size_t errlen)
     if (g->client != NULL)
         return 0;
     if (time_mono_ms() < g->down_until) {
-        snprintf(err, errlen, "the GCS at %s:%d did not answer a moment ago", g->host, g->port);
+        str_printf(err, errlen, "the GCS at %s:%d did not answer a moment ago", g->host, g->port);
         return -EAGAIN;
     }
     int rc = rpc_client_connect(g->host, g->port, g->token, "jobserver", GCS_CONNECT_TIMEOUT_MS,

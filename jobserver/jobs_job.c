@@ -106,44 +106,44 @@ int jobs_job_set(jobs_job *j, char **field, const char *value)
 }
 
 /* Appends "key": value where VALUE is raw JSON text or NULL for null. */
-static int put_raw(jobs_buf *b, const char *key, const char *value)
+static int put_raw(dbuf *b, const char *key, const char *value)
 {
-    int rc = jobs_buf_printf(b, ", \"%s\": ", key);
-    return rc ? rc : jobs_buf_puts(b, value ? value : "null");
+    int rc = dbuf_printf(b, ", \"%s\": ", key);
+    return rc ? rc : dbuf_puts(b, value ? value : "null");
 }
 
-static int put_str(jobs_buf *b, const char *key, const char *value)
+static int put_str(dbuf *b, const char *key, const char *value)
 {
-    int rc = jobs_buf_printf(b, ", \"%s\": ", key);
+    int rc = dbuf_printf(b, ", \"%s\": ", key);
     return rc ? rc : jobs_buf_json_str_or_null(b, value);
 }
 
-static int put_ms(jobs_buf *b, const char *key, int64_t ms)
+static int put_ms(dbuf *b, const char *key, int64_t ms)
 {
     if (ms == 0)
         return put_raw(b, key, NULL);
-    return jobs_buf_printf(b, ", \"%s\": %lld", key, (long long)ms);
+    return dbuf_printf(b, ", \"%s\": %lld", key, (long long)ms);
 }
 
 /* driver_info: {"id", "node_ip_address", "pid"} once a driver is known. */
-static int put_driver_info(jobs_buf *b, const jobs_job *j)
+static int put_driver_info(dbuf *b, const jobs_job *j)
 {
     if (j->job_id == NULL || j->driver_pid <= 0)
         return put_raw(b, "driver_info", NULL);
-    int rc = jobs_buf_puts(b, ", \"driver_info\": {\"id\": ");
+    int rc = dbuf_puts(b, ", \"driver_info\": {\"id\": ");
     if (rc == 0)
         rc = jobs_buf_json_str_or_null(b, j->job_id);
     if (rc == 0)
-        rc = jobs_buf_puts(b, ", \"node_ip_address\": ");
+        rc = dbuf_puts(b, ", \"node_ip_address\": ");
     if (rc == 0)
         rc = jobs_buf_json_str_or_null(b, j->driver_ip ? j->driver_ip : "");
     if (rc == 0)
-        rc = jobs_buf_printf(b, ", \"pid\": \"%d\"}", j->driver_pid);
+        rc = dbuf_printf(b, ", \"pid\": \"%d\"}", j->driver_pid);
     return rc;
 }
 
 /* Ray's JobDetails, fields in Ray's order. */
-static int build_json(const jobs_job *j, jobs_buf *b)
+static int build_json(const jobs_job *j, dbuf *b)
 {
     char msg[512];
     const char *message = j->message;
@@ -151,7 +151,7 @@ static int build_json(const jobs_job *j, jobs_buf *b)
         jobs_job_default_message(j, msg, sizeof msg);
         message = msg;
     }
-    int rc = jobs_buf_puts(b, "{\"type\": \"SUBMISSION\"");
+    int rc = dbuf_puts(b, "{\"type\": \"SUBMISSION\"");
     if (rc == 0) rc = put_str(b, "job_id", j->job_id);
     if (rc == 0) rc = put_str(b, "submission_id", j->submission_id);
     if (rc == 0) rc = put_driver_info(b, j);
@@ -166,24 +166,24 @@ static int build_json(const jobs_job *j, jobs_buf *b)
     if (rc == 0) rc = put_str(b, "driver_agent_http_address", j->driver_agent_http_address);
     if (rc == 0) rc = put_str(b, "driver_node_id", j->driver_node_id);
     if (rc == 0 && j->has_exit_code)
-        rc = jobs_buf_printf(b, ", \"driver_exit_code\": %d", j->exit_code);
+        rc = dbuf_printf(b, ", \"driver_exit_code\": %d", j->exit_code);
     else if (rc == 0)
         rc = put_raw(b, "driver_exit_code", NULL);
     if (rc == 0)
-        rc = jobs_buf_puts(b, "}");
+        rc = dbuf_puts(b, "}");
     return rc;
 }
 
 const char *jobs_job_json(jobs_job *j, size_t *len)
 {
     if (j->json == NULL) {
-        jobs_buf b;
-        jobs_buf_init(&b, JOB_JSON_MAX);
+        dbuf b;
+        dbuf_init(&b, JOB_JSON_MAX);
         if (build_json(j, &b) != 0) {
-            jobs_buf_free(&b);
+            dbuf_free(&b);
             return NULL;
         }
-        j->json = jobs_buf_steal(&b, &j->json_len);
+        j->json = dbuf_take(&b, &j->json_len);
         if (j->json == NULL)
             return NULL;
     }

@@ -10,7 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "jobserver/jobs_buf.h"
+#include "common/dbuf.h"
 
 int jobs_log_path(const char *logs_dir, const char *id, char *out, size_t outlen)
 {
@@ -62,22 +62,22 @@ static int mark_truncated(char **buf, size_t *len, uint64_t total)
 {
     char *nl = memchr(*buf, '\n', *len);
     size_t skip = nl ? (size_t)(nl - *buf) + 1 : 0;
-    jobs_buf b;
-    jobs_buf_init(&b, *len + 256);
+    dbuf b;
+    dbuf_init(&b, *len + 256);
     int rc = total >= (1ull << 30)
-                 ? jobs_buf_printf(&b, "[LOG TRUNCATED \xe2\x80\x94 showing last %u MiB of %.1f GiB total]\n",
+                 ? dbuf_printf(&b, "[LOG TRUNCATED \xe2\x80\x94 showing last %u MiB of %.1f GiB total]\n",
                                    JOBS_LOG_MAX_READ >> 20, (double)total / (1 << 30))
-                 : jobs_buf_printf(&b, "[LOG TRUNCATED \xe2\x80\x94 showing last %u MiB of %.1f MiB total]\n",
+                 : dbuf_printf(&b, "[LOG TRUNCATED \xe2\x80\x94 showing last %u MiB of %.1f MiB total]\n",
                                    JOBS_LOG_MAX_READ >> 20, (double)total / (1 << 20));
     if (rc == 0)
-        rc = jobs_buf_append(&b, *buf + skip, *len - skip);
+        rc = dbuf_add(&b, *buf + skip, *len - skip);
     free(*buf);
     *buf = NULL;
     if (rc != 0) {
-        jobs_buf_free(&b);
+        dbuf_free(&b);
         return rc;
     }
-    *buf = jobs_buf_steal(&b, len);
+    *buf = dbuf_take(&b, len);
     return *buf ? 0 : -ENOMEM;
 }
 

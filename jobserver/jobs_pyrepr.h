@@ -5,16 +5,16 @@
 
 #include <jansson.h>
 
-#include "jobserver/jobs_buf.h"
+#include "common/dbuf.h"
 
 /* Appends repr(V): dicts {'k': v}, lists, 'strings', None, True, False,
- * numbers.  Returns 0 or a jobs_buf error. */
-int jobs_pyrepr_value(jobs_buf *b, json_t *v);
+ * numbers.  Returns 0 or a dbuf error. */
+int jobs_pyrepr_value(dbuf *b, json_t *v);
 
 /* Appends repr of one JobDetails object (a JSON object from the API). */
-int jobs_pyrepr_job(jobs_buf *b, json_t *job);
+int jobs_pyrepr_job(dbuf *b, json_t *job);
 
 /* Appends pprint.pformat of a list of JobDetails (JOBS is a JSON array). */
-int jobs_pyrepr_job_list(jobs_buf *b, json_t *jobs);
+int jobs_pyrepr_job_list(dbuf *b, json_t *jobs);
 
 #endif

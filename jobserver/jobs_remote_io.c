@@ -14,7 +14,7 @@
 #include "common/net.h"
 #include "common/rpc_client.h"
 #include "common/util.h"
-#include "jobserver/jobs_buf.h"
+#include "common/dbuf.h"
 #include "jobserver/jobs_logs.h"
 #include "jobserver/jobs_remote.h"
 #include "jobserver/pkg_store.h"
@@ -31,7 +31,7 @@
 
 static size_t write_cb(char *data, size_t size, size_t nmemb, void *arg)
 {
-    return jobs_buf_append(arg, data, size * nmemb) == 0 ? size * nmemb : 0;
+    return dbuf_add(arg, data, size * nmemb) == 0 ? size * nmemb : 0;
 }
 
 /* Sends METHOD PATH to agent T with BODY (JSON, may be NULL) or the file
@@ -52,8 +52,8 @@ static int http_call(const remote_target *t, const char *method, const char *pat
     struct curl_slist *hl = curl_slist_append(NULL, auth);
     hl = curl_slist_append(hl, "Content-Type: application/json");
     hl = curl_slist_append(hl, "Expect:");
-    jobs_buf out;
-    jobs_buf_init(&out, max);
+    dbuf out;
+    dbuf_init(&out, max);
     FILE *f = NULL;
     curl_easy_setopt(c, CURLOPT_URL, url);
     curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http");
@@ -78,11 +78,11 @@ static int http_call(const remote_target *t, const char *method, const char *pat
     CURLcode res = curl_easy_perform(c);
     int rc = 0;
     if (res != CURLE_OK) {
-        snprintf(err, errlen, "%s %s: %s", method, url, cerr[0] ? cerr : curl_easy_strerror(res));
+        str_printf(err, errlen, "%s %s: %s", method, url, cerr[0] ? cerr : curl_easy_strerror(res));
         rc = -EIO;
     } else {
         curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, status);
-        *resp = jobs_buf_steal(&out, NULL);
+        *resp = dbuf_take(&out, NULL);
         if (*resp == NULL) {
             snprintf(err, errlen, "out of memory");
             rc = -ENOMEM;
@@ -90,7 +90,7 @@ static int http_call(const remote_target *t, const char *method, const char *pat
     }
     if (f != NULL)
         fclose(f);
-    jobs_buf_free(&out);
+    dbuf_free(&out);
     curl_slist_free_all(hl);
     curl_easy_cleanup(c);
     return rc;

@@ -240,6 +240,7 @@ static void wait_for_resources(jobs_run *run)
     if (jobs_resources_infeasible(&srv->res, &run->req) && !jobs__remote_enabled(srv))
         log_warn("job %s: its entrypoint resources exceed this node's; it waits until "
                  "the start timeout", run->job->submission_id);
+    log_info("job %s: queued until its entrypoint resources are free", run->job->submission_id);
     jobs_run **pp = &srv->waiting;
     while (*pp != NULL)
         pp = &(*pp)->next_waiting;

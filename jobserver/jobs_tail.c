@@ -25,7 +25,7 @@ typedef struct tail {
     char id[JOBS_ID_MAX + 1];
     char path[PATH_MAX];
     uint64_t offset;
-    jobs_buf pending;          /* read from the log, not yet sent */
+    dbuf pending;          /* read from the log, not yet sent */
     http_ws *ws;
     uv_timer_t timer;
     int ended;                 /* the socket is gone or closing */
@@ -35,7 +35,7 @@ static void tail_timer_closed(uv_handle_t *h)
 {
     tail *t = h->data;
     t->srv->tails--;
-    jobs_buf_free(&t->pending);
+    dbuf_free(&t->pending);
     free(t);
 }
 
@@ -58,7 +58,7 @@ static void ws_closed(void *arg, http_ws *ws)
 /* Length of the next frame taken from the front of PENDING: at most 10
  * complete lines and about 20000 bytes; a trailing partial line only when
  * FINAL.  0 when nothing should be sent yet. */
-static size_t next_batch(const jobs_buf *p, int final)
+static size_t next_batch(const dbuf *p, int final)
 {
     size_t end = 0;
     int lines = 0;
@@ -82,12 +82,12 @@ static int tail_send(tail *t, int final)
 {
     size_t n;
     while (t->ws != NULL && (n = next_batch(&t->pending, final)) > 0) {
-        jobs_buf frame;
-        jobs_buf_init(&frame, 4 * n + 16);
+        dbuf frame;
+        dbuf_init(&frame, 4 * n + 16);
         int rc = jobs_buf_append_utf8(&frame, t->pending.data, n);
         if (rc == 0)
             rc = http_ws_send_text(t->ws, frame.data, frame.len);
-        jobs_buf_free(&frame);
+        dbuf_free(&frame);
         if (rc == -ENOBUFS)
             return 0;
         if (rc != 0)
@@ -106,7 +106,7 @@ static void tail_read(tail *t, int final)
         if (jobs_log_read_from(t->path, &t->offset, TAIL_READ_MAX, final, &data, &n) != 0 ||
             data == NULL)
             return;
-        int rc = jobs_buf_append(&t->pending, data, n);
+        int rc = dbuf_add(&t->pending, data, n);
         free(data);
         if (rc != 0)
             return;
@@ -170,7 +170,7 @@ void jobs_tail_start(jobs_server *srv, http_request *r, jobs_job *j)
     t->srv = srv;
     snprintf(t->id, sizeof t->id, "%s", j->submission_id);
     jobs_log_path(srv->logs_dir, j->submission_id, t->path, sizeof t->path);
-    jobs_buf_init(&t->pending, TAIL_PENDING_MAX);
+    dbuf_init(&t->pending, TAIL_PENDING_MAX);
     uv_timer_init(srv->loop, &t->timer);
     t->timer.data = t;
     srv->tails++;

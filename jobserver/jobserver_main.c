@@ -165,10 +165,15 @@ static void read_env_knobs(jobs_server *srv)
 
 static int make_dirs(jobs_server *srv)
 {
-    snprintf(srv->logs_dir, sizeof srv->logs_dir, "%s/logs", srv->node_dir);
-    snprintf(srv->state_dir, sizeof srv->state_dir, "%s/job_state", srv->node_dir);
-    snprintf(srv->resources_dir, sizeof srv->resources_dir, "%s/runtime_resources", srv->node_dir);
-    snprintf(srv->packages_dir, sizeof srv->packages_dir, "%s/packages", srv->resources_dir);
+    if (fs_path_join(srv->logs_dir, sizeof srv->logs_dir, srv->node_dir, "logs") != 0 ||
+        fs_path_join(srv->state_dir, sizeof srv->state_dir, srv->node_dir, "job_state") != 0 ||
+        fs_path_join(srv->resources_dir, sizeof srv->resources_dir, srv->node_dir,
+                     "runtime_resources") != 0 ||
+        fs_path_join(srv->packages_dir, sizeof srv->packages_dir, srv->resources_dir,
+                     "packages") != 0) {
+        log_error("--node-dir %s: path too long", srv->node_dir);
+        return -ENAMETOOLONG;
+    }
     /* Owner only: the store holds env_vars secrets, the logs may print them. */
     const char *dirs[] = {srv->node_dir, srv->logs_dir, srv->state_dir, srv->resources_dir,
                           srv->packages_dir};

@@ -6,21 +6,21 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "jobserver/jobs_buf.h"
+#include "common/dbuf.h"
 
 #define PATTERN_MAX 4096
 
 /* Appends one literal character, escaped for an ERE. */
-static int put_literal(jobs_buf *b, char c)
+static int put_literal(dbuf *b, char c)
 {
-    if (strchr(".[]{}()\\*+?^$|", c) != NULL && jobs_buf_append(b, "\\", 1) != 0)
+    if (strchr(".[]{}()\\*+?^$|", c) != NULL && dbuf_add(b, "\\", 1) != 0)
         return -ENOMEM;
-    return jobs_buf_append(b, &c, 1);
+    return dbuf_add(b, &c, 1);
 }
 
 /* A bracket expression starting at SEG[*I] (just after '['), as pathspec
  * does; appends "\[" when it is not closed. */
-static int put_bracket(jobs_buf *b, const char *seg, size_t *i)
+static int put_bracket(dbuf *b, const char *seg, size_t *i)
 {
     size_t end = strlen(seg), j = *i;
     if (j < end && seg[j] == '!')
@@ -30,21 +30,21 @@ static int put_bracket(jobs_buf *b, const char *seg, size_t *i)
     while (j < end && seg[j] != ']')
         j++;
     if (j >= end)
-        return jobs_buf_append(b, "\\[", 2);
-    int rc = jobs_buf_append(b, "[", 1);
+        return dbuf_add(b, "\\[", 2);
+    int rc = dbuf_add(b, "[", 1);
     size_t k = *i;
     if (rc == 0 && seg[k] == '!') {
-        rc = jobs_buf_append(b, "^", 1);
+        rc = dbuf_add(b, "^", 1);
         k++;
     }
     if (rc == 0)
-        rc = jobs_buf_append(b, seg + k, j + 1 - k);
+        rc = dbuf_add(b, seg + k, j + 1 - k);
     *i = j + 1;
     return rc;
 }
 
 /* pathspec's _translate_segment_glob. */
-static int put_segment_glob(jobs_buf *b, const char *seg)
+static int put_segment_glob(dbuf *b, const char *seg)
 {
     int rc = 0, escape = 0;
     for (size_t i = 0; rc == 0 && seg[i] != '\0';) {
@@ -55,9 +55,9 @@ static int put_segment_glob(jobs_buf *b, const char *seg)
         } else if (c == '\\') {
             escape = 1;
         } else if (c == '*') {
-            rc = jobs_buf_puts(b, "[^/]*");
+            rc = dbuf_puts(b, "[^/]*");
         } else if (c == '?') {
-            rc = jobs_buf_puts(b, "[^/]");
+            rc = dbuf_puts(b, "[^/]");
         } else if (c == '[') {
             rc = put_bracket(b, seg, &i);
         } else {
@@ -101,37 +101,37 @@ static size_t normalize_segments(char **segs, size_t n)
     return n;
 }
 
-static int build_regex(char **segs, size_t n, int include, jobs_buf *b)
+static int build_regex(char **segs, size_t n, int include, dbuf *b)
 {
-    int rc = jobs_buf_append(b, "^", 1), need_slash = 0;
+    int rc = dbuf_add(b, "^", 1), need_slash = 0;
     size_t end = n - 1;
     for (size_t i = 0; rc == 0 && i < n; i++) {
         if (strcmp(segs[i], "**") == 0) {
             if (i == 0 && i == end) {
-                rc = jobs_buf_puts(b, ".+");
+                rc = dbuf_puts(b, ".+");
             } else if (i == 0) {
-                rc = jobs_buf_puts(b, "(.+/)?");
+                rc = dbuf_puts(b, "(.+/)?");
                 need_slash = 0;
             } else if (i == end) {
-                rc = jobs_buf_puts(b, "/.*");
+                rc = dbuf_puts(b, "/.*");
             } else {
-                rc = jobs_buf_puts(b, "(/.+)?");
+                rc = dbuf_puts(b, "(/.+)?");
                 need_slash = 1;
             }
         } else if (strcmp(segs[i], "*") == 0) {
-            rc = jobs_buf_puts(b, need_slash ? "/[^/]+" : "[^/]+");
+            rc = dbuf_puts(b, need_slash ? "/[^/]+" : "[^/]+");
             need_slash = 1;
         } else {
             if (need_slash)
-                rc = jobs_buf_append(b, "/", 1);
+                rc = dbuf_add(b, "/", 1);
             if (rc == 0)
                 rc = put_segment_glob(b, segs[i]);
             if (rc == 0 && i == end && include)
-                rc = jobs_buf_puts(b, "(/.*)?");
+                rc = dbuf_puts(b, "(/.*)?");
             need_slash = 1;
         }
     }
-    return rc ? rc : jobs_buf_append(b, "$", 1);
+    return rc ? rc : dbuf_add(b, "$", 1);
 }
 
 int pkg_ignore_translate(const char *pattern, char *out, size_t outlen, int *include)
@@ -162,12 +162,12 @@ int pkg_ignore_translate(const char *pattern, char *out, size_t outlen, int *inc
     size_t n = normalize_segments(segs, split_segments(q, segs, PATTERN_MAX / 2));
     if (n == 0)
         return 1;
-    jobs_buf b;
-    jobs_buf_init(&b, outlen - 1);
+    dbuf b;
+    dbuf_init(&b, outlen - 1);
     int rc = build_regex(segs, n, *include, &b);
     if (rc == 0)
         memcpy(out, b.data, b.len + 1);
-    jobs_buf_free(&b);
+    dbuf_free(&b);
     return rc == -EFBIG ? -ENAMETOOLONG : rc;
 }
 

@@ -112,7 +112,7 @@ static int push_ignore_file(walk *w, const char *dir, const char *name)
 {
     char path[PATH_MAX], *text;
     struct stat st;
-    if (snprintf(path, sizeof path, "%s/%s", dir, name) >= (int)sizeof path ||
+    if (fs_path_join(path, sizeof path, dir, name) != 0 ||
         stat(path, &st) != 0 || !S_ISREG(st.st_mode) || w->nm == MAX_MATCHERS)
         return 0;
     if (fs_read_file(path, IGNORE_FILE_MAX, &text, NULL) != 0)
@@ -188,7 +188,7 @@ static int walk_children(walk *w, const char *abs, int depth)
     int rc = list_dir(abs, &names, &n);
     for (size_t i = 0; i < n; i++) {
         char child[PATH_MAX];
-        if (rc == 0 && snprintf(child, sizeof child, "%s/%s", abs, names[i]) >= (int)sizeof child) {
+        if (rc == 0 && fs_path_join(child, sizeof child, abs, names[i]) != 0) {
             snprintf(w->err, w->errlen, "path too long under %s", abs);
             rc = -ENAMETOOLONG;
         }

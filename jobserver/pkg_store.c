@@ -43,8 +43,7 @@ int pkg_name_check(const char *name, char *err, size_t errlen)
 
 int pkg_store_path(const char *dir, const char *name, char *out, size_t outlen)
 {
-    int n = snprintf(out, outlen, "%s/%s", dir, name);
-    return n < 0 || (size_t)n >= outlen ? -ENAMETOOLONG : 0;
+    return fs_path_join(out, outlen, dir, name);
 }
 
 int pkg_store_exists(const char *dir, const char *name)

@@ -81,7 +81,7 @@ uint64_t renv_du(const char *path)
     while (d != NULL && (e = readdir(d)) != NULL) {
         char child[PATH_MAX];
         if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0 ||
-            snprintf(child, sizeof child, "%s/%s", path, e->d_name) >= (int)sizeof child)
+            fs_path_join(child, sizeof child, path, e->d_name) != 0)
             continue;
         total += renv_du(child);
     }
@@ -159,7 +159,10 @@ static entry *new_entry(renv_cache *c, const char *key, enum entry_state state)
     if (e == NULL)
         return NULL;
     str_copy(e->key, sizeof e->key, key);
-    snprintf(e->dir, sizeof e->dir, "%s/%s", c->uris_dir, key);
+    if (fs_path_join(e->dir, sizeof e->dir, c->uris_dir, key) != 0) {
+        free(e);
+        return NULL;
+    }
     e->state = state;
     e->last_used = ++c->tick;
     e->next = c->entries;
@@ -177,9 +180,12 @@ static int source_file(fetch_work *w, const renv_uri *u, char *path, size_t path
     struct stat st;
     *is_tmp = 0;
     if (u->proto == RENV_GCS) {
-        snprintf(path, pathlen, "%s/%s", c->packages_dir, u->name);
+        if (fs_path_join(path, pathlen, c->packages_dir, u->name) != 0) {
+            str_printf(w->err, sizeof w->err, "runtime_env package %s: path too long", w->uri);
+            return -ENAMETOOLONG;
+        }
         if (stat(path, &st) != 0) {
-            snprintf(w->err, sizeof w->err, "Failed to download runtime_env file package %s: it "
+            str_printf(w->err, sizeof w->err, "Failed to download runtime_env file package %s: it "
                                             "was never uploaded to this job server", w->uri);
             return -ENOENT;
         }
@@ -188,11 +194,11 @@ static int source_file(fetch_work *w, const renv_uri *u, char *path, size_t path
     if (u->proto == RENV_FILE) {
         str_copy(path, pathlen, u->path);
         if (stat(path, &st) != 0 || !S_ISREG(st.st_mode)) {
-            snprintf(w->err, sizeof w->err, "runtime_env package %s: no such file", w->uri);
+            str_printf(w->err, sizeof w->err, "runtime_env package %s: no such file", w->uri);
             return -ENOENT;
         }
         if ((uint64_t)st.st_size > c->cfg.download_limit) {
-            snprintf(w->err, sizeof w->err, "runtime_env package %s is larger than %llu bytes",
+            str_printf(w->err, sizeof w->err, "runtime_env package %s is larger than %llu bytes",
                      w->uri, (unsigned long long)c->cfg.download_limit);
             return -EFBIG;
         }
@@ -200,7 +206,11 @@ static int source_file(fetch_work *w, const renv_uri *u, char *path, size_t path
     }
     char rnd[17];
     ids_random_hex(rnd, 8);
-    snprintf(path, pathlen, "%s/.dl-%s-%s", c->uris_dir, rnd, u->name);
+    int n = snprintf(path, pathlen, "%s/.dl-%s-%s", c->uris_dir, rnd, u->name);
+    if (n < 0 || (size_t)n >= pathlen) {
+        str_printf(w->err, sizeof w->err, "runtime_env package %s: path too long", w->uri);
+        return -ENAMETOOLONG;
+    }
     *is_tmp = 1;
     return renv_fetch_http(w->uri, path, c->cfg.download_limit, w->timeout_s, w->err,
                            sizeof w->err);
@@ -232,7 +242,7 @@ static void fetch_done(uv_work_t *work, int status)
     c->works--;
     if (status != 0 && w->rc == 0) {
         w->rc = -ECANCELED;
-        snprintf(w->err, sizeof w->err, "fetching %s was cancelled", w->uri);
+        str_printf(w->err, sizeof w->err, "fetching %s was cancelled", w->uri);
     }
     renv_cache_req *list = e->waiters;
     e->waiters = NULL;
@@ -412,7 +422,7 @@ static void scan(renv_cache *c)
     while (d != NULL && (de = readdir(d)) != NULL) {
         char path[PATH_MAX];
         if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0 ||
-            snprintf(path, sizeof path, "%s/%s", c->uris_dir, de->d_name) >= (int)sizeof path)
+            fs_path_join(path, sizeof path, c->uris_dir, de->d_name) != 0)
             continue;
         if (de->d_name[0] == '.' || strstr(de->d_name, ".tmp-") != NULL) {
             fs_rm_rf(path);

@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "jobserver/jobs_buf.h"
+#include "common/dbuf.h"
 
 #define ENV_VALUE_MAX (1u << 20)
 
@@ -96,7 +96,7 @@ static int is_word(char c)
 }
 
 /* Handles the '$' at S[*I]: appends the expansion (or the text unchanged). */
-static int expand_one(const renv_envlist *e, const char *s, size_t *i, jobs_buf *b)
+static int expand_one(const renv_envlist *e, const char *s, size_t *i, dbuf *b)
 {
     size_t start = *i + 1, end;
     int braced = s[start] == '{';
@@ -106,7 +106,7 @@ static int expand_one(const renv_envlist *e, const char *s, size_t *i, jobs_buf 
             end++;
         if (s[end] != '}') {
             (*i)++;
-            return jobs_buf_append(b, "$", 1);
+            return dbuf_add(b, "$", 1);
         }
     } else {
         end = start;
@@ -114,7 +114,7 @@ static int expand_one(const renv_envlist *e, const char *s, size_t *i, jobs_buf 
             end++;
         if (end == start) {
             (*i)++;
-            return jobs_buf_append(b, "$", 1);
+            return dbuf_add(b, "$", 1);
         }
     }
     size_t nstart = start + (size_t)braced, nlen = end - nstart;
@@ -126,13 +126,13 @@ static int expand_one(const renv_envlist *e, const char *s, size_t *i, jobs_buf 
         name[nlen] = '\0';
         val = renv_envlist_get(e, name);
     }
-    int rc = val ? jobs_buf_puts(b, val) : jobs_buf_append(b, s + *i, stop - *i);
+    int rc = val ? dbuf_puts(b, val) : dbuf_add(b, s + *i, stop - *i);
     *i = stop;
     return rc;
 }
 
 /* Removes every ${NAME} with NAME made of [A-Z0-9_]+ from IN into B. */
-static int strip_unset(const char *in, jobs_buf *b)
+static int strip_unset(const char *in, dbuf *b)
 {
     int rc = 0;
     for (size_t i = 0; rc == 0 && in[i] != '\0';) {
@@ -145,7 +145,7 @@ static int strip_unset(const char *in, jobs_buf *b)
                 continue;
             }
         }
-        rc = jobs_buf_append(b, in + i, 1);
+        rc = dbuf_add(b, in + i, 1);
         i++;
     }
     return rc;
@@ -153,25 +153,25 @@ static int strip_unset(const char *in, jobs_buf *b)
 
 int renv_expand(const renv_envlist *e, const char *value, char **out)
 {
-    jobs_buf a, b;
-    jobs_buf_init(&a, ENV_VALUE_MAX);
-    jobs_buf_init(&b, ENV_VALUE_MAX);
-    int rc = jobs_buf_append(&a, "", 0);
+    dbuf a, b;
+    dbuf_init(&a, ENV_VALUE_MAX);
+    dbuf_init(&b, ENV_VALUE_MAX);
+    int rc = dbuf_add(&a, "", 0);
     for (size_t i = 0; rc == 0 && value[i] != '\0';) {
         if (value[i] == '$') {
             rc = expand_one(e, value, &i, &a);
         } else {
             size_t n = strcspn(value + i, "$");
-            rc = jobs_buf_append(&a, value + i, n);
+            rc = dbuf_add(&a, value + i, n);
             i += n;
         }
     }
     if (rc == 0)
-        rc = jobs_buf_append(&b, "", 0);
+        rc = dbuf_add(&b, "", 0);
     if (rc == 0)
         rc = strip_unset(a.data, &b);
-    jobs_buf_free(&a);
-    *out = rc == 0 ? jobs_buf_steal(&b, NULL) : NULL;
-    jobs_buf_free(&b);
+    dbuf_free(&a);
+    *out = rc == 0 ? dbuf_take(&b, NULL) : NULL;
+    dbuf_free(&b);
     return *out ? 0 : -ENOMEM;
 }

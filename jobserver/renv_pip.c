@@ -307,7 +307,10 @@ static build *new_build(renv_pip *p, const renv_spec *spec, const char *hash,
         return NULL;
     b->p = p;
     str_copy(b->hash, sizeof b->hash, hash);
-    snprintf(b->dir, sizeof b->dir, "%s/%s", p->dir, hash);
+    if (fs_path_join(b->dir, sizeof b->dir, p->dir, hash) != 0) {
+        free(b);
+        return NULL;
+    }
     snprintf(b->venv, sizeof b->venv, "%s/virtualenv", b->dir);
     snprintf(b->log, sizeof b->log, "%s/build.log", b->dir);
     char marker[PATH_MAX + 16];

@@ -10,7 +10,7 @@
 
 #include "common/log.h"
 #include "common/util.h"
-#include "jobserver/jobs_buf.h"
+#include "common/dbuf.h"
 #include "jobserver/jobs_logs.h"
 #include "jobserver/renv_cache.h"
 #include "jobserver/renv_pip.h"
@@ -40,7 +40,7 @@ struct renv_setup {
     int nkeys;
     char cwd[PATH_MAX];
     char venv[PATH_MAX];
-    jobs_buf python_path;
+    dbuf python_path;
     renv_result res;
     uv_timer_t kick;
     int finished;                 /* the callback ran */
@@ -125,8 +125,8 @@ static void setup_kick(renv_setup *s)
 
 static int add_python_path(renv_setup *s, const char *dir)
 {
-    int rc = s->python_path.len > 0 ? jobs_buf_append(&s->python_path, ":", 1) : 0;
-    return rc ? rc : jobs_buf_puts(&s->python_path, dir);
+    int rc = s->python_path.len > 0 ? dbuf_add(&s->python_path, ":", 1) : 0;
+    return rc ? rc : dbuf_puts(&s->python_path, dir);
 }
 
 static void package_ready(void *arg, int rc, const char *err, const char *dir, const char *key)
@@ -240,7 +240,7 @@ int renv_setup_start(renv_ctx *c, const renv_spec *spec, const char *log_path,
     s->cb = cb;
     s->arg = arg;
     str_copy(s->log_path, sizeof s->log_path, log_path);
-    jobs_buf_init(&s->python_path, PYTHONPATH_MAX);
+    dbuf_init(&s->python_path, PYTHONPATH_MAX);
     uv_timer_init(c->loop, &s->kick);
     s->kick.data = s;
     setup_kick(s);
@@ -251,7 +251,7 @@ int renv_setup_start(renv_ctx *c, const renv_spec *spec, const char *log_path,
 static void setup_closed(uv_handle_t *h)
 {
     renv_setup *s = h->data;
-    jobs_buf_free(&s->python_path);
+    dbuf_free(&s->python_path);
     free(s);
 }
 

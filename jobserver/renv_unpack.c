@@ -96,10 +96,12 @@ static int place_entry(unpack *u, struct archive_entry *e)
         char hclean[PATH_MAX];
         if (renv_unpack_check_name(hard, hclean, sizeof hclean) != 0)
             return refuse(u, "hard link", name);
-        snprintf(full, sizeof full, "%s/%s", u->root, hclean);
+        if (fs_path_join(full, sizeof full, u->root, hclean) != 0)
+            return refuse(u, "hard link", name);
         archive_entry_set_hardlink(e, full);
     }
-    snprintf(full, sizeof full, "%s/%s", u->root, clean);
+    if (fs_path_join(full, sizeof full, u->root, clean) != 0)
+        return refuse(u, "path", name);
     archive_entry_set_pathname(e, full);
     return 0;
 }
@@ -227,7 +229,7 @@ static int check_links(const char *root, const char *dir, int depth, char *err, 
         char path[PATH_MAX], real[PATH_MAX], target[PATH_MAX];
         struct stat st;
         if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0 ||
-            snprintf(path, sizeof path, "%s/%s", dir, e->d_name) >= (int)sizeof path ||
+            fs_path_join(path, sizeof path, dir, e->d_name) != 0 ||
             lstat(path, &st) != 0)
             continue;
         if (S_ISDIR(st.st_mode) && depth < 256) {
@@ -266,7 +268,7 @@ static int single_top_dir(const char *tmp, char *out, size_t outlen)
     if (d != NULL)
         closedir(d);
     struct stat st;
-    if (count != 1 || snprintf(out, outlen, "%s/%s", tmp, name) >= (int)outlen ||
+    if (count != 1 || fs_path_join(out, outlen, tmp, name) != 0 ||
         lstat(out, &st) != 0 || !S_ISDIR(st.st_mode))
         return 0;
     return 1;

@@ -25,6 +25,7 @@ typedef struct doc_parser {
     void *warn_data;
     char *err;
     size_t errlen;
+    int reported;               /* ERR holds a problem of the document */
 } doc_parser;
 
 static cfg_node *parse_node(doc_parser *p, yaml_event_t *ev, int depth);
@@ -34,6 +35,7 @@ static cfg_node *parse_node(doc_parser *p, yaml_event_t *ev, int depth);
 static int fail_at(doc_parser *p, int line, int col, const char *what)
 {
     snprintf(p->err, p->errlen, "%s:%d:%d: %s", p->name, line, col, what);
+    p->reported = 1;
     return -EINVAL;
 }
 
@@ -53,6 +55,10 @@ static void fail_yaml(doc_parser *p)
 static int next_event(doc_parser *p, yaml_event_t *ev)
 {
     if (!yaml_parser_parse(&p->yp, ev)) {
+        if (p->yp.error == YAML_MEMORY_ERROR) {
+            snprintf(p->err, p->errlen, "%s: out of memory", p->name);
+            return -ENOMEM;
+        }
         fail_yaml(p);
         return -EINVAL;
     }
@@ -373,8 +379,9 @@ static int check_single_document(doc_parser *p)
 {
     yaml_event_t ev;
     for (;;) {
-        if (next_event(p, &ev) != 0)
-            return -EINVAL;
+        int rc = next_event(p, &ev);
+        if (rc != 0)
+            return rc;
         yaml_event_type_t t = ev.type;
         int line = (int)ev.start_mark.line + 1, col = (int)ev.start_mark.column + 1;
         yaml_event_delete(&ev);
@@ -403,7 +410,9 @@ int cfg_doc_parse(const char *name, const char *text, size_t len, cfg_doc_warn_f
     snprintf(err, errlen, "%s: out of memory", name);
     yaml_parser_set_input_string(&p.yp, (const unsigned char *)text, len);
     cfg_node *root = parse_document(&p, &empty);
-    int rc = root != NULL ? check_single_document(&p) : empty ? -ENODATA : -EINVAL;
+    /* A failure nobody reported was an allocation (ERR says out of memory). */
+    int rc = root != NULL ? check_single_document(&p) : empty ? -ENODATA
+             : p.reported ? -EINVAL : -ENOMEM;
     if (empty)
         snprintf(err, errlen, "%s: the cluster config file is empty (nothing but comments or "
                  "blank lines)", name);

@@ -95,7 +95,8 @@ static char *local_path(const char *p)
         char cwd[PATH_MAX];
         if (getcwd(cwd, sizeof cwd) == NULL)
             return NULL;
-        snprintf(buf, sizeof buf, "%s/%s", cwd, p);
+        if (fs_path_join(buf, sizeof buf, cwd, p) != 0)
+            return NULL;
     } else {
         snprintf(buf, sizeof buf, "%s", p);
     }

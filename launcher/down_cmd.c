@@ -205,7 +205,7 @@ static int run_stop(down_run *d, down_node *nd, ssh_conn *conn)
         rc = line != NULL ? ssh_run(conn, line, &o, &status, err, sizeof err) : -ENOMEM;
         free(line);
         if (rc != 0)
-            snprintf(nd->message, sizeof nd->message, "`%s` could not run: %s", cmds.v[i], err);
+            str_printf(nd->message, sizeof nd->message, "`%s` could not run: %s", cmds.v[i], err);
         else if (status != 0)
             snprintf(nd->message, sizeof nd->message, "`%s` failed with exit code %d",
                      cmds.v[i], status);
@@ -231,7 +231,7 @@ static void stop_node(void *ctx, size_t i)
     int rc = ssh_conn_wait(&t, deadline, NULL, NULL, &conn, err, sizeof err);
     if (rc != 0) {
         nd->unreachable = 1;
-        snprintf(nd->message, sizeof nd->message, "unreachable: %s", err);
+        str_printf(nd->message, sizeof nd->message, "unreachable: %s", err);
         up_display_set(d->disp, i, UP_STEP_NONE, "unreachable", nd->message);
         lstate_node_status(d->x.state, name, nd->ip, kind, LSTATE_TERMINATED,
                            "unreachable during ray down; its runtime may still be running");

@@ -136,16 +136,16 @@ static void to_stdio(void *data, int is_stderr, const char *buf, size_t len)
 /* Ray's --screen / --tmux: the command runs detached in a session. */
 static char *wrap_session(const exec_req *r, const char *cmd)
 {
-    lbuf b;
-    lbuf_init(&b, 1024 * 1024);
-    lbuf_puts(&b, r->tmux ? "tmux new -d bash -c " : "screen -L -dm bash -c ");
+    dbuf b;
+    dbuf_init(&b, 1024 * 1024);
+    dbuf_puts(&b, r->tmux ? "tmux new -d bash -c " : "screen -L -dm bash -c ");
     char *inner = malloc(strlen(cmd) + 16);
     if (inner == NULL)
         return NULL;
     snprintf(inner, strlen(cmd) + 16, "%s; exec bash", cmd);
     lshell_quote(&b, inner);
     free(inner);
-    return lbuf_take(&b);
+    return dbuf_take(&b, NULL);
 }
 
 static volatile sig_atomic_t never;
@@ -250,15 +250,15 @@ static int submit_prepare(lctx *x, ssh_conn *conn, const exec_req *r, char **cmd
     size_t len = strlen(base);
     const char *runner = len > 3 && strcmp(base + len - 3, ".py") == 0 ? "python "
                          : len > 3 && strcmp(base + len - 3, ".sh") == 0 ? "bash " : "";
-    lbuf b;
-    lbuf_init(&b, 1024 * 1024);
-    lbuf_printf(&b, "%s~/", runner);
+    dbuf b;
+    dbuf_init(&b, 1024 * 1024);
+    dbuf_printf(&b, "%s~/", runner);
     lshell_quote(&b, base);
     for (int i = 1; i < r->n_rest; i++) {
-        lbuf_puts(&b, " ");
+        dbuf_puts(&b, " ");
         lshell_quote(&b, r->rest[i]);
     }
-    *cmd_out = lbuf_take(&b);
+    *cmd_out = dbuf_take(&b, NULL);
     return *cmd_out != NULL ? 0 : -1;
 }
 

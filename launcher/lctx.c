@@ -30,7 +30,7 @@ int lctx_open(lctx *x, const char *path, const cfg_overrides *ov)
     if (kh != NULL && kh[0] != '\0')
         snprintf(x->known_hosts, sizeof x->known_hosts, "%s", kh);
     else
-        snprintf(x->known_hosts, sizeof x->known_hosts, "%s/known_hosts", dir);
+        fs_path_join(x->known_hosts, sizeof x->known_hosts, dir, "known_hosts"); /* DIR is capped above */
     const char *home = getenv("HOME");
     snprintf(x->known_hosts_also, sizeof x->known_hosts_also, "%s/.ssh/known_hosts",
              home != NULL ? home : "/nonexistent");

@@ -6,53 +6,53 @@
 
 #define LSHELL_MAX (4u * 1024 * 1024)
 
-int lshell_quote(lbuf *b, const char *s)
+int lshell_quote(dbuf *b, const char *s)
 {
-    int rc = lbuf_puts(b, "'");
+    int rc = dbuf_puts(b, "'");
     for (const char *p = s; rc == 0 && *p != '\0'; p++)
-        rc = *p == '\'' ? lbuf_puts(b, "'\\''") : lbuf_add(b, p, 1);
-    return rc == 0 ? lbuf_puts(b, "'") : rc;
+        rc = *p == '\'' ? dbuf_puts(b, "'\\''") : dbuf_add(b, p, 1);
+    return rc == 0 ? dbuf_puts(b, "'") : rc;
 }
 
 /* A value starting with "~/" keeps meaning the remote home: "$HOME" stays
  * outside the quotes so the remote shell expands it. */
-static void add_exports(lbuf *b, const lshell_env *env, size_t n_env)
+static void add_exports(dbuf *b, const lshell_env *env, size_t n_env)
 {
     for (size_t i = 0; i < n_env; i++) {
         const char *v = env[i].value;
-        lbuf_printf(b, "export %s=", env[i].name);
+        dbuf_printf(b, "export %s=", env[i].name);
         if (strncmp(v, "~/", 2) == 0) {
-            lbuf_puts(b, "\"$HOME\"");
+            dbuf_puts(b, "\"$HOME\"");
             v++;
         }
         lshell_quote(b, v);
-        lbuf_puts(b, "; ");
+        dbuf_puts(b, "; ");
     }
 }
 
 char *lshell_wrap(const char *cmd, const lshell_env *env, size_t n_env, int login_shell)
 {
-    lbuf inner, outer;
-    lbuf_init(&inner, LSHELL_MAX);
+    dbuf inner, outer;
+    dbuf_init(&inner, LSHELL_MAX);
     add_exports(&inner, env, n_env);
-    lbuf_puts(&inner, cmd);
+    dbuf_puts(&inner, cmd);
     if (!login_shell)
-        return lbuf_take(&inner);
-    lbuf_init(&outer, LSHELL_MAX);
-    lbuf_puts(&outer, "[ -f ~/.bashrc ] && source ~/.bashrc; "
+        return dbuf_take(&inner, NULL);
+    dbuf_init(&outer, LSHELL_MAX);
+    dbuf_puts(&outer, "[ -f ~/.bashrc ] && source ~/.bashrc; "
                       "export OMP_NUM_THREADS=1 PYTHONWARNINGS=ignore && (");
-    lbuf_puts(&outer, lbuf_str(&inner));
-    lbuf_puts(&outer, ")");
-    lbuf_free(&inner);
-    lbuf line;
-    lbuf_init(&line, LSHELL_MAX);
-    lbuf_puts(&line, "bash --login -c -i ");
-    lshell_quote(&line, lbuf_str(&outer));
+    dbuf_puts(&outer, dbuf_str(&inner));
+    dbuf_puts(&outer, ")");
+    dbuf_free(&inner);
+    dbuf line;
+    dbuf_init(&line, LSHELL_MAX);
+    dbuf_puts(&line, "bash --login -c -i ");
+    lshell_quote(&line, dbuf_str(&outer));
     int failed = outer.failed;
-    lbuf_free(&outer);
+    dbuf_free(&outer);
     if (failed) {
-        lbuf_free(&line);
+        dbuf_free(&line);
         return NULL;
     }
-    return lbuf_take(&line);
+    return dbuf_take(&line, NULL);
 }

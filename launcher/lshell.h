@@ -5,7 +5,7 @@
 
 #include <stddef.h>
 
-#include "launcher/lbuf.h"
+#include "common/dbuf.h"
 
 typedef struct lshell_env {
     const char *name;
@@ -13,7 +13,7 @@ typedef struct lshell_env {
 } lshell_env;
 
 /* Appends S to B as one single-quoted POSIX shell word. */
-int lshell_quote(lbuf *b, const char *s);
+int lshell_quote(dbuf *b, const char *s);
 
 /* Builds the command line sent to a node for CMD: the N_ENV variables are
  * exported first (a value starting with "~/" is taken from the remote

@@ -14,6 +14,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "common/util.h"
 #include "launcher/info_opts.h"
 #include "launcher/lctx.h"
 #include "launcher/ssh_xfer.h"
@@ -57,11 +58,11 @@ static int up_target(ssh_conn *conn, const char *src, const char *dst, char *out
     if (!into && S_ISREG(st.st_mode) &&
         ssh_xfer_stat_path(conn, abs, &rst, err, errlen) == 0 && rst.is_dir)
         into = 1;
-    if (into)
-        snprintf(out, outlen, "%s/%s", abs, base_name(src, name, sizeof name));
-    else
-        snprintf(out, outlen, "%s", abs);
-    return 0;
+    rc = into ? fs_path_join(out, outlen, abs, base_name(src, name, sizeof name))
+              : str_copy(out, outlen, abs);
+    if (rc != 0)
+        str_printf(err, errlen, "remote path too long: %s", abs);
+    return rc;
 }
 
 static int up_one(lctx *x, ssh_conn *conn, const char *src, const char *dst)

@@ -212,21 +212,17 @@ int ssh_conn_home(ssh_conn *c, const char **home, char *err, size_t errlen)
 int ssh_conn_expand(ssh_conn *c, const char *path, char *out, size_t outlen, char *err,
                     size_t errlen)
 {
-    const char *home, *rest;
+    const char *home;
     if (path[0] == '/')
         return str_copy(out, outlen, path);
     int rc = ssh_conn_home(c, &home, err, errlen);
     if (rc != 0)
         return rc;
     if (strcmp(path, "~") == 0)
-        rest = "";
-    else if (strncmp(path, "~/", 2) == 0)
-        rest = path + 1;
+        rc = str_copy(out, outlen, home);
     else
-        rest = NULL;
-    int n = rest != NULL ? snprintf(out, outlen, "%s%s", home, rest)
-                         : snprintf(out, outlen, "%s/%s", home, path);
-    if (n < 0 || (size_t)n >= outlen) {
+        rc = fs_path_join(out, outlen, home, strncmp(path, "~/", 2) == 0 ? path + 2 : path);
+    if (rc != 0) {
         snprintf(err, errlen, "remote path too long: %s", path);
         return -ENAMETOOLONG;
     }

@@ -166,8 +166,8 @@ long sync_filter_enter(sync_filter *f, const char *abs_dir, const char *rel_dir)
     long mark = (long)f->n;
     for (size_t i = 0; i < f->n_files; i++) {
         char path[PATH_MAX * 2], *text = NULL;
-        snprintf(path, sizeof path, "%s/%s", abs_dir, f->files[i]);
-        if (fs_read_file(path, SYNC_FILTER_MAX_FILE, &text, NULL) != 0)
+        if (fs_path_join(path, sizeof path, abs_dir, f->files[i]) != 0 ||
+            fs_read_file(path, SYNC_FILTER_MAX_FILE, &text, NULL) != 0)
             continue;                   /* no filter file here */
         int rc = add_file_rules(f, text, rel_dir);
         free(text);

@@ -37,8 +37,9 @@ typedef struct syncer {
 
 static int join(char *out, size_t outlen, const char *a, const char *b)
 {
-    int n = a[0] == '\0' ? snprintf(out, outlen, "%s", b) : snprintf(out, outlen, "%s/%s", a, b);
-    return n >= 0 && (size_t)n < outlen ? 0 : -ENAMETOOLONG;
+    if (a[0] != '\0')
+        return fs_path_join(out, outlen, a, b);
+    return str_copy(out, outlen, b);
 }
 
 /* ---------------------------------------------------------------- local side */

@@ -156,9 +156,12 @@ static int prepare_dirs(up_run *u)
     char dir[PATH_MAX];
     const char *name = u->x.cfg->cluster_name;
     lstate_dir(dir, sizeof dir);
-    snprintf(u->log_dir, sizeof u->log_dir, "%s/launcher/%s", dir, name);
-    snprintf(u->synced_cache, sizeof u->synced_cache, "%s/launcher/%s/synced", dir, name);
-    int rc = fs_mkdir_p(u->log_dir, 0700);
+    int n = snprintf(u->log_dir, sizeof u->log_dir, "%s/launcher/%s", dir, name);
+    int rc = n < 0 || (size_t)n >= sizeof u->log_dir ? -ENAMETOOLONG : 0;
+    if (rc == 0)
+        rc = fs_path_join(u->synced_cache, sizeof u->synced_cache, u->log_dir, "synced");
+    if (rc == 0)
+        rc = fs_mkdir_p(u->log_dir, 0700);
     if (rc != 0)
         fprintf(stderr, "Error: cannot create %s: %s\n", u->log_dir, strerror(-rc));
     return rc;

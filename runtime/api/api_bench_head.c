@@ -50,8 +50,7 @@ static void find_ray(char *out, size_t outlen)
     char *slash = strrchr(exe, '/');
     if (slash != NULL)
         *slash = '\0';
-    snprintf(out, outlen, "%s/ray", exe);
-    if (access(out, X_OK) != 0)
+    if (fs_path_join(out, outlen, exe, "ray") != 0 || access(out, X_OK) != 0)
         snprintf(out, outlen, "bin/ray");
 }
 

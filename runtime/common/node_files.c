@@ -8,6 +8,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "common/util.h"
+
 void node_shm_prefix(const char *node_id, char *out, size_t outlen)
 {
     snprintf(out, outlen, "rayc_%.16s_", node_id);
@@ -34,8 +36,8 @@ int node_shm_remove(const char *dir, const char *node_id)
         if (strncmp(e->d_name, prefix, strlen(prefix)) != 0)
             continue;
         char path[PATH_MAX];
-        snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
-        removed += unlink(path) == 0;
+        if (fs_path_join(path, sizeof path, dir, e->d_name) == 0)
+            removed += unlink(path) == 0;
     }
     closedir(d);
     return removed;

@@ -80,8 +80,9 @@ int node_dir_create(const char *session_dir, const char *ip, int port, int is_he
     static const char *subdirs[] = {"logs", "sockets", "pids"};
     for (size_t i = 0; i < sizeof subdirs / sizeof subdirs[0]; i++) {
         char sub[PATH_MAX + 16];
-        snprintf(sub, sizeof sub, "%s/%s", rec->dir, subdirs[i]);
-        int rc = fs_mkdir_p(sub, 0700);
+        int rc = fs_path_join(sub, sizeof sub, rec->dir, subdirs[i]);
+        if (rc == 0)
+            rc = fs_mkdir_p(sub, 0700);
         if (rc != 0)
             return rc;
     }
@@ -167,8 +168,8 @@ static int visit_entry(const char *dir, const char *name,
                        void *data)
 {
     char link[PATH_MAX + 300], target[PATH_MAX];
-    snprintf(link, sizeof link, "%s/%s", dir, name);
-    ssize_t n = readlink(link, target, sizeof target - 1);
+    ssize_t n = fs_path_join(link, sizeof link, dir, name) == 0
+                    ? readlink(link, target, sizeof target - 1) : -1;
     struct stat st;
     if (n <= 0 || lstat(link, &st) != 0)
         return 0;
@@ -232,8 +233,8 @@ int node_running(const node_record *rec)
     while (!running && (e = readdir(d)) != NULL) {
         char path[PATH_MAX + 300], *text;
         long pid;
-        snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
-        if (e->d_name[0] == '.' || fs_read_file(path, 64, &text, NULL) != 0)
+        if (e->d_name[0] == '.' || fs_path_join(path, sizeof path, dir, e->d_name) != 0 ||
+            fs_read_file(path, 64, &text, NULL) != 0)
             continue;
         text[strcspn(text, "\n")] = '\0';
         running = parse_long(text, 1, INT_MAX, &pid) == 0 && proc_cmdline_has((pid_t)pid, rec->dir);

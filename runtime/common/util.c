@@ -6,6 +6,7 @@
 #include <ftw.h>
 #include <limits.h>
 #include <math.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -175,6 +176,32 @@ int str_copy(char *dst, size_t n, const char *src)
         return -ENAMETOOLONG;
     }
     memcpy(dst, src, len + 1);
+    return 0;
+}
+
+size_t str_printf(char *dst, size_t n, const char *fmt, ...)
+{
+    if (n == 0)
+        return 0;
+    va_list ap;
+    va_start(ap, fmt);
+    int len = vsnprintf(dst, n, fmt, ap);
+    va_end(ap);
+    if (len < 0) {
+        dst[0] = '\0';
+        return 0;
+    }
+    return (size_t)len < n ? (size_t)len : n - 1;
+}
+
+int fs_path_join(char *out, size_t n, const char *dir, const char *name)
+{
+    int len = snprintf(out, n, "%s/%s", dir, name);
+    if (len < 0 || (size_t)len >= n) {
+        if (n > 0)
+            out[0] = '\0';
+        return -ENAMETOOLONG;
+    }
     return 0;
 }
 

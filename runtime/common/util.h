@@ -42,6 +42,16 @@ int ids_random_hex(char *out, size_t nbytes);
  * -ENAMETOOLONG when SRC was truncated. */
 int str_copy(char *dst, size_t n, const char *src);
 
+/* Formats into DST of size N like snprintf, for messages meant for people:
+ * text that does not fit is cut (a cut message still helps, a path would
+ * not: use fs_path_join for those).  Returns the length of the text in DST. */
+size_t str_printf(char *dst, size_t n, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+/* Writes DIR "/" NAME into OUT of size N.  Returns 0, or -ENAMETOOLONG when
+ * the path does not fit, in which case OUT is the empty string (never a
+ * truncated path that names another file). */
+int fs_path_join(char *out, size_t n, const char *dir, const char *name);
+
 /* Parses a whole decimal integer in [MIN, MAX]; returns 0 or -EINVAL. */
 int parse_long(const char *s, long min, long max, long *out);
 

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "common/ids.h"
 #include "common/log.h"
 #include "raylet/objstore.h"
 #include "raylet/otable.h"
@@ -139,6 +140,10 @@ static int delay_pull(raylet_client *cl, uint64_t req_id, const Rayc__PullObject
     uv_timer_init(cl->r->loop, &d->timer);
     d->timer.data = d;
     uv_timer_start(&d->timer, delayed_cb, (uint64_t)ms, 0);
+    /* Tests wait for this line to know a copy from this node has begun. */
+    char hex[2 * IDS_OBJECT_LEN + 1];
+    ids_hex(d->id, IDS_OBJECT_LEN, hex);
+    log_info("pull of object %s delayed %ld ms (RAY_testing_pull_delay_ms)", hex, ms);
     return 1;
 }
 

@@ -305,8 +305,9 @@ static int listen_unix(raylet *r, char *err, size_t errlen)
     snprintf(dir, sizeof dir, "%s/sockets", r->opts->node_dir);
     int rc = fs_mkdir_p(dir, 0700);
     if (rc == 0) {
-        snprintf(r->socket_path, sizeof r->socket_path, "%s/raylet", dir);
-        rc = socket_address(r, dir);
+        rc = fs_path_join(r->socket_path, sizeof r->socket_path, dir, "raylet");
+        if (rc == 0)
+            rc = socket_address(r, dir);
     }
     if (rc != 0) {
         snprintf(err, errlen, "cannot create %s: %s", dir, strerror(-rc));

@@ -310,7 +310,7 @@ int wpool_open(raylet *r, char *err, size_t errlen)
     if (env != NULL && *env != '\0')
         snprintf(p->worker_bin, sizeof p->worker_bin, "%s", env);
     else
-        snprintf(p->worker_bin, sizeof p->worker_bin, "%s/ray_worker", exe);
+        fs_path_join(p->worker_bin, sizeof p->worker_bin, exe, "ray_worker"); /* "" fails below */
     if (access(p->worker_bin, X_OK) != 0) {
         snprintf(err, errlen, "no worker program at %s: %s", p->worker_bin, strerror(errno));
         return -ENOENT;

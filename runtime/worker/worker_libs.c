@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 
 #include "common/log.h"
+#include "common/util.h"
 
 static size_t loaded;
 
@@ -55,7 +56,7 @@ static void load_dir(const char *dir)
     }
     for (int i = 0; i < n; i++) {
         char file[PATH_MAX];
-        if ((size_t)snprintf(file, sizeof file, "%s/%s", dir, list[i]->d_name) < sizeof file)
+        if (fs_path_join(file, sizeof file, dir, list[i]->d_name) == 0)
             load_one(file);
         free(list[i]);
     }

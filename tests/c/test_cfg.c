@@ -11,7 +11,10 @@
 
 #include <cmocka.h>
 
+#include "common/util.h"
 #include "launcher/cfg.h"
+
+#include "alloc_fail.h"
 
 static char err[1024];
 
@@ -420,6 +423,35 @@ static void missing_file_is_reported_as_ray_does(void **state)
                              "not exist");
 }
 
+/* Every allocation of loading a full config may fail: each gives -ENOMEM
+ * and no config, never a crash or a wrong error. */
+static void load_walks_every_enomem_path(void **state)
+{
+    (void)state;
+    if (!alloc_fail_works())
+        skip();
+    char *text = NULL;
+    size_t len;
+    assert_int_equal(fs_read_file("tests/fixtures/ray_local/example-minimal-manual.yaml", 1 << 20, &text, &len), 0);
+    long n;
+    for (n = 1;; n++) {
+        cluster_config *c = NULL;
+        alloc_fail_at(n);
+        int rc = cfg_load_text("full.yaml", text, len, NULL, &c, err, sizeof err);
+        if (!alloc_fail_off()) {
+            if (rc != 0)
+                fail_msg("allocation %ld not reached, yet the load gave %d (%s)", n, rc, err);
+            cfg_free(c);
+            break;
+        }
+        if (rc != -ENOMEM)
+            fail_msg("allocation %ld failing gave %d (%s)", n, rc, err);
+        assert_null(c);
+    }
+    assert_true(n > 100);
+    free(text);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -444,6 +476,7 @@ int main(void)
         cmocka_unit_test(anchors_expand_and_bombs_are_refused),
         cmocka_unit_test(scalar_typing_follows_yaml_1_1),
         cmocka_unit_test(missing_file_is_reported_as_ray_does),
+        cmocka_unit_test(load_walks_every_enomem_path),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,5 +1,6 @@
 /* Unit tests for runtime/common: tokens, host:port parsing, files, number parsing. */
 #include <errno.h>
+#include <limits.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -13,9 +14,13 @@
 #include <cmocka.h>
 
 #include "common/conn_guard.h"
+#include "common/dbuf.h"
 #include "common/net.h"
 #include "common/token.h"
 #include "common/util.h"
+#include "common/frame.h"
+
+#include "alloc_fail.h"
 
 static char tmp[256];
 
@@ -239,6 +244,140 @@ static void guard_log_lines_are_limited_per_window(void **state)
     assert_int_equal(dropped, 1000 - GUARD_LOG_BURST);
 }
 
+static void path_join_refuses_what_does_not_fit(void **state)
+{
+    (void)state;
+    char out[12];
+    assert_int_equal(fs_path_join(out, sizeof out, "/tmp", "abcdef"), 0);
+    assert_string_equal(out, "/tmp/abcdef");
+    /* One byte more does not fit: an error and no truncated path. */
+    assert_int_equal(fs_path_join(out, sizeof out, "/tmp", "abcdefg"), -ENAMETOOLONG);
+    assert_string_equal(out, "");
+    assert_int_equal(fs_path_join(out, sizeof out, "", "x"), 0);
+    assert_string_equal(out, "/x");
+}
+
+static void str_printf_cuts_messages(void **state)
+{
+    (void)state;
+    char out[8];
+    assert_int_equal(str_printf(out, sizeof out, "%s %d", "ab", 12), 5);
+    assert_string_equal(out, "ab 12");
+    assert_int_equal(str_printf(out, sizeof out, "%s", "0123456789"), 7);
+    assert_string_equal(out, "0123456");
+}
+
+static void dbuf_keeps_a_failure_for_the_take(void **state)
+{
+    (void)state;
+    dbuf b;
+    dbuf_init(&b, 8);
+    assert_int_equal(dbuf_puts(&b, "1234"), 0);
+    assert_int_equal(dbuf_printf(&b, "%s", "56789"), -EFBIG);
+    assert_string_equal(dbuf_str(&b), "1234"); /* unchanged */
+    assert_int_equal(dbuf_add(&b, "5", 1), 0);
+    assert_null(dbuf_take(&b, NULL));          /* the failure is remembered */
+    assert_int_equal(b.len, 0);
+    size_t len = 99;
+    char *s = dbuf_take(&b, &len);            /* a fresh buffer gives "" */
+    assert_non_null(s);
+    assert_string_equal(s, "");
+    assert_int_equal(len, 0);
+    free(s);
+    assert_int_equal(dbuf_add(&b, "12345678", 8), 0);
+    s = dbuf_take(&b, &len);
+    assert_string_equal(s, "12345678");
+    assert_int_equal(len, 8);
+    free(s);
+    dbuf_free(&b);
+}
+
+/* Walks every allocation of a dbuf growing to 10 KiB: the Nth failing gives
+ * -ENOMEM from that append and NULL from the take, never a crash. */
+static int count_frame(const uint8_t *payload, size_t len, void *arg)
+{
+    (void)payload;
+    (void)len;
+    (*(size_t *)arg)++;
+    return 0;
+}
+
+static void dbuf_walks_every_enomem_path(void **state)
+{
+    (void)state;
+    if (!alloc_fail_works())
+        skip();
+    long n;
+    for (n = 1;; n++) {
+        dbuf b;
+        dbuf_init(&b, 1 << 20);
+        alloc_fail_at(n);
+        int rc = 0;
+        for (int i = 0; i < 100 && rc == 0; i++)
+            rc = dbuf_printf(&b, "%0100d", i);
+        char *s = dbuf_take(&b, NULL);
+        if (!alloc_fail_off()) {
+            assert_int_equal(rc, 0);
+            assert_int_equal(strlen(s), 100 * 100);
+            free(s);
+            break;
+        }
+        assert_int_equal(rc, -ENOMEM);
+        assert_null(s);
+    }
+    assert_true(n > 5); /* 256 B doubling to 16 KiB */
+}
+
+/* The same for fs_read_file on a 64 KiB file and a frame reader fed one
+ * 20 KiB frame in pieces. */
+static void read_file_and_frames_walk_every_enomem_path(void **state)
+{
+    if (!alloc_fail_works())
+        skip();
+    char path[PATH_MAX];
+    (void)state;
+    assert_int_equal(fs_path_join(path, sizeof path, tmp, "big"), 0);
+    static char data[65536];
+    memset(data, 'x', sizeof data);
+    assert_int_equal(fs_write_file(path, data, sizeof data, 0600), 0);
+    long n;
+    for (n = 1;; n++) {
+        char *text = NULL;
+        alloc_fail_at(n);
+        int rc = fs_read_file(path, 1 << 20, &text, NULL);
+        if (!alloc_fail_off()) {
+            assert_int_equal(rc, 0);
+            free(text);
+            break;
+        }
+        assert_int_equal(rc, -ENOMEM);
+        assert_null(text);
+    }
+    assert_true(n > 3);
+    static uint8_t frame[FRAME_HEADER_SIZE + 20000];
+    frame_header_write(frame, 20000);
+    for (n = 1;; n++) {
+        frame_reader r;
+        frame_reader_init(&r, 1 << 20);
+        size_t frames = 0;
+        alloc_fail_at(n);
+        int rc = 0;
+        for (size_t off = 0; rc == 0 && off < sizeof frame; off += 1000) {
+            size_t len = sizeof frame - off < 1000 ? sizeof frame - off : 1000;
+            rc = frame_reader_feed(&r, frame + off, len, count_frame, &frames);
+        }
+        int hit = alloc_fail_off();
+        frame_reader_free(&r);
+        if (!hit) {
+            assert_int_equal(rc, 0);
+            assert_int_equal(frames, 1);
+            break;
+        }
+        assert_int_equal(rc, -ENOMEM);
+    }
+    assert_true(n > 1);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -254,6 +393,11 @@ int main(void)
         cmocka_unit_test(random_ids_are_hex_and_distinct),
         cmocka_unit_test(guard_counts_per_address_and_in_total),
         cmocka_unit_test(guard_log_lines_are_limited_per_window),
+        cmocka_unit_test(path_join_refuses_what_does_not_fit),
+        cmocka_unit_test(str_printf_cuts_messages),
+        cmocka_unit_test(dbuf_keeps_a_failure_for_the_take),
+        cmocka_unit_test(dbuf_walks_every_enomem_path),
+        cmocka_unit_test_setup_teardown(read_file_and_frames_walk_every_enomem_path, make_tmp, remove_tmp),
     };
     return cmocka_run_group_tests_name("common", tests, NULL, NULL);
 }

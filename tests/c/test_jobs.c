@@ -193,20 +193,20 @@ static void pending_message_mentions_resources_and_runtime_env(void **state)
 static void json_strings_are_escaped_and_utf8_repaired(void **state)
 {
     (void)state;
-    jobs_buf b;
-    jobs_buf_init(&b, 1024);
+    dbuf b;
+    dbuf_init(&b, 1024);
     const char in[] = "a\"b\\c\n\t\x01 caf\xc3\xa9 \xff end";
     assert_int_equal(jobs_buf_json_string(&b, in, sizeof in - 1), 0);
     assert_string_equal(b.data, "\"a\\\"b\\\\c\\n\\t\\u0001 caf\xc3\xa9 \\ufffd end\"");
     json_t *v = json_loads(b.data, JSON_DECODE_ANY, NULL);
     assert_non_null(v);
     json_decref(v);
-    jobs_buf_free(&b);
-    jobs_buf_init(&b, 8);
-    assert_int_equal(jobs_buf_puts(&b, "12345678"), 0);
-    assert_int_equal(jobs_buf_puts(&b, "9"), -EFBIG);
+    dbuf_free(&b);
+    dbuf_init(&b, 8);
+    assert_int_equal(dbuf_puts(&b, "12345678"), 0);
+    assert_int_equal(dbuf_puts(&b, "9"), -EFBIG);
     assert_int_equal(b.len, 8);
-    jobs_buf_free(&b);
+    dbuf_free(&b);
 }
 
 static void utf8_helpers_cut_at_characters(void **state)
@@ -215,11 +215,11 @@ static void utf8_helpers_cut_at_characters(void **state)
     assert_int_equal(jobs_utf8_valid_prefix("ab\xc3\xa9", 4), 4);
     assert_int_equal(jobs_utf8_valid_prefix("ab\xc3", 3), 2);
     assert_int_equal(jobs_utf8_valid_prefix("\xed\xa0\x80", 3), 0);   /* a surrogate */
-    jobs_buf b;
-    jobs_buf_init(&b, 64);
+    dbuf b;
+    dbuf_init(&b, 64);
     assert_int_equal(jobs_buf_append_utf8(&b, "x\xc0\xafy", 4), 0);
     assert_string_equal(b.data, "x\xef\xbf\xbd\xef\xbf\xbdy");
-    jobs_buf_free(&b);
+    dbuf_free(&b);
 }
 
 /* ---------------------------------------------------------------- logs */
@@ -281,14 +281,14 @@ static void python_repr_matches_pythons(void **state)
     (void)state;
     json_t *v = json_loads("{\"a\": [1, 2.5, 3.0, true, null], \"b\": \"it's\", "
                            "\"c\": \"q'\\\"\", \"d\": \"x\\ny\"}", 0, NULL);
-    jobs_buf b;
-    jobs_buf_init(&b, 4096);
+    dbuf b;
+    dbuf_init(&b, 4096);
     assert_int_equal(jobs_pyrepr_value(&b, v), 0);
     assert_string_equal(b.data, "{'a': [1, 2.5, 3.0, True, None], 'b': \"it's\", "
                                 "'c': 'q\\'\"', 'd': 'x\\ny'}");
     json_decref(v);
-    jobs_buf_free(&b);
-    jobs_buf_init(&b, 4096);
+    dbuf_free(&b);
+    dbuf_init(&b, 4096);
     v = json_loads("[{\"type\": \"SUBMISSION\", \"job_id\": null, \"status\": \"RUNNING\", "
                    "\"driver_info\": {\"id\": \"01\", \"node_ip_address\": \"1.2.3.4\", "
                    "\"pid\": \"7\"}}]", 0, NULL);
@@ -297,7 +297,7 @@ static void python_repr_matches_pythons(void **state)
                                 "status=<JobStatus.RUNNING: 'RUNNING'>, driver_info=DriverInfo("
                                 "id='01', node_ip_address='1.2.3.4', pid='7'))]");
     json_decref(v);
-    jobs_buf_free(&b);
+    dbuf_free(&b);
 }
 
 int main(void)

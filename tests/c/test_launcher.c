@@ -19,7 +19,7 @@
 
 #include "common/util.h"
 #include "launcher/cfg.h"
-#include "launcher/lbuf.h"
+#include "common/dbuf.h"
 #include "launcher/lshell.h"
 #include "launcher/lstate.h"
 #include "launcher/ltail.h"
@@ -116,8 +116,8 @@ static void gitignore_files_apply_below_their_directory(void **state)
 static int collect(void *data, const char *abs, const char *rel)
 {
     (void)abs;
-    lbuf *b = data;
-    lbuf_printf(b, "%s;", rel);
+    dbuf *b = data;
+    dbuf_printf(b, "%s;", rel);
     return 0;
 }
 
@@ -128,7 +128,7 @@ static void walk_is_sorted_and_filtered(void **state)
     char *ex[] = {"**/.git"};
     char *ff[] = {".gitignore"};
     sync_spec spec = {ex, 1, ff, 1};
-    lbuf b;
+    dbuf b;
     write_text("w/b.txt", "b");
     write_text("w/a.txt", "a");
     write_text("w/.gitignore", "*.tmp\n");
@@ -136,10 +136,10 @@ static void walk_is_sorted_and_filtered(void **state)
     write_text("w/.git/config", "c");
     write_text("w/d/e.txt", "e");
     snprintf(src, sizeof src, "%s/w", tmp);
-    lbuf_init(&b, 4096);
+    dbuf_init(&b, 4096);
     assert_int_equal(sync_walk(src, &spec, collect, &b, err, sizeof err), 0);
-    assert_string_equal(lbuf_str(&b), ".gitignore;a.txt;b.txt;d/e.txt;");
-    lbuf_free(&b);
+    assert_string_equal(dbuf_str(&b), ".gitignore;a.txt;b.txt;d/e.txt;");
+    dbuf_free(&b);
     snprintf(src, sizeof src, "%s/missing", tmp);
     assert_int_equal(sync_walk(src, &spec, collect, &b, err, sizeof err), -ENOENT);
 }
@@ -167,25 +167,25 @@ static void tail_keeps_the_last_lines(void **state)
     assert_int_equal(strlen(t.lines[0]), LTAIL_WIDTH + 3);
 }
 
-static void lbuf_has_a_cap(void **state)
+static void dbuf_has_a_cap(void **state)
 {
     (void)state;
-    lbuf b;
-    lbuf_init(&b, 10);
-    assert_int_equal(lbuf_puts(&b, "12345"), 0);
-    assert_int_equal(lbuf_puts(&b, "123456"), -E2BIG);
-    assert_null(lbuf_take(&b));
-    lbuf_free(&b);
+    dbuf b;
+    dbuf_init(&b, 10);
+    assert_int_equal(dbuf_puts(&b, "12345"), 0);
+    assert_int_equal(dbuf_puts(&b, "123456"), -EFBIG);
+    assert_null(dbuf_take(&b, NULL));
+    dbuf_free(&b);
 }
 
 static void shell_wrapping(void **state)
 {
     (void)state;
-    lbuf b;
-    lbuf_init(&b, 1024);
+    dbuf b;
+    dbuf_init(&b, 1024);
     lshell_quote(&b, "it's");
-    assert_string_equal(lbuf_str(&b), "'it'\\''s'");
-    lbuf_free(&b);
+    assert_string_equal(dbuf_str(&b), "'it'\\''s'");
+    dbuf_free(&b);
     lshell_env env[] = {{"RAY_HEAD_IP", "10.0.0.1"}, {"RAY_AUTH_TOKEN_PATH", "~/.ray/tok"}};
     char *plain = lshell_wrap("ray start", env, 2, 0);
     assert_string_equal(plain, "export RAY_HEAD_IP='10.0.0.1'; "
@@ -412,7 +412,7 @@ int main(void)
         cmocka_unit_test(gitignore_files_apply_below_their_directory),
         cmocka_unit_test(walk_is_sorted_and_filtered),
         cmocka_unit_test(tail_keeps_the_last_lines),
-        cmocka_unit_test(lbuf_has_a_cap),
+        cmocka_unit_test(dbuf_has_a_cap),
         cmocka_unit_test(shell_wrapping),
         cmocka_unit_test(runtime_hash_changes_only_where_needed),
         cmocka_unit_test(known_hosts_lines_are_found),

@@ -3,10 +3,12 @@
  * failing constructors, concurrency, handles passed to tasks, held
  * resources, 1,000 actors created and killed, detached actors outliving
  * their job.  The classes are the workers' builtins (__RayCounter). */
+#include <dirent.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/syscall.h>
 
 #include <cmocka.h>
 
@@ -35,6 +37,46 @@ static int call_i64(ray_actor *a, const char *method, ray_args args, int64_t *ou
     int rc = ray_get_i64(r, 60, out);
     ray_ref_release(r);
     return rc;
+}
+
+/* How many threads of process PID are in a sleep system call now: the
+ * builtin "sleep" method loops on 10 ms sleeps, so this is how many of its
+ * calls run at this moment.  -1 when PID is gone. */
+static int threads_sleeping(pid_t pid)
+{
+    char dir[64];
+    snprintf(dir, sizeof dir, "/proc/%d/task", (int)pid);
+    DIR *d = opendir(dir);
+    if (d == NULL)
+        return -1;
+    int n = 0;
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL) {
+        char path[400], line[64];
+        if (e->d_name[0] == '.')
+            continue;
+        snprintf(path, sizeof path, "%s/%s/syscall", dir, e->d_name);
+        FILE *f = fopen(path, "re");
+        if (f == NULL)
+            continue;
+        long nr = fgets(line, sizeof line, f) != NULL ? strtol(line, NULL, 10) : -1;
+        fclose(f);
+        n += nr == SYS_nanosleep || nr == SYS_clock_nanosleep;
+    }
+    closedir(d);
+    return n;
+}
+
+/* Waits until N calls of "sleep" run at once in actor process PID (the
+ * call being killed is then really running).  Fails the test after 60 s. */
+static void wait_sleeping(int64_t pid, int n)
+{
+    for (int i = 0; i < 6000; i++) {
+        if (threads_sleeping((pid_t)pid) >= n)
+            return;
+        rt_sleep_ms(10);
+    }
+    fail_msg("actor process %lld never ran %d sleep calls at once", (long long)pid, n);
 }
 
 /* ---------------------------------------------------------------- basics */
@@ -126,11 +168,12 @@ static void kill_without_restart(void **state)
 {
     (void)state;
     ray_actor *a = ray_actor_create("__RayCounter", RAY_ARGS(), NULL);
-    int64_t v;
+    int64_t v, pid;
     assert_int_equal(call_i64(a, "incr", RAY_ARGS(), &v), RAY_OK);
+    assert_int_equal(call_i64(a, "pid", RAY_ARGS(), &pid), RAY_OK);
     ray_ref *slow = ray_actor_call(a, "sleep", RAY_ARGS(ray_f64(10)), NULL);
     ray_ref *queued = ray_actor_call(a, "incr", RAY_ARGS(), NULL);
-    rt_sleep_ms(200);
+    wait_sleeping(pid, 1);
     assert_int_equal(ray_actor_kill(a, 1), RAY_OK);
     double d;
     assert_int_equal(ray_get_f64(slow, 10, &d), RAY_ERR_ACTOR_DIED);
@@ -171,7 +214,7 @@ static void kill9_during_a_call(void **state)
     double d;
     assert_int_equal(call_i64(a, "pid", RAY_ARGS(), &pid), RAY_OK);
     ray_ref *r = ray_actor_call(a, "sleep", RAY_ARGS(ray_f64(5)), NULL);
-    rt_sleep_ms(200);
+    wait_sleeping(pid, 1);
     assert_int_equal(kill((pid_t)pid, SIGKILL), 0);
     /* The call in flight is lost (max_task_retries 0); the actor restarts. */
     assert_int_equal(ray_get_f64(r, 30, &d), RAY_ERR_ACTOR_DIED);
@@ -181,7 +224,7 @@ static void kill9_during_a_call(void **state)
     assert_true(pid2 != pid);
     /* Out of restarts: the next death is final, and says so. */
     r = ray_actor_call(a, "sleep", RAY_ARGS(ray_f64(5)), NULL);
-    rt_sleep_ms(200);
+    wait_sleeping(pid2, 1);
     assert_int_equal(kill((pid_t)pid2, SIGKILL), 0);
     assert_int_equal(ray_get_f64(r, 30, &d), RAY_ERR_ACTOR_DIED);
     assert_non_null(strstr(ray_last_error(), "no restarts left"));
@@ -199,7 +242,7 @@ static void max_task_retries_reruns_the_lost_call(void **state)
     double d;
     assert_int_equal(call_i64(a, "pid", RAY_ARGS(), &pid), RAY_OK);
     ray_ref *r = ray_actor_call(a, "sleep", RAY_ARGS(ray_f64(0.5)), NULL);
-    rt_sleep_ms(150);
+    wait_sleeping(pid, 1);
     assert_int_equal(kill((pid_t)pid, SIGKILL), 0);
     assert_int_equal(ray_get_f64(r, 30, &d), RAY_OK);
     ray_ref_release(r);
@@ -231,31 +274,39 @@ static void failing_constructor_and_unknown_class(void **state)
 
 /* ---------------------------------------------------------------- concurrency, handles */
 
-static double four_sleeps(int concurrency)
+/* The most "sleep" calls that ran at once in an actor with CONCURRENCY, of
+ * four 1 s calls sent together (sampled until the last one is done). */
+static int four_sleeps(int concurrency)
 {
     ray_actor_opts o = {.max_concurrency = concurrency};
     ray_actor *a = ray_actor_create("__RayCounter", RAY_ARGS(), &o);
-    int64_t v;
-    call_i64(a, "incr", RAY_ARGS(), &v); /* started */
-    double t0 = rt_now(), d;
+    int64_t pid;
+    double d;
+    assert_int_equal(call_i64(a, "pid", RAY_ARGS(), &pid), RAY_OK); /* started */
+    assert_int_equal(threads_sleeping((pid_t)pid), 0);                /* idle */
     ray_ref *r[4];
     for (int i = 0; i < 4; i++)
-        r[i] = ray_actor_call(a, "sleep", RAY_ARGS(ray_f64(0.4)), NULL);
+        r[i] = ray_actor_call(a, "sleep", RAY_ARGS(ray_f64(1.0)), NULL);
+    int most = 0;
+    /* A get with a short timeout is the pause: it also moves the calls on. */
+    while (most < 4 && ray_get_f64(r[3], 0.005, &d) == RAY_ERR_TIMEOUT) {
+        int n = threads_sleeping((pid_t)pid);
+        most = n > most ? n : most;
+    }
     for (int i = 0; i < 4; i++) {
         assert_int_equal(ray_get_f64(r[i], 30, &d), RAY_OK);
         ray_ref_release(r[i]);
     }
-    double t = rt_now() - t0;
     ray_actor_kill(a, 1);
     ray_actor_release(a);
-    return t;
+    return most;
 }
 
 static void max_concurrency_runs_calls_in_parallel(void **state)
 {
     (void)state;
-    assert_true(four_sleeps(4) < 1.3);
-    assert_true(four_sleeps(1) >= 1.6);
+    assert_int_equal(four_sleeps(4), 4);
+    assert_int_equal(four_sleeps(1), 1);
 }
 
 static void handles_can_be_passed_to_tasks(void **state)
@@ -360,8 +411,12 @@ static void direct_calls_with_large_values(void **state)
     assert_true(((const uint8_t *)v.data)[0] == 9 && ((const uint8_t *)v.data)[(3 << 20) - 1] == 9);
     ray_value_release(&v);
     /* ...which outlives the actor, since we own it now. */
+    int64_t pid;
+    assert_int_equal(call_i64(a, "pid", RAY_ARGS(), &pid), RAY_OK);
     assert_int_equal(ray_actor_kill(a, 1), RAY_OK);
-    rt_sleep_ms(200);
+    for (int i = 0; i < 6000 && rt_pid_alive((int)pid); i++)
+        rt_sleep_ms(10);
+    assert_false(rt_pid_alive((int)pid));
     assert_int_equal(ray_get(r, 60, &v), RAY_OK);
     assert_int_equal(v.len, 3 << 20);
     ray_value_release(&v);
@@ -381,12 +436,14 @@ static void cancel_a_direct_call(void **state)
 {
     (void)state;
     ray_actor *a = direct_actor(NULL);
+    int64_t pid;
+    double d;
+    assert_int_equal(call_i64(a, "pid", RAY_ARGS(), &pid), RAY_OK);
     ray_ref *r = ray_actor_call(a, "sleep", RAY_ARGS(ray_f64(30)), NULL);
-    rt_sleep_ms(200);
-    double t0 = rt_now(), d;
+    wait_sleeping(pid, 1);
     assert_int_equal(ray_cancel(r, 1), RAY_OK); /* force is ignored for actor calls */
-    assert_int_equal(ray_get_f64(r, 30, &d), RAY_ERR_CANCELLED);
-    assert_true(rt_now() - t0 < 3);
+    /* Within the 30 s the call would sleep: CANCELLED, not a timeout. */
+    assert_int_equal(ray_get_f64(r, 25, &d), RAY_ERR_CANCELLED);
     int64_t v;
     assert_int_equal(call_i64(a, "incr", RAY_ARGS(), &v), RAY_OK); /* the actor lives on */
     ray_ref_release(r);
@@ -404,7 +461,7 @@ static void kill9_during_a_direct_call(void **state)
     assert_int_equal(call_i64(a, "pid", RAY_ARGS(), &pid), RAY_OK);
     ray_ref *r = ray_actor_call(a, "sleep", RAY_ARGS(ray_f64(0.5)), NULL);
     ray_ref *after = ray_actor_call(a, "incr", RAY_ARGS(), NULL);
-    rt_sleep_ms(150);
+    wait_sleeping(pid, 1);
     assert_int_equal(kill((pid_t)pid, SIGKILL), 0);
     /* Both calls in flight run again on the restarted actor, in order. */
     assert_int_equal(ray_get_f64(r, 30, &d), RAY_OK);
@@ -418,7 +475,7 @@ static void kill9_during_a_direct_call(void **state)
     rt_sleep_ms(300);
     assert_int_equal(call_i64(a, "pid", RAY_ARGS(), &pid2), RAY_OK);
     r = ray_actor_call(a, "sleep", RAY_ARGS(ray_f64(5)), NULL);
-    rt_sleep_ms(150);
+    wait_sleeping(pid2, 1);
     assert_int_equal(kill((pid_t)pid2, SIGKILL), 0);
     assert_int_equal(ray_get_f64(r, 30, &d), RAY_ERR_ACTOR_DIED);
     assert_non_null(strstr(ray_last_error(), "signal 9"));

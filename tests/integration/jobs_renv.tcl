@@ -189,13 +189,12 @@ test {jobs-renv-4.1 fields rayc does not support fail the job naming the field} 
     "runtime_env setup failed: Failed to set up runtime environment.\nruntime_env field '$f' is not supported by rayc"}]]
 
 test {jobs-renv-4.2 config.setup_timeout_seconds fails a setup that takes too long} {
-    set t0 [clock milliseconds]
     renv_job $s slow true "{\"working_dir\": \"http://127.0.0.1:$http_port/stall/x.zip\", \"config\": {\"setup_timeout_seconds\": 1}}"
     set d [jobs_wait $s slow FAILED 10000]
-    set took [expr {[clock milliseconds] - $t0}]
-    list [dict get $d error_type] [string match "runtime_env setup failed: Failed to set up runtime environment.\nFailed due to timeout; *consider increasing `setup_timeout_seconds`*TimeoutError: *not ready after 1 seconds" [dict get $d message]] \
-        [expr {$took < 5000}]
-} {RUNTIME_ENV_SETUP_FAILURE 1 1}
+    # The message names the 1 s the job asked for (the server's default is 600 s).
+    assert_match "runtime_env setup failed: Failed to set up runtime environment.\nFailed due to timeout; *consider increasing `setup_timeout_seconds`*TimeoutError: *not ready after 1 seconds" [dict get $d message]
+    dict get $d error_type
+} RUNTIME_ENV_SETUP_FAILURE
 
 test {jobs-renv-4.3 while the runtime_env is set up the driver log is Ray's "Runtime env is setting up." line} {
     renv_job $s setting true "{\"working_dir\": \"http://127.0.0.1:$http_port/stall/y.zip\"}"

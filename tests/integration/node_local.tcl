@@ -10,8 +10,9 @@ set env(RAY_health_check_failure_threshold) 4
 
 test {node-1.1 ray status without a cluster says so and exits 1} {
     set r [ray status]
-    list [dict get $r code] [string match "*Could not find any running Ray instance*" [dict get $r out]]
-} {1 1}
+    assert_match "*Could not find any running Ray instance*" [dict get $r out]
+    dict get $r code
+} 1
 
 set head [start_head --num-cpus 1 --resources {{"gadget": 2}}]
 set gcs_port [lindex [split $head :] 1]
@@ -31,25 +32,28 @@ test {node-1.3 two more nodes join: status lists 3 nodes and summed resources} {
 
 test {node-1.4 memory and object store memory are shown in bytes units} {
     set out [ray_ok status]
-    list [regexp {^0B/[0-9.]+(GiB|MiB) memory$} [string trim [lindex [regexp -inline -line {^ .* memory$} $out] 0]]] \
-         [regexp -line {^ 0B/[0-9.]+(GiB|MiB) object_store_memory$} $out]
-} {1 1}
+    set mem [string trim [lindex [regexp -inline -line {^ .* memory$} $out] 0]]
+    set store [string trim [lindex [regexp -inline -line {^ .* object_store_memory$} $out] 0]]
+    list [regsub {^0B/[0-9.]+(GiB|MiB) } $mem "0B/N " ] [regsub {^0B/[0-9.]+(GiB|MiB) } $store "0B/N "]
+} {{0B/N memory} {0B/N object_store_memory}}
 
 test {node-1.5 a wrong token is refused with one line and exit 1} {
     set r [ray -env {RAY_AUTH_TOKEN wrong-token-0123456789} status --address $head]
-    list [dict get $r code] [string match "*refused the token*" [dict get $r out]] \
-        [llength [split [string trim [dict get $r out]] \n]]
-} {1 1 1}
+    assert_match "*refused the token*" [dict get $r out]
+    list [dict get $r code] [llength [split [string trim [dict get $r out]] \n]]
+} {1 1}
 
 test {node-1.6 an unreachable address gives a connection error and exit 1} {
     set r [ray status --address 127.0.0.1:[free_port]]
-    list [dict get $r code] [string match "ConnectionError: Unable to connect to GCS at*" [dict get $r out]]
-} {1 1}
+    assert_match "ConnectionError: Unable to connect to GCS at*" [dict get $r out]
+    dict get $r code
+} 1
 
 test {node-1.7 a second head on the same port is refused with Ray's message} {
     set r [ray start --head --node-ip-address 127.0.0.1 --port $gcs_port --dashboard-port [free_port]]
-    list [dict get $r code] [string match "*is already running at 127.0.0.1:$gcs_port*" [dict get $r out]]
-} {1 1}
+    assert_match "*is already running at 127.0.0.1:$gcs_port*" [dict get $r out]
+    dict get $r code
+} 1
 
 test {node-1.8 malformed resources JSON and unknown flags exit 2 with one line} {
     set a [ray start --address $head --resources {{"x": "lots"}}]
@@ -90,8 +94,9 @@ test {node-1.10 a hello with the wrong token gets one error frame, then the conn
     flush $s
     set data [read $s]
     close $s
-    list [expr {[string length $data] > 4}] [string match "*invalid cluster token*" $data]
-} {1 1}
+    assert_true {[string length $data] > 4} "an answer frame"
+    assert_match "*invalid cluster token*" $data
+}
 
 test {node-1.11 kill -9 of a raylet: its node shows DEAD within the health timeout} {
     # The victim is the 3-CPU node, so the survivors hold 1 + 2 CPUs.
@@ -131,8 +136,8 @@ test {node-1.13 ray stop stops every node of this host and says how many process
     set before [llength [node_dirs]]
     set out [ray_ok stop]
     set r [ray status]
-    list [regexp {^Stopped all [0-9]+ Ray processes\.$} [string trim $out]] [dict get $r code]
-} {1 1}
+    list [regsub {^Stopped all [0-9]+ } [string trim $out] "Stopped all N "] [dict get $r code]
+} {{Stopped all N Ray processes.} 1}
 
 test {node-1.14 ray stop with nothing running says so} {
     string trim [ray_ok stop]

@@ -90,6 +90,37 @@ proc worker_pids {} {
     return $pids
 }
 
+# Pids of the worker processes of host IP's nodes (a worker's raylet socket
+# lies in its node's directory, node_IP_PORT).
+proc workers_on {ip} {
+    set pids {}
+    foreach p [worker_pids] {
+        if {![catch {file_read /proc/$p/cmdline} cmd] && [string match "*/node_${ip}_*" $cmd]} {
+            lappend pids $p
+        }
+    }
+    return $pids
+}
+
+# True when a worker not in the list BEFORE runs on host IP ("" = any host).
+proc new_worker {before {ip ""}} {
+    foreach p [expr {$ip eq "" ? [worker_pids] : [workers_on $ip]}] {
+        if {$p ni $before} { return 1 }
+    }
+    return 0
+}
+
+# The raylet log of host IP's alive node.
+proc raylet_log_of {ip} {
+    return [node_dir_of $ip]/logs/raylet.log
+}
+
+# How often the log FILE has a line matching the regexp PATTERN.
+proc log_count {file pattern} {
+    if {[catch {file_read $file} log]} { return 0 }
+    return [regexp -all -line -- $pattern $log]
+}
+
 # True when shm file F belongs to a node of this suite's session (dead or alive).
 proc known_node_file {f} {
     foreach dir [glob -nocomplain -type d $::raytmp/session_2*/node_*] {
@@ -260,15 +291,16 @@ test {runtime-cluster-1.7 a Python driver on a worker host: SPREAD tasks reach a
 } [list $h1 ok $h2 ok $h4 ok]
 
 test {runtime-cluster-2.1 a raylet killed -9 mid-run: its tasks re-run elsewhere, every result right} {
+    set before [worker_pids]
     set pid [mn_bg squares_kill $h1 squares 48 1.5]
-    # Let the first wave start everywhere, then kill host 4's raylet.
-    after 2500
+    # Once the job's tasks run on host 4 too, kill its raylet.
+    wait_for {[new_worker $before $h4]} 60000 "a worker of the job on host 4"
     kill_host $h4
     wait_for {![pid_alive $pid]} 120000 "the driver to finish"
     set out [file_read [bg_log $pid]]
     wait_for {[dict size [alive_nodes]] == 3} 30000 "the GCS to declare host 4 dead"
-    string match "*squares 48 ok*" $out
-} 1
+    assert_match "*squares 48 ok*" $out
+}
 
 test {runtime-cluster-2.2 the killed host rejoins with ray start and takes work again} {
     rejoin_host $h4
@@ -282,7 +314,6 @@ test {runtime-cluster-2.2 the killed host rejoins with ray start and takes work 
 test {runtime-cluster-2.3 an actor whose host dies restarts on another host; its calls all succeed} {
     set pid [mn_bg actorlife $h1 actorlife [node_id_of $h3] 40 0.1]
     wait_for {[string match "*first *" [file_read [bg_log $pid]]]} 30000 "the actor's first answer"
-    after 1000
     kill_host $h3
     wait_for {![pid_alive $pid]} 120000 "the driver to finish"
     set out [file_read [bg_log $pid]]
@@ -290,17 +321,21 @@ test {runtime-cluster-2.3 an actor whose host dies restarts on another host; its
     regexp {last (\S+)} $out -> last
     set calls [regexp -inline {calls \S+ ok} $out]
     rejoin_host $h3
-    list [ip_of_socket $first] [expr {[ip_of_socket $last] ni [list $h3 ?]}] $calls
-} [list $h3 1 {{calls 40/40 ok}}]
+    assert_true {[ip_of_socket $last] ni [list $h3 ?]} "the last call ran on another host: $last"
+    list [ip_of_socket $first] $calls
+} [list $h3 {{calls 40/40 ok}}]
 
 test {runtime-cluster-2.4 a return value lost with its node before it was copied is rebuilt by re-running its task} {
     # Host 2 answers every pull 1 s late (RAY_testing_pull_delay_ms), so
     # copying a 200 MiB return from it (40 chunks, 4 at a time) takes 10 s;
-    # it dies 4 s in, after the task has made the value.
+    # it dies once the copy has begun (its raylet logs the first delayed
+    # pull), so after the task has made the value.
     kill_host $h2
     rejoin_host $h2 [list RAY_testing_pull_delay_ms 1000]
     set pid [mn_bg lineage $h1 bigret 200 [node_id_of $h2] soft]
-    after 4000
+    set h2log [raylet_log_of $h2]
+    wait_for {[log_count $h2log {pull of object \S+ delayed}] > 0} 60000 \
+        "host 2 to be asked for the return value"
     kill_host $h2
     wait_for {![pid_alive $pid]} 120000 "the driver to finish"
     set out [string trim [file_read [bg_log $pid]]]
@@ -312,23 +347,29 @@ test {runtime-cluster-2.4 a return value lost with its node before it was copied
 
 test {runtime-cluster-3.1 gcs_server killed -9 and restarted: running work finishes, nodes, jobs and actors intact} {
     assert_equal "counter 1" [string trim [dict get [mn_on $h1 counter rc_counter] out]]
+    set before [worker_pids]
     set pid [mn_bg squares_gcs $h1 squares 32 1]
-    after 1500
+    wait_for {[new_worker $before]} 60000 "a worker of the job"
+    set logs [lmap h $hosts {raylet_log_of $h}]
+    set lost [lmap l $logs {log_count $l {lost the GCS connection}}]
     set gdir [file dirname [lindex [glob $raytmp/session_2*/node_${h1}_*/gcs.db] 0]]
     set gpid [string trim [file_read $gdir/pids/gcs_server.pid]]
     set cmdline [split [string trimright [file_read /proc/$gpid/cmdline] \0] \0]
     exec kill -9 $gpid
     wait_for {![pid_alive $gpid]} 5000
-    after 1000
+    # Restart it once every raylet has noticed it gone.
+    foreach l $logs n $lost {
+        wait_for {[log_count $l {lost the GCS connection}] > $n} 30000 "$l to say the GCS is lost"
+    }
     set newpid [start_bg gcs_restarted ip netns exec [ns_of $h1] {*}$cmdline]
     file_write $gdir/pids/gcs_server.pid $newpid\n
     wait_for {![pid_alive $pid]} 120000 "the driver to finish"
     set out [file_read [bg_log $pid]]
     wait_for {[dict size [alive_nodes]] == 4} 30000 "four alive nodes after the restart"
-    list [string match "*squares 32 ok*" $out] \
-        [string trim [dict get [mn_on $h1 counter rc_counter] out]] \
+    assert_match "*squares 32 ok*" $out
+    list [string trim [dict get [mn_on $h1 counter rc_counter] out]] \
         [string trim [dict get [mn_on $h2 counter rc_counter] out]]
-} {1 {counter 2} {counter 3}}
+} {{counter 2} {counter 3}}
 
 # The soak: mixed tasks and actors for RAYC_SOAK_SECONDS (default 300, as
 # the issue asks) while one worker host is killed and rejoins every minute.
@@ -340,18 +381,22 @@ test "runtime-cluster-3.2 a ${soak_secs} s soak with a host killed and back ever
     set k 0
     while {[pid_alive $pid] && [clock seconds] - $start < $soak_secs - 20} {
         set next [expr {$start + 60 * ($k + 1) - 30}]
-        while {[pid_alive $pid] && [clock seconds] < $next} { after 500 }
+        # The schedule is the soak's own (a kill a minute), not a wait for
+        # a result: the driver ending also ends the pause.
+        wait_for {![pid_alive $pid] || [clock seconds] >= $next} \
+            [expr {(max($next - [clock seconds], 0) + 10) * 1000}] "the next kill or the driver's end"
         if {![pid_alive $pid] || [clock seconds] - $start > $soak_secs - 20} break
         set v [lindex $victims [expr {$k % 3}]]
         kill_host $v
-        after 3000
+        wait_for {[dict size [alive_nodes]] == 3} 30000 "the GCS to declare $v dead"
         rejoin_host $v
         incr k
     }
     wait_for {![pid_alive $pid]} [expr {($soak_secs + 300) * 1000}] "the soak driver to finish"
     set out [file_read [bg_log $pid]]
-    list [regexp {soak \d+ rounds, 0 errors} $out] [expr {$k >= $soak_secs / 60 - 1}]
-} {1 1}
+    assert_match "*soak * rounds, 0 errors*" $out
+    assert_true {$k >= $soak_secs / 60 - 1} "a kill every minute"
+}
 
 test {runtime-cluster-3.3 after the soak no worker, shm arena or actor location is left behind} {
     # The soak's job ended with its driver: its workers exit.

@@ -52,8 +52,8 @@ test {runtime-multi-1.1 three nodes are alive} {
 } {}
 
 test {runtime-multi-1.2 SPREAD tasks reach every node} {
-    # The raylets learn about each other within a refresh period.
-    after 1500
+    # The raylets learn about each other from the GCS (they log it).
+    wait_for {[views_complete [node_dirs]]} 20000 "every raylet to see the other two"
     set nodes {}
     foreach line [split [mn spread 30] \n] {
         if {[string match "where *" $line]} { dict incr nodes [where_node $line] }
@@ -88,7 +88,11 @@ test {runtime-multi-3.1 hard node affinity to a dead node is unschedulable; soft
     exec kill -TERM $pid
     wait_for {[llength [status_active [ray_ok status --address $addr]]] == 2} 30000 \
         "the node to be gone from ray status"
-    after 1000
+    foreach dir [node_dirs] {
+        if {$dir ne $vdir} {
+            wait_for {$victim ni [view_alive_ids $dir]} 20000 "[file tail $dir] to see the node gone"
+        }
+    }
     list [lindex [mn affinity $victim 0] 1] [lindex [mn affinity $victim 1] 1]
 } {RAY_ERR_UNSCHEDULABLE RAY_OK}
 

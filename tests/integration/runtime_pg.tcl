@@ -84,7 +84,7 @@ proc cpu_usage {} { lindex [cpu_line] 0 }
 test {runtime-pg-1.1 three nodes are alive and see each other} {
     wait_for {[llength [status_active [ray_ok status --address $addr]]] == 3} 20000 \
         "three active nodes"
-    after 1000
+    wait_for {[views_complete [node_dirs]]} 20000 "every raylet to see the other two"
     cpu_usage
 } {0.0/6.0}
 
@@ -115,8 +115,15 @@ test {runtime-pg-2.1 all or nothing: a group that does not fit stays pending and
     # Four bundles on four distinct nodes, with three nodes: three would fit.
     set out [pg pending four STRICT_SPREAD 4 1]
     assert_contains "wait RAY_ERR_TIMEOUT" $out
-    # Two report periods: any reservation would show in the usage by now.
-    after 2200
+    # The GCS charges a placed bundle to its node's usage at once, before
+    # the raylet reports it; so once the GCS has the group (it logs it
+    # pending) and has placed none of it, the usage tells the truth.
+    set glog [lindex [glob $::env(RAY_TMPDIR)/session_2*/node_*/logs/gcs_server.log] 0]
+    set re {placement group (\S+) four: 4 bundles, strategy \d+, pending}
+    wait_for {[regexp $re [file_read $glog]]} 10000 "the GCS to hold the group"
+    regexp $re [file_read $glog] -> hex
+    set mentions [regexp -all -line -inline "^.*placement group $hex.*\$" [file_read $glog]]
+    assert_equal 1 [llength $mentions] "the GCS only logged the group pending:\n[join $mentions \n]"
     cpu_usage
 } {0.0/6.0}
 
@@ -200,7 +207,8 @@ test {runtime-pg-6.1 a task in a GPU bundle sees its device in CUDA_VISIBLE_DEVI
     # The only node with GPUs (2 of them, declared) joins now.
     join_node $addr --node-ip-address 127.0.0.1 --num-cpus 1 --num-gpus 2 {*}$store
     wait_for {[llength [status_active [ray_ok status --address $addr]]] == 5} 20000 "five nodes"
-    after 1000
+    wait_for {[views_complete [node_dirs]]} 20000 "every raylet to see the GPU node"
     set out [pg gpu]
-    list [string match "*wait RAY_OK*" $out] [regexp {cuda RAY_OK [01]\n?$} $out]
-} {1 1}
+    assert_match "*wait RAY_OK*" $out
+    assert_true {[regexp {cuda RAY_OK [01]\n?$} $out]} "a device index in:\n$out"
+}

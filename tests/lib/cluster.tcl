@@ -93,3 +93,27 @@ proc node_pid {node_glob name} {
 proc node_dirs {} {
     return [lsort [glob -nocomplain -type d $::env(RAY_TMPDIR)/session_2*/node_*]]
 }
+
+# The node ids the raylet of node directory DIR has logged as alive in its
+# cluster view and not died since ("cluster view: node ID at ... is alive").
+proc view_alive_ids {dir} {
+    if {[catch {file_read [file join $dir logs raylet.log]} log]} { return {} }
+    set alive {}
+    foreach {- id what} [regexp -all -inline -line {cluster view: node (\S+) at \S+ (is alive|died)} $log] {
+        if {$what eq "died"} {
+            set alive [lsearch -all -inline -not -exact $alive $id]
+        } elseif {$id ni $alive} {
+            lappend alive $id
+        }
+    }
+    return $alive
+}
+
+# True when the raylet of every node directory in DIRS sees each of the
+# others alive, so tasks may be sent from any of them to any other.
+proc views_complete {dirs} {
+    foreach dir $dirs {
+        if {[llength [view_alive_ids $dir]] < [llength $dirs] - 1} { return 0 }
+    }
+    return 1
+}

@@ -159,10 +159,9 @@ test "harness-3.3 run_cmd -env sets a variable for that command only" {
 }
 
 test "harness-3.4 run_cmd -timeout kills a command that runs too long" {
-    set start [clock milliseconds]
-    set r [run_cmd -timeout 1 sleep 30]
+    # Unkilled, the sleep would outlast the suite's own limit (run.tcl).
+    set r [run_cmd -timeout 1 sleep 3600]
     assert_equal {124 1} [list [dict get $r code] [dict get $r timed_out]]
-    assert_true {[clock milliseconds] - $start < 10000}
 }
 
 test "harness-3.5 run_cmd reports a missing command as 127 and a signal as 128+N" {
@@ -384,7 +383,9 @@ test "harness-8.1 run.tcl sums suites and C tests, and kills what hangs" {
     assert_contains "\[err\] unit/dies: died without a @@counts line (exit status 3)\n  | about to die" $out
     assert_contains "\[err\] unit/hangs: timed out after 2 s, killed" $out
     assert_contains "\[err\] bad-1.2 wrong\n  expected: 3\n  got:      2" $out
-    assert_contains "failed:\n  c/test_fake/fails\n  c/test_crash: killed" $out
+    # The summary lists failures in the order they finished (in parallel).
+    assert_match "*\nfailed:\n*  c/test_fake/fails\n*" $out
+    assert_match "*\nfailed:\n*  c/test_crash: killed*" $out
     assert_true {![regexp -line {^@@counts} $out]} "counts lines are not shown"
     assert_true {![pid_alive [file_read $root/hang.pid]]}
     set suite_pid [file_read $root/suite.pid]

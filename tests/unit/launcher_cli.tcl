@@ -43,8 +43,9 @@ test {launcher-cli-1.2 a wrong type is reported with its position and key path} 
 test {launcher-cli-1.3 a YAML syntax error is reported with its position} {
     set f [yaml syntax.yaml "cluster_name: x\nsetup_commands: \[a, b\nprovider: {}\n"]
     set r [launcher down $f -y]
-    list [dict get $r code] [string match "Error: $dir/syntax.yaml:3:*" [dict get $r out]]
-} {1 1}
+    assert_match "Error: $dir/syntax.yaml:3:*" [dict get $r out]
+    dict get $r code
+} 1
 
 test {launcher-cli-1.4 a missing file gets Ray's message} {
     set r [launcher get-head-ip $dir/nope.yaml]
