@@ -88,6 +88,10 @@ static int record_return(raylet *r, sched_task *t, uint32_t i, const Rayc__Value
 void sched__push_result(raylet *r, sched_task *t, int status, const char *msg,
                         const Rayc__TaskDone *done)
 {
+    if (status == RAY_OK)
+        r->sched->nfinished++;
+    else
+        r->sched->nfailed++;
     uint32_t n = (uint32_t)t->spec->num_returns;
     Rayc__ObjectResult *rets = calloc(n + 1, sizeof *rets);
     Rayc__ObjectResult **ptrs = calloc(n + 1, sizeof *ptrs);

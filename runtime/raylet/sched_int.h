@@ -22,6 +22,7 @@ typedef struct sched {
     int ngpus_total;               /* -1 until first use */
     double gpu_free[SCHED_MAX_GPUS];
     int dispatching, again;
+    uint64_t nfinished, nfailed;   /* outcomes pushed since start (node_stats.c) */
 } sched;
 
 /* Adds T to the task table.  Returns 0, -EEXIST or -ENOMEM. */
