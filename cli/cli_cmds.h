@@ -6,4 +6,7 @@ int cmd_start(int argc, char **argv);
 int cmd_stop(int argc, char **argv);
 int cmd_status(int argc, char **argv);
 
+/* `ray metrics launch-prometheus|shutdown-prometheus` (cli_metrics.c). */
+int cmd_metrics(int argc, char **argv);
+
 #endif

@@ -22,6 +22,7 @@ static const command commands[] = {
     {"start", cmd_start, "Start Ray processes manually on the local machine."},
     {"stop", cmd_stop, "Stop Ray processes manually on the local machine."},
     {"status", cmd_status, "Print cluster status, including autoscaling info."},
+    {"metrics", cmd_metrics, "Start or stop Prometheus for the cluster's metrics."},
     {"job", jobs_cli_main, "Submit, stop, delete, or list Ray jobs."},
     {"microbenchmark", runtime_microbenchmark_main, "Run a local Ray microbenchmark on the current machine."},
 };
