@@ -30,7 +30,7 @@ at_suite_end {
 }
 
 # GET URL inside host IP's namespace with the python3 standard library;
-# returns "STATUS BODY" (BODY cut at 2000 bytes).  HEADERS: name value ...
+# returns "STATUS BODY" (BODY cut at 1 MiB).  HEADERS: name value ...
 proc ns_get {ip url args} {
     set py {
 import sys, urllib.request, urllib.error
@@ -39,13 +39,18 @@ for i in range(2, len(sys.argv), 2):
     req.add_header(sys.argv[i], sys.argv[i + 1])
 try:
     r = urllib.request.urlopen(req, timeout=10)
-    print(r.status, r.read(2000).decode())
+    print(r.status, r.read(1 << 20).decode())
 except urllib.error.HTTPError as e:
-    print(e.code, e.read(2000).decode())
+    print(e.code, e.read(1 << 20).decode())
 except Exception as e:
     print(0, e)
 }
     return [dict get [on $ip /usr/bin/python3 -c $py $url {*}$args] out]
+}
+
+# The status code at the start of an ns_get answer.
+proc status_of {answer} {
+    return [lindex [split $answer " "] 0]
 }
 
 # The node IPs Prometheus (on host 1, port 19090) has ray_tasks samples
@@ -64,13 +69,13 @@ test {dash-1.1 three nodes each serve Ray's metric names on --metrics-export-por
     set got {}
     foreach h $hosts {
         set m [ns_get $h http://$h:28080/metrics]
-        set names {}
-        foreach n {ray_node_cpu_utilization ray_node_mem_used ray_object_store_memory
-                   {ray_tasks{State="RUNNING"} ray_actors{State="ALIVE"}
-                   {ray_resources{Name="CPU",State="USED"}} {
-            lappend names [expr {[string first $n $m] >= 0}]
+        set found {}
+        foreach n [list ray_node_cpu_utilization ray_node_mem_used ray_object_store_memory \
+                       "ray_tasks\{State=\"RUNNING\"," "ray_actors\{State=\"ALIVE\"," \
+                       "ray_resources\{Name=\"CPU\",State=\"USED\","] {
+            lappend found [expr {[string first $n $m] >= 0}]
         }
-        lappend got [string range $m 0 2] [regexp "ip=\"$h\"" $m] $names
+        lappend got [string range $m 0 2] [regexp "ip=\"$h\"" $m] $found
     }
     set got
 } [lrepeat 3 200 1 {1 1 1 1 1 1}]
@@ -96,17 +101,17 @@ test {dash-1.3 ray metrics launch-prometheus scrapes every node: ray_tasks for e
 test {dash-2.1 the node view and the job list answer 401 without a cookie or token} {
     set got {}
     foreach path {/nodes?view=summary /api/rayc/node_metrics /api/jobs/} {
-        lappend got [lindex [ns_get $h1 http://127.0.0.1:8265$path] 0]
+        lappend got [status_of [ns_get $h1 http://127.0.0.1:8265$path]]
     }
-    lappend got [lindex [ns_get $h1 http://127.0.0.1:8265/nodes?view=summary \
-        Cookie ray-authentication-token=[string trim [file_read $token_file]]] 0]
-    lappend got [lindex [ns_get $h1 http://127.0.0.1:8265/] 0]
+    lappend got [status_of [ns_get $h1 http://127.0.0.1:8265/nodes?view=summary \
+        Cookie ray-authentication-token=[string trim [file_read $token_file]]]]
+    lappend got [status_of [ns_get $h1 http://127.0.0.1:8265/]]
 } {401 401 401 200 200}
 
 test {dash-2.2 /nodes?view=summary shows each node's CPU, memory, store and workers} {
     set tok [string trim [file_read $token_file]]
     set s [ns_get $h1 http://127.0.0.1:8265/nodes?view=summary Authorization "Bearer $tok"]
-    list [lindex $s 0] [regexp -all {"state":"ALIVE"} $s] [regexp -all {"mem":\[[1-9]} $s] \
+    list [status_of $s] [regexp -all {"state":"ALIVE"} $s] [regexp -all {"mem":\[[1-9]} $s] \
         [regexp -all {"objectStoreAvailableMemory":[1-9]} $s] [regexp -all {"numWorkers":} $s]
 } {200 3 3 3 3}
 
