@@ -128,8 +128,8 @@ def run_bench(url, token_file, nodes, runs):
     try:
         sign_in(d, url, token)
         times = []
-        for _ in range(runs):
-            d.get(url + "/#/overview")
+        for i in range(runs):
+            d.get(f"{url}/?load={i}#/overview")  # a new document each time
             WebDriverWait(d, WAIT_S, poll_frequency=0.02).until(
                 lambda d: d.find_elements(By.ID, "card-nodes") and
                                            d.find_element(By.ID, "card-nodes").text
