@@ -164,6 +164,25 @@ static void build_summary(dash *d, const Rayc__NodeList *l)
 
 /* ---------------------------------------------------------------- service discovery */
 
+/* The GCS's metrics address (its port from gcs_metrics.port in the head's
+ * node dir, which the GCS shares with this job server).  Returns 0 or -1. */
+static int gcs_target(const dash *d, char *out, size_t outlen)
+{
+    char path[PATH_MAX + 32], *text = NULL;
+    size_t len;
+    long port;
+    snprintf(path, sizeof path, "%s/gcs_metrics.port", d->srv->node_dir);
+    if (fs_read_file(path, 16, &text, &len) != 0)
+        return -1;
+    text[strcspn(text, "\n")] = '\0';
+    int rc = parse_long(text, 1, 65535, &port);
+    free(text);
+    if (rc != 0 || d->srv->node_ip[0] == '\0')
+        return -1;
+    snprintf(out, outlen, "%s:%ld", d->srv->node_ip, port);
+    return 0;
+}
+
 /* Writes Ray's file_sd document listing every alive node's metrics port,
  * when it changed (through a temporary file and rename). */
 static void write_sd(dash *d, const Rayc__NodeList *l)
@@ -178,6 +197,9 @@ static void write_sd(dash *d, const Rayc__NodeList *l)
         snprintf(t, sizeof t, "%s:%d", ni->address, ni->metrics_export_port);
         json_array_append_new(targets, json_string(t));
     }
+    char gcs[128];
+    if (targets != NULL && gcs_target(d, gcs, sizeof gcs) == 0)
+        json_array_append_new(targets, json_string(gcs));
     json_t *doc = json_pack("[{s:{s:s}, s:o}]", "labels", "job", "ray", "targets", targets);
     char *text = doc ? json_dumps(doc, JSON_INDENT(2)) : NULL;
     json_decref(doc);

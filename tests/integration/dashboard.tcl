@@ -98,6 +98,22 @@ test {dash-1.3 ray metrics launch-prometheus scrapes every node: ray_tasks for e
     prom_ray_tasks_ips
 } [lsort [lmap h [list $h1 $h2 $h3] {string cat "\"ip\":\"$h\""}]]
 
+# The value of Prometheus's answer to QUERY on host 1 (first sample), or
+# the answer.
+proc prom_value {query} {
+    set q [ns_get $::h1 http://127.0.0.1:19090/api/v1/query?query=$query]
+    if {[regexp {"value":\[[0-9.]+,"([^"]*)"\]} $q -> v]} { return $v }
+    return $q
+}
+
+test {dash-1.4 the GCS's metrics are in the discovery file and scraped: two alive workers, one head} {
+    set gport [string trim [file_read [glob $tmp/session_2*/node_$h1\_*/gcs_metrics.port]]]
+    wait_for {[prom_value {ray_cluster_active_nodes%7BNodeType%3D%22worker%22%7D}] eq "2"} 120000
+    list [regexp -all "\"$h1:$gport\"" [sd_text]] \
+        [prom_value {ray_cluster_active_nodes%7BNodeType%3D%22head%22%7D}] \
+        [prom_value {ray_cluster_active_nodes%7BNodeType%3D%22worker%22%7D}]
+} {1 1 2}
+
 test {dash-2.1 the node view and the job list answer 401 without a cookie or token} {
     set got {}
     foreach path {/nodes?view=summary /api/rayc/node_metrics /api/jobs/} {
