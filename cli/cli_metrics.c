@@ -98,6 +98,21 @@ static int write_config(const prom_opts *o, const char *session, const char *dir
     return rc;
 }
 
+/* The pid recorded in PIDF when that process still runs prometheus, else 0. */
+static pid_t running_pid(const char *pidf)
+{
+    char *text = NULL;
+    size_t len;
+    long pid = 0;
+    if (fs_read_file(pidf, 64, &text, &len) != 0)
+        return 0;
+    text[strcspn(text, "\n")] = '\0';
+    if (parse_long(text, 2, INT_MAX, &pid) != 0 || !proc_cmdline_has((pid_t)pid, "prometheus"))
+        pid = 0;
+    free(text);
+    return (pid_t)pid;
+}
+
 static int launch(const prom_opts *o)
 {
     char session[PATH_MAX], dir[PATH_MAX + 32], cfg[PATH_MAX + 64], data[PATH_MAX + 64];
@@ -116,6 +131,12 @@ static int launch(const prom_opts *o)
     snprintf(data, sizeof data, "%s/data", dir);
     snprintf(log, sizeof log, "%s/prometheus.log", dir);
     snprintf(pidf, sizeof pidf, "%s/prometheus.pid", dir);
+    pid_t old = running_pid(pidf);
+    if (old > 0) {
+        fprintf(stderr, "Error: Prometheus is already running for this session (pid %d); "
+                        "stop it with `ray metrics shutdown-prometheus`.\n", (int)old);
+        return 1;
+    }
     snprintf(cfgarg, sizeof cfgarg, "--config.file=%s", cfg);
     snprintf(dataarg, sizeof dataarg, "--storage.tsdb.path=%s", data);
     snprintf(listen, sizeof listen, "--web.listen-address=:%ld", o->port);
@@ -139,22 +160,11 @@ static int shutdown_prom(const prom_opts *o)
     if (prom_dir(o, session, sizeof session, dir, sizeof dir) != 0)
         return 1;
     snprintf(pidf, sizeof pidf, "%s/prometheus.pid", dir);
-    char *text = NULL;
-    size_t len;
-    long pid;
-    if (fs_read_file(pidf, 64, &text, &len) != 0 || (text[strcspn(text, "\n")] = '\0',
-                                                     parse_long(text, 2, INT_MAX, &pid) != 0)) {
-        free(text);
-        printf("Prometheus is not running.\n");
-        return 0;
-    }
-    free(text);
-    pid_t p = (pid_t)pid;
-    if (!proc_cmdline_has(p, "prometheus") || proc_stop_all(&p, 1, SIGTERM, 5000) != 1) {
-        printf("Prometheus is not running.\n");
-    } else {
+    pid_t p = running_pid(pidf);
+    if (p > 0 && proc_stop_all(&p, 1, SIGTERM, 5000) == 1)
         printf("Prometheus (pid %d) stopped.\n", (int)p);
-    }
+    else
+        printf("Prometheus is not running.\n");
     unlink(pidf);
     return 0;
 }

@@ -3,9 +3,11 @@
 chromium-driver, python3-selenium) for tests/integration/dashboard.tcl and
 bench/dash_overview_bench.sh.
 
-  dash_browser.py check URL TOKEN_FILE OUTDIR JOB_ID IP...
+  dash_browser.py check URL TOKEN_FILE OUTDIR JOB_ID RELEASE IP...
       signs in with the token, checks every page, keeps a screenshot of each
       in OUTDIR, prints one "ok NAME" or "FAIL NAME: why" line per check.
+      The job JOB_ID prints dash-line-1..3, waits for the file RELEASE (made
+      here once those lines are on the page), then prints dash-line-after.
   dash_browser.py bench URL TOKEN_FILE NODES RUNS
       prints the Overview page's load time (navigation start to the node card
       showing NODES alive) for RUNS loads: p50 and max in ms.
@@ -59,7 +61,7 @@ def check(name, fn):
         print(f"FAIL {name}: {msg}", flush=True)
 
 
-def run_check(url, token_file, outdir, job_id, ips):
+def run_check(url, token_file, outdir, job_id, release, ips):
     token = open(token_file).read().strip()
     d = browser()
     try:
@@ -94,8 +96,9 @@ def run_check(url, token_file, outdir, job_id, ips):
                 lambda d: "dash-line-3" in d.find_element(By.ID, "job-log").text)
             status = d.find_element(By.ID, "job-fields").text
             assert_true("RUNNING" in status, f"job not running while its log streamed: {status}")
+            open(release, "w").close()   # the job prints its last line only now
             WebDriverWait(d, WAIT_S).until(
-                lambda d: "dash-line-8" in d.find_element(By.ID, "job-log").text)
+                lambda d: "dash-line-after" in d.find_element(By.ID, "job-log").text)
         check("job-log-streams", job_log)
         d.save_screenshot(f"{outdir}/job.png")
 
@@ -147,6 +150,6 @@ def run_bench(url, token_file, nodes, runs):
 
 if __name__ == "__main__":
     if sys.argv[1] == "check":
-        run_check(sys.argv[2], sys.argv[3], sys.argv[4], sys.argv[5], sys.argv[6:])
+        run_check(sys.argv[2], sys.argv[3], sys.argv[4], sys.argv[5], sys.argv[6], sys.argv[7:])
     else:
         run_bench(sys.argv[2], sys.argv[3], int(sys.argv[4]), int(sys.argv[5]))

@@ -114,6 +114,21 @@ test {dash-1.4 the GCS's metrics are in the discovery file and scraped: two aliv
         [prom_value {ray_cluster_active_nodes%7BNodeType%3D%22worker%22%7D}]
 } {1 1 2}
 
+test {dash-1.5 a second launch-prometheus is refused in one line while the first runs} {
+    set r [on $h1 $ray_bin metrics launch-prometheus --port 19091]
+    list [dict get $r code] [regexp {^Error: Prometheus is already running for this session \(pid [0-9]+\);[^\n]*$} [dict get $r out]]
+} {1 1}
+
+test {dash-1.6 ray metrics: bad input gets one line and exit 2; shutdown-prometheus stops it} {
+    set got {}
+    foreach args {{} {nope} {launch-prometheus --port x} {launch-prometheus --bogus}} {
+        set r [on $h1 $ray_bin metrics {*}$args]
+        lappend got [dict get $r code]
+    }
+    lappend got [regexp {^Prometheus \(pid [0-9]+\) stopped\.$} [on_ok $h1 $ray_bin metrics shutdown-prometheus]]
+    lappend got [string trim [on_ok $h1 $ray_bin metrics shutdown-prometheus]]
+} {2 2 2 2 1 {Prometheus is not running.}}
+
 test {dash-2.1 the node view and the job list answer 401 without a cookie or token} {
     set got {}
     foreach path {/nodes?view=summary /api/rayc/node_metrics /api/jobs/} {
@@ -132,11 +147,15 @@ test {dash-2.2 /nodes?view=summary shows each node's CPU, memory, store and work
 } {200 3 3 3 3}
 
 test {dash-3.1 headless Chromium signs in, sees 3 nodes, a job and its live log, every page} {
+    # The job prints three lines, then waits for the browser script to
+    # create RELEASE (after it saw them), then prints one more.
+    set release $tmp/dash-release
     set sub [on_ok $h1 $ray_bin job submit --address http://127.0.0.1:8265 --no-wait -- \
-        sh -c {for i in 1 2 3 4 5 6 7 8 9 10; do echo dash-line-$i; sleep 1; done}]
+        sh -c {echo dash-line-1; echo dash-line-2; echo dash-line-3
+               while [ ! -e "$0" ]; do sleep 0.1; done; echo dash-line-after} $release]
     regexp {'(raysubmit_[A-Za-z0-9]+)'} $sub -> id
     set r [on $h1 /usr/bin/python3 $root/tests/integration/dash_browser.py check \
-        http://127.0.0.1:8265 $token_file $shots $id {*}$hosts]
+        http://127.0.0.1:8265 $token_file $shots $id $release {*}$hosts]
     list [dict get $r code] [lsort [split [string trim [dict get $r out]] \n]] \
         [lsort [lmap f [glob -nocomplain -directory $shots *.png] {file tail $f}]]
 } {0 {{ok cluster-nodes} {ok cookie-httponly} {ok job-log-streams} {ok jobs-list} {ok login} {ok metrics-charts} {ok state-actors} {ok state-placement_groups} {ok state-tasks} {ok token-not-in-url}} {actors.png cluster.png job.png jobs.png metrics.png overview.png placement_groups.png tasks.png}}
