@@ -249,6 +249,9 @@ static void poll_after_cb(uv_work_t *w, int status)
         build_summary(d, l);
         write_sd(d, l);
         d->polled = 1;
+        if (d->warned)
+            log_info("dashboard: reading the node table again");
+        d->warned = 0;
     } else if (d->err[0] != '\0' && !d->warned) {
         log_warn("dashboard: cannot read the node table: %s", d->err);
         d->warned = 1;
