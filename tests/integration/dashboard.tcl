@@ -129,6 +129,34 @@ test {dash-1.6 ray metrics: bad input gets one line and exit 2; shutdown-prometh
     lappend got [string trim [on_ok $h1 $ray_bin metrics shutdown-prometheus]]
 } {2 2 2 2 1 {Prometheus is not running.}}
 
+# ray_tasks{State=STATE} in host IP's /metrics, or -1.
+proc node_tasks {ip state} {
+    set m [ns_get $ip http://$ip:28080/metrics]
+    set re [format {\nray_tasks\{State="%s",[^\n]*\} ([0-9.e+]+)} $state]
+    if {[regexp $re $m -> v]} { return $v }
+    return -1
+}
+
+set mn [file join $root examples multinode multinode]
+if {![file executable $mn]} {
+    skip_test {dash-1.7 ray_tasks FINISHED per node} "examples/multinode was not built"
+} else {
+test {dash-1.7 ray_tasks FINISHED on each node counts the SPREAD tasks that node ran} {
+    set before [lmap h $hosts {node_tasks $h FINISHED}]
+    set out [on_ok $h1 $mn spread 9]
+    set ran [dict create]
+    foreach h $hosts { dict set ran $h 0 }
+    foreach line [split $out \n] {
+        if {[regexp {^where .*/node_([0-9.]+)_[0-9]+/} $line -> ip]} { dict incr ran $ip }
+    }
+    set want [lmap h $hosts b $before {expr {$b + [dict get $ran $h]}}]
+    wait_for {[lmap h $hosts {node_tasks $h FINISHED}] eq $want} 30000
+    set got [lmap h $hosts {node_tasks $h FINISHED}]
+    list [llength [lsearch -all -not [dict values $ran] 0]] \
+        [expr {$got eq $want ? "match" : "got $got, want $want"}]
+} {3 match}
+}
+
 test {dash-2.1 the node view and the job list answer 401 without a cookie or token} {
     set got {}
     foreach path {/nodes?view=summary /api/rayc/node_metrics /api/jobs/} {
