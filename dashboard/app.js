@@ -8,6 +8,8 @@ const main = () => document.getElementById("main");
 let timer = null;
 let socket = null;
 const charts = [];
+const PALETTE = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b",
+  "#e377c2", "#7f7f7f", "#bcbd22", "#17becf"];
 
 function el(tag, attrs, ...kids) {
   const e = document.createElement(tag);
@@ -192,11 +194,12 @@ async function metrics() {
       continue;
     }
     const canvas = el("canvas", {});
-    c.append(canvas);
+    c.append(el("div", { class: "chart-area" }, canvas));
     box.append(c);
     charts.push(new Chart(canvas, {
       type: "line",
-      data: { datasets: m.nodes.map((n) => ({ label: n.ip, pointRadius: 0,
+      data: { datasets: m.nodes.map((n, i) => ({ label: n.ip, pointRadius: 0,
+        borderColor: PALETTE[i % PALETTE.length], backgroundColor: PALETTE[i % PALETTE.length],
         data: n.samples.map((s) => ({ x: s[0], y: f(s[idx]) })) })) },
       options: { animation: false, maintainAspectRatio: false,
         scales: { x: { type: "linear", ticks: { callback: (v) => new Date(v).toLocaleTimeString() } } } },
