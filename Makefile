@@ -268,6 +268,9 @@ install: all
 	install -m 755 $(PROGRAMS) $(DESTDIR)$(PREFIX)/bin/
 	ln -sf ray $(DESTDIR)$(PREFIX)/bin/ray-up
 	ln -sf ray $(DESTDIR)$(PREFIX)/bin/ray-down
+	install -d $(DESTDIR)$(PREFIX)/share/rayc/dashboard
+	install -m 644 dashboard/index.html dashboard/app.js dashboard/style.css \
+	    $(DESTDIR)$(PREFIX)/share/rayc/dashboard/
 	$(if $(wildcard include/ray/*.h),install -m 644 include/ray/*.h $(DESTDIR)$(PREFIX)/include/ray/)
 	install -d $(DESTDIR)$(PREFIX)/lib/pkgconfig
 	install -m 644 lib/libray.a $(DESTDIR)$(PREFIX)/lib/

@@ -10,4 +10,7 @@ int cmd_status(int argc, char **argv);
  * --python Ray's Python one ($RAYC_PYTHON, else /usr/bin/python3). */
 int cmd_microbenchmark(int argc, char **argv);
 
+/* `ray metrics launch-prometheus|shutdown-prometheus` (cli_metrics.c). */
+int cmd_metrics(int argc, char **argv);
+
 #endif

@@ -28,7 +28,6 @@ static const struct {
                                "runtime env agent listens on it"},
     {"dashboard-agent-grpc-port", "the job agent speaks HTTP only, on "
                                   "--dashboard-agent-listen-port, so nothing listens on it"},
-    {"metrics-export-port", "rayc exports no Prometheus metrics, so nothing listens on it"},
     {"object-manager-port", "objects travel over the node manager port "
                             "(--node-manager-port), so nothing listens on it"},
     {"no-monitor", "rayc runs no autoscaler monitor"},

@@ -27,6 +27,7 @@
 
 typedef struct start_opts {
     int head, block, port, dashboard_port, node_manager_port, agent_port, agent_port_given;
+    int metrics_port;        /* --metrics-export-port, 0: a free port */
     const char *address, *node_ip, *temp_dir, *dashboard_host, *token_file;
     const char *num_cpus, *num_gpus, *memory, *object_store_memory, *resources, *labels;
     const char *min_worker_port, *max_worker_port, *worker_port_list, *system_config;
@@ -61,10 +62,11 @@ static void print_start_usage(void)
            "                 [--object-store-memory BYTES] [--resources JSON] [--labels JSON]\n"
            "                 [--plasma-directory DIR] [--object-spilling-directory DIR]\n"
            "                 [--include-dashboard BOOL] [--system-config JSON]\n"
+           "                 [--metrics-export-port N (Prometheus /metrics; default a free port)]\n"
            "  Accepted from Ray's start lines with a note (no equivalent here):\n"
            "    --min-worker-port --max-worker-port --worker-port-list\n"
            "    --ray-client-server-port --runtime-env-agent-port --dashboard-agent-grpc-port\n"
-           "    --metrics-export-port --object-manager-port --no-monitor --storage\n"
+           "    --object-manager-port --no-monitor --storage\n"
            "    --redis-password --autoscaling-config --disable-usage-stats\n");
 }
 
@@ -160,7 +162,7 @@ static int parse_port(const char *flag, const char *value, int *out)
 
 enum { O_HEAD = 1000, O_ADDRESS, O_PORT, O_NODE_IP, O_TEMP, O_DHOST, O_DPORT, O_BLOCK,
        O_TOKEN, O_CPUS, O_GPUS, O_MEM, O_OSM, O_RES, O_LABELS, O_NMPORT, O_AGENT_PORT, O_IGNORED,
-       O_SYSCFG, O_PLASMA, O_SPILL, O_DASH,
+       O_SYSCFG, O_PLASMA, O_SPILL, O_DASH, O_METRICS_PORT,
        /* O_MIN_WPORT..O_NOTE_PORT: accepted, checked, and noted as changing nothing */
        O_MIN_WPORT, O_MAX_WPORT, O_WPORT_LIST, O_NOTE, O_NOTE_ARG, O_NOTE_PORT, O_HELP };
 
@@ -185,6 +187,7 @@ static const struct option start_flags[] = {
     {"plasma-directory", required_argument, NULL, O_PLASMA},
     {"object-spilling-directory", required_argument, NULL, O_SPILL},
     {"include-dashboard", required_argument, NULL, O_DASH},
+    {"metrics-export-port", required_argument, NULL, O_METRICS_PORT},
     {"system-config", required_argument, NULL, O_SYSCFG},
     /* Ray's flags with no equivalent here: checked, then a note (cli_compat.c). */
     {"min-worker-port", required_argument, NULL, O_MIN_WPORT},
@@ -193,7 +196,6 @@ static const struct option start_flags[] = {
     {"ray-client-server-port", required_argument, NULL, O_NOTE_PORT},
     {"runtime-env-agent-port", required_argument, NULL, O_NOTE_PORT},
     {"dashboard-agent-grpc-port", required_argument, NULL, O_NOTE_PORT},
-    {"metrics-export-port", required_argument, NULL, O_NOTE_PORT},
     {"object-manager-port", required_argument, NULL, O_NOTE_PORT},
     {"no-monitor", no_argument, NULL, O_NOTE},
     {"disable-usage-stats", no_argument, NULL, O_NOTE},
@@ -233,6 +235,7 @@ static int apply_flag(start_opts *o, int c, const char *name, char **argv)
         rc = parse_port("dashboard-agent-listen-port", optarg, &o->agent_port);
         o->agent_port_given = 1;
         break;
+    case O_METRICS_PORT: rc = parse_port("metrics-export-port", optarg, &o->metrics_port); break;
     case O_MIN_WPORT: o->min_worker_port = optarg; break;
     case O_MAX_WPORT: o->max_worker_port = optarg; break;
     case O_WPORT_LIST: o->worker_port_list = optarg; break;
@@ -497,6 +500,9 @@ static int start_raylet(started *s, const start_opts *o)
     snprintf(agent, sizeof agent, "%d", o->head ? o->dashboard_port : s->agent_port);
     if (s->agent_started || (o->head && o->include_dashboard))
         add_flag(argv, &n, "--dashboard-agent-port", agent);
+    char mport[16];
+    snprintf(mport, sizeof mport, "%d", o->metrics_port);
+    add_flag(argv, &n, "--metrics-export-port", o->metrics_port > 0 ? mport : NULL);
     if (o->head)
         argv[n++] = "--head";
     argv[n] = NULL;

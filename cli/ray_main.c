@@ -21,6 +21,7 @@ static const command commands[] = {
     {"start", cmd_start, "Start Ray processes manually on the local machine."},
     {"stop", cmd_stop, "Stop Ray processes manually on the local machine."},
     {"status", cmd_status, "Print cluster status, including autoscaling info."},
+    {"metrics", cmd_metrics, "Start or stop Prometheus for the cluster's metrics."},
     {"job", jobs_cli_main, "Submit, stop, delete, or list Ray jobs."},
     {"microbenchmark", cmd_microbenchmark, "Run a local Ray microbenchmark on the current machine."},
 };

@@ -38,6 +38,10 @@ done
 ln -s ray "$STAGE/rayc/bin/ray-up"
 ln -s ray "$STAGE/rayc/bin/ray-down"
 echo "$VERSION" > "$STAGE/rayc/VERSION"
+# The dashboard's page and static files (the job server serves them from
+# PREFIX/share/rayc/dashboard).
+mkdir -p "$STAGE/rayc/share/rayc/dashboard"
+cp dashboard/index.html dashboard/app.js dashboard/style.css "$STAGE/rayc/share/rayc/dashboard/"
 
 # libray: the real file the libray.so link names, its soname link, the
 # static library, ray.h and the pkg-config template.
@@ -97,6 +101,10 @@ for f in "$here"/lib/*; do
 done
 for f in "$here"/include/ray/*.h; do
     put "$f" "$prefix/include/ray" 644
+done
+mkdir -p "$prefix/share/rayc/dashboard"
+for f in "$here"/share/rayc/dashboard/*; do
+    put "$f" "$prefix/share/rayc/dashboard" 644
 done
 pcdir=$(mktemp -d)
 sed "s|@PREFIX@|$prefix|" "$here/lib/pkgconfig/ray.pc.in" > "$pcdir/ray.pc"

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "common/log.h"
+#include "jobserver/dash.h"
 #include "jobserver/http_auth.h"
 #include "jobserver/http_server.h"
 #include "jobserver/jobs_buf.h"
@@ -20,7 +21,7 @@
 
 enum route_id {
     R_NONE, R_HEALTHZ, R_AUTH_MODE, R_AUTHENTICATE, R_VERSION, R_JOBS, R_JOB, R_JOB_LOGS,
-    R_JOB_TAIL, R_JOB_STOP, R_PACKAGE,
+    R_JOB_TAIL, R_JOB_STOP, R_PACKAGE, R_DASH,
 };
 
 /* What a request matched, kept on the request between the two callbacks. */
@@ -74,6 +75,7 @@ static enum route_id match_path(const char *path, api_route *rt)
         int m = segment(rest + n + 1, rt->arg2, sizeof rt->arg2);
         return m > 0 && rest[n + 1 + m] == '\0' ? R_PACKAGE : R_NONE;
     }
+    if (dash_path(path)) return R_DASH;
     return R_NONE;
 }
 
@@ -166,7 +168,8 @@ static int on_headers(void *arg, http_request *r)
         http_respond_text(r, 405, HTTP_AUTH_BROWSER_TEXT);
         return 1;
     }
-    if (!route_public(rt->id) && refuse_unauthenticated(srv, r))
+    if (!route_public(rt->id) && !(rt->id == R_DASH && dash_public(http_request_path(r))) &&
+        refuse_unauthenticated(srv, r))
         return 1;
     if (rt->id == R_PACKAGE && strcmp(method, "PUT") == 0)
         return begin_upload(srv, r, rt);
@@ -405,6 +408,7 @@ static void on_request(void *arg, http_request *r)
         break;
     }
     case R_PACKAGE: handle_package(srv, r, rt); break;
+    case R_DASH: dash_handle(srv, r); break;
     default: http_respond_text(r, 404, "404: Not Found"); break;
     }
 }

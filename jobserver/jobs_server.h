@@ -57,6 +57,7 @@ typedef struct jobs_server {
     jobs_resources res;
     renv_ctx *renv;
     struct jobs_gcs *gcs;
+    struct dash *dash;               /* the dashboard's node view (dash.h), or NULL */
     struct jobs_reserve *reserve;    /* link to the node's raylet (jobs_reserve.c), or NULL */
     struct jobs_run *waiting;        /* runs queued for resources, oldest first */
     int live_runs;                   /* runs not yet released */

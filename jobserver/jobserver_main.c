@@ -17,6 +17,7 @@
 #include "common/util.h"
 #include "jobserver/jobs_proc.h"
 #include "jobserver/jobs_reserve.h"
+#include "jobserver/dash.h"
 #include "jobserver/jobs_server.h"
 
 #define DEFAULT_STOP_WAIT_S 3
@@ -313,6 +314,7 @@ static void shutdown_done(jobs_server *srv)
     http_server_close(srv->http);
     srv->http = NULL;
     jobs_gcs_stop(srv);
+    dash_stop(srv);
     jobs_reserve_stop(srv);
     uv_close((uv_handle_t *)&srv->sig_term, NULL);
     uv_close((uv_handle_t *)&srv->sig_int, NULL);
@@ -358,6 +360,7 @@ static int serve(jobs_server *srv, main_opts *o)
         return 1;
     node_identity(srv);
     jobs_gcs_start(srv);
+    dash_start(srv);
     jobs_reserve_start(srv);
     watch_signals(srv);
     int rc = jobs_sup_recover(srv);

@@ -11,7 +11,7 @@
 #include "common/util.h"
 
 enum opt_key { OPT_PORT, OPT_HOST, OPT_TOKEN, OPT_SESSION, OPT_DB, OPT_LOG,
-               OPT_HEALTH, OPT_MAX_FRAME };
+               OPT_HEALTH, OPT_MAX_FRAME, OPT_METRICS };
 
 static const struct {
     const char *name;
@@ -25,6 +25,7 @@ static const struct {
     {"log-file", OPT_LOG},
     {"health-check-timeout-ms", OPT_HEALTH},
     {"max-frame-bytes", OPT_MAX_FRAME},
+    {"metrics-export-port", OPT_METRICS},
 };
 
 static const char usage[] =
@@ -37,7 +38,9 @@ static const char usage[] =
     "  --log-file PATH              log file (default stderr)\n"
     "  --health-check-timeout-ms N  a node silent this long is dead (default\n"
     "                               RAY_health_check_period_ms * RAY_health_check_failure_threshold)\n"
-    "  --max-frame-bytes N          largest frame accepted (default 16 MiB)\n";
+    "  --max-frame-bytes N          largest frame accepted (default 16 MiB)\n"
+    "  --metrics-export-port N      Prometheus /metrics (default 0: a free port, written\n"
+    "                               to gcs_metrics.port next to the db)\n";
 
 const char *gcs_config_usage(void) { return usage; }
 
@@ -84,6 +87,10 @@ static int config_set(gcs_config *cfg, enum opt_key key, const char *name,
     case OPT_MAX_FRAME:
         rc = parse_long(value, 1024, 1L << 30, &v);
         cfg->max_frame = (size_t)v;
+        break;
+    case OPT_METRICS:
+        rc = parse_long(value, 0, 65535, &v);
+        cfg->metrics_port = (int)v;
         break;
     }
     if (rc != 0 || value[0] == '\0') {

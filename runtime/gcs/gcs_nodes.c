@@ -189,6 +189,8 @@ static int apply_report(gcs_node *n, const Rayc__ReportResources *req)
     view.resources_available = av.ptrs;
     view.n_demands = req->n_demands;
     view.demands = req->demands;
+    if (req->stats != NULL)
+        view.stats = req->stats;
     if (totals != NULL) {
         view.n_resources_total = req->n_total;
         view.resources_total = totals;

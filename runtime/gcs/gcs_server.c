@@ -138,6 +138,7 @@ int gcs_server_open(gcs_server *srv, char *err, size_t errlen)
         return rc;
     srv->last_flush_ms = time_mono_ms();
     start_handles(srv);
+    gcs_metrics_start(srv);
     log_info("serving session %s on %s:%d (db %s, health timeout %lld ms, frame cap %zu)",
              srv->session_name, srv->cfg.host, srv->cfg.port, srv->cfg.db_path,
              (long long)srv->cfg.health_timeout_ms, srv->cfg.max_frame);
@@ -160,6 +161,7 @@ void gcs_server_stop(gcs_server *srv)
     if (srv->listening)
         close_handle((uv_handle_t *)&srv->listener);
     gcs_conn_close_all(srv, "server shutting down");
+    gcs_metrics_stop(srv);
     close_handle((uv_handle_t *)&srv->tick);
     close_handle((uv_handle_t *)&srv->reaper);
     close_handle((uv_handle_t *)&srv->sigterm);

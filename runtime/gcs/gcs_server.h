@@ -45,6 +45,7 @@ typedef struct gcs_config {
     const char *log_file;        /* NULL: stderr */
     int64_t health_timeout_ms;
     size_t max_frame;
+    int metrics_port;            /* --metrics-export-port, 0: a free port */
 } gcs_config;
 
 /* What gcs_config_parse found. */
@@ -137,6 +138,7 @@ struct gcs_server {
     int stopping;
     struct gcs_pgs *pgs;             /* placement groups: gcs_pg.h */
     uint64_t next_request_id;        /* requests the GCS sends to raylets */
+    struct prom_http *metrics;       /* Prometheus endpoint: gcs_metrics.c */
 };
 
 /* Reads the token file, binds and listens on cfg->host:port.  Returns 0;
@@ -156,6 +158,15 @@ void gcs_server_stop(gcs_server *srv);
 
 /* Frees what gcs_server_stop left (call after uv_run has returned). */
 void gcs_server_free(gcs_server *srv);
+
+/* ---------------------------------------------------------------- gcs_metrics.c */
+
+/* Serves the GCS's Prometheus metrics on all interfaces at
+ * cfg.metrics_port (0: a free port) and writes the bound port to
+ * gcs_metrics.port next to the database, where the head's job server finds
+ * it for the service-discovery file.  Failures are logged, never fatal. */
+void gcs_metrics_start(gcs_server *srv);
+void gcs_metrics_stop(gcs_server *srv);
 
 /* ---------------------------------------------------------------- gcs_conn.c */
 

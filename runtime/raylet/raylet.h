@@ -113,6 +113,8 @@ struct wpool;
 struct actor_table;
 struct objstore;
 struct raylet_gcs_call;
+struct node_stats;
+struct prom_http;
 struct raylet_cluster;
 struct pgroup_table;
 typedef struct raylet_reservation raylet_reservation;
@@ -161,6 +163,9 @@ typedef struct raylet {
     struct raylet_cluster *cluster; /* other nodes: raylet_cluster.h */
     struct pgroup_table *pgroups; /* placement group bundles: pgroup.h */
     struct raylet_reservation *reservations; /* the job server's: reserve.h */
+    struct node_stats *stats;     /* measurements for reports and /metrics: node_stats.h */
+    struct prom_http *metrics;    /* the Prometheus endpoint: common/prom_http.h */
+    int metrics_port;             /* its bound port, 0: none */
 
     /* lifecycle (raylet_life.c) */
     uv_signal_t sigterm, sigint;

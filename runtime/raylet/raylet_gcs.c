@@ -19,6 +19,7 @@
 #include "common/net.h"
 #include "common/util.h"
 #include "raylet/cluster_view.h"
+#include "raylet/node_stats.h"
 #include "raylet/otable.h"
 #include "raylet/pgroup.h"
 
@@ -81,6 +82,7 @@ static void send_register(raylet *r)
 static void send_report(raylet *r)
 {
     otable_report_usage(r);
+    node_stats_sample(r);
     Rayc__Envelope env = RAYC__ENVELOPE__INIT;
     Rayc__ReportResources rep = RAYC__REPORT_RESOURCES__INIT;
     if (raylet_msg_report(r, &rep) == 0) {

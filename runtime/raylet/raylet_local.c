@@ -13,6 +13,8 @@
 #include "raylet/objmgr.h"
 #include "raylet/raylet_cluster.h"
 #include "raylet/reserve.h"
+#include "common/prom_http.h"
+#include "raylet/node_stats.h"
 #include "raylet/sched.h"
 #include "raylet/sched_remote.h"
 #include "raylet/wpool.h"
@@ -110,11 +112,17 @@ int raylet_runtime_open(raylet *r, char *err, size_t errlen)
         rc = wpool_open(r, err, errlen);
     if (rc == 0)
         rc = raylet_cluster_open(r, err, errlen);
+    if (rc == 0 && (rc = node_stats_open(r)) != 0)
+        snprintf(err, errlen, "out of memory");
+    if (rc == 0)
+        rc = node_stats_serve(r, r->opts->metrics_export_port, err, errlen);
     return rc;
 }
 
 void raylet_runtime_close(raylet *r)
 {
+    prom_http_close(r->metrics);
+    r->metrics = NULL;
     raylet_cluster_close(r);
     wpool_close(r);
     otable_close(r);
@@ -123,6 +131,7 @@ void raylet_runtime_close(raylet *r)
 void raylet_runtime_free(raylet *r)
 {
     raylet_cluster_free(r);
+    node_stats_close(r);
     sched_close(r);
     actor_close(r);
     pgroup_free(r);

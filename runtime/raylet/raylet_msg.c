@@ -4,6 +4,7 @@
  * small builder below.  Entries point at the names in the raylet's maps (no
  * copies); only the arrays are allocated, in one block per map. */
 #include "raylet/raylet.h"
+#include "raylet/node_stats.h"
 #include "raylet/sched.h"
 
 #include <errno.h>
@@ -94,6 +95,7 @@ int raylet_msg_node_info(const raylet *r, Rayc__NodeInfo *info)
     info->start_time_ms = r->start_time_ms;
     info->raylet_pid = (int32_t)getpid();
     info->agent_port = o->agent_port;
+    info->metrics_export_port = r->metrics_port;
     int rc = total_entries(&r->total, info);
     if (rc == 0)
         rc = available_entries(&r->available, info);
@@ -132,6 +134,7 @@ static int report_total(const res_map *m, Rayc__ReportResources *rep)
 int raylet_msg_report(const raylet *r, Rayc__ReportResources *rep)
 {
     rep->node_id = (char *)r->opts->node_id;
+    rep->stats = node_stats_last(r);
     int rc = report_available(&r->available, rep);
     if (rc == 0)
         rc = report_total(&r->total, rep);

@@ -13,7 +13,7 @@ enum opt_id {
     OPT_GCS_ADDRESS, OPT_TOKEN_FILE, OPT_NODE_ID, OPT_NODE_IP, OPT_NM_PORT,
     OPT_NODE_DIR, OPT_HEAD, OPT_NUM_CPUS, OPT_NUM_GPUS, OPT_MEMORY,
     OPT_OBJECT_STORE, OPT_RESOURCES, OPT_LABELS, OPT_LOG_FILE,
-    OPT_REPORT_PERIOD, OPT_RECONNECT_TIMEOUT, OPT_AGENT_PORT, OPT_PLASMA_DIR, OPT_SPILL_DIR,
+    OPT_REPORT_PERIOD, OPT_RECONNECT_TIMEOUT, OPT_AGENT_PORT, OPT_METRICS_PORT, OPT_PLASMA_DIR, OPT_SPILL_DIR,
     OPT_HELP,
 };
 
@@ -41,6 +41,7 @@ static const opt_spec opt_table[] = {
     {"report-period-ms", OPT_REPORT_PERIOD, 1},
     {"gcs-reconnect-timeout-s", OPT_RECONNECT_TIMEOUT, 1},
     {"dashboard-agent-port", OPT_AGENT_PORT, 1},
+    {"metrics-export-port", OPT_METRICS_PORT, 1},
     {"plasma-directory", OPT_PLASMA_DIR, 1},
     {"object-spilling-directory", OPT_SPILL_DIR, 1},
     {"help", OPT_HELP, 0},
@@ -54,6 +55,7 @@ void raylet_opts_usage(FILE *out)
           "              [--object-store-memory BYTES] [--resources JSON] [--labels JSON]\n"
           "              [--log-file PATH] [--report-period-ms N (1000)]\n"
           "              [--gcs-reconnect-timeout-s N (60)] [--dashboard-agent-port N]\n"
+          "              [--metrics-export-port N (0: a free port)]\n"
           "              [--plasma-directory DIR ($RAY_object_store_shm_dir or /dev/shm)]\n"
           "              [--object-spilling-directory DIR (NODE_DIR/spill)]\n",
           out);
@@ -128,6 +130,7 @@ static int apply(raylet_opts *o, enum opt_id id, const char *v)
     case OPT_REPORT_PERIOD: return parse_long(v, 1, 3600000, &o->report_period_ms);
     case OPT_RECONNECT_TIMEOUT: return parse_long(v, 1, 31536000, &o->reconnect_timeout_s);
     case OPT_AGENT_PORT:    return parse_int_into(v, 0, 65535, &o->agent_port);
+    case OPT_METRICS_PORT:  return parse_int_into(v, 0, 65535, &o->metrics_export_port);
     case OPT_PLASMA_DIR:    return check_path(o->plasma_dir = v);
     case OPT_SPILL_DIR:     return check_path(o->spill_dir = v);
     case OPT_HELP:          o->help = 1; return 0;

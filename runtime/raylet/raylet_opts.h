@@ -28,6 +28,7 @@ typedef struct raylet_opts {
     long report_period_ms;       /* --report-period-ms, default 1000 */
     long reconnect_timeout_s;    /* --gcs-reconnect-timeout-s, default 60 */
     int agent_port;              /* --dashboard-agent-port: the node's job agent, 0: none */
+    int metrics_export_port;     /* --metrics-export-port: Prometheus text, 0: a free port */
     const char *plasma_dir;      /* --plasma-directory: the arena's dir, NULL: node_shm_dir() */
     const char *spill_dir;       /* --object-spilling-directory, NULL: NODE_DIR/spill */
     int help;                    /* --help was given: nothing else is checked */

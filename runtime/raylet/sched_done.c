@@ -13,6 +13,7 @@
 #include "raylet/otable.h"
 #include "raylet/pgroup.h"
 #include "raylet/sched_int.h"
+#include "raylet/sched_remote.h"
 #include "raylet/wpool.h"
 
 const char *sched__fname(const sched_task *t)
@@ -88,6 +89,12 @@ static int record_return(raylet *r, sched_task *t, uint32_t i, const Rayc__Value
 void sched__push_result(raylet *r, sched_task *t, int status, const char *msg,
                         const Rayc__TaskDone *done)
 {
+    if (t->remote == SCHED_FORWARDED)
+        ;   /* counted by the node that ran it */
+    else if (status == RAY_OK)
+        r->sched->nfinished++;
+    else
+        r->sched->nfailed++;
     uint32_t n = (uint32_t)t->spec->num_returns;
     Rayc__ObjectResult *rets = calloc(n + 1, sizeof *rets);
     Rayc__ObjectResult **ptrs = calloc(n + 1, sizeof *ptrs);

@@ -22,6 +22,8 @@ typedef struct sched {
     int ngpus_total;               /* -1 until first use */
     double gpu_free[SCHED_MAX_GPUS];
     int dispatching, again;
+    uint64_t nfinished, nfailed;   /* outcomes of tasks this node ran (not forwarded
+                                    * ones), since start (node_stats.c) */
 } sched;
 
 /* Adds T to the task table.  Returns 0, -EEXIST or -ENOMEM. */

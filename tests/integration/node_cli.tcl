@@ -95,14 +95,14 @@ test {nodecli-2.1 Ray's flags without an equivalent print one note each and the 
     set r [head_start --min-worker-port=11000 --max-worker-port 11999 \
         --worker-port-list 12000,12001 --ray-client-server-port 10001 \
         --runtime-env-agent-port=52370 --dashboard-agent-grpc-port 52366 \
-        --metrics-export-port 8080 --object-manager-port 8076 --no-monitor \
+        --object-manager-port 8076 --no-monitor \
         --storage /nonexistent/storage --redis-password 5241590000000000 \
         --disable-usage-stats]
     set notes [regexp -all -line {^Note: --[a-z-]+ changes nothing here: .+\.$} [dict get $r out]]
     list [dict get $r code] $notes \
         [string match "*--min-worker-port changes nothing here: rayc workers listen only on Unix sockets*" [dict get $r out]] \
         [llength [status_active [ray_ok status]]] [string trim [ray_ok stop]]
-} {0 12 1 1 {Stopped all 3 Ray processes.}}
+} {0 11 1 1 {Stopped all 3 Ray processes.}}
 
 test {nodecli-2.2 bad values exit 2 with one click-style line} {
     set got {}
