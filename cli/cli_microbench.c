@@ -1,7 +1,6 @@
 /* `ray microbenchmark`: the C API's benchmark (libray's api_bench), or with
  * --python Ray's Python microbenchmark (python -m ray._private.ray_perf). */
 #include <errno.h>
-#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,30 +8,9 @@
 
 #include "api/api_bench.h"
 #include "cli/cli_cmds.h"
-#include "cli/cli_proc.h"
+#include "cli/cli_pypath.h"
 
 #define MICROBENCH_MAX_ARGS 64
-
-/* Puts the checkout's python/ folder (next to this program's bin/) first on
- * PYTHONPATH when it holds the ray package; an installed package is found
- * by the interpreter itself. */
-static void checkout_pythonpath(void)
-{
-    char self[PATH_MAX], pkg[PATH_MAX + 32], path[2 * PATH_MAX + 64];
-    if (proc_sibling_path("ray", self, sizeof self) != 0)
-        return;
-    char *slash = strrchr(self, '/');
-    if (slash == NULL)
-        return;
-    *slash = '\0';
-    if (snprintf(pkg, sizeof pkg, "%s/../python/ray/__init__.py", self) >= (int)sizeof pkg ||
-        access(pkg, R_OK) != 0)
-        return;
-    const char *old = getenv("PYTHONPATH");
-    if (snprintf(path, sizeof path, "%s/../python%s%s", self, old && *old ? ":" : "",
-                 old ? old : "") < (int)sizeof path)
-        setenv("PYTHONPATH", path, 1);
-}
 
 /* Replaces this process with the Python microbenchmark, passing on every
  * argument but --python.  Returns only on failure (1). */
@@ -55,7 +33,7 @@ static int run_python(int argc, char **argv)
         args[n++] = argv[i];
     }
     args[n] = NULL;
-    checkout_pythonpath();
+    cli_export_python_path();
     execv(python, args);
     fprintf(stderr, "Error: cannot run %s (set RAYC_PYTHON): %s\n", python, strerror(errno));
     return 1;

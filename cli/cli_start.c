@@ -19,6 +19,7 @@
 #include "cli/cli_common.h"
 #include "cli/cli_compat.h"
 #include "cli/cli_proc.h"
+#include "cli/cli_pypath.h"
 #include "cli/cli_revive.h"
 #include "common/node_registry.h"
 #include "common/net.h"
@@ -816,6 +817,7 @@ int cmd_start(int argc, char **argv)
     started s;
     memset(&s, 0, sizeof s);
     node_temp_root(o.temp_dir, s.root, sizeof s.root);
+    cli_export_python_path(); /* jobs and Python workers import this rayc's `ray` */
     char ip[64];
     /* A node of this host whose raylet died comes back as a new node. */
     revive_clean(o.head ? o.port : 0);

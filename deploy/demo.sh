@@ -4,8 +4,9 @@
 # As root (CI, a fresh Debian machine): three local test hosts
 # (deploy/testnet.sh), `ray up templates/demo.yaml -y` bootstraps a head and
 # two workers over SSH, `ray status` shows 3 nodes, a job from
-# examples/tiny_demo is submitted to the new cluster through `ray dashboard`'s
-# port forward and its logs are shown, then `ray down -y` and the test hosts
+# examples/tiny_demo and a Python one (examples/python/spread.py: tasks on
+# every node) are submitted to the new cluster through `ray dashboard`'s
+# port forward and their logs are shown, then `ray down -y` and the test hosts
 # are removed.  Not root: the same job on a head and a second node started on
 # this host with `ray start`.
 set -eu
@@ -34,6 +35,11 @@ submit_job() { # ADDRESS: submit examples/tiny_demo with env_vars and follow its
     ray job status --address "$1" "$id"
 }
 
+submit_python_job() { # ADDRESS: Python tasks spread over the cluster's nodes (examples/python)
+    step "ray job submit --address $1 --working-dir examples/python -- /usr/bin/python3 spread.py"
+    ray job submit --address "$1" --working-dir examples/python -- /usr/bin/python3 spread.py
+}
+
 local_demo() {
     export RAY_AUTH_TOKEN_PATH="$SCRATCH/auth_token"
     # --auth-token-file reads an existing file (only ~/.ray/auth_token is made).
@@ -48,6 +54,7 @@ local_demo() {
     step "ray status"
     ray status
     submit_job http://127.0.0.1:8266
+    submit_python_job http://127.0.0.1:8266
     step "ray stop"
     ray stop
 }
@@ -80,6 +87,7 @@ cluster_demo() {
         sleep 0.1
     done
     submit_job http://127.0.0.1:18265
+    submit_python_job http://127.0.0.1:18265
     step "ray down templates/demo.yaml -y"
     kill "$FWD" 2>/dev/null || true
     FWD=

@@ -58,6 +58,14 @@ ln -s "$REAL" "$STAGE/rayc/lib/libray.so"
 cp include/ray/*.h "$STAGE/rayc/include/ray/"
 sed "s|@VERSION@|$VERSION|" deploy/ray.pc.in > "$STAGE/rayc/lib/pkgconfig/ray.pc.in"
 
+# The Python package `ray` with its extension ray._raylet, when built.
+if ls python/ray/_raylet*.so >/dev/null 2>&1; then
+    (cd python && find ray -name '*.py' -o -name '_raylet*.so') | while read -r f; do
+        mkdir -p "$STAGE/rayc/python/$(dirname "$f")"
+        cp "python/$f" "$STAGE/rayc/python/$f"
+    done
+fi
+
 cat > "$STAGE/rayc/install.sh" <<'INSTALL'
 #!/bin/sh
 # Installs rayc's binaries, ray.h, libray and ray.pc:
@@ -113,6 +121,18 @@ rm -rf "$pcdir"
 for l in ray-up ray-down; do
     link ray "$prefix/bin/$l"
 done
+# The Python package: PREFIX/lib/python3.X/dist-packages, X from the
+# extension's name (Debian's python3 finds it there for /usr/local; `ray
+# start` puts it on its jobs' PYTHONPATH for any other prefix).
+pyso=$(ls "$here"/python/ray/_raylet*.so 2>/dev/null | head -1)
+if [ -n "$pyso" ]; then
+    pyver=$(basename "$pyso" | sed -n 's/.*cpython-3\([0-9]*\)-.*/python3.\1/p')
+    site="$prefix/lib/${pyver:-python3}/dist-packages"
+    (cd "$here/python" && find ray -type f) | while read -r f; do
+        mkdir -p "$site/$(dirname "$f")"
+        put "$here/python/$f" "$site/$(dirname "$f")" 644
+    done
+fi
 missing=$(for f in "$prefix"/bin/ray "$prefix"/bin/gcs_server "$prefix"/bin/raylet; do
               [ -x "$f" ] && ldd "$f" 2>/dev/null | sed -n 's/^[[:space:]]*\([^ ]*\) => not found.*/\1/p'
           done | sort -u)

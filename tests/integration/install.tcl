@@ -144,4 +144,26 @@ test {install-2.3 tiny_demo built against the tarball's install runs against its
     list [libray_of $driver] [lindex [split [run_demo $P2 $driver] \n] end]
 } [list $P2/lib/libray.so.1 {sum of squares of 0..9: 285}]
 
+test {install-2.4 a Python job on a node started from the tarball's install imports that install's ray and runs tasks} {
+    set wd $T/pyjob
+    file mkdir $wd
+    file_write $wd/main.py "import ray\nray.init()\n@ray.remote\ndef sq(x):\n    return x * x\nprint('FROM', ray.__file__)\nprint('SUM', sum(ray.get(\[sq.remote(i) for i in range(10)\])))\n"
+    set port [free_port]
+    set dash [free_port]
+    set nopp [list PYTHONPATH ""]
+    set r [run_cmd -timeout 120 -env $nopp $P2/bin/ray start --head --node-ip-address 127.0.0.1 \
+        --port $port --dashboard-port $dash --num-cpus 2]
+    if {[dict get $r code] != 0} {
+        ::harness::assert_failed "ray start --head from $P2" [dict get $r out]
+    }
+    set r [run_cmd -timeout 300 -env $nopp $P2/bin/ray job submit \
+        --address http://127.0.0.1:$dash --working-dir $wd -- /usr/bin/python3 main.py]
+    run_cmd -timeout 60 $P2/bin/ray stop
+    set from ""
+    set sum ""
+    regexp {FROM (\S+)} [dict get $r out] -> from
+    regexp {SUM (\S+)} [dict get $r out] -> sum
+    list [dict get $r code] [string match $P2/lib/python3*/dist-packages/ray/__init__.py $from] $sum
+} {0 1 285}
+
 suite_end
