@@ -30,6 +30,7 @@ __all__ = ["init", "shutdown", "is_initialized", "remote", "get", "put", "wait",
            "nodes", "cluster_resources", "available_resources"]
 
 _node = None          # the private local node started by init(), if any
+_init_count = 0       # successful ray.init() calls: exports are cached per init
 _log_monitor = None   # worker output on the driver (log_to_driver)
 _saved_env = {}
 
@@ -111,6 +112,8 @@ def init(address=None, *, num_cpus=None, num_gpus=None, resources=None, namespac
     except _raylet.CoreError as e:
         _stop_node()
         raise ConnectionError(e.args[1]) from None
+    global _init_count
+    _init_count += 1
     if log_to_driver:
         global _log_monitor
         from ray._private.log_monitor import LogMonitor
