@@ -114,6 +114,7 @@ struct objstore;
 struct raylet_gcs_call;
 struct raylet_cluster;
 struct pgroup_table;
+struct tev;
 typedef struct raylet_reservation raylet_reservation;
 
 typedef struct raylet {
@@ -160,6 +161,7 @@ typedef struct raylet {
     struct raylet_cluster *cluster; /* other nodes: raylet_cluster.h */
     struct pgroup_table *pgroups; /* placement group bundles: pgroup.h */
     struct raylet_reservation *reservations; /* the job server's: reserve.h */
+    struct tev *tev;              /* task and actor events: tev.h */
 
     /* lifecycle (raylet_life.c) */
     uv_signal_t sigterm, sigint;

@@ -14,6 +14,7 @@
 #include "raylet/raylet_cluster.h"
 #include "raylet/reserve.h"
 #include "raylet/sched.h"
+#include "raylet/tev.h"
 #include "raylet/sched_remote.h"
 #include "raylet/wpool.h"
 
@@ -104,6 +105,8 @@ int raylet_runtime_open(raylet *r, char *err, size_t errlen)
         snprintf(err, errlen, "out of memory");
     if (rc == 0 && (rc = actor_open(r)) != 0)
         snprintf(err, errlen, "out of memory");
+    if (rc == 0 && (rc = tev_open(r)) != 0)
+        snprintf(err, errlen, "out of memory");
     if (rc == 0 && (rc = pgroup_open(r)) != 0)
         snprintf(err, errlen, "out of memory");
     if (rc == 0)
@@ -116,6 +119,7 @@ int raylet_runtime_open(raylet *r, char *err, size_t errlen)
 void raylet_runtime_close(raylet *r)
 {
     raylet_cluster_close(r);
+    tev_close(r);
     wpool_close(r);
     otable_close(r);
 }
@@ -126,6 +130,7 @@ void raylet_runtime_free(raylet *r)
     sched_close(r);
     actor_close(r);
     pgroup_free(r);
+    tev_free(r);
     reserve_free_all(r);
     wpool_free(r);
     otable_free(r);

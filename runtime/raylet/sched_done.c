@@ -13,6 +13,7 @@
 #include "raylet/otable.h"
 #include "raylet/pgroup.h"
 #include "raylet/sched_int.h"
+#include "raylet/tev.h"
 #include "raylet/wpool.h"
 
 const char *sched__fname(const sched_task *t)
@@ -89,6 +90,7 @@ void sched__push_result(raylet *r, sched_task *t, int status, const char *msg,
                         const Rayc__TaskDone *done)
 {
     uint32_t n = (uint32_t)t->spec->num_returns;
+    tev_task(r, t, status == RAY_OK ? TEV_FINISHED : TEV_FAILED, status, msg);
     Rayc__ObjectResult *rets = calloc(n + 1, sizeof *rets);
     Rayc__ObjectResult **ptrs = calloc(n + 1, sizeof *ptrs);
     ids_object *ids = calloc(n + 1, sizeof *ids);
@@ -159,6 +161,7 @@ void sched__retry(raylet *r, sched_task *t, const char *why)
 {
     if (t->retries_left > 0)
         t->retries_left--;
+    tev_task(r, t, TEV_FAILED, RAY_ERR_WORKER_CRASHED, why);
     t->attempt++;
     t->worker = NULL;
     for (uint32_t i = 0; i < t->nreturns_used; i++) {

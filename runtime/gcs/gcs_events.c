@@ -1,0 +1,555 @@
+/* Task and actor records: a ring of the newest N in arrival order with a
+ * chained hash index on the key (task id + attempt, or actor id). */
+#include "gcs/gcs_events.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "common/ids.h"
+
+#define KEY_MAX (IDS_TASK_LEN + 4)
+
+typedef struct gev_rec {
+    uint8_t key[KEY_MAX];
+    uint8_t keylen, kind, detached, has_actor, has_pg, has_worker, nev;
+    int8_t state;                  /* index into the state names */
+    int32_t attempt;               /* actors: num_restarts */
+    int32_t pid;
+    int32_t hnext;                 /* hash chain (record index), -1 ends */
+    uint8_t job[IDS_JOB_LEN];
+    uint8_t actor[IDS_ACTOR_LEN];
+    uint8_t pg[IDS_PG_LEN];
+    uint8_t worker[IDS_WORKER_LEN];
+    char *func, *name, *ns, *node_id, *error, *error_type;  /* owned */
+    struct { int8_t state; int64_t time_ns; } ev[GEV_MAX_EVENTS];
+} gev_rec;
+
+struct gev_table {
+    int is_actors;
+    gev_rec *recs;                 /* ring: recs[(head + i) % cap], oldest first */
+    size_t cap, max, head, len;
+    int32_t *buckets;
+    size_t nbuckets;
+    int64_t dropped;
+};
+
+static const char *const task_states[] = {
+    "NIL", "PENDING_ARGS_AVAIL", "PENDING_NODE_ASSIGNMENT", "SUBMITTED_TO_WORKER", "RUNNING",
+    "FINISHED", "FAILED", NULL,
+};
+static const char *const actor_states[] = {
+    "NIL", "DEPENDENCIES_UNREADY", "PENDING_CREATION", "ALIVE", "RESTARTING", "DEAD", NULL,
+};
+
+static const char *state_name(const gev_table *t, int s)
+{
+    return (t->is_actors ? actor_states : task_states)[s];
+}
+
+static int state_index(const gev_table *t, const char *name)
+{
+    const char *const *v = t->is_actors ? actor_states : task_states;
+    for (int i = 1; name != NULL && v[i] != NULL; i++)
+        if (strcasecmp(v[i], name) == 0)
+            return i;
+    return 0;
+}
+
+/* ---------------------------------------------------------------- table */
+
+gev_table *gev_table_new(size_t max, int is_actors)
+{
+    gev_table *t = calloc(1, sizeof *t);
+    if (t == NULL)
+        return NULL;
+    t->max = max ? max : GEV_DEFAULT_MAX;
+    t->is_actors = is_actors;
+    return t;
+}
+
+static void rec_clear(gev_rec *r)
+{
+    free(r->func);
+    free(r->name);
+    free(r->ns);
+    free(r->node_id);
+    free(r->error);
+    free(r->error_type);
+    memset(r, 0, sizeof *r);
+}
+
+void gev_table_free(gev_table *t)
+{
+    if (t == NULL)
+        return;
+    for (size_t i = 0; i < t->len; i++)
+        rec_clear(&t->recs[(t->head + i) % t->cap]);
+    free(t->recs);
+    free(t->buckets);
+    free(t);
+}
+
+size_t gev_count(const gev_table *t)
+{
+    return t->len;
+}
+
+void gev_note_dropped(gev_table *t, int64_t n)
+{
+    if (n > 0)
+        t->dropped += n;
+}
+
+static size_t bucket_of(const gev_table *t, const uint8_t *key, size_t len)
+{
+    return (size_t)(ids_hash(key, len) & (t->nbuckets - 1));
+}
+
+static int32_t find(const gev_table *t, const uint8_t *key, size_t len)
+{
+    if (t->nbuckets == 0)
+        return -1;
+    for (int32_t i = t->buckets[bucket_of(t, key, len)]; i >= 0; i = t->recs[i].hnext)
+        if (t->recs[i].keylen == len && memcmp(t->recs[i].key, key, len) == 0)
+            return i;
+    return -1;
+}
+
+static void unlink_rec(gev_table *t, int32_t idx)
+{
+    gev_rec *r = &t->recs[idx];
+    int32_t *p = &t->buckets[bucket_of(t, r->key, r->keylen)];
+    while (*p >= 0 && *p != idx)
+        p = &t->recs[*p].hnext;
+    if (*p == idx)
+        *p = r->hnext;
+}
+
+static void rehash(gev_table *t)
+{
+    for (size_t b = 0; b < t->nbuckets; b++)
+        t->buckets[b] = -1;
+    for (size_t i = 0; i < t->len; i++) {
+        int32_t idx = (int32_t)((t->head + i) % t->cap);
+        size_t b = bucket_of(t, t->recs[idx].key, t->recs[idx].keylen);
+        t->recs[idx].hnext = t->buckets[b];
+        t->buckets[b] = idx;
+    }
+}
+
+/* Grows the ring (up to max), keeping the order; the index is rebuilt. */
+static int grow(gev_table *t)
+{
+    size_t n = t->cap ? t->cap * 2 : 1024;
+    if (n > t->max)
+        n = t->max;
+    size_t nb = 1;
+    while (nb < 2 * n)
+        nb <<= 1;
+    gev_rec *recs = malloc(n * sizeof *recs);
+    int32_t *buckets = malloc(nb * sizeof *buckets);
+    if (recs == NULL || buckets == NULL) {
+        free(recs);
+        free(buckets);
+        return -ENOMEM;
+    }
+    for (size_t i = 0; i < t->len; i++)
+        recs[i] = t->recs[(t->head + i) % t->cap];
+    free(t->recs);
+    free(t->buckets);
+    t->recs = recs;
+    t->buckets = buckets;
+    t->cap = n;
+    t->nbuckets = nb;
+    t->head = 0;
+    rehash(t);
+    return 0;
+}
+
+/* The record for KEY, made (evicting the oldest when full) when missing. */
+static gev_rec *get_rec(gev_table *t, const uint8_t *key, size_t len)
+{
+    int32_t idx = find(t, key, len);
+    if (idx >= 0)
+        return &t->recs[idx];
+    if (t->len == t->cap && t->cap < t->max && grow(t) != 0)
+        return NULL;
+    if (t->len == t->cap) {
+        int32_t old = (int32_t)t->head;
+        unlink_rec(t, old);
+        rec_clear(&t->recs[old]);
+        t->head = (t->head + 1) % t->cap;
+        t->len--;
+        t->dropped++;
+    }
+    idx = (int32_t)((t->head + t->len) % t->cap);
+    gev_rec *r = &t->recs[idx];
+    memset(r, 0, sizeof *r);
+    memcpy(r->key, key, len);
+    r->keylen = (uint8_t)len;
+    size_t b = bucket_of(t, key, len);
+    r->hnext = t->buckets[b];
+    t->buckets[b] = idx;
+    t->len++;
+    return r;
+}
+
+/* ---------------------------------------------------------------- merging */
+
+static void set_str(char **dst, const char *src)
+{
+    if (src == NULL || src[0] == '\0' || (*dst != NULL && strcmp(*dst, src) == 0))
+        return;
+    char *c = strndup(src, 1024);
+    if (c == NULL)
+        return;
+    free(*dst);
+    *dst = c;
+}
+
+static void set_bytes(uint8_t *dst, size_t n, const ProtobufCBinaryData *b, uint8_t *flag)
+{
+    if (b->len != n)
+        return;
+    memcpy(dst, b->data, n);
+    if (flag != NULL)
+        *flag = 1;
+}
+
+/* Adds STATE at TIME to R's history (a state seen before keeps its earliest
+ * time) and moves R's current state. */
+static void add_state(const gev_table *t, gev_rec *r, int state, int64_t time_ns)
+{
+    for (int i = 0; i < r->nev; i++) {
+        if (r->ev[i].state == state && !t->is_actors) {
+            if (time_ns < r->ev[i].time_ns)
+                r->ev[i].time_ns = time_ns;
+            return;
+        }
+    }
+    int pos = r->nev;
+    if (pos == GEV_MAX_EVENTS) {        /* keep the first and the newest ones */
+        memmove(&r->ev[1], &r->ev[2], (GEV_MAX_EVENTS - 2) * sizeof r->ev[0]);
+        pos = GEV_MAX_EVENTS - 1;
+    } else {
+        r->nev++;
+    }
+    while (pos > 0 && r->ev[pos - 1].time_ns > time_ns) {
+        r->ev[pos] = r->ev[pos - 1];
+        pos--;
+    }
+    r->ev[pos].state = (int8_t)state;
+    r->ev[pos].time_ns = time_ns;
+    if (t->is_actors) {
+        /* The latest state wins; nothing comes back from DEAD. */
+        int dead = state_index(t, "DEAD");
+        if (r->state != dead || state == dead)
+            r->state = r->ev[r->nev - 1].state;
+    } else if (state > r->state) {
+        r->state = (int8_t)state;
+    }
+}
+
+int gev_add_task(gev_table *t, const Rayc__TaskEvent *m)
+{
+    uint8_t key[KEY_MAX];
+    int state = state_index(t, m->state);
+    if (m->task_id.len != IDS_TASK_LEN || state == 0)
+        return -EINVAL;
+    memcpy(key, m->task_id.data, IDS_TASK_LEN);
+    memcpy(key + IDS_TASK_LEN, &m->attempt, 4);
+    gev_rec *r = get_rec(t, key, sizeof key);
+    if (r == NULL) {
+        t->dropped++;
+        return -ENOMEM;
+    }
+    r->attempt = m->attempt;
+    r->kind = (uint8_t)m->kind;
+    set_bytes(r->job, IDS_JOB_LEN, &m->job_id, NULL);
+    set_bytes(r->actor, IDS_ACTOR_LEN, &m->actor_id, &r->has_actor);
+    set_bytes(r->pg, IDS_PG_LEN, &m->pg_id, &r->has_pg);
+    set_bytes(r->worker, IDS_WORKER_LEN, &m->worker_id, &r->has_worker);
+    if (m->worker_pid > 0)
+        r->pid = m->worker_pid;
+    set_str(&r->func, m->func);
+    set_str(&r->name, m->name);
+    set_str(&r->node_id, m->node_id);
+    set_str(&r->error, m->error);
+    set_str(&r->error_type, m->error_type);
+    add_state(t, r, state, m->time_ns);
+    return 0;
+}
+
+int gev_add_actor(gev_table *t, const Rayc__ActorEvent *m)
+{
+    int state = state_index(t, m->state);
+    if (m->actor_id.len != IDS_ACTOR_LEN || state == 0)
+        return -EINVAL;
+    gev_rec *r = get_rec(t, m->actor_id.data, IDS_ACTOR_LEN);
+    if (r == NULL) {
+        t->dropped++;
+        return -ENOMEM;
+    }
+    if (m->num_restarts > r->attempt)
+        r->attempt = m->num_restarts;
+    r->detached = m->detached;
+    set_bytes(r->job, IDS_JOB_LEN, &m->job_id, NULL);
+    set_bytes(r->pg, IDS_PG_LEN, &m->pg_id, &r->has_pg);
+    set_bytes(r->worker, IDS_WORKER_LEN, &m->worker_id, &r->has_worker);
+    if (m->pid > 0)
+        r->pid = m->pid;
+    set_str(&r->func, m->class_name);
+    set_str(&r->name, m->name);
+    set_str(&r->ns, m->namespace_);
+    set_str(&r->node_id, m->node_id);
+    set_str(&r->error, m->death_cause);
+    add_state(t, r, state, m->time_ns);
+    return 0;
+}
+
+/* ---------------------------------------------------------------- queries */
+
+static const char *const task_keys[] = {
+    "task_id", "attempt_number", "name", "state", "job_id", "actor_id", "type",
+    "func_or_class_name", "node_id", "worker_id", "worker_pid", "error_type",
+    "placement_group_id", NULL,
+};
+static const char *const actor_keys[] = {
+    "actor_id", "class_name", "state", "job_id", "name", "node_id", "pid", "ray_namespace",
+    "placement_group_id", "is_detached", "num_restarts", NULL,
+};
+
+static const char *task_type(int kind)
+{
+    return kind == 1 ? "ACTOR_CREATION_TASK" : kind == 2 ? "ACTOR_TASK" : "NORMAL_TASK";
+}
+
+static const char *hex(const uint8_t *b, size_t n, int has, char *buf)
+{
+    if (!has)
+        return "";
+    ids_hex(b, n, buf);
+    return buf;
+}
+
+/* R's field KEY as text in BUF (128 bytes at least) or a stored string. */
+static const char *field(const gev_table *t, const gev_rec *r, const char *key, char *buf)
+{
+    if (strcmp(key, "state") == 0) return state_name(t, r->state);
+    if (strcmp(key, "job_id") == 0) return hex(r->job, IDS_JOB_LEN, 1, buf);
+    if (strcmp(key, "node_id") == 0) return r->node_id ? r->node_id : "";
+    if (strcmp(key, "name") == 0) return r->name ? r->name : r->func ? r->func : "";
+    if (strcmp(key, "placement_group_id") == 0) return hex(r->pg, IDS_PG_LEN, r->has_pg, buf);
+    if (strcmp(key, "worker_id") == 0)
+        return hex(r->worker, IDS_WORKER_LEN, r->has_worker, buf);
+    if (t->is_actors) {
+        if (strcmp(key, "actor_id") == 0) return hex(r->key, IDS_ACTOR_LEN, 1, buf);
+        if (strcmp(key, "class_name") == 0) return r->func ? r->func : "";
+        if (strcmp(key, "ray_namespace") == 0) return r->ns ? r->ns : "";
+        if (strcmp(key, "is_detached") == 0) return r->detached ? "True" : "False";
+        snprintf(buf, 128, "%d", strcmp(key, "pid") == 0 ? r->pid : r->attempt);
+        return buf;
+    }
+    if (strcmp(key, "task_id") == 0) return hex(r->key, IDS_TASK_LEN, 1, buf);
+    if (strcmp(key, "actor_id") == 0) return hex(r->actor, IDS_ACTOR_LEN, r->has_actor, buf);
+    if (strcmp(key, "type") == 0) return task_type(r->kind);
+    if (strcmp(key, "func_or_class_name") == 0) return r->func ? r->func : "";
+    if (strcmp(key, "error_type") == 0) return r->error_type ? r->error_type : "";
+    snprintf(buf, 128, "%d", strcmp(key, "worker_pid") == 0 ? r->pid : r->attempt);
+    return buf;
+}
+
+static int key_known(const gev_table *t, const char *key)
+{
+    for (const char *const *k = t->is_actors ? actor_keys : task_keys; *k != NULL; k++)
+        if (strcmp(*k, key) == 0)
+            return 1;
+    return 0;
+}
+
+static int matches(const gev_table *t, const gev_rec *r, const Rayc__GetTaskEvents *q)
+{
+    char buf[160];
+    for (size_t i = 0; i < q->n_filters; i++) {
+        const Rayc__StateFilter *f = q->filters[i];
+        const char *v = field(t, r, f->key, buf);
+        /* Ray compares states and types without case ("state=running"). */
+        int eq = strcmp(f->key, "state") == 0 || strcmp(f->key, "type") == 0
+                     ? strcasecmp(v, f->value) == 0 : strcmp(v, f->value) == 0;
+        if (eq != (strcmp(f->op, "=") == 0))
+            return 0;
+    }
+    return 1;
+}
+
+static const char *check_filters(const gev_table *t, const Rayc__GetTaskEvents *q)
+{
+    for (size_t i = 0; i < q->n_filters; i++) {
+        const Rayc__StateFilter *f = q->filters[i];
+        if (f->key == NULL || f->value == NULL || f->op == NULL)
+            return "a filter without key, predicate or value";
+        if (strcmp(f->op, "=") != 0 && strcmp(f->op, "!=") != 0)
+            return "Unsupported predicate: only = and != are supported";
+        if (!key_known(t, f->key))
+            return t->is_actors ? "Given filter column is not supported. Enter filters with one "
+                                  "of following columns: actor_id, class_name, state, job_id, "
+                                  "name, node_id, pid, ray_namespace, placement_group_id, "
+                                  "is_detached, num_restarts"
+                                : "Given filter column is not supported. Enter filters with one "
+                                  "of following columns: task_id, attempt_number, name, state, "
+                                  "job_id, actor_id, type, func_or_class_name, node_id, "
+                                  "worker_id, worker_pid, error_type, placement_group_id";
+    }
+    return NULL;
+}
+
+/* One block per reply: the record pointers first (what OUT keeps), then the
+ * records, their bodies and their state histories. */
+typedef struct block {
+    void **ptrs;
+    char *recs, *bodies;
+    Rayc__StateTime *st;
+    Rayc__StateTime **stp;
+} block;
+
+static int block_alloc(block *b, size_t n, size_t rec_size, size_t body_size)
+{
+    size_t sz = n * (sizeof(void *) + rec_size + body_size +
+                     GEV_MAX_EVENTS * (sizeof(Rayc__StateTime) + sizeof(void *)));
+    char *p = calloc(1, sz ? sz : 1);
+    if (p == NULL)
+        return -ENOMEM;
+    b->ptrs = (void **)p;
+    b->stp = (Rayc__StateTime **)(p + n * sizeof(void *));
+    b->st = (Rayc__StateTime *)(p + n * sizeof(void *) * (1 + GEV_MAX_EVENTS));
+    b->recs = (char *)(b->st + n * GEV_MAX_EVENTS);
+    b->bodies = b->recs + n * rec_size;
+    return 0;
+}
+
+static size_t fill_events(const gev_table *t, const gev_rec *r, block *b, size_t i,
+                          Rayc__StateTime ***out)
+{
+    Rayc__StateTime *st = b->st + i * GEV_MAX_EVENTS;
+    Rayc__StateTime **stp = b->stp + i * GEV_MAX_EVENTS;
+    for (int k = 0; k < r->nev; k++) {
+        rayc__state_time__init(&st[k]);
+        st[k].state = (char *)state_name(t, r->ev[k].state);
+        st[k].time_ns = r->ev[k].time_ns;
+        stp[k] = &st[k];
+    }
+    *out = stp;
+    return r->nev;
+}
+
+#define BIN(field, ptr, n) do { (field).data = (uint8_t *)(ptr); (field).len = (n); } while (0)
+
+static void fill_task(const gev_table *t, const gev_rec *r, block *b, size_t i)
+{
+    Rayc__TaskRecord *rec = (Rayc__TaskRecord *)b->recs + i;
+    Rayc__TaskEvent *m = (Rayc__TaskEvent *)b->bodies + i;
+    rayc__task_record__init(rec);
+    rayc__task_event__init(m);
+    BIN(m->task_id, r->key, IDS_TASK_LEN);
+    m->attempt = r->attempt;
+    m->state = (char *)state_name(t, r->state);
+    BIN(m->job_id, r->job, IDS_JOB_LEN);
+    m->func = r->func ? r->func : "";
+    m->name = r->name ? r->name : "";
+    m->kind = r->kind;
+    m->node_id = r->node_id ? r->node_id : "";
+    if (r->has_worker)
+        BIN(m->worker_id, r->worker, IDS_WORKER_LEN);
+    m->worker_pid = r->pid;
+    if (r->has_actor)
+        BIN(m->actor_id, r->actor, IDS_ACTOR_LEN);
+    if (r->has_pg)
+        BIN(m->pg_id, r->pg, IDS_PG_LEN);
+    m->error_type = r->error_type ? r->error_type : "";
+    m->error = r->error ? r->error : "";
+    rec->task = m;
+    rec->n_events = fill_events(t, r, b, i, &rec->events);
+    b->ptrs[i] = rec;
+}
+
+static void fill_actor(const gev_table *t, const gev_rec *r, block *b, size_t i)
+{
+    Rayc__ActorRecord *rec = (Rayc__ActorRecord *)b->recs + i;
+    Rayc__ActorEvent *m = (Rayc__ActorEvent *)b->bodies + i;
+    rayc__actor_record__init(rec);
+    rayc__actor_event__init(m);
+    BIN(m->actor_id, r->key, IDS_ACTOR_LEN);
+    m->state = (char *)state_name(t, r->state);
+    BIN(m->job_id, r->job, IDS_JOB_LEN);
+    m->class_name = r->func ? r->func : "";
+    m->name = r->name ? r->name : "";
+    m->namespace_ = r->ns ? r->ns : "";
+    m->node_id = r->node_id ? r->node_id : "";
+    m->pid = r->pid;
+    if (r->has_worker)
+        BIN(m->worker_id, r->worker, IDS_WORKER_LEN);
+    m->num_restarts = r->attempt;
+    m->death_cause = r->error ? r->error : "";
+    if (r->has_pg)
+        BIN(m->pg_id, r->pg, IDS_PG_LEN);
+    m->detached = r->detached;
+    rec->actor = m;
+    rec->n_events = fill_events(t, r, b, i, &rec->events);
+    b->ptrs[i] = rec;
+}
+
+int gev_query(gev_table *t, const Rayc__GetTaskEvents *q, Rayc__TaskEventsReply *out)
+{
+    out->total = (int64_t)t->len;
+    out->num_dropped = t->dropped;
+    const char *bad = check_filters(t, q);
+    if (bad != NULL) {
+        out->error = (char *)bad;
+        return 0;
+    }
+    size_t limit = q->limit > 0 && q->limit <= GEV_QUERY_MAX_LIMIT ? (size_t)q->limit
+                                                                  : GEV_QUERY_MAX_LIMIT;
+    if (limit > t->len)
+        limit = t->len;
+    block b;
+    int rc = t->is_actors
+                 ? block_alloc(&b, limit, sizeof(Rayc__ActorRecord), sizeof(Rayc__ActorEvent))
+                 : block_alloc(&b, limit, sizeof(Rayc__TaskRecord), sizeof(Rayc__TaskEvent));
+    if (rc != 0)
+        return rc;
+    size_t n = 0;
+    int64_t matched = 0;
+    for (size_t i = t->len; i-- > 0;) {
+        const gev_rec *r = &t->recs[(t->head + i) % t->cap];
+        if (!matches(t, r, q))
+            continue;
+        matched++;
+        if (n == limit)
+            continue;
+        if (t->is_actors)
+            fill_actor(t, r, &b, n++);
+        else
+            fill_task(t, r, &b, n++);
+    }
+    out->num_filtered = matched;
+    if (t->is_actors) {
+        out->actors = (Rayc__ActorRecord **)b.ptrs;
+        out->n_actors = n;
+    } else {
+        out->tasks = (Rayc__TaskRecord **)b.ptrs;
+        out->n_tasks = n;
+    }
+    return 0;
+}
+
+void gev_reply_release(Rayc__TaskEventsReply *out)
+{
+    free(out->tasks);
+    free(out->actors);
+    out->tasks = NULL;
+    out->actors = NULL;
+    out->n_tasks = out->n_actors = 0;
+}
