@@ -376,9 +376,8 @@ static int matches(const gev_table *t, const gev_rec *r, const Rayc__GetTaskEven
     for (size_t i = 0; i < q->n_filters; i++) {
         const Rayc__StateFilter *f = q->filters[i];
         const char *v = field(t, r, f->key, buf);
-        /* Ray compares states and types without case ("state=running"). */
-        int eq = strcmp(f->key, "state") == 0 || strcmp(f->key, "type") == 0
-                     ? strcasecmp(v, f->value) == 0 : strcmp(v, f->value) == 0;
+        /* Ray compares string values without case ("state=running"). */
+        int eq = strcasecmp(v, f->value) == 0;
         if (eq != (strcmp(f->op, "=") == 0))
             return 0;
     }
