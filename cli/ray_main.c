@@ -5,6 +5,7 @@
 
 #include "api/api_bench.h"
 #include "cli/cli_cmds.h"
+#include "cli/cli_state.h"
 #include "jobserver/jobs_cli.h"
 #include "launcher/launcher_cli.h"
 
@@ -23,6 +24,11 @@ static const command commands[] = {
     {"stop", cmd_stop, "Stop Ray processes manually on the local machine."},
     {"status", cmd_status, "Print cluster status, including autoscaling info."},
     {"job", jobs_cli_main, "Submit, stop, delete, or list Ray jobs."},
+    {"list", cmd_list, "List resources of the cluster (state API)."},
+    {"get", cmd_get, "Get the state of one resource by id (state API)."},
+    {"summary", cmd_summary, "Summarize tasks or actors (state API)."},
+    {"logs", cmd_logs, "List or print the log files of the cluster's nodes."},
+    {"timeline", cmd_timeline, "Write a Chrome trace (JSON) of recent tasks."},
     {"microbenchmark", runtime_microbenchmark_main, "Run a local Ray microbenchmark on the current machine."},
 };
 
