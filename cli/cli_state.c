@@ -63,6 +63,10 @@ int cli_state_parse(int argc, char **argv, state_opts *o)
             if (rc == 0 && o->nfilters == 32) {
                 fprintf(stderr, "Error: at most 32 filters\n");
                 rc = 2;
+            } else if (rc == 0 && (strchr(v, '=') == NULL || v[0] == '=')) {
+                fprintf(stderr, "Error: Invalid filter `%s`. Filters must be in the form "
+                        "`key=value` or `key!=value`.\n", v);
+                rc = 2;
             } else if (rc == 0) {
                 o->filters[o->nfilters++] = v;
             }
@@ -342,7 +346,7 @@ static void print_counts(json_t *summary, const char *name_key, const char *extr
         json_t *n;
         json_object_foreach(json_object_get(e, "state_counts"), st, n) {
             size_t len = strlen(counts);
-            snprintf(counts + len, sizeof counts - len, "%s%s: %lld", len ? "\n" : "", st,
+            snprintf(counts + len, sizeof counts - len, "%s%s: %lld", len ? ", " : "", st,
                      (long long)json_integer_value(n));
         }
         json_t *row = json_pack("{s:s, s:s}", name_key, k, "state_counts", counts);

@@ -202,17 +202,17 @@ static void file_local(jobs_server *srv, http_request *r, const state_query *q, 
         return;
     }
     size_t start = (size_t)got;
-    if (q->lines >= 0) {
+    if (q->lines == 0) {
+        start = (size_t)got;
+    } else if (q->lines > 0) {
+        /* Back to just after the LINES-th newline before the last line's end. */
         long seen = 0;
-        if (start > 0 && buf[start - 1] == '\n')
-            start--;
-        while (start > 0 && seen <= q->lines) {
-            if (buf[start - 1] == '\n' && ++seen > q->lines)
-                break;
-            start--;
-        }
-        if (q->lines == 0)
-            start = (size_t)got;
+        size_t pos = start;
+        if (pos > 0 && buf[pos - 1] == '\n')
+            pos--;
+        while (pos > 0 && !(buf[pos - 1] == '\n' && ++seen == q->lines))
+            pos--;
+        start = pos;
     }
     memmove(buf, buf + start, (size_t)got - start);
     http_respond_take(r, 200, "text/plain; charset=utf-8", buf, (size_t)got - start);

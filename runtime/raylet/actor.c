@@ -228,7 +228,8 @@ void actor_on_create(raylet *r, sched_task *t)
         return;
     }
     a->state = ACTOR_PENDING;
-    tev_actor(r, a, t->deps_left == 0 ? TEV_PENDING_CREATION : TEV_DEPENDENCIES_UNREADY, NULL);
+    if (t->deps_left != 0)
+        tev_actor(r, a, TEV_DEPENDENCIES_UNREADY, NULL);
     if (t->deps_left == 0)
         actor_task_ready(r, t);
 }
