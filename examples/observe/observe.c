@@ -4,6 +4,8 @@
  *
  *   RAY_ADDRESS=IP:6379 ./observe N_OK N_FAIL RELEASE
  *
+ * Also runs 5 tasks one at a time (obs_seq, which go to a leased worker)
+ * and 5 calls of the actor (obs_ping, over its direct channel).
  * Prints "ready actor=<hex> restarted_pid=<pid>" once everything above is
  * in place, then waits for the running task (that is, for RELEASE). */
 #include <signal.h>
@@ -57,6 +59,15 @@ int main(int argc, char **argv)
         return fail("ray_init");
     printf("finished %ld\n", burst("obs_ok", n_ok, 0));
     printf("failed %ld\n", n_fail - burst("obs_fail", n_fail, 0));
+    /* One at a time: these go straight to a leased worker, not the raylet. */
+    long seq = 0;
+    for (int i = 0; i < 5; i++) {
+        int64_t v;
+        ray_ref *r = ray_call("obs_seq", RAY_ARGS(ray_i64(i)), NULL);
+        seq += r != NULL && ray_get_i64(r, 120.0, &v) == RAY_OK;
+        ray_ref_release(r);
+    }
+    printf("sequential %ld\n", seq);
     ray_actor_opts ao = {0};
     ao.max_restarts = 1;
     ray_actor *a = ray_actor_create("ObsActor", RAY_ARGS(), &ao);
@@ -70,6 +81,13 @@ int main(int argc, char **argv)
         ;
     if (tries == 1000)
         return fail("the actor did not restart");
+    /* Straight to the actor's worker (its channel), not through the raylet. */
+    for (int i = 0; i < 5; i++) {
+        ray_ref *r = ray_actor_call(a, "obs_ping", RAY_ARGS(), NULL);
+        if (r == NULL || ray_get_i64(r, 120.0, &pid2) != RAY_OK)
+            return fail("obs_ping");
+        ray_ref_release(r);
+    }
     ray_ref *wait = ray_call("obs_wait", RAY_ARGS(ray_str(argv[3])), NULL);
     if (wait == NULL)
         return fail("obs_wait");

@@ -17,6 +17,7 @@ static int obs_ok(ray_ctx *c)
     return ray_return_i64(c, x + 1);
 }
 RAY_REMOTE(obs_ok);
+RAY_REMOTE_NAMED("obs_seq", obs_ok, obs_seq);
 
 /* Always fails with an application error. */
 static int obs_fail(ray_ctx *c)
@@ -55,3 +56,4 @@ static int obs_pid(ray_ctx *c, void *self)
     return ray_return_i64(c, (int64_t)getpid());
 }
 RAY_METHOD(ObsActor, obs_pid);
+RAY_METHOD_NAMED(ObsActor, "obs_ping", obs_pid, obs_ping);

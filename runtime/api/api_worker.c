@@ -50,9 +50,12 @@ static int have_task(void *arg)
 static Rayc__Envelope *next_task(api_chan **chan)
 {
     for (;;) {
-        int rc = api_wait(have_task, NULL, api_lease_deadline());
-        if (rc == -ETIMEDOUT)
+        int64_t lease = api_lease_deadline(), tev = api_tev_deadline();
+        int rc = api_wait(have_task, NULL, tev >= 0 && (lease < 0 || tev < lease) ? tev : lease);
+        if (rc == -ETIMEDOUT) {
             api_lease_tick();
+            api_tev_tick();
+        }
         else if (rc != 0)
             return NULL;
         else if (api_g.exec_head != NULL)

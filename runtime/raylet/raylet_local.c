@@ -36,6 +36,7 @@ static void registered_message(raylet_client *cl, Rayc__Envelope *msg)
     switch (msg->body_case) {
     case RAYC__ENVELOPE__BODY_SUBMIT_TASK: sched_remote_on_submit(cl, msg->submit_task); break;
     case RAYC__ENVELOPE__BODY_TASK_DONE: sched_on_done(cl, msg->task_done); break;
+    case RAYC__ENVELOPE__BODY_ADD_TASK_EVENTS: tev_from_worker(cl, msg->add_task_events); break;
     case RAYC__ENVELOPE__BODY_CANCEL_TASK: sched_on_cancel(cl, msg->cancel_task); break;
     case RAYC__ENVELOPE__BODY_WORKER_BLOCKED: sched_on_blocked(cl, msg->worker_blocked); break;
     case RAYC__ENVELOPE__BODY_CREATE_OBJECT: otable_on_create(cl, id, msg->create_object); break;

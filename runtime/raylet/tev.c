@@ -433,3 +433,50 @@ void tev_free(raylet *r)
     free(e);
     r->tev = NULL;
 }
+
+/* ---------------------------------------------------------------- workers' events */
+
+static int task_state_of(const char *name)
+{
+    for (int i = 1; i <= TEV_FAILED; i++)
+        if (name != NULL && strcmp(task_states[i], name) == 0)
+            return i;
+    return 0;
+}
+
+void tev_from_worker(raylet_client *cl, const Rayc__AddTaskEvents *m)
+{
+    raylet *r = cl->r;
+    tev *e = r->tev;
+    wpool_worker *w = cl->worker;
+    if (e == NULL || e->interval_ms == 0 || w == NULL)
+        return;
+    e->dropped_tasks += m->dropped_tasks > 0 ? m->dropped_tasks : 0;
+    for (size_t i = 0; i < m->n_tasks; i++) {
+        const Rayc__TaskEvent *in = m->tasks[i];
+        int state = task_state_of(in->state);
+        if (state == 0 || in->task_id.len != IDS_TASK_LEN)
+            continue;
+        tev_ev *ev = push(e);
+        if (ev == NULL) {
+            e->dropped_tasks++;
+            continue;
+        }
+        ev->time_ns = in->time_ns;
+        memcpy(ev->id, in->task_id.data, IDS_TASK_LEN);
+        ev->attempt = in->attempt;
+        ev->state = (uint8_t)state;
+        ev->kind = (uint8_t)in->kind;
+        ev->func = intern(e, in->func);
+        copy_bytes(ev->job, IDS_JOB_LEN, &in->job_id, NULL);
+        copy_bytes(ev->actor, IDS_ACTOR_LEN, &in->actor_id, &ev->has_actor);
+        ev->on_node = 1;
+        memcpy(ev->worker, w->id.b, IDS_WORKER_LEN);
+        ev->has_worker = 1;
+        ev->pid = w->pid;
+        if (state == TEV_FAILED) {
+            ev->status = RAY_ERR_TASK;
+            ev->error = strndup(in->error ? in->error : "", 1024);
+        }
+    }
+}

@@ -50,6 +50,11 @@ void tev_task(raylet *r, const struct sched_task *t, int state, int status, cons
  * cause for DEAD (NULL otherwise).  Never fails, like tev_task. */
 void tev_actor(raylet *r, const struct actor *a, int state, const char *cause);
 
+/* Takes the events of tasks a worker ran straight from their owners (the
+ * raylet never saw them) from worker client CL: they are buffered with this
+ * node and that worker.  Anything but a registered worker is ignored. */
+void tev_from_worker(raylet_client *cl, const Rayc__AddTaskEvents *m);
+
 /* Ray's error type for a ray_status ("TASK_EXECUTION_EXCEPTION", ...). */
 const char *tev_error_type(int status);
 

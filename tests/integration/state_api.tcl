@@ -60,8 +60,9 @@ test {state-1.2 the observe driver runs its work and waits with one task running
     regexp {ready actor=([0-9a-f]+)} [file_read [bg_log $::obs_pid]] -> ::actor
     regexp -line {^finished .*$} [file_read [bg_log $::obs_pid]] fin
     regexp -line {^failed .*$} [file_read [bg_log $::obs_pid]] failed
-    list $fin $failed
-} {{finished 4} {failed 3}}
+    regexp -line {^sequential .*$} [file_read [bg_log $::obs_pid]] seq
+    list $fin $failed $seq
+} {{finished 4} {failed 3} {sequential 5}}
 
 test {state-1.3 the 4 finished tasks are listed FINISHED, each on a node of the cluster} {
     # Each raylet sends its events once a second: a task forwarded to
@@ -86,6 +87,15 @@ test {state-1.4 the 3 failed tasks carry Ray's error type and the error} {
     }
     list [llength $t] [lsort -unique [field $t state]] [lsort -unique [field $t error_type]] $msgs
 } {3 FAILED TASK_EXECUTION_EXCEPTION 3}
+
+test {state-1.4b tasks and actor calls that skipped the raylet are listed too (from their workers)} {
+    wait_for {[llength [tasks func_or_class_name=obs_seq state=FINISHED]] == 5 &&
+              [llength [tasks func_or_class_name=obs_ping state=FINISHED]] == 5} 10000 "direct"
+    set seq [tasks func_or_class_name=obs_seq]
+    set ping [tasks func_or_class_name=obs_ping]
+    list [llength $seq] [lsort -unique [field $ping type]] [lsort -unique [field $ping actor_id]] \
+        [expr {"null" ni [field $seq worker_pid] && "null" ni [field $seq node_id]}]
+} [list 5 ACTOR_TASK $::actor 1]
 
 test {state-1.5 the waiting task is RUNNING with its worker's pid, and the filter != works} {
     set t [tasks func_or_class_name=obs_wait]
