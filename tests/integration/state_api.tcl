@@ -144,6 +144,18 @@ test {state-1.10 ray logs reads another node's raylet log through its job agent}
         [expr {[string first [lindex [split [string trim $text] \n] end] $own] >= 0}]
 } {1 3 1}
 
+test {state-1.10b ray logs --actor-id reads the log of the actor's worker on its node} {
+    set r [on $h1 $ray_bin logs --actor-id $::actor --address $api]
+    set bad [on $h1 $ray_bin logs --actor-id 00000000000000000000000000000000 --address $api]
+    list [dict get $r code] [dict get $bad code] [string match "*No worker is known*" [dict get $bad out]]
+} {0 1 1}
+
+test {state-1.10c ray list jobs shows the observe driver as a running DRIVER job} {
+    set job [dict get [lindex [tasks func_or_class_name=obs_ok] 0] job_id]
+    set j [ray_json list jobs --filter job_id=$job]
+    list [llength $j] [dict get [lindex $j 0] type] [dict get [lindex $j 0] status]
+} {1 DRIVER RUNNING}
+
 test {state-1.11 once released the task is FINISHED and the actor DEAD with its cause} {
     file_write $::release ok
     wait_for {![pid_alive $::obs_pid]} 60000 "observe exits"
