@@ -139,7 +139,7 @@ void api_tev_record(const Rayc__TaskSpec *spec, int64_t start_ns, int status, co
     r->end_ns = api_tev_now_ns();
     r->func = strdup(spec->function ? spec->function : "");
     if (status != RAY_OK)
-        r->error = strdup(error ? error : "");
+        r->error = strndup(error ? error : "", 1024);   /* what the GCS keeps */
     if (oldest_ms < 0)
         oldest_ms = time_mono_ms();
     if (nrecs >= TEV_BATCH)

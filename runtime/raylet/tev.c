@@ -19,6 +19,7 @@
 #define TEV_DEFAULT_MAX_BUFFER 100000
 #define TEV_BATCH_MAX 5000           /* events per AddTaskEvents (well under the frame cap) */
 #define TEV_INTERN_MAX 65536         /* distinct function names kept */
+#define TEV_TEXT_MAX 1024            /* bytes of an error kept (the GCS keeps as many) */
 
 typedef struct tev_ev {
     int64_t time_ns;
@@ -218,7 +219,7 @@ void tev_task(raylet *r, const sched_task *t, int state, int status, const char 
     }
     if (state == TEV_FAILED) {
         ev->status = (uint8_t)status;
-        ev->error = strdup(error ? error : "");
+        ev->error = strndup(error ? error : "", TEV_TEXT_MAX);
     }
 }
 
@@ -255,7 +256,7 @@ void tev_actor(raylet *r, const actor *a, int state, const char *cause)
         ev->pid = a->worker->pid;
     }
     if (state == TEV_DEAD)
-        ev->error = strdup(cause ? cause : "");
+        ev->error = strndup(cause ? cause : "", TEV_TEXT_MAX);
 }
 
 /* ---------------------------------------------------------------- flushing */
