@@ -259,6 +259,31 @@ void tev_actor(raylet *r, const actor *a, int state, const char *cause)
         ev->error = strndup(cause ? cause : "", TEV_TEXT_MAX);
 }
 
+void tev_actor_remote(raylet *r, const uint8_t *actor_id, const Rayc__TaskSpec *spec, int state,
+                      int num_restarts, const char *cause)
+{
+    tev *e = r->tev;
+    if (e == NULL || e->interval_ms == 0)
+        return;
+    tev_ev *ev = push(e);
+    if (ev == NULL) {
+        e->dropped_actors++;
+        return;
+    }
+    ev->is_actor = 1;
+    memcpy(ev->id, actor_id, IDS_ACTOR_LEN);
+    ev->state = (uint8_t)state;
+    ev->attempt = num_restarts;
+    ev->func = intern(e, spec ? spec->function : "");
+    if (spec != NULL) {
+        copy_bytes(ev->job, IDS_JOB_LEN, &spec->job_id, NULL);
+        copy_bytes(ev->pg, IDS_PG_LEN, &spec->placement_group_id, &ev->has_pg);
+        ev->detached = (uint8_t)(spec->actor != NULL && spec->actor->detached);
+    }
+    if (state == TEV_DEAD)
+        ev->error = strndup(cause ? cause : "", TEV_TEXT_MAX);
+}
+
 /* ---------------------------------------------------------------- flushing */
 
 static void fill_task(Rayc__TaskEvent *m, const tev_ev *ev, char *node_id)
@@ -304,7 +329,7 @@ static void fill_actor(Rayc__ActorEvent *m, const tev_ev *ev, char *node_id)
     m->class_name = (char *)ev->func;
     m->name = ev->name ? ev->name : "";
     m->namespace_ = ev->ns ? ev->ns : "";
-    m->node_id = node_id;
+    m->node_id = ev->on_node ? node_id : "";
     m->pid = ev->pid;
     if (ev->has_worker) {
         m->worker_id.data = (uint8_t *)ev->worker;

@@ -50,6 +50,14 @@ void tev_task(raylet *r, const struct sched_task *t, int state, int status, cons
  * cause for DEAD (NULL otherwise).  Never fails, like tev_task. */
 void tev_actor(raylet *r, const struct actor *a, int state, const char *cause);
 
+/* Records a state change of an actor of another node that this raylet
+ * owns (it restarts the actor elsewhere when that node dies): ACTOR_ID,
+ * its creation SPEC (may be NULL), STATE, NUM_RESTARTS and CAUSE (DEAD).
+ * The event carries no node (the actor's node is known from its own
+ * events).  Never fails, like tev_task. */
+void tev_actor_remote(raylet *r, const uint8_t *actor_id, const Rayc__TaskSpec *spec, int state,
+                      int num_restarts, const char *cause);
+
 /* Takes the events of tasks a worker ran straight from their owners (the
  * raylet never saw them) from worker client CL: they are buffered with this
  * node and that worker.  Anything but a registered worker is ignored. */
