@@ -23,7 +23,8 @@ typedef struct gev_rec {
     uint8_t actor[IDS_ACTOR_LEN];
     uint8_t pg[IDS_PG_LEN];
     uint8_t worker[IDS_WORKER_LEN];
-    char *func, *name, *ns, *node_id, *error, *error_type;  /* owned */
+    const char *func, *node_id;    /* interned in the table (few distinct values) */
+    char *name, *ns, *error, *error_type;  /* owned */
     struct { int8_t state; int64_t time_ns; } ev[GEV_MAX_EVENTS];
 } gev_rec;
 
@@ -34,7 +35,11 @@ struct gev_table {
     int32_t *buckets;
     size_t nbuckets;
     int64_t dropped;
+    char **names;                  /* intern table (open addressing) */
+    size_t nnames, nslots;
 };
+
+#define GEV_INTERN_MAX (1u << 20)
 
 static const char *const task_states[] = {
     "NIL", "PENDING_ARGS_AVAIL", "PENDING_NODE_ASSIGNMENT", "SUBMITTED_TO_WORKER", "RUNNING",
@@ -72,10 +77,8 @@ gev_table *gev_table_new(size_t max, int is_actors)
 
 static void rec_clear(gev_rec *r)
 {
-    free(r->func);
     free(r->name);
     free(r->ns);
-    free(r->node_id);
     free(r->error);
     free(r->error_type);
     memset(r, 0, sizeof *r);
@@ -89,6 +92,9 @@ void gev_table_free(gev_table *t)
         rec_clear(&t->recs[(t->head + i) % t->cap]);
     free(t->recs);
     free(t->buckets);
+    for (size_t i = 0; i < t->nslots; i++)
+        free(t->names[i]);
+    free(t->names);
     free(t);
 }
 
@@ -210,6 +216,59 @@ static void set_str(char **dst, const char *src)
     *dst = c;
 }
 
+static uint64_t str_hash(const char *s)
+{
+    uint64_t h = 1469598103934665603ull;
+    for (; *s; s++)
+        h = (h ^ (uint8_t)*s) * 1099511628211ull;
+    return h;
+}
+
+static int intern_grow(gev_table *t)
+{
+    size_t n = t->nslots ? t->nslots * 2 : 256;
+    char **slots = calloc(n, sizeof *slots);
+    if (slots == NULL)
+        return -ENOMEM;
+    for (size_t i = 0; i < t->nslots; i++) {
+        if (t->names[i] == NULL)
+            continue;
+        size_t j = str_hash(t->names[i]) & (n - 1);
+        while (slots[j] != NULL)
+            j = (j + 1) & (n - 1);
+        slots[j] = t->names[i];
+    }
+    free(t->names);
+    t->names = slots;
+    t->nslots = n;
+    return 0;
+}
+
+/* The table's copy of S (function names and node ids repeat in nearly
+ * every record), or a constant when the table is full. */
+static const char *intern(gev_table *t, const char *s)
+{
+    if ((t->nslots == 0 || t->nnames * 2 >= t->nslots) &&
+        (t->nnames >= GEV_INTERN_MAX || intern_grow(t) != 0))
+        return "(too many names)";
+    size_t j = str_hash(s) & (t->nslots - 1);
+    while (t->names[j] != NULL) {
+        if (strcmp(t->names[j], s) == 0)
+            return t->names[j];
+        j = (j + 1) & (t->nslots - 1);
+    }
+    if ((t->names[j] = strndup(s, 1024)) == NULL)
+        return "(out of memory)";
+    t->nnames++;
+    return t->names[j];
+}
+
+static void set_interned(gev_table *t, const char **dst, const char *src)
+{
+    if (src != NULL && src[0] != '\0' && (*dst == NULL || strcmp(*dst, src) != 0))
+        *dst = intern(t, src);
+}
+
 static void set_bytes(uint8_t *dst, size_t n, const ProtobufCBinaryData *b, uint8_t *flag)
 {
     if (b->len != n)
@@ -274,9 +333,9 @@ int gev_add_task(gev_table *t, const Rayc__TaskEvent *m)
     set_bytes(r->worker, IDS_WORKER_LEN, &m->worker_id, &r->has_worker);
     if (m->worker_pid > 0)
         r->pid = m->worker_pid;
-    set_str(&r->func, m->func);
+    set_interned(t, &r->func, m->func);
     set_str(&r->name, m->name);
-    set_str(&r->node_id, m->node_id);
+    set_interned(t, &r->node_id, m->node_id);
     set_str(&r->error, m->error);
     set_str(&r->error_type, m->error_type);
     add_state(t, r, state, m->time_ns);
@@ -301,10 +360,10 @@ int gev_add_actor(gev_table *t, const Rayc__ActorEvent *m)
     set_bytes(r->worker, IDS_WORKER_LEN, &m->worker_id, &r->has_worker);
     if (m->pid > 0)
         r->pid = m->pid;
-    set_str(&r->func, m->class_name);
+    set_interned(t, &r->func, m->class_name);
     set_str(&r->name, m->name);
     set_str(&r->ns, m->namespace_);
-    set_str(&r->node_id, m->node_id);
+    set_interned(t, &r->node_id, m->node_id);
     set_str(&r->error, m->death_cause);
     add_state(t, r, state, m->time_ns);
     return 0;
@@ -456,10 +515,10 @@ static void fill_task(const gev_table *t, const gev_rec *r, block *b, size_t i)
     m->attempt = r->attempt;
     m->state = (char *)state_name(t, r->state);
     BIN(m->job_id, r->job, IDS_JOB_LEN);
-    m->func = r->func ? r->func : "";
+    m->func = (char *)(r->func ? r->func : "");
     m->name = r->name ? r->name : "";
     m->kind = r->kind;
-    m->node_id = r->node_id ? r->node_id : "";
+    m->node_id = (char *)(r->node_id ? r->node_id : "");
     if (r->has_worker)
         BIN(m->worker_id, r->worker, IDS_WORKER_LEN);
     m->worker_pid = r->pid;
@@ -483,10 +542,10 @@ static void fill_actor(const gev_table *t, const gev_rec *r, block *b, size_t i)
     BIN(m->actor_id, r->key, IDS_ACTOR_LEN);
     m->state = (char *)state_name(t, r->state);
     BIN(m->job_id, r->job, IDS_JOB_LEN);
-    m->class_name = r->func ? r->func : "";
+    m->class_name = (char *)(r->func ? r->func : "");
     m->name = r->name ? r->name : "";
     m->namespace_ = r->ns ? r->ns : "";
-    m->node_id = r->node_id ? r->node_id : "";
+    m->node_id = (char *)(r->node_id ? r->node_id : "");
     m->pid = r->pid;
     if (r->has_worker)
         BIN(m->worker_id, r->worker, IDS_WORKER_LEN);

@@ -296,7 +296,10 @@ static void fill_task(Rayc__TaskEvent *m, const tev_ev *ev, char *node_id)
     m->time_ns = ev->time_ns;
     m->job_id.data = (uint8_t *)ev->job;
     m->job_id.len = IDS_JOB_LEN;
-    m->func = (char *)ev->func;
+    /* The GCS keeps what it got first: the name travels with the first and
+     * the last state only. */
+    int named = ev->state == TEV_PENDING_ARGS_AVAIL || ev->state >= TEV_FINISHED;
+    m->func = (char *)(named ? ev->func : "");
     m->name = ev->name ? ev->name : "";
     m->kind = ev->kind;
     m->node_id = ev->on_node ? node_id : "";
