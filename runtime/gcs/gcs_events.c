@@ -25,7 +25,8 @@ typedef struct gev_rec {
     uint8_t worker[IDS_WORKER_LEN];
     const char *func, *node_id;    /* interned in the table (few distinct values) */
     char *name, *ns, *error, *error_type;  /* owned */
-    struct { int8_t state; int64_t time_ns; } ev[GEV_MAX_EVENTS];
+    int8_t ev_state[GEV_MAX_EVENTS];
+    int64_t ev_time[GEV_MAX_EVENTS];
 } gev_rec;
 
 struct gev_table {
@@ -146,9 +147,28 @@ static void rehash(gev_table *t)
     }
 }
 
-/* Grows the ring (up to max), keeping the order; the index is rebuilt. */
+/* Grows the ring, keeping the order; the index is rebuilt.  The first
+ * time the whole ring is asked for: untouched pages cost nothing, and a
+ * ring that never moves saves copying it as it fills. */
 static int grow(gev_table *t)
 {
+    if (t->cap == 0) {
+        size_t nb = 1;
+        while (nb < 2 * t->max)
+            nb <<= 1;
+        t->recs = malloc(t->max * sizeof *t->recs);
+        t->buckets = malloc(nb * sizeof *t->buckets);
+        if (t->recs != NULL && t->buckets != NULL) {
+            t->cap = t->max;
+            t->nbuckets = nb;
+            rehash(t);
+            return 0;
+        }
+        free(t->recs);
+        free(t->buckets);
+        t->recs = NULL;
+        t->buckets = NULL;
+    }
     size_t n = t->cap ? t->cap * 2 : 1024;
     if (n > t->max)
         n = t->max;
@@ -283,30 +303,32 @@ static void set_bytes(uint8_t *dst, size_t n, const ProtobufCBinaryData *b, uint
 static void add_state(const gev_table *t, gev_rec *r, int state, int64_t time_ns)
 {
     for (int i = 0; i < r->nev; i++) {
-        if (r->ev[i].state == state && !t->is_actors) {
-            if (time_ns < r->ev[i].time_ns)
-                r->ev[i].time_ns = time_ns;
+        if (r->ev_state[i] == state && !t->is_actors) {
+            if (time_ns < r->ev_time[i])
+                r->ev_time[i] = time_ns;
             return;
         }
     }
     int pos = r->nev;
     if (pos == GEV_MAX_EVENTS) {        /* keep the first and the newest ones */
-        memmove(&r->ev[1], &r->ev[2], (GEV_MAX_EVENTS - 2) * sizeof r->ev[0]);
+        memmove(&r->ev_state[1], &r->ev_state[2], GEV_MAX_EVENTS - 2);
+        memmove(&r->ev_time[1], &r->ev_time[2], (GEV_MAX_EVENTS - 2) * sizeof r->ev_time[0]);
         pos = GEV_MAX_EVENTS - 1;
     } else {
         r->nev++;
     }
-    while (pos > 0 && r->ev[pos - 1].time_ns > time_ns) {
-        r->ev[pos] = r->ev[pos - 1];
+    while (pos > 0 && r->ev_time[pos - 1] > time_ns) {
+        r->ev_state[pos] = r->ev_state[pos - 1];
+        r->ev_time[pos] = r->ev_time[pos - 1];
         pos--;
     }
-    r->ev[pos].state = (int8_t)state;
-    r->ev[pos].time_ns = time_ns;
+    r->ev_state[pos] = (int8_t)state;
+    r->ev_time[pos] = time_ns;
     if (t->is_actors) {
         /* The latest state wins; nothing comes back from DEAD. */
         int dead = state_index(t, "DEAD");
         if (r->state != dead || state == dead)
-            r->state = r->ev[r->nev - 1].state;
+            r->state = r->ev_state[r->nev - 1];
     } else if (state > r->state) {
         r->state = (int8_t)state;
     }
@@ -495,8 +517,8 @@ static size_t fill_events(const gev_table *t, const gev_rec *r, block *b, size_t
     Rayc__StateTime **stp = b->stp + i * GEV_MAX_EVENTS;
     for (int k = 0; k < r->nev; k++) {
         rayc__state_time__init(&st[k]);
-        st[k].state = (char *)state_name(t, r->ev[k].state);
-        st[k].time_ns = r->ev[k].time_ns;
+        st[k].state = (char *)state_name(t, r->ev_state[k]);
+        st[k].time_ns = r->ev_time[k];
         stp[k] = &st[k];
     }
     *out = stp;

@@ -175,6 +175,14 @@ test {state-1.12 ray timeline writes a Chrome trace with every task that ran} {
         [lsort -unique [field $ev ph]]
 } {4 3 1 X}
 
+test {state-1.12b ray list placement-groups shows a created group with its bundles} {
+    on_ok $h1 [file join $root examples pg pg] pending obs_pg PACK 2 1
+    wait_for {[llength [ray_json list placement-groups --filter state=CREATED]] == 1} 10000 "pg"
+    set g [lindex [ray_json list placement-groups --detail --filter name=obs_pg] 0]
+    list [dict get $g state] [dict get $g strategy] [llength [dict get $g bundles]] \
+        [lsort -unique [field [dict get $g bundles] unit_resources]]
+} {CREATED PACK 2 {{CPU 1.0}}}
+
 test {state-1.13 a node that left is listed DEAD with the reason} {
     on_ok $h3 $ray_bin stop
     wait_for {[llength [ray_json list nodes --filter state=DEAD]] == 1} 30000 "a dead node"
