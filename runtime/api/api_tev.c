@@ -54,14 +54,23 @@ int64_t api_tev_now_ns(void)
     return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
-static void fill(Rayc__TaskEvent *m, const tev_rec *r, const char *state, int64_t t)
+/* One message per task: its three states in ST (room for 3), pointed to by STP. */
+static void fill(Rayc__TaskEvent *m, const tev_rec *r, Rayc__StateTime *st,
+                 Rayc__StateTime **stp)
 {
+    static const char *const names[] = {"SUBMITTED_TO_WORKER", "RUNNING"};
     rayc__task_event__init(m);
+    for (int i = 0; i < 3; i++) {
+        rayc__state_time__init(&st[i]);
+        st[i].state = (char *)(i < 2 ? names[i] : r->status == RAY_OK ? "FINISHED" : "FAILED");
+        st[i].time_ns = i < 2 ? r->start_ns : r->end_ns;
+        stp[i] = &st[i];
+    }
+    m->states = stp;
+    m->n_states = 3;
     m->task_id.data = (uint8_t *)r->task;
     m->task_id.len = IDS_TASK_LEN;
     m->attempt = r->attempt;
-    m->state = (char *)state;
-    m->time_ns = t;
     m->job_id.data = (uint8_t *)r->job;
     m->job_id.len = IDS_JOB_LEN;
     m->func = r->func ? r->func : "";
@@ -77,14 +86,14 @@ void api_tev_flush(void)
 {
     if (nrecs == 0 && dropped == 0)
         return;
-    Rayc__TaskEvent *ev = calloc(nrecs * 3 + 1, sizeof *ev);
-    Rayc__TaskEvent **evp = calloc(nrecs * 3 + 1, sizeof *evp);
+    Rayc__TaskEvent *ev = calloc(nrecs + 1, sizeof *ev);
+    Rayc__TaskEvent **evp = calloc(nrecs + 1, sizeof *evp);
+    Rayc__StateTime *st = calloc(3 * nrecs + 1, sizeof *st);
+    Rayc__StateTime **stp = calloc(3 * nrecs + 1, sizeof *stp);
     size_t n = 0;
-    for (size_t i = 0; ev != NULL && evp != NULL && i < nrecs; i++) {
+    for (size_t i = 0; ev && evp && st && stp && i < nrecs; i++) {
         const tev_rec *r = &recs[i];
-        fill(&ev[n++], r, "SUBMITTED_TO_WORKER", r->start_ns);
-        fill(&ev[n++], r, "RUNNING", r->start_ns);
-        fill(&ev[n], r, r->status == RAY_OK ? "FINISHED" : "FAILED", r->end_ns);
+        fill(&ev[n], r, st + 3 * i, stp + 3 * i);
         if (r->status != RAY_OK) {
             ev[n].error = r->error ? r->error : "";
             ev[n].error_type = (char *)(r->status == RAY_ERR_TASK ? "TASK_EXECUTION_EXCEPTION"
@@ -97,7 +106,7 @@ void api_tev_flush(void)
     Rayc__AddTaskEvents add = RAYC__ADD_TASK_EVENTS__INIT;
     add.tasks = evp;
     add.n_tasks = n;
-    add.dropped_tasks = dropped + (ev == NULL || evp == NULL ? (int64_t)nrecs : 0);
+    add.dropped_tasks = dropped + (n < nrecs ? (int64_t)(nrecs - n) : 0);
     Rayc__Envelope env = RAYC__ENVELOPE__INIT;
     env.body_case = RAYC__ENVELOPE__BODY_ADD_TASK_EVENTS;
     env.add_task_events = &add;
@@ -108,6 +117,8 @@ void api_tev_flush(void)
     }
     free(ev);
     free(evp);
+    free(st);
+    free(stp);
     nrecs = 0;
     dropped = 0;
     oldest_ms = -1;

@@ -338,7 +338,7 @@ int gev_add_task(gev_table *t, const Rayc__TaskEvent *m)
 {
     uint8_t key[KEY_MAX];
     int state = state_index(t, m->state);
-    if (m->task_id.len != IDS_TASK_LEN || state == 0)
+    if (m->task_id.len != IDS_TASK_LEN || (state == 0 && m->n_states == 0))
         return -EINVAL;
     memcpy(key, m->task_id.data, IDS_TASK_LEN);
     memcpy(key + IDS_TASK_LEN, &m->attempt, 4);
@@ -360,7 +360,13 @@ int gev_add_task(gev_table *t, const Rayc__TaskEvent *m)
     set_interned(t, &r->node_id, m->node_id);
     set_str(&r->error, m->error);
     set_str(&r->error_type, m->error_type);
-    add_state(t, r, state, m->time_ns);
+    if (state != 0)
+        add_state(t, r, state, m->time_ns);
+    for (size_t i = 0; i < m->n_states; i++) {
+        int s = state_index(t, m->states[i]->state);
+        if (s != 0)
+            add_state(t, r, s, m->states[i]->time_ns);
+    }
     return 0;
 }
 

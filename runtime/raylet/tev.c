@@ -5,6 +5,7 @@
 #include "raylet/tev.h"
 
 #include <errno.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -286,28 +287,18 @@ void tev_actor_remote(raylet *r, const uint8_t *actor_id, const Rayc__TaskSpec *
 
 /* ---------------------------------------------------------------- flushing */
 
-static void fill_task(Rayc__TaskEvent *m, const tev_ev *ev, char *node_id)
+/* Starts the message of EV's task attempt (its states go in m->states). */
+static void fill_task(Rayc__TaskEvent *m, const tev_ev *ev)
 {
     rayc__task_event__init(m);
     m->task_id.data = (uint8_t *)ev->id;
     m->task_id.len = IDS_TASK_LEN;
     m->attempt = ev->attempt;
-    m->state = (char *)task_states[ev->state];
-    m->time_ns = ev->time_ns;
+    m->state = "";
     m->job_id.data = (uint8_t *)ev->job;
     m->job_id.len = IDS_JOB_LEN;
-    /* The GCS keeps what it got first: the name travels with the first and
-     * the last state only. */
-    int named = ev->state == TEV_PENDING_ARGS_AVAIL || ev->state >= TEV_FINISHED;
-    m->func = (char *)(named ? ev->func : "");
-    m->name = ev->name ? ev->name : "";
+    m->func = "";
     m->kind = ev->kind;
-    m->node_id = ev->on_node ? node_id : "";
-    if (ev->has_worker) {
-        m->worker_id.data = (uint8_t *)ev->worker;
-        m->worker_id.len = IDS_WORKER_LEN;
-    }
-    m->worker_pid = ev->pid;
     if (ev->has_actor) {
         m->actor_id.data = (uint8_t *)ev->actor;
         m->actor_id.len = IDS_ACTOR_LEN;
@@ -316,8 +307,63 @@ static void fill_task(Rayc__TaskEvent *m, const tev_ev *ev, char *node_id)
         m->pg_id.data = (uint8_t *)ev->pg;
         m->pg_id.len = IDS_PG_LEN;
     }
-    m->error_type = (char *)(ev->state == TEV_FAILED ? tev_error_type(ev->status) : "");
-    m->error = ev->error ? ev->error : "";
+}
+
+/* Adds what EV knows to M, the message of its attempt. */
+static void merge_task(Rayc__TaskEvent *m, const tev_ev *ev, char *node_id)
+{
+    /* The GCS keeps what it got first: the name travels with the first and
+     * the last state only. */
+    if (ev->state == TEV_PENDING_ARGS_AVAIL || ev->state >= TEV_FINISHED)
+        m->func = (char *)ev->func;
+    if (ev->name != NULL)
+        m->name = ev->name;
+    if (ev->on_node)
+        m->node_id = node_id;
+    if (ev->has_worker) {
+        m->worker_id.data = (uint8_t *)ev->worker;
+        m->worker_id.len = IDS_WORKER_LEN;
+        m->worker_pid = ev->pid;
+    }
+    if (ev->state == TEV_FAILED) {
+        m->error_type = (char *)tev_error_type(ev->status);
+        m->error = ev->error ? ev->error : "";
+    }
+}
+
+/* Groups the task events of a batch by attempt: MSG_OF[i] is the message
+ * of event I (SIZE_MAX for actors); returns how many messages. */
+static size_t group(tev *e, size_t n, size_t *msg_of, size_t *first_of)
+{
+    size_t nb = 1, nmsg = 0;
+    while (nb < 2 * n)
+        nb <<= 1;
+    size_t *slots = malloc(nb * sizeof *slots);
+    if (slots == NULL)
+        return SIZE_MAX;
+    memset(slots, 0xff, nb * sizeof *slots);
+    for (size_t i = 0; i < n; i++) {
+        const tev_ev *ev = &e->ring[(e->head + i) % e->cap];
+        msg_of[i] = SIZE_MAX;
+        if (ev->is_actor)
+            continue;
+        size_t j = (size_t)((ids_hash(ev->id, IDS_TASK_LEN) ^ (uint64_t)ev->attempt) & (nb - 1));
+        for (;; j = (j + 1) & (nb - 1)) {
+            if (slots[j] == SIZE_MAX) {
+                slots[j] = i;
+                first_of[nmsg] = i;
+                msg_of[i] = nmsg++;
+                break;
+            }
+            const tev_ev *o = &e->ring[(e->head + slots[j]) % e->cap];
+            if (o->attempt == ev->attempt && memcmp(o->id, ev->id, IDS_TASK_LEN) == 0) {
+                msg_of[i] = msg_of[slots[j]];
+                break;
+            }
+        }
+    }
+    free(slots);
+    return nmsg;
 }
 
 static void fill_actor(Rayc__ActorEvent *m, const tev_ev *ev, char *node_id)
@@ -357,48 +403,95 @@ static void sent_cb(raylet *r, Rayc__Envelope *reply, void *data)
     }
 }
 
+/* The batch's arrays, one allocation each. */
+typedef struct batch {
+    Rayc__TaskEvent *tm, **tp;
+    Rayc__ActorEvent *am, **ap;
+    Rayc__StateTime *st, **stp;
+    size_t *msg_of, *first_of, *fill;
+} batch;
+
+static void batch_free(batch *b)
+{
+    free(b->tm), free(b->tp), free(b->am), free(b->ap), free(b->st), free(b->stp);
+    free(b->msg_of), free(b->first_of), free(b->fill);
+}
+
+/* Fills ADD with N events from the head of the ring: one TaskEvent per task
+ * attempt (its states in order), one ActorEvent per actor event.  Returns
+ * 0 or -ENOMEM. */
+static int build(tev *e, size_t n, batch *b, Rayc__AddTaskEvents *add)
+{
+    memset(b, 0, sizeof *b);
+    b->tm = calloc(n, sizeof *b->tm), b->tp = calloc(n, sizeof *b->tp);
+    b->am = calloc(n, sizeof *b->am), b->ap = calloc(n, sizeof *b->ap);
+    b->st = calloc(n, sizeof *b->st), b->stp = calloc(n, sizeof *b->stp);
+    b->msg_of = calloc(n, sizeof *b->msg_of), b->first_of = calloc(n, sizeof *b->first_of);
+    b->fill = calloc(n, sizeof *b->fill);
+    if (!b->tm || !b->tp || !b->am || !b->ap || !b->st || !b->stp || !b->msg_of ||
+        !b->first_of || !b->fill)
+        return -ENOMEM;
+    size_t nmsg = group(e, n, b->msg_of, b->first_of);
+    if (nmsg == SIZE_MAX)
+        return -ENOMEM;
+    char *node_id = (char *)e->r->opts->node_id;
+    for (size_t m = 0; m < nmsg; m++) {
+        fill_task(&b->tm[m], &e->ring[(e->head + b->first_of[m]) % e->cap]);
+        b->tp[m] = &b->tm[m];
+    }
+    for (size_t i = 0; i < n; i++)          /* states per message */
+        if (b->msg_of[i] != SIZE_MAX)
+            b->tm[b->msg_of[i]].n_states++;
+    size_t off = 0;
+    for (size_t m = 0; m < nmsg; m++) {
+        b->tm[m].states = b->stp + off;
+        off += b->tm[m].n_states;
+    }
+    for (size_t i = 0; i < n; i++) {
+        const tev_ev *ev = &e->ring[(e->head + i) % e->cap];
+        size_t m = b->msg_of[i];
+        if (ev->is_actor) {
+            fill_actor(&b->am[add->n_actors], ev, node_id);
+            b->ap[add->n_actors] = &b->am[add->n_actors];
+            add->n_actors++;
+            continue;
+        }
+        merge_task(&b->tm[m], ev, node_id);
+        rayc__state_time__init(&b->st[i]);
+        b->st[i].state = (char *)task_states[ev->state];
+        b->st[i].time_ns = ev->time_ns;
+        b->tm[m].states[b->fill[m]++] = &b->st[i];
+    }
+    add->tasks = b->tp;
+    add->n_tasks = nmsg;
+    add->actors = b->ap;
+    return 0;
+}
+
 /* Sends up to TEV_BATCH_MAX events from the head of the ring. */
 static void send_batch(tev *e)
 {
     raylet *r = e->r;
     size_t n = e->len < TEV_BATCH_MAX ? e->len : TEV_BATCH_MAX;
-    Rayc__TaskEvent *tm = calloc(n, sizeof *tm);
-    Rayc__TaskEvent **tp = calloc(n, sizeof *tp);
-    Rayc__ActorEvent *am = calloc(n, sizeof *am);
-    Rayc__ActorEvent **ap = calloc(n, sizeof *ap);
-    if (tm == NULL || tp == NULL || am == NULL || ap == NULL) {
-        free(tm), free(tp), free(am), free(ap);
+    batch b;
+    Rayc__AddTaskEvents add = RAYC__ADD_TASK_EVENTS__INIT;
+    if (build(e, n, &b, &add) != 0) {
+        batch_free(&b);
         return; /* the next tick tries again */
     }
-    Rayc__AddTaskEvents add = RAYC__ADD_TASK_EVENTS__INIT;
-    char *node_id = (char *)r->opts->node_id;
-    for (size_t i = 0; i < n; i++) {
-        const tev_ev *ev = &e->ring[(e->head + i) % e->cap];
-        if (ev->is_actor) {
-            fill_actor(&am[add.n_actors], ev, node_id);
-            ap[add.n_actors] = &am[add.n_actors];
-            add.n_actors++;
-        } else {
-            fill_task(&tm[add.n_tasks], ev, node_id);
-            tp[add.n_tasks] = &tm[add.n_tasks];
-            add.n_tasks++;
-        }
-    }
-    add.tasks = tp;
-    add.actors = ap;
     add.dropped_tasks = e->dropped_tasks;
     add.dropped_actors = e->dropped_actors;
     e->dropped_tasks = e->dropped_actors = 0;
     Rayc__Envelope env = RAYC__ENVELOPE__INIT;
     env.body_case = RAYC__ENVELOPE__BODY_ADD_TASK_EVENTS;
     env.add_task_events = &add;
-    uintptr_t counts = ((uintptr_t)add.n_tasks << 32) | (uintptr_t)add.n_actors;
+    uintptr_t counts = ((uintptr_t)(n - add.n_actors) << 32) | (uintptr_t)add.n_actors;
     raylet_gcs_call(r, &env, sent_cb, (void *)counts);
     for (size_t i = 0; i < n; i++)
         ev_free(&e->ring[(e->head + i) % e->cap]);
     e->head = (e->head + n) % e->cap;
     e->len -= n;
-    free(tm), free(tp), free(am), free(ap);
+    batch_free(&b);
 }
 
 static void flush(tev *e)
@@ -473,6 +566,35 @@ static int task_state_of(const char *name)
     return 0;
 }
 
+/* Buffers STATE (0: none) of IN, a task worker W ran, at time T. */
+static void worker_event(tev *e, const wpool_worker *w, const Rayc__TaskEvent *in, int state,
+                         int64_t t)
+{
+    if (state == 0)
+        return;
+    tev_ev *ev = push(e);
+    if (ev == NULL) {
+        e->dropped_tasks++;
+        return;
+    }
+    ev->time_ns = t;
+    memcpy(ev->id, in->task_id.data, IDS_TASK_LEN);
+    ev->attempt = in->attempt;
+    ev->state = (uint8_t)state;
+    ev->kind = (uint8_t)in->kind;
+    ev->func = intern(e, in->func);
+    copy_bytes(ev->job, IDS_JOB_LEN, &in->job_id, NULL);
+    copy_bytes(ev->actor, IDS_ACTOR_LEN, &in->actor_id, &ev->has_actor);
+    ev->on_node = 1;
+    memcpy(ev->worker, w->id.b, IDS_WORKER_LEN);
+    ev->has_worker = 1;
+    ev->pid = w->pid;
+    if (state == TEV_FAILED) {
+        ev->status = RAY_ERR_TASK;
+        ev->error = strndup(in->error ? in->error : "", TEV_TEXT_MAX);
+    }
+}
+
 void tev_from_worker(raylet_client *cl, const Rayc__AddTaskEvents *m)
 {
     raylet *r = cl->r;
@@ -483,29 +605,13 @@ void tev_from_worker(raylet_client *cl, const Rayc__AddTaskEvents *m)
     e->dropped_tasks += m->dropped_tasks > 0 ? m->dropped_tasks : 0;
     for (size_t i = 0; i < m->n_tasks; i++) {
         const Rayc__TaskEvent *in = m->tasks[i];
-        int state = task_state_of(in->state);
-        if (state == 0 || in->task_id.len != IDS_TASK_LEN)
+        if (in->task_id.len != IDS_TASK_LEN || in->n_states > 64)
             continue;
-        tev_ev *ev = push(e);
-        if (ev == NULL) {
-            e->dropped_tasks++;
-            continue;
-        }
-        ev->time_ns = in->time_ns;
-        memcpy(ev->id, in->task_id.data, IDS_TASK_LEN);
-        ev->attempt = in->attempt;
-        ev->state = (uint8_t)state;
-        ev->kind = (uint8_t)in->kind;
-        ev->func = intern(e, in->func);
-        copy_bytes(ev->job, IDS_JOB_LEN, &in->job_id, NULL);
-        copy_bytes(ev->actor, IDS_ACTOR_LEN, &in->actor_id, &ev->has_actor);
-        ev->on_node = 1;
-        memcpy(ev->worker, w->id.b, IDS_WORKER_LEN);
-        ev->has_worker = 1;
-        ev->pid = w->pid;
-        if (state == TEV_FAILED) {
-            ev->status = RAY_ERR_TASK;
-            ev->error = strndup(in->error ? in->error : "", 1024);
+        /* The attempt's state, then each of its states. */
+        for (size_t k = 0; k <= in->n_states; k++) {
+            const char *name = k == 0 ? in->state : in->states[k - 1]->state;
+            int64_t t = k == 0 ? in->time_ns : in->states[k - 1]->time_ns;
+            worker_event(e, w, in, task_state_of(name), t);
         }
     }
 }

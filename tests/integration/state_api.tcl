@@ -80,6 +80,8 @@ test {state-1.3 the 4 finished tasks are listed FINISHED, each on a node of the 
 } {4 FINISHED NORMAL_TASK 1 1 1}
 
 test {state-1.4 the 3 failed tasks carry Ray's error type and the error} {
+    wait_for {[llength [tasks func_or_class_name=obs_fail state=FAILED]] == 3 &&
+              "null" ni [field [tasks func_or_class_name=obs_fail] worker_pid]} 10000 "3 failed"
     set t [tasks func_or_class_name=obs_fail]
     set msgs 0
     foreach e $t {
