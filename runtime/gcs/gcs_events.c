@@ -8,39 +8,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "common/ids.h"
-
-#define KEY_MAX (IDS_TASK_LEN + 4)
-
-typedef struct gev_rec {
-    uint8_t key[KEY_MAX];
-    uint8_t keylen, kind, detached, has_actor, has_pg, has_worker, nev;
-    int8_t state;                  /* index into the state names */
-    int32_t attempt;               /* actors: num_restarts */
-    int32_t pid;
-    int32_t hnext;                 /* hash chain (record index), -1 ends */
-    uint8_t job[IDS_JOB_LEN];
-    uint8_t actor[IDS_ACTOR_LEN];
-    uint8_t pg[IDS_PG_LEN];
-    uint8_t worker[IDS_WORKER_LEN];
-    const char *func, *node_id;    /* interned in the table (few distinct values) */
-    char *name, *ns, *error, *error_type;  /* owned */
-    int8_t ev_state[GEV_MAX_EVENTS];
-    int64_t ev_time[GEV_MAX_EVENTS];
-} gev_rec;
-
-struct gev_table {
-    int is_actors;
-    gev_rec *recs;                 /* ring: recs[(head + i) % cap], oldest first */
-    size_t cap, max, head, len;
-    int32_t *buckets;
-    size_t nbuckets;
-    int64_t dropped;
-    char **names;                  /* intern table (open addressing) */
-    size_t nnames, nslots;
-};
-
-#define GEV_INTERN_MAX (1u << 20)
+#include "gcs/gcs_events_int.h"
 
 static const char *const task_states[] = {
     "NIL", "PENDING_ARGS_AVAIL", "PENDING_NODE_ASSIGNMENT", "SUBMITTED_TO_WORKER", "RUNNING",
@@ -50,12 +18,12 @@ static const char *const actor_states[] = {
     "NIL", "DEPENDENCIES_UNREADY", "PENDING_CREATION", "ALIVE", "RESTARTING", "DEAD", NULL,
 };
 
-static const char *state_name(const gev_table *t, int s)
+const char *gev__state_name(const gev_table *t, int s)
 {
     return (t->is_actors ? actor_states : task_states)[s];
 }
 
-static int state_index(const gev_table *t, const char *name)
+int gev__state_index(const gev_table *t, const char *name)
 {
     const char *const *v = t->is_actors ? actor_states : task_states;
     for (int i = 1; name != NULL && v[i] != NULL; i++)
@@ -326,7 +294,7 @@ static void add_state(const gev_table *t, gev_rec *r, int state, int64_t time_ns
     r->ev_time[pos] = time_ns;
     if (t->is_actors) {
         /* The latest state wins; nothing comes back from DEAD. */
-        int dead = state_index(t, "DEAD");
+        int dead = gev__state_index(t, "DEAD");
         if (r->state != dead || state == dead)
             r->state = r->ev_state[r->nev - 1];
     } else if (state > r->state) {
@@ -337,7 +305,7 @@ static void add_state(const gev_table *t, gev_rec *r, int state, int64_t time_ns
 int gev_add_task(gev_table *t, const Rayc__TaskEvent *m)
 {
     uint8_t key[KEY_MAX];
-    int state = state_index(t, m->state);
+    int state = gev__state_index(t, m->state);
     if (m->task_id.len != IDS_TASK_LEN || (state == 0 && m->n_states == 0))
         return -EINVAL;
     memcpy(key, m->task_id.data, IDS_TASK_LEN);
@@ -363,7 +331,7 @@ int gev_add_task(gev_table *t, const Rayc__TaskEvent *m)
     if (state != 0)
         add_state(t, r, state, m->time_ns);
     for (size_t i = 0; i < m->n_states; i++) {
-        int s = state_index(t, m->states[i]->state);
+        int s = gev__state_index(t, m->states[i]->state);
         if (s != 0)
             add_state(t, r, s, m->states[i]->time_ns);
     }
@@ -372,7 +340,7 @@ int gev_add_task(gev_table *t, const Rayc__TaskEvent *m)
 
 int gev_add_actor(gev_table *t, const Rayc__ActorEvent *m)
 {
-    int state = state_index(t, m->state);
+    int state = gev__state_index(t, m->state);
     if (m->actor_id.len != IDS_ACTOR_LEN || state == 0)
         return -EINVAL;
     gev_rec *r = get_rec(t, m->actor_id.data, IDS_ACTOR_LEN);
@@ -397,245 +365,3 @@ int gev_add_actor(gev_table *t, const Rayc__ActorEvent *m)
     return 0;
 }
 
-/* ---------------------------------------------------------------- queries */
-
-static const char *const task_keys[] = {
-    "task_id", "attempt_number", "name", "state", "job_id", "actor_id", "type",
-    "func_or_class_name", "node_id", "worker_id", "worker_pid", "error_type",
-    "placement_group_id", NULL,
-};
-static const char *const actor_keys[] = {
-    "actor_id", "class_name", "state", "job_id", "name", "node_id", "pid", "ray_namespace",
-    "placement_group_id", "is_detached", "num_restarts", NULL,
-};
-
-static const char *task_type(int kind)
-{
-    return kind == 1 ? "ACTOR_CREATION_TASK" : kind == 2 ? "ACTOR_TASK" : "NORMAL_TASK";
-}
-
-static const char *hex(const uint8_t *b, size_t n, int has, char *buf)
-{
-    if (!has)
-        return "";
-    ids_hex(b, n, buf);
-    return buf;
-}
-
-/* R's field KEY as text in BUF (128 bytes at least) or a stored string. */
-static const char *field(const gev_table *t, const gev_rec *r, const char *key, char *buf)
-{
-    if (strcmp(key, "state") == 0) return state_name(t, r->state);
-    if (strcmp(key, "job_id") == 0) return hex(r->job, IDS_JOB_LEN, 1, buf);
-    if (strcmp(key, "node_id") == 0) return r->node_id ? r->node_id : "";
-    if (strcmp(key, "name") == 0) return r->name ? r->name : r->func ? r->func : "";
-    if (strcmp(key, "placement_group_id") == 0) return hex(r->pg, IDS_PG_LEN, r->has_pg, buf);
-    if (strcmp(key, "worker_id") == 0)
-        return hex(r->worker, IDS_WORKER_LEN, r->has_worker, buf);
-    if (t->is_actors) {
-        if (strcmp(key, "actor_id") == 0) return hex(r->key, IDS_ACTOR_LEN, 1, buf);
-        if (strcmp(key, "class_name") == 0) return r->func ? r->func : "";
-        if (strcmp(key, "ray_namespace") == 0) return r->ns ? r->ns : "";
-        if (strcmp(key, "is_detached") == 0) return r->detached ? "True" : "False";
-        snprintf(buf, 128, "%d", strcmp(key, "pid") == 0 ? r->pid : r->attempt);
-        return buf;
-    }
-    if (strcmp(key, "task_id") == 0) return hex(r->key, IDS_TASK_LEN, 1, buf);
-    if (strcmp(key, "actor_id") == 0) return hex(r->actor, IDS_ACTOR_LEN, r->has_actor, buf);
-    if (strcmp(key, "type") == 0) return task_type(r->kind);
-    if (strcmp(key, "func_or_class_name") == 0) return r->func ? r->func : "";
-    if (strcmp(key, "error_type") == 0) return r->error_type ? r->error_type : "";
-    snprintf(buf, 128, "%d", strcmp(key, "worker_pid") == 0 ? r->pid : r->attempt);
-    return buf;
-}
-
-static int key_known(const gev_table *t, const char *key)
-{
-    for (const char *const *k = t->is_actors ? actor_keys : task_keys; *k != NULL; k++)
-        if (strcmp(*k, key) == 0)
-            return 1;
-    return 0;
-}
-
-static int matches(const gev_table *t, const gev_rec *r, const Rayc__GetTaskEvents *q)
-{
-    char buf[160];
-    for (size_t i = 0; i < q->n_filters; i++) {
-        const Rayc__StateFilter *f = q->filters[i];
-        const char *v = field(t, r, f->key, buf);
-        /* Ray compares string values without case ("state=running"). */
-        int eq = strcasecmp(v, f->value) == 0;
-        if (eq != (strcmp(f->op, "=") == 0))
-            return 0;
-    }
-    return 1;
-}
-
-static const char *check_filters(const gev_table *t, const Rayc__GetTaskEvents *q)
-{
-    for (size_t i = 0; i < q->n_filters; i++) {
-        const Rayc__StateFilter *f = q->filters[i];
-        if (f->key == NULL || f->value == NULL || f->op == NULL)
-            return "a filter without key, predicate or value";
-        if (strcmp(f->op, "=") != 0 && strcmp(f->op, "!=") != 0)
-            return "Unsupported predicate: only = and != are supported";
-        if (!key_known(t, f->key))
-            return t->is_actors ? "Given filter column is not supported. Enter filters with one "
-                                  "of following columns: actor_id, class_name, state, job_id, "
-                                  "name, node_id, pid, ray_namespace, placement_group_id, "
-                                  "is_detached, num_restarts"
-                                : "Given filter column is not supported. Enter filters with one "
-                                  "of following columns: task_id, attempt_number, name, state, "
-                                  "job_id, actor_id, type, func_or_class_name, node_id, "
-                                  "worker_id, worker_pid, error_type, placement_group_id";
-    }
-    return NULL;
-}
-
-/* One block per reply: the record pointers first (what OUT keeps), then the
- * records, their bodies and their state histories. */
-typedef struct block {
-    void **ptrs;
-    char *recs, *bodies;
-    Rayc__StateTime *st;
-    Rayc__StateTime **stp;
-} block;
-
-static int block_alloc(block *b, size_t n, size_t rec_size, size_t body_size)
-{
-    size_t sz = n * (sizeof(void *) + rec_size + body_size +
-                     GEV_MAX_EVENTS * (sizeof(Rayc__StateTime) + sizeof(void *)));
-    char *p = calloc(1, sz ? sz : 1);
-    if (p == NULL)
-        return -ENOMEM;
-    b->ptrs = (void **)p;
-    b->stp = (Rayc__StateTime **)(p + n * sizeof(void *));
-    b->st = (Rayc__StateTime *)(p + n * sizeof(void *) * (1 + GEV_MAX_EVENTS));
-    b->recs = (char *)(b->st + n * GEV_MAX_EVENTS);
-    b->bodies = b->recs + n * rec_size;
-    return 0;
-}
-
-static size_t fill_events(const gev_table *t, const gev_rec *r, block *b, size_t i,
-                          Rayc__StateTime ***out)
-{
-    Rayc__StateTime *st = b->st + i * GEV_MAX_EVENTS;
-    Rayc__StateTime **stp = b->stp + i * GEV_MAX_EVENTS;
-    for (int k = 0; k < r->nev; k++) {
-        rayc__state_time__init(&st[k]);
-        st[k].state = (char *)state_name(t, r->ev_state[k]);
-        st[k].time_ns = r->ev_time[k];
-        stp[k] = &st[k];
-    }
-    *out = stp;
-    return r->nev;
-}
-
-#define BIN(field, ptr, n) do { (field).data = (uint8_t *)(ptr); (field).len = (n); } while (0)
-
-static void fill_task(const gev_table *t, const gev_rec *r, block *b, size_t i)
-{
-    Rayc__TaskRecord *rec = (Rayc__TaskRecord *)b->recs + i;
-    Rayc__TaskEvent *m = (Rayc__TaskEvent *)b->bodies + i;
-    rayc__task_record__init(rec);
-    rayc__task_event__init(m);
-    BIN(m->task_id, r->key, IDS_TASK_LEN);
-    m->attempt = r->attempt;
-    m->state = (char *)state_name(t, r->state);
-    BIN(m->job_id, r->job, IDS_JOB_LEN);
-    m->func = (char *)(r->func ? r->func : "");
-    m->name = r->name ? r->name : "";
-    m->kind = r->kind;
-    m->node_id = (char *)(r->node_id ? r->node_id : "");
-    if (r->has_worker)
-        BIN(m->worker_id, r->worker, IDS_WORKER_LEN);
-    m->worker_pid = r->pid;
-    if (r->has_actor)
-        BIN(m->actor_id, r->actor, IDS_ACTOR_LEN);
-    if (r->has_pg)
-        BIN(m->pg_id, r->pg, IDS_PG_LEN);
-    m->error_type = r->error_type ? r->error_type : "";
-    m->error = r->error ? r->error : "";
-    rec->task = m;
-    rec->n_events = fill_events(t, r, b, i, &rec->events);
-    b->ptrs[i] = rec;
-}
-
-static void fill_actor(const gev_table *t, const gev_rec *r, block *b, size_t i)
-{
-    Rayc__ActorRecord *rec = (Rayc__ActorRecord *)b->recs + i;
-    Rayc__ActorEvent *m = (Rayc__ActorEvent *)b->bodies + i;
-    rayc__actor_record__init(rec);
-    rayc__actor_event__init(m);
-    BIN(m->actor_id, r->key, IDS_ACTOR_LEN);
-    m->state = (char *)state_name(t, r->state);
-    BIN(m->job_id, r->job, IDS_JOB_LEN);
-    m->class_name = (char *)(r->func ? r->func : "");
-    m->name = r->name ? r->name : "";
-    m->namespace_ = r->ns ? r->ns : "";
-    m->node_id = (char *)(r->node_id ? r->node_id : "");
-    m->pid = r->pid;
-    if (r->has_worker)
-        BIN(m->worker_id, r->worker, IDS_WORKER_LEN);
-    m->num_restarts = r->attempt;
-    m->death_cause = r->error ? r->error : "";
-    if (r->has_pg)
-        BIN(m->pg_id, r->pg, IDS_PG_LEN);
-    m->detached = r->detached;
-    rec->actor = m;
-    rec->n_events = fill_events(t, r, b, i, &rec->events);
-    b->ptrs[i] = rec;
-}
-
-int gev_query(gev_table *t, const Rayc__GetTaskEvents *q, Rayc__TaskEventsReply *out)
-{
-    out->total = (int64_t)t->len;
-    out->num_dropped = t->dropped;
-    const char *bad = check_filters(t, q);
-    if (bad != NULL) {
-        out->error = (char *)bad;
-        return 0;
-    }
-    size_t limit = q->limit > 0 && q->limit <= GEV_QUERY_MAX_LIMIT ? (size_t)q->limit
-                                                                  : GEV_QUERY_MAX_LIMIT;
-    if (limit > t->len)
-        limit = t->len;
-    block b;
-    int rc = t->is_actors
-                 ? block_alloc(&b, limit, sizeof(Rayc__ActorRecord), sizeof(Rayc__ActorEvent))
-                 : block_alloc(&b, limit, sizeof(Rayc__TaskRecord), sizeof(Rayc__TaskEvent));
-    if (rc != 0)
-        return rc;
-    size_t n = 0;
-    int64_t matched = 0;
-    for (size_t i = t->len; i-- > 0;) {
-        const gev_rec *r = &t->recs[(t->head + i) % t->cap];
-        if (!matches(t, r, q))
-            continue;
-        matched++;
-        if (n == limit)
-            continue;
-        if (t->is_actors)
-            fill_actor(t, r, &b, n++);
-        else
-            fill_task(t, r, &b, n++);
-    }
-    out->num_filtered = matched;
-    if (t->is_actors) {
-        out->actors = (Rayc__ActorRecord **)b.ptrs;
-        out->n_actors = n;
-    } else {
-        out->tasks = (Rayc__TaskRecord **)b.ptrs;
-        out->n_tasks = n;
-    }
-    return 0;
-}
-
-void gev_reply_release(Rayc__TaskEventsReply *out)
-{
-    free(out->tasks);
-    free(out->actors);
-    out->tasks = NULL;
-    out->actors = NULL;
-    out->n_tasks = out->n_actors = 0;
-}
