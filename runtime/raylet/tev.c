@@ -145,9 +145,15 @@ static const char *intern(tev *e, const char *s)
     return e->names[j];
 }
 
-/* A free record at the tail of the ring (zeroed), or NULL when full. */
+static void flush(tev *e);
+
+/* A free record at the tail of the ring (zeroed), or NULL when full.  A
+ * full batch goes at once: the ring stays small (cache-friendly) under
+ * load, and nothing is dropped while the GCS keeps up. */
 static tev_ev *push(tev *e)
 {
+    if (e->len >= TEV_BATCH_MAX)
+        flush(e);
     if (e->len == e->cap) {
         if (e->cap == e->max)
             return NULL;
