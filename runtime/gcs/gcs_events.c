@@ -331,7 +331,8 @@ int gev_add_task(gev_table *t, const Rayc__TaskEvent *m)
     if (state != 0)
         add_state(t, r, state, m->time_ns);
     for (size_t i = 0; i < m->n_states; i++) {
-        int s = gev__state_index(t, m->states[i]->state);
+        int code = m->states[i]->code;
+        int s = code >= 1 && code <= 6 ? code : gev__state_index(t, m->states[i]->state);
         if (s != 0)
             add_state(t, r, s, m->states[i]->time_ns);
     }

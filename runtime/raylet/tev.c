@@ -464,7 +464,7 @@ static int build(tev *e, size_t n, batch *b, Rayc__AddTaskEvents *add)
         }
         merge_task(&b->tm[m], ev, node_id);
         rayc__state_time__init(&b->st[i]);
-        b->st[i].state = (char *)task_states[ev->state];
+        b->st[i].code = ev->state;         /* TEV_* follow the proto's codes */
         b->st[i].time_ns = ev->time_ns;
         b->tm[m].states[b->fill[m]++] = &b->st[i];
     }
