@@ -2,7 +2,7 @@
  * GCS once a second.  Recording costs a clock read and a copy of a few ids;
  * strings are interned (function names) or copied only where rare (task
  * names, errors, actor names). */
-#include "raylet/tev.h"
+#include "raylet/tev_int.h"
 
 #include <errno.h>
 #include <stdint.h>
@@ -16,45 +16,11 @@
 #include "raylet/sched.h"
 #include "raylet/wpool.h"
 
-#define TEV_DEFAULT_INTERVAL_MS 1000
-#define TEV_DEFAULT_MAX_BUFFER 100000
-#define TEV_BATCH_MAX 5000           /* events per AddTaskEvents (well under the frame cap) */
-#define TEV_INTERN_MAX 65536         /* distinct function names kept */
-#define TEV_TEXT_MAX 1024            /* bytes of an error kept (the GCS keeps as many) */
-
-typedef struct tev_ev {
-    int64_t time_ns;
-    const char *func;              /* interned, never freed while the raylet runs */
-    char *name;                    /* owned or NULL */
-    char *error;                   /* owned or NULL */
-    char *ns;                      /* owned or NULL (actors) */
-    int32_t attempt;               /* actors: num_restarts */
-    int32_t pid;
-    uint8_t id[IDS_TASK_LEN];      /* task id, or actor id in the first 16 bytes */
-    uint8_t job[IDS_JOB_LEN];
-    uint8_t actor[IDS_ACTOR_LEN];
-    uint8_t pg[IDS_PG_LEN];
-    uint8_t worker[IDS_WORKER_LEN];
-    uint8_t is_actor, has_actor, has_pg, has_worker, state, kind, on_node, detached, status;
-} tev_ev;
-
-typedef struct tev {
-    raylet *r;
-    int64_t interval_ms;
-    tev_ev *ring;
-    size_t cap, max, head, len;
-    int64_t dropped_tasks, dropped_actors;
-    char **names;                  /* intern table (open addressing) */
-    size_t nnames, nslots;
-    uv_timer_t timer;
-    int timer_open;
-} tev;
-
-static const char *const task_states[] = {
+const char *const tev__task_states[] = {
     "", "PENDING_ARGS_AVAIL", "PENDING_NODE_ASSIGNMENT", "SUBMITTED_TO_WORKER", "RUNNING",
     "FINISHED", "FAILED",
 };
-static const char *const actor_states[] = {
+const char *const tev__actor_states[] = {
     "", "DEPENDENCIES_UNREADY", "PENDING_CREATION", "ALIVE", "RESTARTING", "DEAD",
 };
 
@@ -145,7 +111,6 @@ static const char *intern(tev *e, const char *s)
     return e->names[j];
 }
 
-static void flush(tev *e);
 
 /* A free record at the tail of the ring (zeroed), or NULL when full.  A
  * full batch goes at once: the ring stays small (cache-friendly) under
@@ -153,7 +118,7 @@ static void flush(tev *e);
 static tev_ev *push(tev *e)
 {
     if (e->len >= TEV_BATCH_MAX)
-        flush(e);
+        tev__flush(e);
     if (e->len == e->cap) {
         if (e->cap == e->max)
             return NULL;
@@ -177,7 +142,7 @@ static tev_ev *push(tev *e)
     return ev;
 }
 
-static void ev_free(tev_ev *ev)
+void tev__ev_free(tev_ev *ev)
 {
     free(ev->name);
     free(ev->error);
@@ -291,227 +256,6 @@ void tev_actor_remote(raylet *r, const uint8_t *actor_id, const Rayc__TaskSpec *
         ev->error = strndup(cause ? cause : "", TEV_TEXT_MAX);
 }
 
-/* ---------------------------------------------------------------- flushing */
-
-/* Starts the message of EV's task attempt (its states go in m->states). */
-static void fill_task(Rayc__TaskEvent *m, const tev_ev *ev)
-{
-    rayc__task_event__init(m);
-    m->task_id.data = (uint8_t *)ev->id;
-    m->task_id.len = IDS_TASK_LEN;
-    m->attempt = ev->attempt;
-    m->state = "";
-    m->job_id.data = (uint8_t *)ev->job;
-    m->job_id.len = IDS_JOB_LEN;
-    m->func = "";
-    m->kind = ev->kind;
-    if (ev->has_actor) {
-        m->actor_id.data = (uint8_t *)ev->actor;
-        m->actor_id.len = IDS_ACTOR_LEN;
-    }
-    if (ev->has_pg) {
-        m->pg_id.data = (uint8_t *)ev->pg;
-        m->pg_id.len = IDS_PG_LEN;
-    }
-}
-
-/* Adds what EV knows to M, the message of its attempt. */
-static void merge_task(Rayc__TaskEvent *m, const tev_ev *ev, char *node_id)
-{
-    /* The GCS keeps what it got first: the name travels with the first and
-     * the last state only. */
-    if (ev->state == TEV_PENDING_ARGS_AVAIL || ev->state >= TEV_FINISHED)
-        m->func = (char *)ev->func;
-    if (ev->name != NULL)
-        m->name = ev->name;
-    if (ev->on_node)
-        m->node_id = node_id;
-    if (ev->has_worker) {
-        m->worker_id.data = (uint8_t *)ev->worker;
-        m->worker_id.len = IDS_WORKER_LEN;
-        m->worker_pid = ev->pid;
-    }
-    if (ev->state == TEV_FAILED) {
-        m->error_type = (char *)tev_error_type(ev->status);
-        m->error = ev->error ? ev->error : "";
-    }
-}
-
-/* Groups the task events of a batch by attempt: MSG_OF[i] is the message
- * of event I (SIZE_MAX for actors); returns how many messages. */
-static size_t group(tev *e, size_t n, size_t *msg_of, size_t *first_of)
-{
-    size_t nb = 1, nmsg = 0;
-    while (nb < 2 * n)
-        nb <<= 1;
-    size_t *slots = malloc(nb * sizeof *slots);
-    if (slots == NULL)
-        return SIZE_MAX;
-    memset(slots, 0xff, nb * sizeof *slots);
-    for (size_t i = 0; i < n; i++) {
-        const tev_ev *ev = &e->ring[(e->head + i) % e->cap];
-        msg_of[i] = SIZE_MAX;
-        if (ev->is_actor)
-            continue;
-        size_t j = (size_t)((ids_hash(ev->id, IDS_TASK_LEN) ^ (uint64_t)ev->attempt) & (nb - 1));
-        for (;; j = (j + 1) & (nb - 1)) {
-            if (slots[j] == SIZE_MAX) {
-                slots[j] = i;
-                first_of[nmsg] = i;
-                msg_of[i] = nmsg++;
-                break;
-            }
-            const tev_ev *o = &e->ring[(e->head + slots[j]) % e->cap];
-            if (o->attempt == ev->attempt && memcmp(o->id, ev->id, IDS_TASK_LEN) == 0) {
-                msg_of[i] = msg_of[slots[j]];
-                break;
-            }
-        }
-    }
-    free(slots);
-    return nmsg;
-}
-
-static void fill_actor(Rayc__ActorEvent *m, const tev_ev *ev, char *node_id)
-{
-    rayc__actor_event__init(m);
-    m->actor_id.data = (uint8_t *)ev->id;
-    m->actor_id.len = IDS_ACTOR_LEN;
-    m->state = (char *)actor_states[ev->state];
-    m->time_ns = ev->time_ns;
-    m->job_id.data = (uint8_t *)ev->job;
-    m->job_id.len = IDS_JOB_LEN;
-    m->class_name = (char *)ev->func;
-    m->name = ev->name ? ev->name : "";
-    m->namespace_ = ev->ns ? ev->ns : "";
-    m->node_id = ev->on_node ? node_id : "";
-    m->pid = ev->pid;
-    if (ev->has_worker) {
-        m->worker_id.data = (uint8_t *)ev->worker;
-        m->worker_id.len = IDS_WORKER_LEN;
-    }
-    m->num_restarts = ev->attempt;
-    m->death_cause = ev->error ? ev->error : "";
-    if (ev->has_pg) {
-        m->pg_id.data = (uint8_t *)ev->pg;
-        m->pg_id.len = IDS_PG_LEN;
-    }
-    m->detached = ev->detached;
-}
-
-/* A batch the GCS did not take is counted as dropped. */
-static void sent_cb(raylet *r, Rayc__Envelope *reply, void *data)
-{
-    uintptr_t n = (uintptr_t)data;
-    if (reply == NULL && r->tev != NULL) {
-        r->tev->dropped_tasks += (int64_t)(n >> 32);
-        r->tev->dropped_actors += (int64_t)(n & 0xffffffffu);
-    }
-}
-
-/* The batch's arrays, one allocation each. */
-typedef struct batch {
-    Rayc__TaskEvent *tm, **tp;
-    Rayc__ActorEvent *am, **ap;
-    Rayc__StateTime *st, **stp;
-    size_t *msg_of, *first_of, *fill;
-} batch;
-
-static void batch_free(batch *b)
-{
-    free(b->tm), free(b->tp), free(b->am), free(b->ap), free(b->st), free(b->stp);
-    free(b->msg_of), free(b->first_of), free(b->fill);
-}
-
-/* Fills ADD with N events from the head of the ring: one TaskEvent per task
- * attempt (its states in order), one ActorEvent per actor event.  Returns
- * 0 or -ENOMEM. */
-static int build(tev *e, size_t n, batch *b, Rayc__AddTaskEvents *add)
-{
-    memset(b, 0, sizeof *b);
-    b->tm = calloc(n, sizeof *b->tm), b->tp = calloc(n, sizeof *b->tp);
-    b->am = calloc(n, sizeof *b->am), b->ap = calloc(n, sizeof *b->ap);
-    b->st = calloc(n, sizeof *b->st), b->stp = calloc(n, sizeof *b->stp);
-    b->msg_of = calloc(n, sizeof *b->msg_of), b->first_of = calloc(n, sizeof *b->first_of);
-    b->fill = calloc(n, sizeof *b->fill);
-    if (!b->tm || !b->tp || !b->am || !b->ap || !b->st || !b->stp || !b->msg_of ||
-        !b->first_of || !b->fill)
-        return -ENOMEM;
-    size_t nmsg = group(e, n, b->msg_of, b->first_of);
-    if (nmsg == SIZE_MAX)
-        return -ENOMEM;
-    char *node_id = (char *)e->r->opts->node_id;
-    for (size_t m = 0; m < nmsg; m++) {
-        fill_task(&b->tm[m], &e->ring[(e->head + b->first_of[m]) % e->cap]);
-        b->tp[m] = &b->tm[m];
-    }
-    for (size_t i = 0; i < n; i++)          /* states per message */
-        if (b->msg_of[i] != SIZE_MAX)
-            b->tm[b->msg_of[i]].n_states++;
-    size_t off = 0;
-    for (size_t m = 0; m < nmsg; m++) {
-        b->tm[m].states = b->stp + off;
-        off += b->tm[m].n_states;
-    }
-    for (size_t i = 0; i < n; i++) {
-        const tev_ev *ev = &e->ring[(e->head + i) % e->cap];
-        size_t m = b->msg_of[i];
-        if (ev->is_actor) {
-            fill_actor(&b->am[add->n_actors], ev, node_id);
-            b->ap[add->n_actors] = &b->am[add->n_actors];
-            add->n_actors++;
-            continue;
-        }
-        merge_task(&b->tm[m], ev, node_id);
-        rayc__state_time__init(&b->st[i]);
-        b->st[i].code = ev->state;         /* TEV_* follow the proto's codes */
-        b->st[i].time_ns = ev->time_ns;
-        b->tm[m].states[b->fill[m]++] = &b->st[i];
-    }
-    add->tasks = b->tp;
-    add->n_tasks = nmsg;
-    add->actors = b->ap;
-    return 0;
-}
-
-/* Sends up to TEV_BATCH_MAX events from the head of the ring. */
-static void send_batch(tev *e)
-{
-    raylet *r = e->r;
-    size_t n = e->len < TEV_BATCH_MAX ? e->len : TEV_BATCH_MAX;
-    batch b;
-    Rayc__AddTaskEvents add = RAYC__ADD_TASK_EVENTS__INIT;
-    if (build(e, n, &b, &add) != 0) {
-        batch_free(&b);
-        return; /* the next tick tries again */
-    }
-    add.dropped_tasks = e->dropped_tasks;
-    add.dropped_actors = e->dropped_actors;
-    e->dropped_tasks = e->dropped_actors = 0;
-    Rayc__Envelope env = RAYC__ENVELOPE__INIT;
-    env.body_case = RAYC__ENVELOPE__BODY_ADD_TASK_EVENTS;
-    env.add_task_events = &add;
-    uintptr_t counts = ((uintptr_t)(n - add.n_actors) << 32) | (uintptr_t)add.n_actors;
-    raylet_gcs_call(r, &env, sent_cb, (void *)counts);
-    for (size_t i = 0; i < n; i++)
-        ev_free(&e->ring[(e->head + i) % e->cap]);
-    e->head = (e->head + n) % e->cap;
-    e->len -= n;
-    batch_free(&b);
-}
-
-static void flush(tev *e)
-{
-    /* Events wait in the buffer (bounded) while the GCS is away. */
-    while (e->len > 0 && e->r->gcs.state == RAYLET_GCS_REGISTERED && !e->r->closing)
-        send_batch(e);
-}
-
-static void tick_cb(uv_timer_t *h)
-{
-    flush(h->data);
-}
-
 /* ---------------------------------------------------------------- open / close */
 
 int tev_open(raylet *r)
@@ -531,7 +275,7 @@ int tev_open(raylet *r)
         return -ENOMEM;
     e->timer.data = e;
     e->timer_open = 1;
-    uv_timer_start(&e->timer, tick_cb, (uint64_t)e->interval_ms, (uint64_t)e->interval_ms);
+    uv_timer_start(&e->timer, tev__tick_cb, (uint64_t)e->interval_ms, (uint64_t)e->interval_ms);
     return 0;
 }
 
@@ -553,7 +297,7 @@ void tev_free(raylet *r)
     if (e == NULL)
         return;
     for (size_t i = 0; i < e->len; i++)
-        ev_free(&e->ring[(e->head + i) % e->cap]);
+        tev__ev_free(&e->ring[(e->head + i) % e->cap]);
     for (size_t i = 0; i < e->nslots; i++)
         free(e->names[i]);
     free(e->names);
@@ -567,7 +311,7 @@ void tev_free(raylet *r)
 static int task_state_of(const char *name)
 {
     for (int i = 1; i <= TEV_FAILED; i++)
-        if (name != NULL && strcmp(task_states[i], name) == 0)
+        if (name != NULL && strcmp(tev__task_states[i], name) == 0)
             return i;
     return 0;
 }
@@ -621,3 +365,4 @@ void tev_from_worker(raylet_client *cl, const Rayc__AddTaskEvents *m)
         }
     }
 }
+
