@@ -131,6 +131,12 @@ int cmd_logs(int argc, char **argv)
     int rc = cli_state_parse(argc, argv, &o);
     if (rc != 0)
         return rc;
+    if (o.help) {
+        printf("Usage: ray logs [cluster [GLOB]] [--node-id ID | --node-ip IP] [--glob GLOB]\n"
+               "       ray logs FILENAME [--node-id ID | --node-ip IP] [--tail N] [--follow]\n"
+               "       ray logs --actor-id ID | --task-id ID [--tail N] [--follow]\n");
+        return 0;
+    }
     const char *what = o.npositional > 0 ? o.positional[0] : "cluster";
     jobs_client c;
     if (cli_state_client(&o, &c) != 0)
@@ -202,6 +208,10 @@ int cmd_timeline(int argc, char **argv)
     int rc = cli_state_parse(argc, argv, &o);
     if (rc != 0)
         return rc;
+    if (o.help) {
+        printf("Usage: ray timeline [--output FILE] [--address URL]\n");
+        return 0;
+    }
     jobs_client c;
     if (cli_state_client(&o, &c) != 0)
         return 1;

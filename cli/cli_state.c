@@ -55,6 +55,10 @@ int cli_state_parse(int argc, char **argv, state_opts *o)
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v = NULL;
         int rc = 0;
+        if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
+            o->help = 1;
+            return 0;
+        }
         if (opt_is(a, "--address")) rc = need_value(argc, argv, &i, &o->address);
         else if (opt_is(a, "--format")) rc = need_value(argc, argv, &i, &o->format);
         else if (opt_is(a, "--output") || strcmp(a, "-o") == 0) rc = need_value(argc, argv, &i, &o->output);
@@ -223,12 +227,12 @@ static void now_text(char *buf, size_t len)
     snprintf(buf + n, len - n, ".%06ld", ts.tv_nsec / 1000);
 }
 
-static int usage_list(const char *cmd)
+static int usage_list(const char *cmd, int help)
 {
-    fprintf(stderr, "Usage: ray %s [nodes|jobs|actors|tasks|objects|placement-groups|workers]%s "
+    fprintf(help ? stdout : stderr, "Usage: ray %s [nodes|jobs|actors|tasks|objects|placement-groups|workers]%s "
             "[--filter KEY=VALUE] [--limit N] [--detail] [--format default|json|yaml|table] "
             "[--address URL]\n", cmd, strcmp(cmd, "get") == 0 ? " ID" : "");
-    return 2;
+    return help ? 0 : 2;
 }
 
 /* GETs /api/v0/RES with O's filters (and EXTRA "key=value"); returns the
@@ -263,8 +267,8 @@ int cmd_list(int argc, char **argv)
     if (rc != 0)
         return rc;
     const char *res = o.npositional == 1 ? resource_path(o.positional[0]) : NULL;
-    if (res == NULL)
-        return usage_list("list");
+    if (res == NULL || o.help)
+        return usage_list("list", o.help);
     json_t *r = fetch_list(&o, res, NULL, o.detail, o.limit);
     if (r == NULL)
         return 1;
@@ -307,8 +311,8 @@ int cmd_get(int argc, char **argv)
     if (rc != 0)
         return rc;
     const char *res = o.npositional == 2 ? resource_path(o.positional[0]) : NULL;
-    if (res == NULL)
-        return usage_list("get");
+    if (res == NULL || o.help)
+        return usage_list("get", o.help);
     char f[512];
     snprintf(f, sizeof f, "%s=%s", id_key(res), o.positional[1]);
     json_t *r = fetch_list(&o, res, f, 1, 10000);
@@ -365,9 +369,11 @@ int cmd_summary(int argc, char **argv)
     if (rc != 0)
         return rc;
     const char *what = o.npositional == 1 ? o.positional[0] : "";
-    if (strcmp(what, "tasks") != 0 && strcmp(what, "actors") != 0 && strcmp(what, "objects") != 0) {
-        fprintf(stderr, "Usage: ray summary [tasks|actors|objects] [--address URL]\n");
-        return 2;
+    if (o.help || (strcmp(what, "tasks") != 0 && strcmp(what, "actors") != 0 &&
+                   strcmp(what, "objects") != 0)) {
+        fprintf(o.help ? stdout : stderr, "Usage: ray summary [tasks|actors|objects] "
+                "[--format default|json|yaml] [--address URL]\n");
+        return o.help ? 0 : 2;
     }
     char path[256];
     snprintf(path, sizeof path, "/api/v0/%s/summarize", what);

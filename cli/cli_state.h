@@ -20,6 +20,7 @@ typedef struct state_opts {
     const char *node_id, *node_ip, *actor_id, *task_id, *glob;
     long tail;
     int follow;
+    int help;                     /* --help: print the usage and exit 0 */
     const char *positional[4];
     int npositional;
 } state_opts;

@@ -201,13 +201,13 @@ static void file_local(jobs_server *srv, http_request *r, const state_query *q, 
         state_respond_error(r, 500, "cannot read the log file");
         return;
     }
-    size_t start = (size_t)got;
+    size_t start = 0;                   /* lines < 0: all of it */
     if (q->lines == 0) {
         start = (size_t)got;
     } else if (q->lines > 0) {
         /* Back to just after the LINES-th newline before the last line's end. */
         long seen = 0;
-        size_t pos = start;
+        size_t pos = (size_t)got;
         if (pos > 0 && buf[pos - 1] == '\n')
             pos--;
         while (pos > 0 && !(buf[pos - 1] == '\n' && ++seen == q->lines))

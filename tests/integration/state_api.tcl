@@ -185,6 +185,23 @@ test {state-1.12b ray list placement-groups shows a created group with its bundl
         [lsort -unique [field [dict get $g bundles] unit_resources]]
 } {CREATED PACK 2 {{CPU 1.0}}}
 
+test {state-1.12c ray logs --follow prints lines as they are written to another node's log} {
+    set logs [file dirname [lindex [glob $tmp/session_*/node_$h2\_*/logs/raylet.log] 0]]
+    file_write $logs/obs-follow.log "first line\n"
+    set ns [lindex $names 0]
+    set id2 [dict get $::node_of $h2]
+    set f [start_bg follow -env $envs ip netns exec $ns $ray_bin logs obs-follow.log \
+        --node-id $id2 --follow --address $api]
+    wait_for {[string match "*first line*" [file_read [bg_log $f]]]} 10000 "first line"
+    set fh [open $logs/obs-follow.log a]
+    puts $fh "second line"
+    close $fh
+    wait_for {[string match "*second line*" [file_read [bg_log $f]]]} 10000 "second line"
+    set out [file_read [bg_log $f]]
+    stop_bg $f
+    regexp -all {line} $out
+} 2
+
 test {state-1.13 a node that left is listed DEAD with the reason} {
     on_ok $h3 $ray_bin stop
     wait_for {[llength [ray_json list nodes --filter state=DEAD]] == 1} 30000 "a dead node"
