@@ -12,7 +12,7 @@
 #include "ray.pb-c.h"
 
 #define GEV_DEFAULT_MAX 100000       /* Ray's task_events_max_num_task_in_gcs */
-#define GEV_MAX_EVENTS 16            /* state changes kept per record */
+#define GEV_MAX_EVENTS 8             /* state changes kept per record (the first and the newest) */
 #define GEV_QUERY_MAX_LIMIT 10000        /* Ray's RAY_MAX_LIMIT_FROM_API_SERVER */
 
 typedef struct gev_table gev_table;
