@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "cli/cli_cmds.h"
+#include "cli/cli_state.h"
 #include "jobserver/jobs_cli.h"
 #include "launcher/launcher_cli.h"
 
@@ -23,6 +24,11 @@ static const command commands[] = {
     {"status", cmd_status, "Print cluster status, including autoscaling info."},
     {"metrics", cmd_metrics, "Start or stop Prometheus for the cluster's metrics."},
     {"job", jobs_cli_main, "Submit, stop, delete, or list Ray jobs."},
+    {"list", cmd_list, "List resources of the cluster (state API)."},
+    {"get", cmd_get, "Get the state of one resource by id (state API)."},
+    {"summary", cmd_summary, "Summarize tasks or actors (state API)."},
+    {"logs", cmd_logs, "List or print the log files of the cluster's nodes."},
+    {"timeline", cmd_timeline, "Write a Chrome trace (JSON) of recent tasks."},
     {"microbenchmark", cmd_microbenchmark, "Run a local Ray microbenchmark on the current machine."},
 };
 

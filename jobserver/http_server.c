@@ -140,6 +140,27 @@ const char *http_request_cookie(const http_request *r, const char *name)
     return MHD_lookup_connection_value(r->conn, MHD_COOKIE_KIND, name);
 }
 
+struct args_ctx {
+    void (*cb)(void *arg, const char *key, const char *value);
+    void *arg;
+};
+
+static enum MHD_Result arg_it(void *cls, enum MHD_ValueKind kind, const char *key,
+                              const char *value)
+{
+    struct args_ctx *c = cls;
+    (void)kind;
+    c->cb(c->arg, key, value);
+    return MHD_YES;
+}
+
+void http_request_args(const http_request *r, void (*cb)(void *arg, const char *key,
+                                                         const char *value), void *arg)
+{
+    struct args_ctx c = {cb, arg};
+    MHD_get_connection_values(r->conn, MHD_GET_ARGUMENT_KIND, arg_it, &c);
+}
+
 const char *http_request_body(const http_request *r, size_t *len)
 {
     if (len != NULL)

@@ -52,6 +52,11 @@ const char *http_request_path(const http_request *r);
 /* Header NAME (case-insensitive) or NULL. */
 const char *http_request_header(const http_request *r, const char *name);
 
+/* Calls CB for every query argument of R in order (a repeated key comes
+ * once per value; a key without '=' has VALUE NULL). */
+void http_request_args(const http_request *r, void (*cb)(void *arg, const char *key,
+                                                         const char *value), void *arg);
+
 /* Cookie NAME or NULL. */
 const char *http_request_cookie(const http_request *r, const char *name);
 

@@ -14,6 +14,7 @@
 #include "jobserver/jobs_request.h"
 #include "jobserver/jobs_server.h"
 #include "jobserver/pkg_store.h"
+#include "jobserver/state_api.h"
 
 #define CT_JSON "application/json; charset=utf-8"
 #define LIST_MAX (1u << 30)
@@ -21,7 +22,7 @@
 
 enum route_id {
     R_NONE, R_HEALTHZ, R_AUTH_MODE, R_AUTHENTICATE, R_VERSION, R_JOBS, R_JOB, R_JOB_LOGS,
-    R_JOB_TAIL, R_JOB_STOP, R_PACKAGE, R_DASH,
+    R_JOB_TAIL, R_JOB_STOP, R_PACKAGE, R_DASH, R_STATE,
 };
 
 /* What a request matched, kept on the request between the two callbacks. */
@@ -67,6 +68,7 @@ static enum route_id match_path(const char *path, api_route *rt)
     if (strcmp(path, "/api/version") == 0) return R_VERSION;
     if (strcmp(path, "/api/jobs") == 0 || strcmp(path, "/api/jobs/") == 0) return R_JOBS;
     if (strncmp(path, "/api/jobs/", 10) == 0) return match_job_path(path + 10, rt);
+    if (strncmp(path, "/api/v0/", 8) == 0) return R_STATE;   /* state_api.c */
     if (strncmp(path, "/api/packages/", 14) == 0) {
         const char *rest = path + 14;
         int n = segment(rest, rt->arg1, sizeof rt->arg1);
@@ -409,6 +411,7 @@ static void on_request(void *arg, http_request *r)
     }
     case R_PACKAGE: handle_package(srv, r, rt); break;
     case R_DASH: dash_handle(srv, r); break;
+    case R_STATE: state_api_handle(srv, r, http_request_path(r) + 8); break;
     default: http_respond_text(r, 404, "404: Not Found"); break;
     }
 }

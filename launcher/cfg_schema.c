@@ -12,6 +12,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "common/util.h"
+
 typedef enum sch_type {
     S_ANY,          /* anything */
     S_STR,          /* a string scalar */
@@ -262,7 +264,7 @@ static int check_strseq(checker *ck, const cfg_node *n, const char *path)
         return report_type(ck, n, path, "a list of strings");
     for (size_t i = 0; i < n->n; i++) {
         const cfg_node *it = n->items[i];
-        snprintf(item_path, sizeof item_path, "%s[%zu]", path, i);
+        str_printf(item_path, sizeof item_path, "%s[%zu]", path, i);
         if (it->kind != CFG_SCALAR || cfg_scalar_type(it) != CFG_T_STR)
             return report_type(ck, it, item_path, "a string");
     }
@@ -276,7 +278,7 @@ static int check_strmap(checker *ck, const cfg_node *n, const char *path)
         return report_type(ck, n, path, "a mapping of remote paths to local paths");
     for (size_t i = 0; i < n->n; i++) {
         const cfg_node *v = n->pairs[i].value;
-        snprintf(item_path, sizeof item_path, "%s[\"%.300s\"]", path, n->pairs[i].key);
+        str_printf(item_path, sizeof item_path, "%s[\"%.300s\"]", path, n->pairs[i].key);
         if (v->kind != CFG_SCALAR || cfg_scalar_type(v) != CFG_T_STR)
             return report_type(ck, v, item_path, "a string");
     }

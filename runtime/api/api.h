@@ -252,6 +252,16 @@ void api_lease_on_granted(const Rayc__LeaseGranted *g);
 /* Worker side (mu held): the deadline of the wait for the next task
  * (-1: none), and what to do when it passed. */
 int64_t api_lease_deadline(void);
+
+/* api_tev.c, worker side (mu held): a task that came straight from its
+ * owner (not through the raylet) ran from START_NS (api_tev_now_ns) with
+ * STATUS; its events go to the raylet within a second (api_tev_tick, with
+ * api_tev_deadline the monotonic ms it is due, -1 when nothing waits). */
+int64_t api_tev_now_ns(void);
+void api_tev_record(const Rayc__TaskSpec *spec, int64_t start_ns, int status, const char *error);
+int64_t api_tev_deadline(void);
+void api_tev_tick(void);
+void api_tev_flush(void);
 void api_lease_tick(void);
 
 /* Worker side (mu held): a task from a lease connection ended; and

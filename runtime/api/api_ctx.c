@@ -615,6 +615,7 @@ static int was_cancelled(ray_ctx *c)
 void api_execute(const Rayc__TaskSpec *spec, api_chan *chan)
 {
     ray_ctx c;
+    int64_t start_ns = chan != NULL ? api_tev_now_ns() : 0;
     int rc = ctx_init(&c, spec);
     if (rc == RAY_OK) {
         set_gpus(spec);
@@ -628,9 +629,14 @@ void api_execute(const Rayc__TaskSpec *spec, api_chan *chan)
         rc = ctx_fail(&c, RAY_ERR_CANCELLED, "the task was cancelled while it ran");
     if (seal_returns(&c, rc != RAY_OK, chan != NULL) != RAY_OK)
         rc = c.status;
-    if (chan != NULL)
+    if (chan != NULL) {
         send_result(&c, rc, chan);
-    else
+        /* The raylet never sees this task: record it here. */
+        pthread_mutex_lock(&api_g.mu);
+        api_tev_record(spec, start_ns, rc, c.error);
+        pthread_mutex_unlock(&api_g.mu);
+    } else {
         send_done(&c, rc);
+    }
     ctx_free(&c);
 }

@@ -53,12 +53,13 @@ static int have_task(void *arg)
 static Rayc__Envelope *next_task(api_chan **chan)
 {
     for (;;) {
-        int rc = api_wait(have_task, NULL, api_lease_deadline());
+        int64_t lease = api_lease_deadline(), tev = api_tev_deadline();
+        int rc = api_wait(have_task, NULL, tev >= 0 && (lease < 0 || tev < lease) ? tev : lease);
         if (rc == -ETIMEDOUT) {
             api_lease_tick();
-            continue;
+            api_tev_tick();
         }
-        if (rc != 0)
+        else if (rc != 0)
             return NULL;
         /* Tasks queued here may be cancelled meanwhile: read the sockets
          * now and then between them (not before each one: a poll each). */

@@ -11,7 +11,7 @@
 #include "common/util.h"
 
 enum opt_key { OPT_PORT, OPT_HOST, OPT_TOKEN, OPT_SESSION, OPT_DB, OPT_LOG,
-               OPT_HEALTH, OPT_MAX_FRAME, OPT_METRICS };
+               OPT_HEALTH, OPT_MAX_FRAME, OPT_METRICS, OPT_TASK_EVENTS };
 
 static const struct {
     const char *name;
@@ -26,6 +26,7 @@ static const struct {
     {"health-check-timeout-ms", OPT_HEALTH},
     {"max-frame-bytes", OPT_MAX_FRAME},
     {"metrics-export-port", OPT_METRICS},
+    {"task-events-max-num-task-in-gcs", OPT_TASK_EVENTS},
 };
 
 static const char usage[] =
@@ -40,7 +41,10 @@ static const char usage[] =
     "                               RAY_health_check_period_ms * RAY_health_check_failure_threshold)\n"
     "  --max-frame-bytes N          largest frame accepted (default 16 MiB)\n"
     "  --metrics-export-port N      Prometheus /metrics (default 0: a free port, written\n"
-    "                               to gcs_metrics.port next to the db)\n";
+    "                               to gcs_metrics.port next to the db)\n"
+    "  --task-events-max-num-task-in-gcs N\n"
+    "                               task attempts (and actors) kept for the state API\n"
+    "                               (default RAY_task_events_max_num_task_in_gcs, 100000)\n";
 
 const char *gcs_config_usage(void) { return usage; }
 
@@ -62,6 +66,8 @@ static void config_defaults(gcs_config *cfg)
     long period = env_long("RAY_health_check_period_ms", 2000, 24L * 3600 * 1000);
     long threshold = env_long("RAY_health_check_failure_threshold", 5, 1000);
     cfg->health_timeout_ms = (int64_t)period * threshold;
+    cfg->task_events_max = (size_t)env_long("RAY_task_events_max_num_task_in_gcs", 100000,
+                                            100000000);
 }
 
 /* Stores VALUE for option KEY.  Returns 0 or -EINVAL with ERR set. */
@@ -83,6 +89,10 @@ static int config_set(gcs_config *cfg, enum opt_key key, const char *name,
     case OPT_HEALTH:
         rc = parse_long(value, 100, 24L * 3600 * 1000, &v);
         cfg->health_timeout_ms = v;
+        break;
+    case OPT_TASK_EVENTS:
+        rc = parse_long(value, 1, 100000000, &v);
+        cfg->task_events_max = (size_t)v;
         break;
     case OPT_MAX_FRAME:
         rc = parse_long(value, 1024, 1L << 30, &v);

@@ -36,6 +36,8 @@ void gcs_dispatch(gcs_client *cl, const Rayc__Envelope *req)
     case RAYC__ENVELOPE__BODY_REMOVE_PLACEMENT_GROUP: gcs_handle_remove_pg(cl, id, req->remove_placement_group); break;
     case RAYC__ENVELOPE__BODY_GET_PLACEMENT_GROUP: gcs_handle_get_pg(cl, id, req->get_placement_group); break;
     case RAYC__ENVELOPE__BODY_GET_ALL_PLACEMENT_GROUPS: gcs_handle_get_all_pgs(cl, id); break;
+    case RAYC__ENVELOPE__BODY_ADD_TASK_EVENTS: gcs_handle_add_task_events(cl, id, req->add_task_events); break;
+    case RAYC__ENVELOPE__BODY_GET_TASK_EVENTS: gcs_handle_get_task_events(cl, id, req->get_task_events); break;
     case RAYC__ENVELOPE__BODY_PREPARE_BUNDLES_REPLY:
     case RAYC__ENVELOPE__BODY_COMMIT_BUNDLES_REPLY:
     case RAYC__ENVELOPE__BODY_RETURN_BUNDLES_REPLY:

@@ -131,6 +131,8 @@ int gcs_server_open(gcs_server *srv, char *err, size_t errlen)
     if (rc == 0 && (rc = gcs_health_load(srv)) != 0)
         snprintf(err, errlen, "cannot load nodes from %s: %s", srv->cfg.db_path,
                  gcs_store_errmsg(srv->store));
+    if (rc == 0 && (rc = gcs_events_open(srv)) != 0)
+        snprintf(err, errlen, "out of memory");
     if (rc == 0 && (rc = gcs_pg_load(srv)) != 0)
         snprintf(err, errlen, "cannot load placement groups from %s: %s", srv->cfg.db_path,
                  rc == -EIO ? gcs_store_errmsg(srv->store) : strerror(-rc));
@@ -174,6 +176,7 @@ void gcs_server_free(gcs_server *srv)
 {
     gcs_conn_reap(srv);
     gcs_pg_free(srv);
+    gcs_events_free(srv);
     gcs_node_table_free(&srv->nodes);
     gcs_store_close(srv->store);
     srv->store = NULL;

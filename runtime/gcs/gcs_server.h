@@ -46,6 +46,7 @@ typedef struct gcs_config {
     int64_t health_timeout_ms;
     size_t max_frame;
     int metrics_port;            /* --metrics-export-port, 0: a free port */
+    size_t task_events_max;      /* task attempts (and actors) kept: gcs_events.h */
 } gcs_config;
 
 /* What gcs_config_parse found. */
@@ -137,6 +138,8 @@ struct gcs_server {
     int listening;
     int stopping;
     struct gcs_pgs *pgs;             /* placement groups: gcs_pg.h */
+    struct gev_table *task_events;   /* task and actor events: gcs_events.h */
+    struct gev_table *actor_events;
     uint64_t next_request_id;        /* requests the GCS sends to raylets */
     struct prom_http *metrics;       /* Prometheus endpoint: gcs_metrics.c */
 };
@@ -264,6 +267,13 @@ void gcs_handle_remove_pg(gcs_client *cl, uint64_t id, const Rayc__RemovePlaceme
 void gcs_handle_get_pg(gcs_client *cl, uint64_t id, const Rayc__GetPlacementGroup *req);
 void gcs_handle_get_all_pgs(gcs_client *cl, uint64_t id);
 void gcs_pg_on_reply(gcs_client *cl, const Rayc__Envelope *reply);
+
+/* gcs_events_api.c: task and actor events (gcs_events.h).  AddTaskEvents
+ * merges a raylet's batch; GetTaskEvents answers a filtered query. */
+int gcs_events_open(gcs_server *srv);
+void gcs_events_free(gcs_server *srv);
+void gcs_handle_add_task_events(gcs_client *cl, uint64_t id, const Rayc__AddTaskEvents *req);
+void gcs_handle_get_task_events(gcs_client *cl, uint64_t id, const Rayc__GetTaskEvents *req);
 
 /* Loads the stored groups (at open).  Returns 0 or a negative code. */
 int gcs_pg_load(gcs_server *srv);

@@ -9,6 +9,7 @@
 
 #include "common/log.h"
 #include "raylet/actor_int.h"
+#include "raylet/tev.h"
 #include "raylet/actor_remote.h"
 #include "raylet/otable.h"
 #include "raylet/pgroup.h"
@@ -221,11 +222,14 @@ void actor_on_create(raylet *r, sched_task *t)
     }
     actor_remote_announce(r, a);
     if (a->name[0] != '\0') {
+        tev_actor(r, a, TEV_DEPENDENCIES_UNREADY, NULL);
         a->state = ACTOR_NAMING;
         actor__name_register(r, a);
         return;
     }
     a->state = ACTOR_PENDING;
+    if (t->deps_left != 0)
+        tev_actor(r, a, TEV_DEPENDENCIES_UNREADY, NULL);
     if (t->deps_left == 0)
         actor_task_ready(r, t);
 }
@@ -238,6 +242,7 @@ void actor__named(raylet *r, actor *a, int ok, const ids_actor *existing, const 
         sched_task *t = a->create;
         a->state = ACTOR_DEAD;
         r->actors->nlive--;
+        tev_actor(r, a, TEV_DEAD, error ? error : "its name was taken");
         a->create = NULL;
         t->actor = NULL;
         if (existing != NULL)
@@ -295,6 +300,7 @@ void actor_task_ready(raylet *r, sched_task *t)
     if (a->state != ACTOR_PENDING)
         return; /* NAMING: actor__named continues */
     t->state = SCHED_QUEUED;
+    tev_actor(r, a, TEV_PENDING_CREATION, NULL);
     if (!actor__start(r, a))
         pending_add(r->actors, a);
 }
@@ -349,6 +355,7 @@ void actor__die(raylet *r, actor *a, int status, const char *reason)
     free(a->death_reason);
     a->death_reason = strdup(reason ? reason : "the actor died");
     log_info("actor %s (%s) is dead: %s", a->hex, a->class_name, a->death_reason);
+    tev_actor(r, a, TEV_DEAD, a->death_reason);
     pending_del(r->actors, a);
     actor__fail_calls(r, a, RAY_ERR_ACTOR_DIED, a->death_reason);
     release_res(r, a);
@@ -396,6 +403,7 @@ void actor_worker_died(raylet *r, actor *a, const char *why)
             a->restarts_left--;
         a->num_restarts++;
         a->state = ACTOR_RESTARTING;
+        tev_actor(r, a, TEV_RESTARTING, NULL);
         log_info("actor %s (%s): worker pid %d died (%s); restarting (restart %d)", a->hex,
                  a->class_name, pid, why, a->num_restarts);
         actor__requeue_sent(r, a, why);

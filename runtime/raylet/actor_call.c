@@ -10,6 +10,7 @@
 #include "raylet/actor_int.h"
 #include "raylet/actor_remote.h"
 #include "raylet/sched_int.h"
+#include "raylet/tev.h"
 #include "raylet/wpool.h"
 
 /* ---------------------------------------------------------------- lists */
@@ -193,6 +194,10 @@ static void creation_done(raylet *r, actor *a, sched_task *t, const Rayc__TaskDo
         return;
     }
     a->state = ACTOR_ALIVE;
+    tev_actor(r, a, TEV_ALIVE, NULL);
+    /* A restart's constructor ends here (its first run's result was pushed). */
+    if (a->create != NULL)
+        tev_task(r, a->create, TEV_FINISHED, 0, NULL);
     if (a->num_restarts == 0)
         log_debug("actor %s (%s) is alive in worker pid %d", a->hex, a->class_name,
                   a->worker ? a->worker->pid : 0);

@@ -14,6 +14,7 @@
 #include "raylet/raylet_cluster.h"
 #include "raylet/sched_int.h"
 #include "raylet/sched_remote.h"
+#include "raylet/tev.h"
 #include "raylet/wpool.h"
 
 enum ractor_state { RACTOR_CREATING, RACTOR_ALIVE, RACTOR_RESTARTING, RACTOR_LOCATING,
@@ -207,8 +208,10 @@ static void ractor_die(raylet *r, ractor *a, const char *reason)
     free(a->death_reason);
     a->death_reason = strdup(reason);
     log_info("actor %s on node %s is dead: %s", a->hex, a->node, reason);
-    if (a->owner) /* its node may be gone without withdrawing it */
+    if (a->owner) { /* its node may be gone without withdrawing it */
         kv_call(r, RAYC__ENVELOPE__BODY_KV_DEL, &a->id, NULL, ignore_cb, NULL);
+        tev_actor_remote(r, a->id.b, a->spec, TEV_DEAD, a->num_restarts, reason);
+    }
     while (a->head != NULL)
         fail_call(r, a->head, RAY_ERR_ACTOR_DIED, a->death_reason ? a->death_reason : reason);
 }
@@ -308,6 +311,7 @@ static void restart(raylet *r, ractor *a, const char *why)
              a->hex, a->spec->function, a->node, why, n->id, n->ip, n->port, a->num_restarts);
     set_node(a, n);
     a->state = RACTOR_RESTARTING;
+    tev_actor_remote(r, a->id.b, a->spec, TEV_RESTARTING, a->num_restarts, NULL);
     a->creation_sent = 1;
     a->spec->attempt = a->num_restarts;
     if (sched_remote_send_spec(r, a->spec, n, a->job) != 0) {

@@ -117,6 +117,7 @@ struct node_stats;
 struct prom_http;
 struct raylet_cluster;
 struct pgroup_table;
+struct tev;
 typedef struct raylet_reservation raylet_reservation;
 
 typedef struct raylet {
@@ -166,6 +167,7 @@ typedef struct raylet {
     struct node_stats *stats;     /* measurements for reports and /metrics: node_stats.h */
     struct prom_http *metrics;    /* the Prometheus endpoint: common/prom_http.h */
     int metrics_port;             /* its bound port, 0: none */
+    struct tev *tev;              /* task and actor events: tev.h */
 
     /* lifecycle (raylet_life.c) */
     uv_signal_t sigterm, sigint;

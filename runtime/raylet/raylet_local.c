@@ -16,6 +16,7 @@
 #include "common/prom_http.h"
 #include "raylet/node_stats.h"
 #include "raylet/sched.h"
+#include "raylet/tev.h"
 #include "raylet/sched_remote.h"
 #include "raylet/wpool.h"
 
@@ -37,6 +38,7 @@ static void registered_message(raylet_client *cl, Rayc__Envelope *msg)
     switch (msg->body_case) {
     case RAYC__ENVELOPE__BODY_SUBMIT_TASK: sched_remote_on_submit(cl, msg->submit_task); break;
     case RAYC__ENVELOPE__BODY_TASK_DONE: sched_on_done(cl, msg->task_done); break;
+    case RAYC__ENVELOPE__BODY_ADD_TASK_EVENTS: tev_from_worker(cl, msg->add_task_events); break;
     case RAYC__ENVELOPE__BODY_CANCEL_TASK: sched_on_cancel(cl, msg->cancel_task); break;
     case RAYC__ENVELOPE__BODY_WORKER_BLOCKED: sched_on_blocked(cl, msg->worker_blocked); break;
     case RAYC__ENVELOPE__BODY_CREATE_OBJECT: otable_on_create(cl, id, msg->create_object); break;
@@ -106,6 +108,8 @@ int raylet_runtime_open(raylet *r, char *err, size_t errlen)
         snprintf(err, errlen, "out of memory");
     if (rc == 0 && (rc = actor_open(r)) != 0)
         snprintf(err, errlen, "out of memory");
+    if (rc == 0 && (rc = tev_open(r)) != 0)
+        snprintf(err, errlen, "out of memory");
     if (rc == 0 && (rc = pgroup_open(r)) != 0)
         snprintf(err, errlen, "out of memory");
     if (rc == 0)
@@ -124,6 +128,7 @@ void raylet_runtime_close(raylet *r)
     prom_http_close(r->metrics);
     r->metrics = NULL;
     raylet_cluster_close(r);
+    tev_close(r);
     wpool_close(r);
     otable_close(r);
 }
@@ -135,6 +140,7 @@ void raylet_runtime_free(raylet *r)
     sched_close(r);
     actor_close(r);
     pgroup_free(r);
+    tev_free(r);
     reserve_free_all(r);
     wpool_free(r);
     otable_free(r);

@@ -13,6 +13,7 @@
 #include "raylet/actor_remote.h"
 #include "raylet/otable.h"
 #include "raylet/sched_int.h"
+#include "raylet/tev.h"
 #include "raylet/sched_remote.h"
 #include "raylet/wpool.h"
 
@@ -119,6 +120,7 @@ static sched_class *class_for(raylet *r, struct wpool_job *job, const sched_res 
 
 int sched__enqueue(raylet *r, sched_task *t)
 {
+    tev_task(r, t, TEV_PENDING_NODE_ASSIGNMENT, 0, NULL);
     if (sched_remote_take(r, t))
         return 0; /* another node runs it (or it failed) */
     sched_class *c = class_for(r, t->job, &t->req);
@@ -305,6 +307,10 @@ int sched_send(raylet *r, sched_task *t, struct wpool_worker *w)
         env.execute_task = &ex;
         t->worker = w;
         t->state = SCHED_RUNNING;
+        /* The worker starts a task as soon as it reads it (an actor's calls
+         * sent ahead wait behind the ones before them). */
+        tev_task(r, t, TEV_SUBMITTED_TO_WORKER, 0, NULL);
+        tev_task(r, t, TEV_RUNNING, 0, NULL);
         if (t->actor == NULL) {
             w->task = t;
             w->state = WPOOL_BUSY;
@@ -514,6 +520,7 @@ void sched_on_submit(raylet_client *cl, Rayc__SubmitTask *m)
         return;
     }
     t->spec_registered = 1;
+    tev_task(r, t, TEV_PENDING_ARGS_AVAIL, 0, NULL);
     if (add_returns(r, t) != 0) {
         sched_fail(r, t, RAY_ERR_NOMEM, "the raylet is out of memory");
         return;

@@ -14,6 +14,7 @@
 #include "raylet/pgroup.h"
 #include "raylet/sched_int.h"
 #include "raylet/sched_remote.h"
+#include "raylet/tev.h"
 #include "raylet/wpool.h"
 
 const char *sched__fname(const sched_task *t)
@@ -96,6 +97,7 @@ void sched__push_result(raylet *r, sched_task *t, int status, const char *msg,
     else
         r->sched->nfailed++;
     uint32_t n = (uint32_t)t->spec->num_returns;
+    tev_task(r, t, status == RAY_OK ? TEV_FINISHED : TEV_FAILED, status, msg);
     Rayc__ObjectResult *rets = calloc(n + 1, sizeof *rets);
     Rayc__ObjectResult **ptrs = calloc(n + 1, sizeof *ptrs);
     ids_object *ids = calloc(n + 1, sizeof *ids);
@@ -166,6 +168,7 @@ void sched__retry(raylet *r, sched_task *t, const char *why)
 {
     if (t->retries_left > 0)
         t->retries_left--;
+    tev_task(r, t, TEV_FAILED, RAY_ERR_WORKER_CRASHED, why);
     t->attempt++;
     t->worker = NULL;
     for (uint32_t i = 0; i < t->nreturns_used; i++) {

@@ -12,6 +12,7 @@
 
 #include "common/log.h"
 #include "raylet/sched_int.h"
+#include "raylet/tev.h"
 
 /* "{CPU: 1, unicorn: 2}" for the non-zero resources of S. */
 static void shape_text(const Rayc__TaskSpec *s, char *out, size_t outlen)
@@ -68,6 +69,8 @@ void sched_park(raylet *r, sched_task *t, const char *why)
     if (!warned)
         warn_owner(r, t, why);
     t->park_warned = 1;
+    if (t->deps_left == 0)
+        tev_task(r, t, TEV_PENDING_NODE_ASSIGNMENT, 0, NULL);
     t->parked = 1;
     t->state = SCHED_WAITING;
     t->prev = NULL;

@@ -1,0 +1,103 @@
+/* observe: work worth looking at with `ray list` / `ray summary`: tasks that
+ * finished, tasks that failed, an actor that restarted once, and (until
+ * the file RELEASE exists) a task that is still running.
+ *
+ *   RAY_ADDRESS=IP:6379 ./observe N_OK N_FAIL RELEASE
+ *
+ * Also runs 5 tasks one at a time (obs_seq, which go to a leased worker)
+ * and 5 calls of the actor (obs_ping, over its direct channel).
+ * Prints "ready actor=<hex> restarted_pid=<pid>" once everything above is
+ * in place, then waits for the running task (that is, for RELEASE). */
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/types.h>
+
+#include <ray/ray.h>
+
+static int fail(const char *what)
+{
+    fprintf(stderr, "observe: %s: %s\n", what, ray_last_error());
+    return 1;
+}
+
+/* Runs N tasks of FUNCTION at once and counts those that succeeded. */
+static long burst(const char *function, long n, int retries)
+{
+    ray_task_opts o = {0};
+    o.max_retries = retries ? retries : RAY_ZERO;
+    ray_ref **refs = calloc((size_t)n, sizeof *refs);
+    long ok = 0;
+    for (long i = 0; refs != NULL && i < n; i++)
+        refs[i] = ray_call(function, RAY_ARGS(ray_i64(i)), &o);
+    for (long i = 0; refs != NULL && i < n; i++) {
+        int64_t v;
+        if (refs[i] != NULL && ray_get_i64(refs[i], 120.0, &v) == RAY_OK)
+            ok++;
+        ray_ref_release(refs[i]);
+    }
+    free(refs);
+    return ok;
+}
+
+static int actor_pid(ray_actor *a, int64_t *pid)
+{
+    ray_ref *r = ray_actor_call(a, "obs_pid", RAY_ARGS(), NULL);
+    int rc = r ? ray_get_i64(r, 120.0, pid) : RAY_ERR_CONNECTION;
+    ray_ref_release(r);
+    return rc;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc != 4) {
+        fprintf(stderr, "usage: observe N_OK N_FAIL RELEASE\n");
+        return 2;
+    }
+    long n_ok = strtol(argv[1], NULL, 10), n_fail = strtol(argv[2], NULL, 10);
+    if (ray_init(NULL) != RAY_OK)
+        return fail("ray_init");
+    printf("finished %ld\n", burst("obs_ok", n_ok, 0));
+    printf("failed %ld\n", n_fail - burst("obs_fail", n_fail, 0));
+    /* One at a time: these go straight to a leased worker, not the raylet. */
+    long seq = 0;
+    for (int i = 0; i < 5; i++) {
+        int64_t v;
+        ray_ref *r = ray_call("obs_seq", RAY_ARGS(ray_i64(i)), NULL);
+        seq += r != NULL && ray_get_i64(r, 120.0, &v) == RAY_OK;
+        ray_ref_release(r);
+    }
+    printf("sequential %ld\n", seq);
+    ray_actor_opts ao = {0};
+    ao.max_restarts = 1;
+    ray_actor *a = ray_actor_create("ObsActor", RAY_ARGS(), &ao);
+    int64_t pid1, pid2;
+    if (a == NULL || actor_pid(a, &pid1) != RAY_OK)
+        return fail("actor");
+    kill((pid_t)pid1, SIGKILL);
+    /* The call that finds the worker gone waits for the restart. */
+    int tries = 0;
+    while ((actor_pid(a, &pid2) != RAY_OK || pid2 == pid1) && ++tries < 1000)
+        ;
+    if (tries == 1000)
+        return fail("the actor did not restart");
+    /* Straight to the actor's worker (its channel), not through the raylet. */
+    for (int i = 0; i < 5; i++) {
+        ray_ref *r = ray_actor_call(a, "obs_ping", RAY_ARGS(), NULL);
+        if (r == NULL || ray_get_i64(r, 120.0, &pid2) != RAY_OK)
+            return fail("obs_ping");
+        ray_ref_release(r);
+    }
+    ray_ref *wait = ray_call("obs_wait", RAY_ARGS(ray_str(argv[3])), NULL);
+    if (wait == NULL)
+        return fail("obs_wait");
+    printf("ready actor=%s restarted_pid=%lld\n", ray_actor_hex(a), (long long)pid2);
+    fflush(stdout);
+    int64_t v;
+    int rc = ray_get_i64(wait, -1, &v);
+    ray_ref_release(wait);
+    ray_actor_release(a);
+    ray_shutdown();
+    printf("done\n");
+    return rc == RAY_OK ? 0 : 1;
+}

@@ -1,0 +1,63 @@
+/* Internals shared by the state_*.c files. */
+#ifndef RAYC_JOBSERVER_STATE_INT_H
+#define RAYC_JOBSERVER_STATE_INT_H
+
+#include <jansson.h>
+
+#include "jobserver/state_api.h"
+
+#define STATE_MAX_FILTERS 32
+#define STATE_DEFAULT_LIMIT 100       /* Ray's DEFAULT_LIMIT */
+#define STATE_MAX_LIMIT 10000         /* Ray's RAY_MAX_LIMIT_FROM_API_SERVER */
+
+/* The query parameters of a state request (Ray's names). */
+typedef struct state_query {
+    int limit;
+    int detail;
+    int exclude_driver;
+    size_t nkeys, npreds, nvalues;
+    char *keys[STATE_MAX_FILTERS], *preds[STATE_MAX_FILTERS], *values[STATE_MAX_FILTERS];
+    char summary_by[32];
+    char node_id[128], node_ip[64], filename[256], glob[256], actor_id[64], task_id[64];
+    long lines;
+    char err[256];                /* set when a parameter is bad */
+} state_query;
+
+/* ---------------------------------------------------------------- state_json.c */
+
+/* JSON for one record of the GCS (Ray's TaskState / ActorState / NodeState /
+ * PlacementGroupState field names).  New references, NULL when out of memory. */
+json_t *state_task_json(const Rayc__TaskRecord *rec, int detail);
+json_t *state_actor_json(const Rayc__ActorRecord *rec, int detail);
+json_t *state_node_json(const Rayc__NodeInfo *n, int detail);
+json_t *state_pg_json(const Rayc__PlacementGroupInfo *pg, int detail);
+json_t *state_driver_job_json(const Rayc__JobInfo *j);
+
+/* Hex of binary id B into a new JSON string (null when empty). */
+json_t *state_hex(const ProtobufCBinaryData *b);
+
+/* ---------------------------------------------------------------- state_api.c */
+
+/* Answers R with Ray's envelope around DATA (stolen): {"result": true,
+ * "msg": MSG, "data": DATA}. */
+void state_respond_ok(http_request *r, const char *msg, json_t *data);
+
+/* Answers R with STATUS and {"result": false, "msg": MSG, "data": {}}. */
+void state_respond_error(http_request *r, int status, const char *msg);
+
+/* ---------------------------------------------------------------- state_summary.c */
+
+void state_summarize_tasks(jobs_server *srv, http_request *r, const state_query *q);
+void state_summarize_actors(jobs_server *srv, http_request *r, const state_query *q);
+
+/* Queries the GCS's task (ACTORS: actor) events with Q's filters and
+ * LIMIT.  Answers R itself and returns NULL on failure. */
+Rayc__Envelope *state_query_events(jobs_server *srv, http_request *r, const state_query *q,
+                                   int actors, int limit);
+
+/* ---------------------------------------------------------------- state_logs.c */
+
+void state_logs_list(jobs_server *srv, http_request *r, const state_query *q);
+void state_logs_file(jobs_server *srv, http_request *r, const state_query *q);
+
+#endif

@@ -1,0 +1,296 @@
+/* /api/v0/logs (the log files of a node, by category) and /api/v0/logs/file
+ * (the last lines of one, or of the worker that ran an actor or a task).
+ * Files of other nodes come from that node's job agent, which serves the
+ * same routes for its own node. */
+#include <curl/curl.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <fnmatch.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "common/util.h"
+#include "common/dbuf.h"
+#include "jobserver/jobs_buf.h"
+#include "jobserver/state_int.h"
+
+#define LOG_READ_MAX (16u * 1024 * 1024)   /* bytes of one answer */
+#define AGENT_CONNECT_TIMEOUT_S 2L
+#define AGENT_TIMEOUT_S 10L
+
+/* ---------------------------------------------------------------- where */
+
+typedef struct log_target {
+    int local;
+    char url_base[128];           /* http://ip:port of the node's agent */
+    char node_id[128];
+} log_target;
+
+/* Finds the node Q names (this one when none).  Answers R and returns -1
+ * when it cannot be reached. */
+static int find_node(jobs_server *srv, http_request *r, const state_query *q, log_target *t)
+{
+    memset(t, 0, sizeof *t);
+    if ((q->node_id[0] == '\0' && q->node_ip[0] == '\0') || strcmp(q->node_id, srv->node_id) == 0 ||
+        (q->node_id[0] == '\0' && strcmp(q->node_ip, srv->node_ip) == 0)) {
+        t->local = 1;
+        return 0;
+    }
+    Rayc__Envelope req = RAYC__ENVELOPE__INIT, *rep = NULL;
+    Rayc__GetAllNodes get = RAYC__GET_ALL_NODES__INIT;
+    req.body_case = RAYC__ENVELOPE__BODY_GET_ALL_NODES;
+    req.get_all_nodes = &get;
+    char err[300], msg[500];
+    if (state_gcs_call(srv, &req, &rep, err, sizeof err) != 0 ||
+        rep->body_case != RAYC__ENVELOPE__BODY_NODE_LIST) {
+        snprintf(msg, sizeof msg, "Failed to query the GCS: %s", rep ? "bad reply" : err);
+        if (rep)
+            rayc__envelope__free_unpacked(rep, NULL);
+        state_respond_error(r, 500, msg);
+        return -1;
+    }
+    int found = 0;
+    for (size_t i = 0; i < rep->node_list->n_nodes && !found; i++) {
+        const Rayc__NodeInfo *n = rep->node_list->nodes[i];
+        if (q->node_id[0] ? strcmp(n->node_id, q->node_id) != 0
+                          : strcmp(n->address, q->node_ip) != 0)
+            continue;
+        found = n->state == RAYC__NODE_INFO__STATE__ALIVE && n->agent_port > 0 ? 1 : -1;
+        str_copy(t->node_id, sizeof t->node_id, n->node_id);
+        snprintf(t->url_base, sizeof t->url_base, "http://%s:%d", n->address, n->agent_port);
+    }
+    rayc__envelope__free_unpacked(rep, NULL);
+    if (found != 1) {
+        snprintf(msg, sizeof msg, found ? "Node %.100s is dead or has no job agent"
+                                        : "Node %.100s is not found in the cluster",
+                 q->node_id[0] ? q->node_id : q->node_ip);
+        state_respond_error(r, 404, msg);
+        return -1;
+    }
+    return 0;
+}
+
+static size_t write_cb(char *data, size_t size, size_t nmemb, void *arg)
+{
+    return dbuf_add(arg, data, size * nmemb) == 0 ? size * nmemb : 0;
+}
+
+static void append_arg(char *url, size_t len, const char *key, const char *value)
+{
+    if (value == NULL || value[0] == '\0')
+        return;
+    char *esc = curl_easy_escape(NULL, value, 0);
+    size_t n = strlen(url);
+    snprintf(url + n, len - n, "%s%s=%s", strchr(url, '?') ? "&" : "?", key, esc ? esc : "");
+    curl_free(esc);
+}
+
+/* Asks T's agent for PATH with Q's parameters and relays its answer. */
+static void forward(jobs_server *srv, http_request *r, const log_target *t, const char *path,
+                    const state_query *q, const char *filename)
+{
+    char url[2048], auth[TOKEN_MAX + 32], lines[32], cerr[CURL_ERROR_SIZE] = "";
+    snprintf(url, sizeof url, "%s/api/v0/%s", t->url_base, path);
+    append_arg(url, sizeof url, "node_id", t->node_id);
+    append_arg(url, sizeof url, "filename", filename);
+    append_arg(url, sizeof url, "glob", q->glob);
+    snprintf(lines, sizeof lines, "%ld", q->lines);
+    append_arg(url, sizeof url, "lines", lines);
+    snprintf(auth, sizeof auth, "Authorization: Bearer %s", srv->token);
+    dbuf out;
+    dbuf_init(&out, LOG_READ_MAX);
+    CURL *c = curl_easy_init();
+    struct curl_slist *hl = curl_slist_append(NULL, auth);
+    long status = 0;
+    CURLcode res = CURLE_OUT_OF_MEMORY;
+    if (c != NULL && hl != NULL) {
+        curl_easy_setopt(c, CURLOPT_URL, url);
+        curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http");
+        curl_easy_setopt(c, CURLOPT_HTTPHEADER, hl);
+        curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+        curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, AGENT_CONNECT_TIMEOUT_S);
+        curl_easy_setopt(c, CURLOPT_TIMEOUT, AGENT_TIMEOUT_S);
+        curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, write_cb);
+        curl_easy_setopt(c, CURLOPT_WRITEDATA, &out);
+        curl_easy_setopt(c, CURLOPT_ERRORBUFFER, cerr);
+        res = curl_easy_perform(c);
+        curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
+    }
+    char *ct = NULL;
+    if (c != NULL)
+        curl_easy_getinfo(c, CURLINFO_CONTENT_TYPE, &ct);
+    if (res != CURLE_OK) {
+        char msg[600];
+        snprintf(msg, sizeof msg, "Failed to reach the job agent of node %.100s at %s: %s",
+                 t->node_id, t->url_base, cerr[0] ? cerr : curl_easy_strerror(res));
+        state_respond_error(r, 502, msg);
+    } else {
+        http_respond(r, (int)status, ct ? ct : "text/plain; charset=utf-8",
+                     out.data ? out.data : "", out.len);
+    }
+    curl_slist_free_all(hl);
+    if (c != NULL)
+        curl_easy_cleanup(c);
+    dbuf_free(&out);
+}
+
+/* ---------------------------------------------------------------- this node */
+
+static const char *category(const char *name)
+{
+    if (strncmp(name, "raylet", 6) == 0) return "raylet";
+    if (strncmp(name, "gcs_server", 10) == 0) return "gcs_server";
+    if (strncmp(name, "ray_jobserver", 13) == 0) return "dashboard";
+    if (strncmp(name, "worker-", 7) == 0) return "worker_out";
+    if (strncmp(name, "job-driver-", 11) == 0) return "driver";
+    return "internal";
+}
+
+static void list_local(jobs_server *srv, http_request *r, const state_query *q)
+{
+    DIR *d = opendir(srv->logs_dir);
+    if (d == NULL) {
+        state_respond_error(r, 500, "cannot read this node's log directory");
+        return;
+    }
+    json_t *cats = json_object();
+    struct dirent *e;
+    while (cats != NULL && (e = readdir(d)) != NULL) {
+        if (e->d_name[0] == '.' || (q->glob[0] && fnmatch(q->glob, e->d_name, 0) != 0))
+            continue;
+        const char *cat = category(e->d_name);
+        json_t *list = json_object_get(cats, cat);
+        if (list == NULL) {
+            list = json_array();
+            json_object_set_new(cats, cat, list);
+        }
+        json_array_append_new(list, json_string(e->d_name));
+    }
+    closedir(d);
+    state_respond_ok(r, "", json_pack("{s:o}", "result", cats ? cats : json_object()));
+}
+
+/* The last Q->lines lines (all for -1) of logs_dir/NAME. */
+static void file_local(jobs_server *srv, http_request *r, const state_query *q, const char *name)
+{
+    char path[PATH_MAX + 300], msg[400];
+    if (name[0] == '\0' || name[0] == '.' || strchr(name, '/') != NULL) {
+        state_respond_error(r, 400, "filename must name a file of the node's log directory");
+        return;
+    }
+    snprintf(path, sizeof path, "%s/%s", srv->logs_dir, name);
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+    struct stat st;
+    if (fd < 0 || fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+        if (fd >= 0)
+            close(fd);
+        snprintf(msg, sizeof msg, "Log file %.200s is not found on this node", name);
+        state_respond_error(r, 404, msg);
+        return;
+    }
+    off_t from = st.st_size > (off_t)LOG_READ_MAX ? st.st_size - (off_t)LOG_READ_MAX : 0;
+    size_t len = (size_t)(st.st_size - from);
+    char *buf = malloc(len + 1);
+    ssize_t got = buf ? pread(fd, buf, len, from) : -1;
+    close(fd);
+    if (got < 0) {
+        free(buf);
+        state_respond_error(r, 500, "cannot read the log file");
+        return;
+    }
+    size_t start = 0;                   /* lines < 0: all of it */
+    if (q->lines == 0) {
+        start = (size_t)got;
+    } else if (q->lines > 0) {
+        /* Back to just after the LINES-th newline before the last line's end. */
+        long seen = 0;
+        size_t pos = (size_t)got;
+        if (pos > 0 && buf[pos - 1] == '\n')
+            pos--;
+        while (pos > 0 && !(buf[pos - 1] == '\n' && ++seen == q->lines))
+            pos--;
+        start = pos;
+    }
+    memmove(buf, buf + start, (size_t)got - start);
+    http_respond_take(r, 200, "text/plain; charset=utf-8", buf, (size_t)got - start);
+}
+
+/* ---------------------------------------------------------------- entry points */
+
+void state_logs_list(jobs_server *srv, http_request *r, const state_query *q)
+{
+    log_target t;
+    if (find_node(srv, r, q, &t) != 0)
+        return;
+    if (t.local)
+        list_local(srv, r, q);
+    else
+        forward(srv, r, &t, "logs", q, NULL);
+}
+
+/* Resolves Q's actor_id or task_id to the node and log file of its worker.
+ * Answers R and returns -1 when it cannot. */
+static int worker_log(jobs_server *srv, http_request *r, state_query *q, char *name, size_t len)
+{
+    int actors = q->actor_id[0] != '\0';
+    state_query f = {0};
+    char *key = actors ? "actor_id" : "task_id", *eq = "=";
+    f.keys[0] = key;
+    f.preds[0] = eq;
+    f.values[0] = actors ? q->actor_id : q->task_id;
+    f.nkeys = f.npreds = f.nvalues = 1;
+    Rayc__Envelope *rep = state_query_events(srv, r, &f, actors, 1);
+    if (rep == NULL)
+        return -1;
+    const Rayc__TaskEventsReply *e = rep->task_events_reply;
+    const char *node = NULL;
+    const ProtobufCBinaryData *wid = NULL, *job = NULL;
+    if (actors && e->n_actors > 0) {
+        node = e->actors[0]->actor->node_id;
+        wid = &e->actors[0]->actor->worker_id;
+        job = &e->actors[0]->actor->job_id;
+    } else if (!actors && e->n_tasks > 0) {
+        node = e->tasks[0]->task->node_id;
+        wid = &e->tasks[0]->task->worker_id;
+        job = &e->tasks[0]->task->job_id;
+    }
+    json_t *w = wid ? state_hex(wid) : NULL, *j = job ? state_hex(job) : NULL;
+    int ok = json_is_string(w) && json_is_string(j) && node && node[0];
+    if (ok) {
+        snprintf(name, len, "worker-%s-%s.log", json_string_value(w), json_string_value(j));
+        str_copy(q->node_id, sizeof q->node_id, node);
+    } else {
+        char msg[300];
+        snprintf(msg, sizeof msg, "No worker is known for %s %.64s (it has not run yet, or its "
+                 "events were evicted)", actors ? "actor" : "task", f.values[0]);
+        state_respond_error(r, 404, msg);
+    }
+    json_decref(w);
+    json_decref(j);
+    rayc__envelope__free_unpacked(rep, NULL);
+    return ok ? 0 : -1;
+}
+
+void state_logs_file(jobs_server *srv, http_request *r, const state_query *cq)
+{
+    state_query q = *cq;
+    char name[300];
+    str_copy(name, sizeof name, q.filename);
+    if ((q.actor_id[0] || q.task_id[0]) && worker_log(srv, r, &q, name, sizeof name) != 0)
+        return;
+    if (name[0] == '\0') {
+        state_respond_error(r, 400, "one of filename, actor_id or task_id is required");
+        return;
+    }
+    log_target t;
+    if (find_node(srv, r, &q, &t) != 0)
+        return;
+    if (t.local)
+        file_local(srv, r, &q, name);
+    else
+        forward(srv, r, &t, "logs/file", &q, name);
+}

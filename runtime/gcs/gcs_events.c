@@ -1,0 +1,368 @@
+/* Task and actor records: a ring of the newest N in arrival order with a
+ * chained hash index on the key (task id + attempt, or actor id). */
+#include "gcs/gcs_events.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "gcs/gcs_events_int.h"
+
+static const char *const task_states[] = {
+    "NIL", "PENDING_ARGS_AVAIL", "PENDING_NODE_ASSIGNMENT", "SUBMITTED_TO_WORKER", "RUNNING",
+    "FINISHED", "FAILED", NULL,
+};
+static const char *const actor_states[] = {
+    "NIL", "DEPENDENCIES_UNREADY", "PENDING_CREATION", "ALIVE", "RESTARTING", "DEAD", NULL,
+};
+
+const char *gev__state_name(const gev_table *t, int s)
+{
+    return (t->is_actors ? actor_states : task_states)[s];
+}
+
+int gev__state_index(const gev_table *t, const char *name)
+{
+    const char *const *v = t->is_actors ? actor_states : task_states;
+    for (int i = 1; name != NULL && v[i] != NULL; i++)
+        if (strcasecmp(v[i], name) == 0)
+            return i;
+    return 0;
+}
+
+/* ---------------------------------------------------------------- table */
+
+gev_table *gev_table_new(size_t max, int is_actors)
+{
+    gev_table *t = calloc(1, sizeof *t);
+    if (t == NULL)
+        return NULL;
+    t->max = max ? max : GEV_DEFAULT_MAX;
+    t->is_actors = is_actors;
+    return t;
+}
+
+static void rec_clear(gev_rec *r)
+{
+    free(r->name);
+    free(r->ns);
+    free(r->error);
+    free(r->error_type);
+    memset(r, 0, sizeof *r);
+}
+
+void gev_table_free(gev_table *t)
+{
+    if (t == NULL)
+        return;
+    for (size_t i = 0; i < t->len; i++)
+        rec_clear(&t->recs[(t->head + i) % t->cap]);
+    free(t->recs);
+    free(t->buckets);
+    for (size_t i = 0; i < t->nslots; i++)
+        free(t->names[i]);
+    free(t->names);
+    free(t);
+}
+
+size_t gev_count(const gev_table *t)
+{
+    return t->len;
+}
+
+void gev_note_dropped(gev_table *t, int64_t n)
+{
+    if (n > 0)
+        t->dropped += n;
+}
+
+static size_t bucket_of(const gev_table *t, const uint8_t *key, size_t len)
+{
+    return (size_t)(ids_hash(key, len) & (t->nbuckets - 1));
+}
+
+static int32_t find(const gev_table *t, const uint8_t *key, size_t len)
+{
+    if (t->nbuckets == 0)
+        return -1;
+    for (int32_t i = t->buckets[bucket_of(t, key, len)]; i >= 0; i = t->recs[i].hnext)
+        if (t->recs[i].keylen == len && memcmp(t->recs[i].key, key, len) == 0)
+            return i;
+    return -1;
+}
+
+static void unlink_rec(gev_table *t, int32_t idx)
+{
+    gev_rec *r = &t->recs[idx];
+    int32_t *p = &t->buckets[bucket_of(t, r->key, r->keylen)];
+    while (*p >= 0 && *p != idx)
+        p = &t->recs[*p].hnext;
+    if (*p == idx)
+        *p = r->hnext;
+}
+
+static void rehash(gev_table *t)
+{
+    for (size_t b = 0; b < t->nbuckets; b++)
+        t->buckets[b] = -1;
+    for (size_t i = 0; i < t->len; i++) {
+        int32_t idx = (int32_t)((t->head + i) % t->cap);
+        size_t b = bucket_of(t, t->recs[idx].key, t->recs[idx].keylen);
+        t->recs[idx].hnext = t->buckets[b];
+        t->buckets[b] = idx;
+    }
+}
+
+/* Grows the ring, keeping the order; the index is rebuilt.  The first
+ * time the whole ring is asked for: untouched pages cost nothing, and a
+ * ring that never moves saves copying it as it fills. */
+static int grow(gev_table *t)
+{
+    if (t->cap == 0) {
+        size_t nb = 1;
+        while (nb < 2 * t->max)
+            nb <<= 1;
+        t->recs = malloc(t->max * sizeof *t->recs);
+        t->buckets = malloc(nb * sizeof *t->buckets);
+        if (t->recs != NULL && t->buckets != NULL) {
+            t->cap = t->max;
+            t->nbuckets = nb;
+            rehash(t);
+            return 0;
+        }
+        free(t->recs);
+        free(t->buckets);
+        t->recs = NULL;
+        t->buckets = NULL;
+    }
+    size_t n = t->cap ? t->cap * 2 : 1024;
+    if (n > t->max)
+        n = t->max;
+    size_t nb = 1;
+    while (nb < 2 * n)
+        nb <<= 1;
+    gev_rec *recs = malloc(n * sizeof *recs);
+    int32_t *buckets = malloc(nb * sizeof *buckets);
+    if (recs == NULL || buckets == NULL) {
+        free(recs);
+        free(buckets);
+        return -ENOMEM;
+    }
+    for (size_t i = 0; i < t->len; i++)
+        recs[i] = t->recs[(t->head + i) % t->cap];
+    free(t->recs);
+    free(t->buckets);
+    t->recs = recs;
+    t->buckets = buckets;
+    t->cap = n;
+    t->nbuckets = nb;
+    t->head = 0;
+    rehash(t);
+    return 0;
+}
+
+/* The record for KEY, made (evicting the oldest when full) when missing. */
+static gev_rec *get_rec(gev_table *t, const uint8_t *key, size_t len)
+{
+    int32_t idx = find(t, key, len);
+    if (idx >= 0)
+        return &t->recs[idx];
+    if (t->len == t->cap && t->cap < t->max && grow(t) != 0)
+        return NULL;
+    if (t->len == t->cap) {
+        int32_t old = (int32_t)t->head;
+        unlink_rec(t, old);
+        rec_clear(&t->recs[old]);
+        t->head = (t->head + 1) % t->cap;
+        t->len--;
+        t->dropped++;
+    }
+    idx = (int32_t)((t->head + t->len) % t->cap);
+    gev_rec *r = &t->recs[idx];
+    memset(r, 0, sizeof *r);
+    memcpy(r->key, key, len);
+    r->keylen = (uint8_t)len;
+    size_t b = bucket_of(t, key, len);
+    r->hnext = t->buckets[b];
+    t->buckets[b] = idx;
+    t->len++;
+    return r;
+}
+
+/* ---------------------------------------------------------------- merging */
+
+static void set_str(char **dst, const char *src)
+{
+    if (src == NULL || src[0] == '\0' || (*dst != NULL && strcmp(*dst, src) == 0))
+        return;
+    char *c = strndup(src, 1024);
+    if (c == NULL)
+        return;
+    free(*dst);
+    *dst = c;
+}
+
+static uint64_t str_hash(const char *s)
+{
+    uint64_t h = 1469598103934665603ull;
+    for (; *s; s++)
+        h = (h ^ (uint8_t)*s) * 1099511628211ull;
+    return h;
+}
+
+static int intern_grow(gev_table *t)
+{
+    size_t n = t->nslots ? t->nslots * 2 : 256;
+    char **slots = calloc(n, sizeof *slots);
+    if (slots == NULL)
+        return -ENOMEM;
+    for (size_t i = 0; i < t->nslots; i++) {
+        if (t->names[i] == NULL)
+            continue;
+        size_t j = str_hash(t->names[i]) & (n - 1);
+        while (slots[j] != NULL)
+            j = (j + 1) & (n - 1);
+        slots[j] = t->names[i];
+    }
+    free(t->names);
+    t->names = slots;
+    t->nslots = n;
+    return 0;
+}
+
+/* The table's copy of S (function names and node ids repeat in nearly
+ * every record), or a constant when the table is full. */
+static const char *intern(gev_table *t, const char *s)
+{
+    if ((t->nslots == 0 || t->nnames * 2 >= t->nslots) &&
+        (t->nnames >= GEV_INTERN_MAX || intern_grow(t) != 0))
+        return "(too many names)";
+    size_t j = str_hash(s) & (t->nslots - 1);
+    while (t->names[j] != NULL) {
+        if (strcmp(t->names[j], s) == 0)
+            return t->names[j];
+        j = (j + 1) & (t->nslots - 1);
+    }
+    if ((t->names[j] = strndup(s, 1024)) == NULL)
+        return "(out of memory)";
+    t->nnames++;
+    return t->names[j];
+}
+
+static void set_interned(gev_table *t, const char **dst, const char *src)
+{
+    if (src != NULL && src[0] != '\0' && (*dst == NULL || strcmp(*dst, src) != 0))
+        *dst = intern(t, src);
+}
+
+static void set_bytes(uint8_t *dst, size_t n, const ProtobufCBinaryData *b, uint8_t *flag)
+{
+    if (b->len != n)
+        return;
+    memcpy(dst, b->data, n);
+    if (flag != NULL)
+        *flag = 1;
+}
+
+/* Adds STATE at TIME to R's history (a state seen before keeps its earliest
+ * time) and moves R's current state. */
+static void add_state(const gev_table *t, gev_rec *r, int state, int64_t time_ns)
+{
+    for (int i = 0; i < r->nev; i++) {
+        if (r->ev_state[i] == state && !t->is_actors) {
+            if (time_ns < r->ev_time[i])
+                r->ev_time[i] = time_ns;
+            return;
+        }
+    }
+    int pos = r->nev;
+    if (pos == GEV_MAX_EVENTS) {        /* keep the first and the newest ones */
+        memmove(&r->ev_state[1], &r->ev_state[2], GEV_MAX_EVENTS - 2);
+        memmove(&r->ev_time[1], &r->ev_time[2], (GEV_MAX_EVENTS - 2) * sizeof r->ev_time[0]);
+        pos = GEV_MAX_EVENTS - 1;
+    } else {
+        r->nev++;
+    }
+    while (pos > 0 && r->ev_time[pos - 1] > time_ns) {
+        r->ev_state[pos] = r->ev_state[pos - 1];
+        r->ev_time[pos] = r->ev_time[pos - 1];
+        pos--;
+    }
+    r->ev_state[pos] = (int8_t)state;
+    r->ev_time[pos] = time_ns;
+    if (t->is_actors) {
+        /* The latest state wins; nothing comes back from DEAD. */
+        int dead = gev__state_index(t, "DEAD");
+        if (r->state != dead || state == dead)
+            r->state = r->ev_state[r->nev - 1];
+    } else if (state > r->state) {
+        r->state = (int8_t)state;
+    }
+}
+
+int gev_add_task(gev_table *t, const Rayc__TaskEvent *m)
+{
+    uint8_t key[KEY_MAX];
+    int state = gev__state_index(t, m->state);
+    if (m->task_id.len != IDS_TASK_LEN || (state == 0 && m->n_states == 0))
+        return -EINVAL;
+    memcpy(key, m->task_id.data, IDS_TASK_LEN);
+    memcpy(key + IDS_TASK_LEN, &m->attempt, 4);
+    gev_rec *r = get_rec(t, key, sizeof key);
+    if (r == NULL) {
+        t->dropped++;
+        return -ENOMEM;
+    }
+    r->attempt = m->attempt;
+    r->kind = (uint8_t)m->kind;
+    set_bytes(r->job, IDS_JOB_LEN, &m->job_id, NULL);
+    set_bytes(r->actor, IDS_ACTOR_LEN, &m->actor_id, &r->has_actor);
+    set_bytes(r->pg, IDS_PG_LEN, &m->pg_id, &r->has_pg);
+    set_bytes(r->worker, IDS_WORKER_LEN, &m->worker_id, &r->has_worker);
+    if (m->worker_pid > 0)
+        r->pid = m->worker_pid;
+    set_interned(t, &r->func, m->func);
+    set_str(&r->name, m->name);
+    set_interned(t, &r->node_id, m->node_id);
+    set_str(&r->error, m->error);
+    set_str(&r->error_type, m->error_type);
+    if (state != 0)
+        add_state(t, r, state, m->time_ns);
+    for (size_t i = 0; i < m->n_states; i++) {
+        int code = m->states[i]->code;
+        int s = code >= 1 && code <= 6 ? code : gev__state_index(t, m->states[i]->state);
+        if (s != 0)
+            add_state(t, r, s, m->states[i]->time_ns);
+    }
+    return 0;
+}
+
+int gev_add_actor(gev_table *t, const Rayc__ActorEvent *m)
+{
+    int state = gev__state_index(t, m->state);
+    if (m->actor_id.len != IDS_ACTOR_LEN || state == 0)
+        return -EINVAL;
+    gev_rec *r = get_rec(t, m->actor_id.data, IDS_ACTOR_LEN);
+    if (r == NULL) {
+        t->dropped++;
+        return -ENOMEM;
+    }
+    if (m->num_restarts > r->attempt)
+        r->attempt = m->num_restarts;
+    r->detached = m->detached;
+    set_bytes(r->job, IDS_JOB_LEN, &m->job_id, NULL);
+    set_bytes(r->pg, IDS_PG_LEN, &m->pg_id, &r->has_pg);
+    set_bytes(r->worker, IDS_WORKER_LEN, &m->worker_id, &r->has_worker);
+    if (m->pid > 0)
+        r->pid = m->pid;
+    set_interned(t, &r->func, m->class_name);
+    set_str(&r->name, m->name);
+    set_str(&r->ns, m->namespace_);
+    set_interned(t, &r->node_id, m->node_id);
+    set_str(&r->error, m->death_cause);
+    add_state(t, r, state, m->time_ns);
+    return 0;
+}
+

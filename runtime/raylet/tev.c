@@ -1,0 +1,368 @@
+/* Task and actor events: a bounded ring of compact records, flushed to the
+ * GCS once a second.  Recording costs a clock read and a copy of a few ids;
+ * strings are interned (function names) or copied only where rare (task
+ * names, errors, actor names). */
+#include "raylet/tev_int.h"
+
+#include <errno.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "common/log.h"
+#include "common/util.h"
+#include "raylet/actor.h"
+#include "raylet/sched.h"
+#include "raylet/wpool.h"
+
+const char *const tev__task_states[] = {
+    "", "PENDING_ARGS_AVAIL", "PENDING_NODE_ASSIGNMENT", "SUBMITTED_TO_WORKER", "RUNNING",
+    "FINISHED", "FAILED",
+};
+const char *const tev__actor_states[] = {
+    "", "DEPENDENCIES_UNREADY", "PENDING_CREATION", "ALIVE", "RESTARTING", "DEAD",
+};
+
+const char *tev_error_type(int status)
+{
+    switch (status) {
+    case RAY_OK: return "";
+    case RAY_ERR_TASK: return "TASK_EXECUTION_EXCEPTION";
+    case RAY_ERR_WORKER_CRASHED: return "WORKER_DIED";
+    case RAY_ERR_ACTOR_DIED: return "ACTOR_DIED";
+    case RAY_ERR_OBJECT_LOST: return "OBJECT_LOST";
+    case RAY_ERR_OWNER_DIED: return "OWNER_DIED";
+    case RAY_ERR_CANCELLED: return "TASK_CANCELLED";
+    case RAY_ERR_UNSCHEDULABLE: return "TASK_UNSCHEDULABLE_ERROR";
+    case RAY_ERR_NODE_DIED: return "NODE_DIED";
+    case RAY_ERR_STORE_FULL: return "OUT_OF_MEMORY";
+    default: return "RAY_SYSTEM_ERROR";
+    }
+}
+
+/* ---------------------------------------------------------------- helpers */
+
+static int64_t env_i64(const char *name, int64_t dflt, int64_t lo, int64_t hi)
+{
+    const char *v = getenv(name);
+    char *end;
+    if (v == NULL || *v == '\0')
+        return dflt;
+    errno = 0;
+    long long n = strtoll(v, &end, 10);
+    if (errno != 0 || *end != '\0' || n < lo || n > hi) {
+        log_warn("%s=%s is not a number in [%lld, %lld]; using %lld", name, v, (long long)lo,
+                 (long long)hi, (long long)dflt);
+        return dflt;
+    }
+    return n;
+}
+
+static int64_t now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+static uint64_t str_hash(const char *s)
+{
+    uint64_t h = 1469598103934665603ull;
+    for (; *s; s++)
+        h = (h ^ (uint8_t)*s) * 1099511628211ull;
+    return h;
+}
+
+/* The interned copy of S, or a constant when the table is full. */
+static const char *intern(tev *e, const char *s)
+{
+    if (s == NULL)
+        return "";
+    if (e->nslots == 0 || e->nnames * 2 >= e->nslots) {
+        if (e->nnames >= TEV_INTERN_MAX)
+            return "(too many function names)";
+        size_t n = e->nslots ? e->nslots * 2 : 256;
+        char **slots = calloc(n, sizeof *slots);
+        if (slots == NULL)
+            return "(out of memory)";
+        for (size_t i = 0; i < e->nslots; i++) {
+            if (e->names[i] == NULL)
+                continue;
+            size_t j = str_hash(e->names[i]) & (n - 1);
+            while (slots[j] != NULL)
+                j = (j + 1) & (n - 1);
+            slots[j] = e->names[i];
+        }
+        free(e->names);
+        e->names = slots;
+        e->nslots = n;
+    }
+    size_t j = str_hash(s) & (e->nslots - 1);
+    while (e->names[j] != NULL) {
+        if (strcmp(e->names[j], s) == 0)
+            return e->names[j];
+        j = (j + 1) & (e->nslots - 1);
+    }
+    e->names[j] = strdup(s);
+    if (e->names[j] == NULL)
+        return "(out of memory)";
+    e->nnames++;
+    return e->names[j];
+}
+
+
+/* A free record at the tail of the ring (zeroed), or NULL when full.  A
+ * full batch goes at once: the ring stays small (cache-friendly) under
+ * load, and nothing is dropped while the GCS keeps up. */
+static tev_ev *push(tev *e)
+{
+    if (e->len >= TEV_BATCH_MAX)
+        tev__flush(e);
+    if (e->len == e->cap) {
+        if (e->cap == e->max)
+            return NULL;
+        size_t n = e->cap ? e->cap * 2 : 1024;
+        if (n > e->max)
+            n = e->max;
+        tev_ev *ring = malloc(n * sizeof *ring);
+        if (ring == NULL)
+            return NULL;
+        for (size_t i = 0; i < e->len; i++)
+            ring[i] = e->ring[(e->head + i) % e->cap];
+        free(e->ring);
+        e->ring = ring;
+        e->cap = n;
+        e->head = 0;
+    }
+    tev_ev *ev = &e->ring[(e->head + e->len) % e->cap];
+    memset(ev, 0, sizeof *ev);
+    e->len++;
+    ev->time_ns = now_ns();
+    return ev;
+}
+
+void tev__ev_free(tev_ev *ev)
+{
+    free(ev->name);
+    free(ev->error);
+    free(ev->ns);
+}
+
+static void copy_bytes(uint8_t *dst, size_t n, const ProtobufCBinaryData *b, uint8_t *flag)
+{
+    if (b->len != n)
+        return;
+    memcpy(dst, b->data, n);
+    if (flag != NULL)
+        *flag = 1;
+}
+
+/* ---------------------------------------------------------------- recording */
+
+void tev_task(raylet *r, const sched_task *t, int state, int status, const char *error)
+{
+    tev *e = r->tev;
+    if (e == NULL || e->interval_ms == 0)
+        return;
+    tev_ev *ev = push(e);
+    if (ev == NULL) {
+        e->dropped_tasks++;
+        return;
+    }
+    const Rayc__TaskSpec *s = t->spec;
+    memcpy(ev->id, t->id.b, IDS_TASK_LEN);
+    ev->attempt = t->attempt;
+    ev->state = (uint8_t)state;
+    ev->kind = (uint8_t)s->kind;
+    ev->func = intern(e, s->function);
+    if (s->name != NULL && s->name[0] != '\0' && state == TEV_PENDING_ARGS_AVAIL)
+        ev->name = strdup(s->name);
+    copy_bytes(ev->job, IDS_JOB_LEN, &s->job_id, NULL);
+    copy_bytes(ev->actor, IDS_ACTOR_LEN, &s->actor_id, &ev->has_actor);
+    copy_bytes(ev->pg, IDS_PG_LEN, &s->placement_group_id, &ev->has_pg);
+    if (state == TEV_SUBMITTED_TO_WORKER || state == TEV_RUNNING) {
+        ev->on_node = 1;
+        if (t->worker != NULL) {
+            memcpy(ev->worker, t->worker->id.b, IDS_WORKER_LEN);
+            ev->has_worker = 1;
+            ev->pid = t->worker->pid;
+        }
+    }
+    if (state == TEV_FAILED) {
+        ev->status = (uint8_t)status;
+        ev->error = strndup(error ? error : "", TEV_TEXT_MAX);
+    }
+}
+
+void tev_actor(raylet *r, const actor *a, int state, const char *cause)
+{
+    tev *e = r->tev;
+    if (e == NULL || e->interval_ms == 0)
+        return;
+    tev_ev *ev = push(e);
+    if (ev == NULL) {
+        e->dropped_actors++;
+        return;
+    }
+    ev->is_actor = 1;
+    memcpy(ev->id, a->id.b, IDS_ACTOR_LEN);
+    ev->state = (uint8_t)state;
+    ev->attempt = a->num_restarts;
+    ev->func = intern(e, a->class_name);
+    ev->detached = (uint8_t)a->detached;
+    ev->on_node = 1;
+    if (a->name != NULL && a->name[0] != '\0')
+        ev->name = strdup(a->name);
+    if (a->ns != NULL)
+        ev->ns = strdup(a->ns);
+    if (a->create != NULL) {
+        copy_bytes(ev->job, IDS_JOB_LEN, &a->create->spec->job_id, NULL);
+        copy_bytes(ev->pg, IDS_PG_LEN, &a->create->spec->placement_group_id, &ev->has_pg);
+    } else if (a->job != NULL) {
+        memcpy(ev->job, a->job->id.b, IDS_JOB_LEN);
+    }
+    if (a->worker != NULL && state != TEV_DEAD && state != TEV_RESTARTING) {
+        memcpy(ev->worker, a->worker->id.b, IDS_WORKER_LEN);
+        ev->has_worker = 1;
+        ev->pid = a->worker->pid;
+    }
+    if (state == TEV_DEAD)
+        ev->error = strndup(cause ? cause : "", TEV_TEXT_MAX);
+}
+
+void tev_actor_remote(raylet *r, const uint8_t *actor_id, const Rayc__TaskSpec *spec, int state,
+                      int num_restarts, const char *cause)
+{
+    tev *e = r->tev;
+    if (e == NULL || e->interval_ms == 0)
+        return;
+    tev_ev *ev = push(e);
+    if (ev == NULL) {
+        e->dropped_actors++;
+        return;
+    }
+    ev->is_actor = 1;
+    memcpy(ev->id, actor_id, IDS_ACTOR_LEN);
+    ev->state = (uint8_t)state;
+    ev->attempt = num_restarts;
+    ev->func = intern(e, spec ? spec->function : "");
+    if (spec != NULL) {
+        copy_bytes(ev->job, IDS_JOB_LEN, &spec->job_id, NULL);
+        copy_bytes(ev->pg, IDS_PG_LEN, &spec->placement_group_id, &ev->has_pg);
+        ev->detached = (uint8_t)(spec->actor != NULL && spec->actor->detached);
+    }
+    if (state == TEV_DEAD)
+        ev->error = strndup(cause ? cause : "", TEV_TEXT_MAX);
+}
+
+/* ---------------------------------------------------------------- open / close */
+
+int tev_open(raylet *r)
+{
+    tev *e = calloc(1, sizeof *e);
+    if (e == NULL)
+        return -ENOMEM;
+    e->r = r;
+    e->interval_ms = env_i64("RAY_task_events_report_interval_ms", TEV_DEFAULT_INTERVAL_MS, 0,
+                             3600000);
+    e->max = (size_t)env_i64("RAY_task_events_max_buffer_size", TEV_DEFAULT_MAX_BUFFER, 1,
+                             100000000);
+    r->tev = e;
+    if (e->interval_ms == 0)
+        return 0;
+    if (uv_timer_init(r->loop, &e->timer) != 0)
+        return -ENOMEM;
+    e->timer.data = e;
+    e->timer_open = 1;
+    uv_timer_start(&e->timer, tev__tick_cb, (uint64_t)e->interval_ms, (uint64_t)e->interval_ms);
+    return 0;
+}
+
+void tev_close(raylet *r)
+{
+    tev *e = r->tev;
+    if (e == NULL)
+        return;
+    if (e->timer_open) {
+        uv_timer_stop(&e->timer);
+        raylet_close_handle((uv_handle_t *)&e->timer);
+        e->timer_open = 0;
+    }
+}
+
+void tev_free(raylet *r)
+{
+    tev *e = r->tev;
+    if (e == NULL)
+        return;
+    for (size_t i = 0; i < e->len; i++)
+        tev__ev_free(&e->ring[(e->head + i) % e->cap]);
+    for (size_t i = 0; i < e->nslots; i++)
+        free(e->names[i]);
+    free(e->names);
+    free(e->ring);
+    free(e);
+    r->tev = NULL;
+}
+
+/* ---------------------------------------------------------------- workers' events */
+
+static int task_state_of(const char *name)
+{
+    for (int i = 1; i <= TEV_FAILED; i++)
+        if (name != NULL && strcmp(tev__task_states[i], name) == 0)
+            return i;
+    return 0;
+}
+
+/* Buffers STATE (0: none) of IN, a task worker W ran, at time T. */
+static void worker_event(tev *e, const wpool_worker *w, const Rayc__TaskEvent *in, int state,
+                         int64_t t)
+{
+    if (state == 0)
+        return;
+    tev_ev *ev = push(e);
+    if (ev == NULL) {
+        e->dropped_tasks++;
+        return;
+    }
+    ev->time_ns = t;
+    memcpy(ev->id, in->task_id.data, IDS_TASK_LEN);
+    ev->attempt = in->attempt;
+    ev->state = (uint8_t)state;
+    ev->kind = (uint8_t)in->kind;
+    ev->func = intern(e, in->func);
+    copy_bytes(ev->job, IDS_JOB_LEN, &in->job_id, NULL);
+    copy_bytes(ev->actor, IDS_ACTOR_LEN, &in->actor_id, &ev->has_actor);
+    ev->on_node = 1;
+    memcpy(ev->worker, w->id.b, IDS_WORKER_LEN);
+    ev->has_worker = 1;
+    ev->pid = w->pid;
+    if (state == TEV_FAILED) {
+        ev->status = RAY_ERR_TASK;
+        ev->error = strndup(in->error ? in->error : "", TEV_TEXT_MAX);
+    }
+}
+
+void tev_from_worker(raylet_client *cl, const Rayc__AddTaskEvents *m)
+{
+    raylet *r = cl->r;
+    tev *e = r->tev;
+    wpool_worker *w = cl->worker;
+    if (e == NULL || e->interval_ms == 0 || w == NULL)
+        return;
+    e->dropped_tasks += m->dropped_tasks > 0 ? m->dropped_tasks : 0;
+    for (size_t i = 0; i < m->n_tasks; i++) {
+        const Rayc__TaskEvent *in = m->tasks[i];
+        if (in->task_id.len != IDS_TASK_LEN || in->n_states > 64)
+            continue;
+        /* The attempt's state, then each of its states. */
+        for (size_t k = 0; k <= in->n_states; k++) {
+            const char *name = k == 0 ? in->state : in->states[k - 1]->state;
+            int64_t t = k == 0 ? in->time_ns : in->states[k - 1]->time_ns;
+            worker_event(e, w, in, task_state_of(name), t);
+        }
+    }
+}
+

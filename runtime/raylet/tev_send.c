@@ -1,0 +1,230 @@
+/* Task events to the GCS: one AddTaskEvents per batch of up to
+ * TEV_BATCH_MAX events, one TaskEvent per task attempt with its states. */
+#include <errno.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "raylet/tev_int.h"
+
+/* ---------------------------------------------------------------- flushing */
+
+/* Starts the message of EV's task attempt (its states go in m->states). */
+static void fill_task(Rayc__TaskEvent *m, const tev_ev *ev)
+{
+    rayc__task_event__init(m);
+    m->task_id.data = (uint8_t *)ev->id;
+    m->task_id.len = IDS_TASK_LEN;
+    m->attempt = ev->attempt;
+    m->state = "";
+    m->job_id.data = (uint8_t *)ev->job;
+    m->job_id.len = IDS_JOB_LEN;
+    m->func = "";
+    m->kind = ev->kind;
+    if (ev->has_actor) {
+        m->actor_id.data = (uint8_t *)ev->actor;
+        m->actor_id.len = IDS_ACTOR_LEN;
+    }
+    if (ev->has_pg) {
+        m->pg_id.data = (uint8_t *)ev->pg;
+        m->pg_id.len = IDS_PG_LEN;
+    }
+}
+
+/* Adds what EV knows to M, the message of its attempt. */
+static void merge_task(Rayc__TaskEvent *m, const tev_ev *ev, char *node_id)
+{
+    /* The GCS keeps what it got first: the name travels with the first and
+     * the last state only. */
+    if (ev->state == TEV_PENDING_ARGS_AVAIL || ev->state >= TEV_FINISHED)
+        m->func = (char *)ev->func;
+    if (ev->name != NULL)
+        m->name = ev->name;
+    if (ev->on_node)
+        m->node_id = node_id;
+    if (ev->has_worker) {
+        m->worker_id.data = (uint8_t *)ev->worker;
+        m->worker_id.len = IDS_WORKER_LEN;
+        m->worker_pid = ev->pid;
+    }
+    if (ev->state == TEV_FAILED) {
+        m->error_type = (char *)tev_error_type(ev->status);
+        m->error = ev->error ? ev->error : "";
+    }
+}
+
+/* Groups the task events of a batch by attempt: MSG_OF[i] is the message
+ * of event I (SIZE_MAX for actors); returns how many messages. */
+static size_t group(tev *e, size_t n, size_t *msg_of, size_t *first_of)
+{
+    size_t nb = 1, nmsg = 0;
+    while (nb < 2 * n)
+        nb <<= 1;
+    size_t *slots = malloc(nb * sizeof *slots);
+    if (slots == NULL)
+        return SIZE_MAX;
+    memset(slots, 0xff, nb * sizeof *slots);
+    for (size_t i = 0; i < n; i++) {
+        const tev_ev *ev = &e->ring[(e->head + i) % e->cap];
+        msg_of[i] = SIZE_MAX;
+        if (ev->is_actor)
+            continue;
+        size_t j = (size_t)((ids_hash(ev->id, IDS_TASK_LEN) ^ (uint64_t)ev->attempt) & (nb - 1));
+        for (;; j = (j + 1) & (nb - 1)) {
+            if (slots[j] == SIZE_MAX) {
+                slots[j] = i;
+                first_of[nmsg] = i;
+                msg_of[i] = nmsg++;
+                break;
+            }
+            const tev_ev *o = &e->ring[(e->head + slots[j]) % e->cap];
+            if (o->attempt == ev->attempt && memcmp(o->id, ev->id, IDS_TASK_LEN) == 0) {
+                msg_of[i] = msg_of[slots[j]];
+                break;
+            }
+        }
+    }
+    free(slots);
+    return nmsg;
+}
+
+static void fill_actor(Rayc__ActorEvent *m, const tev_ev *ev, char *node_id)
+{
+    rayc__actor_event__init(m);
+    m->actor_id.data = (uint8_t *)ev->id;
+    m->actor_id.len = IDS_ACTOR_LEN;
+    m->state = (char *)tev__actor_states[ev->state];
+    m->time_ns = ev->time_ns;
+    m->job_id.data = (uint8_t *)ev->job;
+    m->job_id.len = IDS_JOB_LEN;
+    m->class_name = (char *)ev->func;
+    m->name = ev->name ? ev->name : "";
+    m->namespace_ = ev->ns ? ev->ns : "";
+    m->node_id = ev->on_node ? node_id : "";
+    m->pid = ev->pid;
+    if (ev->has_worker) {
+        m->worker_id.data = (uint8_t *)ev->worker;
+        m->worker_id.len = IDS_WORKER_LEN;
+    }
+    m->num_restarts = ev->attempt;
+    m->death_cause = ev->error ? ev->error : "";
+    if (ev->has_pg) {
+        m->pg_id.data = (uint8_t *)ev->pg;
+        m->pg_id.len = IDS_PG_LEN;
+    }
+    m->detached = ev->detached;
+}
+
+/* A batch the GCS did not take is counted as dropped. */
+static void sent_cb(raylet *r, Rayc__Envelope *reply, void *data)
+{
+    uintptr_t n = (uintptr_t)data;
+    if (reply == NULL && r->tev != NULL) {
+        r->tev->dropped_tasks += (int64_t)(n >> 32);
+        r->tev->dropped_actors += (int64_t)(n & 0xffffffffu);
+    }
+}
+
+/* The batch's arrays, one allocation each. */
+typedef struct batch {
+    Rayc__TaskEvent *tm, **tp;
+    Rayc__ActorEvent *am, **ap;
+    Rayc__StateTime *st, **stp;
+    size_t *msg_of, *first_of, *fill;
+} batch;
+
+static void batch_free(batch *b)
+{
+    free(b->tm), free(b->tp), free(b->am), free(b->ap), free(b->st), free(b->stp);
+    free(b->msg_of), free(b->first_of), free(b->fill);
+}
+
+/* Fills ADD with N events from the head of the ring: one TaskEvent per task
+ * attempt (its states in order), one ActorEvent per actor event.  Returns
+ * 0 or -ENOMEM. */
+static int build(tev *e, size_t n, batch *b, Rayc__AddTaskEvents *add)
+{
+    memset(b, 0, sizeof *b);
+    b->tm = calloc(n, sizeof *b->tm), b->tp = calloc(n, sizeof *b->tp);
+    b->am = calloc(n, sizeof *b->am), b->ap = calloc(n, sizeof *b->ap);
+    b->st = calloc(n, sizeof *b->st), b->stp = calloc(n, sizeof *b->stp);
+    b->msg_of = calloc(n, sizeof *b->msg_of), b->first_of = calloc(n, sizeof *b->first_of);
+    b->fill = calloc(n, sizeof *b->fill);
+    if (!b->tm || !b->tp || !b->am || !b->ap || !b->st || !b->stp || !b->msg_of ||
+        !b->first_of || !b->fill)
+        return -ENOMEM;
+    size_t nmsg = group(e, n, b->msg_of, b->first_of);
+    if (nmsg == SIZE_MAX)
+        return -ENOMEM;
+    char *node_id = (char *)e->r->opts->node_id;
+    for (size_t m = 0; m < nmsg; m++) {
+        fill_task(&b->tm[m], &e->ring[(e->head + b->first_of[m]) % e->cap]);
+        b->tp[m] = &b->tm[m];
+    }
+    for (size_t i = 0; i < n; i++)          /* states per message */
+        if (b->msg_of[i] != SIZE_MAX)
+            b->tm[b->msg_of[i]].n_states++;
+    size_t off = 0;
+    for (size_t m = 0; m < nmsg; m++) {
+        b->tm[m].states = b->stp + off;
+        off += b->tm[m].n_states;
+    }
+    for (size_t i = 0; i < n; i++) {
+        const tev_ev *ev = &e->ring[(e->head + i) % e->cap];
+        size_t m = b->msg_of[i];
+        if (ev->is_actor) {
+            fill_actor(&b->am[add->n_actors], ev, node_id);
+            b->ap[add->n_actors] = &b->am[add->n_actors];
+            add->n_actors++;
+            continue;
+        }
+        merge_task(&b->tm[m], ev, node_id);
+        rayc__state_time__init(&b->st[i]);
+        b->st[i].code = ev->state;         /* TEV_* follow the proto's codes */
+        b->st[i].time_ns = ev->time_ns;
+        b->tm[m].states[b->fill[m]++] = &b->st[i];
+    }
+    add->tasks = b->tp;
+    add->n_tasks = nmsg;
+    add->actors = b->ap;
+    return 0;
+}
+
+/* Sends up to TEV_BATCH_MAX events from the head of the ring. */
+static void send_batch(tev *e)
+{
+    raylet *r = e->r;
+    size_t n = e->len < TEV_BATCH_MAX ? e->len : TEV_BATCH_MAX;
+    batch b;
+    Rayc__AddTaskEvents add = RAYC__ADD_TASK_EVENTS__INIT;
+    if (build(e, n, &b, &add) != 0) {
+        batch_free(&b);
+        return; /* the next tick tries again */
+    }
+    add.dropped_tasks = e->dropped_tasks;
+    add.dropped_actors = e->dropped_actors;
+    e->dropped_tasks = e->dropped_actors = 0;
+    Rayc__Envelope env = RAYC__ENVELOPE__INIT;
+    env.body_case = RAYC__ENVELOPE__BODY_ADD_TASK_EVENTS;
+    env.add_task_events = &add;
+    uintptr_t counts = ((uintptr_t)(n - add.n_actors) << 32) | (uintptr_t)add.n_actors;
+    raylet_gcs_call(r, &env, sent_cb, (void *)counts);
+    for (size_t i = 0; i < n; i++)
+        tev__ev_free(&e->ring[(e->head + i) % e->cap]);
+    e->head = (e->head + n) % e->cap;
+    e->len -= n;
+    batch_free(&b);
+}
+
+void tev__flush(tev *e)
+{
+    /* Events wait in the buffer (bounded) while the GCS is away. */
+    while (e->len > 0 && e->r->gcs.state == RAYLET_GCS_REGISTERED && !e->r->closing)
+        send_batch(e);
+}
+
+void tev__tick_cb(uv_timer_t *h)
+{
+    tev__flush(h->data);
+}
+

@@ -1,0 +1,213 @@
+# serial
+# Ray's state API and CLI on a 3-host cluster (tests/lib/testnet.tcl):
+# `ray list/get/summary/logs/timeline` and /api/v0 against work this suite
+# ran with examples/observe -- tasks that finished, failed and still run,
+# an actor that restarted (then died with its job) -- and a dead node.
+# Needs root.
+source [file join [file dirname [info script]] .. lib harness.tcl]
+source [file join [file dirname [info script]] .. lib cluster.tcl]
+source [file join [file dirname [info script]] .. lib testnet.tcl]
+require_root
+
+set root [file dirname [file dirname [file dirname [file normalize [info script]]]]]
+set obs [file join $root examples observe observe]
+if {![file executable $obs]} {
+    skip_suite "examples/observe was not built"
+}
+testnet_cluster 3 state
+lassign $hosts h1 h2 h3
+set api http://$h1:8265
+
+at_suite_end {
+    foreach h $hosts { catch {on $h $ray_bin stop --force} }
+}
+
+# `ray ARGS --format json` on host 1, parsed.
+proc ray_json {args} {
+    return [::json::json2dict [on_ok $::h1 $::ray_bin {*}$args --address $::api --format json]]
+}
+
+# Entries of `ray list tasks` matching every KEY=VALUE filter.
+proc tasks {args} {
+    set f {}
+    foreach a $args { lappend f --filter $a }
+    return [ray_json list tasks --detail --limit 1000 {*}$f]
+}
+
+proc field {list key} {
+    set out {}
+    foreach e $list { lappend out [dict get $e $key] }
+    return $out
+}
+
+test {state-1.1 ray list nodes shows the 3 nodes alive, one of them the head} {
+    on_ok $h1 $ray_bin start --head --num-cpus 1 --dashboard-host 0.0.0.0 \
+        --auth-token-file $token_file
+    on_ok $h2 $ray_bin start --address $h1:6379 --num-cpus 2
+    on_ok $h3 $ray_bin start --address $h1:6379 --num-cpus 2
+    wait_for {[llength [ray_json list nodes --filter state=ALIVE]] == 3} 30000 "3 nodes"
+    set nodes [ray_json list nodes]
+    set ::node_of {}
+    foreach n $nodes { dict set ::node_of [dict get $n node_ip] [dict get $n node_id] }
+    list [lsort [field $nodes node_ip]] [lsort [field $nodes is_head_node]]
+} [list [lsort [list $h1 $h2 $h3]] {false false true}]
+
+test {state-1.2 the observe driver runs its work and waits with one task running} {
+    set ::release [file join [tmpdir] release]
+    set ns [lindex $names 0]
+    set ::obs_pid [start_bg observe -env $envs ip netns exec $ns $obs 4 3 $::release]
+    wait_for {[string match "*ready actor=*" [file_read [bg_log $::obs_pid]]]} 60000 "ready"
+    regexp {ready actor=([0-9a-f]+)} [file_read [bg_log $::obs_pid]] -> ::actor
+    regexp -line {^finished .*$} [file_read [bg_log $::obs_pid]] fin
+    regexp -line {^failed .*$} [file_read [bg_log $::obs_pid]] failed
+    regexp -line {^sequential .*$} [file_read [bg_log $::obs_pid]] seq
+    list $fin $failed $seq
+} {{finished 4} {failed 3} {sequential 5}}
+
+test {state-1.3 the 4 finished tasks are listed FINISHED, each on a node of the cluster} {
+    # Each raylet sends its events once a second: a task forwarded to
+    # another node is complete once both nodes' batches are in.
+    wait_for {[llength [tasks func_or_class_name=obs_ok state=FINISHED]] == 4 &&
+              "null" ni [field [tasks func_or_class_name=obs_ok] worker_pid]} 10000 "4 tasks"
+    set t [tasks func_or_class_name=obs_ok]
+    set on_nodes 1
+    foreach n [field $t node_id] {
+        if {$n ni [dict values $::node_of]} { set on_nodes 0 }
+    }
+    list [llength $t] [lsort -unique [field $t state]] [lsort -unique [field $t type]] $on_nodes \
+        [expr {[lindex [lsort -integer [field $t worker_pid]] 0] > 0}] \
+        [expr {[dict get [lindex $t 0] end_time_ms] >= [dict get [lindex $t 0] start_time_ms]}]
+} {4 FINISHED NORMAL_TASK 1 1 1}
+
+test {state-1.4 the 3 failed tasks carry Ray's error type and the error} {
+    wait_for {[llength [tasks func_or_class_name=obs_fail state=FAILED]] == 3 &&
+              "null" ni [field [tasks func_or_class_name=obs_fail] worker_pid]} 10000 "3 failed"
+    set t [tasks func_or_class_name=obs_fail]
+    set msgs 0
+    foreach e $t {
+        if {[string match "*failing on purpose*" [dict get $e error_message]]} { incr msgs }
+    }
+    list [llength $t] [lsort -unique [field $t state]] [lsort -unique [field $t error_type]] $msgs
+} {3 FAILED TASK_EXECUTION_EXCEPTION 3}
+
+test {state-1.4b tasks and actor calls that skipped the raylet are listed too (from their workers)} {
+    wait_for {[llength [tasks func_or_class_name=obs_seq state=FINISHED]] == 5 &&
+              [llength [tasks func_or_class_name=obs_ping state=FINISHED]] == 5} 10000 "direct"
+    set seq [tasks func_or_class_name=obs_seq]
+    set ping [tasks func_or_class_name=obs_ping]
+    list [llength $seq] [lsort -unique [field $ping type]] [lsort -unique [field $ping actor_id]] \
+        [expr {"null" ni [field $seq worker_pid] && "null" ni [field $seq node_id]}]
+} [list 5 ACTOR_TASK $::actor 1]
+
+test {state-1.5 the waiting task is RUNNING with its worker's pid, and the filter != works} {
+    set t [tasks func_or_class_name=obs_wait]
+    set others [tasks func_or_class_name=obs_wait state!=RUNNING]
+    set e [lindex $t 0]
+    list [llength $t] [dict get $e state] [expr {[dict get $e worker_pid] > 0}] \
+        [lsort -unique [field [dict get $e events] state]] [llength $others]
+} {1 RUNNING 1 {PENDING_ARGS_AVAIL PENDING_NODE_ASSIGNMENT RUNNING SUBMITTED_TO_WORKER} 0}
+
+test {state-1.6 ray get actors: the actor restarted once and is ALIVE} {
+    set a [::json::json2dict [on_ok $h1 $ray_bin get actors $::actor --address $api --format json]]
+    list [dict get $a class_name] [dict get $a state] [dict get $a num_restarts] \
+        [expr {"RESTARTING" in [field [dict get $a events] state]}]
+} {ObsActor ALIVE 1 1}
+
+test {state-1.7 ray summary tasks counts by function and state} {
+    set s [ray_json summary tasks]
+    set sum [dict get $s cluster summary]
+    list [dict get $sum obs_ok state_counts] [dict get $sum obs_fail state_counts] \
+        [dict get $sum obs_wait state_counts] [dict get $sum obs_ok type]
+} {{FINISHED 4} {FAILED 3} {RUNNING 1} NORMAL_TASK}
+
+test {state-1.8 /api/v0/tasks answers Ray's envelope with limit, and 401 without the token} {
+    set tok [string trim [file_read $token_file]]
+    set r [http_request GET "$api/api/v0/tasks?limit=2" -headers [list Authorization "Bearer $tok"]]
+    set body [dict get $r body]
+    set r2 [http_request GET "$api/api/v0/tasks?limit=2"]
+    list [dict get $r status] [json_get $body result] [json_get $body data result num_after_truncation] \
+        [expr {[json_get $body data result total] >= 9}] [dict get $r2 status]
+} {200 true 2 1 401}
+
+test {state-1.9 bad filters and limits get one clear error line} {
+    set r1 [on $h1 $ray_bin list tasks --filter bogus=1 --address $api]
+    set r2 [on $h1 $ray_bin list tasks --limit 0 --address $api]
+    set r3 [on $h1 $ray_bin list tasks --filter novalue --address $api]
+    list [dict get $r1 code] [string match "*Given filter column*" [dict get $r1 out]] \
+        [dict get $r2 code] [dict get $r3 code] [string match "*key=value*" [dict get $r3 out]]
+} {1 1 2 2 1}
+
+test {state-1.10 ray logs reads another node's raylet log through its job agent} {
+    set id2 [dict get $::node_of $h2]
+    set files [on_ok $h1 $ray_bin logs --node-id $id2 --address $api]
+    set text [on_ok $h1 $ray_bin logs raylet.log --node-id $id2 --tail 3 --address $api]
+    set own [file_read [lindex [glob $tmp/session_*/node_$h2\_*/logs/raylet.log] 0]]
+    list [string match "*raylet.log*" $files] [llength [split [string trim $text] \n]] \
+        [expr {[string first [lindex [split [string trim $text] \n] end] $own] >= 0}]
+} {1 3 1}
+
+test {state-1.10b ray logs --actor-id reads the log of the actor's worker on its node} {
+    set r [on $h1 $ray_bin logs --actor-id $::actor --address $api]
+    set bad [on $h1 $ray_bin logs --actor-id 00000000000000000000000000000000 --address $api]
+    list [dict get $r code] [dict get $bad code] [string match "*No worker is known*" [dict get $bad out]]
+} {0 1 1}
+
+test {state-1.10c ray list jobs shows the observe driver as a running DRIVER job} {
+    set job [dict get [lindex [tasks func_or_class_name=obs_ok] 0] job_id]
+    set j [ray_json list jobs --filter job_id=$job]
+    list [llength $j] [dict get [lindex $j 0] type] [dict get [lindex $j 0] status]
+} {1 DRIVER RUNNING}
+
+test {state-1.11 once released the task is FINISHED and the actor DEAD with its cause} {
+    file_write $::release ok
+    wait_for {![pid_alive $::obs_pid]} 60000 "observe exits"
+    wait_for {[llength [tasks func_or_class_name=obs_wait state=FINISHED]] == 1} 10000 "finished"
+    wait_for {[llength [ray_json list actors --filter state=DEAD]] == 1} 10000 "actor dead"
+    set a [::json::json2dict [on_ok $h1 $ray_bin get actors $::actor --address $api --format json]]
+    dict get $a death_cause actor_died_error_context error_message
+} {the actor's job ended}
+
+test {state-1.12 ray timeline writes a Chrome trace with every task that ran} {
+    set out [file join [tmpdir] timeline.json]
+    on_ok $h1 $ray_bin timeline --address $api --output $out
+    set ev [::json::json2dict [file_read $out]]
+    set per_fn {}
+    foreach e $ev { dict incr per_fn [dict get $e name] }
+    list [dict get $per_fn obs_ok] [dict get $per_fn obs_fail] [dict get $per_fn obs_wait] \
+        [lsort -unique [field $ev ph]]
+} {4 3 1 X}
+
+test {state-1.12b ray list placement-groups shows a created group with its bundles} {
+    on_ok $h1 [file join $root examples pg pg] pending obs_pg PACK 2 1
+    wait_for {[llength [ray_json list placement-groups --filter state=CREATED]] == 1} 10000 "pg"
+    set g [lindex [ray_json list placement-groups --detail --filter name=obs_pg] 0]
+    list [dict get $g state] [dict get $g strategy] [llength [dict get $g bundles]] \
+        [lsort -unique [field [dict get $g bundles] unit_resources]]
+} {CREATED PACK 2 {{CPU 1.0}}}
+
+test {state-1.12c ray logs --follow prints lines as they are written to another node's log} {
+    set logs [file dirname [lindex [glob $tmp/session_*/node_$h2\_*/logs/raylet.log] 0]]
+    file_write $logs/obs-follow.log "first line\n"
+    set ns [lindex $names 0]
+    set id2 [dict get $::node_of $h2]
+    set f [start_bg follow -env $envs ip netns exec $ns $ray_bin logs obs-follow.log \
+        --node-id $id2 --follow --address $api]
+    wait_for {[string match "*first line*" [file_read [bg_log $f]]]} 10000 "first line"
+    set fh [open $logs/obs-follow.log a]
+    puts $fh "second line"
+    close $fh
+    wait_for {[string match "*second line*" [file_read [bg_log $f]]]} 10000 "second line"
+    set out [file_read [bg_log $f]]
+    stop_bg $f
+    regexp -all {line} $out
+} 2
+
+test {state-1.13 a node that left is listed DEAD with the reason} {
+    on_ok $h3 $ray_bin stop
+    wait_for {[llength [ray_json list nodes --filter state=DEAD]] == 1} 30000 "a dead node"
+    set n [lindex [ray_json list nodes --filter state=DEAD] 0]
+    list [dict get $n node_ip] [expr {[dict get $n state_message] ne "null"}] \
+        [llength [ray_json list nodes --filter state=ALIVE]]
+} [list $h3 1 2]
+
+suite_end
