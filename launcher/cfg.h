@@ -52,6 +52,7 @@ typedef struct cluster_config {
     size_t n_mounts;
     cfg_strv cluster_synced_files;
     int file_mounts_sync_continuously;
+    int tls;                    /* rayc's `tls:` (default true): TLS between the nodes */
     cfg_strv rsync_exclude, rsync_filter;
 
     cfg_strv initialization_commands;

@@ -288,6 +288,7 @@ static int load_files(loader *l)
 {
     cluster_config *c = l->c;
     c->file_mounts_sync_continuously = read_bool(top(l, "file_mounts_sync_continuously"), 0);
+    c->tls = read_bool(top(l, "tls"), 1);
     if (read_strv(top(l, "cluster_synced_files"), &c->cluster_synced_files) ||
         read_strv(top(l, "rsync_exclude"), &c->rsync_exclude) ||
         read_strv(top(l, "rsync_filter"), &c->rsync_filter))

@@ -106,6 +106,8 @@ static const sch_key top_keys[] = {
     KEY("head_setup_commands", S_STRSEQ), KEY("worker_setup_commands", S_STRSEQ),
     KEY("head_start_ray_commands", S_STRSEQ), KEY("worker_start_ray_commands", S_STRSEQ),
     KEY("no_restart", S_ANY), KEY("available_node_types", S_MAP),
+    /* rayc's own: TLS between the nodes (default true) */
+    KEY("tls", S_BOOL),
     {0},
 };
 

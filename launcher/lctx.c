@@ -1,5 +1,6 @@
 /* The context every launcher command works in: config, state, ssh settings. */
 #include "launcher/lctx.h"
+#include "launcher/up_tls.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -60,9 +61,17 @@ void lctx_target(const lctx *x, const char *host, ssh_target *t)
 
 char *lctx_command(const lctx *x, const char *cmd, const char *head_ip)
 {
-    lshell_env env[2] = {{"RAY_AUTH_TOKEN_PATH", x->cfg->auth_token_path},
-                         {"RAY_HEAD_IP", head_ip}};
-    return lshell_wrap(cmd, env, head_ip != NULL ? 2 : 1, x->login_shells);
+    lshell_env env[6] = {{"RAY_AUTH_TOKEN_PATH", x->cfg->auth_token_path}};
+    size_t n = 1;
+    if (x->cfg->tls) {
+        env[n++] = (lshell_env){"RAY_USE_TLS", "1"};
+        env[n++] = (lshell_env){"RAY_TLS_SERVER_CERT", UP_TLS_NODE_CERT};
+        env[n++] = (lshell_env){"RAY_TLS_SERVER_KEY", UP_TLS_NODE_KEY};
+        env[n++] = (lshell_env){"RAY_TLS_CA_CERT", UP_TLS_NODE_CA};
+    }
+    if (head_ip != NULL)
+        env[n++] = (lshell_env){"RAY_HEAD_IP", head_ip};
+    return lshell_wrap(cmd, env, n, x->login_shells);
 }
 
 int lctx_head_ip(const lctx *x, char *out, size_t outlen)

@@ -37,6 +37,7 @@ typedef struct up_run {
     char synced_cache[PATH_MAX];
     up_display *disp;
     up_plan plan;
+    up_tls tls;
     up_job *jobs;               /* [0] is the head */
     size_t n_jobs;
 } up_run;
@@ -180,6 +181,18 @@ static int prepare_token(up_run *u)
     return rc;
 }
 
+/* The cluster CA (made on the first `ray up`), unless `tls: false`. */
+static int prepare_tls(up_run *u)
+{
+    char err[512] = "";
+    if (!u->x.cfg->tls)
+        return 0;
+    int rc = up_tls_prepare(&u->tls, u->x.cfg->cluster_name, err, sizeof err);
+    if (rc != 0)
+        fprintf(stderr, "Error: TLS: %s\n", err);
+    return rc;
+}
+
 static int prepare_hashes(up_run *u)
 {
     char err[1024];
@@ -206,7 +219,8 @@ static int make_jobs(up_run *u)
         fprintf(stderr, "Error: out of memory\n");
         return -1;
     }
-    u->plan = (up_plan){.x = &u->x, .disp = u->disp, .token = u->token, .head_ip = u->head_ip,
+    u->plan = (up_plan){.x = &u->x, .disp = u->disp, .token = u->token,
+                        .tls = u->x.cfg->tls ? &u->tls : NULL, .head_ip = u->head_ip,
                         .log_dir = u->log_dir, .restart_only = u->o.restart_only,
                         .no_restart = u->o.no_restart};
     for (size_t i = 0; i < u->n_jobs; i++) {
@@ -345,7 +359,8 @@ static int prepare(up_run *u)
     int ok = confirm(u);
     if (ok <= 0)
         return -1;
-    if (prepare_dirs(u) != 0 || prepare_token(u) != 0 || prepare_hashes(u) != 0 ||
+    if (prepare_dirs(u) != 0 || prepare_token(u) != 0 || prepare_tls(u) != 0 ||
+        prepare_hashes(u) != 0 ||
         make_jobs(u) != 0)
         return -1;
     warn_dropped(u);
@@ -362,6 +377,7 @@ int up_main(int argc, char **argv)
     u.jobs = NULL;
     u.disp = NULL;
     u.plan.synced_cache = NULL;
+    memset(&u.tls, 0, sizeof u.tls);
     if (lctx_open(&u.x, u.o.config, &u.o.ov) != 0)
         return 1;
     u.x.login_shells = !u.o.normal_shells;
@@ -372,6 +388,7 @@ int up_main(int argc, char **argv)
         rc = finish(&u, start);
     }
     free(u.jobs);
+    up_tls_free(&u.tls);
     up_display_free(u.disp);
     if (u.lock_fd >= 0)
         close(u.lock_fd);

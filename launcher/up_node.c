@@ -193,6 +193,35 @@ static int step_synced(node_run *r)
     return 0;
 }
 
+/* Puts TEXT at remote PATH (a "~/" path), mode 0600. */
+static int put_secret(node_run *r, const char *path, const char *text)
+{
+    char remote[PATH_MAX], err[1024];
+    if (ssh_conn_expand(r->conn, path, remote, sizeof remote, err, sizeof err) ||
+        ssh_xfer_put_data(r->conn, text, strlen(text), remote, 0600, err, sizeof err))
+        return fail(r, "cannot install %s: %s", path, err);
+    return 0;
+}
+
+/* Puts the node's TLS key and certificate and the cluster CA where the
+ * RAY_TLS_* variables of the start commands point (up_tls.h). */
+static int install_tls(node_run *r)
+{
+    char *cert, *key, err[512];
+    if (r->p->tls == NULL)
+        return 0;
+    if (up_tls_node(r->p->tls, r->j->ip, &cert, &key, err, sizeof err) != 0)
+        return fail(r, "TLS: %s", err);
+    int rc = put_secret(r, UP_TLS_NODE_KEY, key);
+    if (rc == 0)
+        rc = put_secret(r, UP_TLS_NODE_CERT, cert);
+    if (rc == 0)
+        rc = put_secret(r, UP_TLS_NODE_CA, r->p->tls->ca_cert);
+    free(cert);
+    free(key);
+    return rc;
+}
+
 /* Puts the cluster token on the node, mode 0600, where RAY_AUTH_TOKEN_PATH
  * points the start commands. */
 static int install_token(node_run *r)
@@ -205,7 +234,7 @@ static int install_token(node_run *r)
         ssh_xfer_put_data(r->conn, tok, strlen(tok), path, 0600, err, sizeof err))
         return fail(r, "cannot install the cluster token at %s: %s", r->c->auth_token_path, err);
     r->token_done = 1;
-    return 0;
+    return install_tls(r);
 }
 
 /* ---------------------------------------------------------------- steps */
