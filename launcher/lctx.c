@@ -1,6 +1,5 @@
 /* The context every launcher command works in: config, state, ssh settings. */
 #include "launcher/lctx.h"
-#include "launcher/up_tls.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -65,9 +64,9 @@ char *lctx_command(const lctx *x, const char *cmd, const char *head_ip)
     size_t n = 1;
     if (x->cfg->tls) {
         env[n++] = (lshell_env){"RAY_USE_TLS", "1"};
-        env[n++] = (lshell_env){"RAY_TLS_SERVER_CERT", UP_TLS_NODE_CERT};
-        env[n++] = (lshell_env){"RAY_TLS_SERVER_KEY", UP_TLS_NODE_KEY};
-        env[n++] = (lshell_env){"RAY_TLS_CA_CERT", UP_TLS_NODE_CA};
+        env[n++] = (lshell_env){"RAY_TLS_SERVER_CERT", x->cfg->tls_cert};
+        env[n++] = (lshell_env){"RAY_TLS_SERVER_KEY", x->cfg->tls_key};
+        env[n++] = (lshell_env){"RAY_TLS_CA_CERT", x->cfg->tls_ca};
     }
     if (head_ip != NULL)
         env[n++] = (lshell_env){"RAY_HEAD_IP", head_ip};

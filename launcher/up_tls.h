@@ -5,17 +5,14 @@
  * ~/.ray/launcher/NAME/tls/ (ca.crt, ca.key); each node's certificate and
  * key are kept there too (IP.crt, IP.key) and issued again when missing,
  * not signed by the CA, or expiring within UP_TLS_RENEW_DAYS.  On the node
- * they go to UP_TLS_NODE_DIR, mode 0600, named by Ray's RAY_TLS_* variables
- * in every command the launcher runs there. */
+ * they go to provider.tls_dir (default ~/.ray/tls: node.key, node.crt,
+ * ca.crt), mode 0600, named by Ray's RAY_TLS_* variables in every command
+ * the launcher runs there (lctx_command). */
 #ifndef RAYC_LAUNCHER_UP_TLS_H
 #define RAYC_LAUNCHER_UP_TLS_H
 
 #include <stddef.h>
 
-#define UP_TLS_NODE_DIR "~/.ray/tls"
-#define UP_TLS_NODE_CERT UP_TLS_NODE_DIR "/node.crt"
-#define UP_TLS_NODE_KEY UP_TLS_NODE_DIR "/node.key"
-#define UP_TLS_NODE_CA UP_TLS_NODE_DIR "/ca.crt"
 #define UP_TLS_CA_DAYS 3650
 #define UP_TLS_CERT_DAYS 825
 #define UP_TLS_RENEW_DAYS 30

@@ -47,6 +47,7 @@ provider:
   head_ip: [dict get $o head]
   worker_ips: \[[join $workers {, }]\]
   auth_token_path: $T/token-$name
+  tls_dir: $T/tls-$name
   ssh_wait_timeout_s: [dict get $o timeout]
 auth:
   ssh_user: root
