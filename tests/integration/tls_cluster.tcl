@@ -186,4 +186,5 @@ test {tls-cluster-4.3 with tls: false the cluster runs plain, and the same captu
     wait_for {[found $tok $plain] && [found mn_where $plain]} 20000 \
         "the token and a function name in the plain-text capture"
     stop_bg $dump
-} {}
+    list [found $tok $plain] [found mn_where $plain]
+} {1 1}
