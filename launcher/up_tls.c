@@ -98,9 +98,11 @@ int up_tls_node(const up_tls *t, const char *ip, char **cert, char **key, char *
     free(*cert);
     free(*key);
     *cert = *key = NULL;
+    /* The node's address, and loopback for clients on the node itself and
+     * through `ray dashboard`'s tunnel (the HTTPS clients check names). */
     char addr[64];
-    const char *ips[1] = {addr};
-    size_t nips = net_resolve_ipv4(ip, addr, sizeof addr) == 0 ? 1 : 0;
+    const char *ips[2] = {"127.0.0.1", addr};
+    size_t nips = net_resolve_ipv4(ip, addr, sizeof addr) == 0 && strcmp(addr, "127.0.0.1") != 0 ? 2 : 1;
     int rc = tls_issue_cert(t->ca_cert, t->ca_key, ip, ips, nips, -300,
                             (long)UP_TLS_CERT_DAYS * 86400, cert, key, err, errlen);
     if (rc == 0)

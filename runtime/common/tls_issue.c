@@ -127,13 +127,16 @@ int tls_make_ca(const char *cn, int days, char **cert, char **key, char *err, si
 static int san_text(const char *const *ips, size_t nips, char *out, size_t outlen)
 {
     size_t used = 0;
-    out[0] = '\0';
+    int n0 = snprintf(out, outlen, "DNS:localhost");
+    if (n0 < 0 || (size_t)n0 >= outlen)
+        return -EINVAL;
+    used = (size_t)n0;
     for (size_t i = 0; i < nips; i++) {
         unsigned char bin[4];
         ASN1_OCTET_STRING *a = a2i_IPADDRESS(ips[i]);
         int ok = a != NULL && ASN1_STRING_length(a) == (int)sizeof bin;
         ASN1_OCTET_STRING_free(a);
-        int n = ok ? snprintf(out + used, outlen - used, "%sIP:%s", i ? "," : "", ips[i]) : -1;
+        int n = ok ? snprintf(out + used, outlen - used, ",IP:%s", ips[i]) : -1;
         if (n < 0 || (size_t)n >= outlen - used)
             return -EINVAL;
         used += (size_t)n;
@@ -167,7 +170,7 @@ int tls_issue_cert(const char *ca_cert, const char *ca_key, const char *cn,
         !add_ext(x, ca, NID_basic_constraints, "critical,CA:FALSE") ||
         !add_ext(x, ca, NID_key_usage, "critical,digitalSignature,keyEncipherment") ||
         !add_ext(x, ca, NID_ext_key_usage, "serverAuth,clientAuth") ||
-        (nips > 0 && !add_ext(x, ca, NID_subject_alt_name, san)) ||
+        !add_ext(x, ca, NID_subject_alt_name, san) ||
         X509_sign(x, cak, EVP_sha256()) == 0)
         rc = fail(err, errlen, "cannot issue the node certificate");
     if (rc == 0 && ((*cert = to_pem(x, NULL)) == NULL || (*key = to_pem(NULL, k)) == NULL)) {

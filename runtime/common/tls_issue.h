@@ -14,8 +14,8 @@
  * -ENOMEM or -EPROTO with one line in ERR (may be NULL). */
 int tls_make_ca(const char *cn, int days, char **cert, char **key, char *err, size_t errlen);
 
-/* Issues a certificate named CN for the IPv4 addresses in IPS (NIPS of them,
- * put in subjectAltName), signed by the CA in CA_CERT/CA_KEY, valid from
+/* Issues a certificate named CN for the IPv4 addresses in IPS (NIPS of them)
+ * and the name localhost (all in subjectAltName), signed by the CA in CA_CERT/CA_KEY, valid from
  * NOT_BEFORE_S to NOT_AFTER_S seconds relative to now (negative: the past).
  * Usable by both ends of a connection (serverAuth and clientAuth).  Returns
  * 0 with new PEM strings in *CERT and *KEY, -EINVAL for a bad CA or address,

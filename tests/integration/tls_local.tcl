@@ -26,8 +26,10 @@ proc make_ca {name} {
 proc make_leaf {leaf ca} {
     exec openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
         -keyout $::pki/$leaf.key -out $::pki/$leaf.csr -subj /CN=$leaf 2>@1
+    # HTTPS clients check the name: the dashboard is reached at 127.0.0.1.
+    file_write $::pki/$leaf.ext "subjectAltName=IP:127.0.0.1,DNS:localhost\n"
     exec openssl x509 -req -in $::pki/$leaf.csr -CA $::pki/$ca.crt -CAkey $::pki/$ca.key \
-        -CAcreateserial -out $::pki/$leaf.crt -days 2 2>@1
+        -CAcreateserial -out $::pki/$leaf.crt -days 2 -extfile $::pki/$leaf.ext 2>@1
 }
 make_ca cluster
 make_leaf node cluster
@@ -52,7 +54,8 @@ test {tls-local-1.1 ray start with RAY_USE_TLS and an unreadable key file is one
 
 # Everything from here on runs with TLS on (daemons inherit the variables).
 array set env [tls_env node]
-set addr [start_head --num-cpus 2 --object-store-memory 300000000]
+set dport [free_port]
+set addr [start_head --num-cpus 2 --object-store-memory 300000000 --dashboard-port $dport]
 set gcs_port [lindex [split $addr :] 1]
 join_node $addr --node-ip-address 127.0.0.1 --num-cpus 2 --object-store-memory 300000000
 set gcs_log [lindex [glob $env(RAY_TMPDIR)/session_2*/node_127.0.0.1_*/logs/gcs_server.log] 0]
@@ -107,3 +110,23 @@ test {tls-local-2.3 a node with a certificate from another CA cannot join} {
 test {tls-local-2.4 ray status with the cluster certificate still works after the refusals} {
     string match "*Active:*" [ray_ok status --address $addr]
 } 1
+
+test {tls-local-3.1 with TLS on the dashboard serves HTTPS: ray job submit to the http:// address runs a job} {
+    set r [ray -timeout 120 job submit --address http://127.0.0.1:$dport -- echo hello-over-https]
+    list [dict get $r code] [string match "*hello-over-https*" [dict get $r out]]
+} {0 1}
+
+test {tls-local-3.2 a job client without TLS gets no answer from the HTTPS port: Ray's ConnectionError, exit 1} {
+    set r [ray -timeout 60 -env [no_tls_env] job list --address http://127.0.0.1:$dport]
+    list [dict get $r code] [lindex [split [dict get $r out] \n] end]
+} [list 1 "ConnectionError: Failed to connect to Ray at address: http://127.0.0.1:$dport."]
+
+test {tls-local-3.3 over HTTPS the login cookie is Secure; curl verifies the server with the cluster CA} {
+    set tok [string trim [file_read $env(HOME)/.ray/auth_token]]
+    set hdrs [exec curl -s -D - -o /dev/null --cacert $pki/cluster.crt -X POST \
+        -H "Authorization: Bearer $tok" -H "User-Agent: rayc-tests" \
+        https://127.0.0.1:$dport/api/authenticate]
+    set bad [catch {exec curl -s -o /dev/null --cacert $pki/other.crt \
+        https://127.0.0.1:$dport/api/healthz}]
+    list [regexp -line {^Set-Cookie: .*; Secure\r?$} $hdrs] $bad
+} {1 1}
