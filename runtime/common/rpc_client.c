@@ -298,6 +298,11 @@ int rpc_client_connect(const char *host, int port, const char *token, const char
             rc = tls_handshake(c, time_mono_ms() + timeout_ms, err, errlen);
         if (rc == 0)
             rc = handshake(c, token, kind, timeout_ms, err, errlen);
+        /* A TLS server drops a plain-text Hello without a word. */
+        if (rc == -ECONNRESET && tls_state() == 0 && err != NULL)
+            snprintf(err, errlen, "the server closed the connection; if the cluster uses TLS, "
+                                  "set RAY_USE_TLS=1 and RAY_TLS_SERVER_CERT, "
+                                  "RAY_TLS_SERVER_KEY, RAY_TLS_CA_CERT");
     }
     if (rc != 0) {
         rpc_client_close(c);

@@ -143,6 +143,20 @@ test {tls-cluster-3.1 a job runs with TLS on: its driver's tasks reach the worke
     expr {[dict size $seen] >= 2}
 } 1
 
+test {tls-cluster-3.2 ray dashboard's tunnel reaches the HTTPS job server; curl verifies it with the launcher's CA} {
+    set port [free_port]
+    set pid [start_bg dashboard $ray_bin dashboard $yaml -p $port]
+    wait_for {[string match "*Successfully established connection.*" [file_read [bg_log $pid]]]} 20000 \
+        "the dashboard forward"
+    set tok [string trim [file_read $::env(HOME)/.ray/launcher/tc/auth_token]]
+    set code [exec curl -s -o /dev/null -w %{http_code} --cacert $state_tls/ca.crt \
+        -H "Authorization: Bearer $tok" https://localhost:$port/api/version]
+    set hint [string match "*RAY_TLS_CA_CERT=$state_tls/ca.crt ray job submit --address https://localhost:$port*" \
+        [file_read [bg_log $pid]]]
+    stop_bg $pid INT
+    list $code $hint
+} {200 1}
+
 test {tls-cluster-4.1 a host whose certificate comes from another CA cannot join} {
     set pki [tmpdir]
     exec openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
