@@ -50,7 +50,7 @@ head_start_ray_commands:
   - $ray_bin start --head --port=6379 --temp-dir $raytmp --num-cpus 2 --object-store-memory $store --dashboard-port 8265
 worker_start_ray_commands:
   - $ray_bin stop --temp-dir $raytmp
-  - $ray_bin start --address=\$RAY_HEAD_IP:6379 --temp-dir $raytmp --num-cpus 2 --object-store-memory $store
+  - $ray_bin start --address=\$RAY_HEAD_IP:6379 --temp-dir $raytmp --num-cpus 2 --object-store-memory $store --resources '{\"worker\":1}'
 "
 at_suite_end {catch {run_cmd -timeout 120 $::ray_bin down $::yaml -y}}
 
@@ -103,6 +103,10 @@ proc capture {file} {
     wait_for {[string match "*listening on*" [file_read [bg_log $pid]]]} 10000 "tcpdump listening"
     return $pid
 }
+# How many captured packets in FILE went to or from a job agent's port.
+proc agent_packets {file} {
+    llength [split [string trim [exec tcpdump -r $file -nn tcp port 52365 2>/dev/null]] \n]
+}
 # True when the bytes NEEDLE occur in FILE (grep exits 1 when they do not).
 proc found {needle file} {
     expr {[catch {exec grep -c -a -F -- $needle $file}] == 0}
@@ -143,7 +147,21 @@ test {tls-cluster-3.1 a job runs with TLS on: its driver's tasks reach the worke
     expr {[dict size $seen] >= 2}
 } 1
 
-test {tls-cluster-3.2 ray dashboard's tunnel reaches the HTTPS job server; curl verifies it with the launcher's CA} {
+test {tls-cluster-3.2 a job the job server hands to a worker's agent runs there; that HTTPS call shows no token} {
+    set agentcap [file join $::harness::suite_tmp agent.pcap]
+    set dump [capture $agentcap]
+    set r [on_host $h1 $tlsenv $ray_bin job submit --address http://127.0.0.1:8265 \
+        --entrypoint-resources {{"worker": 1}} -- ip -o -4 addr show dev eth0]
+    assert_equal 0 [dict get $r code] [dict get $r out]
+    set ran ""
+    regexp {inet ([0-9.]+)/} [dict get $r out] -> ran
+    # The agents listen on 52365 (Ray's --dashboard-agent-listen-port).
+    wait_for {[agent_packets $agentcap] > 10} 10000 "the calls to the agent in the capture"
+    stop_bg $dump
+    list [expr {$ran in [list $h2 $h3]}] [found [string trim [file_read $token]] $agentcap]
+} {1 0}
+
+test {tls-cluster-3.3 ray dashboard's tunnel reaches the HTTPS job server; curl verifies it with the launcher's CA} {
     set port [free_port]
     set pid [start_bg dashboard $ray_bin dashboard $yaml -p $port]
     wait_for {[string match "*Successfully established connection.*" [file_read [bg_log $pid]]]} 20000 \
