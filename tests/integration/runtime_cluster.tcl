@@ -307,7 +307,8 @@ test {runtime-cluster-3.1 gcs_server killed -9 and restarted: running work finis
     exec kill -9 $gpid
     wait_for {![pid_alive $gpid]} 5000
     after 1000
-    set newpid [start_bg gcs_restarted ip netns exec [ns_of $h1] {*}$cmdline]
+    # The GCS's own environment had Ray's TLS variables (ray up sets them).
+    set newpid [start_bg gcs_restarted -env $tlsenv ip netns exec [ns_of $h1] {*}$cmdline]
     file_write $gdir/pids/gcs_server.pid $newpid\n
     wait_for {![pid_alive $pid]} 120000 "the driver to finish"
     set out [file_read [bg_log $pid]]
