@@ -334,7 +334,9 @@ static int finish(up_run *u, int64_t start_ms)
            u->n_jobs == 2 ? "" : "s", (double)(time_mono_ms() - start_ms) / 1000.0);
     if (u->o.ov.cluster_name != NULL)
         snprintf(name_flag, sizeof name_flag, " --cluster-name=%s", c->cluster_name);
-    up_report_useful(c->path, name_flag, u->token_path);
+    char ca_path[PATH_MAX];
+    int tls = c->tls && up_tls_ca_path(c->cluster_name, ca_path, sizeof ca_path) == 0;
+    up_report_useful(c->path, name_flag, u->token_path, tls ? ca_path : NULL);
     return 0;
 }
 

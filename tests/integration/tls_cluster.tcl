@@ -84,8 +84,10 @@ test {tls-cluster-1.1 ray up makes the CA and installs each node's files with mo
     wait_for {[active_count] == 3} 30000 "three active nodes over TLS"
     list [mode_of $state_tls/ca.key] [mode_of $state_tls/ca.crt] [mode_of $state_tls/$h2.key] \
         [mode_of $T/tls/node.key] [mode_of $T/tls/node.crt] [mode_of $T/tls/ca.crt] \
-        [expr {[file_read $T/tls/ca.crt] eq [file_read $state_tls/ca.crt]}]
-} {600 600 600 600 600 600 1}
+        [expr {[file_read $T/tls/ca.crt] eq [file_read $state_tls/ca.crt]}] \
+        [string match "*RAY_TLS_CA_CERT=$state_tls/ca.crt ray job submit --address https://localhost:8265*" \
+            [dict get $r out]]
+} {600 600 600 600 600 600 1 1}
 
 test {tls-cluster-1.2 a client without TLS is refused by the GCS of a ray up cluster} {
     set r [on_host $h2 {} $ray_bin status --address $h1:6379]
