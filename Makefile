@@ -20,7 +20,7 @@ PREFIX   ?= /usr/local
 BUILD    := build
 GEN      := $(BUILD)/gen
 PKGS     := libuv libssh yaml-0.1 libcurl sqlite3 libmicrohttpd jansson \
-            libprotobuf-c libarchive libcrypto
+            libprotobuf-c libarchive libssl libcrypto
 WARN     := -Wall -Wextra -Wpedantic -Wshadow -Wstrict-prototypes \
             -Wmissing-prototypes -Wno-unused-parameter -Werror
 CPPFLAGS += -D_GNU_SOURCE -Iinclude -Iruntime -I. -I$(GEN) \
@@ -77,7 +77,7 @@ RAYC_VERSION := $(shell sed -n 's/^\#define RAYC_VERSION "\(.*\)"/\1/p' cli/ray_
 LIBRAY_ABI   := 1
 LIBRAY_REAL  := libray.so.$(LIBRAY_ABI).0.0
 LIBRAY      := $(if $(call lib_srcs,api),lib/libray.a lib/$(LIBRAY_REAL) lib/libray.so.$(LIBRAY_ABI) lib/libray.so)
-RAY_LDLIBS  := $(shell pkg-config --libs libuv libprotobuf-c libcrypto jansson) -lpthread -ldl -lm
+RAY_LDLIBS  := $(shell pkg-config --libs libuv libprotobuf-c libssl libcrypto jansson) -lpthread -ldl -lm
 
 # Examples: examples/NAME/NAME.c is a driver (examples/NAME/NAME), and
 # examples/NAME/NAME_tasks.c a task library (examples/NAME/libNAME_tasks.so)

@@ -23,6 +23,7 @@
 #include "cli/cli_revive.h"
 #include "common/node_registry.h"
 #include "common/net.h"
+#include "common/tls.h"
 #include "common/token.h"
 #include "common/util.h"
 
@@ -814,6 +815,11 @@ int cmd_start(int argc, char **argv)
     int rc = parse_start(argc, argv, &o);
     if (rc != 0)
         return rc == 1 ? 0 : rc;
+    char tls_err[512];
+    if (tls_init_from_env(tls_err, sizeof tls_err) != 0) {
+        fprintf(stderr, "Error: %s\n", tls_err);
+        return 1;
+    }
     started s;
     memset(&s, 0, sizeof s);
     node_temp_root(o.temp_dir, s.root, sizeof s.root);

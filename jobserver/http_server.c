@@ -31,6 +31,7 @@ struct http_server {
     uv_poll_t poll;
     uv_timer_t timer;
     int open_handles;        /* handles still to be closed before free */
+    char *tls_cert, *tls_key;   /* PEM copies, or NULL for plain HTTP */
 };
 
 struct http_request {
@@ -525,6 +526,15 @@ static int listen_socket(const char *host, int port, int *out)
 static int start_mhd(http_server *s)
 {
     unsigned flags = MHD_USE_EPOLL | MHD_ALLOW_UPGRADE | MHD_USE_ERROR_LOG;
+    struct MHD_OptionItem tls[] = {
+        {MHD_OPTION_HTTPS_MEM_CERT, 0, s->tls_cert},
+        {MHD_OPTION_HTTPS_MEM_KEY, 0, s->tls_key},
+        {MHD_OPTION_HTTPS_PRIORITIES, 0, (void *)"NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2"},
+        {MHD_OPTION_END, 0, NULL},
+    };
+    struct MHD_OptionItem plain[] = {{MHD_OPTION_END, 0, NULL}};
+    if (s->tls_cert != NULL)
+        flags |= MHD_USE_TLS;
     s->mhd = MHD_start_daemon(
         flags, 0, NULL, NULL, on_access, s,
         MHD_OPTION_EXTERNAL_LOGGER, mhd_logger, s,
@@ -533,6 +543,7 @@ static int start_mhd(http_server *s)
         MHD_OPTION_URI_LOG_CALLBACK, on_uri, s,
         MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)CONNECTION_TIMEOUT_S,
         MHD_OPTION_CONNECTION_LIMIT, (unsigned)CONNECTION_LIMIT,
+        MHD_OPTION_ARRAY, s->tls_cert != NULL ? tls : plain,
         MHD_OPTION_END);
     if (s->mhd == NULL)
         return -EIO;
@@ -556,9 +567,17 @@ int http_server_start(uv_loop_t *loop, const http_server_config *cfg, http_serve
         return -ENOMEM;
     s->loop = loop;
     s->cfg = *cfg;
+    if (cfg->tls_cert_pem != NULL && ((s->tls_cert = strdup(cfg->tls_cert_pem)) == NULL ||
+                                      (s->tls_key = strdup(cfg->tls_key_pem)) == NULL)) {
+        free(s->tls_cert);
+        free(s);
+        return -ENOMEM;
+    }
     int rc = listen_socket(cfg->host, cfg->port, &s->listen_fd);
     if (rc != 0) {
         snprintf(err, errlen, "cannot listen on %s:%d: %s", cfg->host, cfg->port, strerror(-rc));
+        free(s->tls_cert);
+        free(s->tls_key);
         free(s);
         return rc;
     }
@@ -567,7 +586,8 @@ int http_server_start(uv_loop_t *loop, const http_server_config *cfg, http_serve
     s->open_handles = 1;
     rc = start_mhd(s);
     if (rc != 0) {
-        snprintf(err, errlen, "cannot start the HTTP server on %s:%d", cfg->host, cfg->port);
+        snprintf(err, errlen, "cannot start the HTTP%s server on %s:%d",
+                 s->tls_cert != NULL ? "S" : "", cfg->host, cfg->port);
         http_server_close(s);
         return rc;
     }
@@ -579,9 +599,14 @@ int http_server_start(uv_loop_t *loop, const http_server_config *cfg, http_serve
 static void handle_closed(uv_handle_t *h)
 {
     http_server *s = h->data;
-    if (--s->open_handles == 0)
+    if (--s->open_handles == 0) {
+        free(s->tls_cert);
+        free(s->tls_key);
         free(s);
+    }
 }
+
+int http_server_is_tls(const http_server *s) { return s->tls_cert != NULL; }
 
 void http_server_close(http_server *s)
 {

@@ -28,6 +28,9 @@ typedef struct http_server_config {
     http_request_cb on_request;
     void (*on_free)(http_request *req);   /* frees the user pointer; may be NULL */
     void *arg;
+    /* HTTPS (libmicrohttpd over GnuTLS, TLS 1.2 or 1.3) with this PEM
+     * certificate and key; NULL: plain HTTP.  Copied at start. */
+    const char *tls_cert_pem, *tls_key_pem;
 } http_server_config;
 
 /* Binds and starts serving on LOOP.  On success *OUT is the server and 0 is
@@ -35,6 +38,9 @@ typedef struct http_server_config {
  * line.  The callbacks are never called when this fails. */
 int http_server_start(uv_loop_t *loop, const http_server_config *cfg, http_server **out,
                       char *err, size_t errlen);
+
+/* True when S serves HTTPS. */
+int http_server_is_tls(const http_server *s);
 
 /* Stops listening, closes every connection and frees S once its handles are
  * closed (the loop must run on).  NULL is fine. */

@@ -7,6 +7,8 @@
 
 #include "common/log.h"
 #include "jobserver/dash.h"
+#include "common/tls.h"
+#include "common/util.h"
 #include "jobserver/http_auth.h"
 #include "jobserver/http_server.h"
 #include "jobserver/jobs_buf.h"
@@ -212,8 +214,8 @@ static void handle_authenticate(jobs_server *srv, http_request *r)
         return;
     }
     char cookie[TOKEN_MAX + 128];
-    snprintf(cookie, sizeof cookie, "%s=%s; HttpOnly; SameSite=Strict; Path=/", HTTP_AUTH_COOKIE,
-             srv->token);
+    snprintf(cookie, sizeof cookie, "%s=%s; HttpOnly; SameSite=Strict; Path=/%s", HTTP_AUTH_COOKIE,
+             srv->token, http_server_is_tls(srv->http) ? "; Secure" : "");
     http_request_add_response_header(r, "Set-Cookie", cookie);
     http_respond(r, 200, CT_JSON, "{\"message\": \"Successfully authenticated\"}", 41);
 }
@@ -421,8 +423,36 @@ static void free_route(http_request *r)
     free(http_request_user(r));
 }
 
+/* With Ray's TLS variables on, the dashboard port serves HTTPS with this
+ * node's certificate.  Returns 0 (both NULL when TLS is off) or -errno. */
+static int load_tls(char **cert, char **key, char *err, size_t errlen)
+{
+    *cert = *key = NULL;
+    int on = tls_state();
+    if (on < 0) {
+        snprintf(err, errlen, "%s", tls_init_error());
+        return on;
+    }
+    if (on == 0)
+        return 0;
+    const char *cp = getenv("RAY_TLS_SERVER_CERT"), *kp = getenv("RAY_TLS_SERVER_KEY");
+    int rc = fs_read_file(cp, 1 << 20, cert, NULL);
+    if (rc == 0)
+        rc = fs_read_file(kp, 1 << 20, key, NULL);
+    if (rc != 0) {
+        snprintf(err, errlen, "cannot read the TLS certificate or key: %s", strerror(-rc));
+        free(*cert);
+        *cert = NULL;
+    }
+    return rc;
+}
+
 int jobs_api_start(jobs_server *srv, char *err, size_t errlen)
 {
+    char *cert, *key;
+    int rc = load_tls(&cert, &key, err, errlen);
+    if (rc != 0)
+        return rc;
     http_server_config cfg = {
         .host = srv->host,
         .port = srv->port,
@@ -431,6 +461,11 @@ int jobs_api_start(jobs_server *srv, char *err, size_t errlen)
         .on_request = on_request,
         .on_free = free_route,
         .arg = srv,
+        .tls_cert_pem = cert,
+        .tls_key_pem = key,
     };
-    return http_server_start(srv->loop, &cfg, &srv->http, err, errlen);
+    rc = http_server_start(srv->loop, &cfg, &srv->http, err, errlen);
+    free(cert);
+    free(key);
+    return rc;
 }

@@ -11,6 +11,7 @@
 #include <strings.h>
 
 #include "common/node_registry.h"
+#include "common/tls.h"
 #include "common/util.h"
 #include "common/dbuf.h"
 
@@ -20,6 +21,14 @@ static int parse_base(jobs_client *c, const char *address, char *err, size_t err
 {
     char addr[1024];
     const char *scheme = strstr(address, "://") ? "" : "http://";
+    /* With Ray's TLS variables on, the dashboard serves only HTTPS: an
+     * http:// address (Ray's default spelling) means the same host over it. */
+    if (tls_env_on() && strncmp(address, "http://", 7) == 0) {
+        scheme = "https://";
+        address += 7;
+    } else if (tls_env_on() && scheme[0] != '\0') {
+        scheme = "https://";
+    }
     snprintf(addr, sizeof addr, "%s%s", scheme, address);
     size_t n = strlen(addr);
     while (n > 0 && addr[n - 1] == '/')
@@ -131,6 +140,10 @@ int jobs_client_init(jobs_client *c, const char *address, const char *headers_js
         c->verify = 0;
     else if (verify != NULL && strcasecmp(verify, "true") != 0 && strcmp(verify, "1") != 0)
         str_copy(c->ca_path, sizeof c->ca_path, verify);
+    /* The cluster CA verifies the dashboard unless --verify names another. */
+    const char *ca = getenv("RAY_TLS_CA_CERT");
+    if (c->verify && c->ca_path[0] == '\0' && ca != NULL && *ca != '\0')
+        str_copy(c->ca_path, sizeof c->ca_path, ca);
     int rc = parse_base(c, pick_address(address), err, errlen);
     if (rc == 0)
         rc = parse_headers(c, headers_json, err, errlen);

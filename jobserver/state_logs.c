@@ -15,6 +15,7 @@
 
 #include "common/util.h"
 #include "common/dbuf.h"
+#include "common/tls.h"
 #include "jobserver/jobs_buf.h"
 #include "jobserver/state_int.h"
 
@@ -26,7 +27,7 @@
 
 typedef struct log_target {
     int local;
-    char url_base[128];           /* http://ip:port of the node's agent */
+    char url_base[128];           /* http(s)://ip:port of the node's agent */
     char node_id[128];
 } log_target;
 
@@ -61,7 +62,8 @@ static int find_node(jobs_server *srv, http_request *r, const state_query *q, lo
             continue;
         found = n->state == RAYC__NODE_INFO__STATE__ALIVE && n->agent_port > 0 ? 1 : -1;
         str_copy(t->node_id, sizeof t->node_id, n->node_id);
-        snprintf(t->url_base, sizeof t->url_base, "http://%s:%d", n->address, n->agent_port);
+        snprintf(t->url_base, sizeof t->url_base, "%s://%s:%d", tls_state() == 1 ? "https" : "http",
+                 n->address, n->agent_port);
     }
     rayc__envelope__free_unpacked(rep, NULL);
     if (found != 1) {
@@ -109,7 +111,16 @@ static void forward(jobs_server *srv, http_request *r, const log_target *t, cons
     CURLcode res = CURLE_OUT_OF_MEMORY;
     if (c != NULL && hl != NULL) {
         curl_easy_setopt(c, CURLOPT_URL, url);
-        curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http");
+        /* Agents serve HTTPS with TLS on: any certificate of the cluster
+         * CA, as between the daemons (jobs_remote_io.c). */
+        int tls = tls_state() == 1;
+        curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, tls ? "https" : "http");
+        if (tls) {
+            curl_easy_setopt(c, CURLOPT_CAINFO, getenv("RAY_TLS_CA_CERT"));
+            curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 0L);
+            curl_easy_setopt(c, CURLOPT_SSLCERT, getenv("RAY_TLS_SERVER_CERT"));
+            curl_easy_setopt(c, CURLOPT_SSLKEY, getenv("RAY_TLS_SERVER_KEY"));
+        }
         curl_easy_setopt(c, CURLOPT_HTTPHEADER, hl);
         curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
         curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, AGENT_CONNECT_TIMEOUT_S);

@@ -19,6 +19,9 @@
 /* Where the cluster token goes on every node unless provider.auth_token_path
  * says otherwise; `~` is the ssh user's home there. */
 #define CFG_DEFAULT_TOKEN_PATH "~/.ray/auth_token"
+/* Where each node's TLS key, certificate and the cluster CA go unless
+ * provider.tls_dir says otherwise (rayc's own key). */
+#define CFG_DEFAULT_TLS_DIR "~/.ray/tls"
 #define CFG_DEFAULT_SSH_WAIT_S 300
 #define CFG_DEFAULT_MAX_PARALLEL 32
 
@@ -52,6 +55,7 @@ typedef struct cluster_config {
     size_t n_mounts;
     cfg_strv cluster_synced_files;
     int file_mounts_sync_continuously;
+    int tls;                    /* rayc's `tls:` (default true): TLS between the nodes */
     cfg_strv rsync_exclude, rsync_filter;
 
     cfg_strv initialization_commands;
@@ -63,6 +67,8 @@ typedef struct cluster_config {
     int docker_enabled;         /* docker.image or docker.container_name set */
     int docker_line, docker_col;    /* where: the first of them that is set */
     char *auth_token_path;      /* on the nodes */
+    char *tls_dir;              /* provider.tls_dir: the nodes' TLS files (with tls on) */
+    char *tls_cert, *tls_key, *tls_ca;  /* tls_dir/node.crt, node.key, ca.crt */
     int ssh_wait_timeout_s;
     int max_parallel;
 

@@ -67,6 +67,10 @@ void cfg_free(cluster_config *c)
     for (size_t i = 0; i < sizeof lists / sizeof lists[0]; i++)
         cfg_strv_free(lists[i]);
     free(c->auth_token_path);
+    free(c->tls_dir);
+    free(c->tls_cert);
+    free(c->tls_key);
+    free(c->tls_ca);
     free(c);
 }
 
@@ -201,6 +205,16 @@ static int check_addresses(loader *l, const cfg_node *workers)
     return 0;
 }
 
+/* DIR/NAME in a new string, or NULL. */
+static char *path_in(const char *dir, const char *name)
+{
+    size_t n = strlen(dir) + strlen(name) + 2;
+    char *out = malloc(n);
+    if (out != NULL)
+        snprintf(out, n, "%s/%s", dir, name);
+    return out;
+}
+
 static int load_provider(loader *l)
 {
     cluster_config *c = l->c;
@@ -215,12 +229,18 @@ static int load_provider(loader *l)
     if ((rc = dup_scalar(head, &c->head_ip)) != 0 ||
         (rc = dup_scalar(cfg_map_get(p, "external_head_ip"), &c->external_head_ip)) != 0 ||
         (rc = dup_scalar(cfg_map_get(p, "auth_token_path"), &c->auth_token_path)) != 0 ||
+        (rc = dup_scalar(cfg_map_get(p, "tls_dir"), &c->tls_dir)) != 0 ||
         (rc = read_strv(workers, &c->worker_ips)) != 0)
         return rc;
     if ((rc = check_addresses(l, workers)) != 0)
         return rc;
     if (c->auth_token_path == NULL &&
         (c->auth_token_path = strdup(CFG_DEFAULT_TOKEN_PATH)) == NULL)
+        return -ENOMEM;
+    if ((c->tls_dir == NULL && (c->tls_dir = strdup(CFG_DEFAULT_TLS_DIR)) == NULL) ||
+        (c->tls_cert = path_in(c->tls_dir, "node.crt")) == NULL ||
+        (c->tls_key = path_in(c->tls_dir, "node.key")) == NULL ||
+        (c->tls_ca = path_in(c->tls_dir, "ca.crt")) == NULL)
         return -ENOMEM;
     c->use_internal_ips = read_bool(cfg_map_get(p, "use_internal_ips"), 0);
     c->ssh_port = (int)read_int(cfg_map_get(p, "ssh_port"), 22);
@@ -289,6 +309,7 @@ static int load_files(loader *l)
 {
     cluster_config *c = l->c;
     c->file_mounts_sync_continuously = read_bool(top(l, "file_mounts_sync_continuously"), 0);
+    c->tls = read_bool(top(l, "tls"), 1);
     if (read_strv(top(l, "cluster_synced_files"), &c->cluster_synced_files) ||
         read_strv(top(l, "rsync_exclude"), &c->rsync_exclude) ||
         read_strv(top(l, "rsync_filter"), &c->rsync_filter))

@@ -54,6 +54,7 @@ static const sch_key provider_keys[] = {
     KEY("coordinator_address", S_STR),
     /* rayc's own */
     KEY("auth_token_path", S_STR),
+    KEY("tls_dir", S_STR),
     {.name = "ssh_port", .type = S_INT, .has_min = 1, .min = 1, .has_max = 1, .max = 65535},
     KEY_MIN("ssh_wait_timeout_s", S_INT, 1),
     {.name = "max_parallel", .type = S_INT, .has_min = 1, .min = 1, .has_max = 1, .max = 1024},
@@ -108,6 +109,8 @@ static const sch_key top_keys[] = {
     KEY("head_setup_commands", S_STRSEQ), KEY("worker_setup_commands", S_STRSEQ),
     KEY("head_start_ray_commands", S_STRSEQ), KEY("worker_start_ray_commands", S_STRSEQ),
     KEY("no_restart", S_ANY), KEY("available_node_types", S_MAP),
+    /* rayc's own: TLS between the nodes (default true) */
+    KEY("tls", S_BOOL),
     {0},
 };
 

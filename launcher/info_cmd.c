@@ -1,4 +1,5 @@
 /* The small companions: get-head-ip, get-worker-ips, attach, dashboard. */
+#include "launcher/up_tls.h"
 #include "launcher/info_cmd.h"
 
 #include <errno.h>
@@ -103,26 +104,30 @@ static void on_signal(int sig)
 typedef struct dash_ready {
     int port;
     const char *token_path;
+    const char *ca_path;    /* the cluster CA when the cluster runs TLS, else NULL */
 } dash_ready;
 
 static void dashboard_ready(void *data)
 {
     const dash_ready *d = data;
+    const char *s = d->ca_path != NULL ? "s" : "";
     printf("Successfully established connection.\n"
-           "The dashboard (job server) is at http://localhost:%d/ until you press Ctrl-C.\n"
+           "The dashboard (job server) is at http%s://localhost:%d/ until you press Ctrl-C.\n"
            "Submit jobs from this machine with:\n"
-           "  RAY_AUTH_TOKEN_PATH=%s ray job submit --address http://localhost:%d -- CMD\n",
-           d->port, d->token_path, d->port);
+           "  RAY_AUTH_TOKEN_PATH=%s %s%s%sray job submit --address http%s://localhost:%d -- CMD\n",
+           s, d->port, d->token_path, d->ca_path ? "RAY_TLS_CA_CERT=" : "",
+           d->ca_path ? d->ca_path : "", d->ca_path ? " " : "", s, d->port);
     fflush(stdout);
 }
 
 static int forward_dashboard(lctx *x, ssh_conn *conn, const info_opts *o)
 {
-    char err[1024], token_path[4096];
+    char err[1024], token_path[4096], ca_path[4096];
     int status;
     lctx_token_path(x->cfg->cluster_name, token_path, sizeof token_path);
+    int tls = x->cfg->tls && up_tls_ca_path(x->cfg->cluster_name, ca_path, sizeof ca_path) == 0;
     ssh_fwd_port p = {o->port, "127.0.0.1", o->remote_port};
-    dash_ready ready = {o->port, token_path};
+    dash_ready ready = {o->port, token_path, tls ? ca_path : NULL};
     struct sigaction sa = {.sa_handler = on_signal};
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);

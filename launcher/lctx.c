@@ -60,9 +60,17 @@ void lctx_target(const lctx *x, const char *host, ssh_target *t)
 
 char *lctx_command(const lctx *x, const char *cmd, const char *head_ip)
 {
-    lshell_env env[2] = {{"RAY_AUTH_TOKEN_PATH", x->cfg->auth_token_path},
-                         {"RAY_HEAD_IP", head_ip}};
-    return lshell_wrap(cmd, env, head_ip != NULL ? 2 : 1, x->login_shells);
+    lshell_env env[6] = {{"RAY_AUTH_TOKEN_PATH", x->cfg->auth_token_path}};
+    size_t n = 1;
+    if (x->cfg->tls) {
+        env[n++] = (lshell_env){"RAY_USE_TLS", "1"};
+        env[n++] = (lshell_env){"RAY_TLS_SERVER_CERT", x->cfg->tls_cert};
+        env[n++] = (lshell_env){"RAY_TLS_SERVER_KEY", x->cfg->tls_key};
+        env[n++] = (lshell_env){"RAY_TLS_CA_CERT", x->cfg->tls_ca};
+    }
+    if (head_ip != NULL)
+        env[n++] = (lshell_env){"RAY_HEAD_IP", head_ip};
+    return lshell_wrap(cmd, env, n, x->login_shells);
 }
 
 int lctx_head_ip(const lctx *x, char *out, size_t outlen)

@@ -37,6 +37,7 @@ typedef struct up_run {
     char synced_cache[PATH_MAX];
     up_display *disp;
     up_plan plan;
+    up_tls tls;
     up_job *jobs;               /* [0] is the head */
     size_t n_jobs;
 } up_run;
@@ -183,6 +184,18 @@ static int prepare_token(up_run *u)
     return rc;
 }
 
+/* The cluster CA (made on the first `ray up`), unless `tls: false`. */
+static int prepare_tls(up_run *u)
+{
+    char err[512] = "";
+    if (!u->x.cfg->tls)
+        return 0;
+    int rc = up_tls_prepare(&u->tls, u->x.cfg->cluster_name, err, sizeof err);
+    if (rc != 0)
+        fprintf(stderr, "Error: TLS: %s\n", err);
+    return rc;
+}
+
 static int prepare_hashes(up_run *u)
 {
     char err[1024];
@@ -209,7 +222,8 @@ static int make_jobs(up_run *u)
         fprintf(stderr, "Error: out of memory\n");
         return -1;
     }
-    u->plan = (up_plan){.x = &u->x, .disp = u->disp, .token = u->token, .head_ip = u->head_ip,
+    u->plan = (up_plan){.x = &u->x, .disp = u->disp, .token = u->token,
+                        .tls = u->x.cfg->tls ? &u->tls : NULL, .head_ip = u->head_ip,
                         .log_dir = u->log_dir, .restart_only = u->o.restart_only,
                         .no_restart = u->o.no_restart};
     for (size_t i = 0; i < u->n_jobs; i++) {
@@ -323,7 +337,9 @@ static int finish(up_run *u, int64_t start_ms)
            u->n_jobs == 2 ? "" : "s", (double)(time_mono_ms() - start_ms) / 1000.0);
     if (u->o.ov.cluster_name != NULL)
         snprintf(name_flag, sizeof name_flag, " --cluster-name=%s", c->cluster_name);
-    up_report_useful(c->path, name_flag, u->token_path);
+    char ca_path[PATH_MAX];
+    int tls = c->tls && up_tls_ca_path(c->cluster_name, ca_path, sizeof ca_path) == 0;
+    up_report_useful(c->path, name_flag, u->token_path, tls ? ca_path : NULL);
     return 0;
 }
 
@@ -348,7 +364,8 @@ static int prepare(up_run *u)
     int ok = confirm(u);
     if (ok <= 0)
         return -1;
-    if (prepare_dirs(u) != 0 || prepare_token(u) != 0 || prepare_hashes(u) != 0 ||
+    if (prepare_dirs(u) != 0 || prepare_token(u) != 0 || prepare_tls(u) != 0 ||
+        prepare_hashes(u) != 0 ||
         make_jobs(u) != 0)
         return -1;
     warn_dropped(u);
@@ -365,6 +382,7 @@ int up_main(int argc, char **argv)
     u.jobs = NULL;
     u.disp = NULL;
     u.plan.synced_cache = NULL;
+    memset(&u.tls, 0, sizeof u.tls);
     if (lctx_open(&u.x, u.o.config, &u.o.ov) != 0)
         return 1;
     u.x.login_shells = !u.o.normal_shells;
@@ -375,6 +393,7 @@ int up_main(int argc, char **argv)
         rc = finish(&u, start);
     }
     free(u.jobs);
+    up_tls_free(&u.tls);
     up_display_free(u.disp);
     if (u.lock_fd >= 0)
         close(u.lock_fd);

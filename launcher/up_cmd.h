@@ -18,7 +18,8 @@ size_t up_report_failures(const up_job *jobs, size_t n);
 
 /* Prints Ray's "Useful commands:" block for the cluster file CONFIG_PATH
  * (NAME_FLAG is " --cluster-name=X" or ""), with the token file for
- * `ray job`. */
-void up_report_useful(const char *config_path, const char *name_flag, const char *token_path);
+ * `ray job`, and CA_PATH (the cluster CA; NULL when TLS is off) for HTTPS. */
+void up_report_useful(const char *config_path, const char *name_flag, const char *token_path,
+                      const char *ca_path);
 
 #endif

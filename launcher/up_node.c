@@ -25,6 +25,7 @@ typedef struct node_run {
     lstate_node prev;           /* what the state said before this run */
     int have_prev;
     int token_done;
+    int tls_done;
     int step;
 } node_run;
 
@@ -193,6 +194,35 @@ static int step_synced(node_run *r)
     return 0;
 }
 
+/* Puts TEXT at remote PATH (a "~/" path), mode 0600. */
+static int put_secret(node_run *r, const char *path, const char *text)
+{
+    char remote[PATH_MAX], err[1024];
+    if (ssh_conn_expand(r->conn, path, remote, sizeof remote, err, sizeof err) ||
+        ssh_xfer_put_data(r->conn, text, strlen(text), remote, 0600, err, sizeof err))
+        return fail(r, "cannot install %s: %s", path, err);
+    return 0;
+}
+
+/* Puts the node's TLS key and certificate and the cluster CA where the
+ * RAY_TLS_* variables of the start commands point (up_tls.h). */
+static int install_tls(node_run *r)
+{
+    char *cert, *key, err[512];
+    if (r->p->tls == NULL)
+        return 0;
+    if (up_tls_node(r->p->tls, r->j->ip, &cert, &key, err, sizeof err) != 0)
+        return fail(r, "TLS: %s", err);
+    int rc = put_secret(r, r->c->tls_key, key);
+    if (rc == 0)
+        rc = put_secret(r, r->c->tls_cert, cert);
+    if (rc == 0)
+        rc = put_secret(r, r->c->tls_ca, r->p->tls->ca_cert);
+    free(cert);
+    free(key);
+    return rc;
+}
+
 /* Puts the cluster token on the node, mode 0600, where RAY_AUTH_TOKEN_PATH
  * points the start commands. */
 static int install_token(node_run *r)
@@ -206,6 +236,19 @@ static int install_token(node_run *r)
         return fail(r, "cannot install the cluster token at %s: %s", r->c->auth_token_path, err);
     r->token_done = 1;
     return 0;
+}
+
+/* The token and, with TLS on, the node's TLS files (each once per run; the
+ * TLS files even when the configuration is unchanged, so that a node
+ * certificate missing or expiring here is issued again and installed). */
+static int install_secrets(node_run *r)
+{
+    if (install_token(r) != 0)
+        return -1;
+    if (r->tls_done)
+        return 0;
+    r->tls_done = 1;
+    return install_tls(r);
 }
 
 /* ---------------------------------------------------------------- steps */
@@ -261,8 +304,9 @@ static int steps_setup(node_run *r, int *changed)
     if (run_list(r, 4, &c->initialization_commands, "Running initialization commands",
                  "No initialization commands to run.") != 0)
         return -1;
-    status(r, 5, "setting-up", "Installing the cluster token");
-    if (install_token(r) != 0)
+    status(r, 5, "setting-up", r->p->tls ? "Installing the cluster token and TLS certificate"
+                                         : "Installing the cluster token");
+    if (install_secrets(r) != 0)
         return -1;
     const cfg_strv *setup = r->j->is_head ? &c->head_setup_commands : &c->worker_setup_commands;
     static const cfg_strv none = {0};
@@ -315,7 +359,7 @@ static int step_start(node_run *r)
         status(r, 7, "setting-up", "Ray runtime not restarted due to --no-restart.");
         return 0;
     }
-    if (install_token(r) != 0)
+    if (install_secrets(r) != 0)
         return -1;
     const cfg_strv *cmds = r->j->is_head ? &c->head_start_ray_commands
                                          : &c->worker_start_ray_commands;

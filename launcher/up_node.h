@@ -21,6 +21,7 @@
 #include <stdint.h>
 
 #include "launcher/lctx.h"
+#include "launcher/up_tls.h"
 #include "launcher/ltail.h"
 #include "launcher/up_display.h"
 #include "launcher/up_hash.h"
@@ -30,6 +31,7 @@ typedef struct up_plan {
     const lctx *x;
     up_display *disp;
     const char *token;          /* the cluster token */
+    const up_tls *tls;          /* the cluster CA, or NULL with `tls: false` */
     const char *head_ip;        /* RAY_HEAD_IP for workers */
     const char *synced_cache;   /* local copy of cluster_synced_files, or NULL */
     const char *log_dir;        /* one log file per node goes here */

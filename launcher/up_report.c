@@ -47,7 +47,8 @@ size_t up_report_failures(const up_job *jobs, size_t n)
     return failed;
 }
 
-void up_report_useful(const char *config_path, const char *name_flag, const char *token_path)
+void up_report_useful(const char *config_path, const char *name_flag, const char *token_path,
+                      const char *ca_path)
 {
     printf("\nUseful commands:\n");
     printf("  To terminate the cluster:\n    ray down %s%s\n\n", config_path, name_flag);
@@ -57,8 +58,9 @@ void up_report_useful(const char *config_path, const char *name_flag, const char
            "    ray dashboard %s%s\n\n", config_path, name_flag);
     printf("  To submit a job to the cluster, port-forward the Ray Dashboard in another "
            "terminal and run:\n"
-           "    RAY_AUTH_TOKEN_PATH=%s ray job submit --address http://localhost:8265 "
-           "--working-dir . -- ./my_program\n\n", token_path);
+           "    RAY_AUTH_TOKEN_PATH=%s %s%s%sray job submit --address http%s://localhost:8265 "
+           "--working-dir . -- ./my_program\n\n", token_path, ca_path ? "RAY_TLS_CA_CERT=" : "",
+           ca_path ? ca_path : "", ca_path ? " " : "", ca_path ? "s" : "");
     printf("  To connect to a terminal on the cluster head for debugging:\n"
            "    ray attach %s%s\n\n", config_path, name_flag);
     printf("  To follow the head's logs:\n    ray monitor %s%s\n\n", config_path, name_flag);

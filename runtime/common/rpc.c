@@ -8,6 +8,7 @@
 #include <sys/ioctl.h>
 
 #include "common/frame.h"
+#include "common/tls.h"
 
 struct rpc_conn {
     union {
@@ -23,6 +24,11 @@ struct rpc_conn {
     void *data;
     int closing;
     int is_pipe;
+    int want_tls;          /* TCP with TLS on: a session starts with the connection */
+    tls_sess *tls;         /* NULL for plain connections and before start */
+    int tls_ready;         /* handshake complete */
+    uint8_t *early;        /* frames sent before the handshake completed */
+    size_t early_len;
     char peer[64];
 };
 
@@ -54,6 +60,7 @@ rpc_conn *rpc_conn_new_tcp(uv_loop_t *loop, size_t max_frame,
         /* Requests and replies are small frames: never hold one back
          * waiting for an ACK (libuv applies this once the socket exists). */
         uv_tcp_nodelay(&c->h.tcp, 1);
+        c->want_tls = tls_state() != 0;
     }
     return c;
 }
@@ -114,6 +121,8 @@ static void closed_cb(uv_handle_t *h)
 {
     rpc_conn *c = h->data;
     frame_reader_free(&c->reader);
+    tls_sess_free(c->tls);
+    free(c->early);
     free(c);
 }
 
@@ -149,29 +158,142 @@ static void alloc_cb(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
     buf->len = sizeof slab;
 }
 
-static void read_cb(uv_stream_t *s, ssize_t n, const uv_buf_t *buf)
+/* Hands N plain bytes to the frame reader; closes C on a bad frame. */
+static int feed_plain(rpc_conn *c, const uint8_t *buf, size_t n)
 {
-    rpc_conn *c = s->data;
-    if (n == 0)
-        return;
-    if (n < 0) {
-        rpc_conn_close(c, n == UV_EOF ? "peer closed" : uv_strerror((int)n));
-        return;
-    }
-    int rc = frame_reader_feed(&c->reader, (const uint8_t *)buf->base, (size_t)n,
-                               frame_arrived, c);
+    int rc = frame_reader_feed(&c->reader, buf, n, frame_arrived, c);
     if (rc == -EMSGSIZE)
         rpc_conn_close(c, "oversized frame");
     else if (rc == -EPROTO)
         rpc_conn_close(c, "malformed frame");
     else if (rc != 0 && rc != -ECANCELED)
         rpc_conn_close(c, "out of memory");
+    return rc;
 }
 
-int rpc_conn_start(rpc_conn *c)
+static int raw_send(rpc_conn *c, uint8_t *buf, size_t len);
+static void tls_input(rpc_conn *c, const uint8_t *buf, size_t n);
+
+static void read_cb(uv_stream_t *s, ssize_t n, const uv_buf_t *buf)
 {
-    return uv_read_start(&c->h.stream, alloc_cb, read_cb);
+    rpc_conn *c = s->data;
+    if (n == 0)
+        return;
+    if (n < 0) {
+        int hs = c->tls != NULL && !c->tls_ready;
+        rpc_conn_close(c, n == UV_EOF ? (hs ? "peer closed during the TLS handshake" : "peer closed")
+                                      : uv_strerror((int)n));
+        return;
+    }
+    if (c->tls != NULL)
+        tls_input(c, (const uint8_t *)buf->base, (size_t)n);
+    else
+        feed_plain(c, (const uint8_t *)buf->base, (size_t)n);
 }
+
+/* ---------------------------------------------------------------- TLS */
+
+/* Sends the ciphertext the session holds.  Returns 0 or a negative error. */
+static int tls_flush(rpc_conn *c)
+{
+    uint8_t *out;
+    ssize_t n = tls_sess_take_out(c->tls, &out);
+    if (n <= 0)
+        return (int)n;
+    return raw_send(c, out, (size_t)n);
+}
+
+/* Encrypts LEN plain bytes and sends them (BUF stays the caller's). */
+static int tls_send(rpc_conn *c, const uint8_t *buf, size_t len)
+{
+    if (tls_sess_write(c->tls, buf, len) != 0) {
+        char why[300];
+        snprintf(why, sizeof why, "TLS error: %s", tls_sess_error(c->tls));
+        rpc_conn_close(c, why);
+        return -EPIPE;
+    }
+    return tls_flush(c);
+}
+
+/* Closes C after a failed handshake or record, naming OpenSSL's reason. */
+static void tls_fail(rpc_conn *c, const char *what)
+{
+    char why[300];
+    snprintf(why, sizeof why, "%s: %s", what, tls_sess_error(c->tls));
+    tls_flush(c); /* an alert tells the peer why */
+    rpc_conn_close(c, why);
+}
+
+/* Once the handshake completes, the frames queued before it go out. */
+static int tls_handshake_step(rpc_conn *c)
+{
+    int hs = tls_sess_handshake(c->tls);
+    if (hs < 0) {
+        tls_fail(c, "TLS handshake failed");
+        return -EPROTO;
+    }
+    if (tls_flush(c) != 0 || hs == 0)
+        return hs == 0 ? 0 : -EPIPE;
+    c->tls_ready = 1;
+    if (c->early_len > 0) {
+        int rc = tls_send(c, c->early, c->early_len);
+        free(c->early);
+        c->early = NULL;
+        c->early_len = 0;
+        if (rc != 0)
+            return rc;
+    }
+    return 1;
+}
+
+static void tls_input(rpc_conn *c, const uint8_t *buf, size_t n)
+{
+    static uint8_t plain[64 * 1024]; /* loops are single-threaded per process */
+    if (tls_sess_feed(c->tls, buf, n) != 0) {
+        rpc_conn_close(c, "out of memory");
+        return;
+    }
+    if (!c->tls_ready && tls_handshake_step(c) <= 0)
+        return;
+    while (!c->closing) {
+        ssize_t got = tls_sess_read(c->tls, plain, sizeof plain);
+        if (got == 0)
+            break;
+        if (got < 0) {
+            if (got == -ECONNRESET)
+                rpc_conn_close(c, "peer closed");
+            else
+                tls_fail(c, "TLS error");
+            return;
+        }
+        if (feed_plain(c, plain, (size_t)got) != 0)
+            return;
+    }
+    if (!c->closing)
+        tls_flush(c);
+}
+
+/* Starts the session; the connecting side speaks first. */
+static int tls_start(rpc_conn *c, int is_server)
+{
+    if (tls_state() < 0)
+        return UV_EINVAL; /* configured but not loadable: never fall back to plain */
+    c->tls = tls_sess_new(is_server);
+    if (c->tls == NULL)
+        return UV_ENOMEM;
+    return is_server ? 0 : (tls_handshake_step(c) < 0 ? UV_EPROTO : 0);
+}
+
+static int conn_start(rpc_conn *c, int is_server)
+{
+    int rc = uv_read_start(&c->h.stream, alloc_cb, read_cb);
+    if (rc == 0 && c->want_tls && c->tls == NULL)
+        rc = tls_start(c, is_server);
+    return rc;
+}
+
+int rpc_conn_start(rpc_conn *c) { return conn_start(c, 1); }
+int rpc_conn_start_connected(rpc_conn *c) { return conn_start(c, 0); }
 
 static void write_cb(uv_write_t *req, int status)
 {
@@ -198,15 +320,9 @@ int rpc_pack(const Rayc__Envelope *env, size_t max_frame, uint8_t **out, size_t 
     return 0;
 }
 
-int rpc_conn_send(rpc_conn *c, const Rayc__Envelope *env)
+/* Writes BUF (LEN bytes, owned and freed here) to the socket. */
+static int raw_send(rpc_conn *c, uint8_t *buf, size_t len)
 {
-    if (c->closing)
-        return -EPIPE;
-    uint8_t *buf;
-    size_t len;
-    int rc = rpc_pack(env, c->max_frame, &buf, &len);
-    if (rc != 0)
-        return rc;
     /* Straight to the socket when it has room and nothing is queued before
      * us (uv_try_write refuses otherwise, so order holds): no request, no
      * callback, and no epoll_ctl, which libuv 1.44 issues on the next loop
@@ -229,11 +345,39 @@ int rpc_conn_send(rpc_conn *c, const Rayc__Envelope *env)
         return -ENOMEM;
     }
     w->buf = buf;
-    rc = uv_write(&w->req, &c->h.stream, &b, 1, write_cb);
+    int rc = uv_write(&w->req, &c->h.stream, &b, 1, write_cb);
     if (rc != 0) {
         free(w->buf);
         free(w);
     }
+    return rc;
+}
+
+/* Keeps a frame until the TLS handshake completes (BUF stays the caller's). */
+static int queue_early(rpc_conn *c, const uint8_t *buf, size_t len)
+{
+    uint8_t *grown = realloc(c->early, c->early_len + len);
+    if (grown == NULL)
+        return -ENOMEM;
+    memcpy(grown + c->early_len, buf, len);
+    c->early = grown;
+    c->early_len += len;
+    return 0;
+}
+
+int rpc_conn_send(rpc_conn *c, const Rayc__Envelope *env)
+{
+    if (c->closing)
+        return -EPIPE;
+    uint8_t *buf;
+    size_t len;
+    int rc = rpc_pack(env, c->max_frame, &buf, &len);
+    if (rc != 0)
+        return rc;
+    if (!c->want_tls)
+        return raw_send(c, buf, len);
+    rc = c->tls_ready ? tls_send(c, buf, len) : queue_early(c, buf, len);
+    free(buf);
     return rc;
 }
 

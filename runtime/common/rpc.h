@@ -22,7 +22,9 @@ typedef void (*rpc_message_cb)(rpc_conn *c, Rayc__Envelope *msg);
  * ("peer closed", "oversized frame", ...) valid during the call. */
 typedef void (*rpc_close_cb)(rpc_conn *c, const char *reason);
 
-/* Creates a connection over a new TCP handle (for accept or connect).
+/* Creates a connection over a new TCP handle (for accept or connect); it
+ * speaks TLS when the process's TLS configuration is on (tls.h), or fails at
+ * rpc_conn_start when that configuration could not be loaded.
  * Returns NULL on allocation failure. */
 rpc_conn *rpc_conn_new_tcp(uv_loop_t *loop, size_t max_frame,
                            rpc_message_cb on_message, rpc_close_cb on_close);
@@ -34,8 +36,16 @@ rpc_conn *rpc_conn_new_pipe(uv_loop_t *loop, size_t max_frame,
 /* The stream to pass to uv_accept / uv_tcp_connect / uv_pipe_connect. */
 uv_stream_t *rpc_conn_stream(rpc_conn *c);
 
-/* Starts delivering messages.  Returns 0 or a negative libuv error. */
+/* Starts delivering messages on an accepted connection (a pipe, or a TCP
+ * connection of either side when TLS is off).  With TLS on (tls.h), a TCP
+ * connection first runs the handshake as the server; frames sent meanwhile
+ * wait for it, and a failed handshake closes C with a reason that starts
+ * "TLS handshake failed: ".  Returns 0 or a negative libuv error. */
 int rpc_conn_start(rpc_conn *c);
+
+/* The same for the side that connected: with TLS on, it sends the first
+ * handshake message now. */
+int rpc_conn_start_connected(rpc_conn *c);
 
 /* Queues ENV for sending.  Returns 0, or a negative error when the connection
  * is closing or the message is over the frame cap (nothing is sent). */

@@ -16,10 +16,12 @@
 #include "common/frame.h"
 #include "common/net.h"
 #include "common/rpc.h"
+#include "common/tls.h"
 #include "common/util.h"
 
 struct rpc_client {
     int fd;
+    tls_sess *tls;      /* NULL when TLS is off */
     uint64_t next_id;
     char session[128];
 };
@@ -50,10 +52,10 @@ static int connect_timeout(int fd, const struct sockaddr_in *sa, int timeout_ms)
     return rc;
 }
 
-/* Reads exactly LEN bytes before the DEADLINE (monotonic ms). */
-static int read_full(int fd, uint8_t *buf, size_t len, int64_t deadline)
+/* Waits until FD has bytes to read before DEADLINE.  Returns 0 or -errno. */
+static int wait_readable(int fd, int64_t deadline)
 {
-    while (len > 0) {
+    for (;;) {
         int wait = (int)(deadline - time_mono_ms());
         if (wait <= 0)
             return -ETIMEDOUT;
@@ -63,15 +65,25 @@ static int read_full(int fd, uint8_t *buf, size_t len, int64_t deadline)
             continue;
         if (rc == 0)
             return -ETIMEDOUT;
+        return rc < 0 ? -errno : 0;
+    }
+}
+
+/* Reads what the socket holds (at most LEN) before DEADLINE.  Returns the
+ * count, -ECONNRESET at end of stream, or -errno. */
+static ssize_t read_some(int fd, uint8_t *buf, size_t len, int64_t deadline)
+{
+    for (;;) {
+        int rc = wait_readable(fd, deadline);
+        if (rc != 0)
+            return rc;
         ssize_t n = read(fd, buf, len);
         if (n < 0 && (errno == EINTR || errno == EAGAIN))
             continue;
         if (n <= 0)
             return n == 0 ? -ECONNRESET : -errno;
-        buf += n;
-        len -= (size_t)n;
+        return n;
     }
-    return 0;
 }
 
 static int write_full(int fd, const uint8_t *buf, size_t len)
@@ -88,6 +100,82 @@ static int write_full(int fd, const uint8_t *buf, size_t len)
     return 0;
 }
 
+/* Sends the ciphertext C's session holds. */
+static int tls_flush(rpc_client *c)
+{
+    uint8_t *out;
+    ssize_t n = tls_sess_take_out(c->tls, &out);
+    if (n <= 0)
+        return (int)n;
+    int rc = write_full(c->fd, out, (size_t)n);
+    free(out);
+    return rc;
+}
+
+/* Moves ciphertext from the socket into C's session before DEADLINE. */
+static int tls_pull(rpc_client *c, int64_t deadline)
+{
+    uint8_t raw[16 * 1024];
+    ssize_t n = read_some(c->fd, raw, sizeof raw, deadline);
+    if (n < 0)
+        return (int)n;
+    return tls_sess_feed(c->tls, raw, (size_t)n);
+}
+
+/* Reads exactly LEN bytes before the DEADLINE (monotonic ms). */
+static int read_full(rpc_client *c, uint8_t *buf, size_t len, int64_t deadline)
+{
+    while (len > 0) {
+        ssize_t n;
+        if (c->tls == NULL) {
+            n = read_some(c->fd, buf, len, deadline);
+        } else if ((n = tls_sess_read(c->tls, buf, len)) == 0) {
+            int rc = tls_flush(c);
+            if (rc == 0)
+                rc = tls_pull(c, deadline);
+            if (rc != 0)
+                return rc;
+            continue;
+        }
+        if (n < 0)
+            return (int)n;
+        buf += n;
+        len -= (size_t)n;
+    }
+    return 0;
+}
+
+/* Runs the TLS handshake as the client before DEADLINE. */
+static int tls_handshake(rpc_client *c, int64_t deadline, char *err, size_t errlen)
+{
+    c->tls = tls_sess_new(0);
+    if (c->tls == NULL) {
+        if (err != NULL)
+            snprintf(err, errlen, "TLS: %s", tls_state() < 0 ? tls_init_error() : "out of memory");
+        return tls_state() < 0 ? -EINVAL : -ENOMEM;
+    }
+    for (;;) {
+        int hs = tls_sess_handshake(c->tls);
+        int rc = tls_flush(c);
+        if (hs < 0) {
+            if (err != NULL)
+                snprintf(err, errlen, "TLS handshake failed: %s", tls_sess_error(c->tls));
+            return -EPROTO;
+        }
+        if (rc == 0 && hs == 0)
+            rc = tls_pull(c, deadline);
+        if (rc != 0) {
+            if (err != NULL)
+                snprintf(err, errlen, "TLS handshake failed: %s",
+                         rc == -ECONNRESET ? "the server closed the connection (does it use TLS?)"
+                                           : strerror(-rc));
+            return rc;
+        }
+        if (hs == 1)
+            return 0;
+    }
+}
+
 int rpc_client_send(rpc_client *c, const Rayc__Envelope *env)
 {
     uint8_t *buf;
@@ -95,7 +183,13 @@ int rpc_client_send(rpc_client *c, const Rayc__Envelope *env)
     int rc = rpc_pack(env, CLIENT_MAX_FRAME, &buf, &len);
     if (rc != 0)
         return rc;
-    rc = write_full(c->fd, buf, len);
+    if (c->tls == NULL) {
+        rc = write_full(c->fd, buf, len);
+    } else {
+        rc = tls_sess_write(c->tls, buf, len);
+        if (rc == 0)
+            rc = tls_flush(c);
+    }
     free(buf);
     return rc;
 }
@@ -104,7 +198,7 @@ int rpc_client_recv(rpc_client *c, int timeout_ms, Rayc__Envelope **msg)
 {
     int64_t deadline = time_mono_ms() + timeout_ms;
     uint8_t hdr[FRAME_HEADER_SIZE];
-    int rc = read_full(c->fd, hdr, sizeof hdr, deadline);
+    int rc = read_full(c, hdr, sizeof hdr, deadline);
     if (rc != 0)
         return rc;
     uint32_t n = ((uint32_t)hdr[0] << 24) | ((uint32_t)hdr[1] << 16) |
@@ -114,7 +208,7 @@ int rpc_client_recv(rpc_client *c, int timeout_ms, Rayc__Envelope **msg)
     uint8_t *payload = malloc(n ? n : 1);
     if (payload == NULL)
         return -ENOMEM;
-    rc = read_full(c->fd, payload, n, deadline);
+    rc = read_full(c, payload, n, deadline);
     if (rc == 0) {
         *msg = rayc__envelope__unpack(NULL, n, payload);
         rc = *msg ? 0 : -EPROTO;
@@ -200,7 +294,15 @@ int rpc_client_connect(const char *host, int port, const char *token, const char
     } else {
         int one = 1;
         setsockopt(c->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-        rc = handshake(c, token, kind, timeout_ms, err, errlen);
+        if (tls_state() != 0)
+            rc = tls_handshake(c, time_mono_ms() + timeout_ms, err, errlen);
+        if (rc == 0)
+            rc = handshake(c, token, kind, timeout_ms, err, errlen);
+        /* A TLS server drops a plain-text Hello without a word. */
+        if (rc == -ECONNRESET && tls_state() == 0 && err != NULL)
+            snprintf(err, errlen, "the server closed the connection; if the cluster uses TLS, "
+                                  "set RAY_USE_TLS=1 and RAY_TLS_SERVER_CERT, "
+                                  "RAY_TLS_SERVER_KEY, RAY_TLS_CA_CERT");
     }
     if (rc != 0) {
         rpc_client_close(c);
@@ -219,5 +321,6 @@ void rpc_client_close(rpc_client *c)
         return;
     if (c->fd >= 0)
         close(c->fd);
+    tls_sess_free(c->tls);
     free(c);
 }

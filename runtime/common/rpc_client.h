@@ -14,6 +14,9 @@ typedef struct rpc_client rpc_client;
 
 /* Connects to HOST:PORT within TIMEOUT_MS, sends Hello {TOKEN, KIND} and waits
  * for HelloReply.  On success stores the client in *OUT and returns 0.
+ * With TLS on (tls.h) the TLS handshake runs first; it fails with -EPROTO
+ * (ERR says "TLS handshake failed: ..."), or -EINVAL when the TLS files could
+ * not be loaded.
  * Errors: -ECONNREFUSED / -ETIMEDOUT / -EHOSTUNREACH (nothing there),
  * -EACCES (token refused), -EPROTO; ERR (may be NULL) gets one line. */
 int rpc_client_connect(const char *host, int port, const char *token, const char *kind,
@@ -36,7 +39,8 @@ int rpc_client_recv(rpc_client *c, int timeout_ms, Rayc__Envelope **msg);
 /* The session name the GCS sent in HelloReply ("" for other servers). */
 const char *rpc_client_session(const rpc_client *c);
 
-/* The socket, for callers that poll several clients. */
+/* The socket, for address lookups.  With TLS on, bytes may wait decrypted
+ * inside C, so polling it does not say whether a message is ready. */
 int rpc_client_fd(const rpc_client *c);
 
 /* Closes the connection and frees C (NULL is fine). */

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "common/log.h"
+#include "common/tls.h"
 #include "gcs/gcs_server.h"
 
 /* Runs the daemon with a parsed CFG; returns the exit status. */
@@ -54,5 +55,9 @@ int main(int argc, char **argv)
     }
     log_setup("gcs_server", LOG_INFO);
     signal(SIGPIPE, SIG_IGN);
+    if (tls_init_from_env(err, sizeof err) != 0) {
+        log_error("%s", err);
+        return 1;
+    }
     return run(&cfg);
 }

@@ -343,7 +343,7 @@ static void connect_cb(uv_connect_t *req, int status)
         rpc_conn_close(c, uv_strerror(status));
         return;
     }
-    int rc = rpc_conn_start(c);
+    int rc = rpc_conn_start_connected(c);
     if (rc != 0) {
         rpc_conn_close(c, uv_strerror(rc));
         return;

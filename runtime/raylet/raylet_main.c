@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "common/log.h"
+#include "common/tls.h"
 #include "common/util.h"
 #include "raylet/res_detect.h"
 #include "raylet/res_spec.h"
@@ -134,6 +135,8 @@ static int start(raylet *r)
 {
     char err[512];
     signal(SIGPIPE, SIG_IGN);
+    if (tls_init_from_env(err, sizeof err) != 0)
+        return fail(1, "%s%s", err, "");
     int rc = raylet_signals_start(r);
     if (rc != 0)
         return fail(1, "cannot install signal handlers: %s%s", uv_strerror(rc), "");

@@ -41,12 +41,16 @@ set raytmp $T/ray
 proc cluster_yaml {name workers args} {
     global T key node_ray raytmp h1
     set o [dict merge [list worker_setup {echo worker} extra {} timeout 20 head $h1] $args]
+    # TLS (on by default) is tls_cluster.tcl's subject; here the dashboard
+    # forward is driven with plain HTTP clients, so these clusters run plain.
     set text "cluster_name: $name
+tls: false
 provider:
   type: local
   head_ip: [dict get $o head]
   worker_ips: \[[join $workers {, }]\]
   auth_token_path: $T/token-$name
+  tls_dir: $T/tls-$name
   ssh_wait_timeout_s: [dict get $o timeout]
 auth:
   ssh_user: root

@@ -34,6 +34,10 @@ file mkdir $T
 set raytmp $T/ray
 set token $T/auth_token
 set store 400000000
+# ray up turns TLS on (its default): drivers and `ray status` run here by
+# hand name the node files it installed, as `ray exec` does.
+set tlsenv [list RAY_USE_TLS 1 RAY_TLS_SERVER_CERT $T/tls/node.crt \
+    RAY_TLS_SERVER_KEY $T/tls/node.key RAY_TLS_CA_CERT $T/tls/ca.crt]
 
 set yaml [file join $T rc.yaml]
 file_write $yaml "cluster_name: rc
@@ -42,6 +46,7 @@ provider:
   head_ip: $h1
   worker_ips: \[$h2, $h3, $h4\]
   auth_token_path: $token
+  tls_dir: $T/tls
 auth:
   ssh_user: root
   ssh_private_key: $key
@@ -71,13 +76,13 @@ proc ns_of {ip} {
 # Runs a driver (examples/multinode ARGS) on host IP; returns run_cmd's dict.
 proc mn_on {ip args} {
     return [run_cmd -timeout 600 -env [list RAY_ADDRESS $::h1:6379 RAY_TMPDIR $::raytmp \
-        RAY_AUTH_TOKEN_PATH $::token] ip netns exec [ns_of $ip] $::mn {*}$args]
+        RAY_AUTH_TOKEN_PATH $::token {*}$::tlsenv] ip netns exec [ns_of $ip] $::mn {*}$args]
 }
 
 # Starts the same in the background; returns the pid (log: bg_log).
 proc mn_bg {name ip args} {
     return [start_bg $name -env [list RAY_ADDRESS $::h1:6379 RAY_TMPDIR $::raytmp \
-        RAY_AUTH_TOKEN_PATH $::token] ip netns exec [ns_of $ip] $::mn {*}$args]
+        RAY_AUTH_TOKEN_PATH $::token {*}$::tlsenv] ip netns exec [ns_of $ip] $::mn {*}$args]
 }
 
 # Pids of the cluster's worker processes (ray_worker under the suite's temp dir).
@@ -132,7 +137,7 @@ proc known_node_file {f} {
 }
 
 proc status_text {} {
-    set r [run_cmd -env [list RAY_AUTH_TOKEN_PATH $::token] $::ray_bin status \
+    set r [run_cmd -env [list RAY_AUTH_TOKEN_PATH $::token {*}$::tlsenv] $::ray_bin status \
         --address $::h1:6379]
     return [dict get $r out]
 }
@@ -183,9 +188,9 @@ proc kill_host {ip} {
 # the killed node left, `ray start` makes a new node; waits for it.  ENV
 # (K V ...) goes into the new node's environment.
 proc rejoin_host {ip {env {}}} {
-    run_cmd -timeout 120 -env [list RAY_AUTH_TOKEN_PATH $::token] ip netns exec [ns_of $ip] \
+    run_cmd -timeout 120 -env [list RAY_AUTH_TOKEN_PATH $::token {*}$::tlsenv] ip netns exec [ns_of $ip] \
         $::ray_bin stop --temp-dir $::raytmp
-    set r [run_cmd -timeout 120 -env [list RAY_AUTH_TOKEN_PATH $::token {*}$env] ip netns exec \
+    set r [run_cmd -timeout 120 -env [list RAY_AUTH_TOKEN_PATH $::token {*}$::tlsenv {*}$env] ip netns exec \
         [ns_of $ip] $::ray_bin start --address=$::h1:6379 --temp-dir $::raytmp --num-cpus 2 \
         --object-store-memory $::store --resources {{"worker": 1}}]
     assert_equal 0 [dict get $r code] [dict get $r out]
@@ -237,13 +242,13 @@ test {runtime-cluster-1.4 actors placed with SPREAD live on every host and answe
 
 test {runtime-cluster-1.5 a job whose entrypoint asks for a worker's resource runs on a worker host} {
     # Submitted on the head host (the job server listens on 127.0.0.1 there).
-    set r [run_cmd -timeout 120 -env [list RAY_AUTH_TOKEN_PATH $token] ip netns exec \
+    set r [run_cmd -timeout 120 -env [list RAY_AUTH_TOKEN_PATH $token {*}$tlsenv] ip netns exec \
         [ns_of $h1] $ray_bin job submit --address http://127.0.0.1:8265 \
         --entrypoint-resources {{"worker": 1}} -- ip -o -4 addr show dev eth0]
     assert_equal 0 [dict get $r code] [dict get $r out]
     set ran ""
     regexp {inet ([0-9.]+)/} [dict get $r out] -> ran
-    set plain [run_cmd -timeout 120 -env [list RAY_AUTH_TOKEN_PATH $token] ip netns exec \
+    set plain [run_cmd -timeout 120 -env [list RAY_AUTH_TOKEN_PATH $token {*}$tlsenv] ip netns exec \
         [ns_of $h1] $ray_bin job submit --address http://127.0.0.1:8265 -- \
         ip -o -4 addr show dev eth0]
     set head_ran ""
@@ -253,7 +258,7 @@ test {runtime-cluster-1.5 a job whose entrypoint asks for a worker's resource ru
 
 test {runtime-cluster-1.6 a STRICT_SPREAD placement group puts a bundle on each host; bundle i's task runs on bundle i's host} {
     set r [run_cmd -timeout 120 -env [list RAY_ADDRESS $h1:6379 RAY_TMPDIR $raytmp \
-        RAY_AUTH_TOKEN_PATH $token] ip netns exec [ns_of $h1] \
+        RAY_AUTH_TOKEN_PATH $token {*}$tlsenv] ip netns exec [ns_of $h1] \
         [file join $root examples pg pg] layout STRICT_SPREAD 4 1]
     assert_equal 0 [dict get $r code] [dict get $r out]
     set nodes [alive_nodes]
@@ -276,7 +281,7 @@ test {runtime-cluster-1.7 a Python driver on a worker host: SPREAD tasks reach a
     # The hosts share this machine's filesystem: the checkout's python/ is
     # the package on every node, as an install would be.
     set r [run_cmd -timeout 600 -env [list RAY_ADDRESS $h1:6379 RAY_TMPDIR $raytmp \
-        RAY_AUTH_TOKEN_PATH $token PYTHONPATH [file join $root python]] ip netns exec \
+        RAY_AUTH_TOKEN_PATH $token PYTHONPATH [file join $root python] {*}$tlsenv] ip netns exec \
         [ns_of $h3] /usr/bin/python3 [file join $root tests python multihost_driver.py]]
     assert_equal 0 [dict get $r code] [dict get $r out]
     set out [dict get $r out]
@@ -361,7 +366,8 @@ test {runtime-cluster-3.1 gcs_server killed -9 and restarted: running work finis
     foreach l $logs n $lost {
         wait_for {[log_count $l {lost the GCS connection}] > $n} 30000 "$l to say the GCS is lost"
     }
-    set newpid [start_bg gcs_restarted ip netns exec [ns_of $h1] {*}$cmdline]
+    # The GCS's own environment had Ray's TLS variables (ray up sets them).
+    set newpid [start_bg gcs_restarted -env $tlsenv ip netns exec [ns_of $h1] {*}$cmdline]
     file_write $gdir/pids/gcs_server.pid $newpid\n
     wait_for {![pid_alive $pid]} 120000 "the driver to finish"
     set out [file_read [bg_log $pid]]

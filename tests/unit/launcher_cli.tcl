@@ -40,6 +40,14 @@ test {launcher-cli-1.2 a wrong type is reported with its position and key path} 
     list [dict get $r code] [dict get $r out]
 } [list 1 "Error: $dir/type.yaml:2:14: max_workers: expected an integer, got a string"]
 
+test {launcher-cli-1.5 tls and provider.tls_dir are rayc keys: a bool and a string, else one line} {
+    set ok [yaml tls.yaml "cluster_name: x\ntls: false\nprovider: {type: local, head_ip: h, worker_ips: \[\], tls_dir: /tmp/t}\n"]
+    set bad [yaml tls2.yaml "cluster_name: x\ntls: maybe\nprovider: {type: local, head_ip: h, worker_ips: \[\]}\n"]
+    set r1 [launcher get-worker-ips $ok]
+    set r2 [launcher up $bad -y]
+    list [dict get $r1 code] [dict get $r2 code] [dict get $r2 out]
+} [list 0 1 "Error: $dir/tls2.yaml:2:6: tls: expected true or false, got a string"]
+
 test {launcher-cli-1.3 a YAML syntax error is reported with its position} {
     set f [yaml syntax.yaml "cluster_name: x\nsetup_commands: \[a, b\nprovider: {}\n"]
     set r [launcher down $f -y]
