@@ -6,29 +6,18 @@
 #include <string.h>
 #include <time.h>
 
-#include <curl/curl.h>
-
 #include "cli/cli_state.h"
 #include "common/util.h"
+#include "jobserver/jobs_agent_http.h"
 
 #define FOLLOW_POLL_NS (500 * 1000 * 1000L)
-
-static void add_arg(char *path, size_t len, const char *key, const char *value)
-{
-    if (value == NULL || value[0] == '\0')
-        return;
-    char *esc = curl_easy_escape(NULL, value, 0);
-    size_t n = strlen(path);
-    snprintf(path + n, len - n, "%s%s=%s", strchr(path, '?') ? "&" : "?", key, esc ? esc : "");
-    curl_free(esc);
-}
 
 /* Prints the log files of one node (NODE_ID "" for the head). */
 static int list_node(jobs_client *c, const state_opts *o, const char *node_id, const char *ip)
 {
     char path[2048] = "/api/v0/logs";
-    add_arg(path, sizeof path, "node_id", node_id);
-    add_arg(path, sizeof path, "glob", o->glob);
+    jobs_url_add_query(path, sizeof path, "node_id", node_id);
+    jobs_url_add_query(path, sizeof path, "glob", o->glob);
     json_t *data = cli_state_get(c, path);
     if (data == NULL)
         return 1;
@@ -69,13 +58,13 @@ static char *fetch_file(jobs_client *c, const state_opts *o, const char *file, l
                         size_t *len)
 {
     char path[4096] = "/api/v0/logs/file", num[32];
-    add_arg(path, sizeof path, "node_id", o->node_id);
-    add_arg(path, sizeof path, "node_ip", o->node_ip);
-    add_arg(path, sizeof path, "filename", file);
-    add_arg(path, sizeof path, "actor_id", o->actor_id);
-    add_arg(path, sizeof path, "task_id", o->task_id);
+    jobs_url_add_query(path, sizeof path, "node_id", o->node_id);
+    jobs_url_add_query(path, sizeof path, "node_ip", o->node_ip);
+    jobs_url_add_query(path, sizeof path, "filename", file);
+    jobs_url_add_query(path, sizeof path, "actor_id", o->actor_id);
+    jobs_url_add_query(path, sizeof path, "task_id", o->task_id);
     snprintf(num, sizeof num, "%ld", lines);
-    add_arg(path, sizeof path, "lines", num);
+    jobs_url_add_query(path, sizeof path, "lines", num);
     long status = 0;
     char *resp = NULL, err[1024];
     if (jobs_client_request(c, "GET", path, NULL, 0, NULL, &status, &resp, len, err,

@@ -11,10 +11,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "common/tls.h"
 #include "common/net.h"
 #include "common/rpc_client.h"
 #include "common/util.h"
+#include "jobserver/jobs_agent_http.h"
 #include "common/dbuf.h"
 #include "jobserver/jobs_logs.h"
 #include "jobserver/jobs_remote.h"
@@ -48,10 +48,7 @@ static int http_call(const remote_target *t, const char *method, const char *pat
         return -ENOMEM;
     }
     char url[1024], auth[TOKEN_MAX + 32], cerr[CURL_ERROR_SIZE] = "";
-    /* With TLS on, agents serve HTTPS (jobs_api.c): verified with the
-     * cluster CA (not by name), this node's certificate presented. */
-    int tls = tls_state() == 1;
-    snprintf(url, sizeof url, "%s://%s:%d%s", tls ? "https" : "http", t->host, t->port, path);
+    snprintf(url, sizeof url, "%s://%s:%d%s", jobs_agent_scheme(), t->host, t->port, path);
     snprintf(auth, sizeof auth, "Authorization: Bearer %s", t->token);
     struct curl_slist *hl = curl_slist_append(NULL, auth);
     hl = curl_slist_append(hl, "Content-Type: application/json");
@@ -60,15 +57,7 @@ static int http_call(const remote_target *t, const char *method, const char *pat
     dbuf_init(&out, max);
     FILE *f = NULL;
     curl_easy_setopt(c, CURLOPT_URL, url);
-    curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, tls ? "https" : "http");
-    if (tls) {
-        curl_easy_setopt(c, CURLOPT_CAINFO, getenv("RAY_TLS_CA_CERT"));
-        /* As between the daemons, a certificate the cluster CA signed is
-         * membership; the agent's address need not be in it. */
-        curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 0L);
-        curl_easy_setopt(c, CURLOPT_SSLCERT, getenv("RAY_TLS_SERVER_CERT"));
-        curl_easy_setopt(c, CURLOPT_SSLKEY, getenv("RAY_TLS_SERVER_KEY"));
-    }
+    jobs_agent_curl_setup(c);
     curl_easy_setopt(c, CURLOPT_HTTPHEADER, hl);
     curl_easy_setopt(c, CURLOPT_USERAGENT, "rayc-jobserver");
     curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);

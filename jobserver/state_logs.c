@@ -15,8 +15,7 @@
 
 #include "common/util.h"
 #include "common/dbuf.h"
-#include "common/tls.h"
-#include "jobserver/jobs_buf.h"
+#include "jobserver/jobs_agent_http.h"
 #include "jobserver/state_int.h"
 
 #define LOG_READ_MAX (16u * 1024 * 1024)   /* bytes of one answer */
@@ -62,7 +61,7 @@ static int find_node(jobs_server *srv, http_request *r, const state_query *q, lo
             continue;
         found = n->state == RAYC__NODE_INFO__STATE__ALIVE && n->agent_port > 0 ? 1 : -1;
         str_copy(t->node_id, sizeof t->node_id, n->node_id);
-        snprintf(t->url_base, sizeof t->url_base, "%s://%s:%d", tls_state() == 1 ? "https" : "http",
+        snprintf(t->url_base, sizeof t->url_base, "%s://%s:%d", jobs_agent_scheme(),
                  n->address, n->agent_port);
     }
     rayc__envelope__free_unpacked(rep, NULL);
@@ -81,27 +80,17 @@ static size_t write_cb(char *data, size_t size, size_t nmemb, void *arg)
     return dbuf_add(arg, data, size * nmemb) == 0 ? size * nmemb : 0;
 }
 
-static void append_arg(char *url, size_t len, const char *key, const char *value)
-{
-    if (value == NULL || value[0] == '\0')
-        return;
-    char *esc = curl_easy_escape(NULL, value, 0);
-    size_t n = strlen(url);
-    snprintf(url + n, len - n, "%s%s=%s", strchr(url, '?') ? "&" : "?", key, esc ? esc : "");
-    curl_free(esc);
-}
-
 /* Asks T's agent for PATH with Q's parameters and relays its answer. */
 static void forward(jobs_server *srv, http_request *r, const log_target *t, const char *path,
                     const state_query *q, const char *filename)
 {
     char url[2048], auth[TOKEN_MAX + 32], lines[32], cerr[CURL_ERROR_SIZE] = "";
     snprintf(url, sizeof url, "%s/api/v0/%s", t->url_base, path);
-    append_arg(url, sizeof url, "node_id", t->node_id);
-    append_arg(url, sizeof url, "filename", filename);
-    append_arg(url, sizeof url, "glob", q->glob);
+    jobs_url_add_query(url, sizeof url, "node_id", t->node_id);
+    jobs_url_add_query(url, sizeof url, "filename", filename);
+    jobs_url_add_query(url, sizeof url, "glob", q->glob);
     snprintf(lines, sizeof lines, "%ld", q->lines);
-    append_arg(url, sizeof url, "lines", lines);
+    jobs_url_add_query(url, sizeof url, "lines", lines);
     snprintf(auth, sizeof auth, "Authorization: Bearer %s", srv->token);
     dbuf out;
     dbuf_init(&out, LOG_READ_MAX);
@@ -111,16 +100,7 @@ static void forward(jobs_server *srv, http_request *r, const log_target *t, cons
     CURLcode res = CURLE_OUT_OF_MEMORY;
     if (c != NULL && hl != NULL) {
         curl_easy_setopt(c, CURLOPT_URL, url);
-        /* Agents serve HTTPS with TLS on: any certificate of the cluster
-         * CA, as between the daemons (jobs_remote_io.c). */
-        int tls = tls_state() == 1;
-        curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, tls ? "https" : "http");
-        if (tls) {
-            curl_easy_setopt(c, CURLOPT_CAINFO, getenv("RAY_TLS_CA_CERT"));
-            curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 0L);
-            curl_easy_setopt(c, CURLOPT_SSLCERT, getenv("RAY_TLS_SERVER_CERT"));
-            curl_easy_setopt(c, CURLOPT_SSLKEY, getenv("RAY_TLS_SERVER_KEY"));
-        }
+        jobs_agent_curl_setup(c);
         curl_easy_setopt(c, CURLOPT_HTTPHEADER, hl);
         curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
         curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, AGENT_CONNECT_TIMEOUT_S);

@@ -195,21 +195,31 @@ void tev_task(raylet *r, const sched_task *t, int state, int status, const char 
     }
 }
 
-void tev_actor(raylet *r, const actor *a, int state, const char *cause)
+/* A new actor event of actor ID in STATE (restart ATTEMPT, class FUNC),
+ * or NULL when recording is off or the buffer is full (counted). */
+static tev_ev *push_actor(raylet *r, const uint8_t *id, int state, int attempt, const char *func)
 {
     tev *e = r->tev;
     if (e == NULL || e->interval_ms == 0)
-        return;
+        return NULL;
     tev_ev *ev = push(e);
     if (ev == NULL) {
         e->dropped_actors++;
-        return;
+        return NULL;
     }
     ev->is_actor = 1;
-    memcpy(ev->id, a->id.b, IDS_ACTOR_LEN);
+    memcpy(ev->id, id, IDS_ACTOR_LEN);
     ev->state = (uint8_t)state;
-    ev->attempt = a->num_restarts;
-    ev->func = intern(e, a->class_name);
+    ev->attempt = attempt;
+    ev->func = intern(e, func);
+    return ev;
+}
+
+void tev_actor(raylet *r, const actor *a, int state, const char *cause)
+{
+    tev_ev *ev = push_actor(r, a->id.b, state, a->num_restarts, a->class_name);
+    if (ev == NULL)
+        return;
     ev->detached = (uint8_t)a->detached;
     ev->on_node = 1;
     if (a->name != NULL && a->name[0] != '\0')
@@ -234,19 +244,9 @@ void tev_actor(raylet *r, const actor *a, int state, const char *cause)
 void tev_actor_remote(raylet *r, const uint8_t *actor_id, const Rayc__TaskSpec *spec, int state,
                       int num_restarts, const char *cause)
 {
-    tev *e = r->tev;
-    if (e == NULL || e->interval_ms == 0)
+    tev_ev *ev = push_actor(r, actor_id, state, num_restarts, spec ? spec->function : "");
+    if (ev == NULL)
         return;
-    tev_ev *ev = push(e);
-    if (ev == NULL) {
-        e->dropped_actors++;
-        return;
-    }
-    ev->is_actor = 1;
-    memcpy(ev->id, actor_id, IDS_ACTOR_LEN);
-    ev->state = (uint8_t)state;
-    ev->attempt = num_restarts;
-    ev->func = intern(e, spec ? spec->function : "");
     if (spec != NULL) {
         copy_bytes(ev->job, IDS_JOB_LEN, &spec->job_id, NULL);
         copy_bytes(ev->pg, IDS_PG_LEN, &spec->placement_group_id, &ev->has_pg);
