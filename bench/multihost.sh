@@ -70,16 +70,8 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-step() { echo "multihost.sh: $*" >&2; }
-
-# quiet CMD...: runs CMD with its output in $W/last.log, shown when it fails.
-quiet() {
-    "$@" > "$W/last.log" 2>&1 || {
-        echo "multihost.sh: FAILED: $*" >&2
-        tail -30 "$W/last.log" >&2
-        exit 1
-    }
-}
+BENCH=multihost.sh
+. bench/bench_lib.sh   # step, quiet (the cwd is the repository root)
 
 step "deploy/testnet.sh up 4 ($RAYC_TESTNET_NAME, $RAYC_TESTNET_SUBNET_PREFIX.0/24)"
 quiet deploy/testnet.sh up 4

@@ -45,14 +45,8 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-step() { echo "tls.sh: $*" >&2; }
-quiet() {
-    "$@" > "$W/last.log" 2>&1 || {
-        echo "tls.sh: FAILED: $*" >&2
-        tail -30 "$W/last.log" >&2
-        exit 1
-    }
-}
+BENCH=tls.sh
+. bench/bench_lib.sh   # step, quiet (the cwd is the repository root)
 now() { date +%s.%N; }
 
 step "deploy/testnet.sh up 2 ($RAYC_TESTNET_NAME, $RAYC_TESTNET_SUBNET_PREFIX.0/24)"
