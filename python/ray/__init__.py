@@ -17,6 +17,7 @@ import os
 
 from ray import _raylet
 from ray import cross_language, exceptions, job_config  # noqa: F401  (ray.cross_language...)
+from ray._private import runtime_env as renv
 from ray._private import serialization
 from ray._private.state import available_resources, cluster_resources, nodes
 from ray._raylet import ObjectRef
@@ -44,17 +45,19 @@ def _core_error(e):
     return exceptions.from_status(e.args[0], e.args[1])
 
 
-def _worker_env():
-    """What a Python job's workers need: this interpreter's sys.path (so
-    they import ray and the driver's modules) and the GCS address (the
-    function table)."""
+def _worker_env(user_vars):
+    """The environment of a Python job's workers: USER_VARS (runtime_env
+    env_vars) and a PYTHONPATH of the user's PYTHONPATH, if any, then this
+    interpreter's sys.path (so they import ray and the driver's modules)."""
     paths = [os.path.abspath(p) for p in sys.path if p and os.path.isdir(p)]
     here = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     if here not in paths:
         paths.insert(0, here)
     if "" in sys.path or not sys.path or not sys.path[0]:
         paths.insert(0, os.getcwd())
-    return ["PYTHONPATH=" + os.pathsep.join(paths)]
+    user = [p for p in str(user_vars.get("PYTHONPATH", "")).split(os.pathsep) if p]
+    env = ["PYTHONPATH=" + os.pathsep.join(user + [p for p in paths if p not in user])]
+    return env + ["%s=%s" % (k, v) for k, v in user_vars.items() if k != "PYTHONPATH"]
 
 
 def _code_search_path(job_config):
@@ -87,12 +90,12 @@ def init(address=None, *, num_cpus=None, num_gpus=None, resources=None, namespac
         address = None
     if job_config is not None and runtime_env is None:
         runtime_env = job_config.runtime_env
-    env_vars = _worker_env()
-    if runtime_env:
-        unsupported = sorted(set(runtime_env) - {"env_vars"})
-        if unsupported:
-            raise ValueError("ray.init: runtime_env %s not supported yet" % ", ".join(unsupported))
-        env_vars += ["%s=%s" % kv for kv in runtime_env.get("env_vars", {}).items()]
+    if runtime_env is None:
+        runtime_env = _submitted_job_runtime_env()
+    runtime_env = renv.validate(runtime_env)
+    env_vars = _worker_env(runtime_env.get("env_vars") or {})
+    package_env, uploads = renv.plan(runtime_env)
+    env_vars += package_env
     if address is None:
         from ray._private.node import LocalNode
         _node = LocalNode(num_cpus, num_gpus, resources)
@@ -112,6 +115,12 @@ def init(address=None, *, num_cpus=None, num_gpus=None, resources=None, namespac
     except _raylet.CoreError as e:
         _stop_node()
         raise ConnectionError(e.args[1]) from None
+    try:
+        renv.upload(uploads)
+        renv.check_uris([e for e in package_env if e])
+    except BaseException:
+        shutdown()
+        raise
     global _init_count
     _init_count += 1
     if log_to_driver:
@@ -120,6 +129,28 @@ def init(address=None, *, num_cpus=None, num_gpus=None, resources=None, namespac
         info = _raylet.info()
         _log_monitor = LogMonitor(info["node_dir"], info["job_id"])
         atexit.register(_stop_log_monitor)  # exit without shutdown(): print what is left
+
+
+def _submitted_job_runtime_env():
+    """Inside a job of `ray job submit`, the job's runtime_env as Ray's
+    driver takes it (RAY_JOB_CONFIG_JSON_ENV_VAR): its env_vars, and its
+    working_dir, which the job server unpacked into the current directory;
+    the rest (pip, py_modules) the job server already applied to this
+    process.  None outside a job."""
+    text = os.environ.get("RAY_JOB_CONFIG_JSON_ENV_VAR")
+    if not text:
+        return None
+    import json
+    try:
+        job_env = json.loads(text).get("runtime_env") or {}
+    except (ValueError, AttributeError):
+        return None
+    out = {}
+    if isinstance(job_env.get("env_vars"), dict):
+        out["env_vars"] = {str(k): str(v) for k, v in job_env["env_vars"].items()}
+    if job_env.get("working_dir"):
+        out["working_dir"] = os.getcwd()
+    return out
 
 
 def _set_env(key, value):

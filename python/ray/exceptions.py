@@ -96,6 +96,11 @@ class TaskUnschedulableError(RayError):
     """No node can ever give the task its resources."""
 
 
+class RuntimeEnvSetupError(RayError):
+    """A worker could not set up the job's runtime_env (its working_dir or
+    py_modules package)."""
+
+
 class ActorNotFoundError(RayError, ValueError):
     """No live actor has that name."""
 

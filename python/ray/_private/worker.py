@@ -19,7 +19,7 @@ import traceback
 
 from ray import _raylet
 from ray import exceptions
-from ray._private import log_monitor, serialization
+from ray._private import log_monitor, runtime_env, serialization
 
 # Task kinds (TaskSpec.Kind in ray.proto).
 NORMAL, ACTOR_CREATE, ACTOR_TASK = 0, 1, 2
@@ -123,9 +123,22 @@ def _display_name(kind, function):
     return function.rsplit(".", 1)[-1] if kind == NORMAL else function
 
 
+def _setup_runtime_env(kind):
+    """The job's working_dir and py_modules, before the first task; a
+    failure fails an actor's constructor (RuntimeError) and a task (its
+    error value)."""
+    try:
+        runtime_env.setup_worker(_raylet.info()["node_dir"])
+    except exceptions.RuntimeEnvSetupError as e:
+        if kind == ACTOR_CREATE:
+            raise RuntimeError(str(e)) from None
+        raise
+
+
 def _execute(kind, function, args, num_returns):
     global _actor
     try:
+        _setup_runtime_env(kind)
         key, a, kw = decode_args(args)
         if kind == ACTOR_CREATE:
             cls = load_function(key)
