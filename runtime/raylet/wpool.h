@@ -45,7 +45,8 @@ typedef struct wpool_job {
     ids_job id;
     char hex[2 * IDS_JOB_LEN + 1];
     raylet_client *driver;         /* NULL once the driver left */
-    char *cwd;
+    char *cwd;                     /* the driver's working_dir (maybe not on this node) */
+    int cwd_elsewhere;             /* cwd is not here: workers start in the node dir */
     char *code_path;               /* ':'-joined code search path */
     char *python;                  /* a Python job's interpreter: its workers run
                                     * `python -m ray._private.worker`; NULL: ray_worker */

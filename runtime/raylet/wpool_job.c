@@ -60,14 +60,23 @@ void wpool__job_free(wpool_job *job)
 
 /* ---------------------------------------------------------------- registering */
 
-/* Checks the sizes a driver sent.  Returns 0 or -EINVAL with ERR set. */
-static int check_driver(const Rayc__RegisterDriver *m, char *err, size_t errlen)
+/* True when PATH is an existing directory on this node. */
+static int is_dir(const char *path)
 {
     struct stat st;
+    return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+/* Checks the sizes a driver sent.  A local driver's working_dir must exist
+ * here; a peer's (a job of another node) may not (wpool_spawn.c then
+ * starts its workers in this node's dir).  Returns 0 or -EINVAL with ERR
+ * set. */
+static int check_driver(const Rayc__RegisterDriver *m, int is_peer, char *err, size_t errlen)
+{
     if (m->job_id.len != IDS_JOB_LEN)
         snprintf(err, errlen, "malformed job id");
     else if (m->cwd == NULL || m->cwd[0] != '/' || strlen(m->cwd) > JOB_MAX_STR ||
-             stat(m->cwd, &st) != 0 || !S_ISDIR(st.st_mode))
+             (!is_peer && !is_dir(m->cwd)))
         snprintf(err, errlen, "the working_dir must be an existing absolute directory");
     else if (m->n_env > JOB_MAX_ENV || m->n_code_search_path > JOB_MAX_PATHS)
         snprintf(err, errlen, "too many env vars or code search path entries");
@@ -174,7 +183,7 @@ void wpool_on_register_driver(raylet_client *cl, uint64_t req_id, const Rayc__Re
         wpool__reply_register(cl, req_id, RAY_ERR_INVALID, "this connection registered already");
         return;
     }
-    if (check_driver(m, err, sizeof err) != 0) {
+    if (check_driver(m, cl->is_peer, err, sizeof err) != 0) {
         wpool__reply_register(cl, req_id, RAY_ERR_INVALID, err);
         return;
     }

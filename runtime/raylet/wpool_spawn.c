@@ -7,7 +7,9 @@
  *
  *   PYTHON -m ray._private.worker --socket ... (the same flags)
  *
- * cwd is the job's working_dir; the environment is the raylet's with the
+ * cwd is the job's working_dir, or the node dir where that directory is
+ * not (a job of another machine, or a directory removed since); the
+ * environment is the raylet's with the
  * job's env vars, RAY_JOB_ID and RAY_CODE_SEARCH_PATH on top; stdout and
  * stderr go to logs/worker-<id>.log in the node dir. */
 #include "raylet/wpool.h"
@@ -18,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "common/log.h"
@@ -27,6 +30,21 @@
 extern char **environ;
 
 #define SPAWN_MAX_ENV 4096
+
+/* The directory JOB's workers start in: its working_dir when this node has
+ * it, else the node dir (said once per job in the log). */
+static const char *worker_cwd(raylet *r, wpool_job *job)
+{
+    struct stat st;
+    if (stat(job->cwd, &st) == 0 && S_ISDIR(st.st_mode))
+        return job->cwd;
+    if (!job->cwd_elsewhere) {
+        log_info("job %s: its working_dir %s is not on this node; its workers start in %s",
+                 job->hex, job->cwd, r->opts->node_dir);
+        job->cwd_elsewhere = 1;
+    }
+    return r->opts->node_dir;
+}
 
 /* True when ENTRY ("KEY=VALUE") sets a key that LIST sets too. */
 static int overridden(const char *entry, char **list, size_t n)
@@ -126,9 +144,10 @@ static int start_process(raylet *r, wpool_worker *w, char *err, size_t errlen)
         {.flags = logfd >= 0 ? UV_INHERIT_FD : UV_IGNORE, .data.fd = logfd},
         {.flags = logfd >= 0 ? UV_INHERIT_FD : UV_IGNORE, .data.fd = logfd},
     };
+    const char *cwd = worker_cwd(r, w->job);
     uv_process_options_t o = {
         .exit_cb = exit_cb, .file = file, .args = argv, .env = env,
-        .cwd = w->job->cwd, .stdio_count = 3, .stdio = stdio,
+        .cwd = cwd, .stdio_count = 3, .stdio = stdio,
     };
     w->proc.data = w;
     int rc = uv_spawn(r->loop, &w->proc, &o);
@@ -136,8 +155,7 @@ static int start_process(raylet *r, wpool_worker *w, char *err, size_t errlen)
     if (logfd >= 0)
         close(logfd);
     if (rc != 0)
-        snprintf(err, errlen, "cannot start %s in %s: %s", file, w->job->cwd,
-                 uv_strerror(rc));
+        snprintf(err, errlen, "cannot start %s in %s: %s", file, cwd, uv_strerror(rc));
     return rc;
 }
 

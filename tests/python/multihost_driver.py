@@ -3,9 +3,14 @@ host with RAY_ADDRESS naming the head).  Prints one line per check:
 
     NODES n                      alive nodes
     SPREAD k                     distinct nodes 400 SPREAD tasks ran on
+    WORKDIR k                    of those, the nodes where the task imported
+                                 the runtime_env working_dir's module
     CRC node_id ok|wrong         a 200 MiB numpy array put here, summed by a
                                  task pinned to each other node
 """
+import os
+import shutil
+import tempfile
 import zlib
 
 import numpy as np
@@ -13,17 +18,31 @@ import numpy as np
 import ray
 from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
 
-ray.init()
+# The driver works in a directory of its own and ships a working_dir; both
+# are removed once ray.init() returns, so every node's workers must start
+# elsewhere and import the module from the package in the cluster.
+cwd = tempfile.mkdtemp(prefix="mh_cwd_")
+wd = tempfile.mkdtemp(prefix="mh_wd_")
+with open(os.path.join(wd, "mh_helper.py"), "w") as f:
+    f.write("VALUE = 'from the working_dir'\n")
+os.chdir(cwd)
+ray.init(runtime_env={"working_dir": wd})
+os.chdir("/")
+shutil.rmtree(cwd)
+shutil.rmtree(wd)
 alive = [n["NodeID"] for n in ray.nodes() if n["Alive"]]
 print("NODES", len(alive), flush=True)
 
 
 @ray.remote(scheduling_strategy="SPREAD", num_cpus=0.1)
 def where():
-    return ray.get_runtime_context().get_node_id()
+    import mh_helper
+    return ray.get_runtime_context().get_node_id(), mh_helper.VALUE
 
 
-print("SPREAD", len(set(ray.get([where.remote() for _ in range(400)]))), flush=True)
+ran = ray.get([where.remote() for _ in range(400)])
+print("SPREAD", len({node for node, _ in ran}), flush=True)
+print("WORKDIR", len({node for node, v in ran if v == "from the working_dir"}), flush=True)
 
 
 @ray.remote(num_cpus=0.1)
