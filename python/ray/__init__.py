@@ -285,7 +285,13 @@ def get_actor(name, namespace=None):
     except _raylet.CoreError as e:
         raise ValueError("Failed to look up actor with name '%s'. %s" % (name, e.args[1])) \
             from None
-    return ActorHandle(core, name)
+    import pickle
+    from ray.actor import methods_key
+    table = _raylet.kv_get(methods_key(core.hex()))
+    if table is None:  # made by a C driver, or before rayc kept the table
+        return ActorHandle(core, name)
+    class_name, methods = pickle.loads(table)
+    return ActorHandle(core, class_name, methods)
 
 
 def kill(actor, *, no_restart=True):

@@ -2,11 +2,13 @@
 import inspect
 
 from ray import _raylet
-from ray.remote_function import check_options, export, placement, task_args
+import pickle
+
+from ray.remote_function import check_options, export, placement, task_args, task_env
 
 ACTOR_OPTIONS = {"num_cpus", "num_gpus", "memory", "resources", "name", "namespace",
                  "lifetime", "get_if_exists", "max_restarts", "max_task_retries",
-                 "max_concurrency", "scheduling_strategy"}
+                 "max_concurrency", "scheduling_strategy", "runtime_env"}
 
 
 class ActorMethod:
@@ -44,7 +46,19 @@ class ActorHandle:
         return "Actor(%s, %s)" % (self._class_name, self._core.hex())
 
     def __reduce__(self):
-        raise TypeError("rayc: passing actor handles to tasks is not supported yet")
+        # A handle travels by its actor id (in task arguments, values and
+        # actor state); the receiver's calls reach the actor wherever it lives.
+        return _rebuild_handle, (self._core.hex(), self._class_name, self._methods)
+
+
+def _rebuild_handle(actor_hex, class_name, methods):
+    return ActorHandle(_raylet.actor_from_hex(actor_hex), class_name, methods)
+
+
+def methods_key(actor_hex):
+    """The GCS KV key of a named actor's class name and method table, which
+    ray.get_actor reads."""
+    return ("actor_methods:%s" % actor_hex).encode()
 
 
 class ActorClass:
@@ -85,7 +99,7 @@ class ActorClass:
             raise ValueError("lifetime must be \"detached\" or \"non_detached\"")
         key = export(self._cls)
         core = _raylet.actor_create(
-            self._name, task_args(key, args, kwargs), name=o.get("name"),
+            self._name, task_args(key, args, kwargs, task_env(o)), name=o.get("name"),
             namespace=o.get("namespace"), get_if_exists=bool(o.get("get_if_exists")),
             detached=lifetime == "detached", max_restarts=o.get("max_restarts"),
             max_task_retries=o.get("max_task_retries"),
@@ -93,4 +107,7 @@ class ActorClass:
             num_cpus=o.get("num_cpus"),
             num_gpus=o.get("num_gpus"), memory=o.get("memory"), resources=o.get("resources"),
             **placement(o.get("scheduling_strategy")))
-        return ActorHandle(core, self._name, self._methods())
+        methods = self._methods()
+        if o.get("name"):
+            _raylet.kv_put(methods_key(core.hex()), pickle.dumps((self._name, methods), 5))
+        return ActorHandle(core, self._name, methods)

@@ -8,7 +8,7 @@ from ray import _raylet
 from ray._private import serialization
 
 TASK_OPTIONS = {"num_cpus", "num_gpus", "memory", "num_returns", "max_retries",
-                "retry_exceptions", "resources", "scheduling_strategy", "name"}
+                "retry_exceptions", "resources", "scheduling_strategy", "name", "runtime_env"}
 
 _exported = {}  # (job id, key) of everything exported in this session
 
@@ -27,18 +27,39 @@ def export(obj):
     return key
 
 
-def task_args(key, args, kwargs):
+def task_env(options):
+    """The env_vars of OPTIONS' runtime_env (a task's or actor's own), or
+    None; other runtime_env fields are refused (rayc applies working_dir,
+    py_modules and pip per job)."""
+    renv = options.get("runtime_env")
+    if not renv:
+        return None
+    if not isinstance(renv, dict):
+        raise TypeError("runtime_env must be a dict, got %s" % type(renv).__name__)
+    other = sorted(set(renv) - {"env_vars"})
+    if other:
+        raise ValueError("runtime_env field(s) %s cannot be set per task or actor in rayc; "
+                         "give them to ray.init(runtime_env=...) or the job"
+                         % ", ".join(other))
+    env = renv.get("env_vars") or {}
+    if not isinstance(env, dict) or not all(isinstance(k, str) and isinstance(v, str)
+                                            for k, v in env.items()):
+        raise TypeError("runtime_env['env_vars'] must be a dict of str to str")
+    return dict(env) or None
+
+
+def task_args(key, args, kwargs, env=None):
     """The argument list of a task: a descriptor, then each argument (an
     ObjectRef at top level travels by reference and is resolved before
     the task runs; anything else by value), then the refs nested inside
-    values, which arrive as ObjectRefs."""
+    values, which arrive as ObjectRefs.  ENV: the task's own env_vars."""
     nested = []
     out = []
     values = list(args) + list(kwargs.values())
     for v in values:
         out.append(v if type(v) is _raylet.ObjectRef else serialization.serialize(v, nested))
     # Plain types only: the C pickler, not cloudpickle (a tenth of the cost).
-    desc = pickle.dumps((key, len(args), list(kwargs), [r.hex() for r in nested]), 5)
+    desc = pickle.dumps((key, len(args), list(kwargs), [r.hex() for r in nested], env), 5)
     return [[desc]] + out + nested
 
 
@@ -88,7 +109,7 @@ class RemoteFunction:
         key = self._key()
         nret = o.get("num_returns", 1)
         refs = _raylet.submit(
-            self._name, task_args(key, args, kwargs), num_returns=nret,
+            self._name, task_args(key, args, kwargs, task_env(o)), num_returns=nret,
             num_cpus=o.get("num_cpus"), num_gpus=o.get("num_gpus"), memory=o.get("memory"),
             max_retries=o.get("max_retries"), retry_exceptions=bool(o.get("retry_exceptions")),
             resources=o.get("resources"), name=o.get("name"),

@@ -406,6 +406,24 @@ static PyObject *py_get_actor(PyObject *self, PyObject *args)
     return h ? pyr_actor_new(h) : pyr_raise(RAY_ERR_NOT_FOUND);
 }
 
+/* actor_from_hex(hex): a handle to the actor with that id (one passed in a
+ * task argument or value); calls reach it wherever it lives. */
+static PyObject *py_actor_from_hex(PyObject *self, PyObject *args)
+{
+    const char *hex;
+    ids_actor id;
+    if (!PyArg_ParseTuple(args, "s", &hex))
+        return NULL;
+    if (strlen(hex) != 2 * IDS_ACTOR_LEN || ids_from_hex(hex, id.b, IDS_ACTOR_LEN) != 0) {
+        PyErr_Format(PyExc_ValueError, "not an actor id: %.80s", hex);
+        return NULL;
+    }
+    int rc = api_check_init("actor_from_hex");
+    if (rc != RAY_OK)
+        return pyr_raise(rc);
+    return pyr_actor_new(api_actor_handle(&id));
+}
+
 static PyObject *py_kill(PyObject *self, PyObject *args)
 {
     pyr_actor *act;
@@ -667,6 +685,7 @@ PyMethodDef pyr_task_methods[] = {
      "Creates an actor; returns its CoreActor."},
     {"actor_call", py_actor_call, METH_VARARGS, "Calls an actor method; returns ObjectRefs."},
     {"get_actor", py_get_actor, METH_VARARGS, "Finds a named actor."},
+    {"actor_from_hex", py_actor_from_hex, METH_VARARGS, "A handle to an actor by its id."},
     {"kill", py_kill, METH_VARARGS, "Kills an actor."},
     {"get", py_get, METH_VARARGS, "Values (Buffers) or (status, message) per ref."},
     {"put", py_put, METH_O, "Puts a serialized value (a list of parts)."},

@@ -66,14 +66,40 @@ def load_function(key):
 
 
 def decode_args(args):
-    """(descriptor, positional args, kwargs) from a task's argument Buffers."""
-    key, npos, kwnames, nested = pickle.loads(bytes(memoryview(args[0])))
+    """(function key, positional args, kwargs, env_vars or None) from a
+    task's argument Buffers."""
+    key, npos, kwnames, nested, env = pickle.loads(bytes(memoryview(args[0])))
     values = args[1:1 + npos + len(kwnames)]
     refs = [_raylet.resolved_ref(h, b) for h, b in zip(nested, args[1 + npos + len(kwnames):])]
     # A 1-tuple is a C task's int, float or str (ray.cross_language).
     decoded = [v[0] if isinstance(v, tuple) else serialization.deserialize(v, refs)
                for v in values]
-    return key, decoded[:npos], dict(zip(kwnames, decoded[npos:]))
+    return key, decoded[:npos], dict(zip(kwnames, decoded[npos:])), env
+
+
+class _TaskEnv:
+    """A task's own runtime_env env_vars around its run (the previous values
+    come back after it); an actor's stay for the life of its worker, which
+    is its own."""
+
+    def __init__(self, env, keep):
+        self._env = env
+        self._keep = keep
+        self._saved = None
+
+    def __enter__(self):
+        if self._env:
+            self._saved = {k: os.environ.get(k) for k in self._env}
+            os.environ.update(self._env)
+
+    def __exit__(self, *exc):
+        if self._saved is None or self._keep:
+            return
+        for k, v in self._saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
 
 
 def _error_blob(function, e):
@@ -139,19 +165,22 @@ def _execute(kind, function, args, num_returns):
     global _actor
     try:
         _setup_runtime_env(kind)
-        key, a, kw = decode_args(args)
+        key, a, kw, env = decode_args(args)
         if kind == ACTOR_CREATE:
             cls = load_function(key)
             try:
                 _actor = cls.__new__(cls)
-                _actor.__init__(*a, **kw)
+                with _TaskEnv(env, keep=True):
+                    _actor.__init__(*a, **kw)
             except Exception as e:
                 raise RuntimeError("the constructor of %s failed:\n%s" % (
                     function, "".join(traceback.format_exception(type(e), e, e.__traceback__))))
             return [serialization.serialize(None)] * num_returns
         if kind == ACTOR_TASK:
             return _results(_call_method(getattr(_actor, function), a, kw), num_returns)
-        return _results(load_function(key)(*a, **kw), num_returns)
+        fn = load_function(key)
+        with _TaskEnv(env, keep=False):
+            return _results(fn(*a, **kw), num_returns)
     except RuntimeError as e:
         if kind == ACTOR_CREATE:
             raise
