@@ -9,6 +9,7 @@
 #include "common/log.h"
 #include "common/util.h"
 #include "raylet/raylet_cluster.h"
+#include "raylet/wlog.h"
 #include "raylet/wpool.h"
 
 /* Most code search path entries or env vars sent for a job. */
@@ -224,6 +225,10 @@ static void message_cb(rpc_conn *c, Rayc__Envelope *msg)
     }
     if (msg->request_id != 0 && finish_call(p, msg))
         return;
+    if (msg->body_case == RAYC__ENVELOPE__BODY_WORKER_LOG) {
+        wlog_receive(p->r, msg->worker_log);
+        return;
+    }
     if (p->on_push != NULL)
         p->on_push(p->r, p, msg);
 }

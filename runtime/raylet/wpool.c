@@ -14,6 +14,7 @@
 #include "common/util.h"
 #include "raylet/actor.h"
 #include "raylet/sched.h"
+#include "raylet/wlog.h"
 #include "raylet/wpool_int.h"
 
 /* ---------------------------------------------------------------- idle list */
@@ -282,6 +283,7 @@ static void tick_cb(uv_timer_t *t)
         next = w->next;
         if (!w->lost)
             check_worker(r, w, now);
+        wlog_forward(r, w); /* before a dead worker is freed: its last output too */
         wpool__maybe_free(r, w);
     }
     wpool__reap_jobs(r);

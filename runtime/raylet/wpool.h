@@ -92,6 +92,7 @@ typedef struct wpool_worker {
     struct sched_res *lease_req;   /* LEASED: the resources it holds (owned) */
     int lease_blocked;             /* LEASED: its task gave the CPU back */
     int stopping;                  /* wpool_worker_kill was called */
+    int64_t log_sent;              /* bytes of its log sent to a remote driver (wlog.c) */
     struct wpool_worker *prev, *next;       /* all workers */
     struct wpool_worker *idle_next;
 } wpool_worker;

@@ -277,7 +277,7 @@ test {runtime-cluster-1.6 a STRICT_SPREAD placement group puts a bundle on each 
     list [lsort [dict values $bundle_ips]] $same
 } [list [lsort $hosts] 4]
 
-test {runtime-cluster-1.7 a Python driver on a worker host: SPREAD tasks reach all four nodes and import its working_dir package there (its own dirs removed), a 200 MiB numpy array is read right on every other node} {
+test {runtime-cluster-1.7 a Python driver on a worker host: SPREAD tasks reach all four nodes and import its working_dir package there (its own dirs removed), a 200 MiB numpy array is read right on every other node, their prints reach the driver with their ip} {
     # The hosts share this machine's filesystem: the checkout's python/ is
     # the package on every node, as an install would be.
     set r [run_cmd -timeout 600 -env [list RAY_ADDRESS $h1:6379 RAY_TMPDIR $raytmp \
@@ -291,7 +291,13 @@ test {runtime-cluster-1.7 a Python driver on a worker host: SPREAD tasks reach a
             lappend crc [dict get [alive_nodes] $id] $verdict
         }
     }
-    assert_match "*NODES 4*SPREAD 4*WORKDIR 4*" $out
+    assert_match "*NODES 4*SPREAD 4*WORKDIR 4*REMOTELOG 3*" $out
+    # Their prints reach this driver as Ray shows them: task name, pid, ip.
+    foreach h [list $h1 $h2 $h4] {
+        if {![regexp "\\(shout pid=\\d+, ip=$h\\) SHOUT from " $out]} {
+            ::harness::assert_failed "(shout pid=N, ip=$h) SHOUT from ..." $out
+        }
+    }
     lsort -stride 2 $crc
 } [list $h1 ok $h2 ok $h4 ok]
 

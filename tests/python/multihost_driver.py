@@ -7,10 +7,14 @@ host with RAY_ADDRESS naming the head).  Prints one line per check:
                                  the runtime_env working_dir's module
     CRC node_id ok|wrong         a 200 MiB numpy array put here, summed by a
                                  task pinned to each other node
+    REMOTELOG k                  other nodes whose task's print reached this
+                                 node's forwarded worker logs (the driver
+                                 then prints them as "(shout pid=N, ip=IP)")
 """
 import os
 import shutil
 import tempfile
+import time
 import zlib
 
 import numpy as np
@@ -60,4 +64,26 @@ for node in alive:
     s = NodeAffinitySchedulingStrategy(node_id=node, soft=False)
     ran_on, got = ray.get(crc.options(scheduling_strategy=s).remote(ref))
     print("CRC", node, "ok" if ran_on == node and got == want else "wrong", flush=True)
+
+
+@ray.remote(num_cpus=0.1)
+def shout():
+    print("SHOUT from", ray.get_runtime_context().get_node_id(), flush=True)
+
+
+others = [n for n in alive if n != here]
+ray.get([shout.options(scheduling_strategy=NodeAffinitySchedulingStrategy(n, soft=False))
+         .remote() for n in others])
+# Wait for the event: each other node's print forwarded into this node's logs.
+logs = os.path.join(ray._raylet.info()["node_dir"], "logs")
+deadline = time.monotonic() + 120  # a hang guard only: the check is the count
+seen = set()
+while len(seen) < len(others) and time.monotonic() < deadline:
+    for name in os.listdir(logs):
+        if name.startswith("worker-remote-"):
+            with open(os.path.join(logs, name), errors="replace") as f:
+                text = f.read()
+            seen.update(n for n in others if "SHOUT from " + n in text)
+    time.sleep(0.1)
+print("REMOTELOG", len(seen), flush=True)
 ray.shutdown()

@@ -7,7 +7,9 @@ streams of each worker) and prints each new line as Ray does:
 
 Workers write a marker line (TASK_MARKER) before each task, naming the
 task (or the actor's class) and their pid; markers are not printed.
-Output of workers on other nodes is not shown (yet)."""
+Output of the job's workers on other nodes arrives through the raylets
+(runtime/raylet/wlog.c) in logs/worker-remote-<ip>-<worker>-<job>.log and
+is printed as Ray prints it, `(square pid=1234, ip=10.0.0.2) text`."""
 import glob
 import os
 import sys
@@ -39,7 +41,9 @@ class LogMonitor:
 
     def _poll(self):
         for path in glob.glob(self._pattern):
-            st = self._files.setdefault(path, [0, b"", None])
+            st = self._files.get(path)
+            if st is None:
+                st = self._files[path] = [0, b"", None, _remote_ip(path)]
             try:
                 with open(path, "rb") as f:
                     f.seek(st[0])
@@ -59,7 +63,8 @@ class LogMonitor:
             line = raw.decode("utf-8", "replace")
             if line.startswith(TASK_MARKER):
                 pid, _, name = line[len(TASK_MARKER):].partition(":")
-                st[2] = "(%s pid=%s) " % (name, pid)
+                where = "pid=%s, ip=%s" % (pid, st[3]) if st[3] else "pid=%s" % pid
+                st[2] = "(%s %s) " % (name, where)
             elif st[2] is not None:
                 out.append(st[2] + line + "\n")
         if out:
@@ -68,6 +73,15 @@ class LogMonitor:
                 self._out.flush()
             except (OSError, ValueError):
                 pass  # the driver's stdout is gone or closed
+
+
+def _remote_ip(path):
+    """The node ip of a forwarded worker log (worker-remote-<ip>-...), else
+    None."""
+    base = os.path.basename(path)
+    if not base.startswith("worker-remote-"):
+        return None
+    return base[len("worker-remote-"):].split("-", 1)[0]
 
 
 def mark_task(name):
