@@ -35,7 +35,7 @@ def _free_port():
 class LocalNode:
     """A head node on 127.0.0.1 owned by this driver."""
 
-    def __init__(self, num_cpus=None, num_gpus=None, resources=None):
+    def __init__(self, num_cpus=None, num_gpus=None, resources=None, object_store_memory=None):
         self.bin = _bin_dir()
         self.tmp = tempfile.mkdtemp(prefix="rayc_py_")
         self._start_guard()
@@ -47,6 +47,8 @@ class LocalNode:
             cmd += ["--num-cpus", str(num_cpus)]
         if num_gpus is not None:
             cmd += ["--num-gpus", str(num_gpus)]
+        if object_store_memory is not None:
+            cmd += ["--object-store-memory", str(int(object_store_memory))]
         if resources:
             import json
             cmd += ["--resources", json.dumps(resources)]
