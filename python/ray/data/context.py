@@ -11,6 +11,9 @@ class DataContext:
         self.target_min_block_size = 1024 * 1024
         self.read_op_min_num_blocks = 200
         self.enable_progress_bars = True
+        # A bar appears once an operator has run this long (short runs stay
+        # quiet) and only when stderr is a terminal.
+        self.progress_bar_delay_s = 1.0
         # Bytes of blocks a streaming run may hold in the object store at
         # once (outputs of running and finished-but-unconsumed tasks,
         # estimated from the sizes seen so far); None: a quarter of the

@@ -264,8 +264,8 @@ def _progress(op):
         from tqdm import tqdm
     except ImportError:
         return None
-    return tqdm(desc="- " + op.name, total=op.num_outputs(), unit=" blocks", delay=1.0,
-                leave=False, file=sys.stderr, dynamic_ncols=True)
+    return tqdm(desc="- " + op.name, total=op.num_outputs(), unit=" blocks", delay=ctx.progress_bar_delay_s,
+                leave=True, file=sys.stderr, dynamic_ncols=True)
 
 
 class _TaskLauncher:
@@ -330,8 +330,9 @@ def _run_map(op, upstream, stats, share, cpus):
     exhausted = False
     try:
         while True:
+            # Until a first output tells the block size, one task at a time.
             while not exhausted and len(inflight) < limit and (
-                    not inflight or (len(inflight) + 1) * avg_out <= share):
+                    not inflight or (seen and (len(inflight) + 1) * avg_out <= share)):
                 try:
                     item = next(upstream)
                 except StopIteration:
