@@ -71,10 +71,17 @@ sample_task = ray.remote(_sample)
 
 
 def sort_indices(block, keys, descending):
+    """The row order that sorts BLOCK by KEYS (stable; DESCENDING per key)."""
     if not keys:
         return np.arange(B.num_rows(block))
-    import pandas as pd
     cols = B.to_numpy(block)
+    if len(keys) == 1 and cols[keys[0]].dtype != object and cols[keys[0]].ndim == 1:
+        col = cols[keys[0]]
+        if not descending[0]:
+            return np.argsort(col, kind="stable")
+        # Descending and stable: sort the reversed column, read it backwards.
+        return len(col) - 1 - np.argsort(col[::-1], kind="stable")[::-1]
+    import pandas as pd
     frame = pd.DataFrame({"k%d" % i: cols[k] for i, k in enumerate(keys)})
     order = frame.sort_values(by=list(frame.columns), ascending=[not d for d in descending],
                               kind="stable")
@@ -86,12 +93,14 @@ def _range_partition(block, key, boundaries, n):
     ascending BOUNDARIES (n - 1 of them); one block per part."""
     if B.num_rows(block) == 0:
         return [block] * n if n > 1 else block
-    col = B.column(block, key)
-    order = np.argsort(col, kind="stable")
-    sorted_col = col[order]
-    cuts = np.searchsorted(sorted_col, np.asarray(boundaries, dtype=sorted_col.dtype)
-                           if len(boundaries) else boundaries, side="right")
-    edges = [0] + list(cuts) + [len(col)]
+    block = B.to_numpy(block)
+    col = block[key]
+    # Part of a row: how many boundaries are below its value (a value equal
+    # to a boundary goes left, so equal keys always meet in one part).
+    bounds = np.asarray(boundaries, dtype=col.dtype) if len(boundaries) else col[:0]
+    which = np.searchsorted(bounds, col, side="left")
+    order = np.argsort(which, kind="stable")
+    edges = [0] + list(np.cumsum(np.bincount(which, minlength=n)))
     parts = [B.take_indices(block, order[edges[i]:edges[i + 1]]) for i in range(n)]
     return parts if n > 1 else parts[0]
 
