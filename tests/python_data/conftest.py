@@ -24,12 +24,6 @@ import pytest
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 sys.path.insert(0, os.path.join(ROOT, "python"))
 os.environ.setdefault("RAYC_BIN_DIR", os.path.join(ROOT, "bin"))
-# A node registry of this run's own: a plain `ray stop` elsewhere on the
-# host (another suite, a user) stops every node in the host's registry,
-# and must not stop this suite's private nodes in the middle of a test.
-if "RAYC_NODE_REGISTRY" not in os.environ:
-    os.environ["RAYC_NODE_REGISTRY"] = "/tmp/rayc_data_nodes_%d" % os.getuid()
-    os.makedirs(os.environ["RAYC_NODE_REGISTRY"], mode=0o700, exist_ok=True)
 
 import ray  # noqa: E402
 
