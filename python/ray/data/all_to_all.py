@@ -59,7 +59,12 @@ def split_rows(blocks, sizes):
 
 
 def _boundaries(blocks, key, n):
-    samples = ray.get([_tasks.sample_task.remote(b, key, 16 * n) for b, _ in blocks])
+    """N - 1 ascending boundaries of KEY's values: from the samples in the
+    blocks' metadata, else from sample tasks (blocks made elsewhere)."""
+    if all(key in m.get("samples", {}) for _, m in blocks):
+        samples = [m["samples"][key] for _, m in blocks]
+    else:
+        samples = ray.get([_tasks.sample_task.remote(b, key, 16 * n) for b, _ in blocks])
     samples = [s for s in samples if len(s)]
     if not samples or n <= 1:
         return []
