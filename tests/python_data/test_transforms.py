@@ -74,6 +74,15 @@ def test_callable_class_needs_concurrency():
         ray.data.range(10).map_batches(AddOffset, fn_constructor_args=(1,))
 
 
+def test_actor_pool_larger_than_the_cluster_is_an_error_not_a_hang():
+    with pytest.raises(ValueError, match="needs 8 CPUs, but the cluster has 4"):
+        ray.data.range(10).map_batches(AddOffset, fn_constructor_args=(1,),
+                                       concurrency=8).take_all()
+    with pytest.raises(ValueError, match="the tasks feeding the pool need one more"):
+        ray.data.range(10).map_batches(AddOffset, fn_constructor_args=(1,),
+                                       concurrency=4).take_all()
+
+
 def test_map_batches_num_cpus():
     # num_cpus=2 tasks on a 4-CPU node: at most two run at once, all finish.
     got = ray.data.range(40, override_num_blocks=4).map_batches(

@@ -283,9 +283,21 @@ class _TaskLauncher:
 class _ActorPool:
     """POOL_SIZE MapWorker actors; a call goes to the least busy one."""
 
-    def __init__(self, op):
+    def __init__(self, op, cpus):
         ctx = DataContext.get_current()
-        cls = ray.remote(_tasks.MapWorker).options(**_task_options(op.remote_args))
+        opts = _task_options(op.remote_args)
+        # Actors that can never all start would leave their calls queued
+        # forever, and a pool holding every CPU starves the tasks feeding it.
+        need = op.pool_size * opts.get("num_cpus", 0)
+        feeds = not isinstance(op.inputs[0], Source) or any(
+            isinstance(i, ReadTask) for i in op.inputs[0].items)
+        if need > cpus or (feeds and need >= cpus and need > 0):
+            raise ValueError("%s: an actor pool of %d actors with num_cpus=%g needs %g CPUs, "
+                             "but the cluster has %d%s; lower `concurrency` or num_cpus"
+                             % (op.name, op.pool_size, opts.get("num_cpus", 0), need, cpus,
+                                " and the tasks feeding the pool need one more" if feeds
+                                and need <= cpus else ""))
+        cls = ray.remote(_tasks.MapWorker).options(**opts)
         self.actors = [cls.remote(op.chain) for _ in range(op.pool_size)]
         ray.get([a.ready.remote() for a in self.actors])
         self.busy = [0] * len(self.actors)
@@ -320,7 +332,7 @@ def _task_options(remote_args):
 def _run_map(op, upstream, stats, share, cpus):
     """Streams UPSTREAM through OP's tasks (or actor pool), yielding the
     outputs in input order, with at most a bounded number in flight."""
-    runner = _ActorPool(op) if op.pool_size else _TaskLauncher(op)
+    runner = _ActorPool(op, cpus) if op.pool_size else _TaskLauncher(op)
     limit = runner.capacity() if op.pool_size else 2 * cpus
     if op.concurrency:
         limit = min(limit, op.concurrency)
