@@ -169,6 +169,7 @@ zip_task = ray.remote(num_returns=2)(_zip)
 
 
 def _partial_agg(aggs, block):
+    B.check_columns([a.on for a in aggs if a.on is not None], block)
     return [a.partial(block) for a in aggs]
 
 

@@ -34,7 +34,7 @@ class Count(AggregateFn):
         return B.num_rows(block)
 
     def merge(self, states):
-        return int(sum(states))
+        return int(sum(s for s in states if s is not None))
 
     def group(self, grouped):
         return grouped.size()
@@ -133,6 +133,21 @@ class Std(AggregateFn):
 
     def group(self, grouped):
         return grouped[self.on].std(ddof=self.ddof)
+
+
+class PartialStates:
+    """A block transform: the partial states of AGGS over a block, as a
+    one-row block {"states": [state, ...]} (empty blocks give None states)."""
+
+    def __init__(self, aggs):
+        self.aggs = aggs
+
+    def __call__(self, block):
+        if B.num_rows(block):
+            B.check_columns([a.on for a in self.aggs if a.on is not None], block)
+        out = np.empty(1, dtype=object)
+        out[0] = [a.partial(block) if B.num_rows(block) else None for a in self.aggs]
+        return {"states": out}
 
 
 def group_aggregate(keys, aggs, *parts):

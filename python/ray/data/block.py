@@ -62,6 +62,24 @@ def schema(block):
     return out
 
 
+def schema_repr(types):
+    """TYPES (name -> type) as Ray prints a schema: a Column/Type table."""
+    names = list(types)
+    w = max([len("Column")] + [len(n) for n in names])
+    lines = ["Column".ljust(w) + "  Type", "-" * len("Column") + " " * (w - 4) + "----"]
+    lines += [n.ljust(w) + "  " + types[n] for n in names]
+    return "\n".join(lines)
+
+
+def check_columns(names, block):
+    """Raises Ray's ValueError when a name in NAMES is not a column of BLOCK."""
+    have = column_names(block)
+    for n in names:
+        if n not in have:
+            raise ValueError("The column '%s' does not exist in the schema '%s'."
+                             % (n, schema_repr(schema(block))))
+
+
 def _py_type(v):
     return {str: "string", bytes: "binary"}.get(type(v), type(v).__name__)
 

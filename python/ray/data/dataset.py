@@ -34,10 +34,7 @@ class Schema:
         return isinstance(other, Schema) and self._types == other._types
 
     def __repr__(self):
-        w = max([len("Column")] + [len(n) for n in self.names])
-        lines = ["Column".ljust(w) + "  Type", "-" * len("Column") + " " * (w - 4) + "----"]
-        lines += [n.ljust(w) + "  " + t for n, t in zip(self.names, self.types)]
-        return "\n".join(lines)
+        return B.schema_repr(self._types)
 
 
 def _check_columns(names, have, schema):
@@ -394,12 +391,18 @@ class Dataset:
     # ---- aggregations -------------------------------------------------------
 
     def aggregate(self, *aggs):
-        names = self.columns() or []
-        for a in aggs:
-            if a.on is not None:
-                _check_columns([a.on], names, self.schema())
-        states = ray.get([_tasks.partial_agg_task.remote(list(aggs), ref)
-                          for ref, m in execute(self._op) if m["num_rows"]])
+        # Columns are checked in the tasks (A.check_columns): asking for the
+        # schema first would run the head of the pipeline twice.
+        op = self._op
+        if isinstance(op, MapOp) and op.pool_size is None:
+            # As Ray fuses a map into the aggregate after it: each map task
+            # returns its partial states, never writing its block.
+            fused = op.fused_with([Transform("block", A.PartialStates(list(aggs)))],
+                                  "Aggregate", op.remote_args, None, op.concurrency)
+            states = [ray.get(ref)["states"][0] for ref, m in execute(fused)]
+        else:
+            states = ray.get([_tasks.partial_agg_task.remote(list(aggs), ref)
+                              for ref, m in execute(op) if m["num_rows"]])
         return {a.name: a.merge([s[i] for s in states]) for i, a in enumerate(aggs)}
 
     def _agg(self, cls, on, **kw):
