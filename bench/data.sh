@@ -2,7 +2,8 @@
 # bench/data.sh - Ray Data (python/ray/data) against dask.dataframe in the
 # same run: map_batches over 10 M rows and a sort of 1 GB (issue 15; target
 # >= 2x Dask).  Arguments go to bench/data_bench.py (--rows N --sort-mb MB
-# --cpus N --parts N); needs python3-pandas and python3-dask.
+# --cpus N --parts N --runs N --sort-runs N); needs python3-pandas and
+# python3-dask.
 #
 #   bench/data.sh                              full size
 #   bench/data.sh --rows 1000000 --sort-mb 100 quick

@@ -7,8 +7,9 @@
 
 Both get the same number of partitions and the same CPUs (Ray: a private
 local node with --cpus; Dask: its default threaded scheduler with as
-many workers).  Prints rows/s and seconds for each and the ratio Dask
-seconds / rayc seconds (target >= 2).  Run through bench/data.sh:
+many workers).  Prints rows/s and seconds for each (the best of --runs
+for map_batches, of --sort-runs for the sort) and the ratio Dask seconds /
+rayc seconds (target >= 2).  Run through bench/data.sh:
 
     bench/data.sh                       full size
     bench/data.sh --rows 1000000 --sort-mb 100     quick
@@ -69,10 +70,15 @@ def dask_sort(rows, parts):
     return int(out.map_partitions(len).compute().sum()), first
 
 
-def timed(fn, *args):
-    t = time.perf_counter()
-    res = fn(*args)
-    return res, time.perf_counter() - t
+def timed(fn, *args, runs=1):
+    """FN(*ARGS)'s result and its best time of RUNS."""
+    best = None
+    for _ in range(runs):
+        t = time.perf_counter()
+        res = fn(*args)
+        took = time.perf_counter() - t
+        best = took if best is None else min(best, took)
+    return res, best
 
 
 def report(name, rows, ray_s, dask_s):
@@ -86,6 +92,8 @@ def main():
     ap.add_argument("--sort-mb", type=int, default=1024, help="MB to sort")
     ap.add_argument("--cpus", type=int, default=os.cpu_count())
     ap.add_argument("--parts", type=int, default=0, help="partitions (default 4 per CPU)")
+    ap.add_argument("--runs", type=int, default=3, help="map_batches: best of RUNS")
+    ap.add_argument("--sort-runs", type=int, default=1, help="sort: best of SORT_RUNS")
     a = ap.parse_args()
     parts = a.parts or 4 * a.cpus
     import dask
@@ -94,14 +102,14 @@ def main():
     ray.data.DataContext.get_current().enable_progress_bars = False
     ray_map(1000, 2)  # workers up, functions exported: not part of the measure
 
-    (r1, ray_s) = timed(ray_map, a.rows, parts)
-    (d1, dask_s) = timed(dask_map, a.rows, parts)
+    (r1, ray_s) = timed(ray_map, a.rows, parts, runs=a.runs)
+    (d1, dask_s) = timed(dask_map, a.rows, parts, runs=a.runs)
     assert r1 == d1 == a.rows * a.rows, (r1, d1)
     report("map_batches %dM rows" % (a.rows // 1_000_000), a.rows, ray_s, dask_s)
 
     sort_rows = a.sort_mb * (1 << 20) // 16
-    ((n1, f1), ray_s) = timed(ray_sort, sort_rows, parts)
-    ((n2, f2), dask_s) = timed(dask_sort, sort_rows, parts)
+    ((n1, f1), ray_s) = timed(ray_sort, sort_rows, parts, runs=a.sort_runs)
+    ((n2, f2), dask_s) = timed(dask_sort, sort_rows, parts, runs=a.sort_runs)
     assert n1 == n2 == sort_rows and f1 == f2, (n1, n2, f1, f2)
     report("sort %d MB" % a.sort_mb, sort_rows, ray_s, dask_s)
     ray.shutdown()
