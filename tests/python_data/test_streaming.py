@@ -3,7 +3,6 @@ through map_batches with a bounded number of bytes in flight, so the store
 never has to spill (and never runs out)."""
 import os
 
-import numpy as np
 import pytest
 
 import ray

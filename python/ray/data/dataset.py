@@ -1,6 +1,5 @@
 """Dataset: a lazy, streaming, distributed table (Ray's ray.data.Dataset)."""
 import itertools
-import math
 import os
 import uuid
 
@@ -231,9 +230,7 @@ class Dataset:
         pairs = list(execute(self._op))
         total = sum(m["num_rows"] for _, m in pairs)
         sizes = [total // n] * n if equal else all_to_all.even_sizes(total, n)
-        return [MaterializedDataset(Source([p], "Split")) if False else
-                MaterializedDataset(Source(ps, "Split"))
-                for ps in _split_pairs(pairs, sizes)]
+        return [MaterializedDataset(Source(ps, "Split")) for ps in _split_pairs(pairs, sizes)]
 
     def split_at_indices(self, indices):
         if list(indices) != sorted(indices) or any(i < 0 for i in indices):
