@@ -4,7 +4,9 @@
 #
 #   deploy/install-deps.sh           build, tests, runtime (python3-dev for the
 #                                    extension ray._raylet; cloudpickle, numpy and
-#                                    pytest for the Python front end and its tests)
+#                                    pytest for the Python front end and its tests;
+#                                    pandas, tqdm, Pillow for Ray Data, Dask for
+#                                    its benchmark)
 #   deploy/install-deps.sh --bench   also what bench/multihost.sh compares
 #                                    against (Dask distributed, NumPy)
 set -eu
@@ -16,6 +18,7 @@ libarchive-dev libssl-dev libcmocka-dev
 tcl8.6 tcllib libsqlite3-tcl openssh-server openssh-client iproute2 iptables procps psmisc
 valgrind python3 python3-venv python3-pip python3-aiohttp zip unzip wrk openssl tcpdump
 python3-dev python3-cloudpickle python3-numpy python3-pytest python3-distributed
+python3-pandas python3-tqdm python3-pil python3-dask
 prometheus chromium chromium-driver python3-selenium libjs-chart.js"
 if [ "${1:-}" = "--bench" ]; then
     PACKAGES="$PACKAGES python3-distributed python3-numpy"

@@ -70,9 +70,9 @@ def _code_search_path(job_config):
     return [os.path.abspath(p) for p in paths]
 
 
-def init(address=None, *, num_cpus=None, num_gpus=None, resources=None, namespace=None,
-         runtime_env=None, ignore_reinit_error=False, log_to_driver=True, job_config=None,
-         **kwargs):
+def init(address=None, *, num_cpus=None, num_gpus=None, resources=None,
+         object_store_memory=None, namespace=None, runtime_env=None,
+         ignore_reinit_error=False, log_to_driver=True, job_config=None, **kwargs):
     """Connects this process to a cluster as a driver.  With no address and
     no RAY_ADDRESS a private local node is started (and stopped at exit);
     "auto", "HOST:PORT" or RAY_ADDRESS join an existing cluster."""
@@ -98,11 +98,14 @@ def init(address=None, *, num_cpus=None, num_gpus=None, resources=None, namespac
     env_vars += package_env
     if address is None:
         from ray._private.node import LocalNode
-        _node = LocalNode(num_cpus, num_gpus, resources)
+        _node = LocalNode(num_cpus, num_gpus, resources, object_store_memory)
         address = _node.address
         _set_env("RAY_AUTH_TOKEN_PATH", _node.token_file)
     elif num_cpus is not None or num_gpus is not None or resources:
         raise ValueError("When connecting to an existing cluster, num_cpus and num_gpus must "
+                         "not be provided.")
+    elif object_store_memory is not None:
+        raise ValueError("When connecting to an existing cluster, object_store_memory must "
                          "not be provided.")
     if address == "auto":
         address = None  # libray finds the local cluster
@@ -307,3 +310,12 @@ def kill(actor, *, no_restart=True):
 
 
 from ray import util  # noqa: E402,F401  (ray.util.placement_group needs ray.remote)
+
+
+def __getattr__(name):
+    """ray.data, ray.serve, ...: the libraries load on first use, as in Ray
+    (`import ray` then `ray.data.range(10)`)."""
+    if name in ("data", "serve", "util"):
+        import importlib
+        return importlib.import_module("ray." + name)
+    raise AttributeError("module 'ray' has no attribute %r" % name)

@@ -33,6 +33,23 @@ def test_init_starts_private_node_and_shutdown_stops_it():
     assert not os.path.exists(node_dir)
 
 
+def test_ray_stop_elsewhere_leaves_the_private_node(tmp_path, monkeypatch):
+    # A `ray stop` of the host's nodes (here a registry of the test's own,
+    # so nodes of other runs on this host are left alone) must not stop
+    # the node a driver's ray.init() owns: it has a registry of its own.
+    registry = tmp_path / "registry"
+    registry.mkdir(mode=0o700)
+    monkeypatch.setenv("RAYC_NODE_REGISTRY", str(registry))
+    ray.init(num_cpus=1)
+    try:
+        r = subprocess.run([os.path.join(os.environ["RAYC_BIN_DIR"], "ray"), "stop"],
+                           env=os.environ, capture_output=True, text=True, timeout=120)
+        assert "Did not find any active Ray processes." in r.stdout, r.stdout + r.stderr
+        assert ray.get(where.remote(), timeout=60) != os.getpid()
+    finally:
+        ray.shutdown()
+
+
 def test_private_node_stops_when_driver_exits(tmp_path):
     out = tmp_path / "dir"
     code = ("import ray\nray.init(num_cpus=1)\n"

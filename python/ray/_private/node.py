@@ -2,7 +2,9 @@
 --head` from this build's bin/ in a temp dir of its own, stopped (and the
 dir removed) when the driver shuts down, exits or dies: a guard process
 (node_guard.py) holds a pipe from the driver and stops the node when the
-pipe closes, even after a SIGKILL of the driver."""
+pipe closes, even after a SIGKILL of the driver.  The node has a registry
+of its own (TMP/nodes): `ray stop` elsewhere on the host does not stop it,
+and the guard's `ray stop` stops this node only."""
 import atexit
 import os
 import shutil
@@ -35,9 +37,13 @@ def _free_port():
 class LocalNode:
     """A head node on 127.0.0.1 owned by this driver."""
 
-    def __init__(self, num_cpus=None, num_gpus=None, resources=None):
+    def __init__(self, num_cpus=None, num_gpus=None, resources=None, object_store_memory=None):
         self.bin = _bin_dir()
         self.tmp = tempfile.mkdtemp(prefix="rayc_py_")
+        # The node is registered in a registry of its own (not the host's),
+        # so the guard's `ray stop` stops this node only, and a `ray stop`
+        # of other nodes on the host does not stop it under its driver.
+        self.registry = os.path.join(self.tmp, "nodes")
         self._start_guard()
         port = _free_port()
         cmd = [os.path.join(self.bin, "ray"), "start", "--head", "--node-ip-address", "127.0.0.1",
@@ -47,10 +53,12 @@ class LocalNode:
             cmd += ["--num-cpus", str(num_cpus)]
         if num_gpus is not None:
             cmd += ["--num-gpus", str(num_gpus)]
+        if object_store_memory is not None:
+            cmd += ["--object-store-memory", str(int(object_store_memory))]
         if resources:
             import json
             cmd += ["--resources", json.dumps(resources)]
-        self.env = dict(os.environ, RAY_TMPDIR=self.tmp)
+        self.env = dict(os.environ, RAY_TMPDIR=self.tmp, RAYC_NODE_REGISTRY=self.registry)
         self.env.pop("RAY_ADDRESS", None)
         r = subprocess.run(cmd, env=self.env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                            text=True)
@@ -71,6 +79,7 @@ class LocalNode:
             self._guard = subprocess.Popen(
                 [sys.executable, guard, str(r), os.path.join(self.bin, "ray"), self.tmp],
                 pass_fds=(r,), start_new_session=True, stdin=subprocess.DEVNULL,
+                env=dict(os.environ, RAYC_NODE_REGISTRY=self.registry),
                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         except OSError:
             os.close(w)

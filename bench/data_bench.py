@@ -1,0 +1,119 @@
+"""Ray Data against dask.dataframe in the same run (issue 15):
+
+  1. map_batches over ROWS rows (default 10 M): generate the ids in tasks,
+     a vectorized UDF per batch, then the sum of the result;
+  2. a sort of SORT_MB megabytes (default 1 GB) of (key float64, value
+     int64) rows generated in tasks, fully materialized.
+
+Both get the same number of partitions and the same CPUs (Ray: a private
+local node with --cpus; Dask: its default threaded scheduler with as
+many workers).  Prints rows/s and seconds for each (the best of --runs
+for map_batches, of --sort-runs for the sort) and the ratio Dask seconds /
+rayc seconds (target >= 2).  Run through bench/data.sh:
+
+    bench/data.sh                       full size
+    bench/data.sh --rows 1000000 --sort-mb 100     quick
+"""
+import argparse
+import os
+import sys
+import time
+
+import numpy as np
+import pandas as pd
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(ROOT, "python"))
+os.environ.setdefault("RAYC_BIN_DIR", os.path.join(ROOT, "bin"))
+
+import ray  # noqa: E402
+
+
+def make_sort_rows(start, end):
+    rng = np.random.default_rng(start)
+    return pd.DataFrame({"key": rng.random(end - start),
+                         "value": np.arange(start, end, dtype=np.int64)})
+
+
+def udf(batch):
+    return {"id": batch["id"] * 2 + 1}
+
+
+def ray_map(rows, parts):
+    ds = ray.data.range(rows, override_num_blocks=parts).map_batches(udf, batch_size=None)
+    return ds.sum("id")
+
+
+def dask_map(rows, parts):
+    import dask.dataframe as dd
+    cuts = [(rows * i // parts, rows * (i + 1) // parts) for i in range(parts)]
+    ddf = dd.from_map(lambda c: pd.DataFrame({"id": np.arange(c[0], c[1], dtype=np.int64)}),
+                      cuts)
+    return int(ddf.map_partitions(lambda df: df * 2 + 1)["id"].sum().compute())
+
+
+def ray_sort(rows, parts):
+    cuts = [(rows * i // parts, rows * (i + 1) // parts) for i in range(parts)]
+    ds = ray.data.from_items([{"s": s, "e": e} for s, e in cuts], override_num_blocks=parts)
+    ds = ds.map_batches(lambda b: make_sort_rows(int(b["s"][0]), int(b["e"][0])), batch_size=1)
+    out = ds.sort("key").materialize()
+    first = out.take(1)[0]["key"]
+    return out.count(), first
+
+
+def dask_sort(rows, parts):
+    import dask.dataframe as dd
+    cuts = [(rows * i // parts, rows * (i + 1) // parts) for i in range(parts)]
+    ddf = dd.from_map(lambda c: make_sort_rows(c[0], c[1]), cuts)
+    out = ddf.sort_values("key").persist()
+    first = out.head(1)["key"].iloc[0]
+    return int(out.map_partitions(len).compute().sum()), first
+
+
+def timed(fn, *args, runs=1):
+    """FN(*ARGS)'s result and its best time of RUNS."""
+    best = None
+    for _ in range(runs):
+        t = time.perf_counter()
+        res = fn(*args)
+        took = time.perf_counter() - t
+        best = took if best is None else min(best, took)
+    return res, best
+
+
+def report(name, rows, ray_s, dask_s):
+    print("%-28s rayc %8.2f s %12.0f rows/s | dask %8.2f s %12.0f rows/s | dask/rayc %.2fx"
+          % (name, ray_s, rows / ray_s, dask_s, rows / dask_s, dask_s / ray_s), flush=True)
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--rows", type=int, default=10_000_000, help="map_batches rows")
+    ap.add_argument("--sort-mb", type=int, default=1024, help="MB to sort")
+    ap.add_argument("--cpus", type=int, default=os.cpu_count())
+    ap.add_argument("--parts", type=int, default=0, help="partitions (default 4 per CPU)")
+    ap.add_argument("--runs", type=int, default=3, help="map_batches: best of RUNS")
+    ap.add_argument("--sort-runs", type=int, default=1, help="sort: best of SORT_RUNS")
+    a = ap.parse_args()
+    parts = a.parts or 4 * a.cpus
+    import dask
+    dask.config.set(scheduler="threads", num_workers=a.cpus)
+    ray.init(num_cpus=a.cpus)
+    ray.data.DataContext.get_current().enable_progress_bars = False
+    ray_map(1000, 2)  # workers up, functions exported: not part of the measure
+
+    (r1, ray_s) = timed(ray_map, a.rows, parts, runs=a.runs)
+    (d1, dask_s) = timed(dask_map, a.rows, parts, runs=a.runs)
+    assert r1 == d1 == a.rows * a.rows, (r1, d1)
+    report("map_batches %dM rows" % (a.rows // 1_000_000), a.rows, ray_s, dask_s)
+
+    sort_rows = a.sort_mb * (1 << 20) // 16
+    ((n1, f1), ray_s) = timed(ray_sort, sort_rows, parts, runs=a.sort_runs)
+    ((n2, f2), dask_s) = timed(dask_sort, sort_rows, parts, runs=a.sort_runs)
+    assert n1 == n2 == sort_rows and f1 == f2, (n1, n2, f1, f2)
+    report("sort %d MB" % a.sort_mb, sort_rows, ray_s, dask_s)
+    ray.shutdown()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,196 @@
+"""Ray Data transforms, each checked against pandas computing the same."""
+import os
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import ray
+
+pytestmark = pytest.mark.usefixtures("ray_local")
+
+
+def _frame(n=200):
+    rng = np.random.default_rng(0)
+    return pd.DataFrame({"k": rng.integers(0, 7, n), "x": rng.normal(size=n),
+                         "y": np.arange(n)})
+
+
+def test_map_rows():
+    got = ray.data.range(50).map(lambda r: {"id": r["id"], "sq": r["id"] ** 2}).to_pandas()
+    exp = pd.DataFrame({"id": np.arange(50), "sq": np.arange(50) ** 2})
+    pd.testing.assert_frame_equal(got, exp)
+
+
+def test_map_batches_numpy_default_and_pandas():
+    ds = ray.data.range(1000)
+    seen = []
+
+    def double(b):
+        seen.append(type(b))
+        return {"id": b["id"] * 2}
+    assert ds.map_batches(double).sum("id") == 2 * sum(range(1000))
+    assert ds.map_batches(lambda b: {"t": [type(b).__name__] * len(b["id"])},
+                          batch_format="numpy").take(1) == [{"t": "dict"}]
+    got = ds.map_batches(lambda df: df.assign(z=df["id"] + 1), batch_format="pandas").to_pandas()
+    exp = pd.DataFrame({"id": np.arange(1000)}).assign(z=lambda d: d["id"] + 1)
+    pd.testing.assert_frame_equal(got, exp)
+
+
+def test_map_batches_batch_size():
+    sizes = ray.data.range(100, override_num_blocks=1).map_batches(
+        lambda b: {"n": [len(b["id"])]}, batch_size=30).take_all()
+    assert [r["n"] for r in sizes] == [30, 30, 30, 10]
+
+
+def test_map_batches_fn_args_kwargs():
+    got = ray.data.range(10).map_batches(lambda b, a, c=0: {"id": b["id"] * a + c},
+                                         fn_args=(3,), fn_kwargs={"c": 1}).take_all()
+    assert [r["id"] for r in got] == [3 * i + 1 for i in range(10)]
+
+
+class AddOffset:
+    """A callable class: built once per actor with its constructor args."""
+
+    def __init__(self, offset):
+        self.offset = offset
+        self.pid = os.getpid()
+
+    def __call__(self, batch):
+        return {"id": batch["id"] + self.offset, "pid": np.full(len(batch["id"]), self.pid)}
+
+
+def test_callable_class_runs_in_actor_pool_of_concurrency():
+    ds = ray.data.range(400, override_num_blocks=8).map_batches(
+        AddOffset, fn_constructor_args=(1000,), concurrency=2, batch_size=50)
+    df = ds.to_pandas()
+    assert sorted(df["id"]) == list(range(1000, 1400))
+    assert 1 <= df["pid"].nunique() <= 2
+    assert os.getpid() not in set(df["pid"])
+
+
+def test_callable_class_needs_concurrency():
+    with pytest.raises(ValueError, match="``concurrency`` must be specified"):
+        ray.data.range(10).map_batches(AddOffset, fn_constructor_args=(1,))
+
+
+def test_actor_pool_larger_than_the_cluster_is_an_error_not_a_hang():
+    with pytest.raises(ValueError, match="needs 8 CPUs, but the cluster has 4"):
+        ray.data.range(10).map_batches(AddOffset, fn_constructor_args=(1,),
+                                       concurrency=8).take_all()
+    with pytest.raises(ValueError, match="the tasks feeding the pool need one more"):
+        ray.data.range(10).map_batches(AddOffset, fn_constructor_args=(1,),
+                                       concurrency=4).take_all()
+
+
+def test_map_batches_num_cpus():
+    # num_cpus=2 tasks on a 4-CPU node: at most two run at once, all finish.
+    got = ray.data.range(40, override_num_blocks=4).map_batches(
+        lambda b: b, num_cpus=2).count()
+    assert got == 40
+
+
+def test_bad_batch_format_gives_rays_message():
+    with pytest.raises(ValueError, match="The given batch format bogus isn't allowed"):
+        ray.data.range(10).map_batches(lambda b: b, batch_format="bogus")
+
+
+def test_udf_returning_wrong_type_is_reported():
+    with pytest.raises(Exception, match="returned a value of type"):
+        ray.data.range(10).map_batches(lambda b: 5).take_all()
+
+
+def test_flat_map_and_filter():
+    got = ray.data.range(5).flat_map(lambda r: [r, r]).filter(lambda r: r["id"] % 2 == 0)
+    assert [r["id"] for r in got.take_all()] == [0, 0, 2, 2, 4, 4]
+    assert ray.data.range(5).filter(lambda r: False).count() == 0
+
+
+def test_add_drop_select_columns():
+    df = _frame()
+    ds = ray.data.from_pandas(df)
+    got = ds.add_column("z", lambda b: b["x"] * 2).to_pandas()
+    pd.testing.assert_frame_equal(got, df.assign(z=df["x"] * 2))
+    assert ds.drop_columns(["x"]).columns() == ["k", "y"]
+    assert ds.select_columns(["y", "k"]).columns() == ["y", "k"]
+
+
+def test_bad_column_gives_rays_message():
+    ds = ray.data.range(10)
+    with pytest.raises(Exception, match="The column 'nope' does not exist in the schema"):
+        ds.select_columns(["nope"]).take_all()
+    with pytest.raises(ValueError, match="The column 'nope' does not exist in the schema"):
+        ds.sort("nope")
+    with pytest.raises(ValueError, match="The column 'nope' does not exist in the schema"):
+        ds.groupby("nope")
+    with pytest.raises(ValueError, match="The column 'nope' does not exist in the schema"):
+        ds.sum("nope")
+
+
+def test_sort_matches_pandas():
+    df = _frame(500)
+    ds = ray.data.from_pandas(df).repartition(5)
+    got = ds.sort("x").to_pandas()
+    pd.testing.assert_frame_equal(got, df.sort_values("x").reset_index(drop=True))
+    got = ds.sort("x", descending=True).to_pandas()
+    pd.testing.assert_frame_equal(got, df.sort_values("x", ascending=False)
+                                  .reset_index(drop=True))
+    got = ds.sort(["k", "y"], descending=[False, True]).to_pandas()
+    pd.testing.assert_frame_equal(got, df.sort_values(["k", "y"], ascending=[True, False])
+                                  .reset_index(drop=True))
+
+
+def test_groupby_aggregations_match_pandas():
+    df = _frame(600)
+    ds = ray.data.from_pandas(df).repartition(4)
+    g = df.groupby("k")
+    exp = pd.DataFrame({"k": sorted(df["k"].unique())})
+    got = ds.groupby("k").count().to_pandas()
+    assert list(got.columns) == ["k", "count()"]
+    assert list(got["count()"]) == list(g.size())
+    for name, fn in [("sum", g["x"].sum), ("min", g["x"].min), ("max", g["x"].max),
+                     ("mean", g["x"].mean), ("std", g["x"].std)]:
+        got = getattr(ds.groupby("k"), name)("x").to_pandas()
+        assert list(got.columns) == ["k", "%s(x)" % name]
+        assert list(got["k"]) == list(exp["k"])
+        np.testing.assert_allclose(got["%s(x)" % name], fn().to_numpy())
+
+
+def test_groupby_map_groups():
+    df = _frame(300)
+    got = ray.data.from_pandas(df).groupby("k").map_groups(
+        lambda g: pd.DataFrame({"k": [g["k"].iloc[0]], "n": [len(g)]}),
+        batch_format="pandas").to_pandas()
+    exp = df.groupby("k").size()
+    assert list(got["k"]) == list(exp.index) and list(got["n"]) == list(exp)
+
+
+def test_repartition_and_random_shuffle():
+    ds = ray.data.range(100).repartition(7).materialize()
+    assert ds.num_blocks() == 7 and ds.count() == 100
+    shuffled = [r["id"] for r in ray.data.range(100).random_shuffle(seed=3).take_all()]
+    assert sorted(shuffled) == list(range(100)) and shuffled != list(range(100))
+    again = [r["id"] for r in ray.data.range(100).random_shuffle(seed=3).take_all()]
+    assert shuffled == again
+
+
+def test_union_zip_limit():
+    a, b = ray.data.range(3), ray.data.range(2).map(lambda r: {"id": r["id"] + 10})
+    assert [r["id"] for r in a.union(b).take_all()] == [0, 1, 2, 10, 11]
+    z = ray.data.range(4).zip(ray.data.range(4).map(lambda r: {"v": r["id"] * 10}))
+    assert z.take_all() == [{"id": i, "v": i * 10} for i in range(4)]
+    same = ray.data.range(2).zip(ray.data.range(2)).take_all()
+    assert same == [{"id": 0, "id_1": 0}, {"id": 1, "id_1": 1}]
+    assert ray.data.range(1000).limit(17).count() == 17
+
+
+def test_split_and_train_test_split():
+    parts = ray.data.range(10).split(3)
+    assert [p.count() for p in parts] == [4, 3, 3]
+    assert sorted(r["id"] for p in parts for r in p.take_all()) == list(range(10))
+    assert [p.count() for p in ray.data.range(10).split(3, equal=True)] == [3, 3, 3]
+    train, test = ray.data.range(10).train_test_split(test_size=0.2)
+    assert [r["id"] for r in train.take_all()] == list(range(8))
+    assert [r["id"] for r in test.take_all()] == [8, 9]
+    train, test = ray.data.range(10).train_test_split(test_size=3, shuffle=True, seed=1)
+    assert train.count() == 7 and test.count() == 3
