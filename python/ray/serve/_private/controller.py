@@ -7,6 +7,7 @@ ones, starts one HTTP proxy actor per node and tells the proxies the
 routes.  All methods are async: they run on the actor's one event loop,
 so the state needs no locks."""
 import asyncio
+import concurrent.futures
 import time
 import uuid
 
@@ -20,11 +21,12 @@ GRACEFUL_SHUTDOWN_S = 20.0
 
 
 class _Replica:
-    def __init__(self, name, handle):
+    def __init__(self, name, creating):
         self.name = name
-        self.handle = handle
+        self.creating = creating   # a Future of the actor handle (creation blocks)
+        self.handle = None
         self.state = "STARTING"
-        self.ready_ref = handle.ready.remote()
+        self.ready_ref = None
         self.health_ref = None
         self.health_sent = 0.0
         self.last_health = time.monotonic()
@@ -77,6 +79,9 @@ class ServeController:
         self.routes_version = 0
         self._task = None
         self._last_nodes = 0.0
+        # A named actor's creation waits for its constructor: off the loop.
+        self._pool = concurrent.futures.ThreadPoolExecutor(max_workers=16,
+                                                           thread_name_prefix="serve-create")
 
     def _ensure_loop(self):
         if self._task is None:
@@ -111,7 +116,8 @@ class ServeController:
                 if cfg["user_config"] != prev.cfg["user_config"] and \
                         cfg["user_config"] is not None:
                     for r in d.live():
-                        r.handle.reconfigure.remote(cfg["user_config"])
+                        if r.handle is not None:
+                            r.handle.reconfigure.remote(cfg["user_config"])
                 d.cfg = cfg
                 d.auto = AutoscalingConfig.parse(cfg["autoscaling_config"])
                 if d.auto is None:
@@ -149,6 +155,11 @@ class ServeController:
             self._kill(d, r)
 
     def _kill(self, d, r):
+        if r.handle is None:
+            r.creating.add_done_callback(lambda f: f.exception() is None and
+                                         ray.kill(f.result()))
+            d.replicas.pop(r.name, None)
+            return
         try:
             ray.kill(r.handle)
         except Exception:  # noqa: BLE001 - already gone
@@ -246,6 +257,15 @@ class ServeController:
 
     def _check_replicas(self, d, now):
         for r in list(d.replicas.values()):
+            if r.state == "STARTING" and r.handle is None:
+                if not r.creating.done():
+                    continue
+                try:
+                    r.handle = r.creating.result()
+                    r.ready_ref = r.handle.ready.remote()
+                except Exception as e:  # noqa: BLE001 - the constructor failed
+                    self._failed_start(d, r, e)
+                    continue
             if r.state == "STARTING":
                 ready, _ = ray.wait([r.ready_ref], timeout=0)
                 if ready:
@@ -253,13 +273,8 @@ class ServeController:
                         r.pid = ray.get(r.ready_ref)
                         r.state = "RUNNING"
                         r.last_health = now
-                        self.routes_version += 0
                     except Exception as e:  # noqa: BLE001 - the constructor failed
-                        d.failures += 1
-                        d.message = "Replica %s failed to start: %s" % (r.name, e)
-                        if d.failures >= MAX_CONSTRUCTOR_FAILURES:
-                            d.failed = True
-                        self._kill(d, r)
+                        self._failed_start(d, r, e)
                 continue
             if r.state == "STOPPING":
                 self._poll_metric(r)
@@ -269,6 +284,14 @@ class ServeController:
             self._poll_health(d, r, now)
             if d.auto is not None:
                 self._poll_metric(r)
+
+    def _failed_start(self, d, r, e):
+        d.failures += 1
+        text = e.args[1] if len(getattr(e, "args", ())) > 1 else str(e)
+        d.message = "Replica %s failed to start: %s" % (r.name, text)
+        if d.failures >= MAX_CONSTRUCTOR_FAILURES:
+            d.failed = True
+        d.replicas.pop(r.name, None)
 
     def _poll_health(self, d, r, now):
         if r.health_ref is not None:
@@ -339,12 +362,13 @@ class ServeController:
         name = "SERVE_REPLICA::%s#%s#%s" % (d.app, d.name, uuid.uuid4().hex[:6])
         opts = dict(cfg["ray_actor_options"])
         opts.pop("runtime_env", None)
-        handle = ray.remote(Replica).options(
+        actor = ray.remote(Replica).options(
             name=name, namespace=SERVE_NAMESPACE, lifetime="detached",
-            max_concurrency=cfg["max_ongoing_requests"] + 100, **opts).remote(
-            d.app, d.name, name, cfg["serialized"], cfg["user_config"],
-            cfg["max_ongoing_requests"], cfg["is_function"])
-        d.replicas[name] = _Replica(name, handle)
+            max_concurrency=cfg["max_ongoing_requests"] + 100, **opts)
+        creating = self._pool.submit(actor.remote, d.app, d.name, name, cfg["serialized"],
+                                     cfg["user_config"], cfg["max_ongoing_requests"],
+                                     cfg["is_function"])
+        d.replicas[name] = _Replica(name, creating)
 
     # -- proxies -----------------------------------------------------------
 
