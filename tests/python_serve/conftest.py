@@ -16,6 +16,13 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, os.path.join(ROOT, "python"))
 os.environ.setdefault("RAYC_BIN_DIR", os.path.join(ROOT, "bin"))
+# A node registry of this run's own: a plain `ray stop` run by another
+# suite on this host (it stops every node in the registry) then leaves
+# this suite's nodes alone.
+if "RAYC_NODE_REGISTRY" not in os.environ:
+    import tempfile
+    os.environ["RAYC_NODE_REGISTRY"] = os.path.join(
+        tempfile.mkdtemp(prefix="rayc_serve_reg_"), "nodes")
 
 import importlib.util  # noqa: E402
 
@@ -40,20 +47,37 @@ def serve_instance():
     from ray import serve
     ray.init(num_cpus=16)
     port = free_port()
-    serve.start(http_options={"host": "127.0.0.1", "port": port})
+    try:
+        serve.start(http_options={"host": "127.0.0.1", "port": port})
+    except Exception as e:
+        raise RuntimeError("serve.start failed: %s\n%s" % (e, _log_tails())) from None
     yield "http://127.0.0.1:%d" % port
     serve.shutdown()
     ray.shutdown()
 
 
+def _log_tails():
+    """The ends of the local node's daemon logs (for a failure's text)."""
+    import glob
+    node = getattr(ray, "_node", None)
+    out = []
+    for f in sorted(glob.glob(os.path.join(node.tmp, "session_latest", "node_*", "logs",
+                                           "*.log")) if node and node.tmp else []):
+        if "worker" in os.path.basename(f):
+            continue
+        with open(f, errors="replace") as fh:
+            out.append("== %s\n%s" % (f, fh.read()[-2000:]))
+    return "\n".join(out)
+
+
 def http(url, data=None, method=None, headers=None):
-    """(status, body bytes, headers) of one HTTP request."""
+    """(status, body bytes, headers by lower-case name) of one HTTP request."""
     req = urllib.request.Request(url, data=data, method=method, headers=headers or {})
     try:
         with urllib.request.urlopen(req, timeout=60) as r:
-            return r.status, r.read(), dict(r.headers)
+            return r.status, r.read(), {k.lower(): v for k, v in r.headers.items()}
     except urllib.error.HTTPError as e:
-        return e.code, e.read(), dict(e.headers)
+        return e.code, e.read(), {k.lower(): v for k, v in e.headers.items()}
 
 
 def wait_for(pred, what, timeout=60.0):

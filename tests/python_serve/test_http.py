@@ -43,14 +43,14 @@ def test_http_dict_is_json(url):
     serve.run(Echo.bind(), name="echo", route_prefix="/echo")
     st, body, hdr = http(url + "/echo/sub?x=1", data=b"abcd", headers={"x-test": "v"})
     assert st == 200
-    assert hdr["Content-Type"] == "application/json"
+    assert hdr["content-type"] == "application/json"
     assert json.loads(body) == {"method": "POST", "path": "/echo/sub", "header": "v", "len": 4}
 
 
 def test_http_str_bytes_list_and_response(url):
     st, body, hdr = http(url + "/echo?kind=str")
     assert (st, body) == (200, b"hello /echo")
-    assert hdr["Content-Type"].startswith("text/plain")
+    assert hdr["content-type"].startswith("text/plain")
     assert http(url + "/echo?kind=bytes", data=b"\x00\x01raw")[:2] == (200, b"\x00\x01raw")
     assert json.loads(http(url + "/echo?kind=list")[1]) == [1, 2, 3]
     st, body, hdr = http(url + "/echo?kind=response")

@@ -7,9 +7,25 @@ import json
 import traceback
 
 
+def _old_starlette():
+    import starlette
+    try:
+        major, minor = (int(x) for x in starlette.__version__.split(".")[:2])
+    except ValueError:
+        return False
+    return (major, minor) < (0, 33)
+
+
 def make_request(scope, body):
+    """A starlette Request for SCOPE (path: the full path, root_path: the
+    route prefix) whose url.path is the full path, as Ray's replicas see it.
+    Starlette before 0.33 builds the URL as root_path + path, so there the
+    path given to it is the part after the prefix."""
     from starlette.requests import Request
     sent = False
+    root = scope.get("root_path", "")
+    if root and _old_starlette() and scope["path"].startswith(root):
+        scope = dict(scope, path=scope["path"][len(root):])
 
     async def receive():
         nonlocal sent
