@@ -18,6 +18,9 @@ TICK_S = 0.1
 MAX_CONSTRUCTOR_FAILURES = 3
 HANDLE_REPORT_TTL_S = 2.0
 GRACEFUL_SHUTDOWN_S = 20.0
+# A stopping replica is out of get_replicas' answer; routers refresh every
+# REFRESH_S (0.5 s), so after this long none sends it new calls.
+STOP_GRACE_S = 1.5
 
 
 class _Replica:
@@ -278,7 +281,8 @@ class ServeController:
                 continue
             if r.state == "STOPPING":
                 self._poll_metric(r)
-                if r.ongoing == 0 or now - r.stop_since > GRACEFUL_SHUTDOWN_S:
+                idle = r.ongoing == 0 and now - r.stop_since > STOP_GRACE_S
+                if idle or now - r.stop_since > GRACEFUL_SHUTDOWN_S:
                     self._kill(d, r)
                 continue
             self._poll_health(d, r, now)
