@@ -88,3 +88,28 @@ def test_http_routes_and_healthz(url):
     assert http(url + "/-/healthz")[:2] == (200, b"success")
     routes = json.loads(http(url + "/-/routes")[1])
     assert routes["/echo"] == "echo"
+
+
+def test_http_proxy_is_the_c_program(url):
+    """The node's proxy is bin/ray_serve_proxy (a child of the proxy actor)."""
+    import subprocess
+    port = url.rsplit(":", 1)[1]
+    out = subprocess.run(["pgrep", "-a", "-f", "ray_serve_proxy"], capture_output=True,
+                         text=True).stdout
+    assert any("--port %s " % port in line for line in out.splitlines()), out
+
+
+def test_http_spreads_over_replicas_and_survives_a_replica_death(url):
+    import os
+    import signal
+
+    @serve.deployment(num_replicas=2, health_check_period_s=0.2)
+    def pid(request):
+        return str(os.getpid())
+    serve.run(pid.bind(), name="httppid", route_prefix="/pid")
+    from conftest import wait_for
+    seen = set()
+    wait_for(lambda: seen.add(http(url + "/pid")[1]) or len(seen) == 2, "both replicas")
+    os.kill(int(sorted(seen)[0]), signal.SIGKILL)
+    codes = [http(url + "/pid")[0] for _ in range(20)]
+    assert codes == [200] * 20

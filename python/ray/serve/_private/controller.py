@@ -191,6 +191,24 @@ class ServeController:
                   if a["route_prefix"] is not None and not a["deleting"]}
         return self.routes_version, routes
 
+    async def proxy_table(self, node_id, version):
+        """The route table for the C proxy of NODE_ID (a raw call: str in,
+        bytes out), which has installed table VERSION so far:
+        "V\tversion", then per route "R\tprefix\tapp\tingress\tmax_ongoing"
+        followed by one "P\treplica name" line per running replica."""
+        p = self.proxies.get(node_id)
+        if p is not None:
+            p["version"] = max(p["version"], int(version))
+        lines = ["V\t%d" % self.routes_version]
+        for name, a in self.apps.items():
+            if a["route_prefix"] is None or a["deleting"]:
+                continue
+            d = a["deployments"][a["ingress"]]
+            lines.append("R\t%s\t%s\t%s\t%d" % (a["route_prefix"], name, a["ingress"],
+                                                d.cfg["max_ongoing_requests"]))
+            lines += ["P\t%s" % r.name for r in d.running()]
+        return ("\n".join(lines) + "\n").encode()
+
     async def status(self):
         apps = {}
         for name, a in self.apps.items():
@@ -390,13 +408,20 @@ class ServeController:
                 if not ready:
                     continue
                 try:
-                    p["version"] = ray.get(p["ref"])
+                    v = ray.get(p["ref"])
+                    if p["kind"] != "c":
+                        p["version"] = v
                     p["ready"] = True
                 except Exception:  # noqa: BLE001 - the proxy died: start another
                     print("serve controller: the proxy on node %s failed; restarting" % nid)
                     del self.proxies[nid]
                     continue
                 p["ref"] = None
+            if p["kind"] == "c":
+                if now - p["sent"] > 2.0:   # is the proxy process still there?
+                    p["ref"] = p["handle"].ready.remote()
+                    p["sent"] = now
+                continue
             if p["version"] < self.routes_version or now - p["sent"] > 1.0:
                 if routes is None:
                     routes = {a["route_prefix"]: (name, a["ingress"])
@@ -406,8 +431,9 @@ class ServeController:
                 p["sent"] = now
 
     def _start_proxies(self):
-        from ray.serve._private.proxy import ProxyActor
+        from ray.serve._private.proxy import proxy_class
         from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
+        kind, cls = proxy_class()
         opts = self.http_options
         nodes = [n for n in ray.nodes() if n["Alive"]]
         if opts.get("location") == "HeadOnly":
@@ -418,11 +444,11 @@ class ServeController:
             if nid in self.proxies:
                 continue
             name = "SERVE_PROXY_ACTOR-%s" % nid
-            handle = ray.remote(ProxyActor).options(
+            handle = ray.remote(cls).options(
                 name=name, namespace=SERVE_NAMESPACE, lifetime="detached", num_cpus=0,
                 get_if_exists=True, max_concurrency=1000,
                 scheduling_strategy=NodeAffinitySchedulingStrategy(nid, soft=False)).remote(
-                opts.get("host", "127.0.0.1"), opts.get("port", 8000))
-            self.proxies[nid] = {"name": name, "handle": handle, "ready": False,
-                                 "version": -1, "sent": time.monotonic(),
-                                 "ref": handle.set_routes.remote(-1, {})}
+                opts.get("host", "127.0.0.1"), opts.get("port", 8000), nid)
+            first = handle.ready.remote() if kind == "c" else handle.set_routes.remote(-1, {})
+            self.proxies[nid] = {"name": name, "handle": handle, "ready": False, "kind": kind,
+                                 "version": -1, "sent": time.monotonic(), "ref": first}

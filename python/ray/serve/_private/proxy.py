@@ -1,16 +1,80 @@
-"""The HTTP proxy of one node (an interim in Python: aiohttp on the
-actor's event loop; see ../README.md for why it is not yet the C proxy).
-It routes each request by the longest matching route_prefix to the
-application's ingress deployment, through the same router as handles
-(power of two choices, max_ongoing_requests), and sends the request to a
-replica's handle_http as an ASGI scope and body."""
+"""The HTTP proxy of each node.
+
+ProxyActor starts and watches the C proxy, bin/ray_serve_proxy (serve/ in
+the checkout), which serves HTTP and calls the replicas itself: no Python
+runs on a request's path outside the replica.  PythonProxyActor is the
+same proxy in Python (aiohttp on the actor's event loop), used when
+RAYC_SERVE_PROXY=python is in the driver's environment when Serve starts
+(the benchmark compares the two) or when the C proxy was not built."""
 import json
+import os
+import subprocess
+import sys
 
 from ray.serve import handle as serve_handle
 
 
+def proxy_class():
+    """("c", ProxyActor) or ("python", PythonProxyActor)."""
+    if os.environ.get("RAYC_SERVE_PROXY") == "python" or _proxy_binary() is None:
+        return "python", PythonProxyActor
+    return "c", ProxyActor
+
+
+def _proxy_binary():
+    from ray._private.node import _bin_dir
+    try:
+        path = os.path.join(_bin_dir(), "ray_serve_proxy")
+    except RuntimeError:
+        return None
+    return path if os.access(path, os.X_OK) else None
+
+
+def _token_file():
+    argv = sys.argv
+    for i, a in enumerate(argv[:-1]):
+        if a == "--token-file":
+            return argv[i + 1]
+    return os.environ.get("RAY_AUTH_TOKEN_PATH")
+
+
 class ProxyActor:
-    def __init__(self, host, port):
+    """Runs bin/ray_serve_proxy for this node; it dies with this actor."""
+
+    def __init__(self, host, port, node_id):
+        from ray import _raylet
+        env = dict(os.environ)
+        token = _token_file()
+        if token:
+            env["RAY_AUTH_TOKEN_PATH"] = token
+        log_dir = os.path.join(_raylet.info().get("node_dir", "/tmp"), "logs")
+        self.log = os.path.join(log_dir, "serve_proxy.log") if os.path.isdir(log_dir) else None
+        cmd = [_proxy_binary(), "--host", host, "--port", str(port), "--node-id", node_id,
+               "--parent-pid", str(os.getpid())]
+        gcs = os.environ.get("RAYC_GCS_ADDRESS")
+        if gcs:
+            cmd += ["--gcs-address", gcs]
+        if self.log:
+            cmd += ["--log-file", self.log]
+        self.proc = subprocess.Popen(cmd, env=env, stdin=subprocess.DEVNULL,
+                                     stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        line = self.proc.stdout.readline()
+        if not line.startswith(b"listening"):
+            err = self.proc.stderr.read().decode(errors="replace").strip()
+            self.proc.wait()
+            raise RuntimeError("the Serve HTTP proxy failed to start: %s"
+                               % (err or "exit status %s" % self.proc.returncode))
+
+    def ready(self):
+        """-1 while the proxy process runs; raises once it has exited."""
+        if self.proc.poll() is not None:
+            raise RuntimeError("the Serve HTTP proxy exited with status %s"
+                               % self.proc.returncode)
+        return -1
+
+
+class PythonProxyActor:
+    def __init__(self, host, port, node_id=None):
         self.host = host
         self.port = port
         self.routes = {}

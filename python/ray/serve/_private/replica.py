@@ -91,6 +91,24 @@ class Replica:
                 return http_util.error_response(e)
         return await self._limited(run)
 
+    async def handle_http_raw(self, method, path, query, prefix, headers, body, client):
+        """handle_http for the C proxy (a raw call: str and bytes in, bytes
+        out): "STATUS\n", "name: value\n" lines, "\n", then the body."""
+        hdrs = []
+        for line in headers.split("\r\n"):
+            k, sep, v = line.partition(": ")
+            if sep:
+                hdrs.append((k.lower().encode("latin-1", "replace"),
+                             v.encode("latin-1", "replace")))
+        scope = {"type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1",
+                 "method": method, "scheme": "http", "path": path,
+                 "raw_path": path.encode(), "query_string": query.encode(),
+                 "root_path": "" if prefix == "/" else prefix.rstrip("/"),
+                 "headers": hdrs, "client": (client, 0), "server": ("", 0)}
+        status, out_headers, out = await self.handle_http(scope, body)
+        head = "".join("%s: %s\n" % (k, v.replace("\n", " ")) for k, v in out_headers)
+        return ("%d\n%s\n" % (status, head)).encode("latin-1", "replace") + out
+
     async def reconfigure(self, user_config):
         fn = getattr(self._callable, "reconfigure", None)
         if self._is_function or fn is None:
