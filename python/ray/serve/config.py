@@ -1,12 +1,14 @@
 """Serve's option objects with Ray's names and defaults: AutoscalingConfig,
 HTTPOptions, and the checks of @serve.deployment's arguments."""
 import math
+import os
 
 SERVE_NAMESPACE = "serve"
 CONTROLLER_NAME = "SERVE_CONTROLLER_ACTOR"
 DEFAULT_APP_NAME = "default"
-DEFAULT_HTTP_HOST = "127.0.0.1"
-DEFAULT_HTTP_PORT = 8000
+# Ray's environment overrides of the proxies' defaults.
+DEFAULT_HTTP_HOST = os.environ.get("RAY_SERVE_DEFAULT_HTTP_HOST", "127.0.0.1")
+DEFAULT_HTTP_PORT = int(os.environ.get("RAY_SERVE_DEFAULT_HTTP_PORT", "8000"))
 DEFAULT_MAX_ONGOING_REQUESTS = 5
 DEFAULT_HEALTH_CHECK_PERIOD_S = 10.0
 DEFAULT_HEALTH_CHECK_TIMEOUT_S = 30.0
