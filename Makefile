@@ -72,6 +72,10 @@ SERVE_SRCS := $(wildcard serve/*.c)
 ifneq ($(SERVE_SRCS),)
 PROGRAMS += bin/ray_serve_proxy
 endif
+# Serve's CLI: a shell wrapper of python -m ray.serve.scripts.
+ifneq ($(wildcard python/serve.sh),)
+PROGRAMS += bin/serve
+endif
 
 # libray: the C API for drivers and task libraries (runtime/api + runtime/common).
 API_OBJS    := $(call objs,$(call lib_srcs,api)) $(call objs,$(call lib_srcs,common)) $(BUILD)/gen/ray.pb-c.o
@@ -168,6 +172,9 @@ bin/ray_serve_proxy: $(call objs,$(SERVE_SRCS)) lib/libray.a
 	@mkdir -p bin
 	$(CC) $(LDFLAGS) -o $@ $(call objs,$(SERVE_SRCS)) lib/libray.a $(RAY_LDLIBS) \
 	    $(shell pkg-config --libs libmicrohttpd)
+bin/serve: python/serve.sh
+	@mkdir -p bin
+	install -m 755 $< $@
 lib/libray.a: $(API_OBJS)
 	@mkdir -p lib
 	@rm -f $@
