@@ -211,3 +211,13 @@ def test_constructor_failure_is_deploy_failed():
         serve.run(Broken.bind(), name="broken", route_prefix=None)
     assert serve.status().applications["broken"].status == "DEPLOY_FAILED"
     serve.delete("broken")
+
+
+def test_handles_work_after_serve_restarts(serve_instance):
+    h = serve.run(double.options(name="again").bind(), name="again", route_prefix=None)
+    assert h.remote(1).result() == 2
+    serve.shutdown()
+    port = int(serve_instance.rsplit(":", 1)[1])
+    serve.start(http_options={"host": "127.0.0.1", "port": port})
+    serve.run(double.options(name="again").bind(), name="again", route_prefix=None)
+    assert h.remote(2).result() == 4

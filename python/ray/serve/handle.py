@@ -149,8 +149,14 @@ class Router:
         if self._controller is None:
             self._controller = _controller()
         queued = len(self._pending) + sum(len(v) for v in self._inflight.values())
-        info = ray.get(self._controller.get_replicas.remote(self.app, self.deployment,
-                                                            self.id, queued))
+        try:
+            info = ray.get(self._controller.get_replicas.remote(self.app, self.deployment,
+                                                                self.id, queued))
+        except exceptions.RayActorError:
+            # Serve was shut down and started again: ask the new controller.
+            self._controller = _controller()
+            info = ray.get(self._controller.get_replicas.remote(self.app, self.deployment,
+                                                                self.id, queued))
         if info is None:
             raise RayServeException(
                 "Deployment '%s' in application '%s' does not exist."
@@ -181,7 +187,8 @@ def _resolve(v):
 
 
 def _router(app, deployment):
-    key = (os.getpid(), app, deployment)
+    # Per process and ray.init(): a router's actor handles belong to one session.
+    key = (os.getpid(), ray._init_count, app, deployment)
     with _routers_lock:
         r = _routers.get(key)
         if r is None:

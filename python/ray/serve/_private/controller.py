@@ -386,7 +386,7 @@ class ServeController:
         opts.pop("runtime_env", None)
         actor = ray.remote(Replica).options(
             name=name, namespace=SERVE_NAMESPACE, lifetime="detached",
-            max_concurrency=cfg["max_ongoing_requests"] + 100, **opts)
+            max_concurrency=cfg["max_ongoing_requests"] + 16, **opts)
         creating = self._pool.submit(actor.remote, d.app, d.name, name, cfg["serialized"],
                                      cfg["user_config"], cfg["max_ongoing_requests"],
                                      cfg["is_function"])
