@@ -104,3 +104,22 @@ def test_serve_cli_errors(cluster):
     assert rc == 1 and "cannot import missing_mod" in out
     rc, out = serve_cmd(cluster, "deploy", "nope.yaml")
     assert rc == 1 and "cannot read nope.yaml" in out
+
+
+def test_port_in_use_is_a_clear_error(cluster):
+    import socket
+    import sys
+    tmp, env, _ = cluster
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        s.listen(1)
+        busy = s.getsockname()[1]
+        code = ("from ray import serve\n"
+                "try:\n"
+                "    serve.start(http_options={'port': %d})\n"
+                "except Exception as e:\n"
+                "    print(type(e).__name__, e)\n" % busy)
+        r = subprocess.run([sys.executable, "-c", code], env=env, cwd=str(tmp),
+                           capture_output=True, text=True, timeout=120)
+    assert "RayServeException" in r.stdout and \
+        "cannot listen on 127.0.0.1:%d" % busy in r.stdout, r.stdout + r.stderr

@@ -1,5 +1,6 @@
 """Serve's public functions: start, run, status, delete, shutdown and the
 handles of running applications."""
+import os
 import time
 
 import ray
@@ -32,7 +33,11 @@ def _ensure_controller(http_options=None):
     c = ray.remote(ServeController).options(
         name=CONTROLLER_NAME, namespace=SERVE_NAMESPACE, lifetime="detached",
         get_if_exists=True, num_cpus=0, max_concurrency=1000).remote()
-    ray.get(c.start.remote(dict(opts.__dict__)))
+    # RAYC_SERVE_PROXY=python: the Python proxy instead of bin/ray_serve_proxy.
+    started = ray.get(c.start.remote(dict(opts.__dict__,
+                                          proxy=os.environ.get("RAYC_SERVE_PROXY", "c"))))
+    if started["errors"]:
+        raise RayServeException("; ".join(started["errors"]))
     return c
 
 

@@ -96,7 +96,11 @@ class ServeController:
         if not self.http_options:
             self.http_options = http_options
         self._ensure_loop()
-        return self.http_options
+        errors = []
+        if self.http_options.get("location") != "NoServer":
+            self._last_nodes = time.monotonic()
+            errors = self._start_proxies()
+        return {"http_options": self.http_options, "errors": errors}
 
     # -- applications ------------------------------------------------------
 
@@ -433,8 +437,9 @@ class ServeController:
     def _start_proxies(self):
         from ray.serve._private.proxy import proxy_class
         from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
-        kind, cls = proxy_class()
+        kind, cls = proxy_class(self.http_options.get("proxy"))
         opts = self.http_options
+        errors = []
         nodes = [n for n in ray.nodes() if n["Alive"]]
         if opts.get("location") == "HeadOnly":
             here = ray.get_runtime_context().get_node_id()
@@ -444,11 +449,19 @@ class ServeController:
             if nid in self.proxies:
                 continue
             name = "SERVE_PROXY_ACTOR-%s" % nid
-            handle = ray.remote(cls).options(
-                name=name, namespace=SERVE_NAMESPACE, lifetime="detached", num_cpus=0,
-                get_if_exists=True, max_concurrency=1000,
-                scheduling_strategy=NodeAffinitySchedulingStrategy(nid, soft=False)).remote(
-                opts.get("host", "127.0.0.1"), opts.get("port", 8000), nid)
+            try:
+                handle = ray.remote(cls).options(
+                    name=name, namespace=SERVE_NAMESPACE, lifetime="detached", num_cpus=0,
+                    get_if_exists=True, max_concurrency=1000,
+                    scheduling_strategy=NodeAffinitySchedulingStrategy(nid, soft=False)).remote(
+                    opts.get("host", "127.0.0.1"), opts.get("port", 8000), nid)
+            except Exception as e:  # noqa: BLE001 - e.g. the port is taken; tried again later
+                text = e.args[1] if len(e.args) > 1 else str(e)
+                lines = [ln for ln in text.splitlines() if "failed to start:" in ln]
+                errors.append("node %s: %s" % (nid[:12], lines[-1].split("Error: ", 1)[-1]
+                                               if lines else text.strip()))
+                continue
             first = handle.ready.remote() if kind == "c" else handle.set_routes.remote(-1, {})
             self.proxies[nid] = {"name": name, "handle": handle, "ready": False, "kind": kind,
                                  "version": -1, "sent": time.monotonic(), "ref": first}
+        return errors

@@ -14,9 +14,10 @@ import sys
 from ray.serve import handle as serve_handle
 
 
-def proxy_class():
-    """("c", ProxyActor) or ("python", PythonProxyActor)."""
-    if os.environ.get("RAYC_SERVE_PROXY") == "python" or _proxy_binary() is None:
+def proxy_class(kind):
+    """("c", ProxyActor) or ("python", PythonProxyActor) for KIND (the
+    RAYC_SERVE_PROXY of the driver that started Serve)."""
+    if kind == "python" or _proxy_binary() is None:
         return "python", PythonProxyActor
     return "c", ProxyActor
 
