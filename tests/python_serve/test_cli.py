@@ -6,7 +6,7 @@ import textwrap
 
 import pytest
 
-from conftest import ROOT, free_port, http, wait_for
+from conftest import ROOT, free_port, http
 
 SERVE = os.path.join(ROOT, "bin", "serve")
 RAY = os.path.join(ROOT, "bin", "ray")

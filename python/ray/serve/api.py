@@ -41,16 +41,25 @@ def _ensure_controller(http_options=None):
     return c
 
 
+def _check_kwargs(what, kwargs, known):
+    bad = sorted(set(kwargs) - known)
+    if bad:
+        raise TypeError("%s() got unexpected keyword argument(s) %s" % (what, ", ".join(bad)))
+
+
 def start(http_options=None, **kwargs):
     """Starts Serve on the cluster (the controller, and the HTTP proxies
     on http_options' host and port, 127.0.0.1:8000 by default)."""
+    # Ray's other arguments, accepted and without effect here.
+    _check_kwargs("serve.start", kwargs, {"detached", "proxy_location", "grpc_options",
+                                          "logging_config"})
     _ensure_controller(http_options)
 
 
-def run(target, *, name=DEFAULT_APP_NAME, route_prefix="/", blocking=False, _local_testing_mode=False,
-        **kwargs):
+def run(target, *, name=DEFAULT_APP_NAME, route_prefix="/", blocking=False, **kwargs):
     """Deploys TARGET (an Application from .bind()) as application NAME and
     waits until it runs; returns a DeploymentHandle to its ingress."""
+    _check_kwargs("serve.run", kwargs, {"logging_config", "_local_testing_mode"})
     if isinstance(target, Deployment):
         target = target.bind()
     if not isinstance(target, Application):

@@ -6,7 +6,6 @@ runs on a request's path outside the replica.  PythonProxyActor is the
 same proxy in Python (aiohttp on the actor's event loop), used when
 RAYC_SERVE_PROXY=python is in the driver's environment when Serve starts
 (the benchmark compares the two) or when the C proxy was not built."""
-import json
 import os
 import subprocess
 import sys
@@ -142,6 +141,3 @@ class PythonProxyActor:
                 resp.headers.add(k, v)
         return resp
 
-
-def routes_json(routes):
-    return json.dumps({p: a for p, (a, _) in routes.items()})
