@@ -88,6 +88,8 @@ static long parse_table(char *text, sp_route *out, long *new_version)
             rt->prefix = strdup(f[1]);
             rt->app = strdup(f[2]);
             rt->ingress = strdup(f[3]);
+            if (rt->prefix == NULL || rt->app == NULL || rt->ingress == NULL)
+                return -1;
             rt->max_ongoing = (int)strtol(f[4], NULL, 10);
             if (rt->max_ongoing < 1)
                 rt->max_ongoing = 1;
@@ -107,6 +109,8 @@ static long parse_table(char *text, sp_route *out, long *new_version)
             r->name = strdup(f[1]);
             r->refs = 1;
             rt->replicas[rt->n_replicas++] = r;
+            if (r->name == NULL)
+                return -1;
         } else {
             return -1;
         }
@@ -306,10 +310,9 @@ sp_replica *sp_table_pick(const char *path, double wait_s, char **prefix, int *s
             return NULL;
         }
         sp_replica *r = choose_locked(rt);
-        if (r != NULL) {
+        if (r != NULL && (*prefix = strdup(rt->prefix)) != NULL) {
             r->inflight++;
             r->refs++;
-            *prefix = strdup(rt->prefix);
             pthread_mutex_unlock(&mu);
             return r;
         }
@@ -332,6 +335,19 @@ void sp_table_done(sp_replica *r, int died)
     pthread_mutex_unlock(&mu);
 }
 
+/* Appends TEXT to S as a JSON string; AT advances.  S has room: the
+ * caller sized it for every byte escaped. */
+static void json_str(char *s, size_t *at, const char *text)
+{
+    s[(*at)++] = '"';
+    for (const unsigned char *p = (const unsigned char *)text; *p; p++) {
+        if (*p == '"' || *p == '\\')
+            s[(*at)++] = '\\';
+        s[(*at)++] = *p < 0x20 ? '?' : (char)*p;
+    }
+    s[(*at)++] = '"';
+}
+
 char *sp_table_routes_json(void)
 {
     pthread_mutex_lock(&mu);
@@ -342,10 +358,18 @@ char *sp_table_routes_json(void)
     if (s != NULL) {
         size_t at = 0;
         s[at++] = '{';
-        for (size_t i = 0; i < n_routes; i++)
-            at += str_printf(s + at, cap - at, "%s\"%s\": \"%s\"", i ? ", " : "",
-                             routes[i].prefix, routes[i].app);
-        str_printf(s + at, cap - at, "}");
+        for (size_t i = 0; i < n_routes; i++) {
+            if (i > 0) {
+                s[at++] = ',';
+                s[at++] = ' ';
+            }
+            json_str(s, &at, routes[i].prefix);
+            s[at++] = ':';
+            s[at++] = ' ';
+            json_str(s, &at, routes[i].app);
+        }
+        s[at++] = '}';
+        s[at] = '\0';
     }
     pthread_mutex_unlock(&mu);
     return s;
