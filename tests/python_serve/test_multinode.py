@@ -31,6 +31,8 @@ def two_nodes(tmp_path_factory):
                     "--dashboard-agent-listen-port", str(free_port()), *common],
                    env=env, check=True, capture_output=True)
     ray.init(address="127.0.0.1:%d" % port)
+    wait_for(lambda: sum(n["Alive"] and n["Resources"].get("CPU") == 2.0
+                         for n in ray.nodes()) == 2, "both nodes alive with 2 CPUs")
     http_port = free_port()
     # Both nodes are 127.0.0.1 here: one proxy (the head's) can have the port.
     serve.start(http_options={"port": http_port, "location": "HeadOnly"})

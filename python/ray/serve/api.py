@@ -84,6 +84,7 @@ def run(target, *, name=DEFAULT_APP_NAME, route_prefix="/", blocking=False, **kw
 
 
 def _wait_running(c, name):
+    said = time.monotonic()
     while True:
         st = ray.get(c.status.remote())
         a = st["applications"].get(name)
@@ -93,6 +94,15 @@ def _wait_running(c, name):
             raise RayServeException("Deploying application %s failed: %s" % (name, a["message"]))
         if a["status"] == "RUNNING" and st["routes_acked"]:
             return
+        if time.monotonic() - said > 10:   # as Ray does: say what it waits for
+            said = time.monotonic()
+            import sys
+            deps = {k: (v["status"], v["replica_states"], v["message"])
+                    for k, v in a["deployments"].items()}
+            sys.stderr.write("serve.run: application '%s' is %s (deployments %s; proxies "
+                             "%s, routes %s)\n" % (name, a["status"], deps, st["proxies"],
+                                                   "sent" if st["routes_acked"] else
+                                                   "not yet taken"))
         time.sleep(POLL_S)
 
 
