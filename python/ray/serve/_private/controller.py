@@ -388,8 +388,10 @@ class ServeController:
         name = "SERVE_REPLICA::%s#%s#%s" % (d.app, d.name, uuid.uuid4().hex[:6])
         opts = dict(cfg["ray_actor_options"])
         opts.pop("runtime_env", None)
+        # Spread over the nodes, as Ray's Serve places replicas by default.
         actor = ray.remote(Replica).options(
             name=name, namespace=SERVE_NAMESPACE, lifetime="detached",
+            scheduling_strategy="SPREAD",
             max_concurrency=cfg["max_ongoing_requests"] + 16, **opts)
         creating = self._pool.submit(actor.remote, d.app, d.name, name, cfg["serialized"],
                                      cfg["user_config"], cfg["max_ongoing_requests"],
