@@ -67,6 +67,15 @@ endif
 ifneq ($(wildcard runtime/worker/worker_main.c),)
 PROGRAMS += bin/ray_worker
 endif
+# Serve's HTTP proxy (serve/): a libray driver with libmicrohttpd.
+SERVE_SRCS := $(wildcard serve/*.c)
+ifneq ($(SERVE_SRCS),)
+PROGRAMS += bin/ray_serve_proxy
+endif
+# Serve's CLI: a shell wrapper of python -m ray.serve.scripts.
+ifneq ($(wildcard python/serve.sh),)
+PROGRAMS += bin/serve
+endif
 
 # libray: the C API for drivers and task libraries (runtime/api + runtime/common).
 API_OBJS    := $(call objs,$(call lib_srcs,api)) $(call objs,$(call lib_srcs,common)) $(BUILD)/gen/ray.pb-c.o
@@ -106,7 +115,8 @@ PYEXT_SRCS := $(wildcard python/src/*.c)
 PYEXT_OBJS := $(patsubst %.c,$(BUILD)/%.o,$(PYEXT_SRCS))
 PYEXT      := $(if $(and $(LIBRAY),$(PYEXT_SRCS)),python/ray/_raylet$(PY_SUFFIX))
 
-ALL_OBJS := $(call objs,$(foreach m,$(MODULES),$(call lib_srcs,$(m)) $(call main_srcs,$(m))))
+ALL_OBJS := $(call objs,$(foreach m,$(MODULES),$(call lib_srcs,$(m)) $(call main_srcs,$(m)))) \
+            $(call objs,$(SERVE_SRCS))
 
 .PHONY: all test demo valgrind fuzz install clean deps benches dist bench-multihost
 all: $(PROGRAMS) bin/ray-up bin/ray-down $(LIBRAY) $(PYEXT) $(EXAMPLE_DRIVERS) $(EXAMPLE_LIBS) $(CTESTS) $(BENCHES) $(BENCH_LIBS)
@@ -158,6 +168,13 @@ bin/ray_job_wrapper: $(call objs,jobserver/jobwrapper_main.c jobserver/jobs_wrap
 bin/ray_worker: $(call objs,runtime/worker/worker_main.c) $(MODULE_LIBS)
 	@mkdir -p bin
 	$(CC) $(LDFLAGS) -rdynamic -o $@ $(filter %.o,$^) $(MODULE_LIBS) $(LDLIBS)
+bin/ray_serve_proxy: $(call objs,$(SERVE_SRCS)) lib/libray.a
+	@mkdir -p bin
+	$(CC) $(LDFLAGS) -o $@ $(call objs,$(SERVE_SRCS)) lib/libray.a $(RAY_LDLIBS) \
+	    $(shell pkg-config --libs libmicrohttpd)
+bin/serve: python/serve.sh
+	@mkdir -p bin
+	install -m 755 $< $@
 lib/libray.a: $(API_OBJS)
 	@mkdir -p lib
 	@rm -f $@

@@ -24,6 +24,11 @@ from ray._private import log_monitor, runtime_env, serialization
 # Task kinds (TaskSpec.Kind in ray.proto).
 NORMAL, ACTOR_CREATE, ACTOR_TASK = 0, 1, 2
 
+# The first argument of a raw method call from a C program (Serve's HTTP
+# proxy): the other arguments are plain str and bytes, and the method
+# returns bytes, which go back unpickled (the C caller reads RAY_BYTES).
+RAW_CALL = ("rayc:raw",)
+
 _functions = {}          # function-table key -> function or class
 _functions_lock = threading.Lock()
 _actor = None            # this worker's actor instance
@@ -138,6 +143,8 @@ def execute(kind, function, args, num_returns):
     constructor raises, which fails the actor."""
     try:
         log_monitor.mark_task(_display_name(kind, function))
+        if kind == ACTOR_TASK and args and args[0] == RAW_CALL:
+            return [[_raw_call(function, args[1:])]] * num_returns
         return _execute(kind, function, args, num_returns)
     finally:
         log_monitor.flush_streams()  # the driver prints it before the result arrives
@@ -187,6 +194,18 @@ def _execute(kind, function, args, num_returns):
         return [_error_blob(function, e)] * num_returns
     except BaseException as e:  # noqa: B902 - SystemExit in a task fails only the task
         return [_error_blob(function, e)] * num_returns
+
+
+def _raw_call(function, args):
+    """A C program's call of actor method FUNCTION (see RAW_CALL).  An
+    exception or a result that is not bytes fails the call (the caller
+    gets RAY_ERR_TASK with the message)."""
+    values = [v[0] if isinstance(v, tuple) else bytes(memoryview(v)) for v in args]
+    out = _call_method(getattr(_actor, function), values, {})
+    if not isinstance(out, (bytes, bytearray)):
+        raise TypeError("%s returned %s to a raw call; bytes expected"
+                        % (function, type(out).__name__))
+    return bytes(out)
 
 
 def main(argv=None):
