@@ -40,7 +40,10 @@ def ray_local():
 def head(tmp_path):
     """A cluster started with `ray start --head` in a temp dir of its own;
     yields (address, env for processes that should find it, dashboard port)."""
-    env = dict(os.environ, RAY_TMPDIR=str(tmp_path))
+    # A registry of its own: the fixture's `ray stop` stops this head only,
+    # not other suites' nodes on the host.
+    env = dict(os.environ, RAY_TMPDIR=str(tmp_path),
+               RAYC_NODE_REGISTRY=str(tmp_path / "node_registry"))
     env.pop("RAY_ADDRESS", None)
     port, dash = _free_port(), _free_port()
     bin_ray = os.path.join(os.environ["RAYC_BIN_DIR"], "ray")
