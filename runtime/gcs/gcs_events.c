@@ -26,7 +26,9 @@ const char *gev__state_name(const gev_table *t, int s)
 int gev__state_index(const gev_table *t, const char *name)
 {
     const char *const *v = t->is_actors ? actor_states : task_states;
-    for (int i = 1; name != NULL && v[i] != NULL; i++)
+    if (name == NULL || name[0] == '\0')  /* raylets send codes, not names */
+        return 0;
+    for (int i = 1; v[i] != NULL; i++)
         if (strcasecmp(v[i], name) == 0)
             return i;
     return 0;

@@ -302,6 +302,7 @@ void tev_free(raylet *r)
         free(e->names[i]);
     free(e->names);
     free(e->ring);
+    tev__batch_free(e);
     free(e);
     r->tev = NULL;
 }

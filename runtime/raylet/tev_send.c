@@ -7,6 +7,8 @@
 
 #include "raylet/tev_int.h"
 
+#define TEV_GROUP_SLOTS 16384         /* a power of two >= 2 * TEV_BATCH_MAX */
+
 /* ---------------------------------------------------------------- flushing */
 
 /* Starts the message of EV's task attempt (its states go in m->states). */
@@ -54,15 +56,13 @@ static void merge_task(Rayc__TaskEvent *m, const tev_ev *ev, char *node_id)
 }
 
 /* Groups the task events of a batch by attempt: MSG_OF[i] is the message
- * of event I (SIZE_MAX for actors); returns how many messages. */
-static size_t group(tev *e, size_t n, size_t *msg_of, size_t *first_of)
+ * of event I (SIZE_MAX for actors); returns how many messages.  SLOTS has
+ * room for TEV_GROUP_SLOTS. */
+static size_t group(tev *e, size_t n, size_t *msg_of, size_t *first_of, size_t *slots)
 {
     size_t nb = 1, nmsg = 0;
     while (nb < 2 * n)
         nb <<= 1;
-    size_t *slots = malloc(nb * sizeof *slots);
-    if (slots == NULL)
-        return SIZE_MAX;
     memset(slots, 0xff, nb * sizeof *slots);
     for (size_t i = 0; i < n; i++) {
         const tev_ev *ev = &e->ring[(e->head + i) % e->cap];
@@ -84,7 +84,6 @@ static size_t group(tev *e, size_t n, size_t *msg_of, size_t *first_of)
             }
         }
     }
-    free(slots);
     return nmsg;
 }
 
@@ -125,41 +124,37 @@ static void sent_cb(raylet *r, Rayc__Envelope *reply, void *data)
     }
 }
 
-/* The batch's arrays, one allocation each. */
-typedef struct batch {
-    Rayc__TaskEvent *tm, **tp;
-    Rayc__ActorEvent *am, **ap;
-    Rayc__StateTime *st, **stp;
-    size_t *msg_of, *first_of, *fill;
-} batch;
+/* The arrays of a batch, sized for TEV_BATCH_MAX events and kept between
+ * sends: allocating a megabyte a second made the kernel fault in fresh
+ * pages for every batch. */
+struct tev_batch {
+    Rayc__TaskEvent tm[TEV_BATCH_MAX], *tp[TEV_BATCH_MAX];
+    Rayc__ActorEvent am[TEV_BATCH_MAX], *ap[TEV_BATCH_MAX];
+    Rayc__StateTime st[TEV_BATCH_MAX], *stp[TEV_BATCH_MAX];
+    size_t msg_of[TEV_BATCH_MAX], first_of[TEV_BATCH_MAX], fill[TEV_BATCH_MAX];
+    size_t slots[TEV_GROUP_SLOTS];
+};
 
-static void batch_free(batch *b)
+void tev__batch_free(tev *e)
 {
-    free(b->tm), free(b->tp), free(b->am), free(b->ap), free(b->st), free(b->stp);
-    free(b->msg_of), free(b->first_of), free(b->fill);
+    free(e->batch);
+    e->batch = NULL;
 }
 
-/* Fills ADD with N events from the head of the ring: one TaskEvent per task
- * attempt (its states in order), one ActorEvent per actor event.  Returns
- * 0 or -ENOMEM. */
-static int build(tev *e, size_t n, batch *b, Rayc__AddTaskEvents *add)
+/* Fills ADD with N (<= TEV_BATCH_MAX) events from the head of the ring:
+ * one TaskEvent per task attempt (its states in order), one ActorEvent per
+ * actor event.  Returns 0 or -ENOMEM. */
+static int build(tev *e, size_t n, Rayc__AddTaskEvents *add)
 {
-    memset(b, 0, sizeof *b);
-    b->tm = calloc(n, sizeof *b->tm), b->tp = calloc(n, sizeof *b->tp);
-    b->am = calloc(n, sizeof *b->am), b->ap = calloc(n, sizeof *b->ap);
-    b->st = calloc(n, sizeof *b->st), b->stp = calloc(n, sizeof *b->stp);
-    b->msg_of = calloc(n, sizeof *b->msg_of), b->first_of = calloc(n, sizeof *b->first_of);
-    b->fill = calloc(n, sizeof *b->fill);
-    if (!b->tm || !b->tp || !b->am || !b->ap || !b->st || !b->stp || !b->msg_of ||
-        !b->first_of || !b->fill)
+    if (e->batch == NULL && (e->batch = malloc(sizeof *e->batch)) == NULL)
         return -ENOMEM;
-    size_t nmsg = group(e, n, b->msg_of, b->first_of);
-    if (nmsg == SIZE_MAX)
-        return -ENOMEM;
+    struct tev_batch *b = e->batch;
+    size_t nmsg = group(e, n, b->msg_of, b->first_of, b->slots);
     char *node_id = (char *)e->r->opts->node_id;
     for (size_t m = 0; m < nmsg; m++) {
         fill_task(&b->tm[m], &e->ring[(e->head + b->first_of[m]) % e->cap]);
         b->tp[m] = &b->tm[m];
+        b->fill[m] = 0;
     }
     for (size_t i = 0; i < n; i++)          /* states per message */
         if (b->msg_of[i] != SIZE_MAX)
@@ -195,12 +190,9 @@ static void send_batch(tev *e)
 {
     raylet *r = e->r;
     size_t n = e->len < TEV_BATCH_MAX ? e->len : TEV_BATCH_MAX;
-    batch b;
     Rayc__AddTaskEvents add = RAYC__ADD_TASK_EVENTS__INIT;
-    if (build(e, n, &b, &add) != 0) {
-        batch_free(&b);
+    if (build(e, n, &add) != 0)
         return; /* the next tick tries again */
-    }
     add.dropped_tasks = e->dropped_tasks;
     add.dropped_actors = e->dropped_actors;
     e->dropped_tasks = e->dropped_actors = 0;
@@ -213,7 +205,6 @@ static void send_batch(tev *e)
         tev__ev_free(&e->ring[(e->head + i) % e->cap]);
     e->head = (e->head + n) % e->cap;
     e->len -= n;
-    batch_free(&b);
 }
 
 void tev__flush(tev *e)
