@@ -165,7 +165,8 @@ static void list_local(jobs_server *srv, http_request *r, const state_query *q)
     state_respond_ok(r, "", json_pack("{s:o}", "result", cats ? cats : json_object()));
 }
 
-/* The last Q->lines lines (all for -1) of logs_dir/NAME. */
+/* The last Q->lines lines (all for -1) of logs_dir/NAME, framed as one
+ * chunk of Ray's log stream ("1" then the text). */
 static void file_local(jobs_server *srv, http_request *r, const state_query *q, const char *name)
 {
     char path[PATH_MAX + 300], msg[400];
@@ -206,8 +207,12 @@ static void file_local(jobs_server *srv, http_request *r, const state_query *q, 
             pos--;
         start = pos;
     }
-    memmove(buf, buf + start, (size_t)got - start);
-    http_respond_take(r, 200, "text/plain; charset=utf-8", buf, (size_t)got - start);
+    /* Ray's log stream framing (dashboard/modules/state/state_head.py):
+     * each chunk of the body starts with "1" (success) or "0" (an error
+     * message follows), which ray.util.state.get_log strips. */
+    memmove(buf + 1, buf + start, (size_t)got - start);
+    buf[0] = '1';
+    http_respond_take(r, 200, "text/plain; charset=utf-8", buf, (size_t)got - start + 1);
 }
 
 /* ---------------------------------------------------------------- entry points */
