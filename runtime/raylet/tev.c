@@ -311,8 +311,8 @@ void tev_free(raylet *r)
 
 static int task_state_of(const char *name)
 {
-    for (int i = 1; i <= TEV_FAILED; i++)
-        if (name != NULL && strcmp(tev__task_states[i], name) == 0)
+    for (int i = 1; name != NULL && name[0] != '\0' && i <= TEV_FAILED; i++)
+        if (strcmp(tev__task_states[i], name) == 0)
             return i;
     return 0;
 }
@@ -360,9 +360,10 @@ void tev_from_worker(raylet_client *cl, const Rayc__AddTaskEvents *m)
             continue;
         /* The attempt's state, then each of its states. */
         for (size_t k = 0; k <= in->n_states; k++) {
-            const char *name = k == 0 ? in->state : in->states[k - 1]->state;
-            int64_t t = k == 0 ? in->time_ns : in->states[k - 1]->time_ns;
-            worker_event(e, w, in, task_state_of(name), t);
+            const Rayc__StateTime *st = k == 0 ? NULL : in->states[k - 1];
+            int code = st != NULL && st->code >= 1 && st->code <= TEV_FAILED ? st->code : 0;
+            int state = code ? code : task_state_of(st != NULL ? st->state : in->state);
+            worker_event(e, w, in, state, st != NULL ? st->time_ns : in->time_ns);
         }
     }
 }
