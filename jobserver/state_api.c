@@ -112,6 +112,12 @@ static void arg_cb(void *arg, const char *key, const char *v)
         copy_param(q->actor_id, sizeof q->actor_id, v, q, key);
     } else if (strcmp(key, "task_id") == 0) {
         copy_param(q->task_id, sizeof q->task_id, v, q, key);
+    } else if (strcmp(key, "format") == 0) {
+        copy_param(q->format, sizeof q->format, v, q, key);
+        if (q->err[0] == '\0' && strcmp(q->format, "text") != 0 &&
+            strcmp(q->format, "leading_1") != 0)
+            snprintf(q->err, sizeof q->err, "Unsupported format: %.15s, use 'text' or "
+                     "'leading_1'", q->format);
     }
     /* Other parameters (timeout, media_type, interval, ...) are accepted. */
 }
@@ -366,6 +372,10 @@ void state_api_handle(jobs_server *srv, http_request *r, const char *rest)
         state_logs_list(srv, r, &q);
     else if (strcmp(rest, "logs/file") == 0)
         state_logs_file(srv, r, &q);
+    else if (strcmp(rest, "logs/stream") == 0)
+        state_respond_error(r, 501, "rayc does not stream logs over HTTP (media_type=stream): "
+                            "read /api/v0/logs/file again for new lines, as `ray logs --follow` "
+                            "does");
     else
         http_respond_text(r, 404, "404: Not Found");
     free_query(&q);

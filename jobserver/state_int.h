@@ -19,6 +19,7 @@ typedef struct state_query {
     char *keys[STATE_MAX_FILTERS], *preds[STATE_MAX_FILTERS], *values[STATE_MAX_FILTERS];
     char summary_by[32];
     char node_id[128], node_ip[64], filename[256], glob[256], actor_id[64], task_id[64];
+    char format[16];              /* logs/file: "leading_1" (default) or "text" */
     long lines;
     char err[256];                /* set when a parameter is bad */
 } state_query;

@@ -91,6 +91,7 @@ static void forward(jobs_server *srv, http_request *r, const log_target *t, cons
     jobs_url_add_query(url, sizeof url, "glob", q->glob);
     snprintf(lines, sizeof lines, "%ld", q->lines);
     jobs_url_add_query(url, sizeof url, "lines", lines);
+    jobs_url_add_query(url, sizeof url, "format", q->format);
     snprintf(auth, sizeof auth, "Authorization: Bearer %s", srv->token);
     dbuf out;
     dbuf_init(&out, LOG_READ_MAX);
@@ -207,12 +208,14 @@ static void file_local(jobs_server *srv, http_request *r, const state_query *q, 
             pos--;
         start = pos;
     }
-    /* Ray's log stream framing (dashboard/modules/state/state_head.py):
-     * each chunk of the body starts with "1" (success) or "0" (an error
-     * message follows), which ray.util.state.get_log strips. */
-    memmove(buf + 1, buf + start, (size_t)got - start);
-    buf[0] = '1';
-    http_respond_take(r, 200, "text/plain; charset=utf-8", buf, (size_t)got - start + 1);
+    /* Ray's log stream framing (format=leading_1, its default): each chunk
+     * of the body starts with "1" (success) or "0" (an error message
+     * follows), which Ray's log clients strip; format=text is the bare text. */
+    size_t lead = strcmp(q->format, "text") == 0 ? 0 : 1;
+    memmove(buf + lead, buf + start, (size_t)got - start);
+    if (lead)
+        buf[0] = '1';
+    http_respond_take(r, 200, "text/plain; charset=utf-8", buf, (size_t)got - start + lead);
 }
 
 /* ---------------------------------------------------------------- entry points */

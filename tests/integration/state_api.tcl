@@ -146,20 +146,23 @@ test {state-1.10 ray logs reads another node's raylet log through its job agent}
         [expr {[string first [lindex [split [string trim $text] \n] end] $own] >= 0}]
 } {1 3 1}
 
-test {state-1.10d /api/v0/logs/file answers in Ray's log stream framing: "1" then the text} {
+test {state-1.10d /api/v0/logs/file answers in Ray's log stream framing: "1" then the text (format=text: bare)} {
     set tok [string trim [file_read $token_file]]
     set id2 [dict get $::node_of $h2]
-    set url "$api/api/v0/logs/file?node_id=$id2&filename=raylet.log&lines=2"
-    set r [http_request GET $url -headers [list Authorization "Bearer $tok"]]
-    set body [dict get $r body]
-    set own [file_read [lindex [glob $tmp/session_*/node_$h2\_*/logs/raylet.log] 0]]
-    set text [string range $body 1 end]
-    set local [http_request GET "$api/api/v0/logs/file?filename=raylet.log&lines=1" \
-        -headers [list Authorization "Bearer $tok"]]
-    list [dict get $r status] [string index $body 0] [llength [split [string trim $text] \n]] \
-        [expr {[string first [string trim $text] $own] >= 0}] \
-        [string index [dict get $local body] 0]
-} {200 1 2 1 1}
+    set logs [file dirname [lindex [glob $tmp/session_*/node_$h2\_*/logs/raylet.log] 0]]
+    file_write $logs/obs-frame.log "zero\nalpha\nbeta\n"
+    set hdr [list Authorization "Bearer $tok"]
+    set url "$api/api/v0/logs/file?node_id=$id2&filename=obs-frame.log&lines=2"
+    set r [http_request GET $url -headers $hdr]
+    set plain [http_request GET "$url&format=text" -headers $hdr]
+    set bad [http_request GET "$url&format=html" -headers $hdr]
+    set local [http_request GET "$api/api/v0/logs/file?filename=raylet.log&lines=1" -headers $hdr]
+    list [dict get $r status] [dict get $r body] [dict get $plain body] \
+        [string index [dict get $local body] 0] [dict get $bad status] \
+        [json_get [dict get $bad body] msg] [string trim [on_ok $h1 $ray_bin logs \
+            obs-frame.log --node-id $id2 --tail 2 --address $api]]
+} [list 200 "1alpha\nbeta\n" "alpha\nbeta\n" 1 400 \
+       {Unsupported format: html, use 'text' or 'leading_1'} "alpha\nbeta"]
 
 test {state-1.10b ray logs --actor-id reads the log of the actor's worker on its node} {
     set r [on $h1 $ray_bin logs --actor-id $::actor --address $api]
