@@ -52,11 +52,13 @@ void pb_arena_init(pb_arena *a, size_t max_kept)
 
 void pb_arena_reset(pb_arena *a)
 {
-    /* Keep the newest (largest) chunk when it is not too big: the next
-     * message of the same kind fits without a malloc. */
-    pb_chunk *keep = a->chunks;
-    if (keep != NULL && keep->size > a->max_kept)
-        keep = NULL;
+    /* Keep one chunk as big as the last message needed in all (when that
+     * is at most max_kept): the next message of the same kind fits in it
+     * without a malloc. */
+    size_t total = 0, n = 0;
+    for (pb_chunk *c = a->chunks; c != NULL; c = c->next, n++)
+        total += c->size;
+    pb_chunk *keep = n == 1 && total <= a->max_kept ? a->chunks : NULL;
     pb_chunk *c = a->chunks;
     while (c != NULL) {
         pb_chunk *next = c->next;
@@ -64,6 +66,8 @@ void pb_arena_reset(pb_arena *a)
             free(c);
         c = next;
     }
+    if (keep == NULL && n > 1 && total <= a->max_kept && (keep = malloc(sizeof *keep + total)))
+        keep->size = total;
     if (keep != NULL) {
         keep->next = NULL;
         keep->used = 0;

@@ -21,7 +21,8 @@ typedef struct pb_arena {
 void pb_arena_init(pb_arena *a, size_t max_kept);
 
 /* Forgets everything allocated from A (pointers into it become invalid);
- * keeps one chunk of up to max_kept bytes for the next message. */
+ * keeps one chunk as large as everything it held (at most max_kept bytes)
+ * for the next message. */
 void pb_arena_reset(pb_arena *a);
 
 /* Frees all of A's memory. */
