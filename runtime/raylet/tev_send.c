@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/tev_wire.h"
 #include "raylet/tev_int.h"
 
 #define TEV_GROUP_SLOTS 16384         /* a power of two >= 2 * TEV_BATCH_MAX */
@@ -55,7 +56,14 @@ static void merge_task(Rayc__TaskEvent *m, const tev_ev *ev, char *node_id)
     }
 }
 
-/* Groups the task events of a batch by attempt: MSG_OF[i] is the message
+/* Task events without text go packed (tev_wire.h); the others, with a
+ * name or an error, as TaskEvent messages. */
+static int packable(const tev_ev *ev)
+{
+    return !ev->is_actor && ev->name == NULL && ev->error == NULL;
+}
+
+/* Groups the task events of a batch that do not go packed by attempt: MSG_OF[i] is the message
  * of event I (SIZE_MAX for actors); returns how many messages.  SLOTS has
  * room for TEV_GROUP_SLOTS. */
 static size_t group(tev *e, size_t n, size_t *msg_of, size_t *first_of, size_t *slots)
@@ -67,7 +75,7 @@ static size_t group(tev *e, size_t n, size_t *msg_of, size_t *first_of, size_t *
     for (size_t i = 0; i < n; i++) {
         const tev_ev *ev = &e->ring[(e->head + i) % e->cap];
         msg_of[i] = SIZE_MAX;
-        if (ev->is_actor)
+        if (ev->is_actor || packable(ev))
             continue;
         size_t j = (size_t)((ids_hash(ev->id, IDS_TASK_LEN) ^ (uint64_t)ev->attempt) & (nb - 1));
         for (;; j = (j + 1) & (nb - 1)) {
@@ -133,7 +141,56 @@ struct tev_batch {
     Rayc__StateTime st[TEV_BATCH_MAX], *stp[TEV_BATCH_MAX];
     size_t msg_of[TEV_BATCH_MAX], first_of[TEV_BATCH_MAX], fill[TEV_BATCH_MAX];
     size_t slots[TEV_GROUP_SLOTS];
+    uint8_t packed[TEV_BATCH_MAX * TEV_WIRE_SIZE];
+    const char *name_key[TEV_GROUP_SLOTS];   /* interned name -> index in names */
+    uint32_t name_idx[TEV_GROUP_SLOTS];
+    char *names[TEV_BATCH_MAX];
+    size_t nnames;
 };
+
+/* The index of interned name F in B's names (added when new). */
+static uint32_t name_index(struct tev_batch *b, const char *f)
+{
+    size_t j = (size_t)(((uintptr_t)f >> 4) * 0x9E3779B97F4A7C15ull) & (TEV_GROUP_SLOTS - 1);
+    while (b->name_key[j] != NULL && b->name_key[j] != f)
+        j = (j + 1) & (TEV_GROUP_SLOTS - 1);
+    if (b->name_key[j] == NULL) {
+        b->name_key[j] = f;
+        b->name_idx[j] = (uint32_t)b->nnames;
+        b->names[b->nnames++] = (char *)f;
+    }
+    return b->name_idx[j];
+}
+
+/* Writes task event EV as the next packed record of B. */
+static void pack_one(struct tev_batch *b, size_t at, const tev_ev *ev)
+{
+    tev_wire w;
+    memset(&w, 0, sizeof w);
+    w.time_ns = ev->time_ns;
+    memcpy(w.task, ev->id, IDS_TASK_LEN);
+    memcpy(w.job, ev->job, IDS_JOB_LEN);
+    w.attempt = ev->attempt;
+    w.state = ev->state;
+    w.kind = ev->kind;
+    w.func = name_index(b, ev->func);
+    if (ev->has_actor) {
+        memcpy(w.actor, ev->actor, IDS_ACTOR_LEN);
+        w.flags |= TEV_WIRE_ACTOR;
+    }
+    if (ev->has_pg) {
+        memcpy(w.pg, ev->pg, IDS_PG_LEN);
+        w.flags |= TEV_WIRE_PG;
+    }
+    if (ev->has_worker) {
+        memcpy(w.worker, ev->worker, IDS_WORKER_LEN);
+        w.pid = ev->pid;
+        w.flags |= TEV_WIRE_WORKER;
+    }
+    if (ev->on_node)
+        w.flags |= TEV_WIRE_ON_NODE;
+    tev_wire_put(b->packed + at * TEV_WIRE_SIZE, &w);
+}
 
 void tev__batch_free(tev *e)
 {
@@ -164,9 +221,16 @@ static int build(tev *e, size_t n, Rayc__AddTaskEvents *add)
         b->tm[m].states = b->stp + off;
         off += b->tm[m].n_states;
     }
+    size_t npacked = 0;
+    b->nnames = 0;
+    memset(b->name_key, 0, sizeof b->name_key);
     for (size_t i = 0; i < n; i++) {
         const tev_ev *ev = &e->ring[(e->head + i) % e->cap];
         size_t m = b->msg_of[i];
+        if (packable(ev)) {
+            pack_one(b, npacked++, ev);
+            continue;
+        }
         if (ev->is_actor) {
             fill_actor(&b->am[add->n_actors], ev, node_id);
             b->ap[add->n_actors] = &b->am[add->n_actors];
@@ -182,6 +246,11 @@ static int build(tev *e, size_t n, Rayc__AddTaskEvents *add)
     add->tasks = b->tp;
     add->n_tasks = nmsg;
     add->actors = b->ap;
+    add->packed.data = b->packed;
+    add->packed.len = npacked * TEV_WIRE_SIZE;
+    add->names = b->names;
+    add->n_names = b->nnames;
+    add->node_id = node_id;
     return 0;
 }
 
