@@ -16,7 +16,9 @@
 #include "common/util.h"
 
 #define TEV_MAX 10000              /* tasks buffered; more are dropped (counted) */
-#define TEV_BATCH 1000             /* a batch goes as soon as it is this big */
+#define TEV_BATCH 128              /* a batch goes as soon as it is this big: 40 KB
+                                    * packed, under a socket buffer, so the
+                                    * worker never waits for its raylet to read */
 
 typedef struct tev_rec {
     uint8_t task[IDS_TASK_LEN];
