@@ -53,7 +53,8 @@ static int list_cluster(jobs_client *c, const state_opts *o)
     return rc;
 }
 
-/* GETs the file text; returns the body (caller frees) or NULL after an error. */
+/* GETs the file text (Ray's log stream framing removed); returns it (caller
+ * frees) or NULL after printing an error. */
 static char *fetch_file(jobs_client *c, const state_opts *o, const char *file, long lines,
                         size_t *len)
 {
@@ -80,6 +81,13 @@ static char *fetch_file(jobs_client *c, const state_opts *o, const char *file, l
         free(resp);
         return NULL;
     }
+    /* Ray's log stream: "1" then text for success, "0" then an error. */
+    if (*len == 0 || resp[0] != '1') {
+        fprintf(stderr, "Error: %.*s\n", *len > 1 ? (int)(*len - 1) : 0, resp + (*len > 0));
+        free(resp);
+        return NULL;
+    }
+    memmove(resp, resp + 1, --*len);
     return resp;
 }
 

@@ -362,6 +362,41 @@ static void print_counts(json_t *summary, const char *name_key, const char *extr
     json_decref(rows);
 }
 
+/* "K: n, K: n" of the counts in object C into BUF. */
+static void counts_text(json_t *c, char *buf, size_t len)
+{
+    const char *k;
+    json_t *n;
+    buf[0] = '\0';
+    json_object_foreach(c, k, n) {
+        size_t at = strlen(buf);
+        snprintf(buf + at, len - at, "%s%s: %lld", at ? ", " : "", k,
+                 (long long)json_integer_value(n));
+    }
+}
+
+/* Ray's object summary table: one row per call site. */
+static void print_objects(json_t *summary)
+{
+    json_t *rows = json_array();
+    const char *k;
+    json_t *e;
+    json_object_foreach(summary, k, e) {
+        char tasks[512], refs[512];
+        counts_text(json_object_get(e, "task_state_counts"), tasks, sizeof tasks);
+        counts_text(json_object_get(e, "ref_type_counts"), refs, sizeof refs);
+        json_t *row = json_pack("{s:s, s:O, s:O, s:O, s:O, s:s, s:s}", "callsite", k,
+                                "total_objects", json_object_get(e, "total_objects"),
+                                "total_size_mb", json_object_get(e, "total_size_mb"),
+                                "total_num_workers", json_object_get(e, "total_num_workers"),
+                                "total_num_nodes", json_object_get(e, "total_num_nodes"),
+                                "task_state_counts", tasks, "ref_type_counts", refs);
+        json_array_append_new(rows, row);
+    }
+    cli_state_print_list(stdout, rows, "table");
+    json_decref(rows);
+}
+
 int cmd_summary(int argc, char **argv)
 {
     state_opts o;
@@ -404,19 +439,24 @@ int cmd_summary(int argc, char **argv)
     }
     char ts[64];
     now_text(ts, sizeof ts);
-    int tasks = strcmp(what, "tasks") == 0;
+    int tasks = strcmp(what, "tasks") == 0, objects = strcmp(what, "objects") == 0;
     printf("======== %s Summary: %s ========\nStats:\n------------------------------------\n",
-           tasks ? "Tasks" : "Actors", ts);
+           tasks ? "Tasks" : objects ? "Object" : "Actors", ts);
     const char *k;
     json_t *v;
     json_object_foreach(cluster, k, v) {
         if (json_is_integer(v))
             printf("%s: %lld\n", k, (long long)json_integer_value(v));
+        else if (json_is_real(v))
+            printf("%s: %.2f\n", k, json_real_value(v));
     }
     printf("\n\nTable (group by %s):\n------------------------------------\n",
-           tasks ? "func_name" : "class");
-    print_counts(json_object_get(cluster, "summary"), tasks ? "func_or_class_name" : "class_name",
-                 tasks ? "type" : NULL);
+           tasks ? "func_name" : objects ? "callsite" : "class");
+    if (objects)
+        print_objects(json_object_get(cluster, "summary"));
+    else
+        print_counts(json_object_get(cluster, "summary"),
+                     tasks ? "func_or_class_name" : "class_name", tasks ? "type" : NULL);
     json_decref(data);
     return 0;
 }

@@ -80,8 +80,47 @@ async function login(ev) {
 
 // ---------------------------------------------------------------- pages
 
+// The newest state changes the head knows of, newest first: nodes joining
+// and dying (GCS node table), jobs starting and ending (the job table) and
+// actors changing state (the GCS's actor events).  Each is {time, kind,
+// what, state, detail}.
+function recentEvents(nodes, jobs, actors) {
+  const ev = [];
+  for (const n of nodes) {
+    const id = `${n.ip} (${n.raylet.nodeId.slice(0, 8)})`;
+    if (n.raylet.startTimeMs) ev.push({ time: n.raylet.startTimeMs, kind: "node", what: id, state: "ALIVE", detail: "" });
+    if (n.raylet.state === "DEAD")
+      ev.push({ time: n.raylet.endTimeMs || 0, kind: "node", what: id, state: "DEAD", detail: n.raylet.stateMessage || "" });
+  }
+  for (const j of jobs) {
+    const id = j.submission_id || j.job_id || "";
+    if (j.start_time) ev.push({ time: j.start_time, kind: "job", what: id, state: "STARTED", detail: j.entrypoint || "" });
+    if (j.end_time) ev.push({ time: j.end_time, kind: "job", what: id, state: j.status, detail: j.message || "" });
+  }
+  for (const a of actors) {
+    const id = `${a.class_name} ${(a.actor_id || "").slice(0, 8)}`;
+    for (const e of a.events || []) {
+      if (!["ALIVE", "RESTARTING", "DEAD"].includes(e.state)) continue;
+      const cause = e.state === "DEAD" && a.death_cause ? JSON.stringify(a.death_cause) : "";
+      ev.push({ time: e.created_ms, kind: "actor", what: id, state: e.state, detail: cause });
+    }
+  }
+  return ev.sort((x, y) => y.time - x.time).slice(0, 20);
+}
+
+// The actors of the state API, or [] where the cluster does not serve it.
+async function actorsOrNone() {
+  try {
+    return (((await get("/api/v0/actors?detail=true&limit=100")).data || {}).result || {}).result || [];
+  } catch (e) {
+    if (e.status === 401 || e.status === 403) throw e;
+    return [];
+  }
+}
+
 async function overview() {
-  const [nodes, jobs] = await Promise.all([get("/nodes?view=summary"), get("/api/jobs/")]);
+  const [nodes, jobs, actorList] = await Promise.all([get("/nodes?view=summary"), get("/api/jobs/"),
+    actorsOrNone()]);
   const list = nodes.data.summary;
   const alive = list.filter((n) => n.raylet.state === "ALIVE");
   const total = {}, used = {};
@@ -93,6 +132,7 @@ async function overview() {
   const byState = {};
   for (const j of jobs) byState[j.status] = (byState[j.status] || 0) + 1;
   const recent = jobs.slice(-10).reverse();
+  const events = recentEvents(list, jobs, actorList);
   return [
     el("h2", {}, "Overview"),
     el("div", { class: "cards" },
@@ -108,6 +148,10 @@ async function overview() {
     table(["Submission id", "Status", "Entrypoint"],
       recent.map((j) => [el("a", { href: `#/jobs/${j.submission_id}` }, j.submission_id || j.job_id),
         j.status, j.entrypoint])),
+    el("h3", {}, "Recent events"),
+    events.length ? table(["Time", "Kind", "What", "State", "Detail"],
+      events.map((e) => [e.time ? new Date(e.time).toLocaleString() : "", e.kind, e.what, e.state, e.detail]),
+      "events-table") : el("p", { id: "events-none" }, "No events yet."),
   ];
 }
 

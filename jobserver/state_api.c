@@ -1,5 +1,5 @@
 /* The /api/v0 routes: parameters, Ray's envelope, and the lists of nodes,
- * jobs, actors, tasks, placement groups and workers. */
+ * jobs, actors, tasks and placement groups (objects and workers: state_node.c). */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -112,6 +112,12 @@ static void arg_cb(void *arg, const char *key, const char *v)
         copy_param(q->actor_id, sizeof q->actor_id, v, q, key);
     } else if (strcmp(key, "task_id") == 0) {
         copy_param(q->task_id, sizeof q->task_id, v, q, key);
+    } else if (strcmp(key, "format") == 0) {
+        copy_param(q->format, sizeof q->format, v, q, key);
+        if (q->err[0] == '\0' && strcmp(q->format, "text") != 0 &&
+            strcmp(q->format, "leading_1") != 0)
+            snprintf(q->err, sizeof q->err, "Unsupported format: %.15s, use 'text' or "
+                     "'leading_1'", q->format);
     }
     /* Other parameters (timeout, media_type, interval, ...) are accepted. */
 }
@@ -176,8 +182,8 @@ static int passes(json_t *o, const state_query *q, char *err, size_t errlen)
     return 1;
 }
 
-/* Filters ALL (stolen, detail objects) by Q, keeps Q's limit and answers. */
-static void respond_filtered(http_request *r, const state_query *q, json_t *all)
+void state_respond_filtered(http_request *r, const state_query *q, json_t *all,
+                            const char *warning)
 {
     char err[256];
     json_t *out = json_array();
@@ -197,13 +203,13 @@ static void respond_filtered(http_request *r, const state_query *q, json_t *all)
     }
     int64_t total = (int64_t)json_array_size(all);
     json_decref(all);
-    respond_list(r, out, total, matched, NULL);
+    respond_list(r, out, total, matched, warning);
 }
 
 /* ---------------------------------------------------------------- GCS lists */
 
-static Rayc__Envelope *gcs_get(jobs_server *srv, http_request *r, Rayc__Envelope *req,
-                               int want_case)
+Rayc__Envelope *state_gcs_get(jobs_server *srv, http_request *r, Rayc__Envelope *req,
+                              int want_case)
 {
     char err[300], msg[400];
     Rayc__Envelope *reply = NULL;
@@ -228,14 +234,14 @@ static void list_nodes(jobs_server *srv, http_request *r, const state_query *q)
     Rayc__GetAllNodes get = RAYC__GET_ALL_NODES__INIT;
     req.body_case = RAYC__ENVELOPE__BODY_GET_ALL_NODES;
     req.get_all_nodes = &get;
-    Rayc__Envelope *rep = gcs_get(srv, r, &req, RAYC__ENVELOPE__BODY_NODE_LIST);
+    Rayc__Envelope *rep = state_gcs_get(srv, r, &req, RAYC__ENVELOPE__BODY_NODE_LIST);
     if (rep == NULL)
         return;
     json_t *all = json_array();
     for (size_t i = 0; all != NULL && i < rep->node_list->n_nodes; i++)
         json_array_append_new(all, state_node_json(rep->node_list->nodes[i], q->detail));
     rayc__envelope__free_unpacked(rep, NULL);
-    respond_filtered(r, q, all);
+    state_respond_filtered(r, q, all, NULL);
 }
 
 static void list_pgs(jobs_server *srv, http_request *r, const state_query *q)
@@ -244,14 +250,14 @@ static void list_pgs(jobs_server *srv, http_request *r, const state_query *q)
     Rayc__GetAllPlacementGroups get = RAYC__GET_ALL_PLACEMENT_GROUPS__INIT;
     req.body_case = RAYC__ENVELOPE__BODY_GET_ALL_PLACEMENT_GROUPS;
     req.get_all_placement_groups = &get;
-    Rayc__Envelope *rep = gcs_get(srv, r, &req, RAYC__ENVELOPE__BODY_PLACEMENT_GROUP_LIST);
+    Rayc__Envelope *rep = state_gcs_get(srv, r, &req, RAYC__ENVELOPE__BODY_PLACEMENT_GROUP_LIST);
     if (rep == NULL)
         return;
     json_t *all = json_array();
     for (size_t i = 0; all != NULL && i < rep->placement_group_list->n_pgs; i++)
         json_array_append_new(all, state_pg_json(rep->placement_group_list->pgs[i], q->detail));
     rayc__envelope__free_unpacked(rep, NULL);
-    respond_filtered(r, q, all);
+    state_respond_filtered(r, q, all, NULL);
 }
 
 /* Submission jobs from the job table (JobDetails, as /api/jobs/ lists them)
@@ -270,7 +276,7 @@ static void list_jobs(jobs_server *srv, http_request *r, const state_query *q)
     Rayc__GetAllJobs get = RAYC__GET_ALL_JOBS__INIT;
     req.body_case = RAYC__ENVELOPE__BODY_GET_ALL_JOBS;
     req.get_all_jobs = &get;
-    Rayc__Envelope *rep = gcs_get(srv, r, &req, RAYC__ENVELOPE__BODY_JOB_LIST);
+    Rayc__Envelope *rep = state_gcs_get(srv, r, &req, RAYC__ENVELOPE__BODY_JOB_LIST);
     if (rep == NULL) {
         json_decref(all);
         return;
@@ -281,7 +287,7 @@ static void list_jobs(jobs_server *srv, http_request *r, const state_query *q)
             json_array_append_new(all, state_driver_job_json(j));
     }
     rayc__envelope__free_unpacked(rep, NULL);
-    respond_filtered(r, q, all);
+    state_respond_filtered(r, q, all, NULL);
 }
 
 /* ---------------------------------------------------------------- events */
@@ -305,7 +311,7 @@ Rayc__Envelope *state_query_events(jobs_server *srv, http_request *r, const stat
     Rayc__Envelope req = RAYC__ENVELOPE__INIT;
     req.body_case = RAYC__ENVELOPE__BODY_GET_TASK_EVENTS;
     req.get_task_events = &get;
-    Rayc__Envelope *rep = gcs_get(srv, r, &req, RAYC__ENVELOPE__BODY_TASK_EVENTS_REPLY);
+    Rayc__Envelope *rep = state_gcs_get(srv, r, &req, RAYC__ENVELOPE__BODY_TASK_EVENTS_REPLY);
     if (rep != NULL && rep->task_events_reply->error[0] != '\0') {
         state_respond_error(r, 400, rep->task_events_reply->error);
         rayc__envelope__free_unpacked(rep, NULL);
@@ -334,46 +340,6 @@ static void list_events(jobs_server *srv, http_request *r, const state_query *q,
     respond_list(r, list, total, filtered, warn);
 }
 
-/* Workers that ran tasks or actors (from the task and actor events): rayc's
- * raylets keep their workers to themselves, so idle workers that never ran
- * anything are not listed. */
-static void list_workers(jobs_server *srv, http_request *r, const state_query *q)
-{
-    state_query none = *q;
-    none.nkeys = none.npreds = none.nvalues = 0;
-    json_t *all = json_array(), *seen = json_object();
-    for (int actors = 1; actors >= 0 && all != NULL && seen != NULL; actors--) {
-        Rayc__Envelope *rep = state_query_events(srv, r, &none, actors, STATE_MAX_LIMIT);
-        if (rep == NULL) {
-            json_decref(all);
-            json_decref(seen);
-            return;
-        }
-        const Rayc__TaskEventsReply *e = rep->task_events_reply;
-        size_t n = actors ? e->n_actors : e->n_tasks;
-        for (size_t i = 0; i < n; i++) {
-            const ProtobufCBinaryData *wid = actors ? &e->actors[i]->actor->worker_id
-                                                    : &e->tasks[i]->task->worker_id;
-            json_t *id = state_hex(wid);
-            if (!json_is_string(id) || json_object_get(seen, json_string_value(id)) != NULL) {
-                json_decref(id);
-                continue;
-            }
-            json_object_set_new(seen, json_string_value(id), json_true());
-            const char *node = actors ? e->actors[i]->actor->node_id : e->tasks[i]->task->node_id;
-            int pid = actors ? e->actors[i]->actor->pid : e->tasks[i]->task->worker_pid;
-            int alive = !actors || strcmp(e->actors[i]->actor->state, "DEAD") != 0;
-            json_array_append_new(all, json_pack("{s:o, s:b, s:s, s:n, s:s, s:i, s:s}",
-                                                 "worker_id", id, "is_alive", alive,
-                                                 "worker_type", "WORKER", "exit_type",
-                                                 "node_id", node, "pid", pid, "ip", ""));
-        }
-        rayc__envelope__free_unpacked(rep, NULL);
-    }
-    json_decref(seen);
-    respond_filtered(r, q, all);
-}
-
 /* ---------------------------------------------------------------- routing */
 
 void state_api_handle(jobs_server *srv, http_request *r, const char *rest)
@@ -393,18 +359,23 @@ void state_api_handle(jobs_server *srv, http_request *r, const char *rest)
     else if (strcmp(rest, "placement_groups") == 0)
         list_pgs(srv, r, &q);
     else if (strcmp(rest, "workers") == 0)
-        list_workers(srv, r, &q);
+        state_list_workers(srv, r, &q);
     else if (strcmp(rest, "tasks/summarize") == 0)
         state_summarize_tasks(srv, r, &q);
     else if (strcmp(rest, "actors/summarize") == 0)
         state_summarize_actors(srv, r, &q);
-    else if (strcmp(rest, "objects") == 0 || strcmp(rest, "objects/summarize") == 0)
-        state_respond_error(r, 501, "rayc does not list objects: object references are counted "
-                            "in their owners' processes, which report them to no one");
+    else if (strcmp(rest, "objects") == 0)
+        state_list_objects(srv, r, &q);
+    else if (strcmp(rest, "objects/summarize") == 0)
+        state_summarize_objects(srv, r, &q);
     else if (strcmp(rest, "logs") == 0)
         state_logs_list(srv, r, &q);
     else if (strcmp(rest, "logs/file") == 0)
         state_logs_file(srv, r, &q);
+    else if (strcmp(rest, "logs/stream") == 0)
+        state_respond_error(r, 501, "rayc does not stream logs over HTTP (media_type=stream): "
+                            "read /api/v0/logs/file again for new lines, as `ray logs --follow` "
+                            "does");
     else
         http_respond_text(r, 404, "404: Not Found");
     free_query(&q);

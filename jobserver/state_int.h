@@ -19,6 +19,7 @@ typedef struct state_query {
     char *keys[STATE_MAX_FILTERS], *preds[STATE_MAX_FILTERS], *values[STATE_MAX_FILTERS];
     char summary_by[32];
     char node_id[128], node_ip[64], filename[256], glob[256], actor_id[64], task_id[64];
+    char format[16];              /* logs/file: "leading_1" (default) or "text" */
     long lines;
     char err[256];                /* set when a parameter is bad */
 } state_query;
@@ -44,6 +45,26 @@ void state_respond_ok(http_request *r, const char *msg, json_t *data);
 
 /* Answers R with STATUS and {"result": false, "msg": MSG, "data": {}}. */
 void state_respond_error(http_request *r, int status, const char *msg);
+
+/* Filters ALL (stolen, detail objects) by Q, keeps Q's limit and answers R
+ * with Ray's list envelope; WARNING (NULL: none) is its
+ * partial_failure_warning.  A filter on a key the objects lack is a 400. */
+void state_respond_filtered(http_request *r, const state_query *q, json_t *all,
+                            const char *warning);
+
+/* Sends REQ to the GCS and returns its reply of WANT_CASE (free with
+ * rayc__envelope__free_unpacked), or answers R with a 500 and returns NULL. */
+Rayc__Envelope *state_gcs_get(jobs_server *srv, http_request *r, Rayc__Envelope *req,
+                              int want_case);
+
+/* ---------------------------------------------------------------- state_node.c */
+
+/* /api/v0/objects, /api/v0/objects/summarize and /api/v0/workers: asked of
+ * every alive node's raylet (GetNodeState); nodes that do not answer are
+ * named in partial_failure_warning. */
+void state_list_objects(jobs_server *srv, http_request *r, const state_query *q);
+void state_summarize_objects(jobs_server *srv, http_request *r, const state_query *q);
+void state_list_workers(jobs_server *srv, http_request *r, const state_query *q);
 
 /* ---------------------------------------------------------------- state_summary.c */
 

@@ -91,6 +91,7 @@ static void forward(jobs_server *srv, http_request *r, const log_target *t, cons
     jobs_url_add_query(url, sizeof url, "glob", q->glob);
     snprintf(lines, sizeof lines, "%ld", q->lines);
     jobs_url_add_query(url, sizeof url, "lines", lines);
+    jobs_url_add_query(url, sizeof url, "format", q->format);
     snprintf(auth, sizeof auth, "Authorization: Bearer %s", srv->token);
     dbuf out;
     dbuf_init(&out, LOG_READ_MAX);
@@ -165,7 +166,8 @@ static void list_local(jobs_server *srv, http_request *r, const state_query *q)
     state_respond_ok(r, "", json_pack("{s:o}", "result", cats ? cats : json_object()));
 }
 
-/* The last Q->lines lines (all for -1) of logs_dir/NAME. */
+/* The last Q->lines lines (all for -1) of logs_dir/NAME, framed as one
+ * chunk of Ray's log stream ("1" then the text). */
 static void file_local(jobs_server *srv, http_request *r, const state_query *q, const char *name)
 {
     char path[PATH_MAX + 300], msg[400];
@@ -206,8 +208,14 @@ static void file_local(jobs_server *srv, http_request *r, const state_query *q, 
             pos--;
         start = pos;
     }
-    memmove(buf, buf + start, (size_t)got - start);
-    http_respond_take(r, 200, "text/plain; charset=utf-8", buf, (size_t)got - start);
+    /* Ray's log stream framing (format=leading_1, its default): each chunk
+     * of the body starts with "1" (success) or "0" (an error message
+     * follows), which Ray's log clients strip; format=text is the bare text. */
+    size_t lead = strcmp(q->format, "text") == 0 ? 0 : 1;
+    memmove(buf + lead, buf + start, (size_t)got - start);
+    if (lead)
+        buf[0] = '1';
+    http_respond_take(r, 200, "text/plain; charset=utf-8", buf, (size_t)got - start + lead);
 }
 
 /* ---------------------------------------------------------------- entry points */

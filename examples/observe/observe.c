@@ -7,11 +7,19 @@
  * Also runs 5 tasks one at a time (obs_seq, which go to a leased worker)
  * and 5 calls of the actor (obs_ping, over its direct channel).
  * Prints "ready actor=<hex> restarted_pid=<pid>" once everything above is
- * in place, then waits for the running task (that is, for RELEASE). */
+ * in place, then waits for the running task (that is, for RELEASE).
+ *
+ *   RAY_ADDRESS=IP:6379 ./observe put BYTES RELEASE
+ *
+ * puts one object of BYTES bytes (in its node's object store), prints
+ * "put=<object hex> pid=<pid>" and holds it until the file RELEASE exists. */
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/types.h>
+#include <time.h>
+#include <unistd.h>
 
 #include <ray/ray.h>
 
@@ -48,8 +56,35 @@ static int actor_pid(ray_actor *a, int64_t *pid)
     return rc;
 }
 
+/* The put mode: one object of BYTES bytes held until RELEASE exists. */
+static int put_and_hold(const char *bytes, const char *release)
+{
+    long n = strtol(bytes, NULL, 10);
+    char *buf = n > 0 ? calloc(1, (size_t)n) : NULL;
+    if (buf == NULL) {
+        fprintf(stderr, "observe: put: BYTES must be a positive size\n");
+        return 2;
+    }
+    if (ray_init(NULL) != RAY_OK)
+        return fail("ray_init");
+    ray_ref *r = ray_put(ray_bytes(buf, (size_t)n));
+    free(buf);
+    if (r == NULL)
+        return fail("ray_put");
+    printf("put=%s pid=%d\n", ray_ref_hex(r), (int)getpid());
+    fflush(stdout);
+    struct timespec pause = {0, 50 * 1000 * 1000};
+    while (access(release, F_OK) != 0)
+        nanosleep(&pause, NULL);
+    ray_ref_release(r);
+    ray_shutdown();
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
+    if (argc == 4 && strcmp(argv[1], "put") == 0)
+        return put_and_hold(argv[2], argv[3]);
     if (argc != 4) {
         fprintf(stderr, "usage: observe N_OK N_FAIL RELEASE\n");
         return 2;

@@ -8,6 +8,7 @@
 #include <sys/ioctl.h>
 
 #include "common/frame.h"
+#include "common/pb_arena.h"
 #include "common/tls.h"
 
 struct rpc_conn {
@@ -24,6 +25,7 @@ struct rpc_conn {
     void *data;
     int closing;
     int is_pipe;
+    int arena_field;       /* rpc_conn_use_arena: 0 none, -1 all, else one body field */
     int want_tls;          /* TCP with TLS on: a session starts with the connection */
     tls_sess *tls;         /* NULL for plain connections and before start */
     int tls_ready;         /* handshake complete */
@@ -77,6 +79,11 @@ rpc_conn *rpc_conn_new_pipe(uv_loop_t *loop, size_t max_frame,
 }
 
 uv_stream_t *rpc_conn_stream(rpc_conn *c) { return &c->h.stream; }
+void rpc_conn_use_arena(rpc_conn *c, int body_field)
+{
+    c->arena_field = body_field > 0 ? body_field : -1;
+}
+
 void rpc_conn_set_data(rpc_conn *c, void *data) { c->data = data; }
 void *rpc_conn_data(const rpc_conn *c) { return c->data; }
 int rpc_conn_closing(const rpc_conn *c) { return c->closing; }
@@ -137,14 +144,68 @@ void rpc_conn_close(rpc_conn *c, const char *reason)
     uv_close(&c->h.handle, closed_cb);
 }
 
+/* Messages of connections that asked for it (rpc_conn_use_arena) are
+ * decoded into a per-thread arena, reset after each one: a batch of task
+ * events is thousands of fields, and one malloc each was most of what the
+ * GCS spent on them.  A message that arrives while another is being
+ * handled (a nested loop run) uses malloc. */
+#define RPC_ARENA_KEEP (4u << 20)
+static _Thread_local pb_arena arena;
+static _Thread_local int arena_ready, arena_busy;
+
+/* The field number of the envelope body in PAYLOAD, or 0 when it cannot
+ * tell: protobuf-c writes fields in order, request_id (1, a varint) first
+ * when set.  Only chooses the allocator: a wrong guess costs mallocs. */
+static uint32_t body_field(const uint8_t *p, size_t len)
+{
+    for (int field = 0; field < 2; field++) {
+        uint64_t tag = 0;
+        size_t i = 0;
+        for (int shift = 0; i < len && i < 5; shift += 7) {
+            tag |= (uint64_t)(p[i] & 0x7f) << shift;
+            if (!(p[i++] & 0x80))
+                break;
+        }
+        if (i == 0 || (p[i - 1] & 0x80))
+            return 0;
+        if ((tag >> 3) != 1 || (tag & 7) != 0)
+            return (uint32_t)(tag >> 3);
+        p += i, len -= i;                    /* skip request_id's value */
+        for (i = 0; i < len && i < 10 && (p[i] & 0x80); i++)
+            ;
+        if (i >= len || i == 10)
+            return 0;
+        p += i + 1, len -= i + 1;
+    }
+    return 0;
+}
+
 static int frame_arrived(const uint8_t *payload, size_t len, void *data)
 {
     rpc_conn *c = data;
-    Rayc__Envelope *env = rayc__envelope__unpack(NULL, len, payload);
-    if (env == NULL)
+    if (!arena_ready) {
+        pb_arena_init(&arena, RPC_ARENA_KEEP);
+        arena_ready = 1;
+    }
+    int use = !arena_busy && (c->arena_field == -1 ||
+                              (c->arena_field > 0 &&
+                               body_field(payload, len) == (uint32_t)c->arena_field));
+    ProtobufCAllocator *al = use ? &arena.alloc : NULL;
+    Rayc__Envelope *env = rayc__envelope__unpack(al, len, payload);
+    if (env == NULL) {
+        if (al != NULL)
+            pb_arena_reset(&arena);
         return -EPROTO;
+    }
+    if (al != NULL)
+        arena_busy = 1;
     c->on_message(c, env);
-    rayc__envelope__free_unpacked(env, NULL);
+    if (al != NULL) {
+        arena_busy = 0;
+        pb_arena_reset(&arena);
+    } else {
+        rayc__envelope__free_unpacked(env, NULL);
+    }
     /* The callback may have closed us: stop decoding the rest. */
     return c->closing ? -ECANCELED : 0;
 }

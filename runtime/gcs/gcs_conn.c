@@ -195,6 +195,7 @@ static void connection_cb(uv_stream_t *server, int status)
     cl->conn = c;
     cl->accepted_ms = time_mono_ms();
     rpc_conn_set_data(c, cl);
+    rpc_conn_use_arena(c, 0); /* handlers copy what they keep (gcs_msg_dup) */
     list_push(&srv->clients, cl);
     srv->nclients++;
     if (admit(cl) != 0)

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "common/tev_wire.h"
 #include "gcs/gcs_events_int.h"
 
 static const char *const task_states[] = {
@@ -26,7 +27,9 @@ const char *gev__state_name(const gev_table *t, int s)
 int gev__state_index(const gev_table *t, const char *name)
 {
     const char *const *v = t->is_actors ? actor_states : task_states;
-    for (int i = 1; name != NULL && v[i] != NULL; i++)
+    if (name == NULL || name[0] == '\0')  /* raylets send codes, not names */
+        return 0;
+    for (int i = 1; v[i] != NULL; i++)
         if (strcasecmp(v[i], name) == 0)
             return i;
     return 0;
@@ -335,6 +338,58 @@ int gev_add_task(gev_table *t, const Rayc__TaskEvent *m)
         int s = code >= 1 && code <= 6 ? code : gev__state_index(t, m->states[i]->state);
         if (s != 0)
             add_state(t, r, s, m->states[i]->time_ns);
+    }
+    return 0;
+}
+
+/* Merges one packed record W (its function NAMES[W.func], its node NODE_ID
+ * when flagged ON_NODE). */
+static int add_wire(gev_table *t, const tev_wire *w, char *const *names, size_t nnames,
+                    const char *node_id)
+{
+    uint8_t key[KEY_MAX];
+    if (w->state < 1 || w->state > 6)
+        return -EINVAL;
+    memcpy(key, w->task, IDS_TASK_LEN);
+    memcpy(key + IDS_TASK_LEN, &w->attempt, 4);
+    gev_rec *r = get_rec(t, key, sizeof key);
+    if (r == NULL) {
+        t->dropped++;
+        return -ENOMEM;
+    }
+    r->attempt = w->attempt;
+    r->kind = w->kind;
+    memcpy(r->job, w->job, IDS_JOB_LEN);
+    if (w->flags & TEV_WIRE_ACTOR) {
+        memcpy(r->actor, w->actor, IDS_ACTOR_LEN);
+        r->has_actor = 1;
+    }
+    if (w->flags & TEV_WIRE_PG) {
+        memcpy(r->pg, w->pg, IDS_PG_LEN);
+        r->has_pg = 1;
+    }
+    if (w->flags & TEV_WIRE_WORKER) {
+        memcpy(r->worker, w->worker, IDS_WORKER_LEN);
+        r->has_worker = 1;
+        if (w->pid > 0)
+            r->pid = w->pid;
+    }
+    if (w->func < nnames)
+        set_interned(t, &r->func, names[w->func]);
+    if (w->flags & TEV_WIRE_ON_NODE)
+        set_interned(t, &r->node_id, node_id);
+    add_state(t, r, w->state, w->time_ns);
+    return 0;
+}
+
+int gev_add_packed(gev_table *t, const Rayc__AddTaskEvents *m)
+{
+    if (m->packed.len % TEV_WIRE_SIZE != 0)
+        return -EINVAL;
+    tev_wire w;
+    for (size_t off = 0; off < m->packed.len; off += TEV_WIRE_SIZE) {
+        tev_wire_get(&w, m->packed.data + off);
+        add_wire(t, &w, m->names, m->n_names, m->node_id);
     }
     return 0;
 }

@@ -28,6 +28,12 @@ void gev_table_free(gev_table *t);
 int gev_add_task(gev_table *t, const Rayc__TaskEvent *ev);
 int gev_add_actor(gev_table *t, const Rayc__ActorEvent *ev);
 
+/* Merges the packed task records of M (M->packed, M->names, M->node_id;
+ * common/tev_wire.h) like gev_add_task merges TaskEvents.  Returns 0, or
+ * -EINVAL for a length that is not whole records (nothing merged);
+ * records with a bad state are skipped. */
+int gev_add_packed(gev_table *t, const Rayc__AddTaskEvents *m);
+
 /* Adds N events a raylet dropped to the dropped count. */
 void gev_note_dropped(gev_table *t, int64_t n);
 

@@ -28,6 +28,7 @@ void gcs_handle_add_task_events(gcs_client *cl, uint64_t id, const Rayc__AddTask
         gev_add_task(srv->task_events, req->tasks[i]);
     for (size_t i = 0; i < req->n_actors; i++)
         gev_add_actor(srv->actor_events, req->actors[i]);
+    gev_add_packed(srv->task_events, req);
     gev_note_dropped(srv->task_events, req->dropped_tasks);
     gev_note_dropped(srv->actor_events, req->dropped_actors);
     Rayc__AddTaskEventsReply r = RAYC__ADD_TASK_EVENTS_REPLY__INIT;

@@ -85,6 +85,14 @@ size_t actor_count(raylet *r)
     return r->actors ? r->actors->nlive : 0;
 }
 
+void actor_count_states(const raylet *r, size_t counts[ACTOR_DEAD + 1])
+{
+    memset(counts, 0, (ACTOR_DEAD + 1) * sizeof counts[0]);
+    for (actor *a = r->actors ? r->actors->all : NULL; a != NULL; a = a->all_next)
+        if (a->state >= 0 && a->state <= ACTOR_DEAD)
+            counts[a->state]++;
+}
+
 /* ---------------------------------------------------------------- pending list */
 
 static void pending_add(actor_table *t, actor *a)

@@ -97,4 +97,8 @@ void actor_on_kill(raylet_client *cl, uint64_t req_id, const Rayc__KillActor *m)
 /* Live actors (not DEAD). */
 size_t actor_count(raylet *r);
 
+/* COUNTS[state] = the node's actors in each actor_state (DEAD: those that
+ * died since the raylet started; their records stay). */
+void actor_count_states(const raylet *r, size_t counts[ACTOR_DEAD + 1]);
+
 #endif

@@ -183,6 +183,30 @@ static void render_node(const raylet *r, prom_text *t, const Rayc__NodeStats *s)
     sample(r, t, "ray_node_workers", NULL, s->workers);
 }
 
+/* ray_actors{State} with Ray's ActorState names, every state listed (0
+ * included).  Waiting for a name or arguments is DEPENDENCIES_UNREADY;
+ * waiting for resources or running the constructor is PENDING_CREATION. */
+static void render_actors(const raylet *r, prom_text *t)
+{
+    static const char *const names[] = {"DEPENDENCIES_UNREADY", "PENDING_CREATION", "ALIVE",
+                                        "RESTARTING", "DEAD"};
+    static const int ray_state[ACTOR_DEAD + 1] = {
+        [ACTOR_NAMING] = 0, [ACTOR_PENDING] = 1, [ACTOR_CREATING] = 1,
+        [ACTOR_ALIVE] = 2,  [ACTOR_RESTARTING] = 3, [ACTOR_DEAD] = 4,
+    };
+    size_t counts[ACTOR_DEAD + 1], by_name[5] = {0};
+    actor_count_states(r, counts);
+    for (int st = 0; st <= ACTOR_DEAD; st++)
+        by_name[ray_state[st]] += counts[st];
+    prom_text_gauge(t, "ray_actors", "Actors of this node by state (DEAD: since the raylet "
+                                     "started).");
+    for (int i = 0; i < 5; i++) {
+        char label[64];
+        snprintf(label, sizeof label, "State=\"%s\"", names[i]);
+        sample(r, t, "ray_actors", label, (double)by_name[i]);
+    }
+}
+
 static void render_tasks(const raylet *r, prom_text *t, const Rayc__NodeStats *s)
 {
     const node_stats *st = r->stats;
@@ -193,8 +217,7 @@ static void render_tasks(const raylet *r, prom_text *t, const Rayc__NodeStats *s
     sample(r, t, "ray_tasks", "State=\"RUNNING\"", s->tasks_running);
     sample(r, t, "ray_tasks", "State=\"FINISHED\"", (double)s->tasks_finished);
     sample(r, t, "ray_tasks", "State=\"FAILED\"", (double)s->tasks_failed);
-    prom_text_gauge(t, "ray_actors", "Actors living on this node by state.");
-    sample(r, t, "ray_actors", "State=\"ALIVE\"", s->actors);
+    render_actors(r, t);
 }
 
 static void render_resources(const raylet *r, prom_text *t)

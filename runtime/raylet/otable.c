@@ -79,6 +79,14 @@ size_t otable_count(raylet *r)
     return r->otable->n;
 }
 
+void otable_foreach(raylet *r, void (*fn)(otable_obj *o, void *arg), void *arg)
+{
+    otable *t = r->otable;
+    for (size_t i = 0; t != NULL && i < t->nslots; i++)
+        for (otable_obj *o = t->slots[i]; o != NULL; o = o->next)
+            fn(o, arg);
+}
+
 /* ---------------------------------------------------------------- freeing */
 
 static void unlink_obj(otable *t, otable_obj *o)

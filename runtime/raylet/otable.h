@@ -106,6 +106,9 @@ void otable_client_gone(raylet *r, raylet_client *cl);
 /* Number of objects in the table. */
 size_t otable_count(raylet *r);
 
+/* Calls FN for every object of the table; FN must not add or free any. */
+void otable_foreach(raylet *r, void (*fn)(otable_obj *o, void *arg), void *arg);
+
 /* Sets the node's available object_store_memory from the store's use
  * (for the resource report). */
 void otable_report_usage(raylet *r);

@@ -95,6 +95,7 @@ typedef struct raylet_client {
     int is_tcp;                 /* came in on the node-manager port */
     int guarded;                /* counted in r->guard (TCP, before Hello) */
     int kind;                   /* raylet_client_kind */
+    int pid;                    /* drivers: from RegisterDriver */
     int is_peer;                /* another raylet (Hello kind "raylet") */
     int64_t accepted_ms;        /* monotonic */
     int hello_grace;            /* one more sweep past the Hello deadline used */

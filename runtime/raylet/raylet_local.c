@@ -8,6 +8,7 @@
 
 #include "common/log.h"
 #include "raylet/actor.h"
+#include "raylet/node_state.h"
 #include "raylet/otable.h"
 #include "raylet/pgroup.h"
 #include "raylet/objmgr.h"
@@ -72,6 +73,9 @@ void raylet_local_message(raylet_client *cl, Rayc__Envelope *msg)
         return;
     case RAYC__ENVELOPE__BODY_PULL_OBJECT: /* another raylet */
         objmgr_on_pull(cl, msg->request_id, msg->pull_object);
+        return;
+    case RAYC__ENVELOPE__BODY_GET_NODE_STATE: /* the state API */
+        nstate_on_get(cl, msg->request_id, msg->get_node_state);
         return;
     default:
         break;

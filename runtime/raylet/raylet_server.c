@@ -220,6 +220,8 @@ static void accept_client(raylet *r, uv_stream_t *server, int is_pipe)
     cl->serial = ++r->next_client_serial;
     client_link(r, cl);
     rpc_conn_set_data(c, cl);
+    /* Workers' task event batches are large and copied field by field. */
+    rpc_conn_use_arena(c, RAYC__ENVELOPE__BODY_ADD_TASK_EVENTS);
     if (cl->is_tcp && admit_tcp(cl) != 0)
         return;
     /* Before Hello only a small frame is read: a 16 MiB frame announced by

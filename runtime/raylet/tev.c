@@ -11,6 +11,7 @@
 #include <time.h>
 
 #include "common/log.h"
+#include "common/tev_wire.h"
 #include "common/util.h"
 #include "raylet/actor.h"
 #include "raylet/sched.h"
@@ -302,6 +303,7 @@ void tev_free(raylet *r)
         free(e->names[i]);
     free(e->names);
     free(e->ring);
+    tev__batch_free(e);
     free(e);
     r->tev = NULL;
 }
@@ -310,8 +312,8 @@ void tev_free(raylet *r)
 
 static int task_state_of(const char *name)
 {
-    for (int i = 1; i <= TEV_FAILED; i++)
-        if (name != NULL && strcmp(tev__task_states[i], name) == 0)
+    for (int i = 1; name != NULL && name[0] != '\0' && i <= TEV_FAILED; i++)
+        if (strcmp(tev__task_states[i], name) == 0)
             return i;
     return 0;
 }
@@ -345,6 +347,35 @@ static void worker_event(tev *e, const wpool_worker *w, const Rayc__TaskEvent *i
     }
 }
 
+/* Buffers packed record IN (NAMES: its function names) of a task worker W
+ * ran. */
+static void worker_wire_event(tev *e, const wpool_worker *w, const tev_wire *in,
+                              char *const *names, size_t nnames)
+{
+    if (in->state < 1 || in->state > TEV_FAILED)
+        return;
+    tev_ev *ev = push(e);
+    if (ev == NULL) {
+        e->dropped_tasks++;
+        return;
+    }
+    ev->time_ns = in->time_ns;
+    memcpy(ev->id, in->task, IDS_TASK_LEN);
+    ev->attempt = in->attempt;
+    ev->state = in->state;
+    ev->kind = in->kind;
+    ev->func = intern(e, in->func < nnames ? names[in->func] : "");
+    memcpy(ev->job, in->job, IDS_JOB_LEN);
+    if (in->flags & TEV_WIRE_ACTOR) {
+        memcpy(ev->actor, in->actor, IDS_ACTOR_LEN);
+        ev->has_actor = 1;
+    }
+    ev->on_node = 1;
+    memcpy(ev->worker, w->id.b, IDS_WORKER_LEN);
+    ev->has_worker = 1;
+    ev->pid = w->pid;
+}
+
 void tev_from_worker(raylet_client *cl, const Rayc__AddTaskEvents *m)
 {
     raylet *r = cl->r;
@@ -359,10 +390,18 @@ void tev_from_worker(raylet_client *cl, const Rayc__AddTaskEvents *m)
             continue;
         /* The attempt's state, then each of its states. */
         for (size_t k = 0; k <= in->n_states; k++) {
-            const char *name = k == 0 ? in->state : in->states[k - 1]->state;
-            int64_t t = k == 0 ? in->time_ns : in->states[k - 1]->time_ns;
-            worker_event(e, w, in, task_state_of(name), t);
+            const Rayc__StateTime *st = k == 0 ? NULL : in->states[k - 1];
+            int code = st != NULL && st->code >= 1 && st->code <= TEV_FAILED ? st->code : 0;
+            int state = code ? code : task_state_of(st != NULL ? st->state : in->state);
+            worker_event(e, w, in, state, st != NULL ? st->time_ns : in->time_ns);
         }
+    }
+    if (m->packed.len % TEV_WIRE_SIZE != 0)
+        return;
+    tev_wire wr;
+    for (size_t off = 0; off < m->packed.len; off += TEV_WIRE_SIZE) {
+        tev_wire_get(&wr, m->packed.data + off);
+        worker_wire_event(e, w, &wr, m->names, m->n_names);
     }
 }
 

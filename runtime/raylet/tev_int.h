@@ -29,6 +29,8 @@ typedef struct tev_ev {
     uint8_t is_actor, has_actor, has_pg, has_worker, state, kind, on_node, detached, status;
 } tev_ev;
 
+struct tev_batch;
+
 typedef struct tev {
     raylet *r;
     int64_t interval_ms;
@@ -39,6 +41,7 @@ typedef struct tev {
     size_t nnames, nslots;
     uv_timer_t timer;
     int timer_open;
+    struct tev_batch *batch;       /* the arrays of a batch, kept between sends */
 } tev;
 
 extern const char *const tev__task_states[];
@@ -49,6 +52,9 @@ void tev__ev_free(tev_ev *ev);
 
 /* The flush timer's callback (tev_send.c). */
 void tev__tick_cb(uv_timer_t *h);
+
+/* Frees the arrays kept for batches (tev_send.c). */
+void tev__batch_free(tev *e);
 
 /* Sends everything buffered while the GCS is there (tev_send.c). */
 void tev__flush(tev *e);

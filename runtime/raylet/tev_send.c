@@ -5,7 +5,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/tev_wire.h"
 #include "raylet/tev_int.h"
+
+#define TEV_GROUP_SLOTS 16384         /* a power of two >= 2 * TEV_BATCH_MAX */
 
 /* ---------------------------------------------------------------- flushing */
 
@@ -53,21 +56,26 @@ static void merge_task(Rayc__TaskEvent *m, const tev_ev *ev, char *node_id)
     }
 }
 
-/* Groups the task events of a batch by attempt: MSG_OF[i] is the message
- * of event I (SIZE_MAX for actors); returns how many messages. */
-static size_t group(tev *e, size_t n, size_t *msg_of, size_t *first_of)
+/* Task events without text go packed (tev_wire.h); the others, with a
+ * name or an error, as TaskEvent messages. */
+static int packable(const tev_ev *ev)
+{
+    return !ev->is_actor && ev->name == NULL && ev->error == NULL;
+}
+
+/* Groups the task events of a batch that do not go packed by attempt: MSG_OF[i] is the message
+ * of event I (SIZE_MAX for actors); returns how many messages.  SLOTS has
+ * room for TEV_GROUP_SLOTS. */
+static size_t group(tev *e, size_t n, size_t *msg_of, size_t *first_of, size_t *slots)
 {
     size_t nb = 1, nmsg = 0;
     while (nb < 2 * n)
         nb <<= 1;
-    size_t *slots = malloc(nb * sizeof *slots);
-    if (slots == NULL)
-        return SIZE_MAX;
     memset(slots, 0xff, nb * sizeof *slots);
     for (size_t i = 0; i < n; i++) {
         const tev_ev *ev = &e->ring[(e->head + i) % e->cap];
         msg_of[i] = SIZE_MAX;
-        if (ev->is_actor)
+        if (ev->is_actor || packable(ev))
             continue;
         size_t j = (size_t)((ids_hash(ev->id, IDS_TASK_LEN) ^ (uint64_t)ev->attempt) & (nb - 1));
         for (;; j = (j + 1) & (nb - 1)) {
@@ -84,7 +92,6 @@ static size_t group(tev *e, size_t n, size_t *msg_of, size_t *first_of)
             }
         }
     }
-    free(slots);
     return nmsg;
 }
 
@@ -125,41 +132,86 @@ static void sent_cb(raylet *r, Rayc__Envelope *reply, void *data)
     }
 }
 
-/* The batch's arrays, one allocation each. */
-typedef struct batch {
-    Rayc__TaskEvent *tm, **tp;
-    Rayc__ActorEvent *am, **ap;
-    Rayc__StateTime *st, **stp;
-    size_t *msg_of, *first_of, *fill;
-} batch;
+/* The arrays of a batch, sized for TEV_BATCH_MAX events and kept between
+ * sends: allocating a megabyte a second made the kernel fault in fresh
+ * pages for every batch. */
+struct tev_batch {
+    Rayc__TaskEvent tm[TEV_BATCH_MAX], *tp[TEV_BATCH_MAX];
+    Rayc__ActorEvent am[TEV_BATCH_MAX], *ap[TEV_BATCH_MAX];
+    Rayc__StateTime st[TEV_BATCH_MAX], *stp[TEV_BATCH_MAX];
+    size_t msg_of[TEV_BATCH_MAX], first_of[TEV_BATCH_MAX], fill[TEV_BATCH_MAX];
+    size_t slots[TEV_GROUP_SLOTS];
+    uint8_t packed[TEV_BATCH_MAX * TEV_WIRE_SIZE];
+    const char *name_key[TEV_GROUP_SLOTS];   /* interned name -> index in names */
+    uint32_t name_idx[TEV_GROUP_SLOTS];
+    char *names[TEV_BATCH_MAX];
+    size_t nnames;
+};
 
-static void batch_free(batch *b)
+/* The index of interned name F in B's names (added when new). */
+static uint32_t name_index(struct tev_batch *b, const char *f)
 {
-    free(b->tm), free(b->tp), free(b->am), free(b->ap), free(b->st), free(b->stp);
-    free(b->msg_of), free(b->first_of), free(b->fill);
+    size_t j = (size_t)(((uintptr_t)f >> 4) * 0x9E3779B97F4A7C15ull) & (TEV_GROUP_SLOTS - 1);
+    while (b->name_key[j] != NULL && b->name_key[j] != f)
+        j = (j + 1) & (TEV_GROUP_SLOTS - 1);
+    if (b->name_key[j] == NULL) {
+        b->name_key[j] = f;
+        b->name_idx[j] = (uint32_t)b->nnames;
+        b->names[b->nnames++] = (char *)f;
+    }
+    return b->name_idx[j];
 }
 
-/* Fills ADD with N events from the head of the ring: one TaskEvent per task
- * attempt (its states in order), one ActorEvent per actor event.  Returns
- * 0 or -ENOMEM. */
-static int build(tev *e, size_t n, batch *b, Rayc__AddTaskEvents *add)
+/* Writes task event EV as the next packed record of B. */
+static void pack_one(struct tev_batch *b, size_t at, const tev_ev *ev)
 {
-    memset(b, 0, sizeof *b);
-    b->tm = calloc(n, sizeof *b->tm), b->tp = calloc(n, sizeof *b->tp);
-    b->am = calloc(n, sizeof *b->am), b->ap = calloc(n, sizeof *b->ap);
-    b->st = calloc(n, sizeof *b->st), b->stp = calloc(n, sizeof *b->stp);
-    b->msg_of = calloc(n, sizeof *b->msg_of), b->first_of = calloc(n, sizeof *b->first_of);
-    b->fill = calloc(n, sizeof *b->fill);
-    if (!b->tm || !b->tp || !b->am || !b->ap || !b->st || !b->stp || !b->msg_of ||
-        !b->first_of || !b->fill)
+    tev_wire w;
+    memset(&w, 0, sizeof w);
+    w.time_ns = ev->time_ns;
+    memcpy(w.task, ev->id, IDS_TASK_LEN);
+    memcpy(w.job, ev->job, IDS_JOB_LEN);
+    w.attempt = ev->attempt;
+    w.state = ev->state;
+    w.kind = ev->kind;
+    w.func = name_index(b, ev->func);
+    if (ev->has_actor) {
+        memcpy(w.actor, ev->actor, IDS_ACTOR_LEN);
+        w.flags |= TEV_WIRE_ACTOR;
+    }
+    if (ev->has_pg) {
+        memcpy(w.pg, ev->pg, IDS_PG_LEN);
+        w.flags |= TEV_WIRE_PG;
+    }
+    if (ev->has_worker) {
+        memcpy(w.worker, ev->worker, IDS_WORKER_LEN);
+        w.pid = ev->pid;
+        w.flags |= TEV_WIRE_WORKER;
+    }
+    if (ev->on_node)
+        w.flags |= TEV_WIRE_ON_NODE;
+    tev_wire_put(b->packed + at * TEV_WIRE_SIZE, &w);
+}
+
+void tev__batch_free(tev *e)
+{
+    free(e->batch);
+    e->batch = NULL;
+}
+
+/* Fills ADD with N (<= TEV_BATCH_MAX) events from the head of the ring:
+ * one TaskEvent per task attempt (its states in order), one ActorEvent per
+ * actor event.  Returns 0 or -ENOMEM. */
+static int build(tev *e, size_t n, Rayc__AddTaskEvents *add)
+{
+    if (e->batch == NULL && (e->batch = malloc(sizeof *e->batch)) == NULL)
         return -ENOMEM;
-    size_t nmsg = group(e, n, b->msg_of, b->first_of);
-    if (nmsg == SIZE_MAX)
-        return -ENOMEM;
+    struct tev_batch *b = e->batch;
+    size_t nmsg = group(e, n, b->msg_of, b->first_of, b->slots);
     char *node_id = (char *)e->r->opts->node_id;
     for (size_t m = 0; m < nmsg; m++) {
         fill_task(&b->tm[m], &e->ring[(e->head + b->first_of[m]) % e->cap]);
         b->tp[m] = &b->tm[m];
+        b->fill[m] = 0;
     }
     for (size_t i = 0; i < n; i++)          /* states per message */
         if (b->msg_of[i] != SIZE_MAX)
@@ -169,9 +221,16 @@ static int build(tev *e, size_t n, batch *b, Rayc__AddTaskEvents *add)
         b->tm[m].states = b->stp + off;
         off += b->tm[m].n_states;
     }
+    size_t npacked = 0;
+    b->nnames = 0;
+    memset(b->name_key, 0, sizeof b->name_key);
     for (size_t i = 0; i < n; i++) {
         const tev_ev *ev = &e->ring[(e->head + i) % e->cap];
         size_t m = b->msg_of[i];
+        if (packable(ev)) {
+            pack_one(b, npacked++, ev);
+            continue;
+        }
         if (ev->is_actor) {
             fill_actor(&b->am[add->n_actors], ev, node_id);
             b->ap[add->n_actors] = &b->am[add->n_actors];
@@ -187,6 +246,11 @@ static int build(tev *e, size_t n, batch *b, Rayc__AddTaskEvents *add)
     add->tasks = b->tp;
     add->n_tasks = nmsg;
     add->actors = b->ap;
+    add->packed.data = b->packed;
+    add->packed.len = npacked * TEV_WIRE_SIZE;
+    add->names = b->names;
+    add->n_names = b->nnames;
+    add->node_id = node_id;
     return 0;
 }
 
@@ -195,12 +259,9 @@ static void send_batch(tev *e)
 {
     raylet *r = e->r;
     size_t n = e->len < TEV_BATCH_MAX ? e->len : TEV_BATCH_MAX;
-    batch b;
     Rayc__AddTaskEvents add = RAYC__ADD_TASK_EVENTS__INIT;
-    if (build(e, n, &b, &add) != 0) {
-        batch_free(&b);
+    if (build(e, n, &add) != 0)
         return; /* the next tick tries again */
-    }
     add.dropped_tasks = e->dropped_tasks;
     add.dropped_actors = e->dropped_actors;
     e->dropped_tasks = e->dropped_actors = 0;
@@ -213,7 +274,6 @@ static void send_batch(tev *e)
         tev__ev_free(&e->ring[(e->head + i) % e->cap]);
     e->head = (e->head + n) % e->cap;
     e->len -= n;
-    batch_free(&b);
 }
 
 void tev__flush(tev *e)

@@ -296,6 +296,12 @@ static void tick_cb(uv_timer_t *t)
 
 /* ---------------------------------------------------------------- open / close */
 
+void wpool_foreach_worker(raylet *r, void (*fn)(wpool_worker *w, void *arg), void *arg)
+{
+    for (wpool_worker *w = r->wpool ? r->wpool->workers : NULL; w != NULL; w = w->next)
+        fn(w, arg);
+}
+
 int wpool_open(raylet *r, char *err, size_t errlen)
 {
     wpool *p = calloc(1, sizeof *p);

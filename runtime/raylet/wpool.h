@@ -101,6 +101,10 @@ typedef struct wpool_worker {
  * negative error with ERR set. */
 int wpool_open(raylet *r, char *err, size_t errlen);
 
+/* Calls FN for every worker record (alive, starting or being reaped); FN
+ * must not add or free any. */
+void wpool_foreach_worker(raylet *r, void (*fn)(wpool_worker *w, void *arg), void *arg);
+
 /* Kills every worker and closes the pool's handles (teardown). */
 void wpool_close(raylet *r);
 void wpool_free(raylet *r);

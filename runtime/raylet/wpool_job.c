@@ -200,6 +200,7 @@ void wpool_on_register_driver(raylet_client *cl, uint64_t req_id, const Rayc__Re
         return;
     }
     cl->kind = RAYLET_CLIENT_DRIVER;
+    cl->pid = m->pid;
     cl->job = job;
     wpool_job_ref(job);
     if (cl->is_peer) {

@@ -19,6 +19,8 @@
 #include "common/token.h"
 #include "common/util.h"
 #include "common/frame.h"
+#include "common/pb_arena.h"
+#include "ray.pb-c.h"
 
 #include "alloc_fail.h"
 
@@ -378,6 +380,63 @@ static void read_file_and_frames_walk_every_enomem_path(void **state)
     assert_true(n > 1);
 }
 
+/* An AddTaskEvents batch decoded from an arena reads back the same, twice
+ * over one arena (reset between), and a large one takes more chunks. */
+static void pb_arena_decodes_and_resets(void **state)
+{
+    (void)state;
+    enum { N = 3000 };
+    static Rayc__TaskEvent ev[N], *evp[N];
+    static Rayc__StateTime st[N], *stp[N];
+    for (int i = 0; i < N; i++) {
+        rayc__task_event__init(&ev[i]);
+        rayc__state_time__init(&st[i]);
+        st[i].code = 1 + i % 6;
+        st[i].time_ns = 1000 + i;
+        stp[i] = &st[i];
+        ev[i].states = &stp[i];
+        ev[i].n_states = 1;
+        ev[i].attempt = i;
+        ev[i].func = "f";
+        evp[i] = &ev[i];
+    }
+    Rayc__AddTaskEvents add = RAYC__ADD_TASK_EVENTS__INIT;
+    add.tasks = evp;
+    add.n_tasks = N;
+    Rayc__Envelope env = RAYC__ENVELOPE__INIT;
+    env.request_id = 7;
+    env.body_case = RAYC__ENVELOPE__BODY_ADD_TASK_EVENTS;
+    env.add_task_events = &add;
+    size_t len = rayc__envelope__get_packed_size(&env);
+    uint8_t *buf = malloc(len);
+    assert_non_null(buf);
+    rayc__envelope__pack(&env, buf);
+    pb_arena a;
+    pb_arena_init(&a, 8 << 20);
+    size_t kept0 = 0;
+    for (int round = 0; round < 2; round++) {
+        Rayc__Envelope *got = rayc__envelope__unpack(&a.alloc, len, buf);
+        assert_non_null(got);
+        assert_int_equal(got->request_id, 7);
+        assert_int_equal(got->add_task_events->n_tasks, N);
+        const Rayc__TaskEvent *last = got->add_task_events->tasks[N - 1];
+        assert_int_equal(last->attempt, N - 1);
+        assert_string_equal(last->func, "f");
+        assert_int_equal(last->states[0]->code, 1 + (N - 1) % 6);
+        assert_int_equal(last->states[0]->time_ns, 1000 + N - 1);
+        rayc__envelope__free_unpacked(got, &a.alloc);   /* a no-op: reset frees */
+        pb_arena_reset(&a);
+        assert_true(a.kept > 0 && a.kept <= (8 << 20));
+        if (round == 0)
+            kept0 = a.kept;
+        else
+            assert_int_equal(a.kept, kept0);   /* the second fit in the kept chunk */
+    }
+    pb_arena_free(&a);
+    assert_int_equal(a.kept, 0);
+    free(buf);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -398,6 +457,7 @@ int main(void)
         cmocka_unit_test(dbuf_keeps_a_failure_for_the_take),
         cmocka_unit_test(dbuf_walks_every_enomem_path),
         cmocka_unit_test_setup_teardown(read_file_and_frames_walk_every_enomem_path, make_tmp, remove_tmp),
+        cmocka_unit_test(pb_arena_decodes_and_resets),
     };
     return cmocka_run_group_tests_name("common", tests, NULL, NULL);
 }

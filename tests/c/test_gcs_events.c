@@ -12,6 +12,7 @@
 #include <cmocka.h>
 
 #include "common/ids.h"
+#include "common/tev_wire.h"
 #include "gcs/gcs_events.h"
 
 #define NAMED_TEST(name, fn) {name, fn, NULL, NULL, NULL}
@@ -161,6 +162,56 @@ static void test_actor_states(void **state)
     gev_table_free(t);
 }
 
+/* Packed records (common/tev_wire.h) merge like TaskEvents: one record
+ * per attempt with its function, node, worker pid and states; a packed
+ * field that is not whole records is refused. */
+static void test_packed(void **state)
+{
+    (void)state;
+    gev_table *t = gev_table_new(10, 0);
+    uint8_t buf[3 * TEV_WIRE_SIZE];
+    tev_wire w;
+    memset(&w, 0, sizeof w);
+    w.task[0] = 9;
+    w.job[0] = 1;
+    w.attempt = 2;
+    w.func = 1;
+    w.pid = 4242;
+    w.flags = TEV_WIRE_WORKER | TEV_WIRE_ON_NODE;
+    for (int k = 0; k < 3; k++) {
+        w.state = (uint8_t)(3 + k);
+        w.time_ns = 1000 * (k + 1);
+        tev_wire_put(buf + k * TEV_WIRE_SIZE, &w);
+    }
+    tev_wire back;
+    tev_wire_get(&back, buf + 2 * TEV_WIRE_SIZE);
+    assert_int_equal(back.attempt, 2);
+    assert_int_equal(back.time_ns, 3000);
+    assert_int_equal(back.pid, 4242);
+    char *names[] = {"other", "packed_fn"};
+    Rayc__AddTaskEvents m = RAYC__ADD_TASK_EVENTS__INIT;
+    m.packed.data = buf;
+    m.packed.len = sizeof buf;
+    m.names = names;
+    m.n_names = 2;
+    m.node_id = "node-p";
+    assert_int_equal(gev_add_packed(t, &m), 0);
+    m.packed.len = sizeof buf - 1;
+    assert_int_equal(gev_add_packed(t, &m), -EINVAL);
+    Rayc__TaskEventsReply r = query(t, 100, NULL, NULL, NULL);
+    assert_int_equal(r.n_tasks, 1);
+    const Rayc__TaskEvent *e = r.tasks[0]->task;
+    assert_string_equal(e->state, "FINISHED");
+    assert_string_equal(e->func, "packed_fn");
+    assert_string_equal(e->node_id, "node-p");
+    assert_int_equal(e->worker_pid, 4242);
+    assert_int_equal(e->attempt, 2);
+    assert_int_equal(r.tasks[0]->n_events, 3);
+    assert_string_equal(r.tasks[0]->events[0]->state, "SUBMITTED_TO_WORKER");
+    gev_reply_release(&r);
+    gev_table_free(t);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -168,6 +219,7 @@ int main(void)
         NAMED_TEST("gcs-events-1.2 a full table evicts the oldest and counts drops", test_evict),
         NAMED_TEST("gcs-events-1.3 filters, limit and bad filters", test_filters),
         NAMED_TEST("gcs-events-1.4 actor states: the latest wins, DEAD stays", test_actor_states),
+        NAMED_TEST("gcs-events-1.5 packed records merge like TaskEvents", test_packed),
     };
     return cmocka_run_group_tests_name("gcs_events", tests, NULL, NULL);
 }

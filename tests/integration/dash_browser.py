@@ -17,6 +17,7 @@ import time
 
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
+from selenium.common.exceptions import StaleElementReferenceException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
 
@@ -101,6 +102,26 @@ def run_check(url, token_file, outdir, job_id, release, ips):
                 lambda d: "dash-line-after" in log_lines(d))
         check("job-log-streams", job_log)
         d.save_screenshot(f"{outdir}/job.png")
+
+        def overview_events():
+            # The Overview's recent events: every node joining, the job that
+            # just ended, and an actor that restarted and died (the test
+            # before this one ran it).
+            goto(d, "overview")
+            def rows(d):
+                try:  # the page refreshes every 3 s: rows may go stale
+                    r = [x.text for x in d.find_elements(By.CSS_SELECTOR, "#events-table tr")[1:]]
+                except StaleElementReferenceException:
+                    return False
+                job = [x for x in r if job_id in x and "SUCCEEDED" in x]
+                nodes = [ip for ip in ips if any(f" {ip} " in f" {x} " and "ALIVE" in x for x in r)]
+                actor = [x for x in r if " actor " in f" {x} "]
+                states = {st for x in actor for st in ("RESTARTING", "DEAD") if st in x}
+                ok = job and len(nodes) == len(ips) and states == {"RESTARTING", "DEAD"}
+                return r if ok else False
+            WebDriverWait(d, WAIT_S).until(rows)
+        check("overview-events", overview_events)
+        d.save_screenshot(f"{outdir}/overview.png")
 
         def metrics():
             goto(d, "metrics")

@@ -157,6 +157,35 @@ test {dash-1.7 ray_tasks FINISHED on each node counts the SPREAD tasks that node
 } {3 match}
 }
 
+# ray_actors{State=STATE} summed over the nodes' /metrics (-1 when a node
+# lacks the sample).
+proc actors_in {state} {
+    set sum 0
+    foreach ip $::hosts {
+        set m [ns_get $ip http://$ip:28080/metrics]
+        set re [format {\nray_actors\{State="%s",[^\n]*\} ([0-9.e+]+)} $state]
+        if {![regexp $re $m -> v]} { return -1 }
+        set sum [expr {$sum + $v}]
+    }
+    return [expr {int($sum)}]
+}
+
+set obs [file join $root examples observe observe]
+test {dash-1.8 ray_actors reports every Ray actor state: an actor ALIVE after its restart, then DEAD} {
+    set release [file join [tmpdir] obs-release]
+    set before [lmap st {DEPENDENCIES_UNREADY PENDING_CREATION RESTARTING DEAD} {actors_in $st}]
+    set p [start_bg observe -env $envs ip netns exec [lindex $names 0] $obs 1 0 $release]
+    wait_for {[string match "*ready actor=*" [file_read [bg_log $p]]]} 60000 "observe ready"
+    wait_for {[actors_in ALIVE] >= 1} 30000 "an ALIVE actor"
+    set alive [actors_in ALIVE]
+    file_write $release ok
+    wait_for {![pid_alive $p]} 60000 "observe exits"
+    set dead0 [lindex $before 3]
+    wait_for {[actors_in DEAD] == $dead0 + 1} 30000 "the actor DEAD"
+    list [lsort -unique [lmap v $before {expr {$v >= 0}}]] [expr {$alive >= 1}] \
+        [expr {[actors_in DEAD] - $dead0}] [actors_in ALIVE]
+} {1 1 1 0}
+
 test {dash-2.1 the node view and the job list answer 401 without a cookie or token} {
     set got {}
     foreach path {/nodes?view=summary /api/rayc/node_metrics /api/jobs/} {
@@ -174,7 +203,7 @@ test {dash-2.2 /nodes?view=summary shows each node's CPU, memory, store and work
         [regexp -all {"objectStoreAvailableMemory":[1-9]} $s] [regexp -all {"numWorkers":} $s]
 } {200 3 3 3 3}
 
-test {dash-3.1 headless Chromium signs in, sees 3 nodes, a job and its live log, every page} {
+test {dash-3.1 headless Chromium signs in, sees 3 nodes, a job and its live log, recent events, every page} {
     # The job prints three lines, then waits for the browser script to
     # create RELEASE (after it saw them), then prints one more.
     set release $tmp/dash-release
@@ -186,4 +215,4 @@ test {dash-3.1 headless Chromium signs in, sees 3 nodes, a job and its live log,
         http://127.0.0.1:8265 $token_file $shots $id $release {*}$hosts]
     list [dict get $r code] [lsort [split [string trim [dict get $r out]] \n]] \
         [lsort [lmap f [glob -nocomplain -directory $shots *.png] {file tail $f}]]
-} {0 {{ok cluster-nodes} {ok cookie-httponly} {ok job-log-streams} {ok jobs-list} {ok login} {ok metrics-charts} {ok state-actors} {ok state-placement_groups} {ok state-tasks} {ok token-not-in-url}} {actors.png cluster.png job.png jobs.png metrics.png overview.png placement_groups.png tasks.png}}
+} {0 {{ok cluster-nodes} {ok cookie-httponly} {ok job-log-streams} {ok jobs-list} {ok login} {ok metrics-charts} {ok overview-events} {ok state-actors} {ok state-placement_groups} {ok state-tasks} {ok token-not-in-url}} {actors.png cluster.png job.png jobs.png metrics.png overview.png placement_groups.png tasks.png}}

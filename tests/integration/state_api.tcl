@@ -146,6 +146,24 @@ test {state-1.10 ray logs reads another node's raylet log through its job agent}
         [expr {[string first [lindex [split [string trim $text] \n] end] $own] >= 0}]
 } {1 3 1}
 
+test {state-1.10d /api/v0/logs/file answers in Ray's log stream framing: "1" then the text (format=text: bare)} {
+    set tok [string trim [file_read $token_file]]
+    set id2 [dict get $::node_of $h2]
+    set logs [file dirname [lindex [glob $tmp/session_*/node_$h2\_*/logs/raylet.log] 0]]
+    file_write $logs/obs-frame.log "zero\nalpha\nbeta\n"
+    set hdr [list Authorization "Bearer $tok"]
+    set url "$api/api/v0/logs/file?node_id=$id2&filename=obs-frame.log&lines=2"
+    set r [http_request GET $url -headers $hdr]
+    set plain [http_request GET "$url&format=text" -headers $hdr]
+    set bad [http_request GET "$url&format=html" -headers $hdr]
+    set local [http_request GET "$api/api/v0/logs/file?filename=raylet.log&lines=1" -headers $hdr]
+    list [dict get $r status] [dict get $r body] [dict get $plain body] \
+        [string index [dict get $local body] 0] [dict get $bad status] \
+        [json_get [dict get $bad body] msg] [string trim [on_ok $h1 $ray_bin logs \
+            obs-frame.log --node-id $id2 --tail 2 --address $api]]
+} [list 200 "1alpha\nbeta\n" "alpha\nbeta\n" 1 400 \
+       {Unsupported format: html, use 'text' or 'leading_1'} "alpha\nbeta"]
+
 test {state-1.10b ray logs --actor-id reads the log of the actor's worker on its node} {
     set r [on $h1 $ray_bin logs --actor-id $::actor --address $api]
     set bad [on $h1 $ray_bin logs --actor-id 00000000000000000000000000000000 --address $api]
@@ -157,6 +175,67 @@ test {state-1.10c ray list jobs shows the observe driver as a running DRIVER job
     set j [ray_json list jobs --filter job_id=$job]
     list [llength $j] [dict get [lindex $j 0] type] [dict get [lindex $j 0] status]
 } {1 DRIVER RUNNING}
+
+# `observe put BYTES RELEASE` in host IP's namespace: returns {pid object}.
+proc put_on {ip bytes} {
+    set ns [lindex $::names [lsearch $::hosts $ip]]
+    set p [start_bg put$ip -env $::envs ip netns exec $ns $::obs put $bytes $::put_release]
+    wait_for {[string match "*put=*" [file_read [bg_log $p]]]} 60000 "put on $ip"
+    regexp {put=([0-9a-f]+) pid=([0-9]+)} [file_read [bg_log $p]] -> obj pid
+    return [list $pid $obj]
+}
+
+test {state-1.14 ray list objects: objects put on hosts 2 and 3 with their size, owner and node} {
+    set ::put_release [file join [tmpdir] put-release]
+    lassign [put_on $h2 3145728] ::put_pid2 ::put_obj2
+    lassign [put_on $h3 5242880] ::put_pid3 ::put_obj3
+    set o2 [lindex [ray_json list objects --filter object_id=$::put_obj2] 0]
+    set o3 [lindex [ray_json list objects --filter object_id=$::put_obj3] 0]
+    list [dict get $o2 object_size] [dict get $o2 ip] [dict get $o2 type] \
+        [expr {[dict get $o2 pid] == $::put_pid2}] [dict get $o2 task_status] \
+        [dict get $o2 reference_type] [dict get $o3 object_size] [dict get $o3 ip]
+} [list 3145728 $h2 DRIVER 1 FINISHED LOCAL_REFERENCE 5242880 $h3]
+
+test {state-1.15 ray list objects filters by node ip and object size; /api/v0/objects has Ray's envelope} {
+    set on3 [ray_json list objects --filter ip=$h3 --filter object_size=5242880]
+    set tok [string trim [file_read $token_file]]
+    set r [http_request GET "$api/api/v0/objects?limit=1" -headers [list Authorization "Bearer $tok"]]
+    set body [dict get $r body]
+    list [field $on3 object_id] [dict get $r status] [json_get $body result] \
+        [json_get $body data result num_after_truncation] \
+        [expr {[json_get $body data result total] >= 2}]
+} [list [list $::put_obj3] 200 true 1 1]
+
+test {state-1.16 ray summary objects counts the objects and their megabytes} {
+    set c [dict get [ray_json summary objects] cluster]
+    set site [dict get $c summary disabled]
+    list [expr {[dict get $c total_objects] >= 2}] [expr {[dict get $c total_size_mb] >= 8.0}] \
+        [expr {[dict get $site total_num_nodes] >= 2}] [dict get $c summary_by] \
+        [expr {[dict get $site task_state_counts FINISHED] >= 2}]
+} {1 1 1 callsite 1}
+
+test {state-1.17 ray list workers shows each node's whole pool: idle workers and drivers too} {
+    # The put driver on host 3 ran no task: its job's prestarted workers are idle.
+    set ws [ray_json list workers --filter ip=$h3 --filter is_alive=True]
+    set drivers {}
+    set workers 0
+    foreach w $ws {
+        if {[dict get $w worker_type] eq "DRIVER"} { lappend drivers [dict get $w pid] }
+        if {[dict get $w worker_type] eq "WORKER"} { incr workers }
+    }
+    set d [lindex [ray_json list workers --detail --filter pid=$::put_pid3] 0]
+    list [expr {$::put_pid3 in $drivers}] [expr {$workers >= 1}] \
+        [lsort -unique [field $ws node_id]] [dict exists $d start_time_ms] \
+        [lsort -unique [lmap w $ws {expr {[dict get $w pid] > 0}}]]
+} [list 1 1 [dict get $::node_of $h3] 1 1]
+
+test {state-1.18 objects of a driver that let go are no longer listed} {
+    file_write $::put_release ok
+    wait_for {[llength [ray_json list objects --filter object_id=$::put_obj2]] == 0 &&
+              [llength [ray_json list objects --filter object_id=$::put_obj3]] == 0} 30000 \
+        "objects freed"
+    llength [ray_json list objects --filter ip=$h2 --filter type=DRIVER --filter pid=$::put_pid2]
+} 0
 
 test {state-1.11 once released the task is FINISHED and the actor DEAD with its cause} {
     file_write $::release ok

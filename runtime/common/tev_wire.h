@@ -1,0 +1,42 @@
+/* Task events in a compact wire form: one fixed-size record per state
+ * change, packed back to back in AddTaskEvents.packed.  Workers send them
+ * to their raylet and raylets to the GCS: a batch of 5000 is one bytes
+ * field instead of 5000 nested messages to size, encode, decode and free.
+ * Events with text (a task's name, an error) still go as TaskEvent. */
+#ifndef RAYC_COMMON_TEV_WIRE_H
+#define RAYC_COMMON_TEV_WIRE_H
+
+#include <stdint.h>
+
+#include "common/ids.h"
+
+#define TEV_WIRE_SIZE 104
+
+/* Flags of a record. */
+#define TEV_WIRE_ACTOR 1u          /* actor_id is set */
+#define TEV_WIRE_PG 2u             /* pg_id is set */
+#define TEV_WIRE_WORKER 4u         /* worker_id and pid are set */
+#define TEV_WIRE_ON_NODE 8u        /* it happened on the sender's node (AddTaskEvents.node_id) */
+
+typedef struct tev_wire {
+    int64_t time_ns;               /* wall clock */
+    uint8_t task[IDS_TASK_LEN];
+    uint8_t job[IDS_JOB_LEN];
+    uint8_t actor[IDS_ACTOR_LEN];
+    uint8_t pg[IDS_PG_LEN];
+    uint8_t worker[IDS_WORKER_LEN];
+    int32_t attempt;
+    int32_t pid;
+    uint32_t func;                 /* index into AddTaskEvents.names */
+    uint8_t state;                 /* 1 PENDING_ARGS_AVAIL .. 6 FAILED */
+    uint8_t kind;                  /* TaskSpec.Kind */
+    uint8_t flags;                 /* TEV_WIRE_* */
+} tev_wire;
+
+/* Writes W as TEV_WIRE_SIZE bytes at OUT (little-endian integers). */
+void tev_wire_put(uint8_t *out, const tev_wire *w);
+
+/* Reads the record at IN (TEV_WIRE_SIZE bytes) into W. */
+void tev_wire_get(tev_wire *w, const uint8_t *in);
+
+#endif
