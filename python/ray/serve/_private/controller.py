@@ -114,6 +114,7 @@ class ServeController:
                             % (route_prefix, other))
         old = self.apps.get(name)
         deps = {}
+        reconfigured = []  # refs of reconfigure calls: the update ends with them
         for cfg in configs:
             prev = old["deployments"].get(cfg["name"]) if old else None
             if prev is not None and prev.cfg["serialized"] == cfg["serialized"] and \
@@ -124,7 +125,7 @@ class ServeController:
                         cfg["user_config"] is not None:
                     for r in d.live():
                         if r.handle is not None:
-                            r.handle.reconfigure.remote(cfg["user_config"])
+                            reconfigured.append(r.handle.reconfigure.remote(cfg["user_config"]))
                 d.cfg = cfg
                 d.auto = AutoscalingConfig.parse(cfg["autoscaling_config"])
                 if d.auto is None:
@@ -143,6 +144,15 @@ class ServeController:
         self.apps[name] = {"route_prefix": route_prefix, "ingress": configs[-1]["name"],
                            "deployments": deps, "deleting": False}
         self.routes_version += 1
+        # As in Ray, the update is done when the live replicas have their new
+        # user_config (a replica that dies meanwhile is replaced with it).
+        for ref in reconfigured:
+            try:
+                await ref
+            except ray.exceptions.RayActorError:
+                pass
+            except Exception as e:  # noqa: BLE001 - the user's reconfigure raised
+                return "reconfigure of application %s failed: %s" % (name, e)
         return ""
 
     async def delete_app(self, name):
