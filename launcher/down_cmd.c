@@ -263,7 +263,8 @@ static int run_stop_commands(down_run *d, down_node *nd, ssh_conn *conn)
     int rc = stop_commands(d, nd->is_head, &cmds);
     for (size_t i = 0; rc == 0 && i < cmds.n; i++) {
         int status;
-        char *line = lctx_command(&d->x, cmds.v[i], nd->is_head ? NULL : d->head_ip);
+        char *line = lctx_command_in(&d->x, cmds.v[i], nd->is_head ? NULL : d->head_ip,
+                                     LCTX_RUN_AUTO, d->x.login_shells);
         ssh_run_opts o = {.pty = d->x.login_shells};
         rc = line != NULL ? ssh_run(conn, line, &o, &status, err, sizeof err) : -ENOMEM;
         free(line);

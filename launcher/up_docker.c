@@ -34,13 +34,18 @@ static void on_output(void *data, int is_stderr, const char *buf, size_t len)
     c->buf[c->len] = '\0';
 }
 
-/* Runs CMD on the host in the user's shell wrapper (no pty: stdout alone
- * is captured into CAP, trailing white space cut).  Returns the exit status,
- * or -1 with ERR set when it could not run. */
+/* Runs CMD on the host (no pty: stdout alone is captured into CAP, trailing
+ * white space cut): read-only probes in the user's plain shell, commands
+ * that change something (pull, run, stop, copies) in Ray's login-shell
+ * wrapper unless normal shells were asked for.  Returns the exit status, or
+ * -1 with ERR set when it could not run. */
 static int host(up_docker *d, const char *cmd, capture *cap, char *err, size_t errlen)
 {
     int status;
-    char *line = lshell_wrap(cmd, NULL, 0, d->x->login_shells);
+    int probe = strstr(cmd, " inspect ") != NULL || strncmp(cmd, "cat ", 4) == 0 ||
+                strncmp(cmd, "command -v", 10) == 0 || strstr(cmd, " printenv HOME") != NULL ||
+                strstr(cmd, " info -f") != NULL;
+    char *line = lshell_wrap(cmd, NULL, 0, d->x->login_shells && !probe);
     if (line == NULL) {
         snprintf(err, errlen, "out of memory");
         return -1;
@@ -276,33 +281,45 @@ out:
     return rc;
 }
 
-int up_docker_copy(up_docker *d, const char *host_path, const char *remote,
-                   int host_dir_contents, char *err, size_t errlen)
+/* Appends to B: copy HOST_PATH into the staging directory "$S" under the
+ * container path of REMOTE.  Returns 0 or -1 with ERR. */
+static int stage_one(up_docker *d, dbuf *b, const char *host_path, const char *remote,
+                     char *err, size_t errlen)
 {
     char dst[4096];
-    const cluster_config *c = d->x->cfg;
-    const char *engine = ldocker_cmd(c), *name = c->docker.container_name;
-    if (ldocker_expand(remote, d->home, dst, sizeof dst) != 0) {
-        snprintf(err, errlen, "%s: path too long", remote);
+    if (ldocker_expand(remote, d->home, dst, sizeof dst) != 0 || dst[0] != '/') {
+        snprintf(err, errlen, "%s: not an absolute path in the container", remote);
         return -1;
     }
     char *slash = strrchr(dst, '/');
+    *slash = '\0';
+    dbuf_puts(b, " && mkdir -p \"$S\"");
+    lshell_quote(b, dst);
+    *slash = '/';
+    dbuf_puts(b, " && cp -pR ");
+    lshell_quote(b, host_path);
+    dbuf_puts(b, " \"$S\"");
+    lshell_quote(b, dst);
+    return 0;
+}
+
+int up_docker_copy(up_docker *d, const char *const *host_paths, const char *const *remotes,
+                   size_t n, char *err, size_t errlen)
+{
+    const cluster_config *c = d->x->cfg;
+    if (n == 0)
+        return 0;
     dbuf b;
-    dbuf_init(&b, 16384);
-    dbuf_printf(&b, "%s exec %s mkdir -p ", engine, name);
-    if (slash != NULL && slash != dst) {
-        *slash = '\0';
-        lshell_quote(&b, dst);
-        *slash = '/';
-    } else {
-        dbuf_puts(&b, "/");
-    }
-    dbuf_printf(&b, " && %s cp ", engine);
-    lshell_quote(&b, host_path);
-    if (host_dir_contents)
-        dbuf_puts(&b, "/.");
-    dbuf_printf(&b, " %s:", name);
-    lshell_quote(&b, dst);
+    dbuf_init(&b, 1024 * 1024);
+    dbuf_puts(&b, "S=$(mktemp -d) && chmod 700 \"$S\"");
+    for (size_t i = 0; i < n; i++)
+        if (stage_one(d, &b, host_paths[i], remotes[i], err, errlen) != 0) {
+            dbuf_free(&b);
+            return -1;
+        }
+    dbuf_printf(&b, " && tar -C \"$S\" -cf - . | %s exec -i %s tar -C / --no-overwrite-dir "
+                "-xpf -; rc=$?; rm -rf \"$S\"; exit $rc", ldocker_cmd(c),
+                c->docker.container_name);
     capture *cap = malloc(sizeof *cap);
     if (cap == NULL) {
         dbuf_free(&b);

@@ -39,12 +39,14 @@ typedef struct up_docker {
  * missing, with Ray's install hint). */
 int up_docker_init(up_docker *d, char *err, size_t errlen);
 
-/* Copies the host file at HOST_PATH into the container at REMOTE ("~/"
- * meaning the container's $HOME), creating its directory: `ENGINE exec NAME
- * mkdir -p DIR && ENGINE cp HOST_PATH NAME:DST` (Ray copies the bootstrap
- * files the same way).  HOST_DIR_CONTENTS copies a directory's contents.
- * Returns 0 or -1 with ERR set. */
-int up_docker_copy(up_docker *d, const char *host_path, const char *remote,
-                   int host_dir_contents, char *err, size_t errlen);
+/* Copies the N host files HOST_PATHS[i] into the container at REMOTES[i]
+ * ("~/" meaning the container's $HOME), creating their directories, in one
+ * host command: the files are staged in a private temporary directory and
+ * unpacked in the container by `ENGINE exec -i NAME tar -x` (Ray copies
+ * its bootstrap files with `docker cp`, one command per file; one stream
+ * keeps a node's update to one engine call).  Existing directories keep
+ * their owner and mode.  Returns 0 or -1 with ERR set. */
+int up_docker_copy(up_docker *d, const char *const *host_paths, const char *const *remotes,
+                   size_t n, char *err, size_t errlen);
 
 #endif

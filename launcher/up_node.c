@@ -17,6 +17,10 @@
 #include "launcher/up_docker.h"
 #include "launcher/sync_tree.h"
 
+/* The most files copied into the container at once: token, TLS key,
+ * certificate and CA, or the bootstrap config and key. */
+#define NODE_MAX_PENDING 4
+
 /* Per-run working state of one node (lives on the worker thread's stack). */
 typedef struct node_run {
     up_job *j;
@@ -31,6 +35,10 @@ typedef struct node_run {
     int step;
     lctx_run_env run_env;       /* where run_one runs commands (docker) */
     up_docker dk;               /* the node's container (docker section) */
+    /* host files waiting to be copied into the container, in one go */
+    char pend_host[NODE_MAX_PENDING][PATH_MAX];
+    const char *pend_remote[NODE_MAX_PENDING];
+    size_t n_pend;
 } node_run;
 
 static const char *kind_of(const node_run *r)
@@ -202,18 +210,32 @@ static int step_synced(node_run *r)
     return 0;
 }
 
-/* With a docker section, copies the host file HOST_PATH into the container
- * at REMOTE (a "~/" path meaning the container's home), as Ray copies the
- * bootstrap files: the commands that read it run in the container. */
-static int into_container(node_run *r, const char *host_path, const char *remote)
+/* With a docker section, notes the host file HOST_PATH for the container at
+ * REMOTE (a "~/" path meaning the container's home), as Ray copies the
+ * bootstrap files: the commands that read it run in the container.
+ * into_container_flush copies what was noted. */
+static void into_container(node_run *r, const char *host_path, const char *remote)
+{
+    if (!r->c->docker_enabled || r->n_pend >= NODE_MAX_PENDING)
+        return;
+    snprintf(r->pend_host[r->n_pend], PATH_MAX, "%s", host_path);
+    r->pend_remote[r->n_pend++] = remote;
+}
+
+static int into_container_flush(node_run *r)
 {
     char err[1024];
-    if (!r->c->docker_enabled)
+    const char *hosts[NODE_MAX_PENDING];
+    size_t n = r->n_pend;
+    r->n_pend = 0;
+    if (n == 0)
         return 0;
     if (!r->dk.ready)
-        return fail(r, "the container is not running for %s", remote);
-    if (up_docker_copy(&r->dk, host_path, remote, 0, err, sizeof err) != 0)
-        return fail(r, "cannot copy %s into the container: %s", remote, err);
+        return fail(r, "the container is not running for %s", r->pend_remote[0]);
+    for (size_t i = 0; i < n; i++)
+        hosts[i] = r->pend_host[i];
+    if (up_docker_copy(&r->dk, hosts, r->pend_remote, n, err, sizeof err) != 0)
+        return fail(r, "cannot copy %s into the container: %s", r->pend_remote[0], err);
     return 0;
 }
 
@@ -224,7 +246,8 @@ static int put_secret(node_run *r, const char *path, const char *text)
     if (ssh_conn_expand(r->conn, path, remote, sizeof remote, err, sizeof err) ||
         ssh_xfer_put_data(r->conn, text, strlen(text), remote, 0600, err, sizeof err))
         return fail(r, "cannot install %s: %s", path, err);
-    return into_container(r, remote, path);
+    into_container(r, remote, path);
+    return 0;
 }
 
 /* Puts the node's TLS key and certificate and the cluster CA where the
@@ -257,8 +280,7 @@ static int install_token(node_run *r)
     if (ssh_conn_expand(r->conn, r->c->auth_token_path, path, sizeof path, err, sizeof err) ||
         ssh_xfer_put_data(r->conn, tok, strlen(tok), path, 0600, err, sizeof err))
         return fail(r, "cannot install the cluster token at %s: %s", r->c->auth_token_path, err);
-    if (into_container(r, path, r->c->auth_token_path) != 0)
-        return -1;
+    into_container(r, path, r->c->auth_token_path);
     r->token_done = 1;
     return 0;
 }
@@ -270,10 +292,12 @@ static int install_secrets(node_run *r)
 {
     if (install_token(r) != 0)
         return -1;
-    if (r->tls_done)
-        return 0;
-    r->tls_done = 1;
-    return install_tls(r);
+    if (!r->tls_done) {
+        r->tls_done = 1;
+        if (install_tls(r) != 0)
+            return -1;
+    }
+    return into_container_flush(r);
 }
 
 /* ---------------------------------------------------------------- steps */
@@ -315,21 +339,31 @@ static int runtime_unchanged(const node_run *r)
  * directory in step 3, before the container ran. */
 static int synced_into_container(node_run *r)
 {
-    char host[PATH_MAX], err[1024];
-    if (r->j->is_head || r->p->synced_cache == NULL)
+    char err[1024];
+    const cfg_strv *files = &r->c->cluster_synced_files;
+    if (r->j->is_head || r->p->synced_cache == NULL || files->n == 0)
         return 0;
-    for (size_t i = 0; i < r->c->cluster_synced_files.n; i++) {
-        const char *path = r->c->cluster_synced_files.v[i];
+    char (*hosts)[PATH_MAX] = calloc(files->n, PATH_MAX);
+    const char **hv = calloc(files->n, sizeof *hv), **rv = calloc(files->n, sizeof *rv);
+    size_t n = 0;
+    int rc = hosts != NULL && hv != NULL && rv != NULL ? 0 : fail(r, "out of memory");
+    for (size_t i = 0; rc == 0 && i < files->n; i++) {
         char src[PATH_MAX + 32];
         struct stat st;
         snprintf(src, sizeof src, "%s/%zu", r->p->synced_cache, i);
         if (stat(src, &st) != 0)
             continue;
-        if (ldocker_host_path(r->c, path, host, sizeof host) != 0 ||
-            up_docker_copy(&r->dk, host, path, S_ISDIR(st.st_mode), err, sizeof err) != 0)
-            return fail(r, "cannot copy %s into the container: %s", path, err);
+        if (ldocker_host_path(r->c, files->v[i], hosts[n], PATH_MAX) != 0)
+            rc = fail(r, "%s: path too long", files->v[i]);
+        hv[n] = hosts[n];
+        rv[n++] = files->v[i];
     }
-    return 0;
+    if (rc == 0 && up_docker_copy(&r->dk, hv, rv, n, err, sizeof err) != 0)
+        rc = fail(r, "cannot copy the worker file mounts into the container: %s", err);
+    free(hosts);
+    free(hv);
+    free(rv);
+    return rc;
 }
 
 /* Ray's step 5, "Initializing command runner": with a docker section the
@@ -418,14 +452,15 @@ static int install_bootstrap(node_run *r)
     free(json);
     if (rc != 0)
         return fail(r, "cannot write %s: %s", UP_BOOTSTRAP_CONFIG, err);
-    if (into_container(r, path, UP_BOOTSTRAP_CONFIG) != 0)
-        return -1;
+    into_container(r, path, UP_BOOTSTRAP_CONFIG);
     const char *key = r->c->ssh_private_key;
     if (key != NULL &&
         (ssh_conn_expand(r->conn, UP_BOOTSTRAP_KEY, path, sizeof path, err, sizeof err) != 0 ||
          ssh_xfer_put(r->conn, key, path, err, sizeof err) != 0))
         return fail(r, "cannot copy %s to %s: %s", key, UP_BOOTSTRAP_KEY, err);
-    return key != NULL ? into_container(r, path, UP_BOOTSTRAP_KEY) : 0;
+    if (key != NULL)
+        into_container(r, path, UP_BOOTSTRAP_KEY);
+    return into_container_flush(r);
 }
 
 static int step_start(node_run *r)
