@@ -16,7 +16,8 @@ libarchive-dev libssl-dev libcmocka-dev
 tcl8.6 tcllib libsqlite3-tcl openssh-server openssh-client iproute2 iptables procps psmisc
 valgrind python3 python3-venv python3-pip python3-aiohttp zip unzip wrk openssl tcpdump
 python3-dev python3-cloudpickle python3-numpy python3-pytest python3-distributed
-prometheus chromium chromium-driver python3-selenium libjs-chart.js"
+prometheus chromium chromium-driver python3-selenium libjs-chart.js
+podman runc debootstrap"
 if [ "${1:-}" = "--bench" ]; then
     PACKAGES="$PACKAGES python3-distributed python3-numpy"
 fi

@@ -164,6 +164,27 @@ test {docker-1.6 the cluster token reached each container, and the host mount di
         [file exists "/tmp/ray_tmp_mount/ld/~/rayc.tar.gz"]
 } [list [string trim [file_read $::env(HOME)/.ray/launcher/ld/auth_token]] 1]
 
+# Reads what the attached session printed; answers the first prompt.
+proc attach_poll {} {
+    append ::got [read $::ch]
+    if {!$::sent && [string length $::got] > 0} {
+        puts $::ch {echo ATTACHED-$((6*7)) $(cut -c1-15 /etc/rayc-image)}
+        set ::sent 1
+    }
+    return [string match "*ATTACHED-42 rayc-test image*" $::got]
+}
+
+test {docker-1.7 ray attach opens the shell in the head's container through a pty} {
+    set ::ch [open [list |script -qfec "$ray_bin attach $main" /dev/null 2>@1] r+]
+    fconfigure $::ch -blocking 0 -buffering none
+    set ::got ""
+    set ::sent 0
+    wait_for {[attach_poll]} 120000 "the attached shell's answer"
+    puts $::ch "exit"
+    catch {close $::ch}
+    string match "*ATTACHED-42 rayc-test image*" $::got
+} 1
+
 test {docker-2.1 a second ray up reuses the running containers and skips setup} {
     set before [list [container_id $h1] [container_id $h2]]
     set out [launcher_ok up $main -y]
@@ -184,13 +205,17 @@ test {docker-2.2 a container stopped behind the launcher's back is started again
 } [list 1 1 setup "rayc_node $image"]
 
 test {docker-2.3 another image in the YAML: Ray's error line, the running container kept} {
-    set other [docker_yaml ld image localhost/rayc-other:none]
+    # Another name for the same image: present locally, so no pull is tried.
+    run_cmd podman tag $image localhost/rayc-test:other
+    at_suite_end {catch {run_cmd podman untag localhost/rayc-test:other}}
+    set other [docker_yaml ld image localhost/rayc-test:other]
     set before [container_id $h1]
-    set r [launcher up $other -y --no-restart]
+    set out [launcher_ok up $other -y --no-restart]
     set log [file_read $::env(HOME)/.ray/launcher/ld/$h1.log]
-    list [string match "*is running image $image instead of localhost/rayc-other:none*" $log] \
+    list [string match "*is running image $image instead of localhost/rayc-test:other*" $log] \
+        [string match "*Container rayc_node is running image*kept, as Ray does*" $out] \
         [expr {[container_id $h1] eq $before}]
-} {1 1}
+} {1 1 1}
 
 test {docker-3.1 ray down stops Ray in the containers and removes them} {
     docker_yaml ld
