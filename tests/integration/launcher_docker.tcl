@@ -63,7 +63,9 @@ file mkdir $T
 
 # The user's cluster YAML: a docker section with podman and this machine's
 # own run options (runc, rlimits it may not raise), the dist tarball as a
-# file mount, installed in the container by a setup command.
+# file mount, installed in the container by a setup command.  The token and
+# TLS files live in the suite's directory: the hosts share this machine's
+# /root.
 proc docker_yaml {name args} {
     global T key h1 h2 image tarball
     set o [dict merge [list image $image] $args]
@@ -72,6 +74,8 @@ provider:
   type: local
   head_ip: $h1
   worker_ips: \[$h2\]
+  auth_token_path: $T/token
+  tls_dir: $T/tls
 auth:
   ssh_user: root
   ssh_private_key: $key
@@ -126,7 +130,9 @@ set main [docker_yaml ld]
 at_suite_end {
     catch {run_cmd -timeout 300 $::ray_bin down $::main -y}
     foreach h $::hosts { catch {on_host $h "podman rm -f -t 0 rayc_node"} }
-    file delete -force /root/ray_bootstrap_config.yaml /root/ray_bootstrap_key.pem
+    # The test hosts share this machine's /root and /tmp.
+    file delete -force /root/ray_bootstrap_config.yaml /root/ray_bootstrap_key.pem \
+        /tmp/ray_tmp_mount/ld
 }
 
 test {docker-1.1 ray up starts a container on every host and Ray inside it} {
@@ -159,7 +165,7 @@ test {docker-1.5 a job submitted in the head's container runs there and sees the
 } {1 1}
 
 test {docker-1.6 the cluster token reached each container, and the host mount dir holds the tarball} {
-    set r [on_host $h2 "podman exec rayc_node cat /root/.ray/auth_token"]
+    set r [on_host $h2 "podman exec rayc_node cat $T/token"]
     list [string trim [dict get $r out]] \
         [file exists "/tmp/ray_tmp_mount/ld/~/rayc.tar.gz"]
 } [list [string trim [file_read $::env(HOME)/.ray/launcher/ld/auth_token]] 1]
