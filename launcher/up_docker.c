@@ -35,17 +35,14 @@ static void on_output(void *data, int is_stderr, const char *buf, size_t len)
 }
 
 /* Runs CMD on the host (no pty: stdout alone is captured into CAP, trailing
- * white space cut): read-only probes in the user's plain shell, commands
- * that change something (pull, run, stop, copies) in Ray's login-shell
- * wrapper unless normal shells were asked for.  Returns the exit status, or
- * -1 with ERR set when it could not run. */
-static int host(up_docker *d, const char *cmd, capture *cap, char *err, size_t errlen)
+ * white space cut), in Ray's login-shell wrapper with LOGIN (unless normal
+ * shells were asked for), else in the user's plain shell.  Returns the exit
+ * status, or -1 with ERR set when it could not run. */
+static int run_host(up_docker *d, const char *cmd, int login, capture *cap, char *err,
+                    size_t errlen)
 {
     int status;
-    int probe = strstr(cmd, " inspect ") != NULL || strncmp(cmd, "cat ", 4) == 0 ||
-                strncmp(cmd, "command -v", 10) == 0 || strstr(cmd, " printenv HOME") != NULL ||
-                strstr(cmd, " info -f") != NULL;
-    char *line = lshell_wrap(cmd, NULL, 0, d->x->login_shells && !probe);
+    char *line = lshell_wrap(cmd, NULL, 0, d->x->login_shells && login);
     if (line == NULL) {
         snprintf(err, errlen, "out of memory");
         return -1;
@@ -66,19 +63,33 @@ static int host(up_docker *d, const char *cmd, capture *cap, char *err, size_t e
     return status;
 }
 
-/* Runs CMD (a new string, freed here; NULL: out of memory) and requires
- * exit status 0. */
-static int host_ok(up_docker *d, char *cmd, capture *cap, char *err, size_t errlen)
+/* A read-only probe (inspect, meminfo): the plain shell is enough, and it
+ * saves the login shell's start on every one. */
+static int probe(up_docker *d, const char *cmd, capture *cap, char *err, size_t errlen)
+{
+    return run_host(d, cmd, 0, cap, err, errlen);
+}
+
+/* Runs CMD (a new string, freed here; NULL: out of memory) with LOGIN (see
+ * run_host) and requires exit status 0. */
+static int run_ok(up_docker *d, char *cmd, int login, capture *cap, char *err, size_t errlen)
 {
     if (cmd == NULL) {
         snprintf(err, errlen, "out of memory");
         return -1;
     }
-    int st = host(d, cmd, cap, err, errlen);
+    int st = run_host(d, cmd, login, cap, err, errlen);
     if (st > 0 || st == SSH_EXIT_NONE)
         snprintf(err, errlen, "`%.300s` failed with exit code %d", cmd, st);
     free(cmd);
     return st == 0 ? 0 : -1;
+}
+
+/* A command that changes something (pull, run, stop, copies), in Ray's
+ * login-shell wrapper; exit status 0 required. */
+static int host_ok(up_docker *d, char *cmd, capture *cap, char *err, size_t errlen)
+{
+    return run_ok(d, cmd, 1, cap, err, errlen);
 }
 
 /* Ray's _check_docker_installed, as an error rather than a log line: the
@@ -88,7 +99,7 @@ static int check_installed(up_docker *d, capture *cap, char *err, size_t errlen)
     char cmd[128];
     const char *engine = ldocker_cmd(d->x->cfg);
     snprintf(cmd, sizeof cmd, "command -v %s || echo 'NoExist'", engine);
-    if (host(d, cmd, cap, err, errlen) < 0)
+    if (probe(d, cmd, cap, err, errlen) < 0)
         return -1;
     if (strstr(cap->buf, "NoExist") == NULL && cap->buf[0] != '\0')
         return 0;
@@ -107,7 +118,7 @@ static int check_installed(up_docker *d, capture *cap, char *err, size_t errlen)
 static int is_running(up_docker *d, capture *cap, char *err, size_t errlen)
 {
     char *cmd = ldocker_inspect(d->x->cfg, ".State.Running");
-    int st = cmd != NULL ? host(d, cmd, cap, err, errlen) : -1;
+    int st = cmd != NULL ? probe(d, cmd, cap, err, errlen) : -1;
     free(cmd);
     if (st < 0)
         return -1;
@@ -124,7 +135,7 @@ static int read_home(up_docker *d, capture *cap, char *err, size_t errlen)
     dbuf_init(&b, 1024);
     dbuf_printf(&b, "%s exec %s printenv HOME", ldocker_cmd(d->x->cfg),
                 d->x->cfg->docker.container_name);
-    if (host_ok(d, dbuf_take(&b, NULL), cap, err, errlen) != 0)
+    if (run_ok(d, dbuf_take(&b, NULL), 0, cap, err, errlen) != 0)
         return -1;
     snprintf(d->home, sizeof d->home, "%.500s", cap->buf[0] == '/' ? cap->buf : "/root");
     return 0;
@@ -141,7 +152,7 @@ static void image_home(up_docker *d, capture *cap)
     lshell_quote(&b, ldocker_image(d->x->cfg, d->is_head));
     char *cmd = dbuf_take(&b, NULL);
     snprintf(d->home, sizeof d->home, "/root");
-    if (cmd == NULL || host(d, cmd, cap, err, sizeof err) != 0) {
+    if (cmd == NULL || probe(d, cmd, cap, err, sizeof err) != 0) {
         free(cmd);
         return;
     }
@@ -170,13 +181,13 @@ static void measured_options(up_docker *d, capture *cap, char *extra, size_t len
         char cmd[128];
         snprintf(cmd, sizeof cmd, "%s info -f '{{.Runtimes}}' 2>/dev/null || true",
                  ldocker_cmd(d->x->cfg));
-        if (host(d, cmd, cap, err, sizeof err) == 0 &&
+        if (probe(d, cmd, cap, err, sizeof err) == 0 &&
             strstr(cap->buf, "nvidia-container-runtime") != NULL)
-            nvidia = host(d, "nvidia-smi", cap, err, sizeof err) == 0;
+            nvidia = probe(d, "nvidia-smi", cap, err, sizeof err) == 0;
         if (!nvidia && strstr(cap->buf, "nvidia-container-runtime") != NULL)
             fprintf(d->log, "Nvidia Container Runtime is present, but no GPUs found.\n");
     }
-    if (!k->no_shm_detection && host(d, "cat /proc/meminfo || true", cap, err, sizeof err) == 0)
+    if (!k->no_shm_detection && probe(d, "cat /proc/meminfo || true", cap, err, sizeof err) == 0)
         ldocker_shm_option(cap->buf, shm, sizeof shm);
     snprintf(extra, len, "%s%s%s", shm, shm[0] && nvidia ? " " : "",
              nvidia ? "--runtime=nvidia" : "");
@@ -190,7 +201,7 @@ static int restart_needed(up_docker *d, capture *cap)
     const cluster_config *c = d->x->cfg;
     const char *want = ldocker_image(c, d->is_head);
     char *cmd = ldocker_inspect(c, ".Config.Image");
-    if (cmd != NULL && host(d, cmd, cap, err, sizeof err) == 0 && strcmp(cap->buf, want) != 0) {
+    if (cmd != NULL && probe(d, cmd, cap, err, sizeof err) == 0 && strcmp(cap->buf, want) != 0) {
         fprintf(d->log, "A container with name %s is running image %s instead of %s (which "
                 "was provided in the YAML)\n", c->docker.container_name, cap->buf, want);
         snprintf(d->note, sizeof d->note, "Container %s is running image %.150s instead of "
@@ -200,7 +211,7 @@ static int restart_needed(up_docker *d, capture *cap)
     if (read_home(d, cap, err, sizeof err) != 0)
         return 0;
     cmd = ldocker_inspect(c, "json .Mounts");
-    int st = cmd != NULL ? host(d, cmd, cap, err, sizeof err) : -1;
+    int st = cmd != NULL ? probe(d, cmd, cap, err, sizeof err) : -1;
     free(cmd);
     json_t *mounts = st == 0 ? json_loads(cap->buf, 0, NULL) : NULL;
     if (mounts == NULL) {
