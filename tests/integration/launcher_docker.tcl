@@ -170,6 +170,12 @@ test {docker-1.6 the cluster token reached each container, and the host mount di
         [file exists "/tmp/ray_tmp_mount/ld/~/rayc.tar.gz"]
 } [list [string trim [file_read $::env(HOME)/.ray/launcher/ld/auth_token]] 1]
 
+test {docker-1.8 ray submit copies the script into the head's container and runs it there} {
+    file_write $T/probe.sh "cut -c1-15 /etc/rayc-image; echo arg=\$1\n"
+    set out [launcher_ok submit $main $T/probe.sh hello]
+    list [string match "*rayc-test image*" $out] [string match "*arg=hello*" $out]
+} {1 1}
+
 # Reads what the attached session printed; answers the first prompt.
 proc attach_poll {} {
     append ::got [read $::ch]
