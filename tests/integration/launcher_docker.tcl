@@ -170,7 +170,7 @@ test {docker-1.6 the cluster token reached each container, and the host mount di
         [file exists "/tmp/ray_tmp_mount/ld/~/rayc.tar.gz"]
 } [list [string trim [file_read $::env(HOME)/.ray/launcher/ld/auth_token]] 1]
 
-test {docker-1.8 ray submit copies the script into the head's container and runs it there} {
+test {docker-1.7 ray submit copies the script into the head's container and runs it there} {
     file_write $T/probe.sh "cut -c1-15 /etc/rayc-image; echo arg=\$1\n"
     set out [launcher_ok submit $main $T/probe.sh hello]
     list [string match "*rayc-test image*" $out] [string match "*arg=hello*" $out]
@@ -186,7 +186,7 @@ proc attach_poll {} {
     return [string match "*ATTACHED-42 rayc-test image*" $::got]
 }
 
-test {docker-1.7 ray attach opens the shell in the head's container through a pty} {
+test {docker-1.8 ray attach opens the shell in the head's container through a pty} {
     set ::ch [open [list |script -qfec "$ray_bin attach $main" /dev/null 2>@1] r+]
     fconfigure $::ch -blocking 0 -buffering none
     set ::got ""
