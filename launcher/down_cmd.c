@@ -223,13 +223,17 @@ static int container_running(down_run *d, down_node *nd, ssh_conn *conn)
     return st < 0 ? -1 : st == 0;
 }
 
-/* Ray's teardown for local nodes with a container: `ENGINE stop NAME` (the
- * container was started with --rm, so it is removed too). */
+/* Ray's teardown for local nodes with a container: `ENGINE stop NAME`.  It
+ * was started with --rm; the engine's removal may come later (podman does
+ * it from a separate cleanup process), so it is removed here as well and the
+ * name is checked to be free. */
 static int stop_container(down_run *d, down_node *nd, ssh_conn *conn)
 {
-    char cmd[512], err[512];
+    char cmd[1024], err[512];
     const cluster_config *c = d->x.cfg;
-    snprintf(cmd, sizeof cmd, "%s stop %s", ldocker_cmd(c), c->docker.container_name);
+    const char *e = ldocker_cmd(c), *n = c->docker.container_name;
+    snprintf(cmd, sizeof cmd, "%s stop %s && { %s rm -f %s >/dev/null 2>&1; ! %s inspect %s "
+             ">/dev/null 2>&1; }", e, n, e, n, e, n);
     int st = host_status(d, conn, cmd, err, sizeof err);
     if (st != 0)
         str_printf(nd->message, sizeof nd->message, "`%s` failed: %s", cmd,

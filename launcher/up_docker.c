@@ -243,9 +243,33 @@ static int restart_needed(up_docker *d, capture *cap)
     return missing;
 }
 
+/* A container started with --rm that stopped may linger until the engine's
+ * cleanup removes it (podman does that from a separate process), and its
+ * name blocks `run`.  Removing it does what --rm was going to do; one that
+ * does not exist is left alone. */
+static int remove_stopped(up_docker *d, capture *cap, char *err, size_t errlen)
+{
+    const cluster_config *c = d->x->cfg;
+    char *cmd = ldocker_inspect(c, ".State.Running");
+    int st = cmd != NULL ? probe(d, cmd, cap, err, errlen) : -1;
+    free(cmd);
+    if (st < 0 || strcmp(cap->buf, "false") != 0)
+        return 0;
+    fprintf(d->log, "Removing the stopped container %s (started with --rm)\n",
+            c->docker.container_name);
+    dbuf b;
+    dbuf_init(&b, 1024);
+    dbuf_printf(&b, "%s rm -f %s >/dev/null 2>&1; ! %s inspect %s >/dev/null 2>&1",
+                ldocker_cmd(c), c->docker.container_name, ldocker_cmd(c),
+                c->docker.container_name);
+    return host_ok(d, dbuf_take(&b, NULL), cap, err, errlen);
+}
+
 static int start(up_docker *d, capture *cap, char *err, size_t errlen)
 {
     char extra[256];
+    if (remove_stopped(d, cap, err, errlen) != 0)
+        return -1;
     image_home(d, cap);
     measured_options(d, cap, extra, sizeof extra);
     if (host_ok(d, ldocker_run(d->x->cfg, d->is_head, d->home, extra), cap, err, errlen) != 0)
