@@ -362,9 +362,10 @@ static int check_docker(loader *l, const cfg_node *d)
         return fail_at(l, cfg_map_get(d, k->container_name == NULL ? "image" : "container_name"),
                        "docker", "Must provide a container & image name (container_name, "
                        "and image or both head_image and worker_image)");
-    if (strpbrk(k->container_name, " \t\n'\"$`\\;&|<>()") != NULL)
+    if (strpbrk(k->container_name, " \t\n'\"$`\\;&|<>()") != NULL ||
+        strlen(k->container_name) > 128)
         return fail_at(l, cfg_map_get(d, "container_name"), "docker.container_name",
-                       "must not contain spaces or shell characters");
+                       "must not contain spaces or shell characters, and at most 128 of them");
     l->c->docker_enabled = 1;
     return 0;
 }
