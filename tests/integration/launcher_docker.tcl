@@ -219,7 +219,8 @@ test {docker-2.2 a container stopped behind the launcher's back is started again
 test {docker-2.3 another image in the YAML: Ray's error line, the running container kept} {
     # Another name for the same image: present locally, so no pull is tried.
     run_cmd podman tag $image localhost/rayc-test:other
-    at_suite_end {catch {run_cmd podman untag localhost/rayc-test:other}}
+    # (untag with the name: without one, podman removes every name of the image)
+    at_suite_end {catch {run_cmd podman untag $::image localhost/rayc-test:other}}
     set other [docker_yaml ld image localhost/rayc-test:other]
     set before [container_id $h1]
     set out [launcher_ok up $other -y --no-restart]
