@@ -20,7 +20,8 @@ valgrind python3 python3-venv python3-pip python3-aiohttp zip unzip wrk openssl 
 python3-dev python3-cloudpickle python3-numpy python3-pytest python3-distributed
 python3-pandas python3-tqdm python3-pil python3-dask
 python3-starlette python3-yaml python3-torch python3-torchvision
-prometheus chromium chromium-driver python3-selenium libjs-chart.js"
+prometheus chromium chromium-driver python3-selenium libjs-chart.js
+podman runc debootstrap"
 if [ "${1:-}" = "--bench" ]; then
     PACKAGES="$PACKAGES python3-distributed python3-numpy"
 fi

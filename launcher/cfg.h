@@ -35,6 +35,18 @@ typedef struct cfg_mount {
     char *local;                /* absolute local path (~ and relative paths resolved) */
 } cfg_mount;
 
+/* Ray's `docker:` section: the Ray commands of every node run in a
+ * container (launcher/ldocker.h).  Strings are NULL when not set. */
+typedef struct cfg_docker {
+    char *image, *head_image, *worker_image;
+    char *container_name;
+    cfg_strv run_options, head_run_options, worker_run_options;
+    int pull_before_run;        /* Ray's default: true */
+    int use_podman;             /* run `podman` instead of `docker` */
+    int no_runtime_detection;   /* disable_automatic_runtime_detection */
+    int no_shm_detection;       /* disable_shm_size_detection */
+} cfg_docker;
+
 typedef struct cluster_config {
     char *path;                 /* the YAML file, absolute */
     char *cluster_name;
@@ -66,6 +78,7 @@ typedef struct cluster_config {
 
     int docker_enabled;         /* docker.image or docker.container_name set */
     int docker_line, docker_col;    /* where: the first of them that is set */
+    cfg_docker docker;          /* the docker section (meaningful when enabled) */
     char *auth_token_path;      /* on the nodes */
     char *tls_dir;              /* provider.tls_dir: the nodes' TLS files (with tls on) */
     char *tls_cert, *tls_key, *tls_ca;  /* tls_dir/node.crt, node.key, ca.crt */

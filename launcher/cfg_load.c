@@ -71,6 +71,13 @@ void cfg_free(cluster_config *c)
     free(c->tls_cert);
     free(c->tls_key);
     free(c->tls_ca);
+    free(c->docker.image);
+    free(c->docker.head_image);
+    free(c->docker.worker_image);
+    free(c->docker.container_name);
+    cfg_strv_free(&c->docker.run_options);
+    cfg_strv_free(&c->docker.head_run_options);
+    cfg_strv_free(&c->docker.worker_run_options);
     free(c);
 }
 
@@ -317,19 +324,78 @@ static int load_files(loader *l)
     return load_mounts(l);
 }
 
+/* A docker option list: every item a scalar (numbers are kept as written). */
+static int read_options(loader *l, const cfg_node *d, const char *key, cfg_strv *out)
+{
+    char path[64];
+    const cfg_node *n = cfg_map_get(d, key);
+    for (size_t i = 0; n != NULL && n->kind == CFG_SEQ && i < n->n; i++) {
+        if (n->items[i]->kind != CFG_SCALAR) {
+            snprintf(path, sizeof path, "docker.%s[%zu]", key, i);
+            return fail_at(l, n->items[i], path, "must be a string");
+        }
+        if (cfg_strv_push(out, n->items[i]->text) != 0)
+            return -ENOMEM;
+    }
+    return 0;
+}
+
+/* Copies docker.KEY when it is a non-empty string (Ray treats "" as unset). */
+static int read_name(const cfg_node *d, const char *key, char **out)
+{
+    const cfg_node *v = cfg_map_get(d, key);
+    if (v == NULL || v->kind != CFG_SCALAR || v->text[0] == '\0' ||
+        cfg_scalar_type(v) == CFG_T_NULL)
+        return 0;
+    return (*out = strdup(v->text)) != NULL ? 0 : -ENOMEM;
+}
+
+/* Ray's validate_docker_config: a container name and an image for both kinds
+ * of node go together; with neither, docker is off. */
+static int check_docker(loader *l, const cfg_node *d)
+{
+    cfg_docker *k = &l->c->docker;
+    int image = k->image != NULL || (k->head_image != NULL && k->worker_image != NULL);
+    if (k->container_name == NULL && !image)
+        return 0;
+    if (k->container_name == NULL || !image)
+        return fail_at(l, cfg_map_get(d, k->container_name == NULL ? "image" : "container_name"),
+                       "docker", "Must provide a container & image name (container_name, "
+                       "and image or both head_image and worker_image)");
+    if (strpbrk(k->container_name, " \t\n'\"$`\\;&|<>()") != NULL ||
+        strlen(k->container_name) > 128)
+        return fail_at(l, cfg_map_get(d, "container_name"), "docker.container_name",
+                       "must not contain spaces or shell characters, and at most 128 of them");
+    l->c->docker_enabled = 1;
+    return 0;
+}
+
 static int load_docker(loader *l)
 {
     const cfg_node *d = top(l, "docker");
+    cfg_docker *k = &l->c->docker;
     const char *keys[] = {"image", "container_name", "head_image", "worker_image"};
+    char **fields[] = {&k->image, &k->container_name, &k->head_image, &k->worker_image};
+    int rc;
     for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) {
+        if ((rc = read_name(d, keys[i], fields[i])) != 0)
+            return rc;
         const cfg_node *v = cfg_map_get(d, keys[i]);
-        if (v != NULL && v->kind == CFG_SCALAR && v->text[0] != '\0' && !l->c->docker_enabled) {
-            l->c->docker_enabled = 1;
+        if (*fields[i] != NULL && l->c->docker_line == 0) {
             l->c->docker_line = v->line;
             l->c->docker_col = v->col;
         }
     }
-    return 0;
+    k->pull_before_run = read_bool(cfg_map_get(d, "pull_before_run"), 1);
+    k->use_podman = read_bool(cfg_map_get(d, "use_podman"), 0);
+    k->no_runtime_detection =
+        read_bool(cfg_map_get(d, "disable_automatic_runtime_detection"), 0);
+    k->no_shm_detection = read_bool(cfg_map_get(d, "disable_shm_size_detection"), 0);
+    if ((rc = read_options(l, d, "run_options", &k->run_options)) != 0 ||
+        (rc = read_options(l, d, "head_run_options", &k->head_run_options)) != 0 ||
+        (rc = read_options(l, d, "worker_run_options", &k->worker_run_options)) != 0)
+        return rc;
+    return check_docker(l, d);
 }
 
 /* ---------------------------------------------------------------- workers */

@@ -23,6 +23,7 @@
 
 #include "common/util.h"
 #include "launcher/lctx.h"
+#include "launcher/ldocker.h"
 #include "launcher/lopt.h"
 #include "launcher/ssh_exec.h"
 #include "launcher/up_display.h"
@@ -183,6 +184,8 @@ static int pick_nodes(down_run *d)
 
 /* ---------------------------------------------------------------- stopping */
 
+static int run_stop_commands(down_run *d, down_node *nd, ssh_conn *conn);
+
 static int stop_commands(const down_run *d, int is_head, cfg_strv *out)
 {
     const cfg_strv *start = is_head ? &d->x.cfg->head_start_ray_commands
@@ -193,14 +196,79 @@ static int stop_commands(const down_run *d, int is_head, cfg_strv *out)
     return out->n > 0 ? 0 : cfg_strv_push(out, "ray stop");
 }
 
+/* Runs CMD in the host's shell.  Returns its exit status, or -1 with ERR. */
+static int host_status(down_run *d, ssh_conn *conn, const char *cmd, char *err, size_t errlen)
+{
+    int status;
+    char *line = lctx_command_in(&d->x, cmd, NULL, LCTX_RUN_HOST, 0);
+    ssh_run_opts o = {0};
+    int rc = line != NULL ? ssh_run(conn, line, &o, &status, err, errlen) : -ENOMEM;
+    free(line);
+    if (rc == -ENOMEM)
+        snprintf(err, errlen, "out of memory");
+    return rc != 0 ? -1 : status;
+}
+
+/* With a docker section: whether the node's container runs (1, 0, or -1
+ * with the reason in ND->message). */
+static int container_running(down_run *d, down_node *nd, ssh_conn *conn)
+{
+    char cmd[512], err[512];
+    const cluster_config *c = d->x.cfg;
+    snprintf(cmd, sizeof cmd, "[ \"$(%s inspect -f '{{.State.Running}}' %s 2>/dev/null)\" = "
+             "true ]", ldocker_cmd(c), c->docker.container_name);
+    int st = host_status(d, conn, cmd, err, sizeof err);
+    if (st < 0)
+        str_printf(nd->message, sizeof nd->message, "cannot check the container: %s", err);
+    return st < 0 ? -1 : st == 0;
+}
+
+/* Ray's teardown for local nodes with a container: `ENGINE stop NAME`.  It
+ * was started with --rm; the engine's removal may come later (podman does
+ * it from a separate cleanup process), so it is removed here as well and the
+ * name is checked to be free. */
+static int stop_container(down_run *d, down_node *nd, ssh_conn *conn)
+{
+    char cmd[1024], err[512];
+    const cluster_config *c = d->x.cfg;
+    const char *e = ldocker_cmd(c), *n = c->docker.container_name;
+    snprintf(cmd, sizeof cmd, "%s stop %s && { %s rm -f %s >/dev/null 2>&1; ! %s inspect %s "
+             ">/dev/null 2>&1; }", e, n, e, n, e, n);
+    int st = host_status(d, conn, cmd, err, sizeof err);
+    if (st != 0)
+        str_printf(nd->message, sizeof nd->message, "`%s` failed: %s", cmd,
+                   st < 0 ? err : "non-zero exit code");
+    return st == 0 ? 0 : -EIO;
+}
+
 static int run_stop(down_run *d, down_node *nd, ssh_conn *conn)
+{
+    if (d->x.cfg->docker_enabled) {
+        int running = container_running(d, nd, conn);
+        if (running <= 0) {
+            if (running == 0)
+                str_printf(nd->message, sizeof nd->message, "container %s not running",
+                           d->x.cfg->docker.container_name);
+            return running < 0 ? -EIO : 0;
+        }
+        int rc = run_stop_commands(d, nd, conn);
+        if (rc == 0 && (rc = stop_container(d, nd, conn)) == 0)
+            str_printf(nd->message, sizeof nd->message, "Ray runtime stopped, container %s "
+                       "stopped and removed", d->x.cfg->docker.container_name);
+        return rc;
+    }
+    return run_stop_commands(d, nd, conn);
+}
+
+static int run_stop_commands(down_run *d, down_node *nd, ssh_conn *conn)
 {
     cfg_strv cmds = {0};
     char err[512];
     int rc = stop_commands(d, nd->is_head, &cmds);
     for (size_t i = 0; rc == 0 && i < cmds.n; i++) {
         int status;
-        char *line = lctx_command(&d->x, cmds.v[i], nd->is_head ? NULL : d->head_ip);
+        char *line = lctx_command_in(&d->x, cmds.v[i], nd->is_head ? NULL : d->head_ip,
+                                     LCTX_RUN_AUTO, d->x.login_shells);
         ssh_run_opts o = {.pty = d->x.login_shells};
         rc = line != NULL ? ssh_run(conn, line, &o, &status, err, sizeof err) : -ENOMEM;
         free(line);
@@ -241,7 +309,7 @@ static void stop_node(void *ctx, size_t i)
         rc = run_stop(d, nd, conn);
         nd->failed = rc != 0;
         up_display_set(d->disp, i, UP_STEP_NONE, rc ? "stop-failed" : LSTATE_TERMINATED,
-                       rc ? nd->message : "Ray runtime stopped");
+                       rc || nd->message[0] ? nd->message : "Ray runtime stopped");
         if (rc == 0)
             lstate_node_status(d->x.state, name, nd->ip, kind, LSTATE_TERMINATED, NULL);
     }

@@ -17,6 +17,7 @@
 
 #include "launcher/down_cmd.h"
 #include "launcher/lctx.h"
+#include "launcher/ldocker.h"
 #include "launcher/lopt.h"
 #include "launcher/lshell.h"
 #include "launcher/ssh_exec.h"
@@ -37,6 +38,7 @@ typedef struct exec_req {
     char **rest;                /* positional arguments after the config */
     int n_rest;
     int lines;                  /* monitor */
+    lctx_run_env run_env;       /* --run-env: where the command runs (docker) */
 } exec_req;
 
 enum { O_START = 256, O_STOP, O_SCREEN, O_TMUX, O_NO_CACHE, O_RUN_ENV, O_LINES, O_ARGS,
@@ -90,6 +92,8 @@ static int parse_one(exec_req *r, int c, const char *bad)
             return lopt_usage_error(r->cmdname, r->usage,
                                     "Invalid value for '--run-env': '%s' is not one of 'auto', "
                                     "'host', 'docker'.", optarg);
+        r->run_env = !strcmp(optarg, "host") ? LCTX_RUN_HOST
+                     : !strcmp(optarg, "docker") ? LCTX_RUN_DOCKER : LCTX_RUN_AUTO;
         return 0;
     case O_ARGS: case O_NO_CACHE: case O_IGNORED: case O_IGNORED_ARG: case 'v': return 0;
     case O_HELP:
@@ -155,7 +159,9 @@ static int run_on(lctx *x, ssh_conn *conn, const exec_req *r, const char *cmd)
     char err[1024];
     int status = SSH_EXIT_NONE, rc;
     char *session = r->screen || r->tmux ? wrap_session(r, cmd) : NULL;
-    char *line = lctx_command(x, session != NULL ? session : cmd, NULL);
+    int tty = isatty(STDIN_FILENO);
+    char *line = lctx_command_in(x, session != NULL ? session : cmd, NULL, r->run_env,
+                                 tty && r->n_ports == 0);
     free(session);
     if (line == NULL)
         return 1;
@@ -166,7 +172,7 @@ static int run_on(lctx *x, ssh_conn *conn, const exec_req *r, const char *cmd)
         rc = ssh_fwd_run(conn, fwd, r->n_ports, line, to_stdio, NULL, NULL, NULL, &never,
                          &status, err, sizeof err);
     } else {
-        ssh_run_opts o = {.pty = isatty(STDIN_FILENO), .on_output = to_stdio};
+        ssh_run_opts o = {.pty = tty, .on_output = to_stdio};
         rc = ssh_run(conn, line, &o, &status, err, sizeof err);
     }
     free(line);
@@ -231,6 +237,47 @@ int exec_main(int argc, char **argv)
 
 /* ---------------------------------------------------------------- submit */
 
+/* mkdir -p of PATH's directory on the node. */
+static int make_parent(ssh_conn *conn, const char *path, char *err, size_t errlen)
+{
+    char dir[PATH_MAX];
+    snprintf(dir, sizeof dir, "%s", path);
+    char *slash = strrchr(dir, '/');
+    if (slash == NULL || slash == dir)
+        return 0;
+    *slash = '\0';
+    return ssh_xfer_mkdirs(conn, dir, err, errlen);
+}
+
+/* With a docker section, Ray's run_rsync_up: the script went to the host's
+ * mount directory, and `ENGINE cp` puts it in the container's home. */
+static int copy_in(lctx *x, ssh_conn *conn, const char *host_path, const char *base,
+                   char *err, size_t errlen)
+{
+    const char *engine = ldocker_cmd(x->cfg), *name = x->cfg->docker.container_name;
+    int status;
+    dbuf b;
+    dbuf_init(&b, 16384);
+    dbuf_printf(&b, "%s cp ", engine);
+    lshell_quote(&b, host_path);
+    dbuf_printf(&b, " %s:\"$(%s exec %s printenv HOME)\"/", name, engine, name);
+    lshell_quote(&b, base);
+    char *cmd = dbuf_take(&b, NULL);
+    char *line = cmd != NULL ? lctx_command_in(x, cmd, NULL, LCTX_RUN_HOST, 0) : NULL;
+    free(cmd);
+    if (line == NULL) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    ssh_run_opts o = {.on_output = to_stdio};
+    int rc = ssh_run(conn, line, &o, &status, err, errlen);
+    free(line);
+    if (rc == 0 && status != 0)
+        snprintf(err, errlen, "`%s cp` into container %s failed with exit code %d", engine,
+                 name, status);
+    return rc == 0 && status == 0 ? 0 : -1;
+}
+
 /* Uploads the script to ~/NAME and builds the command that runs it:
  * `python ~/x.py ARGS` for Python (as Ray), `bash ~/x.sh ARGS` for shell
  * scripts, `~/x ARGS` for anything else (its mode is kept). */
@@ -242,8 +289,14 @@ static int submit_prepare(lctx *x, ssh_conn *conn, const exec_req *r, char **cmd
     (void)x;
     snprintf(remote, sizeof remote, "~/%s", base);
     char abs[PATH_MAX];
-    if (ssh_conn_expand(conn, remote, abs, sizeof abs, err, sizeof err) != 0 ||
-        ssh_xfer_put(conn, script, abs, err, sizeof err) != 0) {
+    int docker = x->cfg->docker_enabled && r->run_env != LCTX_RUN_HOST;
+    int rc = docker ? ldocker_host_path(x->cfg, remote, abs, sizeof abs)
+                    : ssh_conn_expand(conn, remote, abs, sizeof abs, err, sizeof err);
+    if (rc == -ENAMETOOLONG)
+        snprintf(err, sizeof err, "path too long");
+    if (rc != 0 || (docker && make_parent(conn, abs, err, sizeof err) != 0) ||
+        ssh_xfer_put(conn, script, abs, err, sizeof err) != 0 ||
+        (docker && copy_in(x, conn, abs, base, err, sizeof err) != 0)) {
         fprintf(stderr, "Error: cannot upload %s: %s\n", script, err);
         return -1;
     }

@@ -79,6 +79,14 @@ int attach_main(int argc, char **argv)
         return 1;
     ssh_conn *conn = NULL;
     rc = 1;
+    /* With a docker section the session opens in the head's container, as
+     * Ray's attach runs "$SHELL" through `docker exec -it`. */
+    char *in_container = x.cfg->docker_enabled
+                             ? lctx_command_in(&x, cmd != NULL ? cmd : "$SHELL", NULL,
+                                               LCTX_RUN_DOCKER, 1)
+                             : NULL;
+    if (in_container != NULL)
+        cmd = in_container;
     if (lctx_find_head(&x, 1, ip, sizeof ip) == 0 && (conn = lctx_connect(&x, ip, 1)) != NULL) {
         rc = ssh_shell_run(conn, cmd, &status, err, sizeof err) == 0 ? 0 : 1;
         if (rc != 0)
@@ -87,6 +95,7 @@ int attach_main(int argc, char **argv)
             rc = status == SSH_EXIT_NONE ? 1 : status;
     }
     ssh_conn_close(conn);
+    free(in_container);
     lctx_close(&x);
     return rc;
 }

@@ -9,6 +9,7 @@
 
 #include "common/net.h"
 #include "common/util.h"
+#include "launcher/ldocker.h"
 #include "launcher/lshell.h"
 
 int lctx_open(lctx *x, const char *path, const cfg_overrides *ov)
@@ -71,6 +72,21 @@ char *lctx_command(const lctx *x, const char *cmd, const char *head_ip)
     if (head_ip != NULL)
         env[n++] = (lshell_env){"RAY_HEAD_IP", head_ip};
     return lshell_wrap(cmd, env, n, x->login_shells);
+}
+
+char *lctx_command_in(const lctx *x, const char *cmd, const char *head_ip, lctx_run_env env,
+                      int tty)
+{
+    const cluster_config *c = x->cfg;
+    if (!c->docker_enabled || env == LCTX_RUN_HOST ||
+        (env == LCTX_RUN_AUTO && ldocker_auto_host(c, cmd)))
+        return lctx_command(x, cmd, head_ip);
+    char *inner = lctx_command(x, cmd, head_ip);
+    char *exec = inner != NULL ? ldocker_exec(c, inner, tty && x->login_shells) : NULL;
+    char *line = exec != NULL ? lshell_wrap(exec, NULL, 0, x->login_shells) : NULL;
+    free(inner);
+    free(exec);
+    return line;
 }
 
 int lctx_head_ip(const lctx *x, char *out, size_t outlen)

@@ -41,6 +41,19 @@ void lctx_target(const lctx *x, const char *host, ssh_target *t);
  * Returns a new string (free it) or NULL when out of memory. */
 char *lctx_command(const lctx *x, const char *cmd, const char *head_ip);
 
+/* Where a command runs when the cluster has a docker section (Ray's
+ * run_env): AUTO runs it in the container unless it starts with the
+ * engine's name. */
+typedef enum { LCTX_RUN_AUTO, LCTX_RUN_HOST, LCTX_RUN_DOCKER } lctx_run_env;
+
+/* lctx_command with Ray's DockerCommandRunner: in the container, the
+ * wrapped command (exports included) becomes `ENGINE exec [-it] NAME
+ * /bin/bash -c '...'` (-it with TTY, as Ray does with login shells), itself
+ * run in the host's login shell.  Without docker, or on the host, the same
+ * as lctx_command.  Returns a new string or NULL when out of memory. */
+char *lctx_command_in(const lctx *x, const char *cmd, const char *head_ip, lctx_run_env env,
+                      int tty);
+
 /* The head address workers use (provider.head_ip resolved to IPv4 when it
  * is a name) into OUT.  Returns 0 or -EHOSTUNREACH. */
 int lctx_head_ip(const lctx *x, char *out, size_t outlen);

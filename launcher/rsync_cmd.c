@@ -116,7 +116,19 @@ static int rsync_begin(const char *cmd, int argc, char **argv, info_opts *o, lct
         fprintf(stderr, "Error: Expected either both a source and a target, or neither.\n");
         return 1;
     }
-    return lctx_open(x, o->config, &o->ov) != 0 ? 1 : -1;
+    if (lctx_open(x, o->config, &o->ov) != 0)
+        return 1;
+    /* Ray copies between the host's mount directory and the container with
+     * `docker cp`; rayc does not yet, and a transfer to the host alone would
+     * miss the container that the commands see. */
+    if (x->cfg->docker_enabled) {
+        fprintf(stderr, "Error: ray %s with a docker section is not supported by rayc yet (the "
+                "files would reach the host, not container %s); use file_mounts and "
+                "`ray up`, or `ray exec`.\n", cmd, x->cfg->docker.container_name);
+        lctx_close(x);
+        return 1;
+    }
+    return -1;
 }
 
 int rsync_up_main(int argc, char **argv)

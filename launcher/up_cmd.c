@@ -350,13 +350,6 @@ static int prepare(up_run *u)
     for (size_t i = 0; i < c->warnings.n; i++)
         fprintf(stderr, "Warning: %s\n", c->warnings.v[i]);
     printf("Cluster: %s\n\n", c->cluster_name);
-    if (c->docker_enabled) {
-        fprintf(stderr, "Error: %s:%d:%d: docker: is not supported by rayc's launcher (no "
-                        "container engine is driven); remove the docker section or leave its "
-                        "image and container_name empty to run on the hosts directly.\n",
-                c->path, c->docker_line, c->docker_col);
-        return -1;
-    }
     if ((u->lock_fd = lstate_lock(c->cluster_name, err, sizeof err)) < 0) {
         fprintf(stderr, "Error: %s\n", err);
         return -1;

@@ -1,5 +1,6 @@
 /* SHA-256 hashes of a node's prepared configuration and of the file mounts. */
 #include "launcher/up_hash.h"
+#include "launcher/ldocker.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -149,6 +150,17 @@ int up_hash_runtime(const cluster_config *c, int is_head, const char *head_ip,
     add_strv(ctx, "cluster_synced_files", &c->cluster_synced_files);
     add_str(ctx, c->auth_token_path);
     add_str(ctx, is_head ? "" : head_ip);
+    if (c->docker_enabled) {
+        /* As in Ray (which hashes the whole config): the node's container
+         * settings; left out without docker so older hashes still match. */
+        add_str(ctx, "docker");
+        add_str(ctx, ldocker_cmd(c));
+        add_str(ctx, c->docker.container_name);
+        add_str(ctx, ldocker_image(c, is_head));
+        add_strv(ctx, "run_options", &c->docker.run_options);
+        add_strv(ctx, "kind_run_options",
+                 is_head ? &c->docker.head_run_options : &c->docker.worker_run_options);
+    }
     if (!c->file_mounts_sync_continuously)
         add_str(ctx, files_hash);
     finish(ctx, out);

@@ -12,8 +12,14 @@
 #include "common/util.h"
 #include "launcher/ssh_exec.h"
 #include "launcher/ssh_xfer.h"
+#include "launcher/ldocker.h"
 #include "launcher/up_bootstrap.h"
+#include "launcher/up_docker.h"
 #include "launcher/sync_tree.h"
+
+/* The most files copied into the container at once: token, TLS key,
+ * certificate and CA, or the bootstrap config and key. */
+#define NODE_MAX_PENDING 4
 
 /* Per-run working state of one node (lives on the worker thread's stack). */
 typedef struct node_run {
@@ -27,6 +33,12 @@ typedef struct node_run {
     int token_done;
     int tls_done;
     int step;
+    lctx_run_env run_env;       /* where run_one runs commands (docker) */
+    up_docker dk;               /* the node's container (docker section) */
+    /* host files waiting to be copied into the container, in one go */
+    char pend_host[NODE_MAX_PENDING][PATH_MAX];
+    const char *pend_remote[NODE_MAX_PENDING];
+    size_t n_pend;
 } node_run;
 
 static const char *kind_of(const node_run *r)
@@ -104,7 +116,7 @@ static int run_one(node_run *r, const char *cmd)
     char err[512];
     int exit_status;
     const char *head_ip = r->j->is_head ? NULL : r->p->head_ip;
-    char *line = lctx_command(r->p->x, cmd, head_ip);
+    char *line = lctx_command_in(r->p->x, cmd, head_ip, r->run_env, r->p->x->login_shells);
     if (line == NULL)
         return fail(r, "out of memory");
     fprintf(r->log, "$ %s\n", cmd);
@@ -149,8 +161,12 @@ static int sync_one(node_run *r, const char *local, const char *remote, sync_sta
     char dst[PATH_MAX], err[1024];
     sync_spec spec = {r->c->rsync_exclude.v, r->c->rsync_exclude.n, r->c->rsync_filter.v,
                       r->c->rsync_filter.n};
-    if (ssh_conn_expand(r->conn, remote, dst, sizeof dst, err, sizeof err) != 0 ||
-        sync_up(r->conn, local, dst, &spec, st, err, sizeof err) != 0)
+    int rc = r->c->docker_enabled ? ldocker_host_path(r->c, remote, dst, sizeof dst)
+                                  : ssh_conn_expand(r->conn, remote, dst, sizeof dst, err,
+                                                    sizeof err);
+    if (rc == -ENAMETOOLONG)
+        snprintf(err, sizeof err, "path too long");
+    if (rc != 0 || sync_up(r->conn, local, dst, &spec, st, err, sizeof err) != 0)
         return fail(r, "file mount %s from %s: %s", remote, local, err);
     return 0;
 }
@@ -194,6 +210,35 @@ static int step_synced(node_run *r)
     return 0;
 }
 
+/* With a docker section, notes the host file HOST_PATH for the container at
+ * REMOTE (a "~/" path meaning the container's home), as Ray copies the
+ * bootstrap files: the commands that read it run in the container.
+ * into_container_flush copies what was noted. */
+static void into_container(node_run *r, const char *host_path, const char *remote)
+{
+    if (!r->c->docker_enabled || r->n_pend >= NODE_MAX_PENDING)
+        return;
+    snprintf(r->pend_host[r->n_pend], PATH_MAX, "%s", host_path);
+    r->pend_remote[r->n_pend++] = remote;
+}
+
+static int into_container_flush(node_run *r)
+{
+    char err[1024];
+    const char *hosts[NODE_MAX_PENDING];
+    size_t n = r->n_pend;
+    r->n_pend = 0;
+    if (n == 0)
+        return 0;
+    if (!r->dk.ready)
+        return fail(r, "the container is not running for %s", r->pend_remote[0]);
+    for (size_t i = 0; i < n; i++)
+        hosts[i] = r->pend_host[i];
+    if (up_docker_copy(&r->dk, hosts, r->pend_remote, n, err, sizeof err) != 0)
+        return fail(r, "cannot copy %s into the container: %s", r->pend_remote[0], err);
+    return 0;
+}
+
 /* Puts TEXT at remote PATH (a "~/" path), mode 0600. */
 static int put_secret(node_run *r, const char *path, const char *text)
 {
@@ -201,6 +246,7 @@ static int put_secret(node_run *r, const char *path, const char *text)
     if (ssh_conn_expand(r->conn, path, remote, sizeof remote, err, sizeof err) ||
         ssh_xfer_put_data(r->conn, text, strlen(text), remote, 0600, err, sizeof err))
         return fail(r, "cannot install %s: %s", path, err);
+    into_container(r, remote, path);
     return 0;
 }
 
@@ -234,6 +280,7 @@ static int install_token(node_run *r)
     if (ssh_conn_expand(r->conn, r->c->auth_token_path, path, sizeof path, err, sizeof err) ||
         ssh_xfer_put_data(r->conn, tok, strlen(tok), path, 0600, err, sizeof err))
         return fail(r, "cannot install the cluster token at %s: %s", r->c->auth_token_path, err);
+    into_container(r, path, r->c->auth_token_path);
     r->token_done = 1;
     return 0;
 }
@@ -245,10 +292,12 @@ static int install_secrets(node_run *r)
 {
     if (install_token(r) != 0)
         return -1;
-    if (r->tls_done)
-        return 0;
-    r->tls_done = 1;
-    return install_tls(r);
+    if (!r->tls_done) {
+        r->tls_done = 1;
+        if (install_tls(r) != 0)
+            return -1;
+    }
+    return into_container_flush(r);
 }
 
 /* ---------------------------------------------------------------- steps */
@@ -286,11 +335,68 @@ static int runtime_unchanged(const node_run *r)
            strcmp(r->prev.runtime_hash, r->j->runtime_hash) == 0;
 }
 
+/* cluster_synced_files in the container: they went to the host's mount
+ * directory in step 3, before the container ran. */
+static int synced_into_container(node_run *r)
+{
+    char err[1024];
+    const cfg_strv *files = &r->c->cluster_synced_files;
+    if (r->j->is_head || r->p->synced_cache == NULL || files->n == 0)
+        return 0;
+    char (*hosts)[PATH_MAX] = calloc(files->n, PATH_MAX);
+    const char **hv = calloc(files->n, sizeof *hv), **rv = calloc(files->n, sizeof *rv);
+    size_t n = 0;
+    int rc = hosts != NULL && hv != NULL && rv != NULL ? 0 : fail(r, "out of memory");
+    for (size_t i = 0; rc == 0 && i < files->n; i++) {
+        char src[PATH_MAX + 32];
+        struct stat st;
+        snprintf(src, sizeof src, "%s/%zu", r->p->synced_cache, i);
+        if (stat(src, &st) != 0)
+            continue;
+        if (ldocker_host_path(r->c, files->v[i], hosts[n], PATH_MAX) != 0)
+            rc = fail(r, "%s: path too long", files->v[i]);
+        hv[n] = hosts[n];
+        rv[n++] = files->v[i];
+    }
+    if (rc == 0 && up_docker_copy(&r->dk, hv, rv, n, err, sizeof err) != 0)
+        rc = fail(r, "cannot copy the worker file mounts into the container: %s", err);
+    free(hosts);
+    free(hv);
+    free(rv);
+    return rc;
+}
+
+/* Ray's step 5, "Initializing command runner": with a docker section the
+ * node's container is started, or found running and reused (up_docker.h). */
+static int step_container(node_run *r)
+{
+    char err[1024];
+    if (!r->c->docker_enabled)
+        return 0;
+    status(r, 5, "setting-up", "Initializing command runner: %s container %s (%s)",
+           ldocker_cmd(r->c), r->c->docker.container_name, ldocker_image(r->c, r->j->is_head));
+    r->dk = (up_docker){.x = r->p->x, .conn = r->conn, .log = r->log, .is_head = r->j->is_head};
+    if (up_docker_init(&r->dk, err, sizeof err) != 0)
+        return fail(r, "%s", err);
+    status(r, 5, "setting-up", "%s", r->dk.note);
+    return 0;
+}
+
 /* Steps 2-6.  *CHANGED is set when the node's runtime configuration changed. */
 static int steps_setup(node_run *r, int *changed)
 {
     const cluster_config *c = r->c;
     *changed = !runtime_unchanged(r);
+    /* As Ray's updater: on an up-to-date node the container is checked
+     * first; one that had to be started again invalidates the node (its
+     * setup commands run again in the new container). */
+    if (config_unchanged(r) && c->docker_enabled) {
+        if (step_container(r) != 0)
+            return -1;
+        if (r->dk.started)
+            r->have_prev = 0;
+        *changed = !runtime_unchanged(r);
+    }
     if (config_unchanged(r)) {
         status(r, UP_STEP_SKIPPED, "setting-up", "Configuration already up to date, "
                "skipping file mounts, initalization and setup commands.");
@@ -301,8 +407,12 @@ static int steps_setup(node_run *r, int *changed)
         return -1;
     if (!*changed)
         return 0;                       /* only file contents changed */
-    if (run_list(r, 4, &c->initialization_commands, "Running initialization commands",
-                 "No initialization commands to run.") != 0)
+    r->run_env = LCTX_RUN_HOST;         /* Ray runs these outside the container */
+    int rc = run_list(r, 4, &c->initialization_commands, "Running initialization commands",
+                      "No initialization commands to run.");
+    r->run_env = LCTX_RUN_AUTO;
+    if (rc != 0 || (!r->dk.ready && step_container(r) != 0) ||
+        (c->docker_enabled && synced_into_container(r) != 0))
         return -1;
     status(r, 5, "setting-up", r->p->tls ? "Installing the cluster token and TLS certificate"
                                          : "Installing the cluster token");
@@ -342,12 +452,15 @@ static int install_bootstrap(node_run *r)
     free(json);
     if (rc != 0)
         return fail(r, "cannot write %s: %s", UP_BOOTSTRAP_CONFIG, err);
+    into_container(r, path, UP_BOOTSTRAP_CONFIG);
     const char *key = r->c->ssh_private_key;
     if (key != NULL &&
         (ssh_conn_expand(r->conn, UP_BOOTSTRAP_KEY, path, sizeof path, err, sizeof err) != 0 ||
          ssh_xfer_put(r->conn, key, path, err, sizeof err) != 0))
         return fail(r, "cannot copy %s to %s: %s", key, UP_BOOTSTRAP_KEY, err);
-    return 0;
+    if (key != NULL)
+        into_container(r, path, UP_BOOTSTRAP_KEY);
+    return into_container_flush(r);
 }
 
 static int step_start(node_run *r)

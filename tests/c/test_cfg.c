@@ -13,6 +13,7 @@
 
 #include "common/util.h"
 #include "launcher/cfg.h"
+#include "launcher/ldocker.h"
 
 #include "alloc_fail.h"
 
@@ -223,6 +224,117 @@ static void rays_full_local_example_loads(void **state)
     assert_int_equal(c->n_mounts, 0);
     assert_int_equal(c->file_mounts_sync_continuously, 0);
     cfg_free(c);
+}
+
+/* ---------------------------------------------------------------- docker */
+
+#define DOCKER_YAML                                                                   \
+    MINIMAL                                                                           \
+    "file_mounts:\n"                                                                  \
+    "    ~/data: /abs/data\n"                                                         \
+    "docker:\n"                                                                       \
+    "    image: rayproject/ray:latest\n"                                              \
+    "    worker_image: localhost/rayc-test:bookworm\n"                                \
+    "    container_name: ray_container\n"                                             \
+    "    use_podman: true\n"                                                          \
+    "    run_options: [--runtime, runc, \"--shm-size='1g'\", 2]\n"                    \
+    "    head_run_options: [--cpus=2]\n"                                              \
+    "    worker_run_options: [--cpus=1]\n"
+
+/* Every field of Ray's docker schema reaches the config, with Ray's
+ * defaults (pull_before_run true, detection on), and the command text is
+ * Ray's DockerCommandRunner's. */
+static void docker_section_loads_as_ray_reads_it(void **state)
+{
+    (void)state;
+    cluster_config *c = load(DOCKER_YAML, NULL);
+    if (c == NULL)
+        fail_msg("%s", err);
+    assert_int_equal(c->docker_enabled, 1);
+    assert_string_equal(c->docker.container_name, "ray_container");
+    assert_int_equal(c->docker.pull_before_run, 1);
+    assert_int_equal(c->docker.use_podman, 1);
+    assert_int_equal(c->docker.no_runtime_detection, 0);
+    assert_int_equal(c->docker.no_shm_detection, 0);
+    assert_int_equal(c->docker.run_options.n, 4);
+    assert_string_equal(c->docker.run_options.v[3], "2");
+    assert_string_equal(ldocker_cmd(c), "podman");
+    assert_string_equal(ldocker_image(c, 1), "rayproject/ray:latest");
+    assert_string_equal(ldocker_image(c, 0), "localhost/rayc-test:bookworm");
+    char *run = ldocker_run(c, 0, "/home/ray", "--shm-size='5b'");
+    assert_string_equal(run, "podman run --rm --name ray_container -d -it "
+                             "-v '/tmp/ray_tmp_mount/demo/~/data':'/home/ray/data' "
+                             "-e LC_ALL=C.UTF-8 -e LANG=C.UTF-8 --runtime runc "
+                             "--shm-size='1g' 2 --cpus=1 --shm-size='5b' --net=host "
+                             "'localhost/rayc-test:bookworm' bash");
+    free(run);
+    char *ex = ldocker_exec(c, "echo 'hi'", 1);
+    assert_string_equal(ex, "podman exec -it ray_container /bin/bash -c 'echo '\\''hi'\\'''");
+    free(ex);
+    char *in = ldocker_inspect(c, ".State.Running");
+    assert_string_equal(in, "podman inspect -f '{{.State.Running}}' ray_container || true");
+    free(in);
+    char *pull = ldocker_pull(c, 1);
+    assert_string_equal(pull, "podman pull 'rayproject/ray:latest'");
+    free(pull);
+    assert_int_equal(ldocker_auto_host(c, "podman ps"), 1);
+    assert_int_equal(ldocker_auto_host(c, "ray stop"), 0);
+    char path[256];
+    assert_int_equal(ldocker_host_path(c, "/opt/x", path, sizeof path), 0);
+    assert_string_equal(path, "/tmp/ray_tmp_mount/demo/opt/x");
+    cfg_free(c);
+}
+
+/* pull_before_run: false pulls only when the image is missing; Ray's
+ * docker (not podman) is the default engine. */
+static void docker_without_pull_inspects_the_image_first(void **state)
+{
+    (void)state;
+    cluster_config *c = load(MINIMAL "docker:\n  image: img:1\n  container_name: n\n"
+                             "  pull_before_run: false\n"
+                             "  disable_shm_size_detection: true\n", NULL);
+    if (c == NULL)
+        fail_msg("%s", err);
+    char *pull = ldocker_pull(c, 0);
+    assert_string_equal(pull, "docker image inspect 'img:1' 1> /dev/null  2>&1 || "
+                              "docker pull 'img:1'");
+    free(pull);
+    assert_int_equal(c->docker.no_shm_detection, 1);
+    cfg_free(c);
+}
+
+/* Ray's validate_docker_config and the values rayc puts into shell text. */
+static void docker_errors_name_the_field(void **state)
+{
+    (void)state;
+    expect_error(MINIMAL "docker:\n  container_name: ray_container\n",
+                 "cluster.yaml:7:19: docker: Must provide a container & image name");
+    expect_error(MINIMAL "docker:\n  image: img\n",
+                 "cluster.yaml:7:10: docker: Must provide a container & image name");
+    expect_error(MINIMAL "docker:\n  head_image: img\n  container_name: n\n",
+                 "docker: Must provide a container & image name");
+    expect_error(MINIMAL "docker:\n  image: img\n  container_name: 'a; rm -rf /'\n",
+                 "cluster.yaml:8:19: docker.container_name: must not contain spaces");
+    expect_error(MINIMAL "docker:\n  image: img\n  container_name: n\n  run_options: [[a]]\n",
+                 "docker.run_options[0]: must be a string");
+    /* empty strings are unset, as in Ray: no docker */
+    cluster_config *c = load(MINIMAL "docker:\n  image: ''\n  container_name: ''\n", NULL);
+    assert_non_null(c);
+    assert_int_equal(c->docker_enabled, 0);
+    cfg_free(c);
+}
+
+/* Ray's _auto_configure_shm: 30% of MemAvailable plus 10%, capped. */
+static void docker_shm_size_follows_ray(void **state)
+{
+    (void)state;
+    char opt[64];
+    ldocker_shm_option("MemTotal: 2000 kB\nMemAvailable:    1000 kB\n", opt, sizeof opt);
+    assert_string_equal(opt, "--shm-size='337920b'");
+    ldocker_shm_option("MemAvailable: 1000000000000 kB\n", opt, sizeof opt);
+    assert_string_equal(opt, "--shm-size='200000000000b'");
+    ldocker_shm_option("MemTotal: 1 kB\n", opt, sizeof opt);
+    assert_string_equal(opt, "");
 }
 
 /* Ray's example-minimal-manual.yaml: provider and auth only. */
@@ -477,6 +589,10 @@ int main(void)
         cmocka_unit_test(scalar_typing_follows_yaml_1_1),
         cmocka_unit_test(missing_file_is_reported_as_ray_does),
         cmocka_unit_test(load_walks_every_enomem_path),
+        cmocka_unit_test(docker_section_loads_as_ray_reads_it),
+        cmocka_unit_test(docker_without_pull_inspects_the_image_first),
+        cmocka_unit_test(docker_errors_name_the_field),
+        cmocka_unit_test(docker_shm_size_follows_ray),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,6 +1,6 @@
 # The launcher's command line without any host: YAML errors with
 # file:line:column, usage errors, Ray's refusal to prompt without a terminal,
-# docker refused, companions on a cluster that was never started.
+# docker checks, companions on a cluster that was never started.
 source [file join [file dirname [info script]] .. lib harness.tcl]
 
 # The launcher binary: bin/ray, or RAYC_LAUNCHER_BIN while cli/ray_main.c
@@ -79,11 +79,18 @@ test {launcher-cli-2.3 usage errors exit 2 the way click does} {
         [dict get $r3 code] [dict get $r3 out]
 } {2 1 2 1 1 {`--restart-only` is incompatible with `--no-restart`.}}
 
-test {launcher-cli-2.4 docker is refused with one clear line naming file:line:column} {
-    set f [yaml docker.yaml "cluster_name: d\ndocker: {image: rayproject/ray, container_name: rc}\nprovider: {type: local, head_ip: h, worker_ips: \[\]}\n"]
+test {launcher-cli-2.4 a docker section without an image gets Ray's one line naming file:line:column} {
+    set f [yaml docker.yaml "cluster_name: d\ndocker: {container_name: rc}\nprovider: {type: local, head_ip: h, worker_ips: \[\]}\n"]
     set r [launcher up $f -y]
     list [dict get $r code] [lindex [split [dict get $r out] \n] end]
-} [list 1 "Error: $dir/docker.yaml:2:17: docker: is not supported by rayc's launcher (no container engine is driven); remove the docker section or leave its image and container_name empty to run on the hosts directly."]
+} [list 1 "Error: $dir/docker.yaml:2:26: docker: Must provide a container & image name (container_name, and image or both head_image and worker_image)"]
+
+test {launcher-cli-2.5 rsync-up/-down with a docker section: one line saying it is not supported yet} {
+    set f [yaml docker2.yaml "cluster_name: d\ndocker: {image: img, container_name: rc}\nprovider: {type: local, head_ip: h, worker_ips: \[\]}\n"]
+    set r1 [launcher rsync-up $f a b]
+    set r2 [launcher rsync-down $f a b]
+    list [dict get $r1 code] [lindex [split [dict get $r1 out] \n] end] [dict get $r2 code]
+} [list 1 "Error: ray rsync-up with a docker section is not supported by rayc yet (the files would reach the host, not container rc); use file_mounts and `ray up`, or `ray exec`." 1]
 
 test {launcher-cli-3.1 companions of a cluster never started say the head is not found} {
     set out {}
