@@ -71,6 +71,7 @@ typedef struct gcs_node {
     int dirty;                   /* available resources newer than the store */
     struct gcs_client *conn;     /* the raylet's connection (NULL while it has none) */
     uint64_t report_seq;         /* reports and registrations received */
+    int reported;                /* a resource report came since the last registration */
 } gcs_node;
 
 /* Every node ever registered, in registration order, indexed by node_id.
