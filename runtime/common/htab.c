@@ -53,6 +53,23 @@ static int resize(htab *t, size_t n)
     return 0;
 }
 
+int htab_reserve(htab *t, size_t n)
+{
+    size_t want = t->nbuckets ? t->nbuckets : HTAB_MIN_BUCKETS;
+    while (want < n)
+        want *= 2;
+    return want == t->nbuckets ? 0 : resize(t, want);
+}
+
+static void link_node(htab *t, htab_node *node, uint64_t hash)
+{
+    size_t k = bucket_of(t, hash);
+    node->hash = hash;
+    node->next = t->buckets[k];
+    t->buckets[k] = node;
+    t->n++;
+}
+
 int htab_insert(htab *t, htab_node *node, uint64_t hash)
 {
     if (t->n + 1 > t->nbuckets) {
@@ -60,12 +77,15 @@ int htab_insert(htab *t, htab_node *node, uint64_t hash)
         if (rc != 0)
             return rc;
     }
-    size_t k = bucket_of(t, hash);
-    node->hash = hash;
-    node->next = t->buckets[k];
-    t->buckets[k] = node;
-    t->n++;
+    link_node(t, node, hash);
     return 0;
+}
+
+void htab_insert_anyway(htab *t, htab_node *node, uint64_t hash)
+{
+    if (t->n + 1 > t->nbuckets)
+        (void)resize(t, 2 * t->nbuckets);
+    link_node(t, node, hash);
 }
 
 htab_node *htab_find(const htab *t, uint64_t hash, const void *key, htab_eq_fn eq)

@@ -49,6 +49,15 @@ uint64_t htab_hash_str(const char *s);
  * then NODE is not linked and the table is unchanged. */
 int htab_insert(htab *t, htab_node *node, uint64_t hash);
 
+/* Sizes the bucket array for N entries ahead of time (it only grows).
+ * Returns 0, or -ENOMEM with T unchanged. */
+int htab_reserve(htab *t, size_t n);
+
+/* Like htab_insert, but when the bucket array cannot grow NODE is linked
+ * anyway and the chains just get longer.  T must have buckets already
+ * (htab_reserve or an earlier insert). */
+void htab_insert_anyway(htab *t, htab_node *node, uint64_t hash);
+
 /* The entry under HASH for which EQ(entry, KEY) is true, or NULL. */
 htab_node *htab_find(const htab *t, uint64_t hash, const void *key, htab_eq_fn eq);
 

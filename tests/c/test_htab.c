@@ -167,6 +167,40 @@ static void failed_growth_is_enomem_and_changes_nothing(void **state)
     free(v);
 }
 
+/* A reserved table never fails: when growing fails, insert_anyway links
+ * the entry into the chains it has. */
+static void insert_anyway_links_when_growth_fails(void **state)
+{
+    (void)state;
+    if (!alloc_fail_works())
+        skip();
+    enum { N = 64 };
+    item *v = make_items(N);
+    htab t;
+    htab_init(&t);
+    assert_int_equal(htab_reserve(&t, 16), 0);
+    assert_int_equal(t.nbuckets, 16);
+    for (int i = 0; i < N; i++) {
+        alloc_fail_at(1);
+        htab_insert_anyway(&t, &v[i].link, htab_hash_str(v[i].key));
+        alloc_fail_off();
+    }
+    assert_int_equal(t.nbuckets, 16);
+    assert_int_equal(t.n, N);
+    for (int i = 0; i < N; i++)
+        assert_non_null(find(&t, v[i].key));
+    alloc_fail_at(1);
+    assert_int_equal(htab_reserve(&t, 1000), -ENOMEM);
+    alloc_fail_off();
+    assert_int_equal(t.nbuckets, 16);
+    assert_int_equal(htab_reserve(&t, 1000), 0);
+    assert_int_equal(t.nbuckets, 1024);
+    for (int i = 0; i < N; i++)
+        assert_non_null(find(&t, v[i].key));
+    htab_free(&t);
+    free(v);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -175,6 +209,7 @@ int main(void)
         cmocka_unit_test(walk_sees_each_entry_once_and_may_unlink_it),
         cmocka_unit_test(colliding_hashes_are_told_apart_by_the_key),
         cmocka_unit_test(failed_growth_is_enomem_and_changes_nothing),
+        cmocka_unit_test(insert_anyway_links_when_growth_fails),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
