@@ -6,7 +6,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "api/api_bench.h"
+#include "cli/cli_bench.h"
 #include "cli/cli_cmds.h"
 #include "cli/cli_pypath.h"
 

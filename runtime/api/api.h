@@ -22,7 +22,6 @@
  *   api_ctx.c       ray_ctx: arguments and return values of a running task
  *   api_worker.c    worker mode: connect, run tasks and actors, threads
  *   api_builtin.c   functions every worker has (benchmarks, tests)
- *   api_bench*.c    `ray microbenchmark`
  */
 #ifndef RAYC_API_API_H
 #define RAYC_API_API_H

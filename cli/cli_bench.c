@@ -8,7 +8,7 @@
  *                      [--address IP:PORT]
  *
  * $TESTS_TO_RUN works like --only, as in Ray. */
-#include "api/api_bench.h"
+#include "cli/cli_bench.h"
 
 #include <getopt.h>
 #include <math.h>
@@ -18,7 +18,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "api/api.h"
+#include "ray/ray.h"
 #include "common/token.h"
 #include "common/util.h"
 

@@ -2,7 +2,7 @@
  * bandwidth (for put_gigabytes) and a Unix-socket ping-pong between two
  * processes (for tasks_sync, which needs two such round trips: driver to
  * raylet to worker and back). */
-#include "api/api_bench.h"
+#include "cli/cli_bench.h"
 
 #include <errno.h>
 #include <math.h>

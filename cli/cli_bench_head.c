@@ -1,6 +1,6 @@
 /* The microbenchmark's temporary head: `ray start --head` in a directory of
  * its own under $TMPDIR (its token there too), stopped with `ray stop`. */
-#include "api/api_bench.h"
+#include "cli/cli_bench.h"
 
 #include <errno.h>
 #include <fcntl.h>
