@@ -1,4 +1,4 @@
-/* `ray microbenchmark`: the C API's benchmark (libray's api_bench), or with
+/* `ray microbenchmark`: the C API's benchmark (cli_bench*.c), or with
  * --python Ray's Python microbenchmark (python -m ray._private.ray_perf). */
 #include <errno.h>
 #include <stdio.h>
@@ -6,7 +6,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "api/api_bench.h"
+#include "cli/cli_bench.h"
 #include "cli/cli_cmds.h"
 #include "cli/cli_pypath.h"
 

@@ -11,6 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "common/cmdline.h"
 #include "common/dbuf.h"
 #include "jobserver/jobs_cli_int.h"
 #include "jobserver/jobs_pyrepr.h"
@@ -29,24 +30,14 @@ static const char group_help[] =
 
 /* ---------------------------------------------------------------- options */
 
+/* Click's usage error for `ray job CMD`; returns -1. */
 static int usage_error(const char *cmd, const char *usage, const char *fmt, const char *arg)
 {
-    fprintf(stderr, "Usage: ray job %s %s\nTry 'ray job %s --help' for help.\n\nError: ", cmd,
-            usage, cmd);
-    fprintf(stderr, fmt, arg);
-    fputc('\n', stderr);
+    char prog[64], msg[512];
+    snprintf(prog, sizeof prog, "ray job %s", cmd);
+    snprintf(msg, sizeof msg, fmt, arg);
+    cmdline_usage_error(prog, usage, "%s", msg);
     return -1;
-}
-
-static cli_opt *find_opt(cli_opt *opts, const char *arg, size_t len)
-{
-    for (int i = 0; opts[i].name != NULL; i++) {
-        if ((strlen(opts[i].name) == len && strncmp(opts[i].name, arg, len) == 0) ||
-            (opts[i].short_name != NULL && strlen(opts[i].short_name) == len &&
-             strncmp(opts[i].short_name, arg, len) == 0))
-            return &opts[i];
-    }
-    return NULL;
 }
 
 /* The subcommand's options followed by the common ones. */
@@ -67,54 +58,95 @@ static int merge_opts(cli_opt *opts, cli_common *c, cli_opt *all, int max)
     return n;
 }
 
-/* Takes the option at ARGV[*I]; returns 0 or -1 (error printed). */
-static int take_option(const char *cmd, const char *usage, cli_opt *all, int argc, char **argv,
-                       int *i)
+/* The long name ("--x") and the short letter ('x', or 0) of option O. */
+static const char *long_name(const cli_opt *o)
 {
-    const char *arg = argv[*i], *eq = strchr(arg, '=');
-    size_t len = eq ? (size_t)(eq - arg) : strlen(arg);
-    cli_opt *o = find_opt(all, arg, len);
-    if (o == NULL)
-        return usage_error(cmd, usage, "No such option: %s", arg);
-    if (o->flag != NULL) {
-        *o->flag = 1;
-        return 0;
+    return strncmp(o->name, "--", 2) == 0 ? o->name : o->short_name;
+}
+
+static char short_letter(const cli_opt *o)
+{
+    const char *s = strncmp(o->name, "--", 2) == 0 ? o->short_name : o->name;
+    return s != NULL && s[0] == '-' && s[1] != '-' ? s[1] : 0;
+}
+
+/* getopt_long's tables for ALL (N options): option I answers 256 + I, a
+ * short one its letter.  SHORTS starts with "+:" when REST stops the
+ * options at the first positional. */
+static void getopt_tables(const cli_opt *all, int n, int rest, struct option *longs,
+                          char *shorts, size_t shorts_len)
+{
+    size_t k = 0;
+    shorts[k++] = rest ? '+' : ':';
+    if (rest)
+        shorts[k++] = ':';
+    for (int i = 0; i < n; i++) {
+        longs[i] = (struct option){long_name(&all[i]) + 2,
+                                   all[i].flag ? no_argument : required_argument, NULL, 256 + i};
+        char c = short_letter(&all[i]);
+        if (c != 0 && k + 3 < shorts_len) {
+            shorts[k++] = c;
+            if (all[i].flag == NULL)
+                shorts[k++] = ':';
+        }
     }
-    if (eq != NULL) {
-        *o->value = eq + 1;
-        return 0;
-    }
-    if (*i + 1 >= argc)
-        return usage_error(cmd, usage, "Option '%s' requires an argument.", arg);
-    *o->value = argv[++*i];
-    return 0;
+    shorts[k] = '\0';
+    longs[n] = (struct option){"help", no_argument, NULL, 'h' + 1024};
+    longs[n + 1] = (struct option){NULL, 0, NULL, 0};
+}
+
+/* The option getopt's answer C stands for, or NULL. */
+static cli_opt *answered(cli_opt *all, int n, int c)
+{
+    if (c >= 256 && c < 256 + n)
+        return &all[c - 256];
+    for (int i = 0; i < n; i++)
+        if (c > 0 && c < 256 && short_letter(&all[i]) == c)
+            return &all[i];
+    return NULL;
+}
+
+/* Prints click's error for cmdline_next's error RC about WORD; returns -1. */
+static int option_error(const char *cmd, const char *usage, int rc, const char *word)
+{
+    char name[200];
+    snprintf(name, sizeof name, "%.*s", cmdline_name_len(word), word);
+    if (rc == CMDLINE_MISSING)
+        return usage_error(cmd, usage, "Option '%s' requires an argument.", word);
+    if (rc == CMDLINE_NOT_VALUED)
+        return usage_error(cmd, usage, "Option '%s' does not take a value.", name);
+    return usage_error(cmd, usage, "No such option: %s", name);
 }
 
 int jobs__cli_parse(const char *cmd, const char *usage, int argc, char **argv, cli_opt *opts,
                     cli_common *common, char **pos, int maxpos, int rest)
 {
     cli_opt all[40];
-    merge_opts(opts, common, all, 40);
-    int npos = 0, only_pos = 0;
-    for (int i = 1; i < argc; i++) {
-        const char *arg = argv[i];
-        if (!only_pos && strcmp(arg, "--") == 0) {
-            only_pos = 1;
-            continue;
-        }
-        if (!only_pos && strcmp(arg, "--help") == 0) {
+    struct option longs[42];
+    char shorts[32];
+    int n = merge_opts(opts, common, all, 40);
+    getopt_tables(all, n, rest, longs, shorts, sizeof shorts);
+    cmdline_reset();
+    const char *word;
+    int c;
+    while ((c = cmdline_next(argc, argv, shorts, longs, &word)) != CMDLINE_END) {
+        if (c == 'h' + 1024) {
             printf("Usage: ray job %s %s\n", cmd, usage);
             return -2;
         }
-        if (!only_pos && arg[0] == '-' && arg[1] != '\0') {
-            if (take_option(cmd, usage, all, argc, argv, &i) != 0)
-                return -1;
-            continue;
-        }
+        cli_opt *o = c < 0 ? NULL : answered(all, n, c);
+        if (o == NULL)
+            return option_error(cmd, usage, c < 0 ? c : CMDLINE_UNKNOWN, word);
+        if (o->flag != NULL)
+            *o->flag = 1;
+        else
+            *o->value = optarg;
+    }
+    int npos = 0;
+    for (int i = optind; i < argc; i++) {
         if (npos == maxpos)
-            return usage_error(cmd, usage, "Got unexpected extra argument (%s)", arg);
+            return usage_error(cmd, usage, "Got unexpected extra argument (%s)", argv[i]);
         pos[npos++] = argv[i];
-        only_pos |= rest;
     }
     return npos;
 }
@@ -405,7 +437,6 @@ int jobs_cli_main(int argc, char **argv)
             return rc;
         }
     }
-    fprintf(stderr, "Usage: ray job [OPTIONS] COMMAND [ARGS]...\nTry 'ray job --help' for "
-                    "help.\n\nError: No such command '%s'.\n", argv[1]);
-    return 2;
+    return cmdline_usage_error("ray job", "[OPTIONS] COMMAND [ARGS]...", "No such command '%s'.",
+                               argv[1]);
 }

@@ -9,6 +9,7 @@
 
 #include "common/util.h"
 #include "common/dbuf.h"
+#include "common/cmdline.h"
 #include "jobserver/jobs_cli_int.h"
 #include "jobserver/jobs_yaml.h"
 
@@ -196,8 +197,7 @@ static int parse_submit(int argc, char **argv, submit_opts *o, char **words, int
     };
     int n = jobs__cli_parse("submit", usage, argc, argv, opts, &o->common, words, MAX_ENTRY_ARGS, 1);
     if (n == 0) {
-        fprintf(stderr, "Usage: ray job submit %s\nTry 'ray job submit --help' for help.\n\n"
-                        "Error: Missing argument 'ENTRYPOINT...'.\n", usage);
+        cmdline_usage_error("ray job submit", usage, "Missing argument 'ENTRYPOINT...'.");
         return -1;
     }
     *nwords = n;

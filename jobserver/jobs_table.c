@@ -1,4 +1,4 @@
-/* The in-memory job table: an open hash by submission id plus an ordered list. */
+/* The in-memory job table: a common/htab by submission id plus an ordered list. */
 #include "jobserver/jobs_table.h"
 
 #include <errno.h>
@@ -6,35 +6,25 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/htab.h"
+
 typedef struct table_node {
     jobs_job *job;
     struct table_node *prev, *next;   /* insertion order */
-    struct table_node *chain;         /* hash bucket chain */
+    htab_node link;                   /* in jobs_table.index */
 } table_node;
 
 struct jobs_table {
-    table_node **buckets;
-    size_t nbuckets;
-    size_t count;
+    htab index;                       /* table_node.link by submission id */
     table_node *head, *tail;
 };
-
-static uint64_t hash_str(const char *s)
-{
-    uint64_t h = 1469598103934665603ull;   /* FNV-1a */
-    for (; *s; s++)
-        h = (h ^ (unsigned char)*s) * 1099511628211ull;
-    return h;
-}
 
 jobs_table *jobs_table_new(void)
 {
     jobs_table *t = calloc(1, sizeof *t);
     if (t == NULL)
         return NULL;
-    t->nbuckets = 1024;
-    t->buckets = calloc(t->nbuckets, sizeof *t->buckets);
-    if (t->buckets == NULL) {
+    if (htab_reserve(&t->index, 1024) != 0) {
         free(t);
         return NULL;
     }
@@ -52,35 +42,19 @@ void jobs_table_free(jobs_table *t)
         free(n);
         n = next;
     }
-    free(t->buckets);
+    htab_free(&t->index);
     free(t);
+}
+
+static int node_eq(const htab_node *link, const void *id)
+{
+    return strcmp(htab_entry(link, table_node, link)->job->submission_id, id) == 0;
 }
 
 static table_node *find_node(const jobs_table *t, const char *id)
 {
-    table_node *n = t->buckets[hash_str(id) % t->nbuckets];
-    while (n != NULL && strcmp(n->job->submission_id, id) != 0)
-        n = n->chain;
-    return n;
-}
-
-/* Doubles the bucket array when the table gets crowded; failure is harmless. */
-static void maybe_grow(jobs_table *t)
-{
-    if (t->count < t->nbuckets)
-        return;
-    size_t nb = t->nbuckets * 2;
-    table_node **b = calloc(nb, sizeof *b);
-    if (b == NULL)
-        return;
-    for (table_node *n = t->head; n != NULL; n = n->next) {
-        size_t i = hash_str(n->job->submission_id) % nb;
-        n->chain = b[i];
-        b[i] = n;
-    }
-    free(t->buckets);
-    t->buckets = b;
-    t->nbuckets = nb;
+    htab_node *link = htab_find(&t->index, htab_hash_str(id), id, node_eq);
+    return link ? htab_entry(link, table_node, link) : NULL;
 }
 
 int jobs_table_add(jobs_table *t, jobs_job *j)
@@ -91,17 +65,16 @@ int jobs_table_add(jobs_table *t, jobs_job *j)
     if (n == NULL)
         return -ENOMEM;
     n->job = j;
-    size_t i = hash_str(j->submission_id) % t->nbuckets;
-    n->chain = t->buckets[i];
-    t->buckets[i] = n;
+    if (htab_insert(&t->index, &n->link, htab_hash_str(j->submission_id)) != 0) {
+        free(n);
+        return -ENOMEM;
+    }
     n->prev = t->tail;
     if (t->tail != NULL)
         t->tail->next = n;
     else
         t->head = n;
     t->tail = n;
-    t->count++;
-    maybe_grow(t);
     return 0;
 }
 
@@ -122,23 +95,18 @@ jobs_job *jobs_table_find(const jobs_table *t, const char *id)
 
 void jobs_table_remove(jobs_table *t, jobs_job *j)
 {
-    size_t i = hash_str(j->submission_id) % t->nbuckets;
-    table_node **pp = &t->buckets[i];
-    while (*pp != NULL && (*pp)->job != j)
-        pp = &(*pp)->chain;
-    table_node *n = *pp;
-    if (n == NULL)
+    table_node *n = find_node(t, j->submission_id);
+    if (n == NULL || n->job != j)
         return;
-    *pp = n->chain;
+    htab_unlink(&t->index, &n->link);
     if (n->prev) n->prev->next = n->next; else t->head = n->next;
     if (n->next) n->next->prev = n->prev; else t->tail = n->prev;
-    t->count--;
     free(n);
 }
 
 size_t jobs_table_count(const jobs_table *t)
 {
-    return t->count;
+    return t->index.n;
 }
 
 jobs_job *jobs_table_first(const jobs_table *t)

@@ -11,6 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "common/cmdline.h"
 #include "common/log.h"
 #include "common/net.h"
 #include "common/token.h"
@@ -30,9 +31,9 @@ typedef struct main_opts {
     const char *resources;
 } main_opts;
 
-static void usage(void)
+static void usage(FILE *out)
 {
-    fprintf(stderr,
+    fprintf(out,
             "usage: ray_jobserver --node-dir DIR --token-file PATH [--host IP] [--port N]\n"
             "                     [--gcs-address IP:PORT] [--session-name NAME] [--log-file PATH]\n"
             "                     [--max-body-bytes N] [--node-ip IP] [--node-id HEX]\n"
@@ -77,58 +78,105 @@ static int parse_int_opt(const char *flag, const char *v, long min, long max, lo
     return 0;
 }
 
-/* Handles one "--flag value" pair.  Returns 0 or -1 (message printed). */
-static int parse_one(jobs_server *srv, main_opts *o, const char *f, const char *v)
+enum opt_id {
+    OPT_HOST = 1, OPT_PORT, OPT_TOKEN_FILE, OPT_NODE_DIR, OPT_GCS_ADDRESS, OPT_SESSION_NAME,
+    OPT_NODE_IP, OPT_NODE_ID, OPT_LOG_FILE, OPT_RAYLET_SOCKET, OPT_ROLE, OPT_RESOURCES,
+    OPT_NUM_CPUS, OPT_NUM_GPUS, OPT_MEMORY, OPT_MAX_BODY, OPT_HELP = 'h',
+};
+
+static const struct option long_opts[] = {
+    {"host", required_argument, NULL, OPT_HOST},
+    {"port", required_argument, NULL, OPT_PORT},
+    {"token-file", required_argument, NULL, OPT_TOKEN_FILE},
+    {"node-dir", required_argument, NULL, OPT_NODE_DIR},
+    {"gcs-address", required_argument, NULL, OPT_GCS_ADDRESS},
+    {"session-name", required_argument, NULL, OPT_SESSION_NAME},
+    {"node-ip", required_argument, NULL, OPT_NODE_IP},
+    {"node-id", required_argument, NULL, OPT_NODE_ID},
+    {"log-file", required_argument, NULL, OPT_LOG_FILE},
+    {"raylet-socket", required_argument, NULL, OPT_RAYLET_SOCKET},
+    {"role", required_argument, NULL, OPT_ROLE},
+    {"resources", required_argument, NULL, OPT_RESOURCES},
+    {"num-cpus", required_argument, NULL, OPT_NUM_CPUS},
+    {"num-gpus", required_argument, NULL, OPT_NUM_GPUS},
+    {"memory", required_argument, NULL, OPT_MEMORY},
+    {"max-body-bytes", required_argument, NULL, OPT_MAX_BODY},
+    {"help", no_argument, NULL, OPT_HELP},
+    {NULL, 0, NULL, 0},
+};
+
+static int set_role(jobs_server *srv, const char *v)
+{
+    if (strcmp(v, "head") != 0 && strcmp(v, "agent") != 0) {
+        fprintf(stderr, "ray_jobserver: --role wants head or agent, got '%s'\n", v);
+        return -1;
+    }
+    srv->is_agent = strcmp(v, "agent") == 0;
+    return 0;
+}
+
+/* Stores value V of option ID (spelt F).  Returns 0 or -1 (message printed). */
+static int parse_one(jobs_server *srv, main_opts *o, int id, const char *f, const char *v)
 {
     long n;
-    if (strcmp(f, "--host") == 0) return set_string(srv->host, sizeof srv->host, v, f);
-    if (strcmp(f, "--port") == 0) {
+    switch (id) {
+    case OPT_HOST: return set_string(srv->host, sizeof srv->host, v, f);
+    case OPT_PORT:
         if (parse_int_opt(f, v, 1, 65535, &n) != 0) return -1;
         srv->port = (int)n;
         return 0;
-    }
-    if (strcmp(f, "--token-file") == 0) return set_string(srv->token_file, sizeof srv->token_file, v, f);
-    if (strcmp(f, "--node-dir") == 0) return set_string(srv->node_dir, sizeof srv->node_dir, v, f);
-    if (strcmp(f, "--gcs-address") == 0) return set_string(srv->gcs_address, sizeof srv->gcs_address, v, f);
-    if (strcmp(f, "--session-name") == 0) return set_string(srv->session_name, sizeof srv->session_name, v, f);
-    if (strcmp(f, "--node-ip") == 0) return set_string(srv->node_ip, sizeof srv->node_ip, v, f);
-    if (strcmp(f, "--node-id") == 0) return set_string(srv->node_id, sizeof srv->node_id, v, f);
-    if (strcmp(f, "--log-file") == 0) { o->log_file = v; return 0; }
-    if (strcmp(f, "--raylet-socket") == 0)
-        return set_string(srv->raylet_socket, sizeof srv->raylet_socket, v, f);
-    if (strcmp(f, "--role") == 0) {
-        if (strcmp(v, "head") != 0 && strcmp(v, "agent") != 0) {
-            fprintf(stderr, "ray_jobserver: --role wants head or agent, got '%s'\n", v);
-            return -1;
-        }
-        srv->is_agent = strcmp(v, "agent") == 0;
-        return 0;
-    }
-    if (strcmp(f, "--resources") == 0) { o->resources = v; return 0; }
-    if (strcmp(f, "--num-cpus") == 0) return parse_number(f, v, &o->num_cpus);
-    if (strcmp(f, "--num-gpus") == 0) return parse_number(f, v, &o->num_gpus);
-    if (strcmp(f, "--memory") == 0) return parse_number(f, v, &o->memory);
-    if (strcmp(f, "--max-body-bytes") == 0) {
+    case OPT_TOKEN_FILE: return set_string(srv->token_file, sizeof srv->token_file, v, f);
+    case OPT_NODE_DIR: return set_string(srv->node_dir, sizeof srv->node_dir, v, f);
+    case OPT_GCS_ADDRESS: return set_string(srv->gcs_address, sizeof srv->gcs_address, v, f);
+    case OPT_SESSION_NAME: return set_string(srv->session_name, sizeof srv->session_name, v, f);
+    case OPT_NODE_IP: return set_string(srv->node_ip, sizeof srv->node_ip, v, f);
+    case OPT_NODE_ID: return set_string(srv->node_id, sizeof srv->node_id, v, f);
+    case OPT_LOG_FILE: o->log_file = v; return 0;
+    case OPT_RAYLET_SOCKET: return set_string(srv->raylet_socket, sizeof srv->raylet_socket, v, f);
+    case OPT_ROLE: return set_role(srv, v);
+    case OPT_RESOURCES: o->resources = v; return 0;
+    case OPT_NUM_CPUS: return parse_number(f, v, &o->num_cpus);
+    case OPT_NUM_GPUS: return parse_number(f, v, &o->num_gpus);
+    case OPT_MEMORY: return parse_number(f, v, &o->memory);
+    case OPT_MAX_BODY:
         if (parse_int_opt(f, v, 1024, 1L << 40, &n) != 0) return -1;
         srv->max_body = (size_t)n;
         return 0;
     }
-    fprintf(stderr, "ray_jobserver: unknown option %s\n", f);
     return -1;
 }
 
+/* Returns 0, 1 after printing the usage for --help, or -1 after an error. */
 static int parse_args(jobs_server *srv, main_opts *o, int argc, char **argv)
 {
-    for (int i = 1; i < argc; i += 2) {
-        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0 || i + 1 >= argc) {
-            usage();
+    const char *word;
+    int c;
+    cmdline_reset();
+    while ((c = cmdline_next(argc, argv, "+:h", long_opts, &word)) != CMDLINE_END) {
+        if (c == OPT_HELP) {
+            usage(stdout);
+            return 1;
+        }
+        if (c == CMDLINE_MISSING) {
+            fprintf(stderr, "ray_jobserver: %s needs a value\n", word);
+            usage(stderr);
             return -1;
         }
-        if (parse_one(srv, o, argv[i], argv[i + 1]) != 0)
+        if (c < 0) {
+            fprintf(stderr, "ray_jobserver: unknown option %.*s\n", cmdline_name_len(word), word);
+            return -1;
+        }
+        char flag[64];
+        snprintf(flag, sizeof flag, "%.*s", cmdline_name_len(word), word);
+        if (parse_one(srv, o, c, flag, optarg) != 0)
             return -1;
     }
+    if (optind < argc) {
+        fprintf(stderr, "ray_jobserver: unexpected argument '%s'\n", argv[optind]);
+        return -1;
+    }
     if (srv->node_dir[0] == '\0') {
-        usage();
+        usage(stderr);
         return -1;
     }
     return 0;
@@ -385,8 +433,9 @@ int main(int argc, char **argv)
     str_copy(srv.host, sizeof srv.host, "127.0.0.1");
     srv.port = JOBS_DEFAULT_PORT;
     srv.max_body = JOBS_DEFAULT_MAX_BODY;
-    if (parse_args(&srv, &o, argc, argv) != 0)
-        return 2;
+    int parsed = parse_args(&srv, &o, argc, argv);
+    if (parsed != 0)
+        return parsed > 0 ? 0 : 2;
     log_setup("ray_jobserver", LOG_INFO);
     if (o.log_file != NULL && log_open(o.log_file) != 0)
         fprintf(stderr, "ray_jobserver: cannot open %s; logging to stderr\n", o.log_file);

@@ -249,7 +249,10 @@ static int parse_key(doc_parser *p, cfg_node *map, yaml_event_t *ev, cfg_pair *p
         snprintf(what, sizeof what, "%s:%d:%d: duplicate key \"%.200s\" (first on line %d); "
                  "the value on line %d is used, as Ray does", p->name, line, col, key,
                  (*dup)->line, line);
-        p->warn(p->warn_data, what);
+        if (p->warn(p->warn_data, what) != 0) {
+            free(key);
+            return -ENOMEM;
+        }
     }
     pair->key = key;
     pair->line = line;

@@ -39,8 +39,9 @@ struct cfg_node {
 };
 
 /* Receives one warning line "NAME:LINE:COL: problem" (only valid during
- * the call). */
-typedef void (*cfg_doc_warn_fn)(void *data, const char *line);
+ * the call).  Returns 0, or -ENOMEM when it could not keep the line, which
+ * makes the parse fail with -ENOMEM (a warning is never dropped). */
+typedef int (*cfg_doc_warn_fn)(void *data, const char *line);
 
 /* Parses LEN bytes of YAML TEXT (one document).  NAME is used in messages.
  * A key repeated in a mapping is accepted as PyYAML does (the last value

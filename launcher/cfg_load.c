@@ -490,9 +490,9 @@ static int build(loader *l, const cfg_overrides *ov)
 /* ---------------------------------------------------------------- entry points */
 
 /* Collects the parser's warnings (duplicate keys) until the config exists. */
-static void keep_warning(void *data, const char *line)
+static int keep_warning(void *data, const char *line)
 {
-    cfg_strv_push(data, line);
+    return cfg_strv_push(data, line);
 }
 
 /* Puts the parser's warnings in front of the loader's. */

@@ -6,18 +6,18 @@
 #include <stdarg.h>
 #include <stdio.h>
 
+#include "common/cmdline.h"
 #include "common/util.h"
 
 int lopt_usage_error(const char *cmd, const char *usage, const char *fmt, ...)
 {
-    char msg[512];
+    char msg[512], prog[64];
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
-    fprintf(stderr, "Usage: ray %s %s\nTry 'ray %s --help' for help.\n\nError: %s\n", cmd, usage,
-            cmd, msg);
-    return LOPT_USAGE;
+    snprintf(prog, sizeof prog, "ray %s", cmd);
+    return cmdline_usage_error(prog, usage, "%s", msg);
 }
 
 void lopt_reset(void)

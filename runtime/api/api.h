@@ -22,7 +22,6 @@
  *   api_ctx.c       ray_ctx: arguments and return values of a running task
  *   api_worker.c    worker mode: connect, run tasks and actors, threads
  *   api_builtin.c   functions every worker has (benchmarks, tests)
- *   api_bench*.c    `ray microbenchmark`
  */
 #ifndef RAYC_API_API_H
 #define RAYC_API_API_H
@@ -34,6 +33,7 @@
 #include <stdint.h>
 
 #include "common/frame.h"
+#include "common/htab.h"
 #include "common/ids.h"
 #include "common/rpc_client.h"
 #include "common/token.h"
@@ -70,8 +70,8 @@ enum api_obj_state { API_PENDING = 0, API_READY = 1, API_FAILED = 2 };
 /* An object this process holds references to; a ray_ref points at one.
  * Guarded by api_g.mu. */
 struct ray_ref {
+    htab_node link;            /* in api_g.objs, by id (first: see api_registry.c) */
     ids_object id;
-    struct ray_ref *next;      /* hash chain */
     unsigned refs;             /* handles given out */
     uint8_t state;             /* api_obj_state */
     uint8_t type;              /* ray_type, once ready */
@@ -129,8 +129,7 @@ typedef struct api_state {
     api_reply *replies;
 
     /* objects */
-    api_obj **slots;
-    size_t nslots, nobjs;
+    htab objs;                 /* api_obj.link by id */
     ids_object *releases;      /* owned small objects to release, batched */
     size_t nreleases;
 

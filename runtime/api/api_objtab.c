@@ -11,69 +11,29 @@
 
 /* ---------------------------------------------------------------- table */
 
-static size_t slot_of(const ids_object *id, size_t nslots)
+static int obj_eq(const htab_node *link, const void *id)
 {
-    return (size_t)(ids_object_hash(id) & (nslots - 1));
-}
-
-static int grow(void)
-{
-    size_t n = api_g.nslots ? api_g.nslots * 2 : 1024;
-    api_obj **slots = calloc(n, sizeof *slots);
-    if (slots == NULL)
-        return -ENOMEM;
-    for (size_t i = 0; i < api_g.nslots; i++) {
-        api_obj *o = api_g.slots[i], *next;
-        for (; o != NULL; o = next) {
-            next = o->next;
-            size_t s = slot_of(&o->id, n);
-            o->next = slots[s];
-            slots[s] = o;
-        }
-    }
-    free(api_g.slots);
-    api_g.slots = slots;
-    api_g.nslots = n;
-    return 0;
+    return ids_object_eq(&htab_entry(link, api_obj, link)->id, id);
 }
 
 api_obj *api_obj_find(const ids_object *id)
 {
-    if (api_g.nslots == 0)
-        return NULL;
-    for (api_obj *o = api_g.slots[slot_of(id, api_g.nslots)]; o != NULL; o = o->next)
-        if (ids_object_eq(&o->id, id))
-            return o;
-    return NULL;
+    htab_node *link = htab_find(&api_g.objs, ids_object_hash(id), id, obj_eq);
+    return link ? htab_entry(link, api_obj, link) : NULL;
 }
 
 api_obj *api_obj_add(const ids_object *id, int owned)
 {
-    if (api_g.nobjs >= api_g.nslots && grow() != 0)
-        return NULL;
     api_obj *o = calloc(1, sizeof *o);
-    if (o == NULL)
+    if (o == NULL || htab_insert(&api_g.objs, &o->link, ids_object_hash(id)) != 0) {
+        free(o);
         return NULL;
+    }
     o->id = *id;
     o->refs = 1;
     o->owned = (uint8_t)owned;
     o->sealed = 1;
-    size_t s = slot_of(id, api_g.nslots);
-    o->next = api_g.slots[s];
-    api_g.slots[s] = o;
-    api_g.nobjs++;
     return o;
-}
-
-static void unlink_obj(api_obj *o)
-{
-    for (api_obj **p = &api_g.slots[slot_of(&o->id, api_g.nslots)]; *p != NULL; p = &(*p)->next) {
-        if (*p == o) {
-            *p = o->next;
-            api_g.nobjs--;
-            return;
-        }
-    }
 }
 
 static void free_obj(api_obj *o)
@@ -136,7 +96,7 @@ static void drop_obj(api_obj *o)
         api_store_seal(&o->id, o->wmap, o->size, RAY_BYTES, 1, 1, 1);
     else if (o->owned && o->known_to_raylet)
         api_release_id(&o->id, o->in_store);
-    unlink_obj(o);
+    htab_unlink(&api_g.objs, &o->link);
     free_obj(o);
 }
 
@@ -184,20 +144,18 @@ const char *ray_ref_hex(const ray_ref *r)
 
 void api_objtab_clear(void)
 {
-    for (size_t i = 0; i < api_g.nslots; i++) {
-        api_obj *o = api_g.slots[i], *next;
-        for (; o != NULL; o = next) {
-            next = o->next;
-            if (o->wmap != NULL)
-                shm_unmap(o->wmap, o->size);
-            free_obj(o);
-        }
+    htab_iter it;
+    for (htab_node *e = htab_first(&api_g.objs, &it); e != NULL; e = htab_next(&it)) {
+        api_obj *o = htab_entry(e, api_obj, link);
+        htab_unlink(&api_g.objs, e);
+        if (o->wmap != NULL)
+            shm_unmap(o->wmap, o->size);
+        free_obj(o);
     }
-    free(api_g.slots);
+    htab_free(&api_g.objs);
     free(api_g.releases);
-    api_g.slots = NULL;
     api_g.releases = NULL;
-    api_g.nslots = api_g.nobjs = api_g.nreleases = 0;
+    api_g.nreleases = 0;
 }
 
 /* ---------------------------------------------------------------- values */

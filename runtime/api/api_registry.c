@@ -18,31 +18,42 @@ struct api_class {
 };
 
 typedef struct reg_entry {
+    /* First: the table's pointer is the block's start, so valgrind sees the
+     * entries (never freed: workers keep them until exit) as reachable. */
+    htab_node link;            /* in reg_table, by (kind, key) */
     char *key;                 /* "name", "Class", "Class.method" per kind */
     int kind;
     ray_task_fn fn;
     ray_method_fn method;
     api_class cls;
-    struct reg_entry *next;
 } reg_entry;
 
-#define REG_SLOTS 1024
+typedef struct reg_key {
+    int kind;
+    const char *key;
+} reg_key;
 
 static pthread_mutex_t reg_mu = PTHREAD_MUTEX_INITIALIZER;
-static reg_entry *reg_slots[REG_SLOTS];
+static htab reg_table;          /* all zero: an empty htab */
 
-static size_t slot_of(int kind, const char *key)
+static uint64_t hash_of(int kind, const char *key)
 {
-    return (size_t)((ids_hash(key, strlen(key)) + (uint64_t)kind) % REG_SLOTS);
+    return htab_hash_str(key) + (uint64_t)kind;
+}
+
+static int entry_eq(const htab_node *link, const void *k)
+{
+    const reg_entry *e = htab_entry(link, reg_entry, link);
+    const reg_key *rk = k;
+    return e->kind == rk->kind && strcmp(e->key, rk->key) == 0;
 }
 
 /* Finds (mu held). */
 static reg_entry *find(int kind, const char *key)
 {
-    for (reg_entry *e = reg_slots[slot_of(kind, key)]; e != NULL; e = e->next)
-        if (e->kind == kind && strcmp(e->key, key) == 0)
-            return e;
-    return NULL;
+    reg_key k = {kind, key};
+    htab_node *link = htab_find(&reg_table, hash_of(kind, key), &k, entry_eq);
+    return link ? htab_entry(link, reg_entry, link) : NULL;
 }
 
 /* Finds or adds the entry for (KIND, KEY).  Returns it or NULL. */
@@ -52,14 +63,14 @@ static reg_entry *upsert(int kind, const char *key)
     if (e != NULL)
         return e;
     e = calloc(1, sizeof *e);
-    if (e == NULL || (e->key = strdup(key)) == NULL) {
+    if (e == NULL || (e->key = strdup(key)) == NULL ||
+        htab_insert(&reg_table, &e->link, hash_of(kind, key)) != 0) {
+        if (e != NULL)
+            free(e->key);
         free(e);
         return NULL;
     }
     e->kind = kind;
-    size_t s = slot_of(kind, key);
-    e->next = reg_slots[s];
-    reg_slots[s] = e;
     return e;
 }
 
@@ -141,11 +152,8 @@ ray_method_fn api_class_method(const char *class_name, const char *method)
 
 size_t api_registry_count(void)
 {
-    size_t n = 0;
     pthread_mutex_lock(&reg_mu);
-    for (size_t i = 0; i < REG_SLOTS; i++)
-        for (reg_entry *e = reg_slots[i]; e != NULL; e = e->next)
-            n++;
+    size_t n = reg_table.n;
     pthread_mutex_unlock(&reg_mu);
     return n;
 }

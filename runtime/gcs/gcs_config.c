@@ -1,4 +1,5 @@
-/* gcs_server's command line: long options only, "--name=value" or "--name value". */
+/* gcs_server's command line: long options only, "--name=value" or "--name value"
+ * (getopt_long through common/cmdline). */
 #include "gcs/gcs_server.h"
 
 #include <errno.h>
@@ -7,26 +8,27 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/cmdline.h"
 #include "common/frame.h"
 #include "common/util.h"
 
 enum opt_key { OPT_PORT, OPT_HOST, OPT_TOKEN, OPT_SESSION, OPT_DB, OPT_LOG,
-               OPT_HEALTH, OPT_MAX_FRAME, OPT_METRICS, OPT_TASK_EVENTS };
+               OPT_HEALTH, OPT_MAX_FRAME, OPT_METRICS, OPT_TASK_EVENTS, OPT_HELP };
 
-static const struct {
-    const char *name;
-    enum opt_key key;
-} options[] = {
-    {"port", OPT_PORT},
-    {"host", OPT_HOST},
-    {"token-file", OPT_TOKEN},
-    {"session-name", OPT_SESSION},
-    {"db", OPT_DB},
-    {"log-file", OPT_LOG},
-    {"health-check-timeout-ms", OPT_HEALTH},
-    {"max-frame-bytes", OPT_MAX_FRAME},
-    {"metrics-export-port", OPT_METRICS},
-    {"task-events-max-num-task-in-gcs", OPT_TASK_EVENTS},
+/* Every option is long and takes a value; the values are enum opt_key + 1. */
+static const struct option options[] = {
+    {"port", required_argument, NULL, OPT_PORT + 1},
+    {"host", required_argument, NULL, OPT_HOST + 1},
+    {"token-file", required_argument, NULL, OPT_TOKEN + 1},
+    {"session-name", required_argument, NULL, OPT_SESSION + 1},
+    {"db", required_argument, NULL, OPT_DB + 1},
+    {"log-file", required_argument, NULL, OPT_LOG + 1},
+    {"health-check-timeout-ms", required_argument, NULL, OPT_HEALTH + 1},
+    {"max-frame-bytes", required_argument, NULL, OPT_MAX_FRAME + 1},
+    {"metrics-export-port", required_argument, NULL, OPT_METRICS + 1},
+    {"task-events-max-num-task-in-gcs", required_argument, NULL, OPT_TASK_EVENTS + 1},
+    {"help", no_argument, NULL, OPT_HELP + 1},
+    {NULL, 0, NULL, 0},
 };
 
 static const char usage[] =
@@ -102,6 +104,8 @@ static int config_set(gcs_config *cfg, enum opt_key key, const char *name,
         rc = parse_long(value, 0, 65535, &v);
         cfg->metrics_port = (int)v;
         break;
+    case OPT_HELP:
+        break;
     }
     if (rc != 0 || value[0] == '\0') {
         snprintf(err, errlen, "invalid value for --%s: '%s'", name, value);
@@ -110,52 +114,36 @@ static int config_set(gcs_config *cfg, enum opt_key key, const char *name,
     return 0;
 }
 
-/* Finds option NAME (LEN characters), or -1. */
-static int find_option(const char *name, size_t len)
+/* Writes the message for cmdline_next's error RC about WORD into ERR. */
+static int option_error(int rc, const char *word, char *err, size_t errlen)
 {
-    for (size_t i = 0; i < sizeof options / sizeof options[0]; i++)
-        if (strlen(options[i].name) == len && memcmp(options[i].name, name, len) == 0)
-            return (int)i;
-    return -1;
-}
-
-/* Parses ARGV[*I] (and its value, advancing *I when it is the next word). */
-static int parse_one(int argc, char **argv, int *i, gcs_config *cfg, char *err, size_t errlen)
-{
-    const char *arg = argv[*i];
-    if (strncmp(arg, "--", 2) != 0) {
-        snprintf(err, errlen, "unexpected argument '%s'", arg);
-        return -EINVAL;
-    }
-    const char *name = arg + 2;
-    const char *eq = strchr(name, '=');
-    size_t len = eq ? (size_t)(eq - name) : strlen(name);
-    int o = find_option(name, len);
-    if (o < 0) {
-        snprintf(err, errlen, "unknown option '%.*s'", (int)(len + 2), arg);
-        return -EINVAL;
-    }
-    const char *value = eq ? eq + 1 : NULL;
-    if (value == NULL) {
-        if (*i + 1 >= argc) {
-            snprintf(err, errlen, "option --%s needs a value", options[o].name);
-            return -EINVAL;
-        }
-        value = argv[++*i];
-    }
-    return config_set(cfg, options[o].key, options[o].name, value, err, errlen);
+    int len = cmdline_name_len(word);
+    if (rc == CMDLINE_MISSING)
+        snprintf(err, errlen, "option %s needs a value", word);
+    else if (strncmp(word, "--", 2) == 0)
+        snprintf(err, errlen, "unknown option '%.*s'", len, word);
+    else
+        snprintf(err, errlen, "unexpected argument '%s'", word);
+    return -EINVAL;
 }
 
 int gcs_config_parse(int argc, char **argv, gcs_config *cfg, char *err, size_t errlen)
 {
     config_defaults(cfg);
-    for (int i = 1; i < argc; i++) {
-        if (strcmp(argv[i], "--help") == 0)
+    cmdline_reset();
+    const char *word;
+    int c;
+    while ((c = cmdline_next(argc, argv, "+:", options, &word)) != CMDLINE_END) {
+        if (c == OPT_HELP + 1)
             return GCS_CONFIG_HELP;
-        int rc = parse_one(argc, argv, &i, cfg, err, errlen);
+        if (c < 0)
+            return option_error(c, word, err, errlen);
+        int rc = config_set(cfg, (enum opt_key)(c - 1), options[c - 1].name, optarg, err, errlen);
         if (rc != 0)
             return rc;
     }
+    if (optind < argc)
+        return option_error(CMDLINE_UNKNOWN, argv[optind], err, errlen);
     if (cfg->token_file == NULL || cfg->session_name == NULL) {
         snprintf(err, errlen, "--%s is required", cfg->token_file ? "session-name" : "token-file");
         return -EINVAL;

@@ -133,6 +133,7 @@ void gcs_handle_register_node(gcs_client *cl, uint64_t id, const Rayc__RegisterN
     n->dirty = 0;
     n->conn = cl;
     n->report_seq++;
+    n->reported = 0;
     log_info("node %s %s: %s:%d pid %d%s", info->node_id, again ? "re-registered" : "registered",
              info->address, info->node_manager_port, info->raylet_pid, info->is_head ? " (head)" : "");
     Rayc__RegisterNodeReply r = RAYC__REGISTER_NODE_REPLY__INIT;
@@ -228,6 +229,11 @@ void gcs_handle_report_resources(gcs_client *cl, uint64_t id, const Rayc__Report
             gcs_reply_error(cl, id, RPC_E_INTERNAL, "report_resources: out of memory");
             return;
         }
+        /* Once per registration, so tests and operators can tell that a
+         * node's own numbers replaced what the GCS loaded from its store. */
+        if (!n->reported)
+            log_info("node %s: first resource report since it registered", n->info->node_id);
+        n->reported = 1;
     }
     Rayc__Envelope env = reply_env(RAYC__ENVELOPE__BODY_REPORT_RESOURCES_REPLY);
     env.report_resources_reply = &r;

@@ -13,6 +13,7 @@
 #include <uv.h>
 
 #include "common/conn_guard.h"
+#include "common/htab.h"
 #include "common/rpc.h"
 #include "common/token.h"
 #include "gcs/gcs_store.h"
@@ -71,6 +72,8 @@ typedef struct gcs_node {
     int dirty;                   /* available resources newer than the store */
     struct gcs_client *conn;     /* the raylet's connection (NULL while it has none) */
     uint64_t report_seq;         /* reports and registrations received */
+    int reported;                /* a resource report came since the last registration */
+    htab_node link;              /* in gcs_node_table.index */
 } gcs_node;
 
 /* Every node ever registered, in registration order, indexed by node_id.
@@ -79,8 +82,7 @@ typedef struct gcs_node_table {
     gcs_node **list;
     size_t n;
     size_t alloc;
-    gcs_node **slots;            /* open addressing on node_id */
-    size_t nslots;
+    htab index;                  /* gcs_node.link by node_id */
 } gcs_node_table;
 
 /* Finds the node with ID, or NULL. */

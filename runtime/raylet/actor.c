@@ -18,55 +18,23 @@
 
 /* ---------------------------------------------------------------- table */
 
-static size_t slot_of(const actor_table *t, const ids_actor *id)
+static int actor_eq(const htab_node *link, const void *id)
 {
-    return (size_t)(ids_hash(id->b, IDS_ACTOR_LEN) & (t->nslots - 1));
-}
-
-static int grow(actor_table *t)
-{
-    size_t n = t->nslots ? 2 * t->nslots : 1024;
-    actor **slots = calloc(n, sizeof *slots);
-    if (slots == NULL)
-        return -ENOMEM;
-    actor **old = t->slots;
-    size_t nold = t->nslots;
-    t->slots = slots;
-    t->nslots = n;
-    for (size_t i = 0; i < nold; i++) {
-        actor *a = old[i], *next;
-        for (; a != NULL; a = next) {
-            next = a->next;
-            size_t k = slot_of(t, &a->id);
-            a->next = slots[k];
-            slots[k] = a;
-        }
-    }
-    free(old);
-    return 0;
+    return memcmp(htab_entry(link, actor, link)->id.b, id, IDS_ACTOR_LEN) == 0;
 }
 
 actor *actor_find(raylet *r, const ids_actor *id)
 {
-    actor_table *t = r->actors;
-    if (t->nslots == 0)
-        return NULL;
-    for (actor *a = t->slots[slot_of(t, id)]; a != NULL; a = a->next)
-        if (memcmp(a->id.b, id->b, IDS_ACTOR_LEN) == 0)
-            return a;
-    return NULL;
+    htab_node *link = htab_find(&r->actors->index, ids_hash(id->b, IDS_ACTOR_LEN), id->b, actor_eq);
+    return link ? htab_entry(link, actor, link) : NULL;
 }
 
 static int table_add(actor_table *t, actor *a)
 {
-    if (t->n >= t->nslots && grow(t) != 0)
+    if (htab_insert(&t->index, &a->link, ids_hash(a->id.b, IDS_ACTOR_LEN)) != 0)
         return -ENOMEM;
-    size_t k = slot_of(t, &a->id);
-    a->next = t->slots[k];
-    t->slots[k] = a;
     a->all_next = t->all;
     t->all = a;
-    t->n++;
     t->nlive++;
     return 0;
 }
@@ -467,7 +435,7 @@ void actor_close(raylet *r)
         free(a->last_crash);
         free(a);
     }
-    free(t->slots);
+    htab_free(&t->index);
     free(t->pending);
     free(t);
     r->actors = NULL;

@@ -8,6 +8,7 @@
 
 #include <stdint.h>
 
+#include "common/htab.h"
 #include "common/ids.h"
 #include "raylet/raylet.h"
 #include "raylet/sched.h"
@@ -49,7 +50,7 @@ typedef struct actor {
     char *death_reason;
     char *last_crash;              /* why the last worker died (for restarts) */
     int name_registered;           /* the GCS holds our name */
-    struct actor *next;            /* hash chain */
+    htab_node link;                /* in the actor table, by id */
     struct actor *all_next;
 } actor;
 

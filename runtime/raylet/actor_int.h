@@ -5,8 +5,8 @@
 #include "raylet/actor.h"
 
 typedef struct actor_table {
-    actor **slots;
-    size_t nslots, n, nlive;
+    htab index;                    /* actor.link by id */
+    size_t nlive;
     actor *all;                    /* every record (all_next) */
     actor **pending;               /* PENDING actors waiting for resources */
     size_t npending, apending;

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/htab.h"
 #include "common/log.h"
 #include "common/util.h"
 #include "raylet/actor.h"
@@ -42,18 +43,14 @@ typedef struct ractor {
     sched_task *head, *tail;       /* calls not forwarded yet, in order */
     uint64_t next_seq;
     struct ractor *next;           /* every record */
-    struct ractor *hnext;          /* same bucket */
+    htab_node link;                /* in ractor_table.index, by id */
 } ractor;
-
-/* Calls look their actor up on every submission: a hash, not a scan.  The
- * records are few (dead ones go after RACTOR_KEEP_DEAD_MS). */
-#define RACTOR_BUCKETS 1024
 
 static void timer_cb(uv_timer_t *h);
 
 typedef struct ractor_table {
     ractor *all;
-    ractor *buckets[RACTOR_BUCKETS];
+    htab index;                    /* calls look their actor up on every submission */
     uv_timer_t timer;              /* lookups of LOCATING records */
     int timer_on;
 } ractor_table;
@@ -71,46 +68,33 @@ static ractor_table *table_of(raylet *r)
     return c->ra;
 }
 
-static ractor **bucket_of(ractor_table *tb, const ids_actor *id)
+static int ractor_eq(const htab_node *link, const void *id)
 {
-    return &tb->buckets[ids_hash(id->b, IDS_ACTOR_LEN) & (RACTOR_BUCKETS - 1)];
+    return memcmp(htab_entry(link, ractor, link)->id.b, id, IDS_ACTOR_LEN) == 0;
 }
 
 static ractor *find(raylet *r, const ids_actor *id)
 {
     ractor_table *tb = table_of(r);
-    for (ractor *a = tb ? *bucket_of(tb, id) : NULL; a != NULL; a = a->hnext)
-        if (memcmp(a->id.b, id->b, IDS_ACTOR_LEN) == 0)
-            return a;
-    return NULL;
-}
-
-/* Takes A out of its bucket (before it is freed). */
-static void bucket_del(ractor_table *tb, ractor *a)
-{
-    for (ractor **pp = bucket_of(tb, &a->id); *pp != NULL; pp = &(*pp)->hnext) {
-        if (*pp == a) {
-            *pp = a->hnext;
-            return;
-        }
-    }
+    htab_node *link = tb ? htab_find(&tb->index, ids_hash(id->b, IDS_ACTOR_LEN), id->b, ractor_eq)
+                         : NULL;
+    return link ? htab_entry(link, ractor, link) : NULL;
 }
 
 static ractor *ractor_new(raylet *r, const ids_actor *id, struct wpool_job *job)
 {
     ractor_table *tb = table_of(r);
     ractor *a = tb ? calloc(1, sizeof *a) : NULL;
-    if (a == NULL)
+    if (a == NULL || htab_insert(&tb->index, &a->link, ids_hash(id->b, IDS_ACTOR_LEN)) != 0) {
+        free(a);
         return NULL;
+    }
     a->id = *id;
     ids_hex(id->b, IDS_ACTOR_LEN, a->hex);
     a->job = job;
     wpool_job_ref(job);
     a->next = tb->all;
     tb->all = a;
-    ractor **b = bucket_of(tb, id);
-    a->hnext = *b;
-    *b = a;
     return a;
 }
 
@@ -600,7 +584,7 @@ static void timer_cb(uv_timer_t *h)
             lookup_start(r, a);
         if (a->state == RACTOR_DEAD && a->ntasks == 0 && now - a->dead_at_ms > RACTOR_KEEP_DEAD_MS) {
             *pp = a->next;
-            bucket_del(tb, a);
+            htab_unlink(&tb->index, &a->link);
             ractor_free(a);
             continue;
         }
@@ -707,6 +691,7 @@ void actor_remote_free(raylet *r)
         tb->all = a->next;
         ractor_free(a);
     }
+    htab_free(&tb->index);
     free(tb);
     raylet_cluster_of(r)->ra = NULL;
 }

@@ -73,10 +73,7 @@ static void count_tasks(raylet *r, node_stats *st)
 {
     sched *s = r->sched;
     uint64_t n[4] = {0};
-    for (size_t i = 0; s != NULL && i < s->nslots; i++)
-        for (sched_task *t = s->slots[i]; t != NULL; t = t->hnext)
-            if (t->state >= 0 && t->state < 4 && t->remote != SCHED_FORWARDED)
-                n[t->state]++;
+    sched_count_by_state(r, n);
     st->tasks_waiting = n[SCHED_WAITING];
     st->tasks_queued = n[SCHED_QUEUED];
     st->last.tasks_pending = (int32_t)(n[SCHED_WAITING] + n[SCHED_QUEUED]);

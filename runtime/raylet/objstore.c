@@ -127,7 +127,7 @@ void objstore_get_stats(const objstore *s, objstore_stats *st)
     st->used = st->capacity - objstore_alloc_free_bytes(s->alloc);
     st->spilled_bytes = s->spilled_bytes;
     st->restored_bytes = s->restored_bytes;
-    st->objects = s->table.count;
+    st->objects = s->table.index.n;
     st->spilled_objects = s->spilled_objects;
     st->spill_dir_bytes = s->spill_dir_bytes;
     st->pinned_bytes = s->pinned_bytes;

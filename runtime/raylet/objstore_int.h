@@ -34,7 +34,7 @@ struct objstore_obj {
     uint32_t pins;                  /* readers holding it (objstore_get calls) */
     int deleted;                    /* the owner freed it; goes at the last pin/seal */
     int in_lru;
-    objstore_obj *hnext;            /* hash chain (objstore_table) */
+    htab_node link;                 /* in objstore_table */
     objstore_obj *lprev, *lnext;    /* LRU list, least recent first */
 };
 

@@ -71,7 +71,7 @@ static int check_create(const objstore *s, const char *oid, const char *job_id,
         return -ENAMETOOLONG;
     if (objstore_table_find(&s->table, oid) != NULL)
         return -EEXIST;
-    if (s->table.count >= OBJSTORE_MAX_OBJECTS)
+    if (s->table.index.n >= OBJSTORE_MAX_OBJECTS)
         return -ENOSPC;
     return 0;
 }

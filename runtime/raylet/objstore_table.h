@@ -1,20 +1,20 @@
 /* objstore_table: the object store's index from object id to object.
  *
- * A chained hash table over objects that carry their own chain link
- * (objstore_obj.hnext), so an insert never allocates except when the table
- * doubles.  Not thread-safe. */
+ * A common/htab over objects that carry their own link (objstore_obj.link),
+ * so an insert never allocates except when the table doubles.  Not
+ * thread-safe. */
 #ifndef RAYC_RAYLET_OBJSTORE_TABLE_H
 #define RAYC_RAYLET_OBJSTORE_TABLE_H
 
 #include <stddef.h>
 #include <stdint.h>
 
+#include "common/htab.h"
+
 typedef struct objstore_obj objstore_obj;
 
 typedef struct objstore_table {
-    objstore_obj **buckets;
-    size_t nbuckets;        /* a power of two */
-    uint32_t count;
+    htab index;             /* objstore_obj.link by oid */
 } objstore_table;
 
 /* Makes T empty.  Returns 0 or -ENOMEM. */

@@ -13,70 +13,37 @@
 
 /* ---------------------------------------------------------------- table */
 
-static size_t slot_of(const otable *t, const ids_object *id)
+static int obj_eq(const htab_node *link, const void *id)
 {
-    return (size_t)(ids_object_hash(id) & (t->nslots - 1));
-}
-
-static int grow(otable *t)
-{
-    size_t n = t->nslots ? t->nslots * 2 : 4096;
-    otable_obj **slots = calloc(n, sizeof *slots);
-    if (slots == NULL)
-        return -ENOMEM;
-    size_t old = t->nslots;
-    otable_obj **olds = t->slots;
-    t->slots = slots;
-    t->nslots = n;
-    for (size_t i = 0; i < old; i++) {
-        otable_obj *o = olds[i], *next;
-        for (; o != NULL; o = next) {
-            next = o->next;
-            size_t s = slot_of(t, &o->id);
-            o->next = slots[s];
-            slots[s] = o;
-        }
-    }
-    free(olds);
-    return 0;
+    return ids_object_eq(&htab_entry(link, otable_obj, link)->id, id);
 }
 
 otable_obj *otable_find(raylet *r, const ids_object *id)
 {
-    otable *t = r->otable;
-    if (t->nslots == 0)
-        return NULL;
-    for (otable_obj *o = t->slots[slot_of(t, id)]; o != NULL; o = o->next)
-        if (ids_object_eq(&o->id, id))
-            return o;
-    return NULL;
+    htab_node *link = htab_find(&r->otable->objs, ids_object_hash(id), id, obj_eq);
+    return link ? htab_entry(link, otable_obj, link) : NULL;
 }
 
 otable_obj *otable_add(raylet *r, const ids_object *id, raylet_client *owner)
 {
-    otable *t = r->otable;
     otable_obj *o = otable_find(r, id);
     if (o != NULL)
         return o;
-    if (t->n >= t->nslots && grow(t) != 0)
-        return NULL;
     o = calloc(1, sizeof *o);
-    if (o == NULL)
+    if (o == NULL || htab_insert(&r->otable->objs, &o->link, ids_object_hash(id)) != 0) {
+        free(o);
         return NULL;
+    }
     o->id = *id;
     o->owner = owner;
     if (owner != NULL)
         raylet_client_ref(owner);
-    size_t s = slot_of(t, id);
-    o->next = t->slots[s];
-    t->slots[s] = o;
-    t->n++;
     return o;
 }
 
 size_t otable_count(raylet *r)
 {
-    return r->otable->n;
+    return r->otable->objs.n;
 }
 
 void otable_foreach(raylet *r, void (*fn)(otable_obj *o, void *arg), void *arg)
@@ -88,17 +55,6 @@ void otable_foreach(raylet *r, void (*fn)(otable_obj *o, void *arg), void *arg)
 }
 
 /* ---------------------------------------------------------------- freeing */
-
-static void unlink_obj(otable *t, otable_obj *o)
-{
-    for (otable_obj **p = &t->slots[slot_of(t, &o->id)]; *p != NULL; p = &(*p)->next) {
-        if (*p == o) {
-            *p = o->next;
-            t->n--;
-            return;
-        }
-    }
-}
 
 void otable_drop_store(raylet *r, otable_obj *o)
 {
@@ -116,7 +72,7 @@ void otable_drop_store(raylet *r, otable_obj *o)
 
 static void free_obj(raylet *r, otable_obj *o)
 {
-    unlink_obj(r->otable, o);
+    htab_unlink(&r->otable->objs, &o->link);
     otable_drop_store(r, o);
     raylet_client_unref(o->owner);
     free(o->data);
@@ -152,29 +108,24 @@ void otable_release(raylet *r, otable_obj *o)
 
 void otable__free_all(raylet *r)
 {
-    otable *t = r->otable;
-    for (size_t i = 0; i < t->nslots; i++) {
-        while (t->slots[i] != NULL) {
-            otable_obj *o = t->slots[i];
-            o->released = 1;
-            o->uses = 0;
-            o->nwaiters = 0;
-            free_obj(r, o);
-        }
+    htab_iter it;
+    for (htab_node *e = htab_first(&r->otable->objs, &it); e != NULL; e = htab_next(&it)) {
+        otable_obj *o = htab_entry(e, otable_obj, link);
+        o->released = 1;
+        o->uses = 0;
+        o->nwaiters = 0;
+        free_obj(r, o);
     }
 }
 
 /* Releases every object owned by CL (mu: the loop). */
 void otable__release_owned(raylet *r, raylet_client *cl)
 {
-    otable *t = r->otable;
-    for (size_t i = 0; i < t->nslots; i++) {
-        otable_obj *o = t->slots[i], *next;
-        for (; o != NULL; o = next) {
-            next = o->next;
-            if (o->owner == cl && !o->released)
-                otable_release(r, o); /* may free O, never NEXT */
-        }
+    htab_iter it;
+    for (htab_node *e = htab_first(&r->otable->objs, &it); e != NULL; e = htab_next(&it)) {
+        otable_obj *o = htab_entry(e, otable_obj, link);
+        if (o->owner == cl && !o->released)
+            otable_release(r, o); /* may free O, never another object */
     }
 }
 

@@ -11,6 +11,7 @@
 
 #include <stdint.h>
 
+#include "common/htab.h"
 #include "common/ids.h"
 #include "raylet/raylet.h"
 
@@ -20,7 +21,7 @@ struct sched_task;
 
 typedef struct otable_obj {
     ids_object id;
-    struct otable_obj *next;       /* hash chain */
+    htab_node link;                /* in the table, by id */
     uint8_t state;                 /* otable_state */
     uint8_t type;                  /* ray_type */
     uint8_t in_store;              /* the value is in the store (size bytes) */

@@ -17,8 +17,7 @@ typedef struct otable_parked {
 } otable_parked;
 
 typedef struct otable {
-    otable_obj **slots;
-    size_t nslots, n;
+    htab objs;                     /* otable_obj.link by id */
     otable_parked *parked;
     uv_timer_t retry_timer;
     int64_t full_grace_ms;

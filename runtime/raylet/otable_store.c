@@ -455,7 +455,7 @@ void otable_free(raylet *r)
         free(p);
     }
     otable__free_all(r);
-    free(t->slots);
+    htab_free(&t->objs);
     objstore_close(r->store);
     r->store = NULL;
     free(t);

@@ -7,6 +7,7 @@
 #include <limits.h>
 #include <string.h>
 
+#include "common/cmdline.h"
 #include "common/net.h"
 
 enum opt_id {
@@ -17,34 +18,30 @@ enum opt_id {
     OPT_HELP,
 };
 
-typedef struct opt_spec {
-    const char *name;
-    enum opt_id id;
-    int takes_value;
-} opt_spec;
-
-static const opt_spec opt_table[] = {
-    {"gcs-address", OPT_GCS_ADDRESS, 1},
-    {"token-file", OPT_TOKEN_FILE, 1},
-    {"node-id", OPT_NODE_ID, 1},
-    {"node-ip-address", OPT_NODE_IP, 1},
-    {"node-manager-port", OPT_NM_PORT, 1},
-    {"node-dir", OPT_NODE_DIR, 1},
-    {"head", OPT_HEAD, 0},
-    {"num-cpus", OPT_NUM_CPUS, 1},
-    {"num-gpus", OPT_NUM_GPUS, 1},
-    {"memory", OPT_MEMORY, 1},
-    {"object-store-memory", OPT_OBJECT_STORE, 1},
-    {"resources", OPT_RESOURCES, 1},
-    {"labels", OPT_LABELS, 1},
-    {"log-file", OPT_LOG_FILE, 1},
-    {"report-period-ms", OPT_REPORT_PERIOD, 1},
-    {"gcs-reconnect-timeout-s", OPT_RECONNECT_TIMEOUT, 1},
-    {"dashboard-agent-port", OPT_AGENT_PORT, 1},
-    {"metrics-export-port", OPT_METRICS_PORT, 1},
-    {"plasma-directory", OPT_PLASMA_DIR, 1},
-    {"object-spilling-directory", OPT_SPILL_DIR, 1},
-    {"help", OPT_HELP, 0},
+/* Every flag is long; the values are enum opt_id + 1 (getopt's 0 is taken). */
+static const struct option opt_table[] = {
+    {"gcs-address", required_argument, NULL, OPT_GCS_ADDRESS + 1},
+    {"token-file", required_argument, NULL, OPT_TOKEN_FILE + 1},
+    {"node-id", required_argument, NULL, OPT_NODE_ID + 1},
+    {"node-ip-address", required_argument, NULL, OPT_NODE_IP + 1},
+    {"node-manager-port", required_argument, NULL, OPT_NM_PORT + 1},
+    {"node-dir", required_argument, NULL, OPT_NODE_DIR + 1},
+    {"head", no_argument, NULL, OPT_HEAD + 1},
+    {"num-cpus", required_argument, NULL, OPT_NUM_CPUS + 1},
+    {"num-gpus", required_argument, NULL, OPT_NUM_GPUS + 1},
+    {"memory", required_argument, NULL, OPT_MEMORY + 1},
+    {"object-store-memory", required_argument, NULL, OPT_OBJECT_STORE + 1},
+    {"resources", required_argument, NULL, OPT_RESOURCES + 1},
+    {"labels", required_argument, NULL, OPT_LABELS + 1},
+    {"log-file", required_argument, NULL, OPT_LOG_FILE + 1},
+    {"report-period-ms", required_argument, NULL, OPT_REPORT_PERIOD + 1},
+    {"gcs-reconnect-timeout-s", required_argument, NULL, OPT_RECONNECT_TIMEOUT + 1},
+    {"dashboard-agent-port", required_argument, NULL, OPT_AGENT_PORT + 1},
+    {"metrics-export-port", required_argument, NULL, OPT_METRICS_PORT + 1},
+    {"plasma-directory", required_argument, NULL, OPT_PLASMA_DIR + 1},
+    {"object-spilling-directory", required_argument, NULL, OPT_SPILL_DIR + 1},
+    {"help", no_argument, NULL, OPT_HELP + 1},
+    {NULL, 0, NULL, 0},
 };
 
 void raylet_opts_usage(FILE *out)
@@ -140,14 +137,6 @@ static int apply(raylet_opts *o, enum opt_id id, const char *v)
 
 /* ---------------------------------------------------------------- parsing */
 
-static const opt_spec *find_opt(const char *name, size_t len)
-{
-    for (size_t i = 0; i < sizeof opt_table / sizeof opt_table[0]; i++)
-        if (strlen(opt_table[i].name) == len && strncmp(opt_table[i].name, name, len) == 0)
-            return &opt_table[i];
-    return NULL;
-}
-
 static void set_defaults(raylet_opts *o)
 {
     memset(o, 0, sizeof *o);
@@ -177,47 +166,37 @@ static int check_required(const raylet_opts *o, char *err, size_t errlen)
     return -EINVAL;
 }
 
-/* Parses the option at ARGV[*I] (and its value) and advances *I. */
-static int parse_one(raylet_opts *o, int argc, char **argv, int *i, char *err, size_t errlen)
+/* Writes the message for cmdline_next's error RC about WORD into ERR. */
+static int flag_error(int rc, const char *word, char *err, size_t errlen)
 {
-    const char *arg = argv[*i];
-    if (strncmp(arg, "--", 2) != 0 || arg[2] == '\0') {
-        snprintf(err, errlen, "unexpected argument '%.200s'", arg);
-        return -EINVAL;
-    }
-    const char *eq = strchr(arg + 2, '=');
-    size_t len = eq ? (size_t)(eq - arg - 2) : strlen(arg + 2);
-    const opt_spec *s = find_opt(arg + 2, len);
-    if (s == NULL) {
-        snprintf(err, errlen, "unknown flag --%.*s", (int)(len > 200 ? 200 : len), arg + 2);
-        return -EINVAL;
-    }
-    const char *v = eq ? eq + 1 : NULL;
-    if (!s->takes_value && v != NULL) {
-        snprintf(err, errlen, "--%s takes no value", s->name);
-        return -EINVAL;
-    }
-    if (s->takes_value && v == NULL) {
-        if (*i + 1 >= argc) {
-            snprintf(err, errlen, "--%s needs a value", s->name);
-            return -EINVAL;
-        }
-        v = argv[++*i];
-    }
-    if (apply(o, s->id, v) != 0) {
-        snprintf(err, errlen, "bad value for --%s: '%.200s'", s->name, v);
-        return -EINVAL;
-    }
-    return 0;
+    int len = cmdline_name_len(word);
+    if (rc == CMDLINE_MISSING)
+        snprintf(err, errlen, "%.200s needs a value", word);
+    else if (rc == CMDLINE_NOT_VALUED)
+        snprintf(err, errlen, "%.*s takes no value", len > 200 ? 200 : len, word);
+    else if (strncmp(word, "--", 2) == 0 && word[2] != '\0')
+        snprintf(err, errlen, "unknown flag %.*s", len > 200 ? 200 : len, word);
+    else
+        snprintf(err, errlen, "unexpected argument '%.200s'", word);
+    return -EINVAL;
 }
 
 int raylet_opts_parse(raylet_opts *o, int argc, char **argv, char *err, size_t errlen)
 {
     set_defaults(o);
-    for (int i = 1; i < argc; i++) {
-        int rc = parse_one(o, argc, argv, &i, err, errlen);
-        if (rc != 0)
-            return rc;
+    cmdline_reset();
+    const char *word;
+    int c;
+    while ((c = cmdline_next(argc, argv, "+:", opt_table, &word)) != CMDLINE_END) {
+        if (c < 0)
+            return flag_error(c, word, err, errlen);
+        if (apply(o, (enum opt_id)(c - 1), optarg) != 0) {
+            snprintf(err, errlen, "bad value for %.*s: '%.200s'", cmdline_name_len(word), word,
+                     optarg ? optarg : "");
+            return -EINVAL;
+        }
     }
+    if (optind < argc)
+        return flag_error(CMDLINE_UNKNOWN, argv[optind], err, errlen);
     return o->help ? 0 : check_required(o, err, errlen);
 }

@@ -19,77 +19,56 @@
 
 /* ---------------------------------------------------------------- task table */
 
-static size_t slot_of(const sched *s, const ids_task *id)
+static int task_eq(const htab_node *link, const void *id)
 {
-    uint64_t h;
-    memcpy(&h, id->b, 8);
-    return (size_t)((h ^ (h >> 29)) & (s->nslots - 1));
-}
-
-static int grow(sched *s)
-{
-    size_t n = s->nslots ? 2 * s->nslots : 4096;
-    sched_task **slots = calloc(n, sizeof *slots);
-    if (slots == NULL)
-        return -ENOMEM;
-    sched_task **old = s->slots;
-    size_t nold = s->nslots;
-    s->slots = slots;
-    s->nslots = n;
-    for (size_t i = 0; i < nold; i++) {
-        sched_task *t = old[i], *next;
-        for (; t != NULL; t = next) {
-            next = t->hnext;
-            size_t k = slot_of(s, &t->id);
-            t->hnext = slots[k];
-            slots[k] = t;
-        }
-    }
-    free(old);
-    return 0;
+    return ids_task_eq(&htab_entry(link, sched_task, link)->id, id);
 }
 
 sched_task *sched_find(raylet *r, const ids_task *id)
 {
-    sched *s = r->sched;
-    if (s->nslots == 0)
-        return NULL;
-    for (sched_task *t = s->slots[slot_of(s, id)]; t != NULL; t = t->hnext)
-        if (ids_task_eq(&t->id, id))
-            return t;
-    return NULL;
+    htab_node *link = htab_find(&r->sched->tasks, ids_hash(id->b, sizeof id->b), id, task_eq);
+    return link ? htab_entry(link, sched_task, link) : NULL;
 }
 
 int sched__table_add(sched *s, sched_task *t)
 {
-    if (s->ntasks >= s->nslots && grow(s) != 0)
-        return -ENOMEM;
-    size_t k = slot_of(s, &t->id);
-    for (sched_task *x = s->slots[k]; x != NULL; x = x->hnext)
-        if (ids_task_eq(&x->id, &t->id))
-            return -EEXIST;
-    t->hnext = s->slots[k];
-    s->slots[k] = t;
-    s->ntasks++;
-    return 0;
+    uint64_t h = ids_hash(t->id.b, sizeof t->id.b);
+    if (htab_find(&s->tasks, h, &t->id, task_eq) != NULL)
+        return -EEXIST;
+    return htab_insert(&s->tasks, &t->link, h);
 }
 
 void sched__table_del(sched *s, sched_task *t)
 {
-    if (s->nslots == 0)
-        return;
-    for (sched_task **p = &s->slots[slot_of(s, &t->id)]; *p != NULL; p = &(*p)->hnext) {
-        if (*p == t) {
-            *p = t->hnext;
-            s->ntasks--;
-            return;
-        }
+    if (htab_find(&s->tasks, t->link.hash, &t->id, task_eq) == &t->link)
+        htab_unlink(&s->tasks, &t->link);
+}
+
+sched_task **sched__task_list(sched *s, size_t *n)
+{
+    sched_task **list = calloc(s->tasks.n + 1, sizeof *list);
+    size_t k = 0;
+    htab_iter it;
+    for (htab_node *e = htab_first(&s->tasks, &it); list != NULL && e != NULL; e = htab_next(&it))
+        list[k++] = htab_entry(e, sched_task, link);
+    *n = k;
+    return list;
+}
+
+void sched_count_by_state(raylet *r, uint64_t n[4])
+{
+    htab_iter it;
+    for (htab_node *e = r->sched ? htab_first(&r->sched->tasks, &it) : NULL; e != NULL;
+         e = htab_next(&it)) {
+        const sched_task *t = htab_entry(e, sched_task, link);
+        if (t->state >= 0 && t->state < 4 && t->remote != SCHED_FORWARDED)
+            n[t->state]++;
     }
 }
 
 size_t sched_count(raylet *r)
 {
-    return r->sched->ntasks;
+    return r->sched->tasks.n;
 }
 
 size_t sched_queued(raylet *r)

@@ -12,6 +12,7 @@
 
 #include <stdint.h>
 
+#include "common/htab.h"
 #include "common/ids.h"
 #include "raylet/raylet.h"
 
@@ -99,7 +100,7 @@ typedef struct sched_task {
     int pg_removed;                /* its placement group was removed: its worker was
                                     * killed and its resources taken back already */
     struct sched_task *prev, *next;    /* class queue or actor queue */
-    struct sched_task *hnext;          /* task id hash */
+    htab_node link;                    /* in sched.tasks, by id */
 } sched_task;
 
 /* Opens the scheduler.  Returns 0 or -ENOMEM. */
@@ -186,6 +187,10 @@ size_t sched_park_count(raylet *r);
 
 /* Counts for logs and tests. */
 size_t sched_count(raylet *r);
+
+/* Adds the live tasks handled here (not forwarded) to N[state] for the
+ * states WAITING, QUEUED, RUNNING and FINISHED (N has 4 entries). */
+void sched_count_by_state(raylet *r, uint64_t n[4]);
 
 /* Normal tasks queued for resources or workers (not waiting for
  * arguments): a worker is lent out only when none wait. */

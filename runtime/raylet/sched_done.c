@@ -275,19 +275,16 @@ void sched_on_done(raylet_client *cl, const Rayc__TaskDone *m)
 
 void sched_job_gone(raylet *r, struct wpool_job *job)
 {
-    sched *s = r->sched;
     size_t n = 0, k = 0;
-    for (size_t i = 0; i < s->nslots; i++)
-        for (sched_task *t = s->slots[i]; t != NULL; t = t->hnext)
-            n++;
-    sched_task **list = calloc(n + 1, sizeof *list);
+    sched_task **list = sched__task_list(r->sched, &n);
     if (list == NULL)
         return;
-    for (size_t i = 0; i < s->nslots; i++)
-        for (sched_task *t = s->slots[i]; t != NULL; t = t->hnext)
-            if (t->job == job && (t->state == SCHED_WAITING || t->state == SCHED_QUEUED) &&
-                !(t->actor && t->actor->create == t))
-                list[k++] = t;
+    for (size_t i = 0; i < n; i++) {
+        sched_task *t = list[i];
+        if (t->job == job && (t->state == SCHED_WAITING || t->state == SCHED_QUEUED) &&
+            !(t->actor && t->actor->create == t))
+            list[k++] = t;
+    }
     for (size_t i = 0; i < k; i++)
         sched_fail(r, list[i], RAY_ERR_OWNER_DIED, "the job's driver exited");
     free(list);
@@ -366,28 +363,26 @@ void sched_close(raylet *r)
     sched *s = r->sched;
     if (s == NULL)
         return;
-    for (size_t i = 0; i < s->nslots; i++) {
-        while (s->slots[i] != NULL) {
-            sched_task *t = s->slots[i];
-            s->slots[i] = t->hnext;
-            s->ntasks--;
-            t->spec_registered = 0;
-            t->ndeps = 0; /* the object table is freed whole */
-            t->nreturns_used = 0;
-            t->cls = NULL;
-            t->actor = NULL;
-            raylet_client_unref(t->owner);
-            free(t->deps);
-            rayc__task_spec__free_unpacked(t->spec, NULL);
-            free(t);
-        }
+    htab_iter it;
+    for (htab_node *e = htab_first(&s->tasks, &it); e != NULL; e = htab_next(&it)) {
+        sched_task *t = htab_entry(e, sched_task, link);
+        htab_unlink(&s->tasks, e);
+        t->spec_registered = 0;
+        t->ndeps = 0; /* the object table is freed whole */
+        t->nreturns_used = 0;
+        t->cls = NULL;
+        t->actor = NULL;
+        raylet_client_unref(t->owner);
+        free(t->deps);
+        rayc__task_spec__free_unpacked(t->spec, NULL);
+        free(t);
     }
     while (s->classes != NULL) {
         sched_class *c = s->classes;
         s->classes = c->next;
         free(c);
     }
-    free(s->slots);
+    htab_free(&s->tasks);
     free(s);
     r->sched = NULL;
 }

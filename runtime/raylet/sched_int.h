@@ -14,8 +14,7 @@ typedef struct sched_class {
 } sched_class;
 
 typedef struct sched {
-    sched_task **slots;            /* live tasks by id */
-    size_t nslots, ntasks;
+    htab tasks;                    /* live tasks by id (sched_task.link) */
     sched_class *classes;
     sched_task *parked;            /* sched_park.c: fits no node yet */
     size_t nparked;
@@ -29,6 +28,10 @@ typedef struct sched {
 /* Adds T to the task table.  Returns 0, -EEXIST or -ENOMEM. */
 int sched__table_add(sched *s, sched_task *t);
 void sched__table_del(sched *s, sched_task *t);
+
+/* Every live task, in a new array of *N entries (the caller frees it; the
+ * tasks stay in the table).  NULL when out of memory. */
+sched_task **sched__task_list(sched *s, size_t *n);
 
 /* Appends T (deps ready) to its class queue. */
 int sched__enqueue(raylet *r, sched_task *t);

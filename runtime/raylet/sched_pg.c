@@ -16,15 +16,15 @@
 /* The normal tasks of G handled here (not forwarded), in a new array. */
 static sched_task **tasks_of(raylet *r, const ids_pg *g, size_t *n)
 {
-    sched *s = r->sched;
-    size_t k = 0, cap = s->ntasks + 1;
-    sched_task **list = calloc(cap, sizeof *list);
-    for (size_t i = 0; list != NULL && i < s->nslots; i++)
-        for (sched_task *t = s->slots[i]; t != NULL && k < cap; t = t->hnext)
-            if (t->actor == NULL && t->spec->kind == RAYC__TASK_SPEC__KIND__NORMAL &&
-                t->remote != SCHED_FORWARDED && !t->pg_removed &&
-                pgroup_id_eq(&t->spec->placement_group_id, g))
-                list[k++] = t;
+    size_t all = 0, k = 0;
+    sched_task **list = sched__task_list(r->sched, &all);
+    for (size_t i = 0; list != NULL && i < all; i++) {
+        sched_task *t = list[i];
+        if (t->actor == NULL && t->spec->kind == RAYC__TASK_SPEC__KIND__NORMAL &&
+            t->remote != SCHED_FORWARDED && !t->pg_removed &&
+            pgroup_id_eq(&t->spec->placement_group_id, g))
+            list[k++] = t;
+    }
     *n = k;
     return list;
 }

@@ -535,16 +535,16 @@ static void missing_file_is_reported_as_ray_does(void **state)
                              "not exist");
 }
 
-/* Every allocation of loading a full config may fail: each gives -ENOMEM
- * and no config, never a crash or a wrong error. */
-static void load_walks_every_enomem_path(void **state)
+/* Every allocation of loading the config in PATH may fail: each gives
+ * -ENOMEM and no config, never a crash, a wrong error or a load that
+ * succeeds anyway. */
+static void walk_every_enomem_path(const char *path)
 {
-    (void)state;
     if (!alloc_fail_works())
         skip();
     char *text = NULL;
     size_t len;
-    assert_int_equal(fs_read_file("tests/fixtures/ray_local/example-minimal-manual.yaml", 1 << 20, &text, &len), 0);
+    assert_int_equal(fs_read_file(path, 1 << 20, &text, &len), 0);
     long n;
     for (n = 1;; n++) {
         cluster_config *c = NULL;
@@ -552,16 +552,33 @@ static void load_walks_every_enomem_path(void **state)
         int rc = cfg_load_text("full.yaml", text, len, NULL, &c, err, sizeof err);
         if (!alloc_fail_off()) {
             if (rc != 0)
-                fail_msg("allocation %ld not reached, yet the load gave %d (%s)", n, rc, err);
+                fail_msg("%s: allocation %ld not reached, yet the load gave %d (%s)", path, n, rc,
+                         err);
             cfg_free(c);
             break;
         }
-        if (rc != -ENOMEM)
-            fail_msg("allocation %ld failing gave %d (%s)", n, rc, err);
+        if (rc != -ENOMEM) {
+            cfg_free(c);
+            fail_msg("%s: allocation %ld failing gave %d (%s)", path, n, rc, err);
+        }
         assert_null(c);
     }
     assert_true(n > 100);
     free(text);
+}
+
+static void load_walks_every_enomem_path(void **state)
+{
+    (void)state;
+    walk_every_enomem_path("tests/fixtures/ray_local/example-minimal-manual.yaml");
+}
+
+/* Ray's development example has a duplicate key (setup_commands) and a
+ * docker section: the warning paths allocate too. */
+static void load_of_development_example_walks_every_enomem_path(void **state)
+{
+    (void)state;
+    walk_every_enomem_path("tests/fixtures/ray_local/development-example.yaml");
 }
 
 int main(void)
@@ -593,6 +610,7 @@ int main(void)
         cmocka_unit_test(docker_without_pull_inspects_the_image_first),
         cmocka_unit_test(docker_errors_name_the_field),
         cmocka_unit_test(docker_shm_size_follows_ray),
+        cmocka_unit_test(load_of_development_example_walks_every_enomem_path),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -97,6 +97,9 @@ static void errors_name_the_flag(void **state)
         {"--resources", "", "bad value for --resources: ''"},
         {"--head=1", NULL, "--head takes no value"},
         {"stray", NULL, "unexpected argument 'stray'"},
+        {"-x", NULL, "unexpected argument '-x'"},
+        {"--gcs-addr", "h:1", "unknown flag --gcs-addr"},
+        {"--num", "4", "unknown flag --num"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         raylet_opts o;

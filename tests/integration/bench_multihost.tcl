@@ -70,7 +70,7 @@ test {bench-multihost-2.2 tasks: SPREAD tasks of 100 us reach both nodes} {
 } {200 2}
 
 test {bench-multihost-2.3 mapreduce: the total of 4 chunks of 1000 values is right} {
-    set ::rayc_total [lindex [line_of [mh mapreduce 4 1000 1] mapreduce] 1]
+    lindex [line_of [mh mapreduce 4 1000 1] mapreduce] 1
 } [mr_total 4 1000]
 
 if {[catch {exec /usr/bin/python3 -c "import distributed, numpy"}]} {

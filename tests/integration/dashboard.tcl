@@ -116,8 +116,9 @@ test {dash-1.4 the GCS's metrics are in the discovery file and scraped: two aliv
 
 test {dash-1.5 a second launch-prometheus is refused in one line while the first runs} {
     set r [on $h1 $ray_bin metrics launch-prometheus --port 19091]
-    list [dict get $r code] [regexp {^Error: Prometheus is already running for this session \(pid [0-9]+\);[^\n]*$} [dict get $r out]]
-} {1 1}
+    assert_equal 1 [dict get $r code] [dict get $r out]
+    assert_regexp {^Error: Prometheus is already running for this session \(pid [0-9]+\);[^\n]*$} [dict get $r out]
+}
 
 test {dash-1.6 ray metrics: bad input gets one line and exit 2; shutdown-prometheus stops it} {
     set got {}

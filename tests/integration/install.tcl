@@ -136,8 +136,9 @@ test {install-2.1 the make dist tarball's install.sh installs the same library f
 test {install-2.2 installing the tarball again changes nothing and keeps the links} {
     set before [tree $P2]
     set r [run_cmd -timeout 120 $T/unpack/rayc/install.sh --prefix $P2]
-    list [dict get $r code] [expr {[tree $P2] eq $before}]
-} {0 1}
+    assert_equal 0 [dict get $r code] [dict get $r out]
+    assert_equal $before [tree $P2]
+}
 
 test {install-2.3 tiny_demo built against the tarball's install runs against its node} {
     set driver [build_demo $P2 $T/demo2]

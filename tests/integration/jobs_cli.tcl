@@ -70,16 +70,17 @@ test {jobs-cli-1.2 the package has Ray's name for the directory; a second submit
     set name [ray_pkg_name $proj]
     set stored [file exists [file join [dict get $s node] runtime_resources packages $name]]
     set r [rayjob submit --no-wait --working-dir $proj -- true]
-    list $stored [string match "*Package gcs://$name already exists, skipping upload.*" [dict get $r out]]
-} {1 1}
+    assert_equal 1 $stored "package $name stored"
+    assert_contains "Package gcs://$name already exists, skipping upload." [dict get $r out]
+}
 }
 
 test {jobs-cli-1.3 a failed followed job: Ray's failure banner, status message, exit 1} {
     set r [rayjob submit --submission-id cli-fail -- sh -c {echo going; exit 5}]
     set out [dict get $r out]
-    list [dict get $r code] \
-        [string match "*\n---------------------\nJob 'cli-fail' failed\n---------------------\n\nStatus message: Job entrypoint command failed with exit code 5, last available logs (truncated to 20,000 chars):\n*going*" $out]
-} {1 1}
+    assert_equal 1 [dict get $r code] $out
+    assert_match "*\n---------------------\nJob 'cli-fail' failed\n---------------------\n\nStatus message: Job entrypoint command failed with exit code 5, last available logs (truncated to 20,000 chars):\n*going*" $out
+}
 
 test {jobs-cli-1.4 the entrypoint words are shell-quoted as shlex.join does} {
     set r [rayjob submit --submission-id cli-quote -- echo "two words" {it's} plain]
@@ -112,9 +113,10 @@ test {jobs-cli-1.7 local py_modules are uploaded with their directory name insid
     file_write $dir/climod/__init__.py "NAME = 'climod'\n"
     set r [rayjob submit --submission-id cli-mod --runtime-env-json "{\"py_modules\": \[\"$dir/climod\"\]}" \
         -- python3 -c "import climod; print(climod.NAME)"]
-    list [dict get $r code] [string match "*\nclimod\n*" [dict get $r out]] \
-        [string match gcs://_ray_pkg_* [lindex [dict get [jobs_info $s cli-mod] runtime_env py_modules] 0]]
-} {0 1 1}
+    assert_equal 0 [dict get $r code] [dict get $r out]
+    assert_contains "\nclimod\n" [dict get $r out]
+    assert_match gcs://_ray_pkg_* [lindex [dict get [jobs_info $s cli-mod] runtime_env py_modules] 0]
+}
 
 # ---------------------------------------------------------------- status, logs, stop, list, delete
 
@@ -123,9 +125,10 @@ test {jobs-cli-2.1 status says Ray's words for running and finished jobs} {
     jobs_wait $s cli-run RUNNING
     set running [dict get [rayjob status cli-run] out]
     set done [rayjob status $::cli_id]
-    list [string match "*Status for job 'cli-run': RUNNING\nStatus message: Job is currently running." $running] \
-        [dict get $done code] [string match "*Job '$::cli_id' succeeded*" [dict get $done out]]
-} {1 0 1}
+    assert_match "*Status for job 'cli-run': RUNNING\nStatus message: Job is currently running." $running
+    assert_equal 0 [dict get $done code] [dict get $done out]
+    assert_contains "Job '$::cli_id' succeeded" [dict get $done out]
+}
 
 test {jobs-cli-2.2 stop waits for the job and reports it stopped} {
     set r [rayjob stop cli-run]
@@ -144,10 +147,10 @@ test {jobs-cli-2.3 logs prints the whole log; logs -f follows to the end} {
 
 test {jobs-cli-2.4 list prints the JobDetails list as Ray's pprint does} {
     set out [dict get [rayjob list] out]
-    list [string match "*\n\\\[JobDetails(type=<JobType.SUBMISSION: 'SUBMISSION'>, job_id=None, submission_id='raysubmit_*" $out] \
-        [string match "*submission_id='cli-fail', driver_info=None, status=<JobStatus.FAILED: 'FAILED'>, entrypoint=\"sh -c 'echo going; exit 5'\",*error_type='JOB_ENTRYPOINT_COMMAND_ERROR'*driver_exit_code=5)*" $out] \
-        [string match "*metadata={'team': 'a'}*" $out]
-} {1 1 1}
+    assert_match "*\n\\\[JobDetails(type=<JobType.SUBMISSION: 'SUBMISSION'>, job_id=None, submission_id='raysubmit_*" $out
+    assert_match "*submission_id='cli-fail', driver_info=None, status=<JobStatus.FAILED: 'FAILED'>, entrypoint=\"sh -c 'echo going; exit 5'\",*error_type='JOB_ENTRYPOINT_COMMAND_ERROR'*driver_exit_code=5)*" $out
+    assert_contains "metadata={'team': 'a'}" $out
+}
 
 test {jobs-cli-2.5 delete removes a finished job; deleting a running one fails} {
     rayjob submit --no-wait --submission-id cli-busy -- sleep 30
@@ -189,10 +192,11 @@ test {jobs-cli-3.4 the token comes from RAY_AUTH_TOKEN_PATH or ~/.ray/auth_token
     file_write $env(HOME)/.ray/auth_token "$tok\n"
     set home [run_cmd -env [list RAY_ADDRESS $url] [rayc_bin ray] job list]
     file delete $env(HOME)/.ray/auth_token
-    list [dict get $a code] [dict get $none code] \
-        [string match "*RuntimeError: Authentication required: Unauthorized: Missing authentication token*" [dict get $none out]] \
-        [dict get $home code]
-} {0 1 1 0}
+    assert_equal 0 [dict get $a code] "with RAY_AUTH_TOKEN_PATH: [dict get $a out]"
+    assert_equal 1 [dict get $none code] "without a token: [dict get $none out]"
+    assert_contains "RuntimeError: Authentication required: Unauthorized: Missing authentication token" [dict get $none out]
+    assert_equal 0 [dict get $home code] "with ~/.ray/auth_token: [dict get $home out]"
+}
 
 test {jobs-cli-3.5 usage errors exit 2 with click's words} {
     set a [rayjob submit]

@@ -172,8 +172,9 @@ test {jobs-renv-3.1 one URI is unpacked once and shared; unused entries are evic
     jobs_wait $s sh1 SUCCEEDED
     jobs_wait $s sh2 SUCCEEDED
     wait_for {![file exists [file join $uris _ray_pkg_shared]]} 5000 "eviction after the last user"
-    list $while_running $unpacked
-} {1 1}
+    assert_equal 1 $while_running "the shared directory exists while both jobs run"
+    assert_equal 1 $unpacked "times the log says it unpacked gcs://_ray_pkg_shared.zip"
+}
 
 # ---------------------------------------------------------------- unsupported fields and timeout
 

@@ -196,8 +196,9 @@ test {launcher-2.3 submit uploads a script to the head's home and runs it with i
     file_write $T/$name "#!/bin/sh\necho \"args: \$1|\$2 on \$(hostname -I | tr -d ' ')\"\n"
     at_suite_end [list file delete -force /root/$name]
     set r [launcher submit $main $T/$name -- one "two words"]
-    list [dict get $r code] [string match "*args: one|two words on $h1*" [dict get $r out]]
-} {0 1}
+    assert_equal 0 [dict get $r code] [dict get $r out]
+    assert_contains "args: one|two words on $h1" [dict get $r out]
+}
 
 test {launcher-2.4 attach opens an interactive shell on the head through a pty} {
     set cmd [list $ray_bin attach $main]
@@ -236,8 +237,9 @@ test {launcher-2.5 dashboard forwards a local port to the head's job server} {
 
 test {launcher-2.6 monitor follows the head's logs} {
     set r [run_cmd -timeout 5 $ray_bin monitor $main --lines 5]
-    list [dict get $r timed_out] [string match "*gcs_server.log*" [dict get $r out]]
-} {1 1}
+    assert_equal 1 [dict get $r timed_out] "monitor keeps following: [dict get $r out]"
+    assert_contains gcs_server.log [dict get $r out]
+}
 
 set probe [file join $::harness::root tests integration fwd_probe.py]
 
@@ -281,11 +283,11 @@ set bad [cluster_yaml ltbad [list $h2 $h3 $nohost] timeout 4 \
 test {launcher-3.1 a failing worker setup command shows its command, exit code and last 20 lines} {
     set r [launcher up $bad -y]
     set out [dict get $r out]
-    list [dict get $r code] \
-        [string match "*$h3 (worker): update-failed*failed with exit code 7.*Last 20 lines of its output:*| out-6\n*| out-25*" $out] \
-        [string match "*| out-5\n*" $out] \
-        [string match "*`ray up` failed on 2 of 4 nodes: $h3 (worker), $nohost (worker). The other nodes are up.*" $out]
-} {1 1 0 1}
+    assert_equal 1 [dict get $r code] $out
+    assert_match "*$h3 (worker): update-failed*failed with exit code 7.*Last 20 lines of its output:*| out-6\n*| out-25*" $out
+    assert_true {![string match "*| out-5\n*" $out]} "out-5 is beyond the last 20 lines, got: $out"
+    assert_contains "`ray up` failed on 2 of 4 nodes: $h3 (worker), $nohost (worker). The other nodes are up." $out
+}
 
 test {launcher-3.2 an unreachable worker reports its timeout while the others come up} {
     set out [dict get $r out]
@@ -305,9 +307,9 @@ test {launcher-3.3 a changed host key is refused, naming the file and line to de
     set r [launcher up $main -y]
     file_write $kh $saved
     set no [expr {[lsearch [split $saved \n] "$h3 *"] + 1}]
-    list [dict get $r code] \
-        [string match "*$h3 (worker): update-failed*host key for $h3 has CHANGED*delete line $no of $kh*" [dict get $r out]]
-} {1 1}
+    assert_equal 1 [dict get $r code] [dict get $r out]
+    assert_match "*$h3 (worker): update-failed*host key for $h3 has CHANGED*delete line $no of $kh*" [dict get $r out]
+}
 
 test {launcher-3.4 a second ray up of the same cluster while one runs is refused} {
     set slow [cluster_yaml ltslow {} extra "head_setup_commands: \[sleep 4\]"]
@@ -316,9 +318,9 @@ test {launcher-3.4 a second ray up of the same cluster while one runs is refused
     set r [launcher up $slow -y]
     wait_for {![pid_alive $pid]} 30000
     launcher down $slow -y
-    list [dict get $r code] \
-        [string match "*another `ray up` of cluster ltslow is running (pid $pid since *" [dict get $r out]]
-} {1 1}
+    assert_equal 1 [dict get $r code] [dict get $r out]
+    assert_contains "another `ray up` of cluster ltslow is running (pid $pid since " [dict get $r out]
+}
 
 # ---------------------------------------------------------------------------
 # Down
@@ -327,10 +329,10 @@ test {launcher-3.4 a second ray up of the same cluster while one runs is refused
 test {launcher-4.1 down stops only the nodes whose start commands this cluster ran, naming the rest} {
     set r [launcher down $bad -y]
     set out [dict get $r out]
-    list [dict get $r code] \
-        [string match "*Skipped 2 nodes that this cluster's launcher state does not show as set up by it (left untouched):\n  $h3 (worker): this cluster's `ray up` never started Ray there\n  $nohost (worker): this cluster's `ray up` never started Ray there\n*" $out] \
-        [string match "*Stopped the Ray runtime on 2 of 2 nodes.*" $out]
-} {0 1 1}
+    assert_equal 0 [dict get $r code] $out
+    assert_contains "Skipped 2 nodes that this cluster's launcher state does not show as set up by it (left untouched):\n  $h3 (worker): this cluster's `ray up` never started Ray there\n  $nohost (worker): this cluster's `ray up` never started Ray there\n" $out
+    assert_contains "Stopped the Ray runtime on 2 of 2 nodes." $out
+}
 
 # The processes of the node at address H (its node dir names the address).
 proc node_pids {h} {
@@ -371,10 +373,11 @@ test {launcher-4.4 after ray down no rayc process is left on any host} {
     set head [launcher get-head-ip $main]
     # 4.3 stopped the head, h3 and h4 already: they are named as skipped, not
     # stopped again; only h2 (kept by --keep-min-workers) is left to stop.
-    list [expr {$before > 0}] [string match "*Stopped the Ray runtime on 1 of 1 node.*" $out] \
-        [string match "*  $h1 (head): already stopped by an earlier `ray down`\n  $h3 (worker): already stopped by an earlier `ray down`\n  $h4 (worker): already stopped by an earlier `ray down`\n*" $out] \
-        [dict get $head code]
-} {1 1 1 1}
+    assert_true {$before > 0} "rayc processes before ray down"
+    assert_contains "Stopped the Ray runtime on 1 of 1 node." $out
+    assert_contains "  $h1 (head): already stopped by an earlier `ray down`\n  $h3 (worker): already stopped by an earlier `ray down`\n  $h4 (worker): already stopped by an earlier `ray down`\n" $out
+    assert_equal 1 [dict get $head code] "get-head-ip after down: [dict get $head out]"
+}
 
 test {launcher-4.5 down of a cluster whose up failed at the head leaves another cluster's workers running} {
     set other [cluster_yaml lto [list $h2 $h3]]

@@ -51,9 +51,11 @@ test {nodecli-1.1 plain ray status finds a head started with --temp-dir elsewher
     ray_ok {*}$head_args
     # Neither RAY_TMPDIR nor ~/.ray knows it: the address and the token come
     # from the node registry.
-    list [file exists $::env(RAY_TMPDIR)/ray_current_cluster] \
-        [file exists $::env(HOME)/.ray/auth_token] [llength [status_active [ray_ok status]]]
-} {0 0 1}
+    assert_equal 0 [file exists $::env(RAY_TMPDIR)/ray_current_cluster] "RAY_TMPDIR/ray_current_cluster exists"
+    assert_equal 0 [file exists $::env(HOME)/.ray/auth_token] "~/.ray/auth_token exists"
+    set out [ray_ok status]
+    assert_equal 1 [llength [status_active $out]] $out
+}
 
 test {nodecli-1.2 a driver and ray job find it too, without RAY_ADDRESS or a token} {
     if {![file executable $demo]} { skip_test nodecli-1.2 "examples/tiny_demo was not built" }
@@ -195,9 +197,11 @@ test {nodecli-3.4 RAY_AUTH_TOKEN_PATH naming a missing file is an error, not a n
     file delete $::env(HOME)/.ray/auth_token
     set r [ray -env [list RAY_AUTH_TOKEN_PATH $missing] start --head --node-ip-address 127.0.0.1 \
         --port [free_port] --dashboard-port [free_port]]
-    list [dict get $r code] [nlines [dict get $r out]] [file exists $missing] \
-        [file exists $::env(HOME)/.ray/auth_token]
-} {1 1 0 0}
+    assert_equal 1 [dict get $r code] [dict get $r out]
+    assert_equal 1 [nlines [dict get $r out]] [dict get $r out]
+    assert_equal 0 [file exists $missing] "$missing was created"
+    assert_equal 0 [file exists $::env(HOME)/.ray/auth_token] "~/.ray/auth_token was created"
+}
 
 test {nodecli-3.5 with no token anywhere the head creates ~/.ray/auth_token (0600) and uses it} {
     set r [head_start]
@@ -214,18 +218,17 @@ test {nodecli-3.6 every client refuses a short RAY_AUTH_TOKEN with the same reas
     set vars [list RAY_AUTH_TOKEN short RAY_ADDRESS 127.0.0.1:[free_port]]
     set s [ray -env $vars status]
     set j [ray -env $vars job list --address http://127.0.0.1:[free_port]]
-    set got [list [dict get $s code] [nlines [dict get $s out]] \
-        [string match "*RAY_AUTH_TOKEN: the token is shorter than 16 characters*" [dict get $s out]] \
-        [dict get $j code] \
-        [string match "*RAY_AUTH_TOKEN: the token is shorter than 16 characters*" [dict get $j out]]]
+    set why "RAY_AUTH_TOKEN: the token is shorter than 16 characters"
+    assert_equal 1 [dict get $s code] "ray status: [dict get $s out]"
+    assert_equal 1 [nlines [dict get $s out]] [dict get $s out]
+    assert_contains $why [dict get $s out]
+    assert_equal 1 [dict get $j code] "ray job list: [dict get $j out]"
+    assert_contains $why [dict get $j out]
     if {[file executable $demo]} {
         set d [run_cmd -timeout 60 -env $vars $demo 3]
-        lappend got [dict get $d code] \
-            [string match "*RAY_AUTH_TOKEN: the token is shorter than 16 characters*" [dict get $d out]]
-    } else {
-        lappend got 1 1
+        assert_equal 1 [dict get $d code] "$demo: [dict get $d out]"
+        assert_contains $why [dict get $d out]
     }
-    set got
-} {1 1 1 1 1 1 1}
+}
 
 suite_end

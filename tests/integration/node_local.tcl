@@ -40,8 +40,9 @@ test {node-1.4 memory and object store memory are shown in bytes units} {
 test {node-1.5 a wrong token is refused with one line and exit 1} {
     set r [ray -env {RAY_AUTH_TOKEN wrong-token-0123456789} status --address $head]
     assert_match "*refused the token*" [dict get $r out]
-    list [dict get $r code] [llength [split [string trim [dict get $r out]] \n]]
-} {1 1}
+    assert_equal 1 [dict get $r code] [dict get $r out]
+    assert_equal 1 [llength [split [string trim [dict get $r out]] \n]] [dict get $r out]
+}
 
 test {node-1.6 an unreachable address gives a connection error and exit 1} {
     set r [ray status --address 127.0.0.1:[free_port]]
@@ -117,6 +118,8 @@ test {node-1.12 kill -9 of gcs_server and restart: nodes re-register, history ke
     set gdir [lindex [glob $::env(RAY_TMPDIR)/session_2*/node_127.0.0.1_*/gcs.db] 0]
     set gpid [node_pid [file tail [file dirname $gdir]] gcs_server]
     set cmdline [split [string trimright [file_read /proc/$gpid/cmdline] \0] \0]
+    set log [file dirname $gdir]/logs/gcs_server.log
+    set log_off [file size $log]
     exec kill -9 $gpid
     wait_for {![pid_alive $gpid]} 5000
     set r [ray status]
@@ -124,13 +127,17 @@ test {node-1.12 kill -9 of gcs_server and restart: nodes re-register, history ke
     set newpid [start_bg gcs_restarted {*}$cmdline]
     # Record the new pid where `ray stop` looks, as an operator's restart script would.
     file_write [file dirname $gdir]/pids/gcs_server.pid $newpid\n
-    set log [file dirname $gdir]/logs/gcs_server.log
     wait_for {[regexp -all {re-registered} [file_read $log]] >= 2} 8000
-    # Proving that nothing dies needs time to pass: wait out one health timeout (2 s).
-    after 2500
+    # Both raylets' reports reach the new GCS (the loaded nodes are not left
+    # to time out): the check below runs after those real events.
+    wait_for {[regexp -all {first resource report since it registered} \
+                   [string range [file_read $log] $log_off end]] >= 2} 8000 \
+        "a resource report of both live raylets after the restart"
     set out [ray_ok status]
-    list [llength [status_active $out]] [llength [status_failures $out]] [status_usage $out CPU]
-} {2 1 0.0/3.0}
+    assert_equal 2 [llength [status_active $out]] $out
+    assert_equal 1 [llength [status_failures $out]] $out
+    assert_equal 0.0/3.0 [status_usage $out CPU] $out
+}
 
 test {node-1.13 ray stop stops every node of this host and says how many processes} {
     set before [llength [node_dirs]]
@@ -150,7 +157,9 @@ test {node-1.15 ray stop --force leaves no shared memory or socket of a killed r
     set prefix /dev/shm/rayc_[string range $id 0 15]_
     set before [llength [glob -nocomplain $prefix*]]
     ray_ok stop --force
-    list $before [llength [glob -nocomplain $prefix*]] [llength [glob -nocomplain $dir/sockets/*]]
-} {1 0 0}
+    assert_equal 1 $before "shm files of the raylet before the stop"
+    assert_equal {} [glob -nocomplain $prefix*]
+    assert_equal {} [glob -nocomplain $dir/sockets/*]
+}
 
 suite_end

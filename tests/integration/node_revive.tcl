@@ -81,9 +81,9 @@ test {revive-1.2 after kill -9, the raylet's own command line is refused with th
     exec kill -9 $pid
     wait_dead $::old2_id
     set r [on $h2 {*}$cmd]
-    list [dict get $r code] \
-        [string match "*was marked dead*run `ray start` again*" [file_read $::old2/logs/raylet.log]]
-} {1 1}
+    assert_equal 1 [dict get $r code] [dict get $r out]
+    assert_match "*was marked dead*run `ray start` again*" [file_read $::old2/logs/raylet.log]
+}
 
 test {revive-1.3 ray start --address again brings the node back under a fresh id and cleans up} {
     set agent [pid_in $::old2 ray_jobserver]

@@ -447,5 +447,6 @@ test {runtime-cluster-4.2 ray down leaves no process or shm file on any host} {
     foreach id $ids {
         incr shm [llength [glob -nocomplain /dev/shm/rayc_[string range $id 0 15]_*]]
     }
-    list [llength [rayc_pids]] $shm
-} {0 0}
+    assert_equal {} [rayc_pids]
+    assert_equal 0 $shm "shm files left of nodes $ids"
+}

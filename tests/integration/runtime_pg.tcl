@@ -186,22 +186,25 @@ test {runtime-pg-5.1 a group survives kill -9 of gcs_server: bundles neither los
     set gdir [lindex [glob $::env(RAY_TMPDIR)/session_2*/node_127.0.0.1_*/gcs.db] 0]
     set gpid [node_pid [file tail [file dirname $gdir]] gcs_server]
     set cmdline [split [string trimright [file_read /proc/$gpid/cmdline] \0] \0]
+    set log [file dirname $gdir]/logs/gcs_server.log
+    set log_off [file size $log]
     exec kill -9 $gpid
     wait_for {![pid_alive $gpid]} 5000
     set newpid [start_bg gcs_restarted {*}$cmdline]
     file_write [file dirname $gdir]/pids/gcs_server.pid $newpid\n
-    set log [file dirname $gdir]/logs/gcs_server.log
     wait_for {[regexp -all {re-registered} [file_read $log]] >= 4} 15000 "raylets re-registered"
     set out [pg waitname keep 20]
     assert_contains "wait RAY_OK" $out
-    set n [distinct [layout_of $out]]
-    # Reports after the restart carry the raylets' own truth.
-    after 2200
-    set usage [cpu_line]
-    set removed [string trim [pg removename keep]]
+    assert_equal 1 [distinct [layout_of $out]] "nodes of the STRICT_PACK bundles: $out"
+    # Reports after the restart carry the raylets' own truth: read the usage
+    # once every raylet's first report has reached the new GCS.
+    wait_for {[regexp -all {first resource report since it registered} \
+                   [string range [file_read $log] $log_off end]] >= 4} 15000 \
+        "a resource report of every raylet after the restart"
+    assert_equal {2.0/8.0 {(0.0 used of 2.0 reserved in placement groups)}} [cpu_line]
+    assert_equal {remove RAY_OK} [string trim [pg removename keep]]
     wait_for {[cpu_usage] eq "0.0/8.0"} 5000 "the bundles given back"
-    list $n $usage $removed
-} {1 {2.0/8.0 {(0.0 used of 2.0 reserved in placement groups)}} {remove RAY_OK}}
+}
 
 test {runtime-pg-6.1 a task in a GPU bundle sees its device in CUDA_VISIBLE_DEVICES} {
     # The only node with GPUs (2 of them, declared) joins now.

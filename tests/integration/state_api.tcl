@@ -167,8 +167,10 @@ test {state-1.10d /api/v0/logs/file answers in Ray's log stream framing: "1" the
 test {state-1.10b ray logs --actor-id reads the log of the actor's worker on its node} {
     set r [on $h1 $ray_bin logs --actor-id $::actor --address $api]
     set bad [on $h1 $ray_bin logs --actor-id 00000000000000000000000000000000 --address $api]
-    list [dict get $r code] [dict get $bad code] [string match "*No worker is known*" [dict get $bad out]]
-} {0 1 1}
+    assert_equal 0 [dict get $r code] [dict get $r out]
+    assert_equal 1 [dict get $bad code] [dict get $bad out]
+    assert_contains "No worker is known" [dict get $bad out]
+}
 
 test {state-1.10c ray list jobs shows the observe driver as a running DRIVER job} {
     set job [dict get [lindex [tasks func_or_class_name=obs_ok] 0] job_id]

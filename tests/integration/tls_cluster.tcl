@@ -135,9 +135,11 @@ test {tls-cluster-2.1 with tcpdump on the bridge: SPREAD tasks reach every host 
 test {tls-cluster-2.2 the capture holds the object's bytes but no token and no function name in clear} {
     # 4.3 checks the same capture finds the token when TLS is off.
     set tok [string trim [file_read $token]]
-    list [expr {[file size $cap] > 200 * 1048576}] [found $tok $cap] [found mn_sum $cap] \
-        [found mn_where $cap]
-} {1 0 0 0}
+    assert_true {[file size $cap] > 200 * 1048576} "capture size"
+    assert_equal 0 [found $tok $cap] "the token in the capture"
+    assert_equal 0 [found mn_sum $cap] "mn_sum in the capture"
+    assert_equal 0 [found mn_where $cap] "mn_where in the capture"
+}
 
 test {tls-cluster-3.1 a job runs with TLS on: its driver's tasks reach the workers} {
     set r [on_host $h1 $tlsenv $ray_bin job submit --address http://127.0.0.1:8265 -- $mn spread 60]
@@ -160,8 +162,9 @@ test {tls-cluster-3.2 a job the job server hands to a worker's agent runs there;
     # The agents listen on 52365 (Ray's --dashboard-agent-listen-port).
     wait_for {[agent_packets $agentcap] > 10} 10000 "the calls to the agent in the capture"
     stop_bg $dump
-    list [expr {$ran in [list $h2 $h3]}] [found [string trim [file_read $token]] $agentcap]
-} {1 0}
+    assert_true {$ran in [list $h2 $h3]} "the job ran on a worker host: [dict get $r out]"
+    assert_equal 0 [found [string trim [file_read $token]] $agentcap] "the token in the agent capture"
+}
 
 test {tls-cluster-3.3 ray dashboard's tunnel reaches the HTTPS job server; curl verifies it with the launcher's CA} {
     set port [free_port]
@@ -203,9 +206,10 @@ test {tls-cluster-4.2 a second ray up reuses the CA, reissues a missing node cer
     set r [run_cmd -timeout 300 $ray_bin up $yaml -y]
     assert_equal 0 [dict get $r code] "ray up: [dict get $r out]"
     wait_for {[active_count] == 3} 30000 "three active nodes again"
-    list [expr {[file_read $state_tls/ca.crt] eq $ca_before}] \
-        [expr {[file_read $state_tls/$h2.crt] eq $h2_before}] [file exists $state_tls/$h3.crt]
-} {1 1 1}
+    assert_equal $ca_before [file_read $state_tls/ca.crt] "the CA"
+    assert_equal $h2_before [file_read $state_tls/$h2.crt] "$h2's certificate"
+    assert_equal 1 [file exists $state_tls/$h3.crt] "$h3's certificate reissued"
+}
 
 test {tls-cluster-4.3 with tls: false the cluster runs plain, and the same capture sees the token and a function name} {
     file_write $yaml "[file_read $yaml]tls: false\n"
@@ -220,5 +224,6 @@ test {tls-cluster-4.3 with tls: false the cluster runs plain, and the same captu
     wait_for {[found $tok $plain] && [found mn_where $plain]} 20000 \
         "the token and a function name in the plain-text capture"
     stop_bg $dump
-    list [found $tok $plain] [found mn_where $plain]
-} {1 1}
+    assert_equal 1 [found $tok $plain] "the token in the plain capture"
+    assert_equal 1 [found mn_where $plain] "mn_where in the plain capture"
+}

@@ -85,8 +85,9 @@ test {tls-local-2.1 a plain-text client is refused; the GCS log names it} {
     set r [ray -env [no_tls_env] status --address $addr]
     wait_for {[regexp {connection (127\.0\.0\.1:\d+) refused: TLS handshake failed: } [file_read $gcs_log]]} \
         10000 "the refusal in the GCS log"
-    list [expr {[dict get $r code] != 0}] [llength [split [string trim [dict get $r out]] \n]]
-} {1 1}
+    assert_true {[dict get $r code] != 0} "exit code; output: [dict get $r out]"
+    assert_equal 1 [llength [split [string trim [dict get $r out]] \n]] [dict get $r out]
+}
 
 test {tls-local-2.2 plain-text bytes to the GCS port get the connection closed, not a hang} {
     set s [socket 127.0.0.1 $gcs_port]
@@ -113,8 +114,9 @@ test {tls-local-2.4 ray status with the cluster certificate still works after th
 
 test {tls-local-3.1 with TLS on the dashboard serves HTTPS: ray job submit to the http:// address runs a job} {
     set r [ray -timeout 120 job submit --address http://127.0.0.1:$dport -- echo hello-over-https]
-    list [dict get $r code] [string match "*hello-over-https*" [dict get $r out]]
-} {0 1}
+    assert_equal 0 [dict get $r code] [dict get $r out]
+    assert_contains hello-over-https [dict get $r out]
+}
 
 test {tls-local-3.2 a job client without TLS gets no answer from the HTTPS port: Ray's ConnectionError, exit 1} {
     set r [ray -timeout 60 -env [no_tls_env] job list --address http://127.0.0.1:$dport]
@@ -128,5 +130,6 @@ test {tls-local-3.3 over HTTPS the login cookie is Secure; curl verifies the ser
         https://127.0.0.1:$dport/api/authenticate]
     set bad [catch {exec curl -s -o /dev/null --cacert $pki/other.crt \
         https://127.0.0.1:$dport/api/healthz}]
-    list [regexp -line {^Set-Cookie: .*; Secure\r?$} $hdrs] $bad
-} {1 1}
+    assert_regexp {(?n)^Set-Cookie: .*; Secure\r?$} $hdrs
+    assert_equal 1 $bad "curl with another CA fails"
+}

@@ -223,6 +223,14 @@ proc assert_match {pattern got {msg ""}} {
     }
 }
 
+# Raises an assert error unless GOT matches the regular expression RE
+# (Tcl's regexp syntax; anchor it with ^ and $ to match the whole text).
+proc assert_regexp {re got {msg ""}} {
+    if {![regexp -- $re $got]} {
+        ::harness::assert_failed "match for regexp $re" $got $msg
+    }
+}
+
 # Raises an assert error unless GOT contains the string PART (no pattern
 # characters, so output with brackets and newlines is easy to check).
 proc assert_contains {part got {msg ""}} {

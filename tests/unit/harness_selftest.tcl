@@ -114,6 +114,13 @@ test "harness-1.4 assert_match and assert_true pass and fail" {
     assert_equal {RAYC_ASSERT {true: $n > 5} {false: 3 > 5} {}} [dict get $opts -errorcode]
 }
 
+test "harness-1.4b assert_regexp passes on a match and shows the text on a miss" {
+    assert_regexp {^gcs-[0-9]+\.[0-9]+$} "gcs-1.2"
+    catch {assert_regexp {^raylet-[0-9]$} "gcs-1\nsecond line"} msg opts
+    assert_equal [list RAYC_ASSERT {match for regexp ^raylet-[0-9]$} "gcs-1\nsecond line" {}] \
+        [dict get $opts -errorcode]
+}
+
 test "harness-1.5 assert_error returns the message and fails without an error" {
     assert_equal boom [assert_error "bo*" {error boom}]
     catch {assert_error "*" {expr 1}} msg

@@ -8,7 +8,7 @@
  *                      [--address IP:PORT]
  *
  * $TESTS_TO_RUN works like --only, as in Ray. */
-#include "api/api_bench.h"
+#include "cli/cli_bench.h"
 
 #include <getopt.h>
 #include <math.h>
@@ -18,7 +18,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "api/api.h"
+#include "ray/ray.h"
 #include "common/token.h"
 #include "common/util.h"
 
@@ -310,7 +310,7 @@ static void object_metrics(bench_ctx *c)
         timeit(c, "single_client_put_gigabytes", put_large, BIG_ARRAY / 1e9);
         free(big_array);
         big_array = NULL;
-        api_bench_memcpy(256u * 1024 * 1024, c->o->duration / 2, BENCH_RUNS, &mean, &sd);
+        cli_bench_memcpy(256u * 1024 * 1024, c->o->duration / 2, BENCH_RUNS, &mean, &sd);
         print_line("  (limit) memcpy_gigabytes", mean, sd);
     }
     timeit(c, "single_client_tasks_and_get_batch", tasks_and_get_batch, 1);
@@ -322,9 +322,9 @@ static void task_metrics(bench_ctx *c)
     double mean, sd;
     timeit(c, "single_client_tasks_sync", tasks_sync, 1);
     if (selected(c, "single_client_tasks_sync")) {
-        api_bench_pingpong(c->o->duration / 2, BENCH_RUNS, &mean, &sd);
+        cli_bench_pingpong(c->o->duration / 2, BENCH_RUNS, &mean, &sd);
         print_line("  (limit) unix_socket_ping_pong", mean, sd);
-        api_bench_relay(c->o->duration / 2, BENCH_RUNS, &mean, &sd);
+        cli_bench_relay(c->o->duration / 2, BENCH_RUNS, &mean, &sd);
         print_line("  (limit) unix_socket_relay_3_processes", mean, sd);
     }
     timeit(c, "single_client_tasks_async", tasks_async, BENCH_BATCH);
@@ -393,12 +393,12 @@ static int parse(int argc, char **argv, bench_opts *o)
 }
 
 /* Connects to OPTS' cluster or to a temporary head started here. */
-static int bench_connect(const bench_opts *o, api_bench_head *h)
+static int bench_connect(const bench_opts *o, cli_bench_head *h)
 {
     char err[512], token[TOKEN_MAX + 1];
     ray_init_opts io = {.address = o->address};
     if (o->address == NULL) {
-        if (api_bench_head_start(h, o->num_cpus, err, sizeof err) != 0) {
+        if (cli_bench_head_start(h, o->num_cpus, err, sizeof err) != 0) {
             fprintf(stderr, "ray microbenchmark: %s\n", err);
             return -1;
         }
@@ -419,11 +419,11 @@ static int bench_connect(const bench_opts *o, api_bench_head *h)
 int runtime_microbenchmark_main(int argc, char **argv)
 {
     bench_opts o = {0};
-    api_bench_head head = {0};
+    cli_bench_head head = {0};
     if (parse(argc, argv, &o) != 0)
         return usage();
     if (bench_connect(&o, &head) != 0) {
-        api_bench_head_stop(&head);
+        cli_bench_head_stop(&head);
         return 1;
     }
     printf("Tip: set TESTS_TO_RUN='pattern' (or --only) to run a subset of benchmarks\n");
@@ -432,6 +432,6 @@ int runtime_microbenchmark_main(int argc, char **argv)
     task_metrics(&c);
     actor_metrics(&c);
     ray_shutdown();
-    api_bench_head_stop(&head);
+    cli_bench_head_stop(&head);
     return c.failed ? 1 : 0;
 }

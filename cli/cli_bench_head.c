@@ -1,6 +1,6 @@
 /* The microbenchmark's temporary head: `ray start --head` in a directory of
  * its own under $TMPDIR (its token there too), stopped with `ray stop`. */
-#include "api/api_bench.h"
+#include "cli/cli_bench.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -54,7 +54,7 @@ static void find_ray(char *out, size_t outlen)
         snprintf(out, outlen, "bin/ray");
 }
 
-int api_bench_head_start(api_bench_head *h, const char *num_cpus, char *err, size_t errlen)
+int cli_bench_head_start(cli_bench_head *h, const char *num_cpus, char *err, size_t errlen)
 {
     const char *tmp = getenv("TMPDIR");
     char port[16], dport[16], out[PATH_MAX + 16];
@@ -96,7 +96,7 @@ int api_bench_head_start(api_bench_head *h, const char *num_cpus, char *err, siz
     return 0;
 }
 
-void api_bench_head_stop(api_bench_head *h)
+void cli_bench_head_stop(cli_bench_head *h)
 {
     char out[PATH_MAX + 16];
     if (!h->started)

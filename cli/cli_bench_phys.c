@@ -2,7 +2,7 @@
  * bandwidth (for put_gigabytes) and a Unix-socket ping-pong between two
  * processes (for tasks_sync, which needs two such round trips: driver to
  * raylet to worker and back). */
-#include "api/api_bench.h"
+#include "cli/cli_bench.h"
 
 #include <errno.h>
 #include <math.h>
@@ -34,7 +34,7 @@ static void stats(const double *v, int n, double *mean, double *sd)
     *sd = n > 0 ? sqrt(s / n) : 0;
 }
 
-void api_bench_memcpy(size_t size, double seconds, int runs, double *mean, double *sd)
+void cli_bench_memcpy(size_t size, double seconds, int runs, double *mean, double *sd)
 {
     double rates[16];
     char *a = malloc(size), *b = malloc(size);
@@ -149,12 +149,12 @@ static void measure(int relay, double seconds, int runs, double *mean, double *s
     stats(rates, runs, mean, sd);
 }
 
-void api_bench_pingpong(double seconds, int runs, double *mean, double *sd)
+void cli_bench_pingpong(double seconds, int runs, double *mean, double *sd)
 {
     measure(0, seconds, runs, mean, sd);
 }
 
-void api_bench_relay(double seconds, int runs, double *mean, double *sd)
+void cli_bench_relay(double seconds, int runs, double *mean, double *sd)
 {
     measure(1, seconds, runs, mean, sd);
 }

@@ -1,10 +1,10 @@
 /* `ray microbenchmark`: Ray's microbenchmark metrics for rayc.
  *
- * The CLI calls api_bench_main (alias runtime_microbenchmark_main) with
- * the arguments after "microbenchmark".  Internal to libray and bin/ray;
- * not part of the public API. */
-#ifndef RAYC_API_API_BENCH_H
-#define RAYC_API_API_BENCH_H
+ * bin/ray (cli_microbench.c) and build/bench/runtime_microbenchmark call
+ * runtime_microbenchmark_main with the arguments after "microbenchmark".
+ * It drives a cluster through the public C API only; not part of libray. */
+#ifndef RAYC_CLI_CLI_BENCH_H
+#define RAYC_CLI_CLI_BENCH_H
 
 #include <limits.h>
 #include <stddef.h>
@@ -20,28 +20,28 @@ int runtime_microbenchmark_main(int argc, char **argv);
 /* ---------------------------------------------------------------- internals */
 
 /* A temporary head started for the benchmarks. */
-typedef struct api_bench_head {
+typedef struct cli_bench_head {
     char dir[PATH_MAX];
     char ray[PATH_MAX];
     char addr[64];
     char token_file[PATH_MAX + 16];
     int started;
-} api_bench_head;
+} cli_bench_head;
 
 /* Starts the head with NUM_CPUS (NULL: detect).  Returns 0 or -1 with ERR. */
-int api_bench_head_start(api_bench_head *h, const char *num_cpus, char *err, size_t errlen);
+int cli_bench_head_start(cli_bench_head *h, const char *num_cpus, char *err, size_t errlen);
 
 /* Stops the head and removes its directory. */
-void api_bench_head_stop(api_bench_head *h);
+void cli_bench_head_stop(cli_bench_head *h);
 
 /* The machine's limits: memcpy bandwidth in GB/s between two warm buffers
  * of SIZE bytes, and Unix-socket ping-pong round trips per second between
  * two processes, each measured for SECONDS (RUNS times into MEAN/SD). */
-void api_bench_memcpy(size_t size, double seconds, int runs, double *mean, double *sd);
-void api_bench_pingpong(double seconds, int runs, double *mean, double *sd);
+void cli_bench_memcpy(size_t size, double seconds, int runs, double *mean, double *sd);
+void cli_bench_pingpong(double seconds, int runs, double *mean, double *sd);
 
 /* Round trips per second through a middle process (A -> B -> C -> B -> A):
  * the shape of a task's path, driver -> raylet -> worker and back. */
-void api_bench_relay(double seconds, int runs, double *mean, double *sd);
+void cli_bench_relay(double seconds, int runs, double *mean, double *sd);
 
 #endif
