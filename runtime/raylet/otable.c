@@ -49,9 +49,11 @@ size_t otable_count(raylet *r)
 void otable_foreach(raylet *r, void (*fn)(otable_obj *o, void *arg), void *arg)
 {
     otable *t = r->otable;
-    for (size_t i = 0; t != NULL && i < t->nslots; i++)
-        for (otable_obj *o = t->slots[i]; o != NULL; o = o->next)
-            fn(o, arg);
+    htab_iter it;
+    if (t == NULL)
+        return;
+    for (htab_node *n = htab_first(&t->objs, &it); n != NULL; n = htab_next(&it))
+        fn(htab_entry(n, otable_obj, link), arg);
 }
 
 /* ---------------------------------------------------------------- freeing */
