@@ -148,26 +148,35 @@ $(foreach m,$(MODULES),$(if $(call lib_srcs,$(m)),$(eval $(call module_lib,$(m))
 
 LINK = $(CC) $(LDFLAGS) -o $@ $^ $(MODULE_LIBS) $(LDLIBS)
 
+# Layers as a build fact: each daemon links only the module libraries its
+# layer may use (higher first), so a call the wrong way fails to link.
+# `ray` (the CLI) drives every layer and links them all.
+mlibs = $(foreach m,$(1),$(BUILD)/lib$(m).a)
+GCS_LIBS       := $(call mlibs,gcs common)
+RAYLET_LIBS    := $(call mlibs,raylet common)
+JOBSERVER_LIBS := $(call mlibs,jobserver common)
+WORKER_LIBS    := $(call mlibs,worker api common)
+
 bin/ray: $(call objs,$(call main_srcs,cli)) $(MODULE_LIBS)
 	@mkdir -p bin
 	$(CC) $(LDFLAGS) -o $@ $(filter %.o,$^) $(MODULE_LIBS) $(LDLIBS)
-bin/gcs_server: $(call objs,$(call main_srcs,gcs)) $(MODULE_LIBS)
+bin/gcs_server: $(call objs,$(call main_srcs,gcs)) $(GCS_LIBS)
 	@mkdir -p bin
-	$(CC) $(LDFLAGS) -o $@ $(filter %.o,$^) $(MODULE_LIBS) $(LDLIBS)
-bin/raylet: $(call objs,$(call main_srcs,raylet)) $(MODULE_LIBS)
+	$(CC) $(LDFLAGS) -o $@ $(filter %.o,$^) $(GCS_LIBS) $(LDLIBS)
+bin/raylet: $(call objs,$(call main_srcs,raylet)) $(RAYLET_LIBS)
 	@mkdir -p bin
-	$(CC) $(LDFLAGS) -o $@ $(filter %.o,$^) $(MODULE_LIBS) $(LDLIBS)
-bin/ray_jobserver: $(call objs,jobserver/jobserver_main.c) $(MODULE_LIBS)
+	$(CC) $(LDFLAGS) -o $@ $(filter %.o,$^) $(RAYLET_LIBS) $(LDLIBS)
+bin/ray_jobserver: $(call objs,jobserver/jobserver_main.c) $(JOBSERVER_LIBS)
 	@mkdir -p bin
-	$(CC) $(LDFLAGS) -o $@ $(filter %.o,$^) $(MODULE_LIBS) $(LDLIBS)
+	$(CC) $(LDFLAGS) -o $@ $(filter %.o,$^) $(JOBSERVER_LIBS) $(LDLIBS)
 # The job wrapper links libc alone: it starts once per job (jobs_wrapper.c).
 bin/ray_job_wrapper: $(call objs,jobserver/jobwrapper_main.c jobserver/jobs_wrapper.c)
 	@mkdir -p bin
 	$(CC) $(LDFLAGS) -o $@ $^
 # Workers export libray's symbols (-rdynamic) to the task libraries they dlopen.
-bin/ray_worker: $(call objs,runtime/worker/worker_main.c) $(MODULE_LIBS)
+bin/ray_worker: $(call objs,runtime/worker/worker_main.c) $(WORKER_LIBS)
 	@mkdir -p bin
-	$(CC) $(LDFLAGS) -rdynamic -o $@ $(filter %.o,$^) $(MODULE_LIBS) $(LDLIBS)
+	$(CC) $(LDFLAGS) -rdynamic -o $@ $(filter %.o,$^) $(WORKER_LIBS) $(LDLIBS)
 bin/ray_serve_proxy: $(call objs,$(SERVE_SRCS)) lib/libray.a
 	@mkdir -p bin
 	$(CC) $(LDFLAGS) -o $@ $(call objs,$(SERVE_SRCS)) lib/libray.a $(RAY_LDLIBS) \
