@@ -41,10 +41,11 @@ PROTO_C  := $(GEN)/ray.pb-c.c
 PROTO_H  := $(GEN)/ray.pb-c.h
 
 # module name -> folder
-MODULES  := common gcs raylet worker api jobserver launcher cli
+MODULES  := common gcs objstore raylet worker api jobserver launcher cli
 dir_common    := runtime/common
 dir_gcs       := runtime/gcs
 dir_raylet    := runtime/raylet
+dir_objstore  := runtime/objstore
 dir_worker    := runtime/worker
 dir_api       := runtime/api
 dir_jobserver := jobserver
@@ -56,7 +57,7 @@ main_srcs = $(wildcard $(dir_$(1))/*_main.c)
 objs      = $(patsubst %.c,$(BUILD)/%.o,$(1))
 
 # Libraries in link order: higher layers first.
-MODULE_LIBS := $(foreach m,cli launcher jobserver api raylet gcs worker common,\
+MODULE_LIBS := $(foreach m,cli launcher jobserver api raylet objstore gcs worker common,\
                  $(if $(call lib_srcs,$(m)),$(BUILD)/lib$(m).a))
 
 # Programs: gcs_main.c -> bin/gcs_server etc.  The names are fixed here.
@@ -153,7 +154,7 @@ LINK = $(CC) $(LDFLAGS) -o $@ $^ $(MODULE_LIBS) $(LDLIBS)
 # `ray` (the CLI) drives every layer and links them all.
 mlibs = $(foreach m,$(1),$(BUILD)/lib$(m).a)
 GCS_LIBS       := $(call mlibs,gcs common)
-RAYLET_LIBS    := $(call mlibs,raylet common)
+RAYLET_LIBS    := $(call mlibs,raylet objstore common)
 JOBSERVER_LIBS := $(call mlibs,jobserver common)
 WORKER_LIBS    := $(call mlibs,worker api common)
 

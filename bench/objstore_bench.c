@@ -47,7 +47,7 @@
 
 #include "common/shm_map.h"
 #include "common/util.h"
-#include "raylet/objstore.h"
+#include "objstore/objstore.h"
 
 #define GiB (1ull << 30)
 #define OBJ (100ull << 20)

@@ -12,7 +12,7 @@
 #include "common/prom_http.h"
 #include "common/util.h"
 #include "raylet/actor.h"
-#include "raylet/objstore.h"
+#include "objstore/objstore.h"
 #include "raylet/sched_int.h"
 #include "raylet/sched_remote.h"
 #include "raylet/wpool.h"

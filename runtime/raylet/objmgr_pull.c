@@ -11,7 +11,7 @@
 #include "common/log.h"
 #include "common/shm_map.h"
 #include "common/util.h"
-#include "raylet/objstore.h"
+#include "objstore/objstore.h"
 #include "raylet/otable.h"
 #include "raylet/peer.h"
 #include "raylet/raylet_cluster.h"

@@ -11,7 +11,7 @@
 
 #include "common/ids.h"
 #include "common/log.h"
-#include "raylet/objstore.h"
+#include "objstore/objstore.h"
 #include "raylet/otable.h"
 
 static void reply(raylet_client *cl, uint64_t req_id, Rayc__PullObjectReply *rep)

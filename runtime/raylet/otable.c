@@ -7,7 +7,7 @@
 #include <string.h>
 
 #include "common/log.h"
-#include "raylet/objstore.h"
+#include "objstore/objstore.h"
 #include "raylet/otable_int.h"
 #include "raylet/sched.h"
 

@@ -16,7 +16,7 @@
 #include "common/log.h"
 #include "common/node_files.h"
 #include "common/util.h"
-#include "raylet/objstore.h"
+#include "objstore/objstore.h"
 #include "raylet/otable_int.h"
 
 #define OTABLE_RETRY_MS 50

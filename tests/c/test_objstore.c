@@ -19,7 +19,7 @@
 
 #include "common/shm_map.h"
 #include "common/util.h"
-#include "raylet/objstore.h"
+#include "objstore/objstore.h"
 
 #define PREFIX "rayc-test0000000-"
 #define KiB 1024ull

@@ -12,7 +12,7 @@
 
 #include <cmocka.h>
 
-#include "raylet/objstore_alloc.h"
+#include "objstore/objstore_alloc.h"
 
 /* objstore-alloc-1.1 sizes round up to the alignment; the total rounds down */
 static void rounding(void **state)

@@ -1,6 +1,6 @@
 /* objstore_spill: moving sealed objects between the arena and the spill
  * dir, and making room in the arena by spilling the least recently used. */
-#include "raylet/objstore_int.h"
+#include "objstore/objstore_int.h"
 
 #include <errno.h>
 #include <fcntl.h>

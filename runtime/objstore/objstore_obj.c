@@ -1,6 +1,6 @@
 /* objstore_obj: the life of one object: create, seal or abort, get and
  * release by readers, delete by its owner or its job's end. */
-#include "raylet/objstore_int.h"
+#include "objstore/objstore_int.h"
 
 #include <errno.h>
 #include <stdio.h>

@@ -1,5 +1,5 @@
 /* objstore_alloc: address-ordered blocks with size-binned free lists. */
-#include "raylet/objstore_alloc.h"
+#include "objstore/objstore_alloc.h"
 
 #include <errno.h>
 #include <stdlib.h>

@@ -1,6 +1,6 @@
 /* objstore_lru: which objects spilling may take, least recently used
  * first, and the reader pins that keep objects off that list. */
-#include "raylet/objstore_int.h"
+#include "objstore/objstore_int.h"
 
 #include <stddef.h>
 

@@ -1,6 +1,6 @@
 /* objstore_files: the object store's files: names, leftovers of a crashed
  * run, the arena file, and copying byte ranges between files. */
-#include "raylet/objstore_int.h"
+#include "objstore/objstore_int.h"
 
 #include <dirent.h>
 #include <errno.h>

@@ -1,11 +1,11 @@
 /* objstore_table: id -> object, chained through the objects. */
-#include "raylet/objstore_table.h"
+#include "objstore/objstore_table.h"
 
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "raylet/objstore_int.h"
+#include "objstore/objstore_int.h"
 
 #define INITIAL_BUCKETS 1024
 

@@ -1,6 +1,6 @@
 /* objstore: opening and closing the node's object store, and the queries
  * that change nothing (contains, stats, locate). */
-#include "raylet/objstore_int.h"
+#include "objstore/objstore_int.h"
 
 #include <errno.h>
 #include <stdlib.h>

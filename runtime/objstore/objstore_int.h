@@ -15,9 +15,9 @@
 #include <limits.h>
 #include <stdint.h>
 
-#include "raylet/objstore.h"
-#include "raylet/objstore_alloc.h"
-#include "raylet/objstore_table.h"
+#include "objstore/objstore.h"
+#include "objstore/objstore_alloc.h"
+#include "objstore/objstore_table.h"
 
 enum objstore_state {
     OBJSTORE_CREATING,  /* reserved, the creator is writing it */
