@@ -12,12 +12,9 @@ still running then fails with the Python stacks of all threads (ray.get
 and ray.wait check signals while they wait), and should even that not
 return, faulthandler prints the stacks and ends pytest 60 s later.  The
 bound only turns a hang into a readable failure; it decides nothing else."""
-import faulthandler
+import importlib.util
 import os
-import signal
 import sys
-import threading
-import traceback
 
 import pytest
 
@@ -36,33 +33,9 @@ def ray_local():
     ray.shutdown()
 
 
-HANG_S = float(os.environ.get("RAYC_PYTEST_HANG_S", "180"))
-
-
-class HangError(Exception):
-    pass
-
-
-def _all_stacks():
-    names = {t.ident: t.name for t in threading.enumerate()}
-    parts = []
-    for ident, frame in sys._current_frames().items():
-        parts.append("Thread %s (%s):\n%s" % (ident, names.get(ident, "?"),
-                                              "".join(traceback.format_stack(frame))))
-    return "\n".join(parts)
-
-
-@pytest.fixture(autouse=True)
-def hang_guard():
-    def on_alarm(signum, frame):
-        raise HangError("the test ran past the %g s hang guard; the stacks then:\n%s"
-                        % (HANG_S, _all_stacks()))
-    old = signal.signal(signal.SIGALRM, on_alarm)
-    signal.setitimer(signal.ITIMER_REAL, HANG_S)
-    faulthandler.dump_traceback_later(HANG_S + 60, exit=True)
-    try:
-        yield
-    finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, old)
-        faulthandler.cancel_dump_traceback_later()
+# The autouse hang guard of tests/python, loaded from its conftest.
+_spec = importlib.util.spec_from_file_location(
+    "python_conftest", os.path.join(ROOT, "tests", "python", "conftest.py"))
+_python_conftest = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(_python_conftest)
+hang_guard = _python_conftest.hang_guard
