@@ -16,7 +16,8 @@
 # -root DIR   test another tree than this one (for testing the runner)
 #
 # Each binary or suite is killed (with everything it started) after
-# RAYC_SUITE_TIMEOUT seconds (default 600) and counts as a failure.  Output
+# RAYC_SUITE_TIMEOUT seconds (default 600), or after N seconds for a suite
+# with a line "# timeout N" (a larger N only), and counts as a failure.  Output
 # of each is printed in one block when it finishes.  Exit status is 1 if
 # anything failed or nothing ran at all.
 
@@ -125,14 +126,32 @@ proc ::run::is_serial {file} {
     return 0
 }
 
+# Returns the seconds of a line "# timeout N" in suite FILE (a suite that
+# must build something first, such as an image), at least the default;
+# else the default (RAYC_SUITE_TIMEOUT).
+proc ::run::suite_timeout {file} {
+    variable timeout_s
+    set f [open $file r]
+    set lines [split [read $f] \n]
+    close $f
+    foreach line $lines {
+        if {[regexp {^# timeout (\d+)$} [string trim $line] -> n] && $n > $timeout_s} {
+            return $n
+        }
+    }
+    return $timeout_s
+}
+
 # Adds one job (a C binary or a suite) to the parallel or serial queue.
 proc ::run::add_job {kind name file alone} {
     variable jobs
     variable queue
     variable serial
+    variable timeout_s
     set id [dict size $jobs]
+    set limit [expr {$kind eq "tcl" ? [suite_timeout $file] : $timeout_s}]
     dict set jobs $id [dict create kind $kind name $name file $file lines {} \
-        chan "" pid "" timers {} timed_out 0 started 0]
+        chan "" pid "" timers {} timed_out 0 started 0 timeout_s $limit]
     if {$alone} {
         lappend serial $id
     } else {
@@ -208,7 +227,7 @@ proc ::run::start {id} {
     dict set jobs $id chan $chan
     dict set jobs $id pid [lindex [pid $chan] 0]
     fileevent $chan readable [list ::run::on_readable $id]
-    set ms [expr {int($timeout_s * 1000)}]
+    set ms [expr {int([dict get $jobs $id timeout_s] * 1000)}]
     dict set jobs $id timers [list [after $ms [list ::run::on_timeout $id]]]
 }
 
@@ -466,7 +485,7 @@ proc ::run::report_suite {id} {
     }
     set problem ""
     if {[dict get $jobs $id timed_out]} {
-        set problem "timed out after $timeout_s s, killed"
+        set problem "timed out after [dict get $jobs $id timeout_s] s, killed"
     } elseif {$counts eq ""} {
         set problem "died without a @@counts line ([describe_status $status])"
     } elseif {$status ne "0" && [dict get $counts failed] == 0} {

@@ -1,4 +1,5 @@
 # serial
+# timeout 2400
 # `ray up` with Ray's `docker:` section on two test hosts (deploy/testnet.sh):
 # podman (docker.use_podman) runs a container from a locally built Debian
 # image (deploy/docker_image.sh, no registry) on every host, rayc's binaries

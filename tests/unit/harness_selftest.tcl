@@ -401,6 +401,19 @@ test "harness-8.1 run.tcl sums suites and C tests, and kills what hangs" {
     lindex [regexp -all -inline -line {^=== \S+} $out] end
 } "=== integration/alone:"
 
+test "harness-8.1b a suite with a line \"# timeout N\" outlives RAYC_SUITE_TIMEOUT" {
+    set root [make_fake_tree]
+    set h "source [list [file join $::harness::root tests lib harness.tcl]]"
+    # Runs past the 1 s default on purpose: what is checked is that its
+    # own 600 s limit applies instead.
+    file_write $root/tests/unit/long.tcl "# timeout 600\n$h\nafter 2500\ntest {long-1.1 outlived the default} {}\nsuite_end\n"
+    set run [file join $::harness::root tests run.tcl]
+    set r [run_cmd -env {RAYC_SUITE_TIMEOUT 1} -timeout 120 \
+        [info nameofexecutable] $run -root $root -only long]
+    assert_equal 0 [dict get $r code] [dict get $r out]
+    assert_match "*\\\[ok\\\] long-1.1 outlived the default*\n1 passed, 0 failed" [dict get $r out]
+}
+
 test "harness-8.2 run.tcl -only selects suites; nothing run is a failure" {
     set root [make_fake_tree]
     set run [file join $::harness::root tests run.tcl]
