@@ -80,14 +80,17 @@ cluster_demo() {
     step "ray dashboard templates/demo.yaml --port 18265   (SSH port forward to the head's job server)"
     ray dashboard templates/demo.yaml --port 18265 >"$SCRATCH/dashboard.log" 2>&1 &
     FWD=$!
+    # ray up turned TLS on (its default): the job server answers HTTPS with
+    # a certificate of the cluster's CA, which `ray job` checks.
+    export RAY_TLS_CA_CERT="$HOME/.ray/launcher/rayc-demo/tls/ca.crt"
     i=0
-    until ray job list --address http://127.0.0.1:18265 >/dev/null 2>&1; do
+    until ray job list --address https://127.0.0.1:18265 >/dev/null 2>&1; do
         i=$((i + 1))
         [ $i -lt 100 ] || { cat "$SCRATCH/dashboard.log"; exit 1; }
         sleep 0.1
     done
-    submit_job http://127.0.0.1:18265
-    submit_python_job http://127.0.0.1:18265
+    submit_job https://127.0.0.1:18265
+    submit_python_job https://127.0.0.1:18265
     step "ray down templates/demo.yaml -y"
     kill "$FWD" 2>/dev/null || true
     FWD=
