@@ -228,13 +228,18 @@ Rayc__Envelope *state_gcs_get(jobs_server *srv, http_request *r, Rayc__Envelope 
     return reply;
 }
 
-static void list_nodes(jobs_server *srv, http_request *r, const state_query *q)
+Rayc__Envelope *state_gcs_nodes(jobs_server *srv, http_request *r)
 {
     Rayc__Envelope req = RAYC__ENVELOPE__INIT;
     Rayc__GetAllNodes get = RAYC__GET_ALL_NODES__INIT;
     req.body_case = RAYC__ENVELOPE__BODY_GET_ALL_NODES;
     req.get_all_nodes = &get;
-    Rayc__Envelope *rep = state_gcs_get(srv, r, &req, RAYC__ENVELOPE__BODY_NODE_LIST);
+    return state_gcs_get(srv, r, &req, RAYC__ENVELOPE__BODY_NODE_LIST);
+}
+
+static void list_nodes(jobs_server *srv, http_request *r, const state_query *q)
+{
+    Rayc__Envelope *rep = state_gcs_nodes(srv, r);
     if (rep == NULL)
         return;
     json_t *all = json_array();

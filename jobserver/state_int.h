@@ -57,6 +57,10 @@ void state_respond_filtered(http_request *r, const state_query *q, json_t *all,
 Rayc__Envelope *state_gcs_get(jobs_server *srv, http_request *r, Rayc__Envelope *req,
                               int want_case);
 
+/* The GCS's node list (a NodeList envelope, free with
+ * rayc__envelope__free_unpacked), or NULL after answering R with a 500. */
+Rayc__Envelope *state_gcs_nodes(jobs_server *srv, http_request *r);
+
 /* ---------------------------------------------------------------- state_node.c */
 
 /* /api/v0/objects, /api/v0/objects/summarize and /api/v0/workers: asked of

@@ -20,11 +20,7 @@ typedef void (*node_cb)(const Rayc__NodeInfo *n, const Rayc__NodeStateReply *s, 
 static int each_node(jobs_server *srv, http_request *r, int limit, node_cb cb, void *arg,
                      char *warn, size_t warnlen)
 {
-    Rayc__Envelope req = RAYC__ENVELOPE__INIT;
-    Rayc__GetAllNodes get = RAYC__GET_ALL_NODES__INIT;
-    req.body_case = RAYC__ENVELOPE__BODY_GET_ALL_NODES;
-    req.get_all_nodes = &get;
-    Rayc__Envelope *nodes = state_gcs_get(srv, r, &req, RAYC__ENVELOPE__BODY_NODE_LIST);
+    Rayc__Envelope *nodes = state_gcs_nodes(srv, r);
     if (nodes == NULL)
         return -1;
     warn[0] = '\0';
