@@ -15,6 +15,10 @@
 
 #define CALL_TIMEOUT_S 600.0
 #define PICK_WAIT_S 60.0
+/* A request whose replica died goes to another live replica, at most this
+ * many times in all: a node's death takes all its replicas at once, but a
+ * request that itself kills replicas must not take down every one. */
+#define MAX_ATTEMPTS 4
 
 static struct MHD_Daemon *mhd;
 
@@ -205,7 +209,7 @@ static enum MHD_Result route(struct MHD_Connection *c, const char *method, req *
         return reply_text(c, 431, "Request header fields too large");
     char client[64];
     client_addr(c, client, sizeof(client));
-    for (int attempt = 0; attempt < 2; attempt++) {
+    for (int attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
         char *prefix = NULL;
         int status = 0;
         sp_replica *r = sp_table_pick(path, PICK_WAIT_S, &prefix, &status);
@@ -235,7 +239,8 @@ static enum MHD_Result route(struct MHD_Connection *c, const char *method, req *
             str_printf(msg, sizeof(msg), "%s: %s", ray_status_name(rc), ray_last_error());
             return reply_text(c, 500, msg);
         }
-        /* The replica died before answering: once more on another one. */
+        /* The replica died before answering: again on another one (it is now
+         * marked dead, so the next pick skips it). */
     }
     return reply_text(c, 503, "the replicas died while handling the request");
 }

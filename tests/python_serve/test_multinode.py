@@ -1,7 +1,7 @@
 """Serve over two nodes on this host (a head and a joined node, 2 CPUs
 each): replicas on both nodes answer through the head's HTTP proxy, and
 when the joined node dies (its raylet killed) every request still succeeds
-(a request sent to a dead replica goes once more to another) and the
+(a request sent to a dead replica goes again to another live one) and the
 controller replaces the lost replicas."""
 import glob
 import os

@@ -5,9 +5,10 @@ Each process has one router per deployment.  remote() queues the call and
 returns at once; the router's thread picks a replica by Ray's power of two
 choices (two random replicas, the one with fewer of this router's calls in
 flight), never giving a replica more than max_ongoing_requests calls, and
-sends it as an actor call.  A call whose replica died is sent once more
-to another replica (the result is read again, so this is safe only for
-calls that have not started; rayc retries when the replica's actor died)."""
+sends it as an actor call.  A call whose replica died is sent again to
+another live replica, at most _MAX_ATTEMPTS times in all: a node's death
+takes all its replicas at once, while a call that itself kills replicas
+must not take down every one (the same rule as the HTTP proxy's)."""
 import asyncio
 import collections
 import concurrent.futures
@@ -23,6 +24,7 @@ from ray.serve.config import CONTROLLER_NAME, SERVE_NAMESPACE
 from ray.serve.exceptions import RayServeException
 
 REFRESH_S = 0.5   # how old the router's list of replicas may get
+_MAX_ATTEMPTS = 4  # tries of a call whose replicas keep dying (see above)
 
 _routers = {}
 _routers_lock = threading.Lock()
@@ -202,7 +204,7 @@ class DeploymentResponse:
     def __init__(self, router, call):
         self._router = router
         self._call = call
-        self._retried = False
+        self._attempts = 1
 
     def _to_object_ref_sync(self, timeout_s=None):
         try:
@@ -215,7 +217,7 @@ class DeploymentResponse:
         return await asyncio.wrap_future(self._call.future)
 
     def _retry(self):
-        self._retried = True
+        self._attempts += 1
         c = self._call
         if c.replica is not None:
             self._router.mark_dead(c.replica)
@@ -232,7 +234,7 @@ class DeploymentResponse:
                 raise TimeoutError("Timed out waiting for the result of the request.") \
                     from None
             except exceptions.RayActorError:
-                if self._retried:
+                if self._attempts >= _MAX_ATTEMPTS:
                     raise
                 self._retry()
 
@@ -245,7 +247,7 @@ class DeploymentResponse:
             try:
                 return await ref
             except exceptions.RayActorError:
-                if self._retried:
+                if self._attempts >= _MAX_ATTEMPTS:
                     raise
                 self._retry()
 
