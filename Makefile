@@ -171,7 +171,7 @@ bin/ray_jobserver: $(call objs,jobserver/jobserver_main.c) $(JOBSERVER_LIBS)
 	@mkdir -p bin
 	$(CC) $(LDFLAGS) -o $@ $(filter %.o,$^) $(JOBSERVER_LIBS) $(LDLIBS)
 # The job wrapper links libc alone: it starts once per job (jobs_wrapper.c).
-bin/ray_job_wrapper: $(call objs,jobserver/jobwrapper_main.c jobserver/jobs_wrapper.c)
+bin/ray_job_wrapper: $(call objs,jobserver/jobwrapper_main.c jobserver/jobs_wrapper.c jobserver/jobs_procstat.c)
 	@mkdir -p bin
 	$(CC) $(LDFLAGS) -o $@ $^
 # Workers export libray's symbols (-rdynamic) to the task libraries they dlopen.

@@ -332,7 +332,7 @@ int main(int argc, char **argv)
     if (mkdtemp(b.dir) == NULL)
         return 1;
     char token_file[300];
-    snprintf(b.token, sizeof b.token, "bench-token-%d", (int)getpid());
+    snprintf(b.token, sizeof b.token, "bench-token-%08d", (int)getpid());   /* >= 16 chars */
     snprintf(token_file, sizeof token_file, "%s/token", b.dir);
     fs_write_file(token_file, b.token, strlen(b.token), 0600);
     b.port = net_pick_free_port("127.0.0.1");

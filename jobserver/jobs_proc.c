@@ -10,54 +10,13 @@
 #include <unistd.h>
 
 #include "common/util.h"
+#include "jobserver/jobs_procstat.h"
 
-/* The fields of /proc/PID/stat that the supervisor uses. */
-typedef struct {
-    char state;
-    int ppid, pgid;
-    int64_t start;
-} proc_stat;
+typedef jobs_procstat proc_stat;
 
-/* Reads /proc/PID/stat into *OUT.  Returns 0 or -ENOENT. */
 static int read_stat(int pid, proc_stat *out)
 {
-    char path[64], *text;
-    snprintf(path, sizeof path, "/proc/%d/stat", pid);
-    int rc = fs_read_file(path, 4096, &text, NULL);
-    if (rc != 0)
-        return -ENOENT;
-    /* The command name may hold spaces and ')': fields start after the last ')'. */
-    char *p = strrchr(text, ')');
-    rc = -ENOENT;
-    if (p != NULL && p[1] == ' ') {
-        p += 2;
-        out->state = *p;
-        /* p is at field 3; ppid is 4, pgrp 5, starttime 22. */
-        for (int field = 3; field < 22 && p != NULL; field++) {
-            p = strchr(p, ' ');
-            if (p != NULL)
-                p++;
-            if (p != NULL && field == 3)
-                out->ppid = (int)strtol(p, NULL, 10);
-            if (p != NULL && field == 4)
-                out->pgid = (int)strtol(p, NULL, 10);
-        }
-        if (p != NULL) {
-            out->start = strtoll(p, NULL, 10);
-            rc = 0;
-        }
-    }
-    free(text);
-    return rc;
-}
-
-int jobs_proc_start_time(int pid, int64_t *out)
-{
-    proc_stat st;
-    int rc = read_stat(pid, &st);
-    if (rc == 0)
-        *out = st.start;
-    return rc;
+    return pid > 0 ? jobs_procstat_read(pid, out) : -ENOENT;
 }
 
 int jobs_proc_alive(int pid, int64_t start)
@@ -152,6 +111,27 @@ int jobs_proc_read_int(const char *path, long *out)
     while (n > 0 && (text[n - 1] == '\n' || text[n - 1] == ' '))
         text[--n] = '\0';
     rc = parse_long(text, -1000000, 1000000, out) == 0 ? 0 : -EINVAL;
+    free(text);
+    return rc;
+}
+
+int jobs_proc_read_pidfile(const char *path, long *pid, int64_t *start)
+{
+    char *text;
+    int rc = fs_read_file(path, 64, &text, NULL);
+    if (rc != 0)
+        return rc == -ENOENT ? -ENOENT : -EINVAL;
+    char *sp = strchr(text, ' ');
+    long long st = 0;
+    if (sp != NULL) {
+        *sp = '\0';
+        st = strtoll(sp + 1, NULL, 10);
+    }
+    size_t n = strlen(text);
+    while (n > 0 && text[n - 1] == '\n')
+        text[--n] = '\0';
+    rc = parse_long(text, 1, 4194304, pid) == 0 && st >= 0 ? 0 : -EINVAL;
+    *start = st;
     free(text);
     return rc;
 }

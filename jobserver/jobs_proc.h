@@ -9,10 +9,6 @@
 /* The first argument that turns ray_jobserver into a job wrapper. */
 #define JOBS_WRAPPER_FLAG "--job-wrapper"
 
-/* Start time of process PID in clock ticks since boot (/proc/PID/stat field
- * 22).  Returns 0, or -ENOENT when there is no such process. */
-int jobs_proc_start_time(int pid, int64_t *out);
-
 /* True when PID exists, is not a zombie and, when START is not 0, started at
  * START (so a recycled pid is not mistaken for the job). */
 int jobs_proc_alive(int pid, int64_t start);
@@ -22,6 +18,10 @@ int jobs_proc_alive(int pid, int64_t start);
  * that left the job's group are reached too.  Returns how many were
  * signalled, or -errno when /proc cannot be read. */
 int jobs_proc_signal_tree(int root, int sig, int skip_pgid);
+
+/* Reads the job wrapper's pid file, "PID START" (START 0 when missing, as in
+ * files of older wrappers).  Returns 0, -ENOENT or -EINVAL. */
+int jobs_proc_read_pidfile(const char *path, long *pid, int64_t *start);
 
 /* Reads a file holding one decimal integer.  Returns 0, -ENOENT or -EINVAL. */
 int jobs_proc_read_int(const char *path, long *out);

@@ -23,19 +23,23 @@ static int load_cb(void *arg, jobs_job *j)
 }
 
 /* The pid of a job that may have started: the store's, else the wrapper's
- * pid file (written when the server died between spawn and the store). */
+ * pid file (written when the server died between spawn and the store).  Its
+ * start time comes from the pid file too: the wrapper writes it after its
+ * exec, since the server does not wait for that exec to read it. */
 static int find_pid(jobs_server *srv, jobs_job *j)
 {
-    if (j->pid > 0)
-        return j->pid;
     char path[PATH_MAX];
     long pid;
+    int64_t start;
     jobs__pid_path(srv, j->submission_id, path, sizeof path);
-    if (jobs_proc_read_int(path, &pid) != 0 || pid <= 0)
-        return 0;
-    j->pid = (int)pid;
-    j->proc_start = 0;
-    return j->pid;
+    int have = jobs_proc_read_pidfile(path, &pid, &start) == 0;
+    if (j->pid <= 0 && have) {
+        j->pid = (int)pid;
+        j->proc_start = 0;
+    }
+    if (have && pid == j->pid && j->proc_start == 0)
+        j->proc_start = start;
+    return j->pid > 0 ? j->pid : 0;
 }
 
 /* A job whose entrypoint was started by an earlier server. */

@@ -223,8 +223,9 @@ static void mark_running(jobs_run *run)
     jobs_job *j = run->job;
     char addr[128];
     j->pid = run->proc.pid;
-    if (jobs_proc_start_time(j->pid, &j->proc_start) != 0)
-        j->proc_start = 0;
+    /* Its start time is in the wrapper's pid file: reading /proc/PID/stat
+     * now would wait for the wrapper's exec to finish (about 2 ms here). */
+    j->proc_start = 0;
     j->driver_pid = j->pid;
     jobs_job_set(j, &j->driver_ip, srv->node_ip);
     snprintf(addr, sizeof addr, "http://%s:%d",

@@ -6,6 +6,7 @@
  * paravirtualised machine.  `ray_jobserver --job-wrapper` runs the same
  * code when the small program is missing.  Only libc here, on purpose. */
 #include "jobserver/jobs_proc.h"
+#include "jobserver/jobs_procstat.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -17,23 +18,43 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-/* "N\n" to PATH through a temporary file and rename, as jobs_proc_write_int. */
-static int write_int(const char *path, long n)
+/* LINE to PATH through a temporary file and rename, as jobs_proc_write_int. */
+static int write_line(const char *path, const char *line)
 {
-    char tmp[4096], line[32];
-    int len = snprintf(line, sizeof line, "%ld\n", n);
+    char tmp[4096];
+    size_t len = strlen(line);
     if (snprintf(tmp, sizeof tmp, "%s.tmp.%d", path, (int)getpid()) >= (int)sizeof tmp)
         return -ENAMETOOLONG;
     int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
     if (fd < 0)
         return -errno;
-    int ok = write(fd, line, (size_t)len) == len;
+    int ok = write(fd, line, len) == (ssize_t)len;
     if (close(fd) != 0 || !ok || rename(tmp, path) != 0) {
         int e = errno ? errno : EIO;
         unlink(tmp);
         return -e;
     }
     return 0;
+}
+
+static int write_int(const char *path, long n)
+{
+    char line[32];
+    snprintf(line, sizeof line, "%ld\n", n);
+    return write_line(path, line);
+}
+
+/* "PID START\n": the wrapper's pid and start time (jobs_proc_read_pidfile).
+ * The wrapper reads its own start time, after its exec, so that the server
+ * does not wait for the exec to finish to read it. */
+static int write_pidfile(const char *path)
+{
+    jobs_procstat st;
+    char line[64];
+    if (jobs_procstat_read(0, &st) != 0)
+        st.start = 0;
+    snprintf(line, sizeof line, "%ld %lld\n", (long)getpid(), (long long)st.start);
+    return write_line(path, line);
 }
 
 static void child_exec(char **cmd)
@@ -103,7 +124,7 @@ int jobs_wrapper_main(int argc, char **argv)
         fprintf(stderr, "usage: ray_job_wrapper %s PIDFILE EXITFILE CMD...\n", JOBS_WRAPPER_FLAG);
         return 2;
     }
-    write_int(argv[2], (long)getpid());
+    write_pidfile(argv[2]);
     wrapper_signals();
     /* Orphans of the job (a shell killed by the stop signal leaves its
      * children) come to the wrapper, so during a stop it lives until the

@@ -12,8 +12,9 @@ test {jobs-dur-1.1 jobs submitted before a kill -9 of the server} {
     jobs_submit $s "{\"entrypoint\": \"echo b-start; while \[ ! -e $flag.b \]; do sleep 0.05; done; echo b-end\", \"submission_id\": \"b\"}"
     jobs_submit $s {{"entrypoint": "echo c-start; sleep 6661", "submission_id": "c"}}
     jobs_submit $s {{"entrypoint": "echo d-start; sleep 6662", "submission_id": "d"}}
+    jobs_submit $s {{"entrypoint": "echo g-start; sleep 6664", "submission_id": "g"}}
     jobs_submit $s {{"entrypoint": "echo e-ran", "submission_id": "e", "entrypoint_num_cpus": 2}}
-    foreach id {a b c d} {
+    foreach id {a b c d g} {
         jobs_wait $s $id RUNNING
         wait_for {[string match "*$id-start\n*" [jobs_logs $s $id]]} 5000
     }
@@ -39,6 +40,14 @@ test {jobs-dur-1.2 after kill -9 the jobs keep running without the server} {
     assert_true {[llength $a_pids] >= 1} "a's sleep still runs"
     assert_true {[llength $d_pids] >= 1} "d's sleep was found and killed"
     assert_equal 1 [llength $wrappers] "d's wrapper pids: $wrappers"
+    # g's pid file says its wrapper started at another time than it did, as
+    # when its pid now belongs to another process (a recycled pid).
+    set gfile [file join $dir node job_state g.pid]
+    lassign [file_read $gfile] gpid gstart
+    set stat [file_read /proc/$gpid/stat]
+    assert_equal $gstart [lindex [string range $stat [expr {[string last ) $stat] + 2}] end] 19] \
+        "the pid file holds the wrapper's start time (field 22 of its stat)"
+    file_write $gfile "$gpid [expr {$gstart + 1}]\n"
 }
 
 set s [jobs_server_start -dir $dir -port [dict get $s port] --num-cpus 4]
@@ -69,6 +78,16 @@ test {jobs-dur-1.6 a job whose processes died with no exit status is FAILED with
         [string match "*ended without recording an exit status*" [dict get $d message]]
 } {JOB_SUPERVISOR_ACTOR_DIED null 1}
 
+test {jobs-dur-1.6b a live pid whose start time is not the job's wrapper's is not adopted} {
+    set d [jobs_wait $s g FAILED 5000]
+    set gwrapper "[rayc_bin ray_job_wrapper] --job-wrapper [file join $dir node job_state g.pid]"
+    foreach p [concat [jobs_pids_with $gwrapper] [jobs_pids_with "sleep 6664"]] {
+        exec kill -9 $p
+    }
+    list [dict get $d error_type] [string match "*ended without recording an exit status*" \
+                                       [dict get $d message]]
+} {JOB_SUPERVISOR_ACTOR_DIED 1}
+
 test {jobs-dur-1.7 a job that was pending is started again after the restart} {
     set d [jobs_wait $s e SUCCEEDED 10000]
     string match "*\ne-ran\n" [jobs_logs $s e]
@@ -80,7 +99,7 @@ test {jobs-dur-1.8 nothing is left RUNNING or PENDING and every job is still lis
         lappend out [dict get $j submission_id] [dict get $j status]
     }
     set out
-} {a FAILED b SUCCEEDED c STOPPED d FAILED e SUCCEEDED}
+} {a FAILED b SUCCEEDED c STOPPED d FAILED g FAILED e SUCCEEDED}
 
 # ---------------------------------------------------------------- SIGTERM
 

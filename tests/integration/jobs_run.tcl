@@ -41,7 +41,7 @@ test {jobs-run-1.3 the job runs under bin/ray_job_wrapper, a program linked with
     jobs_wait $s $id RUNNING
     set pidfile [file join [dict get $s node] job_state $id.pid]
     wait_for {[file exists $pidfile]} 5000 "the wrapper wrote its pid"
-    set pid [string trim [file_read $pidfile]]
+    set pid [lindex [file_read $pidfile] 0]
     set exe [file tail [file readlink /proc/$pid/exe]]
     set libs [lsort [lmap l [split [exec ldd [rayc_bin ray_job_wrapper]] \n] {
         lindex [split [string trim $l] " ."] 0}]]
