@@ -18,6 +18,7 @@
 #include "launcher/down_cmd.h"
 #include "launcher/lctx.h"
 #include "launcher/ldocker.h"
+#include "launcher/ldocker_cp.h"
 #include "launcher/lopt.h"
 #include "launcher/lshell.h"
 #include "launcher/ssh_exec.h"
@@ -130,13 +131,6 @@ static int parse_args(exec_req *r, int argc, char **argv, int need, const char *
 
 /* ---------------------------------------------------------------- running */
 
-static void to_stdio(void *data, int is_stderr, const char *buf, size_t len)
-{
-    (void)data;
-    fwrite(buf, 1, len, is_stderr ? stderr : stdout);
-    fflush(is_stderr ? stderr : stdout);
-}
-
 /* Ray's --screen / --tmux: the command runs detached in a session. */
 static char *wrap_session(const exec_req *r, const char *cmd)
 {
@@ -169,10 +163,10 @@ static int run_on(lctx *x, ssh_conn *conn, const exec_req *r, const char *cmd)
         ssh_fwd_port fwd[MAX_FORWARDS];
         for (size_t i = 0; i < r->n_ports; i++)
             fwd[i] = (ssh_fwd_port){r->ports[i], "127.0.0.1", r->ports[i]};
-        rc = ssh_fwd_run(conn, fwd, r->n_ports, line, to_stdio, NULL, NULL, NULL, &never,
+        rc = ssh_fwd_run(conn, fwd, r->n_ports, line, ssh_output_stdio, NULL, NULL, NULL, &never,
                          &status, err, sizeof err);
     } else {
-        ssh_run_opts o = {.pty = tty, .on_output = to_stdio};
+        ssh_run_opts o = {.pty = tty, .on_output = ssh_output_stdio};
         rc = ssh_run(conn, line, &o, &status, err, sizeof err);
     }
     free(line);
@@ -237,47 +231,6 @@ int exec_main(int argc, char **argv)
 
 /* ---------------------------------------------------------------- submit */
 
-/* mkdir -p of PATH's directory on the node. */
-static int make_parent(ssh_conn *conn, const char *path, char *err, size_t errlen)
-{
-    char dir[PATH_MAX];
-    snprintf(dir, sizeof dir, "%s", path);
-    char *slash = strrchr(dir, '/');
-    if (slash == NULL || slash == dir)
-        return 0;
-    *slash = '\0';
-    return ssh_xfer_mkdirs(conn, dir, err, errlen);
-}
-
-/* With a docker section, Ray's run_rsync_up: the script went to the host's
- * mount directory, and `ENGINE cp` puts it in the container's home. */
-static int copy_in(lctx *x, ssh_conn *conn, const char *host_path, const char *base,
-                   char *err, size_t errlen)
-{
-    const char *engine = ldocker_cmd(x->cfg), *name = x->cfg->docker.container_name;
-    int status;
-    dbuf b;
-    dbuf_init(&b, 16384);
-    dbuf_printf(&b, "%s cp ", engine);
-    lshell_quote(&b, host_path);
-    dbuf_printf(&b, " %s:\"$(%s exec %s printenv HOME)\"/", name, engine, name);
-    lshell_quote(&b, base);
-    char *cmd = dbuf_take(&b, NULL);
-    char *line = cmd != NULL ? lctx_command_in(x, cmd, NULL, LCTX_RUN_HOST, 0) : NULL;
-    free(cmd);
-    if (line == NULL) {
-        snprintf(err, errlen, "out of memory");
-        return -1;
-    }
-    ssh_run_opts o = {.on_output = to_stdio};
-    int rc = ssh_run(conn, line, &o, &status, err, errlen);
-    free(line);
-    if (rc == 0 && status != 0)
-        snprintf(err, errlen, "`%s cp` into container %s failed with exit code %d", engine,
-                 name, status);
-    return rc == 0 && status == 0 ? 0 : -1;
-}
-
 /* Uploads the script to ~/NAME and builds the command that runs it:
  * `python ~/x.py ARGS` for Python (as Ray), `bash ~/x.sh ARGS` for shell
  * scripts, `~/x ARGS` for anything else (its mode is kept). */
@@ -294,9 +247,9 @@ static int submit_prepare(lctx *x, ssh_conn *conn, const exec_req *r, char **cmd
                     : ssh_conn_expand(conn, remote, abs, sizeof abs, err, sizeof err);
     if (rc == -ENAMETOOLONG)
         snprintf(err, sizeof err, "path too long");
-    if (rc != 0 || (docker && make_parent(conn, abs, err, sizeof err) != 0) ||
+    if (rc != 0 || (docker && ssh_xfer_mkparent(conn, abs, err, sizeof err) != 0) ||
         ssh_xfer_put(conn, script, abs, err, sizeof err) != 0 ||
-        (docker && copy_in(x, conn, abs, base, err, sizeof err) != 0)) {
+        (docker && ldocker_cp_in(x, conn, abs, 0, remote, err, sizeof err) != 0)) {
         fprintf(stderr, "Error: cannot upload %s: %s\n", script, err);
         return -1;
     }

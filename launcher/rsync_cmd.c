@@ -4,7 +4,9 @@
  * without a trailing '/' lands inside TARGET under its own name, with one
  * its contents go into TARGET; a file goes into TARGET when TARGET ends with
  * '/' or is an existing directory.  rsync_exclude and rsync_filter apply to
- * uploads, rsync_exclude to downloads. */
+ * uploads, rsync_exclude to downloads.  With a docker section the files go
+ * through the host's mount directory and `ENGINE cp`, as Ray's
+ * DockerCommandRunner does (ldocker_cp.h). */
 #include "launcher/info_cmd.h"
 
 #include <errno.h>
@@ -17,17 +19,25 @@
 #include "common/util.h"
 #include "launcher/info_opts.h"
 #include "launcher/lctx.h"
+#include "launcher/ldocker.h"
+#include "launcher/ldocker_cp.h"
 #include "launcher/ssh_xfer.h"
 #include "launcher/sync_tree.h"
 
 static const char usage[] = "[OPTIONS] CLUSTER_CONFIG_FILE [SOURCE] [TARGET]";
 
+/* Drops S's trailing slashes, keeping a lone "/". */
+static void trim_slashes(char *s)
+{
+    size_t n = strlen(s);
+    while (n > 1 && s[n - 1] == '/')
+        s[--n] = '\0';
+}
+
 static const char *base_name(const char *path, char *buf, size_t buflen)
 {
     snprintf(buf, buflen, "%s", path);
-    size_t n = strlen(buf);
-    while (n > 1 && buf[n - 1] == '/')
-        buf[--n] = '\0';
+    trim_slashes(buf);
     const char *slash = strrchr(buf, '/');
     return slash != NULL ? slash + 1 : buf;
 }
@@ -65,21 +75,59 @@ static int up_target(ssh_conn *conn, const char *src, const char *dst, char *out
     return rc;
 }
 
-static int up_one(lctx *x, ssh_conn *conn, const char *src, const char *dst)
+/* With a docker section (Ray's DockerCommandRunner.run_rsync_up): SRC goes
+ * to DST's place in the host's mount directory, then `ENGINE cp` copies it
+ * to DST in the container.  TARGET is DST after rsync's rules (whether a
+ * file's DST is a directory is not asked of the container: a file lands in
+ * DST when DST ends with '/'). */
+static int up_one_docker(lctx *x, ssh_conn *conn, const char *src, const char *dst,
+                         const sync_spec *spec, sync_stats *st, char *target, size_t tlen,
+                         char *err, size_t errlen)
+{
+    struct stat lst;
+    char host[PATH_MAX], name[PATH_MAX], dir_of[PATH_MAX];
+    if (stat(src, &lst) != 0) {
+        snprintf(err, errlen, "%s: %s", src, strerror(errno));
+        return -1;
+    }
+    int dir = S_ISDIR(lst.st_mode);
+    int into = dir ? !ends_with_slash(src) : ends_with_slash(dst);
+    int rc = str_copy(dir_of, sizeof dir_of, dst);
+    trim_slashes(dir_of);
+    if (rc == 0)
+        rc = into ? fs_path_join(target, tlen, strcmp(dir_of, "/") == 0 ? "" : dir_of,
+                                 base_name(src, name, sizeof name))
+                  : str_copy(target, tlen, dst);
+    if (rc == 0)
+        rc = ldocker_host_path(x->cfg, target, host, sizeof host);
+    if (rc != 0) {
+        snprintf(err, errlen, "path too long: %s", dst);
+        return -1;
+    }
+    if (ssh_xfer_mkparent(conn, host, err, errlen) != 0 ||
+        sync_up(conn, src, host, spec, st, err, errlen) != 0)
+        return -1;
+    return ldocker_cp_in(x, conn, host, dir, target, err, errlen);
+}
+
+static int up_one(lctx *x, ssh_conn *conn, const char *src, const char *dst, int docker)
 {
     const cluster_config *c = x->cfg;
     char target[PATH_MAX], err[1024];
     sync_spec spec = {c->rsync_exclude.v, c->rsync_exclude.n, c->rsync_filter.v,
                       c->rsync_filter.n};
     sync_stats st = {0};
-    int rc = up_target(conn, src, dst, target, sizeof target, err, sizeof err);
-    if (rc == 0)
+    int rc = docker ? up_one_docker(x, conn, src, dst, &spec, &st, target, sizeof target, err,
+                                    sizeof err)
+                    : up_target(conn, src, dst, target, sizeof target, err, sizeof err);
+    if (rc == 0 && !docker)
         rc = sync_up(conn, src, target, &spec, &st, err, sizeof err);
     if (rc != 0) {
         fprintf(stderr, "Error: %s -> %s:%s: %s\n", src, ssh_conn_host(conn), dst, err);
         return 1;
     }
-    printf("%s -> %s:%s (%zu file%s sent, %zu unchanged)\n", src, ssh_conn_host(conn), target,
+    printf("%s -> %s:%s%s%s (%zu file%s sent, %zu unchanged)\n", src, ssh_conn_host(conn),
+           target, docker ? " in container " : "", docker ? c->docker.container_name : "",
            st.files_sent, st.files_sent == 1 ? "" : "s", st.files_same);
     return 0;
 }
@@ -90,14 +138,23 @@ static int up_node(lctx *x, const info_opts *o, const char *ip, int is_head)
     ssh_conn *conn = lctx_connect(x, ip, is_head);
     int rc = conn == NULL;
     if (conn != NULL && o->n_rest == 2)
-        rc = up_one(x, conn, o->rest[0], o->rest[1]);
+        rc = up_one(x, conn, o->rest[0], o->rest[1], x->cfg->docker_enabled);
     for (size_t i = 0; conn != NULL && o->n_rest == 0 && i < x->cfg->n_mounts; i++) {
         char src[PATH_MAX + 2];
         struct stat st;
+        char remote[PATH_MAX];
         const cfg_mount *m = &x->cfg->mounts[i];
         snprintf(src, sizeof src, "%s%s", m->local,
                  stat(m->local, &st) == 0 && S_ISDIR(st.st_mode) ? "/" : "");
-        rc |= up_one(x, conn, src, m->remote);
+        /* A container sees its file mounts through bind mounts of the
+         * host's mount directory: the host copy is the container's. */
+        if (x->cfg->docker_enabled &&
+            ldocker_host_path(x->cfg, m->remote, remote, sizeof remote) != 0) {
+            fprintf(stderr, "Error: path too long: %s\n", m->remote);
+            rc = 1;
+            continue;
+        }
+        rc |= up_one(x, conn, src, x->cfg->docker_enabled ? remote : m->remote, 0);
     }
     ssh_conn_close(conn);
     return rc;
@@ -118,16 +175,6 @@ static int rsync_begin(const char *cmd, int argc, char **argv, info_opts *o, lct
     }
     if (lctx_open(x, o->config, &o->ov) != 0)
         return 1;
-    /* Ray copies between the host's mount directory and the container with
-     * `docker cp`; rayc does not yet, and a transfer to the host alone would
-     * miss the container that the commands see. */
-    if (x->cfg->docker_enabled) {
-        fprintf(stderr, "Error: ray %s with a docker section is not supported by rayc yet (the "
-                "files would reach the host, not container %s); use file_mounts and "
-                "`ray up`, or `ray exec`.\n", cmd, x->cfg->docker.container_name);
-        lctx_close(x);
-        return 1;
-    }
     return -1;
 }
 
@@ -154,6 +201,22 @@ int rsync_up_main(int argc, char **argv)
 
 /* ---------------------------------------------------------------- down */
 
+/* With a docker section (Ray's DockerCommandRunner.run_rsync_down): SRC's
+ * place in the host's mount directory, into ABS; unless SRC is a file mount
+ * (EXACT: the container sees the host's copy through a bind mount), `ENGINE
+ * cp` first copies SRC out of the container to there. */
+static int down_source_docker(lctx *x, ssh_conn *conn, const char *src, int exact, char *abs,
+                              size_t abslen, char *err, size_t errlen)
+{
+    char host[PATH_MAX];
+    if (ldocker_host_path(x->cfg, src, abs, abslen) != 0 || str_copy(host, sizeof host, abs)) {
+        snprintf(err, errlen, "path too long: %s", src);
+        return -1;
+    }
+    trim_slashes(host);
+    return exact ? 0 : ldocker_cp_out(x, conn, src, host, err, errlen);
+}
+
 /* Downloads SRC to DST; EXACT makes DST the path itself (file mounts). */
 static int down_one(lctx *x, ssh_conn *conn, const char *src, const char *dst, int exact)
 {
@@ -163,7 +226,9 @@ static int down_one(lctx *x, ssh_conn *conn, const char *src, const char *dst, i
     sync_stats st = {0};
     ssh_xfer_stat rst = {0};
     struct stat lst;
-    int rc = ssh_conn_expand(conn, src, abs, sizeof abs, err, sizeof err);
+    int rc = x->cfg->docker_enabled
+                 ? down_source_docker(x, conn, src, exact, abs, sizeof abs, err, sizeof err)
+                 : ssh_conn_expand(conn, src, abs, sizeof abs, err, sizeof err);
     if (rc == 0)
         rc = ssh_xfer_stat_path(conn, abs, &rst, err, sizeof err);
     int into = !exact && (rst.is_dir ? !ends_with_slash(src)

@@ -101,3 +101,10 @@ int ssh_run(ssh_conn *c, const char *command, const ssh_run_opts *o, int *exit_s
     ssh_channel_free(ch);
     return rc;
 }
+
+void ssh_output_stdio(void *data, int is_stderr, const char *buf, size_t len)
+{
+    (void)data;
+    fwrite(buf, 1, len, is_stderr ? stderr : stdout);
+    fflush(is_stderr ? stderr : stdout);
+}

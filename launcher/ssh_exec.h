@@ -12,6 +12,10 @@
  * pty everything arrives as stdout).  BUF is valid only during the call. */
 typedef void (*ssh_output_cb)(void *data, int is_stderr, const char *buf, size_t len);
 
+/* An ssh_output_cb that copies the output to this process's stdout and
+ * stderr, flushed at once (DATA unused). */
+void ssh_output_stdio(void *data, int is_stderr, const char *buf, size_t len);
+
 typedef struct ssh_run_opts {
     int pty;                    /* ask for a pseudo-terminal (merged output) */
     int timeout_s;              /* 0: no limit */

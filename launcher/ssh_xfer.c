@@ -123,6 +123,20 @@ int ssh_xfer_mkdirs(ssh_conn *c, const char *dir, char *err, size_t errlen)
     }
 }
 
+int ssh_xfer_mkparent(ssh_conn *c, const char *path, char *err, size_t errlen)
+{
+    char dir[PATH_MAX];
+    if (str_copy(dir, sizeof dir, path) != 0) {
+        snprintf(err, errlen, "path too long: %s", path);
+        return -EIO;
+    }
+    char *slash = strrchr(dir, '/');
+    if (slash == NULL || slash == dir)
+        return 0;
+    *slash = '\0';
+    return ssh_xfer_mkdirs(c, dir, err, errlen);
+}
+
 /* ---------------------------------------------------------------- upload */
 
 /* "DIR/.NAME.rayc-RANDOM" next to REMOTE, so the rename stays on one fs. */

@@ -44,6 +44,11 @@ int ssh_xfer_mkdir(ssh_conn *c, const char *dir, char *err, size_t errlen);
  * Returns 0 or -EIO with ERR set. */
 int ssh_xfer_mkdirs(ssh_conn *c, const char *dir, char *err, size_t errlen);
 
+/* Creates the remote directory that PATH is in, with its missing parents
+ * (nothing for a path directly under "/" or without a '/').  Returns 0 or
+ * -EIO with ERR set. */
+int ssh_xfer_mkparent(ssh_conn *c, const char *path, char *err, size_t errlen);
+
 /* Uploads local file LOCAL to remote REMOTE (parent directories created),
  * with LOCAL's mode and mtime.  REMOTE is replaced atomically.  Returns 0,
  * -errno for the local file, or -EIO with ERR set. */

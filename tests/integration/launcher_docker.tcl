@@ -198,6 +198,30 @@ test {docker-1.8 ray attach opens the shell in the head's container through a pt
     string match "*ATTACHED-42 rayc-test image*" $::got
 } 1
 
+test {docker-1.9 ray rsync-up puts a directory and a file into the head's container} {
+    file mkdir $T/up/sub
+    file_write $T/up/sub/a.txt "alpha\n"
+    file_write $T/up/b.txt "beta\n"
+    file_write $T/one.txt "one\n"
+    set out1 [launcher_ok rsync-up $main $T/up ~/synced]
+    set out2 [launcher_ok rsync-up $main $T/one.txt /opt/drop/]
+    set in [launcher_ok exec $main {cat ~/synced/up/sub/a.txt ~/synced/up/b.txt /opt/drop/one.txt}]
+    set host [launcher exec $main {test -e /opt/drop/one.txt && echo on-host || echo not-on-host} \
+        --run-env host]
+    list [string match "*in container rayc_node (2 files sent*" $out1] \
+        [string match "*/opt/drop/one.txt in container rayc_node (1 file sent*" $out2] \
+        [regexp -all {alpha|beta|one} $in] [string match "*not-on-host*" [dict get $host out]]
+} {1 1 3 1}
+
+test {docker-1.10 ray rsync-down brings a file and a directory's contents out of the container} {
+    launcher_ok exec $main {mkdir -p /opt/made/d && echo made-in-container > /opt/made/d/x.txt && echo top > /opt/made/top.txt}
+    file delete -force $T/down
+    file mkdir $T/down
+    launcher_ok rsync-down $main /opt/made/top.txt $T/down/
+    launcher_ok rsync-down $main /opt/made/d/ $T/down/dcontents
+    list [file_read $T/down/top.txt] [file_read $T/down/dcontents/x.txt]
+} [list "top\n" "made-in-container\n"]
+
 test {docker-2.1 a second ray up reuses the running containers and skips setup} {
     set before [list [container_id $h1] [container_id $h2]]
     set out [launcher_ok up $main -y]
