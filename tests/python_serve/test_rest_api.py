@@ -228,7 +228,7 @@ def test_serve_deploy_and_status_through_the_rest_api(cluster):
     # RAY_DASHBOARD_ADDRESS is the default address, as in Ray.
     rc, out = serve_cli(c, "status", env={"RAY_DASHBOARD_ADDRESS": c["dash"]})
     assert rc == 0 and "yamlapp:" in out and "status: RUNNING" in out and \
-        "route_prefix: /yaml" in out, out
+        "RUNNING: 1" in out and "status_trigger: CONFIG_UPDATE_COMPLETED" in out, out
     # Without the token the CLI fails with the server's line.
     rc, out = serve_cli(c, "status", "--address", c["dash"],
                         env={"RAY_AUTH_TOKEN_PATH": str(c["tmp"] / "missing")})
