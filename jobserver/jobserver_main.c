@@ -360,7 +360,7 @@ static void shutdown_done(jobs_server *srv)
         uv_stop(srv->loop);
         return;
     }
-    serve_api_stop(srv);   /* no request may stay suspended in the HTTP server */
+    serve_api_stop(srv);   /* none may stay suspended when the HTTP server closes */
     http_server_close(srv->http);
     srv->http = NULL;
     jobs_gcs_stop(srv);
@@ -377,6 +377,7 @@ static void signal_cb(uv_signal_t *s, int signum)
         return;
     srv->shutting_down = 1;
     log_info("received signal %d: stopping every running job", signum);
+    serve_api_stop(srv);   /* answered now, while the loop still sends answers */
     jobs_sup_shutdown(srv, shutdown_done);
 }
 

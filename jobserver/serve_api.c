@@ -290,6 +290,10 @@ void serve_api_handle(jobs_server *srv, http_request *r)
                           "was started without --gcs-address");
         return;
     }
+    if (srv->shutting_down) {
+        http_respond_text(r, 503, "The job server is shutting down");
+        return;
+    }
     if (count_ops(srv) >= SERVE_API_MAX_RUNNING) {
         http_respond_text(r, 503, "Too many Serve REST API requests in progress; "
                           "retry later");
@@ -322,6 +326,8 @@ void serve_api_handle(jobs_server *srv, http_request *r)
 void serve_api_stop(jobs_server *srv)
 {
     for (serve_op *op = srv->serve_ops; op != NULL; op = op->next) {
+        if (op->req == NULL)
+            continue;   /* already stopped */
         kill(-op->child.pid, SIGKILL);
         answer(op, 503, "The job server is shutting down");
     }

@@ -31,9 +31,11 @@ void serve_api_limit_body(http_request *r);
  * ran past RAYC_SERVE_REST_TIMEOUT_S and was killed). */
 void serve_api_handle(jobs_server *srv, http_request *r);
 
-/* Kills every running driver and answers its request 503, so that no
- * request is left suspended when the HTTP server closes.  The drivers'
- * records are freed from the loop afterwards. */
+/* Kills every running driver and answers its request 503 (called when
+ * shutdown starts, so the answers still go out, and again before the HTTP
+ * server closes: no request may stay suspended then).  The drivers' records
+ * are freed from the loop once they have exited; requests that come later
+ * get 503 too. */
 void serve_api_stop(jobs_server *srv);
 
 #endif

@@ -39,16 +39,15 @@ APPS = textwrap.dedent('''
 ''')
 
 
-@pytest.fixture(scope="module")
-def cluster(tmp_path_factory):
-    tmp = tmp_path_factory.mktemp("rest")
+def start_head(tmp, **extra_env):
+    """`ray start --head` in TMP with a token of its own; the cluster dict."""
     token = secrets.token_hex(32)
     (tmp / "token").write_text(token + "\n")
     (tmp / "apps").mkdir()
     (tmp / "apps" / "rest_apps.py").write_text(APPS)
     env = dict(os.environ, RAY_TMPDIR=str(tmp / "ray"),
                RAYC_NODE_REGISTRY=str(tmp / "registry"),
-               PYTHONPATH=os.path.join(ROOT, "python"))
+               PYTHONPATH=os.path.join(ROOT, "python"), **extra_env)
     env.pop("RAY_ADDRESS", None)
     env.pop("RAY_DASHBOARD_ADDRESS", None)
     port, dash = free_port(), free_port()
@@ -57,11 +56,16 @@ def cluster(tmp_path_factory):
                     str(free_port()), "--num-cpus", "4", "--auth-token-file",
                     str(tmp / "token")], env=env, check=True, stdout=subprocess.PIPE,
                    stderr=subprocess.STDOUT)
-    c = {"tmp": tmp, "env": env, "token": token, "dash": "http://127.0.0.1:%d" % dash,
-         "proxy_port": free_port(), "ray_address": "127.0.0.1:%d" % port}
+    return {"tmp": tmp, "env": env, "token": token, "dash": "http://127.0.0.1:%d" % dash,
+            "proxy_port": free_port(), "ray_address": "127.0.0.1:%d" % port}
+
+
+@pytest.fixture(scope="module")
+def cluster(tmp_path_factory):
+    c = start_head(tmp_path_factory.mktemp("rest"))
     yield c
     api(c, "DELETE")
-    subprocess.run([RAY, "stop"], env=env, capture_output=True)
+    subprocess.run([RAY, "stop"], env=c["env"], capture_output=True)
 
 
 def api(c, method, body=None, token=True, headers=None, query=""):
@@ -236,3 +240,33 @@ def test_serve_deploy_and_status_through_the_rest_api(cluster):
     rc, out = serve_cli(c, "shutdown", "-y", "--address", c["dash"])
     assert rc == 0, out
     assert details(c)["applications"] == {}
+
+
+BLOCKING = textwrap.dedent('''
+    import os, time
+    open(%r, "w").close()
+    while True:          # an import that never ends: the driver hangs in it
+        time.sleep(0.05)
+''')
+
+
+def test_a_hung_driver_gives_504_and_shutdown_answers_503(tmp_path):
+    import threading
+    c = start_head(tmp_path, RAYC_SERVE_REST_TIMEOUT_S="10")
+    try:
+        mark = tmp_path / "importing"
+        (tmp_path / "apps" / "hangs.py").write_text(BLOCKING % str(mark))
+        cfg = config(c, [app(c, "hangs", "/hangs", "hangs:app")])
+        st, body, _ = api(c, "PUT", cfg)
+        assert st == 504 and b"did not finish within 10 s" in body, body
+        assert mark.exists()
+        mark.unlink()
+        got = []
+        t = threading.Thread(target=lambda: got.append(api(c, "PUT", cfg)))
+        t.start()
+        wait_for(mark.exists, "the second driver importing the app")
+        subprocess.run([RAY, "stop"], env=c["env"], capture_output=True)
+        t.join()
+        assert got[0][:2] == (503, b"The job server is shutting down"), got
+    finally:
+        subprocess.run([RAY, "stop"], env=c["env"], capture_output=True)
