@@ -43,11 +43,16 @@ struct http_request {
     int sink_fd;             /* -1 unless the body goes to a file */
     char *sink_path;
     size_t received;
+    size_t max_body;         /* the server's, or lower (http_request_limit_body) */
     int started;             /* the access handler has seen it */
     const char *bad_target;  /* why the raw request target is refused, or NULL */
     int close_after;         /* the response ends the connection */
     int responded;
     int aborted;             /* answered mid-body: the rest is discarded */
+    int deferred;            /* the application answers later (http_request_defer) */
+    int suspended;           /* libmicrohttpd holds the connection for that answer */
+    struct MHD_Response *held;   /* the late answer, queued once resumed */
+    unsigned held_status;
     void *user;
     int nheaders;
     char *hdr_names[MAX_RESPONSE_HEADERS];
@@ -104,12 +109,15 @@ static http_request *request_new(http_server *s, struct MHD_Connection *conn)
     r->srv = s;
     r->conn = conn;
     r->sink_fd = -1;
+    r->max_body = s->cfg.max_body;
     dbuf_init(&r->body, s->cfg.max_body);
     return r;
 }
 
 static void request_free(http_request *r)
 {
+    if (r->held != NULL)
+        MHD_destroy_response(r->held);
     if (r->srv->cfg.on_free != NULL)
         r->srv->cfg.on_free(r);
     if (r->sink_fd >= 0)
@@ -190,6 +198,58 @@ int http_request_add_response_header(http_request *r, const char *name, const ch
     return 0;
 }
 
+/* ---------------------------------------------------------------- deferred answers */
+
+/* A response to a suspended request cannot be queued from outside the
+ * access handler: it is kept and the connection resumed, and the access
+ * handler queues it when libmicrohttpd calls it again. */
+static int hold_response(http_request *r, int status, struct MHD_Response *resp)
+{
+    r->held = resp;
+    r->held_status = (unsigned)status;
+    r->responded = 1;
+    r->suspended = 0;
+    MHD_resume_connection(r->conn);
+    http_server_kick(r->srv);
+    return 0;
+}
+
+/* Called from on_access: queues a held response; returns 1 when it did. */
+static int queue_held(http_request *r)
+{
+    if (r->held == NULL)
+        return 0;
+    MHD_queue_response(r->conn, r->held_status, r->held);
+    MHD_destroy_response(r->held);
+    r->held = NULL;
+    return 1;
+}
+
+/* Called from on_access after the request callback: suspends a deferred
+ * request it left unanswered; returns 1 when it did. */
+static int suspend_deferred(http_request *r)
+{
+    if (!r->deferred || r->responded)
+        return 0;
+    MHD_suspend_connection(r->conn);
+    r->suspended = 1;
+    return 1;
+}
+
+void http_request_limit_body(http_request *r, size_t max)
+{
+    if (max < r->max_body)
+        r->max_body = max;
+}
+
+int http_request_defer(http_request *r)
+{
+    if (r->responded)
+        return -EALREADY;
+    r->deferred = 1;
+    return 0;
+}
+
 /* Queues RESP for R with its content type and the extra headers. */
 static int queue(http_request *r, int status, const char *content_type,
                  struct MHD_Response *resp)
@@ -203,6 +263,8 @@ static int queue(http_request *r, int status, const char *content_type,
     for (int i = 0; i < r->nheaders; i++)
         if (r->hdr_names[i] && r->hdr_values[i])
             MHD_add_response_header(resp, r->hdr_names[i], r->hdr_values[i]);
+    if (r->suspended)
+        return hold_response(r, status, resp);
     enum MHD_Result ok = MHD_queue_response(r->conn, (unsigned)status, resp);
     MHD_destroy_response(resp);
     r->responded = 1;
@@ -349,7 +411,7 @@ static void refuse_chunk(http_request *r, int rc)
     char msg[200];
     if (rc == -EFBIG) {
         snprintf(msg, sizeof msg, "Request body exceeds the limit of %zu bytes",
-                 r->srv->cfg.max_body);
+                 r->max_body);
         abort_mid_body(r, MHD_HTTP_CONTENT_TOO_LARGE, msg);
     } else if (rc == -ENOSPC || rc == -EDQUOT) {
         snprintf(msg, sizeof msg, "Failed to store the request body: %s", strerror(-rc));
@@ -363,7 +425,7 @@ static void refuse_chunk(http_request *r, int rc)
 /* Takes one chunk of body.  Returns 0, -EFBIG over the limit or -errno. */
 static int take_body(http_request *r, const char *data, size_t n)
 {
-    if (n > r->srv->cfg.max_body - r->received)
+    if (n > r->max_body - r->received)
         return -EFBIG;
     r->received += n;
     if (r->sink_fd < 0)
@@ -451,10 +513,12 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn, const c
         r->method = method;
         return first_call(s, r);
     }
+    if (queue_held(r))
+        return MHD_YES;
     if (r->aborted) {
         /* Discard what is still coming, up to the limit once more. */
         r->received += *upload_size;
-        int more = *upload_size > 0 && r->received / 2 <= s->cfg.max_body;
+        int more = *upload_size > 0 && r->received / 2 <= r->max_body;
         *upload_size = 0;
         return more ? MHD_YES : MHD_NO;
     }
@@ -478,6 +542,8 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn, const c
         return MHD_YES;
     }
     s->cfg.on_request(s->cfg.arg, r);
+    if (suspend_deferred(r))
+        return MHD_YES;
     if (!r->responded)
         http_respond_text(r, 500, "Internal error: no response");
     return MHD_YES;
@@ -525,7 +591,8 @@ static int listen_socket(const char *host, int port, int *out)
 
 static int start_mhd(http_server *s)
 {
-    unsigned flags = MHD_USE_EPOLL | MHD_ALLOW_UPGRADE | MHD_USE_ERROR_LOG;
+    unsigned flags = MHD_USE_EPOLL | MHD_ALLOW_UPGRADE | MHD_USE_ERROR_LOG |
+                     MHD_ALLOW_SUSPEND_RESUME;
     struct MHD_OptionItem tls[] = {
         {MHD_OPTION_HTTPS_MEM_CERT, 0, s->tls_cert},
         {MHD_OPTION_HTTPS_MEM_KEY, 0, s->tls_key},

@@ -90,6 +90,18 @@ int http_respond_take(http_request *r, int status, const char *content_type, cha
 /* A one-line text/plain response. */
 int http_respond_text(http_request *r, int status, const char *text);
 
+/* From the headers callback: lowers R's body limit to MAX.  A body over it
+ * is refused with 413 naming MAX, as one over the server's limit is. */
+void http_request_limit_body(http_request *r, size_t max);
+
+/* From the request callback: answer R later.  The callback returns without
+ * a response and the connection waits (suspended in libmicrohttpd) until
+ * http_respond*() is called on R from the loop; R stays valid until then
+ * and may be freed at any time after.  Every deferred request must be
+ * answered before http_server_close.  Returns 0, or -EALREADY when R was
+ * already answered. */
+int http_request_defer(http_request *r);
+
 /* Adds a header to the response queued next (at most 4 per request). */
 int http_request_add_response_header(http_request *r, const char *name, const char *value);
 

@@ -16,6 +16,7 @@
 #include "jobserver/jobs_request.h"
 #include "jobserver/jobs_server.h"
 #include "jobserver/pkg_store.h"
+#include "jobserver/serve_api.h"
 #include "jobserver/state_api.h"
 
 #define CT_JSON "application/json; charset=utf-8"
@@ -24,7 +25,7 @@
 
 enum route_id {
     R_NONE, R_HEALTHZ, R_AUTH_MODE, R_AUTHENTICATE, R_VERSION, R_JOBS, R_JOB, R_JOB_LOGS,
-    R_JOB_TAIL, R_JOB_STOP, R_PACKAGE, R_DASH, R_STATE,
+    R_JOB_TAIL, R_JOB_STOP, R_PACKAGE, R_DASH, R_STATE, R_SERVE,
 };
 
 /* What a request matched, kept on the request between the two callbacks. */
@@ -71,6 +72,7 @@ static enum route_id match_path(const char *path, api_route *rt)
     if (strcmp(path, "/api/jobs") == 0 || strcmp(path, "/api/jobs/") == 0) return R_JOBS;
     if (strncmp(path, "/api/jobs/", 10) == 0) return match_job_path(path + 10, rt);
     if (strncmp(path, "/api/v0/", 8) == 0) return R_STATE;   /* state_api.c */
+    if (serve_api_path(path)) return R_SERVE;                /* serve_api.c */
     if (strncmp(path, "/api/packages/", 14) == 0) {
         const char *rest = path + 14;
         int n = segment(rest, rt->arg1, sizeof rt->arg1);
@@ -92,6 +94,7 @@ static int method_allowed(enum route_id id, const char *m)
     case R_JOB_STOP: return strcmp(m, "POST") == 0;
     case R_AUTHENTICATE: return strcmp(m, "POST") == 0;
     case R_PACKAGE: return get || strcmp(m, "PUT") == 0;
+    case R_SERVE: return serve_api_method_allowed(m);
     default: return get;
     }
 }
@@ -177,6 +180,8 @@ static int on_headers(void *arg, http_request *r)
         return 1;
     if (rt->id == R_PACKAGE && strcmp(method, "PUT") == 0)
         return begin_upload(srv, r, rt);
+    if (rt->id == R_SERVE)
+        serve_api_limit_body(r);
     return 0;
 }
 
@@ -414,6 +419,7 @@ static void on_request(void *arg, http_request *r)
     case R_PACKAGE: handle_package(srv, r, rt); break;
     case R_DASH: dash_handle(srv, r); break;
     case R_STATE: state_api_handle(srv, r, http_request_path(r) + 8); break;
+    case R_SERVE: serve_api_handle(srv, r); break;
     default: http_respond_text(r, 404, "404: Not Found"); break;
     }
 }

@@ -60,6 +60,7 @@ typedef struct jobs_server {
     struct dash *dash;               /* the dashboard's node view (dash.h), or NULL */
     struct jobs_reserve *reserve;    /* link to the node's raylet (jobs_reserve.c), or NULL */
     struct jobs_run *waiting;        /* runs queued for resources, oldest first */
+    struct serve_op *serve_ops;      /* Serve REST API drivers running (serve_api.c) */
     int live_runs;                   /* runs not yet released */
     int tails;                       /* WebSocket log tails still open */
     int64_t shutdown_started;        /* monotonic ms */

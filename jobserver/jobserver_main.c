@@ -20,6 +20,7 @@
 #include "jobserver/jobs_reserve.h"
 #include "jobserver/dash.h"
 #include "jobserver/jobs_server.h"
+#include "jobserver/serve_api.h"
 
 #define DEFAULT_STOP_WAIT_S 3
 #define DEFAULT_START_TIMEOUT_S 900
@@ -359,6 +360,7 @@ static void shutdown_done(jobs_server *srv)
         uv_stop(srv->loop);
         return;
     }
+    serve_api_stop(srv);   /* none may stay suspended when the HTTP server closes */
     http_server_close(srv->http);
     srv->http = NULL;
     jobs_gcs_stop(srv);
@@ -375,6 +377,7 @@ static void signal_cb(uv_signal_t *s, int signum)
         return;
     srv->shutting_down = 1;
     log_info("received signal %d: stopping every running job", signum);
+    serve_api_stop(srv);   /* answered now, while the loop still sends answers */
     jobs_sup_shutdown(srv, shutdown_done);
 }
 

@@ -7,7 +7,12 @@
 
 It connects to the cluster at --address, else RAY_ADDRESS, else the local
 one (`ray start` on this host).  The imported application's module is
-pickled by value, so its replicas need not be able to import it."""
+pickled by value, so its replicas need not be able to import it.
+
+deploy, status and shutdown given a dashboard address (--address
+http://HOST:8265, or RAY_DASHBOARD_ADDRESS when --address is not given)
+use Serve's REST API there instead, as Ray's CLI does; the applications
+are then imported on the cluster (from runtime_env's working_dir)."""
 import argparse
 import importlib
 import os
@@ -101,7 +106,27 @@ def cmd_run(o):
     return 0
 
 
+def _rest_address(o):
+    """The dashboard address when this command goes through the REST API."""
+    from ray.serve._private.rest_client import is_dashboard_address
+    address = o.address or os.environ.get("RAY_DASHBOARD_ADDRESS")
+    return address if is_dashboard_address(address) else None
+
+
+def _rest(o, call):
+    from ray.serve._private.rest_client import ServeSubmissionClient
+    try:
+        return call(ServeSubmissionClient(_rest_address(o)))
+    except (RuntimeError, ConnectionError) as e:
+        _die(str(e))
+
+
 def cmd_status(o):
+    if _rest_address(o):
+        from ray.serve._private.rest_client import status_from_details
+        d = _rest(o, lambda c: c.get_serve_details())
+        sys.stdout.write(yaml.safe_dump(status_from_details(d), sort_keys=False))
+        return 0
     from ray import serve
     from ray.serve.api import _get_controller
     from ray.serve.schema import status_dict
@@ -120,6 +145,10 @@ def cmd_shutdown(o):
         answer = input("This will shut down Serve on the cluster. Continue? [y/N] ")
         if answer.strip().lower() not in ("y", "yes"):
             return 1
+    if _rest_address(o):
+        _rest(o, lambda c: c.delete_applications())
+        print("Sent shutdown request; applications will be deleted asynchronously.")
+        return 0
     _connect(o.address)
     serve.shutdown()
     print("Sent shutdown request; applications will be deleted asynchronously.")
@@ -133,6 +162,13 @@ def cmd_deploy(o):
             cfg = yaml.safe_load(f)
     except (OSError, yaml.YAMLError) as e:
         _die("cannot read %s: %s" % (o.config, e))
+    if not cfg:
+        _die("One or more configs are empty.")
+    if _rest_address(o):
+        _rest(o, lambda c: c.deploy_applications(cfg))
+        print("Sent deploy request successfully.\n * Use `serve status` to check "
+              "applications' statuses.")
+        return 0
     if not isinstance(cfg, dict) or not isinstance(cfg.get("applications"), list):
         _die("%s: expected a mapping with an 'applications' list" % o.config)
     apps = []

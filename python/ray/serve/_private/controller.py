@@ -37,6 +37,7 @@ class _Replica:
         self.ongoing = 0
         self.stop_since = None
         self.pid = None
+        self.start_time_s = time.time()
 
 
 class _Deployment:
@@ -104,15 +105,25 @@ class ServeController:
 
     # -- applications ------------------------------------------------------
 
-    async def deploy_app(self, name, route_prefix, configs):
-        """Deploys or updates application NAME; "" or an error message."""
-        self._ensure_loop()
+    def _prefix_taken(self, name, route_prefix):
         if route_prefix is not None:
             for other, a in self.apps.items():
                 if other != name and a["route_prefix"] == route_prefix and not a["deleting"]:
                     return ("Prefix %s is being used by application \"%s\"."
                             % (route_prefix, other))
+        return ""
+
+    async def deploy_app(self, name, route_prefix, configs, meta=None):
+        """Deploys or updates application NAME; "" or an error message.
+        META: {"deployed_app_config", "last_deployed_time_s", "source"} of a
+        declarative deploy (the REST API), kept for its GET."""
+        self._ensure_loop()
+        taken = self._prefix_taken(name, route_prefix)
+        if taken:
+            return taken
         old = self.apps.get(name)
+        if old is not None and old.get("failed"):
+            old = None
         deps = {}
         reconfigured = []  # refs of reconfigure calls: the update ends with them
         for cfg in configs:
@@ -142,7 +153,9 @@ class ServeController:
                 if dname not in deps:
                     self._stop_all(d)
         self.apps[name] = {"route_prefix": route_prefix, "ingress": configs[-1]["name"],
-                           "deployments": deps, "deleting": False}
+                           "deployments": deps, "deleting": False, "failed": "",
+                           "meta": meta or {"last_deployed_time_s": time.time(),
+                                            "source": "imperative"}}
         self.routes_version += 1
         # As in Ray, the update is done when the live replicas have their new
         # user_config (a replica that dies meanwhile is replaced with it).
@@ -154,6 +167,42 @@ class ServeController:
             except Exception as e:  # noqa: BLE001 - the user's reconfigure raised
                 return "reconfigure of application %s failed: %s" % (name, e)
         return ""
+
+    async def fail_app(self, name, route_prefix, message, meta):
+        """Records application NAME as DEPLOY_FAILED with MESSAGE (a declarative
+        deploy whose application could not be built); its old deployments
+        stop.  "" or an error message."""
+        self._ensure_loop()
+        taken = self._prefix_taken(name, route_prefix)
+        if taken:
+            return taken
+        old = self.apps.get(name)
+        if old:
+            for d in old["deployments"].values():
+                self._stop_all(d)
+        self.apps[name] = {"route_prefix": route_prefix, "ingress": None, "deployments": {},
+                           "deleting": False, "failed": message, "meta": meta}
+        self.routes_version += 1
+        return ""
+
+    async def details(self):
+        """What the REST API's GET needs beyond status(): the controller's
+        node and actor, each application's deploy metadata, each deployment's
+        options and replicas, the proxies' actors."""
+        ctx = ray.get_runtime_context()
+        apps = {}
+        for name, a in self.apps.items():
+            deps = {}
+            for dname, d in a["deployments"].items():
+                cfg = {k: v for k, v in d.cfg.items() if k not in ("serialized", "is_function")}
+                deps[dname] = {"config": cfg, "target": d.target, "replicas": [
+                    {"name": r.name, "state": r.state, "pid": r.pid,
+                     "start_time_s": r.start_time_s} for r in d.replicas.values()]}
+            apps[name] = {"meta": a.get("meta") or {}, "deployments": deps}
+        proxies = {nid: {"name": p["name"], "ready": p["ready"]}
+                   for nid, p in self.proxies.items()}
+        return {"node_id": ctx.get_node_id(), "actor_id": ctx.get_actor_id(),
+                "applications": apps, "proxies": proxies, "http_options": self.http_options}
 
     async def delete_app(self, name):
         a = self.apps.get(name)
@@ -202,7 +251,7 @@ class ServeController:
     async def get_routes(self):
         """(version, {route_prefix: (app, ingress deployment)})."""
         routes = {a["route_prefix"]: (name, a["ingress"]) for name, a in self.apps.items()
-                  if a["route_prefix"] is not None and not a["deleting"]}
+                  if a["route_prefix"] is not None and not a["deleting"] and a["ingress"]}
         return self.routes_version, routes
 
     async def proxy_table(self, node_id, version):
@@ -215,7 +264,7 @@ class ServeController:
             p["version"] = max(p["version"], int(version))
         lines = ["V\t%d" % self.routes_version]
         for name, a in self.apps.items():
-            if a["route_prefix"] is None or a["deleting"]:
+            if a["route_prefix"] is None or a["deleting"] or not a["ingress"]:
                 continue
             d = a["deployments"][a["ingress"]]
             lines.append("R\t%s\t%s\t%s\t%d" % (a["route_prefix"], name, a["ingress"],
@@ -238,6 +287,8 @@ class ServeController:
             sts = [v["status"] for v in deps.values()]
             if a["deleting"]:
                 st = "DELETING"
+            elif a.get("failed"):
+                st = "DEPLOY_FAILED"
             elif "DEPLOY_FAILED" in sts:
                 st = "DEPLOY_FAILED"
             elif all(s in ("HEALTHY", "UPSCALING", "DOWNSCALING") for s in sts) and \
@@ -245,7 +296,8 @@ class ServeController:
                 st = "RUNNING"
             else:
                 st = "DEPLOYING"
-            msg = "; ".join(v["message"] for v in deps.values() if v["message"])
+            msg = a.get("failed") or "; ".join(v["message"] for v in deps.values()
+                                               if v["message"])
             apps[name] = {"status": st, "route_prefix": a["route_prefix"], "message": msg,
                           "deployments": deps, "ingress": a["ingress"]}
         proxies = {nid: ("HEALTHY" if p["ready"] else "STARTING")
@@ -442,7 +494,8 @@ class ServeController:
                 if routes is None:
                     routes = {a["route_prefix"]: (name, a["ingress"])
                               for name, a in self.apps.items()
-                              if a["route_prefix"] is not None and not a["deleting"]}
+                              if a["route_prefix"] is not None and not a["deleting"]
+                              and a["ingress"]}
                 p["ref"] = p["handle"].set_routes.remote(self.routes_version, routes)
                 p["sent"] = now
 
