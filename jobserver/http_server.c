@@ -17,6 +17,7 @@
 #include "common/log.h"
 #include "common/util.h"
 #include "jobserver/http_framing.h"
+#include "jobserver/http_stream.h"
 #include "common/dbuf.h"
 
 #define MAX_RESPONSE_HEADERS 4
@@ -525,7 +526,8 @@ static int listen_socket(const char *host, int port, int *out)
 
 static int start_mhd(http_server *s)
 {
-    unsigned flags = MHD_USE_EPOLL | MHD_ALLOW_UPGRADE | MHD_USE_ERROR_LOG;
+    unsigned flags = MHD_USE_EPOLL | MHD_ALLOW_UPGRADE | MHD_USE_ERROR_LOG |
+                     MHD_ALLOW_SUSPEND_RESUME;
     struct MHD_OptionItem tls[] = {
         {MHD_OPTION_HTTPS_MEM_CERT, 0, s->tls_cert},
         {MHD_OPTION_HTTPS_MEM_KEY, 0, s->tls_key},
@@ -615,6 +617,7 @@ void http_server_close(http_server *s)
     /* Stop watching the epoll fd before libmicrohttpd closes it. */
     if (s->open_handles > 1)
         uv_close((uv_handle_t *)&s->poll, handle_closed);
+    http__streams_close(s);   /* libmicrohttpd refuses to stop with suspended ones */
     uv_close((uv_handle_t *)&s->timer, handle_closed);
     if (s->mhd != NULL)
         MHD_stop_daemon(s->mhd);
@@ -623,3 +626,21 @@ void http_server_close(http_server *s)
         close(s->listen_fd);
     s->listen_fd = -1;
 }
+
+/* ---------------------------------------------------------------- for http_stream.c */
+
+struct MHD_Connection *http__request_conn(http_request *r) { return r->conn; }
+http_server *http__request_server(http_request *r) { return r->srv; }
+
+int http__request_queue(http_request *r, int status, const char *content_type,
+                        struct MHD_Response *resp)
+{
+    if (r->responded) {
+        if (resp != NULL)
+            MHD_destroy_response(resp);
+        return -EALREADY;
+    }
+    return queue(r, status, content_type, resp);
+}
+
+uv_loop_t *http__server_loop(http_server *s) { return s->loop; }
