@@ -292,7 +292,7 @@ proc stream_bg {name url} {
 
 # The job server log of host IP.
 proc jobserver_log {ip} {
-    return [file_read [lindex [glob $::tmp/session_*/node_$ip\_*/logs/ray_jobserver*] 0]]
+    return [file_read [lindex [glob $::tmp/session_*/node_$ip\_*/logs/ray_jobserver.log] 0]]
 }
 
 test {state-1.12d /api/v0/logs/stream of another node's file sends lines written after it started, each chunk framed "1"} {
