@@ -342,13 +342,13 @@ int gev_add_task(gev_table *t, const Rayc__TaskEvent *m)
     return 0;
 }
 
-/* Merges one packed record W (its function NAMES[W.func], its node NODE_ID
- * when flagged ON_NODE). */
+/* Merges one packed record W, an attempt and its states (its function
+ * NAMES[W.func], its node NODE_ID when flagged ON_NODE). */
 static int add_wire(gev_table *t, const tev_wire *w, char *const *names, size_t nnames,
                     const char *node_id)
 {
     uint8_t key[KEY_MAX];
-    if (w->state < 1 || w->state > 6)
+    if (w->states == 0 || w->states >= 1u << TEV_WIRE_NSTATES)
         return -EINVAL;
     memcpy(key, w->task, IDS_TASK_LEN);
     memcpy(key + IDS_TASK_LEN, &w->attempt, 4);
@@ -378,7 +378,9 @@ static int add_wire(gev_table *t, const tev_wire *w, char *const *names, size_t 
         set_interned(t, &r->func, names[w->func]);
     if (w->flags & TEV_WIRE_ON_NODE)
         set_interned(t, &r->node_id, node_id);
-    add_state(t, r, w->state, w->time_ns);
+    for (int s = 1; s <= TEV_WIRE_NSTATES; s++)
+        if (w->states & (1u << (s - 1)))
+            add_state(t, r, s, w->times[s - 1]);
     return 0;
 }
 

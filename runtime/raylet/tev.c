@@ -347,22 +347,20 @@ static void worker_event(tev *e, const wpool_worker *w, const Rayc__TaskEvent *i
     }
 }
 
-/* Buffers packed record IN (NAMES: its function names) of a task worker W
- * ran. */
-static void worker_wire_event(tev *e, const wpool_worker *w, const tev_wire *in,
+/* Buffers state S at TIME of packed record IN (NAMES: its function names)
+ * of a task worker W ran. */
+static void worker_wire_event(tev *e, const wpool_worker *w, const tev_wire *in, int s,
                               char *const *names, size_t nnames)
 {
-    if (in->state < 1 || in->state > TEV_FAILED)
-        return;
     tev_ev *ev = push(e);
     if (ev == NULL) {
         e->dropped_tasks++;
         return;
     }
-    ev->time_ns = in->time_ns;
+    ev->time_ns = in->times[s - 1];
     memcpy(ev->id, in->task, IDS_TASK_LEN);
     ev->attempt = in->attempt;
-    ev->state = in->state;
+    ev->state = (uint8_t)s;
     ev->kind = in->kind;
     ev->func = intern(e, in->func < nnames ? names[in->func] : "");
     memcpy(ev->job, in->job, IDS_JOB_LEN);
@@ -401,7 +399,9 @@ void tev_from_worker(raylet_client *cl, const Rayc__AddTaskEvents *m)
     tev_wire wr;
     for (size_t off = 0; off < m->packed.len; off += TEV_WIRE_SIZE) {
         tev_wire_get(&wr, m->packed.data + off);
-        worker_wire_event(e, w, &wr, m->names, m->n_names);
+        for (int st = 1; st <= TEV_WIRE_NSTATES && st <= TEV_FAILED; st++)
+            if (wr.states & (1u << (st - 1)))
+                worker_wire_event(e, w, &wr, st, m->names, m->n_names);
     }
 }
 
