@@ -153,7 +153,7 @@ void api_tev_flush(void)
     add.packed.len = npacked * TEV_WIRE_SIZE;
     add.names = names;
     add.n_names = nnames;
-    size_t sent = n + npacked / 3;
+    size_t sent = n + npacked;         /* one packed record per task */
     add.dropped_tasks = dropped + (sent < nrecs ? (int64_t)(nrecs - sent) : 0);
     Rayc__Envelope env = RAYC__ENVELOPE__INIT;
     env.body_case = RAYC__ENVELOPE__BODY_ADD_TASK_EVENTS;
