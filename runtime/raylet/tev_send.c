@@ -202,7 +202,11 @@ static void wire_start(struct tev_batch *b, tev_wire *w, const tev_ev *ev)
 /* Adds what task event EV knows to W, the record of its attempt. */
 static void wire_merge(tev_wire *w, const tev_ev *ev)
 {
-    tev_wire_add_state(w, ev->state, ev->time_ns);
+    if (ev->states == 0)
+        tev_wire_add_state(w, ev->state, ev->time_ns);
+    for (int s = 1; ev->states != 0 && s <= TEV_WIRE_NSTATES; s++)
+        if (ev->states & (1u << (s - 1)))
+            tev_wire_add_state(w, s, ev->times[s - 1]);
     if (ev->has_worker) {
         memcpy(w->worker, ev->worker, IDS_WORKER_LEN);
         w->pid = ev->pid;
