@@ -341,13 +341,18 @@ test {state-1.12f a client that goes away ends its stream on the head and on the
     list [dict get $r status] [dict get $r body]
 } [list 200 "1only line\n"]
 
-test {state-1.12g /api/v0/logs/stream without the token is 401; a missing file is 404 with Ray's envelope} {
+test {state-1.12g /api/v0/logs/stream without the token is 401; a missing file is 404, bad pid/suffix/interval 400, with Ray's envelope} {
     set tok [string trim [file_read $token_file]]
+    set hdr [list Authorization "Bearer $tok"]
     set r1 [http_request GET "$api/api/v0/logs/stream?filename=raylet.log"]
-    set r2 [http_request GET "$api/api/v0/logs/stream?filename=no-such.log" \
-        -headers [list Authorization "Bearer $tok"]]
-    list [dict get $r1 status] [dict get $r2 status] [json_get [dict get $r2 body] msg]
-} {401 404 {Log file no-such.log is not found on this node}}
+    set r2 [http_request GET "$api/api/v0/logs/stream?filename=no-such.log" -headers $hdr]
+    set r3 [http_request GET "$api/api/v0/logs/stream?pid=42" -headers $hdr]
+    set r4 [http_request GET "$api/api/v0/logs/stream?filename=raylet.log&suffix=log" -headers $hdr]
+    set r5 [http_request GET "$api/api/v0/logs/stream?filename=raylet.log&interval=0" -headers $hdr]
+    list [dict get $r1 status] [dict get $r2 status] [json_get [dict get $r2 body] msg] \
+        [dict get $r3 status] [json_get [dict get $r3 body] msg] [dict get $r4 status] \
+        [dict get $r5 status]
+} {401 404 {Log file no-such.log is not found on this node} 400 {pid needs node_id or node_ip: a pid names a worker only on its node} 400 400}
 
 test {state-1.13 a node that left is listed DEAD with the reason} {
     on_ok $h3 $ray_bin stop
