@@ -10,8 +10,6 @@
 #include "common/util.h"
 #include "jobserver/jobs_agent_http.h"
 
-#define FOLLOW_POLL_NS (500 * 1000 * 1000L)
-
 /* Prints the log files of one node (NODE_ID "" for the head). */
 static int list_node(jobs_client *c, const state_opts *o, const char *node_id, const char *ip)
 {
@@ -91,35 +89,65 @@ static char *fetch_file(jobs_client *c, const state_opts *o, const char *file, l
     return resp;
 }
 
+/* One chunk of Ray's log stream: "1" then text, or "0" then an error. */
+static int stream_chunk(void *arg, const char *data, size_t n)
+{
+    int *failed = arg;
+    if (n > 0 && data[0] == '1') {
+        fwrite(data + 1, 1, n - 1, stdout);
+        fflush(stdout);
+        return 0;
+    }
+    fprintf(stderr, "Error: %.*s\n", n > 1 ? (int)(n - 1) : 0, data + (n > 0));
+    *failed = 1;
+    return 1;
+}
+
+/* Follows the file over /api/v0/logs/stream (Ray's media_type=stream): its
+ * last lines, then each line as it is written, until interrupted. */
+static int follow_file(jobs_client *c, const state_opts *o, const char *file)
+{
+    char path[4096] = "/api/v0/logs/stream", num[32], err[1024];
+    jobs_url_add_query(path, sizeof path, "node_id", o->node_id);
+    jobs_url_add_query(path, sizeof path, "node_ip", o->node_ip);
+    jobs_url_add_query(path, sizeof path, "filename", file);
+    jobs_url_add_query(path, sizeof path, "actor_id", o->actor_id);
+    jobs_url_add_query(path, sizeof path, "task_id", o->task_id);
+    snprintf(num, sizeof num, "%ld", o->tail);
+    jobs_url_add_query(path, sizeof path, "lines", num);
+    int failed = 0;
+    long status = 0;
+    char *body = NULL;
+    size_t len = 0;
+    if (jobs_client_stream(c, path, stream_chunk, &failed, &status, &body, &len, err,
+                           sizeof err) != 0) {
+        fprintf(stderr, "Error: %s\n", err);
+        free(body);
+        return 1;
+    }
+    if (status != 200) {
+        json_t *j = body ? json_loadb(body, len, 0, NULL) : NULL;
+        const char *msg = json_string_value(json_object_get(j, "msg"));
+        fprintf(stderr, "Error: %s\n", msg ? msg : body ? body : "no answer");
+        json_decref(j);
+        failed = 1;
+    }
+    free(body);
+    return failed;
+}
+
 static int show_file(jobs_client *c, const state_opts *o, const char *file)
 {
-    size_t len = 0, shown;
+    if (o->follow)
+        return follow_file(c, o, file);
+    size_t len = 0;
     char *text = fetch_file(c, o, file, o->tail, &len);
     if (text == NULL)
         return 1;
     fwrite(text, 1, len, stdout);
     fflush(stdout);
     free(text);
-    if (!o->follow)
-        return 0;
-    /* Following: the whole file is fetched again and what is new printed. */
-    char *all = fetch_file(c, o, file, -1, &shown);
-    if (all == NULL)
-        return 1;
-    free(all);
-    for (;;) {
-        struct timespec ts = {0, FOLLOW_POLL_NS};
-        nanosleep(&ts, NULL);
-        all = fetch_file(c, o, file, -1, &len);
-        if (all == NULL)
-            return 1;
-        if (len > shown) {
-            fwrite(all + shown, 1, len - shown, stdout);
-            fflush(stdout);
-        }
-        shown = len;
-        free(all);
-    }
+    return 0;
 }
 
 int cmd_logs(int argc, char **argv)

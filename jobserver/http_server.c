@@ -17,6 +17,7 @@
 #include "common/log.h"
 #include "common/util.h"
 #include "jobserver/http_framing.h"
+#include "jobserver/http_stream.h"
 #include "common/dbuf.h"
 
 #define MAX_RESPONSE_HEADERS 4
@@ -682,6 +683,7 @@ void http_server_close(http_server *s)
     /* Stop watching the epoll fd before libmicrohttpd closes it. */
     if (s->open_handles > 1)
         uv_close((uv_handle_t *)&s->poll, handle_closed);
+    http__streams_close(s);   /* libmicrohttpd refuses to stop with suspended ones */
     uv_close((uv_handle_t *)&s->timer, handle_closed);
     if (s->mhd != NULL)
         MHD_stop_daemon(s->mhd);
@@ -690,3 +692,21 @@ void http_server_close(http_server *s)
         close(s->listen_fd);
     s->listen_fd = -1;
 }
+
+/* ---------------------------------------------------------------- for http_stream.c */
+
+struct MHD_Connection *http__request_conn(http_request *r) { return r->conn; }
+http_server *http__request_server(http_request *r) { return r->srv; }
+
+int http__request_queue(http_request *r, int status, const char *content_type,
+                        struct MHD_Response *resp)
+{
+    if (r->responded) {
+        if (resp != NULL)
+            MHD_destroy_response(resp);
+        return -EALREADY;
+    }
+    return queue(r, status, content_type, resp);
+}
+
+uv_loop_t *http__server_loop(http_server *s) { return s->loop; }

@@ -251,3 +251,15 @@ void jobs_client_http_error(long status, const char *body, char *out, size_t out
     else
         snprintf(out, outlen, "Request failed with status code %ld: %s.", status, body);
 }
+
+/* ---------------------------------------------------------------- for jobs_client_stream.c */
+
+void jobs_client__setup(jobs_client *c, const char *url)
+{
+    setup_request(c, "GET", url, NULL, 0, NULL);
+}
+
+struct curl_slist *jobs_client__headers(const jobs_client *c)
+{
+    return header_list(c, NULL);
+}

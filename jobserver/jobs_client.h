@@ -55,4 +55,20 @@ int jobs_client_tail(jobs_client *c, const char *id,
                      void (*cb)(void *arg, const char *text, size_t n), void *arg, char *err,
                      size_t errlen);
 
+/* GETs PATH and, while the answer is a chunked 200, calls CB with each
+ * HTTP chunk as it arrives, whole (at most 1 MiB); CB returns non-zero to
+ * stop.  Returns 0 once the answer ended (or CB stopped) with *STATUS and,
+ * for an answer that was not a chunked 200, its body (at most 64 KiB) in
+ * *BODY (caller frees; NULL when empty).  -ECONNREFUSED or -EPROTO with one
+ * line in ERR when the server cannot be reached or the stream broke. */
+int jobs_client_stream(jobs_client *c, const char *path,
+                       int (*cb)(void *arg, const char *data, size_t n), void *arg,
+                       long *status, char **body, size_t *body_len, char *err, size_t errlen);
+
+/* Internal, for jobs_client_stream.c: a GET of URL set up as every request
+ * is, and the request headers (free with curl_slist_free_all). */
+struct curl_slist;
+void jobs_client__setup(jobs_client *c, const char *url);
+struct curl_slist *jobs_client__headers(const jobs_client *c);
+
 #endif

@@ -118,8 +118,27 @@ static void arg_cb(void *arg, const char *key, const char *v)
             strcmp(q->format, "leading_1") != 0)
             snprintf(q->err, sizeof q->err, "Unsupported format: %.15s, use 'text' or "
                      "'leading_1'", q->format);
+    } else if (strcmp(key, "pid") == 0) {
+        if (v == NULL || parse_long(v, 1, 1L << 30, &n) != 0)
+            snprintf(q->err, sizeof q->err, "pid must be a positive integer, got '%.100s'",
+                     v ? v : "");
+        else
+            q->pid = n;
+    } else if (strcmp(key, "suffix") == 0) {
+        copy_param(q->suffix, sizeof q->suffix, v, q, key);
+        if (q->err[0] == '\0' && strcmp(q->suffix, "out") != 0 && strcmp(q->suffix, "err") != 0)
+            snprintf(q->err, sizeof q->err, "suffix must be 'out' or 'err', got '%.7s'",
+                     q->suffix);
+    } else if (strcmp(key, "interval") == 0) {
+        char *end = NULL;
+        double d = v ? strtod(v, &end) : 0;
+        if (v == NULL || end == v || *end != '\0' || !(d > 0 && d <= 3600))
+            snprintf(q->err, sizeof q->err, "interval must be a number of seconds in (0, 3600], "
+                     "got '%.100s'", v ? v : "");
+        else
+            q->interval = d;
     }
-    /* Other parameters (timeout, media_type, interval, ...) are accepted. */
+    /* Other parameters (timeout, media_type, ...) are accepted. */
 }
 
 static void parse_query(http_request *r, state_query *q)
@@ -378,9 +397,7 @@ void state_api_handle(jobs_server *srv, http_request *r, const char *rest)
     else if (strcmp(rest, "logs/file") == 0)
         state_logs_file(srv, r, &q);
     else if (strcmp(rest, "logs/stream") == 0)
-        state_respond_error(r, 501, "rayc does not stream logs over HTTP (media_type=stream): "
-                            "read /api/v0/logs/file again for new lines, as `ray logs --follow` "
-                            "does");
+        state_logs_stream(srv, r, &q);
     else
         http_respond_text(r, 404, "404: Not Found");
     free_query(&q);

@@ -21,6 +21,10 @@ typedef struct state_query {
     char node_id[128], node_ip[64], filename[256], glob[256], actor_id[64], task_id[64];
     char format[16];              /* logs/file: "leading_1" (default) or "text" */
     long lines;
+    long pid;                     /* logs: the worker with this pid (0: none) */
+    char suffix[8];               /* logs: "out" or "err" (one file holds both here) */
+    double interval;              /* logs/stream: seconds between checks where a file
+                                     cannot be watched (Ray's interval) */
     char err[256];                /* set when a parameter is bad */
 } state_query;
 
@@ -84,5 +88,32 @@ Rayc__Envelope *state_query_events(jobs_server *srv, http_request *r, const stat
 
 void state_logs_list(jobs_server *srv, http_request *r, const state_query *q);
 void state_logs_file(jobs_server *srv, http_request *r, const state_query *q);
+
+/* Where a log lives: this node, or another node's job agent. */
+typedef struct state_log_target {
+    int local;
+    char url_base[128];           /* http(s)://ip:port of the node's agent */
+    char node_id[128];
+} state_log_target;
+
+/* The file Q names (filename, or the log of the worker of actor_id,
+ * task_id or pid) into NAME and its node into T; Q's node_id is set to the
+ * worker's node.  Returns 0, or -1 after answering R (400, 404, 500). */
+int state_logs_resolve(jobs_server *srv, http_request *r, state_query *q, char *name,
+                       size_t len, state_log_target *t);
+
+/* ---------------------------------------------------------------- state_stream*.c */
+
+/* /api/v0/logs/stream: Ray's media_type=stream.  The last Q->lines lines,
+ * then every byte written to the file as it comes, each HTTP chunk framed
+ * "1" + text (format=leading_1) until the client goes away; "0" + a message
+ * ends a stream that fails midway.  Another node's file is relayed from its
+ * job agent's stream. */
+void state_logs_stream(jobs_server *srv, http_request *r, const state_query *q);
+
+/* Relays the stream of NAME from T's agent into R (state_stream_agent.c).
+ * Answers R in every case. */
+void state_stream_agent(jobs_server *srv, http_request *r, const state_log_target *t,
+                        const char *name, const state_query *q);
 
 #endif

@@ -24,15 +24,9 @@
 
 /* ---------------------------------------------------------------- where */
 
-typedef struct log_target {
-    int local;
-    char url_base[128];           /* http(s)://ip:port of the node's agent */
-    char node_id[128];
-} log_target;
-
 /* Finds the node Q names (this one when none).  Answers R and returns -1
  * when it cannot be reached. */
-static int find_node(jobs_server *srv, http_request *r, const state_query *q, log_target *t)
+static int find_node(jobs_server *srv, http_request *r, const state_query *q, state_log_target *t)
 {
     memset(t, 0, sizeof *t);
     if ((q->node_id[0] == '\0' && q->node_ip[0] == '\0') || strcmp(q->node_id, srv->node_id) == 0 ||
@@ -81,7 +75,7 @@ static size_t write_cb(char *data, size_t size, size_t nmemb, void *arg)
 }
 
 /* Asks T's agent for PATH with Q's parameters and relays its answer. */
-static void forward(jobs_server *srv, http_request *r, const log_target *t, const char *path,
+static void forward(jobs_server *srv, http_request *r, const state_log_target *t, const char *path,
                     const state_query *q, const char *filename)
 {
     char url[2048], auth[TOKEN_MAX + 32], lines[32], cerr[CURL_ERROR_SIZE] = "";
@@ -222,7 +216,7 @@ static void file_local(jobs_server *srv, http_request *r, const state_query *q, 
 
 void state_logs_list(jobs_server *srv, http_request *r, const state_query *q)
 {
-    log_target t;
+    state_log_target t;
     if (find_node(srv, r, q, &t) != 0)
         return;
     if (t.local)
@@ -237,11 +231,20 @@ static int worker_log(jobs_server *srv, http_request *r, state_query *q, char *n
 {
     int actors = q->actor_id[0] != '\0';
     state_query f = {0};
-    char *key = actors ? "actor_id" : "task_id", *eq = "=";
+    char *key = actors ? "actor_id" : q->task_id[0] ? "task_id" : "worker_pid", *eq = "=";
+    char pid[32], *nkey = "node_id";
+    snprintf(pid, sizeof pid, "%ld", q->pid);
     f.keys[0] = key;
     f.preds[0] = eq;
-    f.values[0] = actors ? q->actor_id : q->task_id;
+    f.values[0] = actors ? q->actor_id : q->task_id[0] ? q->task_id : pid;
     f.nkeys = f.npreds = f.nvalues = 1;
+    if (!actors && !q->task_id[0] && q->node_id[0]) {
+        /* A pid names a worker only on its node. */
+        f.keys[1] = nkey;
+        f.preds[1] = eq;
+        f.values[1] = q->node_id;
+        f.nkeys = f.npreds = f.nvalues = 2;
+    }
     Rayc__Envelope *rep = state_query_events(srv, r, &f, actors, 1);
     if (rep == NULL)
         return -1;
@@ -265,7 +268,8 @@ static int worker_log(jobs_server *srv, http_request *r, state_query *q, char *n
     } else {
         char msg[300];
         snprintf(msg, sizeof msg, "No worker is known for %s %.64s (it has not run yet, or its "
-                 "events were evicted)", actors ? "actor" : "task", f.values[0]);
+                 "events were evicted)", actors ? "actor" : q->task_id[0] ? "task" : "pid",
+                 f.values[0]);
         state_respond_error(r, 404, msg);
     }
     json_decref(w);
@@ -274,19 +278,31 @@ static int worker_log(jobs_server *srv, http_request *r, state_query *q, char *n
     return ok ? 0 : -1;
 }
 
+int state_logs_resolve(jobs_server *srv, http_request *r, state_query *q, char *name,
+                       size_t len, state_log_target *t)
+{
+    str_copy(name, len, q->filename);
+    if (name[0] == '\0' && q->pid > 0 && q->node_id[0] == '\0' && q->node_ip[0] == '\0') {
+        state_respond_error(r, 400, "pid needs node_id or node_ip: a pid names a worker only on "
+                            "its node");
+        return -1;
+    }
+    if (name[0] == '\0' && (q->actor_id[0] || q->task_id[0] || q->pid > 0) &&
+        worker_log(srv, r, q, name, len) != 0)
+        return -1;
+    if (name[0] == '\0') {
+        state_respond_error(r, 400, "one of filename, actor_id, task_id or pid is required");
+        return -1;
+    }
+    return find_node(srv, r, q, t);
+}
+
 void state_logs_file(jobs_server *srv, http_request *r, const state_query *cq)
 {
     state_query q = *cq;
     char name[300];
-    str_copy(name, sizeof name, q.filename);
-    if ((q.actor_id[0] || q.task_id[0]) && worker_log(srv, r, &q, name, sizeof name) != 0)
-        return;
-    if (name[0] == '\0') {
-        state_respond_error(r, 400, "one of filename, actor_id or task_id is required");
-        return;
-    }
-    log_target t;
-    if (find_node(srv, r, &q, &t) != 0)
+    state_log_target t;
+    if (state_logs_resolve(srv, r, &q, name, sizeof name, &t) != 0)
         return;
     if (t.local)
         file_local(srv, r, &q, name);

@@ -97,7 +97,7 @@ static uint32_t name_index(char **names, size_t *n, char *f)
     return (uint32_t)(*n)++;
 }
 
-/* Appends the three states of R, a task that succeeded, to PACKED
+/* Appends R, a task that succeeded, with its three states to PACKED
  * (tev_wire.h; the raylet adds the worker and the node). */
 static void pack_rec(const tev_rec *r, uint8_t *packed, size_t *npacked, char **names,
                      size_t *nnames)
@@ -113,11 +113,10 @@ static void pack_rec(const tev_rec *r, uint8_t *packed, size_t *npacked, char **
     w.attempt = r->attempt;
     w.kind = (uint8_t)r->kind;
     w.func = name_index(names, nnames, r->func ? r->func : "");
-    for (int k = 0; k < 3; k++) {
-        w.state = (uint8_t)(3 + k);            /* SUBMITTED_TO_WORKER, RUNNING, FINISHED */
-        w.time_ns = k < 2 ? r->start_ns : r->end_ns;
-        tev_wire_put(packed + (*npacked)++ * TEV_WIRE_SIZE, &w);
-    }
+    tev_wire_add_state(&w, 3, r->start_ns);      /* SUBMITTED_TO_WORKER */
+    tev_wire_add_state(&w, 4, r->start_ns);      /* RUNNING */
+    tev_wire_add_state(&w, 5, r->end_ns);        /* FINISHED */
+    tev_wire_put(packed + (*npacked)++ * TEV_WIRE_SIZE, &w);
 }
 
 void api_tev_flush(void)
@@ -128,7 +127,7 @@ void api_tev_flush(void)
     Rayc__TaskEvent **evp = calloc(nrecs + 1, sizeof *evp);
     Rayc__StateTime *st = calloc(3 * nrecs + 1, sizeof *st);
     Rayc__StateTime **stp = calloc(3 * nrecs + 1, sizeof *stp);
-    uint8_t *packed = malloc(3 * nrecs * TEV_WIRE_SIZE + 1);
+    uint8_t *packed = malloc(nrecs * TEV_WIRE_SIZE + 1);
     char **names = calloc(nrecs + 1, sizeof *names);
     size_t n = 0, npacked = 0, nnames = 0;
     for (size_t i = 0; ev && evp && st && stp && i < nrecs; i++) {
@@ -154,7 +153,7 @@ void api_tev_flush(void)
     add.packed.len = npacked * TEV_WIRE_SIZE;
     add.names = names;
     add.n_names = nnames;
-    size_t sent = n + npacked / 3;
+    size_t sent = n + npacked;         /* one packed record per task */
     add.dropped_tasks = dropped + (sent < nrecs ? (int64_t)(nrecs - sent) : 0);
     Rayc__Envelope env = RAYC__ENVELOPE__INIT;
     env.body_case = RAYC__ENVELOPE__BODY_ADD_TASK_EVENTS;

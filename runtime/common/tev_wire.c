@@ -17,35 +17,47 @@ static uint64_t get_le(const uint8_t *p, int n)
     return v;
 }
 
+void tev_wire_add_state(tev_wire *w, int s, int64_t time_ns)
+{
+    if (s < 1 || s > TEV_WIRE_NSTATES)
+        return;
+    uint8_t bit = (uint8_t)(1u << (s - 1));
+    if (!(w->states & bit) || time_ns < w->times[s - 1])
+        w->times[s - 1] = time_ns;
+    w->states |= bit;
+}
+
 void tev_wire_put(uint8_t *out, const tev_wire *w)
 {
-    put_le(out, (uint64_t)w->time_ns, 8);
-    memcpy(out + 8, w->task, IDS_TASK_LEN);
-    memcpy(out + 32, w->job, IDS_JOB_LEN);
-    memcpy(out + 36, w->actor, IDS_ACTOR_LEN);
-    memcpy(out + 52, w->pg, IDS_PG_LEN);
-    memcpy(out + 70, w->worker, IDS_WORKER_LEN);
-    put_le(out + 86, (uint32_t)w->attempt, 4);
-    put_le(out + 90, (uint32_t)w->pid, 4);
-    put_le(out + 94, w->func, 4);
-    out[98] = w->state;
-    out[99] = w->kind;
-    out[100] = w->flags;
-    memset(out + 101, 0, TEV_WIRE_SIZE - 101);
+    for (int i = 0; i < TEV_WIRE_NSTATES; i++)
+        put_le(out + 8 * i, (uint64_t)w->times[i], 8);
+    memcpy(out + 48, w->task, IDS_TASK_LEN);
+    memcpy(out + 72, w->job, IDS_JOB_LEN);
+    memcpy(out + 76, w->actor, IDS_ACTOR_LEN);
+    memcpy(out + 92, w->pg, IDS_PG_LEN);
+    memcpy(out + 110, w->worker, IDS_WORKER_LEN);
+    put_le(out + 126, (uint32_t)w->attempt, 4);
+    put_le(out + 130, (uint32_t)w->pid, 4);
+    put_le(out + 134, w->func, 4);
+    out[138] = w->states;
+    out[139] = w->kind;
+    out[140] = w->flags;
+    memset(out + 141, 0, TEV_WIRE_SIZE - 141);
 }
 
 void tev_wire_get(tev_wire *w, const uint8_t *in)
 {
-    w->time_ns = (int64_t)get_le(in, 8);
-    memcpy(w->task, in + 8, IDS_TASK_LEN);
-    memcpy(w->job, in + 32, IDS_JOB_LEN);
-    memcpy(w->actor, in + 36, IDS_ACTOR_LEN);
-    memcpy(w->pg, in + 52, IDS_PG_LEN);
-    memcpy(w->worker, in + 70, IDS_WORKER_LEN);
-    w->attempt = (int32_t)(uint32_t)get_le(in + 86, 4);
-    w->pid = (int32_t)(uint32_t)get_le(in + 90, 4);
-    w->func = (uint32_t)get_le(in + 94, 4);
-    w->state = in[98];
-    w->kind = in[99];
-    w->flags = in[100];
+    for (int i = 0; i < TEV_WIRE_NSTATES; i++)
+        w->times[i] = (int64_t)get_le(in + 8 * i, 8);
+    memcpy(w->task, in + 48, IDS_TASK_LEN);
+    memcpy(w->job, in + 72, IDS_JOB_LEN);
+    memcpy(w->actor, in + 76, IDS_ACTOR_LEN);
+    memcpy(w->pg, in + 92, IDS_PG_LEN);
+    memcpy(w->worker, in + 110, IDS_WORKER_LEN);
+    w->attempt = (int32_t)(uint32_t)get_le(in + 126, 4);
+    w->pid = (int32_t)(uint32_t)get_le(in + 130, 4);
+    w->func = (uint32_t)get_le(in + 134, 4);
+    w->states = in[138];
+    w->kind = in[139];
+    w->flags = in[140];
 }

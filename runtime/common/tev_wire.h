@@ -1,7 +1,9 @@
-/* Task events in a compact wire form: one fixed-size record per state
- * change, packed back to back in AddTaskEvents.packed.  Workers send them
- * to their raylet and raylets to the GCS: a batch of 5000 is one bytes
- * field instead of 5000 nested messages to size, encode, decode and free.
+/* Task events in a compact wire form: one fixed-size record per task
+ * attempt and batch, carrying every state the attempt entered in that
+ * batch with its time, packed back to back in AddTaskEvents.packed.
+ * Workers send them to their raylet and raylets to the GCS: a batch of
+ * 1000 tasks is one bytes field of 1000 records instead of 5000 nested
+ * messages (or records) to size, encode, decode, look up and free.
  * Events with text (a task's name, an error) still go as TaskEvent. */
 #ifndef RAYC_COMMON_TEV_WIRE_H
 #define RAYC_COMMON_TEV_WIRE_H
@@ -10,7 +12,8 @@
 
 #include "common/ids.h"
 
-#define TEV_WIRE_SIZE 104
+#define TEV_WIRE_SIZE 144
+#define TEV_WIRE_NSTATES 6           /* states 1 PENDING_ARGS_AVAIL .. 6 FAILED */
 
 /* Flags of a record. */
 #define TEV_WIRE_ACTOR 1u          /* actor_id is set */
@@ -19,7 +22,7 @@
 #define TEV_WIRE_ON_NODE 8u        /* it happened on the sender's node (AddTaskEvents.node_id) */
 
 typedef struct tev_wire {
-    int64_t time_ns;               /* wall clock */
+    int64_t times[TEV_WIRE_NSTATES];   /* wall clock of state s at times[s - 1] */
     uint8_t task[IDS_TASK_LEN];
     uint8_t job[IDS_JOB_LEN];
     uint8_t actor[IDS_ACTOR_LEN];
@@ -28,10 +31,14 @@ typedef struct tev_wire {
     int32_t attempt;
     int32_t pid;
     uint32_t func;                 /* index into AddTaskEvents.names */
-    uint8_t state;                 /* 1 PENDING_ARGS_AVAIL .. 6 FAILED */
+    uint8_t states;                /* bit s - 1 set: state s is in (times[s - 1]) */
     uint8_t kind;                  /* TaskSpec.Kind */
     uint8_t flags;                 /* TEV_WIRE_* */
 } tev_wire;
+
+/* Adds state S (1..TEV_WIRE_NSTATES) at TIME_NS to W; a state W has
+ * already keeps its earlier time.  Other values are ignored. */
+void tev_wire_add_state(tev_wire *w, int s, int64_t time_ns);
 
 /* Writes W as TEV_WIRE_SIZE bytes at OUT (little-endian integers). */
 void tev_wire_put(uint8_t *out, const tev_wire *w);

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/mman.h>
 
 #include "common/tev_wire.h"
 #include "gcs/gcs_events_int.h"
@@ -47,6 +48,8 @@ gev_table *gev_table_new(size_t max, int is_actors)
     return t;
 }
 
+static void free_ring(gev_table *t);
+
 static void rec_clear(gev_rec *r)
 {
     free(r->name);
@@ -62,8 +65,7 @@ void gev_table_free(gev_table *t)
         return;
     for (size_t i = 0; i < t->len; i++)
         rec_clear(&t->recs[(t->head + i) % t->cap]);
-    free(t->recs);
-    free(t->buckets);
+    free_ring(t);
     for (size_t i = 0; i < t->nslots; i++)
         free(t->names[i]);
     free(t->names);
@@ -118,6 +120,36 @@ static void rehash(gev_table *t)
     }
 }
 
+/* LEN bytes of fresh anonymous memory in transparent huge pages where
+ * the kernel has them (madvise mode): the ring and its index are touched
+ * at random, a record or bucket at a time, and with 4 KiB pages each new
+ * page cost a fault and each lookup a TLB miss -- most of the GCS's time
+ * on task events.  NULL on failure. */
+static void *big_alloc(size_t len)
+{
+    void *p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (p == MAP_FAILED)
+        return NULL;
+#ifdef MADV_HUGEPAGE
+    (void)madvise(p, len, MADV_HUGEPAGE);
+#endif
+    return p;
+}
+
+static void free_ring(gev_table *t)
+{
+    if (t->mapped) {
+        munmap(t->recs, t->cap * sizeof *t->recs);
+        munmap(t->buckets, t->nbuckets * sizeof *t->buckets);
+    } else {
+        free(t->recs);
+        free(t->buckets);
+    }
+    t->mapped = 0;
+    t->recs = NULL;
+    t->buckets = NULL;
+}
+
 /* Grows the ring, keeping the order; the index is rebuilt.  The first
  * time the whole ring is asked for: untouched pages cost nothing, and a
  * ring that never moves saves copying it as it fills. */
@@ -127,16 +159,19 @@ static int grow(gev_table *t)
         size_t nb = 1;
         while (nb < 2 * t->max)
             nb <<= 1;
-        t->recs = malloc(t->max * sizeof *t->recs);
-        t->buckets = malloc(nb * sizeof *t->buckets);
+        t->recs = big_alloc(t->max * sizeof *t->recs);
+        t->buckets = big_alloc(nb * sizeof *t->buckets);
         if (t->recs != NULL && t->buckets != NULL) {
             t->cap = t->max;
             t->nbuckets = nb;
+            t->mapped = 1;
             rehash(t);
             return 0;
         }
-        free(t->recs);
-        free(t->buckets);
+        if (t->recs != NULL)
+            munmap(t->recs, t->max * sizeof *t->recs);
+        if (t->buckets != NULL)
+            munmap(t->buckets, nb * sizeof *t->buckets);
         t->recs = NULL;
         t->buckets = NULL;
     }
@@ -155,8 +190,7 @@ static int grow(gev_table *t)
     }
     for (size_t i = 0; i < t->len; i++)
         recs[i] = t->recs[(t->head + i) % t->cap];
-    free(t->recs);
-    free(t->buckets);
+    free_ring(t);
     t->recs = recs;
     t->buckets = buckets;
     t->cap = n;
@@ -342,13 +376,13 @@ int gev_add_task(gev_table *t, const Rayc__TaskEvent *m)
     return 0;
 }
 
-/* Merges one packed record W (its function NAMES[W.func], its node NODE_ID
- * when flagged ON_NODE). */
+/* Merges one packed record W, an attempt and its states (its function
+ * NAMES[W.func], its node NODE_ID when flagged ON_NODE). */
 static int add_wire(gev_table *t, const tev_wire *w, char *const *names, size_t nnames,
                     const char *node_id)
 {
     uint8_t key[KEY_MAX];
-    if (w->state < 1 || w->state > 6)
+    if (w->states == 0 || w->states >= 1u << TEV_WIRE_NSTATES)
         return -EINVAL;
     memcpy(key, w->task, IDS_TASK_LEN);
     memcpy(key + IDS_TASK_LEN, &w->attempt, 4);
@@ -378,7 +412,9 @@ static int add_wire(gev_table *t, const tev_wire *w, char *const *names, size_t 
         set_interned(t, &r->func, names[w->func]);
     if (w->flags & TEV_WIRE_ON_NODE)
         set_interned(t, &r->node_id, node_id);
-    add_state(t, r, w->state, w->time_ns);
+    for (int s = 1; s <= TEV_WIRE_NSTATES; s++)
+        if (w->states & (1u << (s - 1)))
+            add_state(t, r, s, w->times[s - 1]);
     return 0;
 }
 

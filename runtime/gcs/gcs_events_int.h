@@ -31,6 +31,7 @@ struct gev_table {
     size_t cap, max, head, len;
     int32_t *buckets;
     size_t nbuckets;
+    int mapped;                    /* recs and buckets are mmap'ed (big_alloc), not malloc'ed */
     int64_t dropped;
     char **names;                  /* intern table (open addressing) */
     size_t nnames, nslots;

@@ -139,7 +139,6 @@ static tev_ev *push(tev *e)
     tev_ev *ev = &e->ring[(e->head + e->len) % e->cap];
     memset(ev, 0, sizeof *ev);
     e->len++;
-    ev->time_ns = now_ns();
     return ev;
 }
 
@@ -172,6 +171,7 @@ void tev_task(raylet *r, const sched_task *t, int state, int status, const char 
         return;
     }
     const Rayc__TaskSpec *s = t->spec;
+    ev->time_ns = now_ns();
     memcpy(ev->id, t->id.b, IDS_TASK_LEN);
     ev->attempt = t->attempt;
     ev->state = (uint8_t)state;
@@ -209,6 +209,7 @@ static tev_ev *push_actor(raylet *r, const uint8_t *id, int state, int attempt, 
         return NULL;
     }
     ev->is_actor = 1;
+    ev->time_ns = now_ns();
     memcpy(ev->id, id, IDS_ACTOR_LEN);
     ev->state = (uint8_t)state;
     ev->attempt = attempt;
@@ -310,6 +311,8 @@ void tev_free(raylet *r)
 
 /* ---------------------------------------------------------------- workers' events */
 
+#define WORKER_NAMES_MAX 256         /* names of a worker's batch interned up front */
+
 static int task_state_of(const char *name)
 {
     for (int i = 1; name != NULL && name[0] != '\0' && i <= TEV_FAILED; i++)
@@ -347,24 +350,25 @@ static void worker_event(tev *e, const wpool_worker *w, const Rayc__TaskEvent *i
     }
 }
 
-/* Buffers packed record IN (NAMES: its function names) of a task worker W
- * ran. */
+/* Buffers packed record IN (FUNC: its interned function name) of a task
+ * worker W ran, all its states in one event. */
 static void worker_wire_event(tev *e, const wpool_worker *w, const tev_wire *in,
-                              char *const *names, size_t nnames)
+                              const char *func)
 {
-    if (in->state < 1 || in->state > TEV_FAILED)
+    uint8_t states = in->states & (uint8_t)((1u << TEV_FAILED) - 1);
+    if (states == 0)
         return;
     tev_ev *ev = push(e);
     if (ev == NULL) {
         e->dropped_tasks++;
         return;
     }
-    ev->time_ns = in->time_ns;
+    ev->states = states;
+    memcpy(ev->times, in->times, sizeof ev->times);
     memcpy(ev->id, in->task, IDS_TASK_LEN);
     ev->attempt = in->attempt;
-    ev->state = in->state;
     ev->kind = in->kind;
-    ev->func = intern(e, in->func < nnames ? names[in->func] : "");
+    ev->func = func;
     memcpy(ev->job, in->job, IDS_JOB_LEN);
     if (in->flags & TEV_WIRE_ACTOR) {
         memcpy(ev->actor, in->actor, IDS_ACTOR_LEN);
@@ -398,10 +402,17 @@ void tev_from_worker(raylet_client *cl, const Rayc__AddTaskEvents *m)
     }
     if (m->packed.len % TEV_WIRE_SIZE != 0)
         return;
+    /* The batch's names are interned once, not once per record. */
+    const char *funcs[WORKER_NAMES_MAX];
+    size_t nf = m->n_names < WORKER_NAMES_MAX ? m->n_names : WORKER_NAMES_MAX;
+    for (size_t i = 0; i < nf; i++)
+        funcs[i] = intern(e, m->names[i]);
     tev_wire wr;
     for (size_t off = 0; off < m->packed.len; off += TEV_WIRE_SIZE) {
         tev_wire_get(&wr, m->packed.data + off);
-        worker_wire_event(e, w, &wr, m->names, m->n_names);
+        const char *f = wr.func < nf ? funcs[wr.func]
+                        : intern(e, wr.func < m->n_names ? m->names[wr.func] : "");
+        worker_wire_event(e, w, &wr, f);
     }
 }
 

@@ -5,6 +5,7 @@
 #include <stdint.h>
 
 #include "common/ids.h"
+#include "common/tev_wire.h"
 #include "raylet/tev.h"
 
 #define TEV_DEFAULT_INTERVAL_MS 1000
@@ -27,6 +28,9 @@ typedef struct tev_ev {
     uint8_t pg[IDS_PG_LEN];
     uint8_t worker[IDS_WORKER_LEN];
     uint8_t is_actor, has_actor, has_pg, has_worker, state, kind, on_node, detached, status;
+    uint8_t states;                /* a worker's packed record: all its states (bit s - 1,
+                                      times[s - 1]) in this one event; 0 otherwise */
+    int64_t times[TEV_WIRE_NSTATES];
 } tev_ev;
 
 struct tev_batch;

@@ -56,6 +56,24 @@ static void merge_task(Rayc__TaskEvent *m, const tev_ev *ev, char *node_id)
     }
 }
 
+/* The arrays of a batch, sized for TEV_BATCH_MAX events and kept between
+ * sends: allocating a megabyte a second made the kernel fault in fresh
+ * pages for every batch. */
+struct tev_batch {
+    Rayc__TaskEvent tm[TEV_BATCH_MAX], *tp[TEV_BATCH_MAX];
+    Rayc__ActorEvent am[TEV_BATCH_MAX], *ap[TEV_BATCH_MAX];
+    Rayc__StateTime st[TEV_BATCH_MAX], *stp[TEV_BATCH_MAX];
+    size_t msg_of[TEV_BATCH_MAX], first_of[TEV_BATCH_MAX], fill[TEV_BATCH_MAX];
+    size_t wire_of[TEV_BATCH_MAX], first_wire[TEV_BATCH_MAX];
+    tev_wire wires[TEV_BATCH_MAX];
+    size_t slots[TEV_GROUP_SLOTS];
+    uint8_t packed[TEV_BATCH_MAX * TEV_WIRE_SIZE];
+    const char *name_key[TEV_GROUP_SLOTS];   /* interned name -> index in names */
+    uint32_t name_idx[TEV_GROUP_SLOTS];
+    char *names[TEV_BATCH_MAX];
+    size_t nnames;
+};
+
 /* Task events without text go packed (tev_wire.h); the others, with a
  * name or an error, as TaskEvent messages. */
 static int packable(const tev_ev *ev)
@@ -63,31 +81,45 @@ static int packable(const tev_ev *ev)
     return !ev->is_actor && ev->name == NULL && ev->error == NULL;
 }
 
-/* Groups the task events of a batch that do not go packed by attempt: MSG_OF[i] is the message
- * of event I (SIZE_MAX for actors); returns how many messages.  SLOTS has
- * room for TEV_GROUP_SLOTS. */
-static size_t group(tev *e, size_t n, size_t *msg_of, size_t *first_of, size_t *slots)
+/* Groups the task events of a batch by attempt: those with text into
+ * TaskEvent messages (MSG_OF[i] is the message of event I, FIRST_OF[m] the
+ * first event of message M), the others into packed records, one per
+ * attempt with all its states (WIRE_OF[i], FIRST_WIRE[k]).  Actor events
+ * get SIZE_MAX in both.  SLOTS has room for TEV_GROUP_SLOTS.  Returns how
+ * many messages; *NWIRE gets how many records. */
+static size_t group(tev *e, size_t n, struct tev_batch *b, size_t *nwire)
 {
     size_t nb = 1, nmsg = 0;
     while (nb < 2 * n)
         nb <<= 1;
-    memset(slots, 0xff, nb * sizeof *slots);
+    *nwire = 0;
+    memset(b->slots, 0xff, nb * sizeof *b->slots);
     for (size_t i = 0; i < n; i++) {
         const tev_ev *ev = &e->ring[(e->head + i) % e->cap];
-        msg_of[i] = SIZE_MAX;
-        if (ev->is_actor || packable(ev))
+        b->msg_of[i] = b->wire_of[i] = SIZE_MAX;
+        if (ev->is_actor)
             continue;
-        size_t j = (size_t)((ids_hash(ev->id, IDS_TASK_LEN) ^ (uint64_t)ev->attempt) & (nb - 1));
+        int pk = packable(ev);
+        size_t j = (size_t)((ids_hash(ev->id, IDS_TASK_LEN) ^ (uint64_t)ev->attempt ^
+                             (uint64_t)pk) & (nb - 1));
         for (;; j = (j + 1) & (nb - 1)) {
-            if (slots[j] == SIZE_MAX) {
-                slots[j] = i;
-                first_of[nmsg] = i;
-                msg_of[i] = nmsg++;
+            size_t o_i = b->slots[j];
+            if (o_i == SIZE_MAX) {
+                b->slots[j] = i;
+                if (pk) {
+                    b->first_wire[*nwire] = i;
+                    b->wire_of[i] = (*nwire)++;
+                } else {
+                    b->first_of[nmsg] = i;
+                    b->msg_of[i] = nmsg++;
+                }
                 break;
             }
-            const tev_ev *o = &e->ring[(e->head + slots[j]) % e->cap];
-            if (o->attempt == ev->attempt && memcmp(o->id, ev->id, IDS_TASK_LEN) == 0) {
-                msg_of[i] = msg_of[slots[j]];
+            const tev_ev *o = &e->ring[(e->head + o_i) % e->cap];
+            if (o->attempt == ev->attempt && packable(o) == pk &&
+                memcmp(o->id, ev->id, IDS_TASK_LEN) == 0) {
+                b->msg_of[i] = b->msg_of[o_i];
+                b->wire_of[i] = b->wire_of[o_i];
                 break;
             }
         }
@@ -132,21 +164,6 @@ static void sent_cb(raylet *r, Rayc__Envelope *reply, void *data)
     }
 }
 
-/* The arrays of a batch, sized for TEV_BATCH_MAX events and kept between
- * sends: allocating a megabyte a second made the kernel fault in fresh
- * pages for every batch. */
-struct tev_batch {
-    Rayc__TaskEvent tm[TEV_BATCH_MAX], *tp[TEV_BATCH_MAX];
-    Rayc__ActorEvent am[TEV_BATCH_MAX], *ap[TEV_BATCH_MAX];
-    Rayc__StateTime st[TEV_BATCH_MAX], *stp[TEV_BATCH_MAX];
-    size_t msg_of[TEV_BATCH_MAX], first_of[TEV_BATCH_MAX], fill[TEV_BATCH_MAX];
-    size_t slots[TEV_GROUP_SLOTS];
-    uint8_t packed[TEV_BATCH_MAX * TEV_WIRE_SIZE];
-    const char *name_key[TEV_GROUP_SLOTS];   /* interned name -> index in names */
-    uint32_t name_idx[TEV_GROUP_SLOTS];
-    char *names[TEV_BATCH_MAX];
-    size_t nnames;
-};
 
 /* The index of interned name F in B's names (added when new). */
 static uint32_t name_index(struct tev_batch *b, const char *f)
@@ -162,34 +179,41 @@ static uint32_t name_index(struct tev_batch *b, const char *f)
     return b->name_idx[j];
 }
 
-/* Writes task event EV as the next packed record of B. */
-static void pack_one(struct tev_batch *b, size_t at, const tev_ev *ev)
+/* Starts W, the packed record of EV's attempt (its states are added by
+ * wire_merge). */
+static void wire_start(struct tev_batch *b, tev_wire *w, const tev_ev *ev)
 {
-    tev_wire w;
-    memset(&w, 0, sizeof w);
-    w.time_ns = ev->time_ns;
-    memcpy(w.task, ev->id, IDS_TASK_LEN);
-    memcpy(w.job, ev->job, IDS_JOB_LEN);
-    w.attempt = ev->attempt;
-    w.state = ev->state;
-    w.kind = ev->kind;
-    w.func = name_index(b, ev->func);
+    memset(w, 0, sizeof *w);
+    memcpy(w->task, ev->id, IDS_TASK_LEN);
+    memcpy(w->job, ev->job, IDS_JOB_LEN);
+    w->attempt = ev->attempt;
+    w->kind = ev->kind;
+    w->func = name_index(b, ev->func);
     if (ev->has_actor) {
-        memcpy(w.actor, ev->actor, IDS_ACTOR_LEN);
-        w.flags |= TEV_WIRE_ACTOR;
+        memcpy(w->actor, ev->actor, IDS_ACTOR_LEN);
+        w->flags |= TEV_WIRE_ACTOR;
     }
     if (ev->has_pg) {
-        memcpy(w.pg, ev->pg, IDS_PG_LEN);
-        w.flags |= TEV_WIRE_PG;
+        memcpy(w->pg, ev->pg, IDS_PG_LEN);
+        w->flags |= TEV_WIRE_PG;
     }
+}
+
+/* Adds what task event EV knows to W, the record of its attempt. */
+static void wire_merge(tev_wire *w, const tev_ev *ev)
+{
+    if (ev->states == 0)
+        tev_wire_add_state(w, ev->state, ev->time_ns);
+    for (int s = 1; ev->states != 0 && s <= TEV_WIRE_NSTATES; s++)
+        if (ev->states & (1u << (s - 1)))
+            tev_wire_add_state(w, s, ev->times[s - 1]);
     if (ev->has_worker) {
-        memcpy(w.worker, ev->worker, IDS_WORKER_LEN);
-        w.pid = ev->pid;
-        w.flags |= TEV_WIRE_WORKER;
+        memcpy(w->worker, ev->worker, IDS_WORKER_LEN);
+        w->pid = ev->pid;
+        w->flags |= TEV_WIRE_WORKER;
     }
     if (ev->on_node)
-        w.flags |= TEV_WIRE_ON_NODE;
-    tev_wire_put(b->packed + at * TEV_WIRE_SIZE, &w);
+        w->flags |= TEV_WIRE_ON_NODE;
 }
 
 void tev__batch_free(tev *e)
@@ -206,7 +230,8 @@ static int build(tev *e, size_t n, Rayc__AddTaskEvents *add)
     if (e->batch == NULL && (e->batch = malloc(sizeof *e->batch)) == NULL)
         return -ENOMEM;
     struct tev_batch *b = e->batch;
-    size_t nmsg = group(e, n, b->msg_of, b->first_of, b->slots);
+    size_t nwire;
+    size_t nmsg = group(e, n, b, &nwire);
     char *node_id = (char *)e->r->opts->node_id;
     for (size_t m = 0; m < nmsg; m++) {
         fill_task(&b->tm[m], &e->ring[(e->head + b->first_of[m]) % e->cap]);
@@ -221,14 +246,15 @@ static int build(tev *e, size_t n, Rayc__AddTaskEvents *add)
         b->tm[m].states = b->stp + off;
         off += b->tm[m].n_states;
     }
-    size_t npacked = 0;
     b->nnames = 0;
     memset(b->name_key, 0, sizeof b->name_key);
+    for (size_t k = 0; k < nwire; k++)
+        wire_start(b, &b->wires[k], &e->ring[(e->head + b->first_wire[k]) % e->cap]);
     for (size_t i = 0; i < n; i++) {
         const tev_ev *ev = &e->ring[(e->head + i) % e->cap];
         size_t m = b->msg_of[i];
         if (packable(ev)) {
-            pack_one(b, npacked++, ev);
+            wire_merge(&b->wires[b->wire_of[i]], ev);
             continue;
         }
         if (ev->is_actor) {
@@ -247,7 +273,9 @@ static int build(tev *e, size_t n, Rayc__AddTaskEvents *add)
     add->n_tasks = nmsg;
     add->actors = b->ap;
     add->packed.data = b->packed;
-    add->packed.len = npacked * TEV_WIRE_SIZE;
+    for (size_t k = 0; k < nwire; k++)
+        tev_wire_put(b->packed + k * TEV_WIRE_SIZE, &b->wires[k]);
+    add->packed.len = nwire * TEV_WIRE_SIZE;
     add->names = b->names;
     add->n_names = b->nnames;
     add->node_id = node_id;

@@ -169,7 +169,7 @@ static void test_packed(void **state)
 {
     (void)state;
     gev_table *t = gev_table_new(10, 0);
-    uint8_t buf[3 * TEV_WIRE_SIZE];
+    uint8_t buf[2 * TEV_WIRE_SIZE];
     tev_wire w;
     memset(&w, 0, sizeof w);
     w.task[0] = 9;
@@ -178,15 +178,22 @@ static void test_packed(void **state)
     w.func = 1;
     w.pid = 4242;
     w.flags = TEV_WIRE_WORKER | TEV_WIRE_ON_NODE;
-    for (int k = 0; k < 3; k++) {
-        w.state = (uint8_t)(3 + k);
-        w.time_ns = 1000 * (k + 1);
-        tev_wire_put(buf + k * TEV_WIRE_SIZE, &w);
-    }
+    /* One record with two states, then one with the third (a later
+     * batch) and an earlier time for one it had: the earliest is kept. */
+    tev_wire_add_state(&w, 3, 1000);
+    tev_wire_add_state(&w, 4, 2000);
+    tev_wire_add_state(&w, 4, 2500);
+    tev_wire_put(buf, &w);
+    memset(w.times, 0, sizeof w.times);
+    w.states = 0;
+    tev_wire_add_state(&w, 5, 3000);
+    tev_wire_add_state(&w, 7, 9000);                  /* no such state: ignored */
+    tev_wire_put(buf + TEV_WIRE_SIZE, &w);
     tev_wire back;
-    tev_wire_get(&back, buf + 2 * TEV_WIRE_SIZE);
+    tev_wire_get(&back, buf);
     assert_int_equal(back.attempt, 2);
-    assert_int_equal(back.time_ns, 3000);
+    assert_int_equal(back.states, 0x0c);
+    assert_int_equal(back.times[3], 2000);
     assert_int_equal(back.pid, 4242);
     char *names[] = {"other", "packed_fn"};
     Rayc__AddTaskEvents m = RAYC__ADD_TASK_EVENTS__INIT;
@@ -208,6 +215,8 @@ static void test_packed(void **state)
     assert_int_equal(e->attempt, 2);
     assert_int_equal(r.tasks[0]->n_events, 3);
     assert_string_equal(r.tasks[0]->events[0]->state, "SUBMITTED_TO_WORKER");
+    assert_int_equal(r.tasks[0]->events[1]->time_ns, 2000);
+    assert_string_equal(r.tasks[0]->events[2]->state, "FINISHED");
     gev_reply_release(&r);
     gev_table_free(t);
 }

@@ -283,6 +283,77 @@ test {state-1.12c ray logs --follow prints lines as they are written to another 
     regexp -all {line} $out
 } 2
 
+# Follows URL with curl inside host 1's namespace in the background; returns its pid.
+proc stream_bg {name url} {
+    set tok [string trim [file_read $::token_file]]
+    set ns [lindex $::names 0]
+    return [start_bg $name ip netns exec $ns curl -sN -H "Authorization: Bearer $tok" $url]
+}
+
+# The job server log of host IP.
+proc jobserver_log {ip} {
+    return [file_read [lindex [glob $::tmp/session_*/node_$ip\_*/logs/ray_jobserver.log] 0]]
+}
+
+test {state-1.12d /api/v0/logs/stream of another node's file sends lines written after it started, each chunk framed "1"} {
+    set logs [file dirname [lindex [glob $tmp/session_*/node_$h2\_*/logs/raylet.log] 0]]
+    file_write $logs/obs-stream.log "zero\nold\n"
+    set id2 [dict get $::node_of $h2]
+    set f [stream_bg stream2 "$api/api/v0/logs/stream?node_id=$id2&filename=obs-stream.log&lines=1"]
+    wait_for {[file_read [bg_log $f]] eq "1old\n"} 10000 "the last line"
+    set fh [open $logs/obs-stream.log a]
+    puts $fh "new"
+    close $fh
+    wait_for {[string match "*new*" [file_read [bg_log $f]]]} 10000 "the new line"
+    set out [file_read [bg_log $f]]
+    stop_bg $f
+    set out
+} "1old\n1new\n"
+
+test {state-1.12e /api/v0/logs/stream of the head's own file sends lines as they are written} {
+    set logs [file dirname [lindex [glob $tmp/session_*/node_$h1\_*/logs/raylet.log] 0]]
+    file_write $logs/obs-local.log "before\n"
+    set f [stream_bg stream1 "$api/api/v0/logs/stream?filename=obs-local.log&lines=5&format=text"]
+    wait_for {[file_read [bg_log $f]] eq "before\n"} 10000 "the first line"
+    set fh [open $logs/obs-local.log a]
+    puts $fh "after"
+    close $fh
+    wait_for {[string match "*after*" [file_read [bg_log $f]]]} 10000 "the new line"
+    set out [file_read [bg_log $f]]
+    stop_bg $f
+    set out
+} "before\nafter\n"
+
+test {state-1.12f a client that goes away ends its stream on the head and on the agent; the server serves on} {
+    set logs [file dirname [lindex [glob $tmp/session_*/node_$h2\_*/logs/raylet.log] 0]]
+    file_write $logs/obs-drop.log "only line\n"
+    set id2 [dict get $::node_of $h2]
+    set f [stream_bg stream3 "$api/api/v0/logs/stream?node_id=$id2&filename=obs-drop.log"]
+    wait_for {[string match "*only line*" [file_read [bg_log $f]]]} 10000 "the line"
+    stop_bg $f
+    wait_for {[string match "*relayed log stream from node $id2 ended*" [jobserver_log $h1]]} \
+        10000 "the head's relay ended"
+    wait_for {[string match "*log stream of obs-drop.log ended*" [jobserver_log $h2]]} \
+        10000 "the agent's stream ended"
+    set tok [string trim [file_read $token_file]]
+    set r [http_request GET "$api/api/v0/logs/file?node_id=$id2&filename=obs-drop.log" \
+        -headers [list Authorization "Bearer $tok"]]
+    list [dict get $r status] [dict get $r body]
+} [list 200 "1only line\n"]
+
+test {state-1.12g /api/v0/logs/stream without the token is 401; a missing file is 404, bad pid/suffix/interval 400, with Ray's envelope} {
+    set tok [string trim [file_read $token_file]]
+    set hdr [list Authorization "Bearer $tok"]
+    set r1 [http_request GET "$api/api/v0/logs/stream?filename=raylet.log"]
+    set r2 [http_request GET "$api/api/v0/logs/stream?filename=no-such.log" -headers $hdr]
+    set r3 [http_request GET "$api/api/v0/logs/stream?pid=42" -headers $hdr]
+    set r4 [http_request GET "$api/api/v0/logs/stream?filename=raylet.log&suffix=log" -headers $hdr]
+    set r5 [http_request GET "$api/api/v0/logs/stream?filename=raylet.log&interval=0" -headers $hdr]
+    list [dict get $r1 status] [dict get $r2 status] [json_get [dict get $r2 body] msg] \
+        [dict get $r3 status] [json_get [dict get $r3 body] msg] [dict get $r4 status] \
+        [dict get $r5 status]
+} {401 404 {Log file no-such.log is not found on this node} 400 {pid needs node_id or node_ip: a pid names a worker only on its node} 400 400}
+
 test {state-1.13 a node that left is listed DEAD with the reason} {
     on_ok $h3 $ray_bin stop
     wait_for {[llength [ray_json list nodes --filter state=DEAD]] == 1} 30000 "a dead node"
