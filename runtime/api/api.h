@@ -115,7 +115,6 @@ typedef struct api_exec_item {
 
 typedef struct api_state {
     pthread_mutex_t mu;
-    pthread_cond_t cv;
     pthread_mutex_t send_mu;   /* one writer at a time on fd */
     int fd;                    /* socket to the raylet, -1 when closed */
     int initialized;
@@ -197,6 +196,11 @@ int api_request(Rayc__Envelope *req, int timeout_ms, Rayc__Envelope **reply);
  * -ECONNRESET. */
 int api_wait(int (*ready)(void *arg), void *arg, int64_t deadline_ms);
 
+/* The same for a worker's idle task thread waiting for a task: all such
+ * threads wait for the same thing, so a change wakes one of them at a
+ * time, not all. */
+int api_wait_task(int (*ready)(void *arg), void *arg, int64_t deadline_ms);
+
 /* Reads whatever has arrived without blocking (mu held; no-op when another
  * thread is reading). */
 void api_poll_nowait(void);
@@ -205,6 +209,24 @@ void api_poll_nowait(void);
  * reader, or sleeps while another thread reads.  A sender whose socket is
  * full calls it so that its peer, blocked sending back, can go on. */
 void api_pump(int wait_ms);
+
+/* ---------------------------------------------------------------- api_waiters.c */
+
+/* Wakes (mu held) the waiters whose condition now holds (all of them when
+ * the connection broke, those that wait for any change, at most one idle
+ * task thread).  Call it after changing anything a waiter may wait for. */
+void api_notify(void);
+
+/* Sleeps (mu held, released while asleep) until api_notify finds READY(ARG)
+ * true (READY NULL: any api_notify), the monotonic DEADLINE_MS passes (-1:
+ * none), or spuriously; the caller checks its condition again.  EXCLUSIVE
+ * marks an idle task thread (api_wait_task). */
+void api_waiter_sleep(int (*ready)(void *arg), void *arg, int exclusive, int64_t deadline_ms);
+
+/* Wakes one waiter to take the reader role when nobody holds it and no
+ * woken waiter is about to (mu held).  Called by every thread that leaves
+ * the reader role without going on reading. */
+void api_waiter_handoff(void);
 
 /* The deadline for a timeout in seconds (negative: none). */
 int64_t api_deadline(double timeout_s);

@@ -35,7 +35,7 @@ void api_worker_enqueue_from(Rayc__Envelope *env, api_chan *chan)
         api_g.exec_head = it;
     api_g.exec_tail = it;
     api_g.exec_len++;
-    pthread_cond_broadcast(&api_g.cv);
+    api_notify();
 }
 
 #define API_QUEUE_READ_MS 1
@@ -54,7 +54,7 @@ static Rayc__Envelope *next_task(api_chan **chan)
 {
     for (;;) {
         int64_t lease = api_lease_deadline(), tev = api_tev_deadline();
-        int rc = api_wait(have_task, NULL, tev >= 0 && (lease < 0 || tev < lease) ? tev : lease);
+        int rc = api_wait_task(have_task, NULL, tev >= 0 && (lease < 0 || tev < lease) ? tev : lease);
         if (rc == -ETIMEDOUT) {
             api_lease_tick();
             api_tev_tick();
@@ -75,6 +75,8 @@ static Rayc__Envelope *next_task(api_chan **chan)
     api_g.exec_head = it->next;
     if (api_g.exec_head == NULL)
         api_g.exec_tail = NULL;
+    else
+        api_notify(); /* the next idle thread for the next task */
     api_g.exec_len--;
     Rayc__Envelope *env = it->env;
     *chan = it->chan;
