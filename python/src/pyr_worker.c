@@ -27,6 +27,7 @@ static PyObject *executor; /* set once by worker_main */
  * which its method calls run on. */
 static _Thread_local ray_ctx *cur_ctx;
 static _Thread_local const Rayc__TaskSpec *cur_spec;
+static _Thread_local int cur_deferred; /* the executor called defer_task */
 static PyObject *actor_resources; /* a dict, set by the actor's constructor */
 
 /* Sets return I from PARTS: inline when small, else straight into the store. */
@@ -123,6 +124,11 @@ static int run_locked(ray_ctx *c, const Rayc__TaskSpec *spec)
                          : NULL;
     Py_XDECREF(args);
     int rc = RAY_OK;
+    if (cur_deferred) {   /* finish_task reports it; res means nothing */
+        Py_XDECREF(res);
+        PyErr_Clear();
+        return API_TASK_DEFERRED;
+    }
     if (res != NULL && (!PyList_Check(res) || PyList_GET_SIZE(res) != spec->num_returns))
         PyErr_SetString(PyExc_TypeError, "the executor returned a wrong number of values");
     else
@@ -156,11 +162,92 @@ static int run(ray_ctx *c, const Rayc__TaskSpec *spec)
     }
     cur_ctx = c;
     cur_spec = spec;
+    cur_deferred = 0;
     int rc = run_locked(c, spec);
     cur_ctx = NULL;
     cur_spec = NULL;
+    cur_deferred = 0;
     PyGILState_Release(g);
     return rc;
+}
+
+/* ---------------------------------------------------------------- deferred tasks */
+
+#define DEFERRED_CAPSULE "ray._raylet.deferred_task"
+
+/* Finishes the deferred task in CAPSULE (once: the pointer is cleared). */
+static void finish_capsule(PyObject *capsule, int rc)
+{
+    ray_ctx *c = PyCapsule_GetPointer(capsule, DEFERRED_CAPSULE);
+    if (c == NULL || PyCapsule_SetPointer(capsule, (void *)&executor) < 0)
+        return;
+    Py_BEGIN_ALLOW_THREADS /* sends the result */
+    api_task_finish(c, rc);
+    Py_END_ALLOW_THREADS
+}
+
+static int capsule_live(PyObject *capsule)
+{
+    return PyCapsule_GetPointer(capsule, DEFERRED_CAPSULE) != (void *)&executor;
+}
+
+/* A deferred task nobody finished (a bug in the executor) fails rather
+ * than leaving its caller waiting forever. */
+static void capsule_dropped(PyObject *capsule)
+{
+    ray_ctx *c = PyCapsule_GetPointer(capsule, DEFERRED_CAPSULE);
+    if (c == NULL || c == (void *)&executor)
+        return;
+    ray_error(c, "the Python worker dropped the call without an answer");
+    api_task_finish(c, RAY_ERR_TASK);
+}
+
+/* defer_task(): the running task is finished later by finish_task(handle,
+ * ...), from any thread, instead of by the executor's return value; its
+ * task thread is free meanwhile.  Only inside the executor. */
+static PyObject *py_defer_task(PyObject *self, PyObject *unused)
+{
+    if (cur_ctx == NULL || cur_deferred)
+        return PyErr_Format(PyExc_RuntimeError, "defer_task: no task to defer on this thread");
+    PyObject *h = PyCapsule_New(cur_ctx, DEFERRED_CAPSULE, capsule_dropped);
+    if (h == NULL)
+        return NULL;
+    api_task_defer(cur_ctx);
+    cur_deferred = 1;
+    return h;
+}
+
+/* finish_task(handle, parts, error): the deferred task's outcome: its
+ * num_returns values each PARTS (a serialized value, as the executor
+ * returns them), or, when ERROR (an exception) is not None, a failure
+ * with its text. */
+static PyObject *py_finish_task(PyObject *self, PyObject *args)
+{
+    PyObject *h, *parts, *err;
+    if (!PyArg_ParseTuple(args, "O!OO", &PyCapsule_Type, &h, &parts, &err))
+        return NULL;
+    ray_ctx *c = PyCapsule_GetPointer(h, DEFERRED_CAPSULE);
+    if (c == NULL)
+        return NULL;
+    if (!capsule_live(h))
+        return PyErr_Format(PyExc_RuntimeError, "finish_task: the task was already finished");
+    int rc = RAY_OK;
+    if (err != Py_None) {
+        PyObject *text = PyObject_Str(err);
+        const char *msg = text ? PyUnicode_AsUTF8(text) : NULL;
+        PyErr_Clear();
+        rc = ray_error(c, "the Python worker failed: %s: %s", Py_TYPE(err)->tp_name,
+                       msg ? msg : "?");
+        Py_XDECREF(text);
+    } else {
+        Py_ssize_t n = (Py_ssize_t)api_ctx_num_returns(c);
+        for (Py_ssize_t i = 0; rc == RAY_OK && i < n; i++)
+            rc = set_return(c, (size_t)i, parts);
+        if (PyErr_Occurred())
+            rc = fail_with_python_error(c);
+    }
+    finish_capsule(h, rc);
+    Py_RETURN_NONE;
 }
 
 /* {task_id, actor_id, resources} of the task this thread runs, or None
@@ -233,6 +320,10 @@ static PyObject *py_worker_main(PyObject *self, PyObject *args)
 
 PyMethodDef pyr_worker_methods[] = {
     {"task_info", py_task_info, METH_NOARGS, "The task this thread runs, or None."},
+    {"defer_task", py_defer_task, METH_NOARGS,
+     "Defers the running task; returns the handle for finish_task."},
+    {"finish_task", py_finish_task, METH_VARARGS,
+     "finish_task(handle, parts, error): a deferred task's outcome."},
     {"worker_main", py_worker_main, METH_VARARGS,
      "Runs this process as a Python worker until the raylet lets it go."},
     {NULL, NULL, 0, NULL},

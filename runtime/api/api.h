@@ -147,6 +147,9 @@ typedef struct api_state {
     api_exec_item *exec_head, *exec_tail;
     size_t exec_len;
     int blocked_depth;         /* threads blocked in ray_get inside tasks */
+    int running;               /* tasks that task threads run now */
+    int deferred;              /* tasks deferred, not finished (api_task_defer) */
+    int max_concurrency;       /* an actor's: running + deferred at most; 0: no limit */
     ids_task cancel_task;      /* ray_cancel (no force) asked this task to stop */
     int cancel_set;
 
@@ -518,13 +521,31 @@ typedef int (*api_lang_run_fn)(ray_ctx *c, const Rayc__TaskSpec *spec);
  * Without a runner such tasks fail with RAY_ERR_NOT_FOUND. */
 void api_set_lang_runner(int language, api_lang_run_fn run);
 
-/* Runs task SPEC and reports its outcome: TaskDone to the raylet, or a
- * TaskResult on CHAN for a direct call. */
-void api_execute(const Rayc__TaskSpec *spec, api_chan *chan);
+/* Runs the task of ENV (an ExecuteTask) and reports its outcome: TaskDone
+ * to the raylet, or a TaskResult on CHAN for a direct call.  Takes ENV and
+ * the reference to CHAN (freed once the outcome is sent, which is later
+ * when the runner deferred the task). */
+void api_execute(Rayc__Envelope *env, api_chan *chan);
+
+/* What a language runner returns after api_task_defer. */
+#define API_TASK_DEFERRED 0x7defe44
+
+/* Lets a language runner finish task C later, from any thread, without a
+ * task thread waiting for it (an async actor's coroutine on its event
+ * loop).  Returns API_TASK_DEFERRED, which the runner returns; C stays
+ * valid until the one api_task_finish(C, RC), which reports it as if the
+ * runner had returned RC (returns set with ray_return_*, a failure with
+ * ray_error) and frees C.  A deferred task still counts against the
+ * actor's max_concurrency until then. */
+int api_task_defer(ray_ctx *c);
+void api_task_finish(ray_ctx *c, int rc);
 
 /* The task running on this thread, or NULL (drivers, between tasks). */
 ray_ctx *api_current_ctx(void);
 const ids_task *api_ctx_task_id(const ray_ctx *c);
+
+/* How many values task C returns. */
+size_t api_ctx_num_returns(const ray_ctx *c);
 
 /* ---------------------------------------------------------------- api_worker.c */
 

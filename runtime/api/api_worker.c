@@ -41,10 +41,18 @@ void api_worker_enqueue_from(Rayc__Envelope *env, api_chan *chan)
 #define API_QUEUE_READ_MS 1
 static int64_t last_read_ms;
 
+/* A task may start: one is queued and the actor's max_concurrency allows
+ * another (the deferred tasks of an async actor count). */
+static int can_start(void)
+{
+    return api_g.exec_head != NULL &&
+           (api_g.max_concurrency <= 0 || api_g.running + api_g.deferred < api_g.max_concurrency);
+}
+
 static int have_task(void *arg)
 {
     (void)arg;
-    return api_g.exec_head != NULL || api_lease_news();
+    return can_start() || api_lease_news();
 }
 
 /* Takes the next task (mu held) into *CHAN's call, or NULL when the
@@ -68,7 +76,7 @@ static Rayc__Envelope *next_task(api_chan **chan)
             last_read_ms = now;
             api_poll_nowait();
         }
-        if (api_g.exec_head != NULL)
+        if (can_start())
             break;
     }
     api_exec_item *it = api_g.exec_head;
@@ -94,12 +102,11 @@ static void *run_loop(void *arg)
         Rayc__Envelope *env = next_task(&chan);
         if (env == NULL)
             break;
+        api_g.running++;
         pthread_mutex_unlock(&api_g.mu);
-        api_execute(env->execute_task->spec, chan);
-        rayc__envelope__free_unpacked(env, NULL);
-        if (chan != NULL)
-            api_chan_unref(chan);
+        api_execute(env, chan);
         pthread_mutex_lock(&api_g.mu);
+        api_g.running--;
     }
     pthread_mutex_unlock(&api_g.mu);
     return NULL;
