@@ -55,7 +55,9 @@ void api_notify(void)
     for (api_waiter *w = head; w != NULL; w = w->next)
         if (w->signaled && w->exclusive)
             task_thread_woken = 1;
-    for (api_waiter *w = head; w != NULL; w = w->next) {
+    /* Newest first: the thread that slept last is the one whose stack and
+     * caches are still warm. */
+    for (api_waiter *w = tail; w != NULL; w = w->prev) {
         if (w->signaled)
             continue;
         if (!api_g.broken && w->ready != NULL && !w->ready(w->arg))
@@ -71,8 +73,8 @@ void api_notify(void)
 
 void api_waiter_handoff(void)
 {
-    if (!api_g.reading && !api_g.broken && n_signaled == 0 && head != NULL)
-        wake(head);
+    if (!api_g.reading && !api_g.broken && n_signaled == 0 && tail != NULL)
+        wake(tail);
 }
 
 void api_waiter_sleep(int (*ready)(void *arg), void *arg, int exclusive, int64_t deadline_ms)
