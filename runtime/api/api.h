@@ -231,6 +231,10 @@ void api_waiter_sleep(int (*ready)(void *arg), void *arg, int exclusive, int64_t
  * the reader role without going on reading. */
 void api_waiter_handoff(void);
 
+/* How many threads sleep in api_waiter_sleep and how many of them were
+ * woken and have not run yet (mu held; for tests). */
+void api_waiter_counts(size_t *waiting, size_t *signaled);
+
 /* The deadline for a timeout in seconds (negative: none). */
 int64_t api_deadline(double timeout_s);
 

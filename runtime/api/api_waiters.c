@@ -109,3 +109,12 @@ void api_waiter_sleep(int (*ready)(void *arg), void *arg, int exclusive, int64_t
     if (w->signaled)
         n_signaled--;
 }
+
+void api_waiter_counts(size_t *waiting, size_t *signaled)
+{
+    size_t n = 0;
+    for (api_waiter *w = head; w != NULL; w = w->next)
+        n++;
+    *waiting = n;
+    *signaled = (size_t)n_signaled;
+}
