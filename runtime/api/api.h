@@ -544,6 +544,11 @@ void api_execute(Rayc__Envelope *env, api_chan *chan);
 int api_task_defer(ray_ctx *c);
 void api_task_finish(ray_ctx *c, int rc);
 
+/* Starts a claimed call (api_set_task_claimer): its ray_ctx, to be ended
+ * with api_task_finish; NULL when it failed already (its arguments could
+ * not be read: the failure is reported and ENV and CHAN are freed). */
+ray_ctx *api_task_begin(Rayc__Envelope *env, api_chan *chan);
+
 /* The task running on this thread, or NULL (drivers, between tasks). */
 ray_ctx *api_current_ctx(void);
 const ids_task *api_ctx_task_id(const ray_ctx *c);
@@ -565,6 +570,17 @@ void api_chan_lease_hand_back(void);
 /* Called with mu held when an ExecuteTask arrives (takes ENV), from the
  * raylet or (with a reference on CHAN) from a direct caller. */
 void api_worker_enqueue(Rayc__Envelope *env);
+
+/* A language runtime may take an actor call as it arrives, before any task
+ * thread sees it: CLAIM(ENV, CHAN) runs on the reading thread with mu held
+ * (it must not block or take other locks that are held while waiting for
+ * mu) and returns 1 to take ENV and the reference to CHAN, then starts the
+ * task with api_task_begin from its own thread and ends it with
+ * api_task_finish; 0 leaves the call to the task threads.  Calls are only
+ * offered while max_concurrency has room.  An async actor's calls so skip
+ * a task thread's wake-up and its hand-off to the event loop. */
+typedef int (*api_claim_fn)(Rayc__Envelope *env, api_chan *chan);
+void api_set_task_claimer(api_claim_fn fn);
 void api_worker_enqueue_from(Rayc__Envelope *env, api_chan *chan);
 
 /* The worker process's life: connects to the raylet socket SOCK with TOKEN,

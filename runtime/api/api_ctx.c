@@ -673,6 +673,22 @@ void api_execute(Rayc__Envelope *env, api_chan *chan)
     finish(c, rc);
 }
 
+ray_ctx *api_task_begin(Rayc__Envelope *env, api_chan *chan)
+{
+    ray_ctx *c = malloc(sizeof *c);
+    if (c == NULL)
+        abort(); /* dropping the task would hang its owner; the raylet sees us die */
+    int64_t start_ns = chan != NULL ? api_tev_now_ns() : 0;
+    int rc = ctx_init(c, env->execute_task->spec);
+    c->env = env;
+    c->chan = chan;
+    c->start_ns = start_ns;
+    if (rc == RAY_OK)
+        return c;
+    api_task_finish(c, rc);
+    return NULL;
+}
+
 int api_task_defer(ray_ctx *c)
 {
     (void)c;

@@ -18,8 +18,33 @@ void api_worker_enqueue(Rayc__Envelope *env)
     api_worker_enqueue_from(env, NULL);
 }
 
+static api_claim_fn claimer;
+
+void api_set_task_claimer(api_claim_fn fn)
+{
+    pthread_mutex_lock(&api_g.mu);
+    claimer = fn;
+    pthread_mutex_unlock(&api_g.mu);
+}
+
+/* Offers an actor call to the claimer while max_concurrency has room; a
+ * claimed call counts as deferred until api_task_finish. */
+static int claimed(Rayc__Envelope *env, api_chan *chan)
+{
+    if (claimer == NULL || env->execute_task->spec->kind != RAYC__TASK_SPEC__KIND__ACTOR_TASK)
+        return 0;
+    if (api_g.max_concurrency > 0 && api_g.running + api_g.deferred >= api_g.max_concurrency)
+        return 0;
+    if (!claimer(env, chan))
+        return 0;
+    api_g.deferred++;
+    return 1;
+}
+
 void api_worker_enqueue_from(Rayc__Envelope *env, api_chan *chan)
 {
+    if (claimed(env, chan))
+        return;
     api_exec_item *it = malloc(sizeof *it);
     if (it == NULL) {
         /* Dropping the task would hang its owner; the raylet sees us die

@@ -218,26 +218,15 @@ def _raw_values(args):
 def _raw_call_async(fn, function, args):
     """A raw call of an `async def` method: the task is deferred and its
     coroutine started on the actor's event loop; it answers from there when
-    it ends (finish_task), so no task thread waits for it and the call costs
-    one thread hand-off, not three.  Same outcomes as _raw_call."""
+    it ends (finish_task), so no task thread waits for it.  Same outcomes as
+    _raw_call.  The method's next raw calls skip the task threads: they go
+    from the reading thread straight to the loop (_claim_for_loop)."""
     values = _raw_values(args)
     handle = _raylet.defer_task()
 
-    def done(fut):
-        try:
-            out = fut.result()
-            if not isinstance(out, (bytes, bytearray)):
-                raise TypeError("%s returned %s to a raw call; bytes expected"
-                                % (function, type(out).__name__))
-            _raylet.finish_task(handle, [bytes(out)], None)
-        except BaseException as e:  # noqa: B902 - any failure answers the caller
-            _raylet.finish_task(handle, None, e)
-        finally:
-            log_monitor.flush_streams()
-
     def start():
         try:
-            asyncio.ensure_future(fn(*values)).add_done_callback(done)
+            _start_raw(handle, fn, function, values)
         except BaseException as e:  # noqa: B902 - fn(*values) itself failed
             _raylet.finish_task(handle, None, e)
 
@@ -245,7 +234,47 @@ def _raw_call_async(fn, function, args):
         _actor_loop().call_soon_threadsafe(start)
     except BaseException as e:  # noqa: B902 - the loop is gone
         _raylet.finish_task(handle, None, e)
+    _claim_for_loop(function)
     return None
+
+
+def _start_raw(handle, fn, function, values):
+    fut = asyncio.ensure_future(fn(*values))
+    fut.add_done_callback(lambda f: _raw_done(handle, function, f))
+
+
+def _raw_done(handle, function, fut):
+    try:
+        out = fut.result()
+        if not isinstance(out, (bytes, bytearray)):
+            raise TypeError("%s returned %s to a raw call; bytes expected"
+                            % (function, type(out).__name__))
+        _raylet.finish_task(handle, [bytes(out)], None)
+    except BaseException as e:  # noqa: B902 - any failure answers the caller
+        _raylet.finish_task(handle, None, e)
+    finally:
+        log_monitor.flush_streams()
+
+
+def _dispatch_claimed(handle, function, values):
+    """Starts a claimed raw call on the loop (called by drain_claimed)."""
+    _start_raw(handle, getattr(_actor, function), function, values)
+
+
+_claim_lock = threading.Lock()
+_claim_fd = None
+
+
+def _claim_for_loop(function):
+    """Raw calls of FUNCTION are taken by the C worker as they arrive and
+    queued for the event loop, which an eventfd wakes (ray._raylet)."""
+    global _claim_fd
+    with _claim_lock:
+        if _claim_fd is None:
+            _claim_fd = _raylet.set_loop_dispatch(_dispatch_claimed)
+            loop = _actor_loop()
+            loop.call_soon_threadsafe(loop.add_reader, _claim_fd, _raylet.drain_claimed)
+    _raylet.claim_method(function)
 
 
 def main(argv=None):
