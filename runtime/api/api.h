@@ -115,7 +115,6 @@ typedef struct api_exec_item {
 
 typedef struct api_state {
     pthread_mutex_t mu;
-    pthread_cond_t cv;
     pthread_mutex_t send_mu;   /* one writer at a time on fd */
     int fd;                    /* socket to the raylet, -1 when closed */
     int initialized;
@@ -148,6 +147,9 @@ typedef struct api_state {
     api_exec_item *exec_head, *exec_tail;
     size_t exec_len;
     int blocked_depth;         /* threads blocked in ray_get inside tasks */
+    int running;               /* tasks that task threads run now */
+    int deferred;              /* tasks deferred, not finished (api_task_defer) */
+    int max_concurrency;       /* an actor's: running + deferred at most; 0: no limit */
     ids_task cancel_task;      /* ray_cancel (no force) asked this task to stop */
     int cancel_set;
 
@@ -197,6 +199,11 @@ int api_request(Rayc__Envelope *req, int timeout_ms, Rayc__Envelope **reply);
  * -ECONNRESET. */
 int api_wait(int (*ready)(void *arg), void *arg, int64_t deadline_ms);
 
+/* The same for a worker's idle task thread waiting for a task: all such
+ * threads wait for the same thing, so a change wakes one of them at a
+ * time, not all. */
+int api_wait_task(int (*ready)(void *arg), void *arg, int64_t deadline_ms);
+
 /* Reads whatever has arrived without blocking (mu held; no-op when another
  * thread is reading). */
 void api_poll_nowait(void);
@@ -205,6 +212,28 @@ void api_poll_nowait(void);
  * reader, or sleeps while another thread reads.  A sender whose socket is
  * full calls it so that its peer, blocked sending back, can go on. */
 void api_pump(int wait_ms);
+
+/* ---------------------------------------------------------------- api_waiters.c */
+
+/* Wakes (mu held) the waiters whose condition now holds (all of them when
+ * the connection broke, those that wait for any change, at most one idle
+ * task thread).  Call it after changing anything a waiter may wait for. */
+void api_notify(void);
+
+/* Sleeps (mu held, released while asleep) until api_notify finds READY(ARG)
+ * true (READY NULL: any api_notify), the monotonic DEADLINE_MS passes (-1:
+ * none), or spuriously; the caller checks its condition again.  EXCLUSIVE
+ * marks an idle task thread (api_wait_task). */
+void api_waiter_sleep(int (*ready)(void *arg), void *arg, int exclusive, int64_t deadline_ms);
+
+/* Wakes one waiter to take the reader role when nobody holds it and no
+ * woken waiter is about to (mu held).  Called by every thread that leaves
+ * the reader role without going on reading. */
+void api_waiter_handoff(void);
+
+/* How many threads sleep in api_waiter_sleep and how many of them were
+ * woken and have not run yet (mu held; for tests). */
+void api_waiter_counts(size_t *waiting, size_t *signaled);
 
 /* The deadline for a timeout in seconds (negative: none). */
 int64_t api_deadline(double timeout_s);
@@ -496,13 +525,36 @@ typedef int (*api_lang_run_fn)(ray_ctx *c, const Rayc__TaskSpec *spec);
  * Without a runner such tasks fail with RAY_ERR_NOT_FOUND. */
 void api_set_lang_runner(int language, api_lang_run_fn run);
 
-/* Runs task SPEC and reports its outcome: TaskDone to the raylet, or a
- * TaskResult on CHAN for a direct call. */
-void api_execute(const Rayc__TaskSpec *spec, api_chan *chan);
+/* Runs the task of ENV (an ExecuteTask) and reports its outcome: TaskDone
+ * to the raylet, or a TaskResult on CHAN for a direct call.  Takes ENV and
+ * the reference to CHAN (freed once the outcome is sent, which is later
+ * when the runner deferred the task). */
+void api_execute(Rayc__Envelope *env, api_chan *chan);
+
+/* What a language runner returns after api_task_defer. */
+#define API_TASK_DEFERRED 0x7defe44
+
+/* Lets a language runner finish task C later, from any thread, without a
+ * task thread waiting for it (an async actor's coroutine on its event
+ * loop).  Returns API_TASK_DEFERRED, which the runner returns; C stays
+ * valid until the one api_task_finish(C, RC), which reports it as if the
+ * runner had returned RC (returns set with ray_return_*, a failure with
+ * ray_error) and frees C.  A deferred task still counts against the
+ * actor's max_concurrency until then. */
+int api_task_defer(ray_ctx *c);
+void api_task_finish(ray_ctx *c, int rc);
+
+/* Starts a claimed call (api_set_task_claimer): its ray_ctx, to be ended
+ * with api_task_finish; NULL when it failed already (its arguments could
+ * not be read: the failure is reported and ENV and CHAN are freed). */
+ray_ctx *api_task_begin(Rayc__Envelope *env, api_chan *chan);
 
 /* The task running on this thread, or NULL (drivers, between tasks). */
 ray_ctx *api_current_ctx(void);
 const ids_task *api_ctx_task_id(const ray_ctx *c);
+
+/* How many values task C returns. */
+size_t api_ctx_num_returns(const ray_ctx *c);
 
 /* ---------------------------------------------------------------- api_worker.c */
 
@@ -518,6 +570,17 @@ void api_chan_lease_hand_back(void);
 /* Called with mu held when an ExecuteTask arrives (takes ENV), from the
  * raylet or (with a reference on CHAN) from a direct caller. */
 void api_worker_enqueue(Rayc__Envelope *env);
+
+/* A language runtime may take an actor call as it arrives, before any task
+ * thread sees it: CLAIM(ENV, CHAN) runs on the reading thread with mu held
+ * (it must not block or take other locks that are held while waiting for
+ * mu) and returns 1 to take ENV and the reference to CHAN, then starts the
+ * task with api_task_begin from its own thread and ends it with
+ * api_task_finish; 0 leaves the call to the task threads.  Calls are only
+ * offered while max_concurrency has room.  An async actor's calls so skip
+ * a task thread's wake-up and its hand-off to the event loop. */
+typedef int (*api_claim_fn)(Rayc__Envelope *env, api_chan *chan);
+void api_set_task_claimer(api_claim_fn fn);
 void api_worker_enqueue_from(Rayc__Envelope *env, api_chan *chan);
 
 /* The worker process's life: connects to the raylet socket SOCK with TOKEN,

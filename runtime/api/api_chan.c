@@ -223,7 +223,7 @@ static int send_out(api_chan *ch, const uint8_t *buf, size_t len)
         }
     }
     ch->sending = 0;
-    pthread_cond_broadcast(&api_g.cv);
+    api_notify();
     return rc;
 }
 
@@ -318,7 +318,7 @@ static void try_connect(api_chan *ch)
         n_out++;
         api_wake_reader(); /* a reader blocked in poll must watch FD too */
     }
-    pthread_cond_broadcast(&api_g.cv);
+    api_notify();
 }
 
 static int not_connecting(void *arg)
@@ -604,7 +604,7 @@ static void out_broken(api_chan *ch)
     ch->calls_tail = NULL;
     if (ch->lease)
         ch->ended = 1;
-    pthread_cond_broadcast(&api_g.cv);
+    api_notify();
 }
 
 /* ---------------------------------------------------------------- worker side */

@@ -3,9 +3,9 @@
  * Nobody reads the socket in the background.  A thread that waits for
  * something (a task result, a reply, a task to run) takes the reader role
  * when it is free, reads once, dispatches what arrived under the mutex,
- * gives the role back and wakes the others; the others sleep on the
- * condition variable meanwhile.  So a single-threaded driver pays one recv
- * per result and no thread hand-off. */
+ * gives the role back and wakes the threads whose wait is over
+ * (api_waiters.c); the others sleep meanwhile.  So a single-threaded driver
+ * pays one recv per result and no thread hand-off. */
 #include "api/api.h"
 
 #include <errno.h>
@@ -29,21 +29,8 @@ api_state api_g = {
     .lease_fd = -1,
 };
 
-static pthread_once_t cv_once = PTHREAD_ONCE_INIT;
-
-/* The condition variable waits on the monotonic clock, like our deadlines. */
-static void cv_init(void)
-{
-    pthread_condattr_t a;
-    pthread_condattr_init(&a);
-    pthread_condattr_setclock(&a, CLOCK_MONOTONIC);
-    pthread_cond_init(&api_g.cv, &a);
-    pthread_condattr_destroy(&a);
-}
-
 void api_conn_init(int fd)
 {
-    pthread_once(&cv_once, cv_init);
     api_g.fd = fd;
     api_g.broken = 0;
     api_g.broken_why[0] = '\0';
@@ -68,7 +55,7 @@ static void mark_broken(const char *why)
         api_g.broken = 1;
         snprintf(api_g.broken_why, sizeof api_g.broken_why, "%s", why);
     }
-    pthread_cond_broadcast(&api_g.cv);
+    api_notify();
 }
 
 /* ---------------------------------------------------------------- sending */
@@ -239,36 +226,28 @@ static void read_once(int wait_ms)
             api_chan_readable(&p[i], who[i]);
     if (rc < 0 && err != EINTR)
         mark_broken("poll failed");
-    pthread_cond_broadcast(&api_g.cv);
+    api_notify();
 }
 
 /* ---------------------------------------------------------------- waiting */
-
-static void cond_wait_until(int64_t deadline_ms)
-{
-    if (deadline_ms < 0) {
-        pthread_cond_wait(&api_g.cv, &api_g.mu);
-        return;
-    }
-    struct timespec ts = {.tv_sec = deadline_ms / 1000, .tv_nsec = (deadline_ms % 1000) * 1000000L};
-    pthread_cond_timedwait(&api_g.cv, &api_g.mu, &ts);
-}
 
 void api_pump(int wait_ms)
 {
     if (!api_g.reading && !api_g.broken && api_g.fd >= 0)
         read_once(wait_ms);
     else
-        cond_wait_until(time_mono_ms() + wait_ms);
+        api_waiter_sleep(NULL, NULL, 0, time_mono_ms() + wait_ms);
+    api_waiter_handoff();
 }
 
 void api_poll_nowait(void)
 {
     if (!api_g.reading && !api_g.broken && api_g.fd >= 0)
         read_once(0);
+    api_waiter_handoff();
 }
 
-int api_wait(int (*ready)(void *arg), void *arg, int64_t deadline_ms)
+static int wait_until(int (*ready)(void *arg), void *arg, int exclusive, int64_t deadline_ms)
 {
     for (;;) {
         if (ready(arg))
@@ -285,8 +264,22 @@ int api_wait(int (*ready)(void *arg), void *arg, int64_t deadline_ms)
         if (!api_g.reading)
             read_once(wait);
         else
-            cond_wait_until(deadline_ms);
+            api_waiter_sleep(ready, arg, exclusive, deadline_ms);
     }
+}
+
+int api_wait(int (*ready)(void *arg), void *arg, int64_t deadline_ms)
+{
+    int rc = wait_until(ready, arg, 0, deadline_ms);
+    api_waiter_handoff(); /* the reader role may be free now */
+    return rc;
+}
+
+int api_wait_task(int (*ready)(void *arg), void *arg, int64_t deadline_ms)
+{
+    int rc = wait_until(ready, arg, 1, deadline_ms);
+    api_waiter_handoff();
+    return rc;
 }
 
 int api_conn_fail(int rc, const char *what)
@@ -357,7 +350,7 @@ void api_conn_close(void)
         shutdown(fd, SHUT_RDWR); /* wakes a reader blocked in recv */
     mark_broken("ray_shutdown was called");
     while (api_g.reading)
-        pthread_cond_wait(&api_g.cv, &api_g.mu);
+        api_waiter_sleep(NULL, NULL, 0, -1);
     pthread_mutex_lock(&api_g.send_mu);
     api_g.fd = -1;
     pthread_mutex_unlock(&api_g.send_mu);

@@ -38,9 +38,16 @@ struct ray_ctx {
     size_t nret;
     char *error;
     int status;
+    Rayc__Envelope *env;       /* the ExecuteTask that holds spec (owned) */
+    api_chan *chan;            /* a direct call's connection (a reference), or NULL */
+    int64_t start_ns;          /* when a direct call started (its task event) */
 };
 
 static _Thread_local ray_ctx *cur_ctx;
+/* The runner on this thread deferred its task: it may be finished and
+ * freed by another thread before the runner even returns, so this flag,
+ * not the task, says so. */
+static _Thread_local int cur_deferred;
 
 /* The live actor of this worker (one per worker process). */
 static char actor_class[512];
@@ -61,6 +68,7 @@ void api_set_lang_runner(int language, api_lang_run_fn run)
 
 ray_ctx *api_current_ctx(void) { return cur_ctx; }
 const ids_task *api_ctx_task_id(const ray_ctx *c) { return &c->task; }
+size_t api_ctx_num_returns(const ray_ctx *c) { return c->nret; }
 const char *ray_task_hex(const ray_ctx *c) { return c ? c->hex : ""; }
 int ray_task_attempt(const ray_ctx *c) { return c ? c->spec->attempt : 0; }
 
@@ -370,6 +378,9 @@ static int run_actor_create(ray_ctx *c)
     actor_self = self;
     actor_dtor = dtor;
     int conc = c->spec->actor ? c->spec->actor->max_concurrency : 1;
+    pthread_mutex_lock(&api_g.mu);
+    api_g.max_concurrency = conc > 1 ? conc : 1;
+    pthread_mutex_unlock(&api_g.mu);
     if (conc > 1)
         api_worker_start_threads((size_t)conc - 1);
     ids_actor id;
@@ -612,31 +623,87 @@ static int was_cancelled(ray_ctx *c)
     return yes;
 }
 
-void api_execute(const Rayc__TaskSpec *spec, api_chan *chan)
+/* Reports C's outcome RC and frees C with its envelope and connection. */
+static void finish(ray_ctx *c, int rc)
 {
-    ray_ctx c;
+    const Rayc__TaskSpec *spec = c->spec;
+    rc = outcome(c, rc);
+    if (was_cancelled(c))
+        rc = ctx_fail(c, RAY_ERR_CANCELLED, "the task was cancelled while it ran");
+    if (seal_returns(c, rc != RAY_OK, c->chan != NULL) != RAY_OK)
+        rc = c->status;
+    if (c->chan != NULL) {
+        send_result(c, rc, c->chan);
+        /* The raylet never sees this task: record it here. */
+        pthread_mutex_lock(&api_g.mu);
+        api_tev_record(spec, c->start_ns, rc, c->error);
+        pthread_mutex_unlock(&api_g.mu);
+        api_chan_unref(c->chan);
+    } else {
+        send_done(c, rc);
+    }
+    ctx_free(c);
+    rayc__envelope__free_unpacked(c->env, NULL);
+    free(c);
+}
+
+void api_execute(Rayc__Envelope *env, api_chan *chan)
+{
+    const Rayc__TaskSpec *spec = env->execute_task->spec;
+    ray_ctx *c = malloc(sizeof *c);
+    if (c == NULL)
+        abort(); /* dropping the task would hang its owner; the raylet sees us die */
     int64_t start_ns = chan != NULL ? api_tev_now_ns() : 0;
-    int rc = ctx_init(&c, spec);
+    int rc = ctx_init(c, spec);
+    c->env = env;
+    c->chan = chan;
+    c->start_ns = start_ns;
     if (rc == RAY_OK) {
         set_gpus(spec);
         api_clear_error();
-        cur_ctx = &c;
-        rc = run_function(&c);
+        cur_ctx = c;
+        cur_deferred = 0;
+        rc = run_function(c);
         cur_ctx = NULL;
     }
-    rc = outcome(&c, rc);
-    if (was_cancelled(&c))
-        rc = ctx_fail(&c, RAY_ERR_CANCELLED, "the task was cancelled while it ran");
-    if (seal_returns(&c, rc != RAY_OK, chan != NULL) != RAY_OK)
-        rc = c.status;
-    if (chan != NULL) {
-        send_result(&c, rc, chan);
-        /* The raylet never sees this task: record it here. */
-        pthread_mutex_lock(&api_g.mu);
-        api_tev_record(spec, start_ns, rc, c.error);
-        pthread_mutex_unlock(&api_g.mu);
-    } else {
-        send_done(&c, rc);
+    if (cur_deferred) {
+        cur_deferred = 0;
+        return; /* C belongs to api_task_finish now */
     }
-    ctx_free(&c);
+    finish(c, rc);
+}
+
+ray_ctx *api_task_begin(Rayc__Envelope *env, api_chan *chan)
+{
+    ray_ctx *c = malloc(sizeof *c);
+    if (c == NULL)
+        abort(); /* dropping the task would hang its owner; the raylet sees us die */
+    int64_t start_ns = chan != NULL ? api_tev_now_ns() : 0;
+    int rc = ctx_init(c, env->execute_task->spec);
+    c->env = env;
+    c->chan = chan;
+    c->start_ns = start_ns;
+    if (rc == RAY_OK)
+        return c;
+    api_task_finish(c, rc);
+    return NULL;
+}
+
+int api_task_defer(ray_ctx *c)
+{
+    (void)c;
+    cur_deferred = 1;
+    pthread_mutex_lock(&api_g.mu);
+    api_g.deferred++;
+    pthread_mutex_unlock(&api_g.mu);
+    return API_TASK_DEFERRED;
+}
+
+void api_task_finish(ray_ctx *c, int rc)
+{
+    finish(c, rc);
+    pthread_mutex_lock(&api_g.mu);
+    api_g.deferred--;
+    api_notify(); /* a task thread may take the next call now */
+    pthread_mutex_unlock(&api_g.mu);
 }

@@ -186,7 +186,7 @@ void api_lease_on_granted(const Rayc__LeaseGranted *g)
         api_g.leased = 1;
         api_g.lease_last_ms = time_mono_ms();
         lease_news = 1;
-        pthread_cond_broadcast(&api_g.cv);
+        api_notify();
         return;
     }
     if (api_g.direct)

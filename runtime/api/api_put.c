@@ -272,7 +272,7 @@ int ray_put_seal(ray_ref *r)
     rc = api_store_seal(&r->id, addr, r->size, RAY_BYTES, 0, 1, 1);
     r->sealed = 1;
     r->state = API_READY;
-    pthread_cond_broadcast(&api_g.cv);
+    api_notify();
     pthread_mutex_unlock(&api_g.mu);
     return rc == RAY_OK ? RAY_OK : api_conn_fail(-ECONNRESET, "ray_put_seal");
 }

@@ -18,8 +18,33 @@ void api_worker_enqueue(Rayc__Envelope *env)
     api_worker_enqueue_from(env, NULL);
 }
 
+static api_claim_fn claimer;
+
+void api_set_task_claimer(api_claim_fn fn)
+{
+    pthread_mutex_lock(&api_g.mu);
+    claimer = fn;
+    pthread_mutex_unlock(&api_g.mu);
+}
+
+/* Offers an actor call to the claimer while max_concurrency has room; a
+ * claimed call counts as deferred until api_task_finish. */
+static int claimed(Rayc__Envelope *env, api_chan *chan)
+{
+    if (claimer == NULL || env->execute_task->spec->kind != RAYC__TASK_SPEC__KIND__ACTOR_TASK)
+        return 0;
+    if (api_g.max_concurrency > 0 && api_g.running + api_g.deferred >= api_g.max_concurrency)
+        return 0;
+    if (!claimer(env, chan))
+        return 0;
+    api_g.deferred++;
+    return 1;
+}
+
 void api_worker_enqueue_from(Rayc__Envelope *env, api_chan *chan)
 {
+    if (claimed(env, chan))
+        return;
     api_exec_item *it = malloc(sizeof *it);
     if (it == NULL) {
         /* Dropping the task would hang its owner; the raylet sees us die
@@ -35,16 +60,24 @@ void api_worker_enqueue_from(Rayc__Envelope *env, api_chan *chan)
         api_g.exec_head = it;
     api_g.exec_tail = it;
     api_g.exec_len++;
-    pthread_cond_broadcast(&api_g.cv);
+    api_notify();
 }
 
 #define API_QUEUE_READ_MS 1
 static int64_t last_read_ms;
 
+/* A task may start: one is queued and the actor's max_concurrency allows
+ * another (the deferred tasks of an async actor count). */
+static int can_start(void)
+{
+    return api_g.exec_head != NULL &&
+           (api_g.max_concurrency <= 0 || api_g.running + api_g.deferred < api_g.max_concurrency);
+}
+
 static int have_task(void *arg)
 {
     (void)arg;
-    return api_g.exec_head != NULL || api_lease_news();
+    return can_start() || api_lease_news();
 }
 
 /* Takes the next task (mu held) into *CHAN's call, or NULL when the
@@ -54,7 +87,7 @@ static Rayc__Envelope *next_task(api_chan **chan)
 {
     for (;;) {
         int64_t lease = api_lease_deadline(), tev = api_tev_deadline();
-        int rc = api_wait(have_task, NULL, tev >= 0 && (lease < 0 || tev < lease) ? tev : lease);
+        int rc = api_wait_task(have_task, NULL, tev >= 0 && (lease < 0 || tev < lease) ? tev : lease);
         if (rc == -ETIMEDOUT) {
             api_lease_tick();
             api_tev_tick();
@@ -68,13 +101,15 @@ static Rayc__Envelope *next_task(api_chan **chan)
             last_read_ms = now;
             api_poll_nowait();
         }
-        if (api_g.exec_head != NULL)
+        if (can_start())
             break;
     }
     api_exec_item *it = api_g.exec_head;
     api_g.exec_head = it->next;
     if (api_g.exec_head == NULL)
         api_g.exec_tail = NULL;
+    else
+        api_notify(); /* the next idle thread for the next task */
     api_g.exec_len--;
     Rayc__Envelope *env = it->env;
     *chan = it->chan;
@@ -92,12 +127,11 @@ static void *run_loop(void *arg)
         Rayc__Envelope *env = next_task(&chan);
         if (env == NULL)
             break;
+        api_g.running++;
         pthread_mutex_unlock(&api_g.mu);
-        api_execute(env->execute_task->spec, chan);
-        rayc__envelope__free_unpacked(env, NULL);
-        if (chan != NULL)
-            api_chan_unref(chan);
+        api_execute(env, chan);
         pthread_mutex_lock(&api_g.mu);
+        api_g.running--;
     }
     pthread_mutex_unlock(&api_g.mu);
     return NULL;

@@ -74,6 +74,30 @@ def test_threaded_actor_runs_two_calls_at_once():
     assert ray.get(waiting) is True
 
 
+@ray.remote(max_concurrency=2)
+class ThreadLocalActor:
+    def __init__(self):
+        self.local = threading.local()
+        self.barrier = threading.Barrier(2, timeout=120)  # the bound only stops a hang
+
+    def count(self):
+        """Runs on both task threads at once (the barrier), and says how
+        many calls this thread's threading.local has seen."""
+        self.local.n = getattr(self.local, "n", 0) + 1
+        self.barrier.wait()
+        return threading.get_ident(), self.local.n
+
+
+def test_threaded_actor_keeps_thread_locals_between_calls():
+    # Each task thread keeps its Python thread state, as a Python thread
+    # does: a threading.local set in one call is there in the next.
+    t = ThreadLocalActor.remote()
+    first = dict(ray.get([t.count.remote(), t.count.remote()]))
+    second = dict(ray.get([t.count.remote(), t.count.remote()]))
+    assert sorted(first.values()) == [1, 1]
+    assert second == {ident: 2 for ident in first}
+
+
 def test_await_ref_in_the_driver():
     async def main():
         one = await square.remote(7)

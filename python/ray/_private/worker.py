@@ -144,6 +144,9 @@ def execute(kind, function, args, num_returns):
     try:
         log_monitor.mark_task(_display_name(kind, function))
         if kind == ACTOR_TASK and args and args[0] == RAW_CALL:
+            fn = getattr(_actor, function)
+            if inspect.iscoroutinefunction(fn):
+                return _raw_call_async(fn, function, args[1:])
             return [[_raw_call(function, args[1:])]] * num_returns
         return _execute(kind, function, args, num_returns)
     finally:
@@ -200,12 +203,78 @@ def _raw_call(function, args):
     """A C program's call of actor method FUNCTION (see RAW_CALL).  An
     exception or a result that is not bytes fails the call (the caller
     gets RAY_ERR_TASK with the message)."""
-    values = [v[0] if isinstance(v, tuple) else bytes(memoryview(v)) for v in args]
+    values = _raw_values(args)
     out = _call_method(getattr(_actor, function), values, {})
     if not isinstance(out, (bytes, bytearray)):
         raise TypeError("%s returned %s to a raw call; bytes expected"
                         % (function, type(out).__name__))
     return bytes(out)
+
+
+def _raw_values(args):
+    return [v[0] if isinstance(v, tuple) else bytes(memoryview(v)) for v in args]
+
+
+def _raw_call_async(fn, function, args):
+    """A raw call of an `async def` method: the task is deferred and its
+    coroutine started on the actor's event loop; it answers from there when
+    it ends (finish_task), so no task thread waits for it.  Same outcomes as
+    _raw_call.  The method's next raw calls skip the task threads: they go
+    from the reading thread straight to the loop (_claim_for_loop)."""
+    values = _raw_values(args)
+    handle = _raylet.defer_task()
+
+    def start():
+        try:
+            _start_raw(handle, fn, function, values)
+        except BaseException as e:  # noqa: B902 - fn(*values) itself failed
+            _raylet.finish_task(handle, None, e)
+
+    try:
+        _actor_loop().call_soon_threadsafe(start)
+    except BaseException as e:  # noqa: B902 - the loop is gone
+        _raylet.finish_task(handle, None, e)
+    _claim_for_loop(function)
+    return None
+
+
+def _start_raw(handle, fn, function, values):
+    fut = asyncio.ensure_future(fn(*values))
+    fut.add_done_callback(lambda f: _raw_done(handle, function, f))
+
+
+def _raw_done(handle, function, fut):
+    try:
+        out = fut.result()
+        if not isinstance(out, (bytes, bytearray)):
+            raise TypeError("%s returned %s to a raw call; bytes expected"
+                            % (function, type(out).__name__))
+        _raylet.finish_task(handle, [bytes(out)], None)
+    except BaseException as e:  # noqa: B902 - any failure answers the caller
+        _raylet.finish_task(handle, None, e)
+    finally:
+        log_monitor.flush_streams()
+
+
+def _dispatch_claimed(handle, function, values):
+    """Starts a claimed raw call on the loop (called by drain_claimed)."""
+    _start_raw(handle, getattr(_actor, function), function, values)
+
+
+_claim_lock = threading.Lock()
+_claim_fd = None
+
+
+def _claim_for_loop(function):
+    """Raw calls of FUNCTION are taken by the C worker as they arrive and
+    queued for the event loop, which an eventfd wakes (ray._raylet)."""
+    global _claim_fd
+    with _claim_lock:
+        if _claim_fd is None:
+            _claim_fd = _raylet.set_loop_dispatch(_dispatch_claimed)
+            loop = _actor_loop()
+            loop.call_soon_threadsafe(loop.add_reader, _claim_fd, _raylet.drain_claimed)
+    _raylet.claim_method(function)
 
 
 def main(argv=None):
