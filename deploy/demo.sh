@@ -6,8 +6,13 @@
 # two workers over SSH, `ray status` shows 3 nodes, a job from
 # examples/tiny_demo and a Python one (examples/python/spread.py: tasks on
 # every node) are submitted to the new cluster through `ray dashboard`'s
-# port forward and their logs are shown, then `ray down -y` and the test hosts
-# are removed.  Not root: the same job on a head and a second node started on
+# port forward and their logs are shown; examples/python/serve.py is
+# submitted too and left running (its proxies bound to 0.0.0.0), curl asks
+# the head's Serve proxy on port 8000, `serve status` and `serve shutdown`
+# go through the Serve REST API on the same forward; then `ray down -y` and
+# the test hosts are removed.  RAYC_TESTNET_SUBNET_PREFIX, RAYC_TESTNET_NAME
+# and RAYC_TESTNET_DIR choose the test hosts (deploy/TESTNET.md); the
+# cluster YAML is templates/demo.yaml with their addresses and key.  Not root: the same job on a head and a second node started on
 # this host with `ray start`.
 set -eu
 cd "$(dirname "$0")/.."
@@ -40,6 +45,21 @@ submit_python_job() { # ADDRESS: Python tasks spread over the cluster's nodes (e
     ray job submit --address "$1" --working-dir examples/python -- /usr/bin/python3 spread.py
 }
 
+serve_demo() { # ADDRESS HEAD_IP: examples/python/serve.py on the cluster, asked over HTTP
+    env='{"env_vars": {"RAY_SERVE_DEFAULT_HTTP_HOST": "0.0.0.0"}}'
+    step "ray job submit --address $1 --working-dir examples/python --runtime-env-json '$env' -- /usr/bin/python3 serve.py --keep-running"
+    ray job submit --address "$1" --working-dir examples/python --runtime-env-json "$env" \
+        -- /usr/bin/python3 serve.py --keep-running
+    url="http://$2:8000/classify?text=Ray%20Serve%20on%20three%20hosts%20is%20great"
+    step "curl '$url'   (the head's Serve proxy)"
+    curl -sS --fail-with-body --max-time 60 "$url"
+    echo
+    step "serve status --address $1   (Serve's REST API on the dashboard port)"
+    serve status --address "$1"
+    step "serve shutdown -y --address $1"
+    serve shutdown -y --address "$1"
+}
+
 local_demo() {
     export RAY_AUTH_TOKEN_PATH="$SCRATCH/auth_token"
     # --auth-token-file reads an existing file (only ~/.ray/auth_token is made).
@@ -60,11 +80,19 @@ local_demo() {
 }
 
 cluster_demo() {
-    export RAYC_TESTNET_DIR=/tmp/rayc-testnet
+    export RAYC_TESTNET_DIR="${RAYC_TESTNET_DIR:-/tmp/rayc-testnet}"
     export RAY_AUTH_TOKEN_PATH=/tmp/rayc-demo/auth_token
+    prefix="${RAYC_TESTNET_SUBNET_PREFIX:-10.77.0}"
+    # templates/demo.yaml names the default test hosts; other ones get a copy.
+    YAML=templates/demo.yaml
+    if [ "$prefix" != 10.77.0 ] || [ "$RAYC_TESTNET_DIR" != /tmp/rayc-testnet ]; then
+        YAML="$SCRATCH/demo.yaml"
+        sed -e "s|10\.77\.0\.|$prefix.|g" -e "s|/tmp/rayc-testnet/|$RAYC_TESTNET_DIR/|g" \
+            templates/demo.yaml > "$YAML"
+    fi
     cleanup() {
         [ -n "${FWD:-}" ] && kill "$FWD" 2>/dev/null
-        ray down templates/demo.yaml -y >/dev/null 2>&1 || true
+        ray down "$YAML" -y >/dev/null 2>&1 || true
         deploy/testnet.sh down >/dev/null 2>&1 || true
         rm -rf "$SCRATCH" /tmp/rayc-demo
     }
@@ -73,12 +101,12 @@ cluster_demo() {
     make -s dist
     step "deploy/testnet.sh up 3"
     deploy/testnet.sh up 3
-    step "ray up templates/demo.yaml -y"
-    ray up templates/demo.yaml -y
-    step "ray exec templates/demo.yaml 'ray status'"
-    ray exec templates/demo.yaml "/tmp/rayc-demo/bin/ray status --temp-dir /tmp/rayc-demo/ray"
-    step "ray dashboard templates/demo.yaml --port 18265   (SSH port forward to the head's job server)"
-    ray dashboard templates/demo.yaml --port 18265 >"$SCRATCH/dashboard.log" 2>&1 &
+    step "ray up $YAML -y"
+    ray up "$YAML" -y
+    step "ray exec $YAML 'ray status'"
+    ray exec "$YAML" "/tmp/rayc-demo/bin/ray status --temp-dir /tmp/rayc-demo/ray"
+    step "ray dashboard $YAML --port 18265   (SSH port forward to the head's job server)"
+    ray dashboard "$YAML" --port 18265 >"$SCRATCH/dashboard.log" 2>&1 &
     FWD=$!
     # ray up turned TLS on (its default): the job server answers HTTPS with
     # a certificate of the cluster's CA, which `ray job` checks.
@@ -91,10 +119,11 @@ cluster_demo() {
     done
     submit_job https://127.0.0.1:18265
     submit_python_job https://127.0.0.1:18265
-    step "ray down templates/demo.yaml -y"
+    serve_demo https://127.0.0.1:18265 "$prefix.11"
+    step "ray down $YAML -y"
     kill "$FWD" 2>/dev/null || true
     FWD=
-    ray down templates/demo.yaml -y
+    ray down "$YAML" -y
     step "deploy/testnet.sh down"
     deploy/testnet.sh down
 }

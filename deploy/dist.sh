@@ -6,8 +6,9 @@
 #
 # Makes OUT_DIR/rayc-VERSION-linux-ARCH.tar.gz and a copy named rayc.tar.gz
 # (the name templates/demo.yaml mounts).  The tarball holds one directory,
-# rayc/, with bin/ (ray, gcs_server, raylet, ray_jobserver, ray_job_wrapper, ray_worker when
-# built, ray-up and ray-down links), include/ray/, lib/ (libray.a,
+# rayc/, with bin/ (ray, gcs_server, raylet, ray_jobserver, ray_job_wrapper, ray_worker,
+# Serve's ray_serve_proxy and serve when built: the programs of `make install`; ray-up and
+# ray-down links), include/ray/, lib/ (libray.a,
 # libray.so.A.B.C with its soname link and libray.so, pkgconfig/ray.pc.in),
 # install.sh and VERSION.  On a host:
 #
@@ -32,7 +33,7 @@ STAGE=$(mktemp -d)
 trap 'rm -rf "$STAGE"' EXIT INT TERM
 
 mkdir -p "$STAGE/rayc/bin" "$OUT"
-for b in ray gcs_server raylet ray_jobserver ray_job_wrapper ray_worker; do
+for b in ray gcs_server raylet ray_jobserver ray_job_wrapper ray_worker ray_serve_proxy serve; do
     [ -x "bin/$b" ] && cp "bin/$b" "$STAGE/rayc/bin/"
 done
 ln -s ray "$STAGE/rayc/bin/ray-up"

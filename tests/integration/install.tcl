@@ -167,4 +167,15 @@ test {install-2.4 a Python job on a node started from the tarball's install impo
     list [dict get $r code] [string match $P2/lib/python3*/dist-packages/ray/__init__.py $from] $sum
 } {0 1 285}
 
+test {install-2.5 the tarball installs the programs of make install (Serve's ray_serve_proxy and serve too), and its serve runs with that install's package} {
+    set progs {}
+    foreach p [list $P1 $P2] {
+        lappend progs [lsort [lmap f [glob -nocomplain -tails -directory $p/bin *] {set f}]]
+    }
+    assert_equal [lindex $progs 0] [lindex $progs 1] "the programs of make install and the tarball"
+    set r [run_cmd -timeout 120 -env [list PYTHONPATH ""] $P2/bin/serve --help]
+    list [expr {"ray_serve_proxy" in [lindex $progs 1] && "serve" in [lindex $progs 1]}] \
+        [dict get $r code] [string match "usage: serve *" [dict get $r out]]
+} {1 0 1}
+
 suite_end

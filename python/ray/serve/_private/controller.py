@@ -83,6 +83,7 @@ class ServeController:
         self.routes_version = 0
         self._task = None
         self._last_nodes = 0.0
+        self._stopped = False  # shutdown() ran: start nothing again
         # A named actor's creation waits for its constructor: off the loop.
         self._pool = concurrent.futures.ThreadPoolExecutor(max_workers=16,
                                                            thread_name_prefix="serve-create")
@@ -307,15 +308,27 @@ class ServeController:
                 "http_options": self.http_options}
 
     async def shutdown(self):
+        # The control loop would start the proxies again (none left) before
+        # the driver kills this actor.
+        self._stopped = True
         for a in self.apps.values():
             for d in a["deployments"].values():
                 self._stop_all(d)
         self.apps.clear()
-        for p in self.proxies.values():
+        # Each proxy stops its server first: on 3 hosts a killed proxy
+        # actor's process was sometimes left running with its port
+        # (tests/integration/serve_cluster.tcl), and the port must be free.
+        stops = [p["handle"].stop.remote() for p in self.proxies.values()]
+        try:
+            if stops:
+                ray.wait(stops, num_returns=len(stops), timeout=15)
+        except Exception as e:  # noqa: BLE001 - a proxy died meanwhile
+            print("serve controller: stopping the proxies: %s" % e)
+        for nid, p in self.proxies.items():
             try:
                 ray.kill(p["handle"])
-            except Exception:  # noqa: BLE001
-                pass
+            except Exception as e:  # noqa: BLE001
+                print("serve controller: killing the proxy of node %s: %s" % (nid[:12], e))
         self.proxies.clear()
         return True
 
@@ -332,6 +345,8 @@ class ServeController:
             await asyncio.sleep(TICK_S)
 
     def _tick(self):
+        if self._stopped:
+            return
         now = time.monotonic()
         for name, a in list(self.apps.items()):
             for d in a["deployments"].values():

@@ -65,6 +65,18 @@ class ProxyActor:
             raise RuntimeError("the Serve HTTP proxy failed to start: %s"
                                % (err or "exit status %s" % self.proc.returncode))
 
+    def stop(self):
+        """Stops the proxy process (SIGTERM, then SIGKILL after 10 s), so
+        the port is free even if this actor outlives serve.shutdown."""
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        return True
+
     def ready(self):
         """-1 while the proxy process runs; raises once it has exited."""
         if self.proc.poll() is not None:
@@ -89,6 +101,13 @@ class PythonProxyActor:
         await self.runner.setup()
         site = web.TCPSite(self.runner, self.host, self.port, reuse_address=True)
         await site.start()
+
+    async def stop(self):
+        """Closes the listening socket (see ProxyActor.stop)."""
+        if self.runner is not None:
+            await self.runner.cleanup()
+            self.runner = None
+        return True
 
     async def set_routes(self, version, routes):
         """Takes the controller's route table; returns its version once the
