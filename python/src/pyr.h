@@ -23,6 +23,7 @@
 #include "ray/ray.h"
 
 #define PYR_INLINE_MAX (100u * 1024u) /* larger blobs go to the store, as in libray */
+#define PYR_ARG_PIN_MIN (1u << 20)    /* task arguments this large are pinned views, not copies */
 
 /* ---------------------------------------------------------------- pyr_types.c */
 

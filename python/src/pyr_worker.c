@@ -71,9 +71,27 @@ static PyObject *c_arg(ray_ctx *c, size_t i)
                         ray_last_error());
 }
 
-/* The task's arguments as Buffers (copies: a view into the store would end
- * when the task returns, and Python may keep what it got), or 1-tuples for
- * the ints, floats and strs of C tasks. */
+/* Argument I (bytes of LEN at P) as a Buffer.  A large one is a zero-copy
+ * view of its store object with a pin of this worker's own, which lives as
+ * long as the Buffer does: Python may keep what it got (an actor's state, a
+ * cached array) after the task returns and the raylet drops the task's pin.
+ * Smaller ones, and a large one whose pin fails, are copied. */
+static PyObject *arg_buffer(ray_ctx *c, size_t i, const void *p, size_t len)
+{
+    ray_value v;
+    if (len >= PYR_ARG_PIN_MIN) {
+        int rc;
+        Py_BEGIN_ALLOW_THREADS /* a request to the raylet */
+        rc = ray_arg_value(c, i, &v);
+        Py_END_ALLOW_THREADS
+        if (rc == RAY_OK)
+            return pyr_buffer_new(&v, NULL, 0);
+    }
+    return pyr_buffer_new(NULL, p, len);
+}
+
+/* The task's arguments as Buffers (arg_buffer), or 1-tuples for the ints,
+ * floats and strs of C tasks. */
 static PyObject *task_args(ray_ctx *c)
 {
     size_t n = ray_arg_count(c);
@@ -88,7 +106,7 @@ static PyObject *task_args(ray_ctx *c)
         if (ray_arg_str(c, i, &s, NULL) == RAY_OK || ray_arg_bytes(c, i, &p, &len) != RAY_OK)
             b = c_arg(c, i);
         else
-            b = pyr_buffer_new(NULL, p, len);
+            b = arg_buffer(c, i, p, len);
         if (b == NULL) {
             Py_CLEAR(l);
             break;
