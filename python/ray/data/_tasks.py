@@ -5,6 +5,7 @@ import numpy as np
 
 import ray
 from ray.data import block as B
+from ray.data._argsort import stable_argsort
 
 
 def run_chain(chain, item, setup=None):
@@ -78,9 +79,9 @@ def sort_indices(block, keys, descending):
     if len(keys) == 1 and cols[keys[0]].dtype != object and cols[keys[0]].ndim == 1:
         col = cols[keys[0]]
         if not descending[0]:
-            return np.argsort(col, kind="stable")
+            return stable_argsort(col)
         # Descending and stable: sort the reversed column, read it backwards.
-        return len(col) - 1 - np.argsort(col[::-1], kind="stable")[::-1]
+        return len(col) - 1 - stable_argsort(col[::-1])[::-1]
     import pandas as pd
     frame = pd.DataFrame({"k%d" % i: cols[k] for i, k in enumerate(keys)})
     order = frame.sort_values(by=list(frame.columns), ascending=[not d for d in descending],
@@ -99,7 +100,10 @@ def _range_partition(block, key, boundaries, n):
     # to a boundary goes left, so equal keys always meet in one part).
     bounds = np.asarray(boundaries, dtype=col.dtype) if len(boundaries) else col[:0]
     which = np.searchsorted(bounds, col, side="left")
-    order = np.argsort(which, kind="stable")
+    # Part numbers fit 8 or 16 bits, which numpy's stable sort orders by
+    # radix in linear time (int64 would take a merge sort).
+    small = np.uint8 if n <= 256 else np.uint16 if n <= 65536 else None
+    order = np.argsort(which.astype(small) if small else which, kind="stable")
     edges = [0] + list(np.cumsum(np.bincount(which, minlength=n)))
     parts = [B.take_indices(block, order[edges[i]:edges[i + 1]]) for i in range(n)]
     return parts if n > 1 else parts[0]
