@@ -40,13 +40,22 @@ def _ordered_u64(col):
     return bits
 
 
-def stable_argsort(col):
+def stable_argsort(col, with_keys=False):
     """The row order that sorts the one-dimensional array COL ascending,
-    equal keys in row order (np.argsort(col, kind="stable"))."""
+    equal keys in row order (np.argsort(col, kind="stable")).  WITH_KEYS:
+    (order, col[order]), the sorted keys being a by-product here."""
+    order, keys = _argsort(col)
+    if not with_keys:
+        return order
+    return order, (keys if keys is not None else col[order])
+
+
+def _argsort(col):
+    """(order, col[order] if it was computed, else None)."""
     n = len(col)
     u = _ordered_u64(col) if n >= MIN_ROWS and col.ndim == 1 else None
     if u is None:
-        return np.argsort(col, kind="stable")
+        return np.argsort(col, kind="stable"), None
     lo = u.min()
     u -= lo
     ibits = int(n - 1).bit_length()
@@ -58,8 +67,10 @@ def stable_argsort(col):
     u.sort()
     u &= np.uint64((1 << ibits) - 1)
     order = u.view(np.int64)
-    if shift:
-        keys = col[order]
-        if (keys[1:] < keys[:-1]).any():
-            order = order[np.argsort(keys, kind="stable")]
-    return order
+    if not shift:
+        return order, None
+    keys = col[order]
+    if (keys[1:] < keys[:-1]).any():
+        fix = np.argsort(keys, kind="stable")
+        return order[fix], keys[fix]
+    return order, keys

@@ -118,7 +118,13 @@ def range_partition_task(n):
 
 def _merge_sorted(keys, descending, *parts):
     out = B.concat(list(parts))
-    out = B.take_indices(out, sort_indices(out, keys, descending))
+    col = None if B.is_pandas(out) or len(keys) != 1 or descending[0] else out.get(keys[0])
+    if col is not None and col.dtype != object and col.ndim == 1:
+        # The key column comes sorted out of the argsort: gather the others.
+        order, sorted_key = stable_argsort(col, with_keys=True)
+        out = {c: sorted_key if c == keys[0] else v[order] for c, v in out.items()}
+    else:
+        out = B.take_indices(out, sort_indices(out, keys, descending))
     return out, B.metadata(out)
 
 
