@@ -9,7 +9,9 @@ Both get the same number of partitions and the same CPUs (Ray: a private
 local node with --cpus; Dask: its default threaded scheduler with as
 many workers).  Prints rows/s and seconds for each (the best of --runs
 for map_batches, of --sort-runs for the sort) and the ratio Dask seconds /
-rayc seconds (target >= 2).  Run through bench/data.sh:
+rayc seconds (target >= 2), and the CPU seconds per run of each (rayc: the
+driver, daemons and workers; Dask: this process), which the machine's load
+changes far less than wall time.  Run through bench/data.sh:
 
     bench/data.sh                       full size
     bench/data.sh --rows 1000000 --sort-mb 100     quick
@@ -70,20 +72,55 @@ def dask_sort(rows, parts):
     return int(out.map_partitions(len).compute().sum()), first
 
 
+def _proc_cpu(pid):
+    """CPU seconds (user + system) process PID has used, 0 if it is gone."""
+    try:
+        with open("/proc/%d/stat" % pid) as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError, IndexError):
+        return 0.0
+
+
+def cpu_now():
+    """CPU seconds used so far by this process (the driver and Dask's
+    threads) and by the processes of ray.init()'s private node (daemons
+    and workers, found by their RAY_TMPDIR)."""
+    total = sum(os.times()[:2])
+    node = getattr(ray, "_node", None)
+    mark = ("RAY_TMPDIR=%s\0" % node.tmp).encode() if node is not None and node.tmp else None
+    for p in os.listdir("/proc") if mark else ():
+        if not p.isdigit() or int(p) == os.getpid():
+            continue
+        try:
+            with open("/proc/%s/environ" % p, "rb") as f:
+                if mark not in f.read():
+                    continue
+        except OSError:
+            continue
+        total += _proc_cpu(int(p))
+    return total
+
+
 def timed(fn, *args, runs=1):
-    """FN(*ARGS)'s result and its best time of RUNS."""
-    best = None
+    """FN(*ARGS)'s result, its best time of RUNS and its CPU seconds per
+    run (all processes: load on the machine changes this far less)."""
+    best, cpu = None, 0.0
     for _ in range(runs):
+        c = cpu_now()
         t = time.perf_counter()
         res = fn(*args)
         took = time.perf_counter() - t
+        cpu += cpu_now() - c
         best = took if best is None else min(best, took)
-    return res, best
+    return res, best, cpu / runs
 
 
-def report(name, rows, ray_s, dask_s):
-    print("%-28s rayc %8.2f s %12.0f rows/s | dask %8.2f s %12.0f rows/s | dask/rayc %.2fx"
-          % (name, ray_s, rows / ray_s, dask_s, rows / dask_s, dask_s / ray_s), flush=True)
+def report(name, rows, ray_s, dask_s, ray_cpu, dask_cpu):
+    print("%-24s rayc %7.2f s %11.0f rows/s cpu %7.2f s | dask %7.2f s %11.0f rows/s cpu "
+          "%7.2f s | dask/rayc %.2fx (cpu %.2fx)"
+          % (name, ray_s, rows / ray_s, ray_cpu, dask_s, rows / dask_s, dask_cpu,
+             dask_s / ray_s, dask_cpu / ray_cpu), flush=True)
 
 
 def main():
@@ -100,18 +137,25 @@ def main():
     dask.config.set(scheduler="threads", num_workers=a.cpus)
     ray.init(num_cpus=a.cpus)
     ray.data.DataContext.get_current().enable_progress_bars = False
-    ray_map(1000, 2)  # workers up, functions exported: not part of the measure
+    # Every worker up with ray.data imported (the first sort starts one
+    # more worker), functions exported, Dask's modules imported: not part
+    # of the measure.
+    ray_map(1_000_000, parts)
+    ray_sort(100_000, parts)
+    dask_map(1000, 2)
+    dask_sort(100_000, parts)
 
-    (r1, ray_s) = timed(ray_map, a.rows, parts, runs=a.runs)
-    (d1, dask_s) = timed(dask_map, a.rows, parts, runs=a.runs)
+    (r1, ray_s, ray_cpu) = timed(ray_map, a.rows, parts, runs=a.runs)
+    (d1, dask_s, dask_cpu) = timed(dask_map, a.rows, parts, runs=a.runs)
     assert r1 == d1 == a.rows * a.rows, (r1, d1)
-    report("map_batches %dM rows" % (a.rows // 1_000_000), a.rows, ray_s, dask_s)
+    report("map_batches %dM rows" % (a.rows // 1_000_000), a.rows, ray_s, dask_s, ray_cpu,
+           dask_cpu)
 
     sort_rows = a.sort_mb * (1 << 20) // 16
-    ((n1, f1), ray_s) = timed(ray_sort, sort_rows, parts, runs=a.sort_runs)
-    ((n2, f2), dask_s) = timed(dask_sort, sort_rows, parts, runs=a.sort_runs)
+    ((n1, f1), ray_s, ray_cpu) = timed(ray_sort, sort_rows, parts, runs=a.sort_runs)
+    ((n2, f2), dask_s, dask_cpu) = timed(dask_sort, sort_rows, parts, runs=a.sort_runs)
     assert n1 == n2 == sort_rows and f1 == f2, (n1, n2, f1, f2)
-    report("sort %d MB" % a.sort_mb, sort_rows, ray_s, dask_s)
+    report("sort %d MB" % a.sort_mb, sort_rows, ray_s, dask_s, ray_cpu, dask_cpu)
     ray.shutdown()
 
 

@@ -468,6 +468,13 @@ int ray_arg_f64(ray_ctx *c, size_t i, double *out);
  * may be NULL. */
 int ray_arg_str(ray_ctx *c, size_t i, const char **out, size_t *len);
 int ray_arg_bytes(ray_ctx *c, size_t i, const void **out, size_t *len);
+/* Argument I's bytes as a value that may outlive the task (release it with
+ * ray_value_release): a store object is pinned for this process (one
+ * request to the raylet) and read zero-copy, so it cannot be freed or
+ * reused while the value lives; an inline argument is copied.  Returns
+ * RAY_OK, RAY_ERR_INVALID (no such argument), RAY_ERR_TYPE (not bytes), or
+ * the pin's error (then *OUT is zeroed and ray_arg_bytes still works). */
+int ray_arg_value(ray_ctx *c, size_t i, ray_value *out);
 /* Argument I as an actor handle, owned by the task until it returns (dup it
  * to keep it longer). */
 int ray_arg_actor(ray_ctx *c, size_t i, ray_actor **out);

@@ -23,6 +23,9 @@
 #include "ray/ray.h"
 
 #define PYR_INLINE_MAX (100u * 1024u) /* larger blobs go to the store, as in libray */
+#define PYR_ARG_PIN_MIN (1u << 20)    /* task arguments this large are pinned views, not copies */
+#define PYR_MMAP_THRESHOLD (32 << 20) /* a worker's mallocs below this come from the heap */
+#define PYR_TRIM_THRESHOLD (512 << 20) /* and it keeps this much freed heap for reuse */
 
 /* ---------------------------------------------------------------- pyr_types.c */
 

@@ -9,6 +9,7 @@
 #include "pyr.h"
 
 #include <dlfcn.h>
+#include <malloc.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -73,9 +74,27 @@ static PyObject *c_arg(ray_ctx *c, size_t i)
                         ray_last_error());
 }
 
-/* The task's arguments as Buffers (copies: a view into the store would end
- * when the task returns, and Python may keep what it got), or 1-tuples for
- * the ints, floats and strs of C tasks. */
+/* Argument I (bytes of LEN at P) as a Buffer.  A large one is a zero-copy
+ * view of its store object with a pin of this worker's own, which lives as
+ * long as the Buffer does: Python may keep what it got (an actor's state, a
+ * cached array) after the task returns and the raylet drops the task's pin.
+ * Smaller ones, and a large one whose pin fails, are copied. */
+static PyObject *arg_buffer(ray_ctx *c, size_t i, const void *p, size_t len)
+{
+    ray_value v;
+    if (len >= PYR_ARG_PIN_MIN) {
+        int rc;
+        Py_BEGIN_ALLOW_THREADS /* a request to the raylet */
+        rc = ray_arg_value(c, i, &v);
+        Py_END_ALLOW_THREADS
+        if (rc == RAY_OK)
+            return pyr_buffer_new(&v, NULL, 0);
+    }
+    return pyr_buffer_new(NULL, p, len);
+}
+
+/* The task's arguments as Buffers (arg_buffer), or 1-tuples for the ints,
+ * floats and strs of C tasks. */
 static PyObject *task_args(ray_ctx *c)
 {
     size_t n = ray_arg_count(c);
@@ -90,7 +109,7 @@ static PyObject *task_args(ray_ctx *c)
         if (ray_arg_str(c, i, &s, NULL) == RAY_OK || ray_arg_bytes(c, i, &p, &len) != RAY_OK)
             b = c_arg(c, i);
         else
-            b = pyr_buffer_new(NULL, p, len);
+            b = arg_buffer(c, i, p, len);
         if (b == NULL) {
             Py_CLEAR(l);
             break;
@@ -482,6 +501,19 @@ static void load_c_libraries(void)
     worker_libs_load(path);
 }
 
+/* A task's numpy arrays of a few MB are freed when it ends and the next
+ * task allocates the same again.  glibc would give such memory back to
+ * the kernel (mmap above its threshold, heap trimming), so every task paid
+ * for faulting in and zeroing fresh pages, which cost more than the numpy
+ * work on them (Ray Data's map_batches: 5x the CPU).  The worker keeps up
+ * to PYR_TRIM_THRESHOLD of freed heap for reuse instead; arrays above
+ * PYR_MMAP_THRESHOLD (glibc's largest) still come from mmap. */
+static void keep_freed_memory(void)
+{
+    mallopt(M_MMAP_THRESHOLD, PYR_MMAP_THRESHOLD);
+    mallopt(M_TRIM_THRESHOLD, PYR_TRIM_THRESHOLD);
+}
+
 static PyObject *py_worker_main(PyObject *self, PyObject *args)
 {
     const char *sock, *token_file, *worker_id;
@@ -500,6 +532,7 @@ static PyObject *py_worker_main(PyObject *self, PyObject *args)
         return PyErr_Format(PyExc_RuntimeError, "cannot read the token file %s", token_file);
     Py_INCREF(fn);
     Py_XSETREF(executor, fn);
+    keep_freed_memory();
     load_c_libraries();
     api_set_lang_runner(RAYC__LANGUAGE__PYTHON, run);
     int rc;

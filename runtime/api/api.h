@@ -455,6 +455,15 @@ int api_store_seal(const ids_object *id, void *addr, size_t size, int type, int 
 int api_store_pin(const ids_object *id, const void **addr, size_t *size);
 void api_store_unpin(const ids_object *id, const void *addr, size_t size);
 
+/* OUT as a pinned, read-only view of store object ID of TYPE (api_get.c;
+ * ray_value_release unpins).  Returns RAY_OK or an error status, with OUT
+ * untouched. */
+int api_store_value(const ids_object *id, int type, ray_value *out);
+
+/* OUT as a value owning COPY (LEN bytes, malloc'd; freed by
+ * ray_value_release, or here when this fails with RAY_ERR_NOMEM). */
+int api_value_adopt(ray_value *out, int type, void *copy, size_t len);
+
 /* Puts LEN bytes of DATA with TYPE (strings include their NUL) into the
  * store as object ID, owned by this process.  Returns RAY_OK or an error
  * status. */

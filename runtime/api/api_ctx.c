@@ -17,6 +17,8 @@ typedef struct ctx_arg {
     void *map;
     size_t maplen;
     ray_actor *actor;
+    ids_object id;             /* the object an argument by reference came from */
+    int has_id;
 } ctx_arg;
 
 typedef struct ctx_ret {
@@ -194,6 +196,25 @@ int ray_arg_actor(ray_ctx *c, size_t i, ray_actor **out)
     return RAY_OK;
 }
 
+int ray_arg_value(ray_ctx *c, size_t i, ray_value *out)
+{
+    memset(out, 0, sizeof *out);
+    const ctx_arg *a = arg_of(c, i, RAY_BYTES, "ray_arg_value");
+    if (a == NULL)
+        return c && i < c->nargs ? RAY_ERR_TYPE : RAY_ERR_INVALID;
+    if (a->type != RAY_BYTES)
+        return api_fail(RAY_ERR_TYPE, "ray_arg_value: argument %zu is a string", i);
+    if (a->map != NULL && a->has_id)
+        return api_store_value(&a->id, RAY_BYTES, out);
+    /* Inline: a copy the value owns, as ray_get's of a small object. */
+    void *copy = malloc(a->len ? a->len : 1);
+    if (copy == NULL)
+        return api_fail(RAY_ERR_NOMEM, "out of memory copying an argument");
+    if (a->len > 0)
+        memcpy(copy, a->data, a->len);
+    return api_value_adopt(out, RAY_BYTES, copy, a->len);
+}
+
 /* Maps a store argument the raylet pinned for this task. */
 static int map_arg(ctx_arg *a, const Rayc__Value *v)
 {
@@ -214,6 +235,8 @@ static int decode_arg(ray_ctx *c, ctx_arg *a, const Rayc__TaskArg *ta)
     if (v == NULL)
         return ctx_fail(c, RAY_ERR_OBJECT_LOST, "an argument was not resolved");
     a->type = v->type;
+    a->has_id = ids_from_bytes(a->id.b, IDS_OBJECT_LEN, ta->object_id.data,
+                               ta->object_id.len) == 0;
     if (v->in_store) {
         int rc = map_arg(a, v);
         if (rc != 0)

@@ -76,8 +76,24 @@ static int inline_value(api_obj *r, ray_value *out)
     return RAY_OK;
 }
 
-/* Maps R's store object read-only (mu not held). */
-static int store_value(const ids_object *id, int type, ray_value *out)
+int api_value_adopt(ray_value *out, int type, void *copy, size_t len)
+{
+    api_held *h = calloc(1, sizeof *h);
+    if (h == NULL) {
+        free(copy);
+        return api_fail(RAY_ERR_NOMEM, "out of memory");
+    }
+    h->copy = copy;
+    memset(out, 0, sizeof *out);
+    out->type = type;
+    out->priv = h;
+    out->data = copy;
+    out->len = len;
+    return RAY_OK;
+}
+
+/* Maps store object ID read-only (mu not held). */
+int api_store_value(const ids_object *id, int type, ray_value *out)
 {
     api_held *h = calloc(1, sizeof *h);
     if (h == NULL)
@@ -118,7 +134,7 @@ int ray_get(ray_ref *r, double timeout_s, ray_value *out)
         ids_object id = r->id;
         int type = r->type;
         pthread_mutex_unlock(&api_g.mu);
-        return store_value(&id, type, out);
+        return api_store_value(&id, type, out);
     }
     pthread_mutex_unlock(&api_g.mu);
     if (rc != RAY_OK)

@@ -257,6 +257,9 @@ static int resolve_args(raylet *r, sched_task *t, send_buf *b, char *msg, size_t
         }
         rayc__value__init(&b->vals[i]);
         b->args[i].value = &b->vals[i];
+        /* The id lets the worker pin a store argument for itself (a view
+         * that outlives the task: ray_arg_value). */
+        b->args[i].object_id = s->args[i]->object_id;
         if (rc == RAY_OK) {
             rc = resolve(r, t->deps[d], &b->vals[i], b->paths[d], sizeof b->paths[d], msg,
                          msglen);

@@ -140,6 +140,41 @@ def test_sort_matches_pandas():
                                   .reset_index(drop=True))
 
 
+def test_stable_argsort_matches_numpy():
+    # The packed-key argsort the sort's merge tasks use (issue 15) gives
+    # exactly numpy's stable order: ties, NaN, -0.0, infinities, ints.
+    from ray.data._argsort import MIN_ROWS, stable_argsort
+    rng = np.random.default_rng(5)
+    n = MIN_ROWS * 2
+    cols = [rng.random(n), rng.normal(size=n), rng.integers(0, 9, n).astype(np.float64),
+            np.where(rng.random(n) < 0.1, np.nan, rng.normal(size=n)),
+            rng.choice([-0.0, 0.0, -1.0, np.inf, -np.inf, np.nan, 5e-324], n),
+            1.0 + rng.integers(0, 3, n) * np.finfo(float).eps,
+            rng.integers(-2 ** 62, 2 ** 62, n), rng.integers(-50, 50, n).astype(np.int32),
+            rng.integers(0, 2 ** 63, n).astype(np.uint64) * 2, rng.random(n) < 0.5,
+            rng.random(n).astype(np.float32)]
+    for col in cols:
+        before = col.copy()
+        np.testing.assert_array_equal(stable_argsort(col), np.argsort(col, kind="stable"))
+        np.testing.assert_array_equal(col, before)  # the input is not touched
+
+
+def test_large_sort_is_stable_and_matches_pandas():
+    # Blocks big enough for the packed-key argsort; ties keep row order.
+    rng = np.random.default_rng(6)
+    n = 160_000
+    x = np.round(rng.normal(size=n), 3)
+    x[rng.random(n) < 0.01] = -0.0
+    df = pd.DataFrame({"x": x, "i": np.arange(n)})
+    ds = ray.data.from_pandas(df).repartition(2)
+    got = ds.sort("x").to_pandas()
+    pd.testing.assert_frame_equal(got, df.sort_values("x", kind="stable").reset_index(drop=True))
+    got = ds.sort("x", descending=True).to_pandas()
+    assert np.array_equal(got["x"].to_numpy(), np.sort(x)[::-1])
+    ties = got.groupby("x", sort=False)["i"].apply(lambda s: bool(np.all(np.diff(s) > 0)))
+    assert ties.all()
+
+
 def test_groupby_aggregations_match_pandas():
     df = _frame(600)
     ds = ray.data.from_pandas(df).repartition(4)

@@ -5,6 +5,7 @@ import numpy as np
 
 import ray
 from ray.data import block as B
+from ray.data._argsort import stable_argsort
 
 
 def run_chain(chain, item, setup=None):
@@ -78,9 +79,9 @@ def sort_indices(block, keys, descending):
     if len(keys) == 1 and cols[keys[0]].dtype != object and cols[keys[0]].ndim == 1:
         col = cols[keys[0]]
         if not descending[0]:
-            return np.argsort(col, kind="stable")
+            return stable_argsort(col)
         # Descending and stable: sort the reversed column, read it backwards.
-        return len(col) - 1 - np.argsort(col[::-1], kind="stable")[::-1]
+        return len(col) - 1 - stable_argsort(col[::-1])[::-1]
     import pandas as pd
     frame = pd.DataFrame({"k%d" % i: cols[k] for i, k in enumerate(keys)})
     order = frame.sort_values(by=list(frame.columns), ascending=[not d for d in descending],
@@ -99,7 +100,10 @@ def _range_partition(block, key, boundaries, n):
     # to a boundary goes left, so equal keys always meet in one part).
     bounds = np.asarray(boundaries, dtype=col.dtype) if len(boundaries) else col[:0]
     which = np.searchsorted(bounds, col, side="left")
-    order = np.argsort(which, kind="stable")
+    # Part numbers fit 8 or 16 bits, which numpy's stable sort orders by
+    # radix in linear time (int64 would take a merge sort).
+    small = np.uint8 if n <= 256 else np.uint16 if n <= 65536 else None
+    order = np.argsort(which.astype(small) if small else which, kind="stable")
     edges = [0] + list(np.cumsum(np.bincount(which, minlength=n)))
     parts = [B.take_indices(block, order[edges[i]:edges[i + 1]]) for i in range(n)]
     return parts if n > 1 else parts[0]
@@ -114,7 +118,13 @@ def range_partition_task(n):
 
 def _merge_sorted(keys, descending, *parts):
     out = B.concat(list(parts))
-    out = B.take_indices(out, sort_indices(out, keys, descending))
+    col = None if B.is_pandas(out) or len(keys) != 1 or descending[0] else out.get(keys[0])
+    if col is not None and col.dtype != object and col.ndim == 1:
+        # The key column comes sorted out of the argsort: gather the others.
+        order, sorted_key = stable_argsort(col, with_keys=True)
+        out = {c: sorted_key if c == keys[0] else v[order] for c, v in out.items()}
+    else:
+        out = B.take_indices(out, sort_indices(out, keys, descending))
     return out, B.metadata(out)
 
 

@@ -183,6 +183,9 @@ def from_batch(batch, where="map_batches"):
     """Checks what a UDF returned and makes a block of it: a dict of
     arrays (or lists) of one length, or a pandas DataFrame."""
     if is_pandas(batch):
+        idx = batch.index
+        if isinstance(idx, pd.RangeIndex) and idx.start == 0 and idx.step == 1:
+            return batch  # reset_index would copy every column for nothing
         return batch.reset_index(drop=True)
     if isinstance(batch, dict):
         out = {}
