@@ -5,7 +5,7 @@
 
 #include "cli/cli_cmds.h"
 #include "cli/cli_state.h"
-#include "jobserver/jobs_cli.h"
+#include "jobclient/jobs_cli.h"
 #include "launcher/launcher_cli.h"
 
 #define RAYC_VERSION "2.52.0"

@@ -14,11 +14,11 @@
 #include <cmocka.h>
 
 #include "common/util.h"
+#include "jobclient/jobs_pyrepr.h"
 #include "jobserver/jobs_buf.h"
 #include "jobserver/jobs_id.h"
 #include "jobserver/jobs_job.h"
 #include "jobserver/jobs_logs.h"
-#include "jobserver/jobs_pyrepr.h"
 #include "jobserver/jobs_request.h"
 #include "jobserver/jobs_resources.h"
 

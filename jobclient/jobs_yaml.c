@@ -1,5 +1,5 @@
 /* Reading a runtime_env YAML file into JSON (libyaml). */
-#include "jobserver/jobs_yaml.h"
+#include "jobclient/jobs_yaml.h"
 
 #include <errno.h>
 #include <math.h>

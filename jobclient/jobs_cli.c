@@ -1,5 +1,5 @@
 /* `ray job ...`: the command-line client of the job server, in Ray's words. */
-#include "jobserver/jobs_cli.h"
+#include "jobclient/jobs_cli.h"
 
 #include <curl/curl.h>
 #include <errno.h>
@@ -13,8 +13,8 @@
 
 #include "common/cmdline.h"
 #include "common/dbuf.h"
-#include "jobserver/jobs_cli_int.h"
-#include "jobserver/jobs_pyrepr.h"
+#include "jobclient/jobs_cli_int.h"
+#include "jobclient/jobs_pyrepr.h"
 
 static const char group_help[] =
     "Usage: ray job [OPTIONS] COMMAND [ARGS]...\n\n"
