@@ -109,13 +109,10 @@ static cli_opt *answered(cli_opt *all, int n, int c)
 /* Prints click's error for cmdline_next's error RC about WORD; returns -1. */
 static int option_error(const char *cmd, const char *usage, int rc, const char *word)
 {
-    char name[200];
-    snprintf(name, sizeof name, "%.*s", cmdline_name_len(word), word);
-    if (rc == CMDLINE_MISSING)
-        return usage_error(cmd, usage, "Option '%s' requires an argument.", word);
-    if (rc == CMDLINE_NOT_VALUED)
-        return usage_error(cmd, usage, "Option '%s' does not take a value.", name);
-    return usage_error(cmd, usage, "No such option: %s", name);
+    char prog[64];
+    snprintf(prog, sizeof prog, "ray job %s", cmd);
+    cmdline_option_error(prog, usage, rc, word);
+    return -1;
 }
 
 int jobs__cli_parse(const char *cmd, const char *usage, int argc, char **argv, cli_opt *opts,
