@@ -6,33 +6,25 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 #include "common/tev_wire.h"
 #include "gcs/gcs_events_int.h"
 
-static const char *const task_states[] = {
-    "NIL", "PENDING_ARGS_AVAIL", "PENDING_NODE_ASSIGNMENT", "SUBMITTED_TO_WORKER", "RUNNING",
-    "FINISHED", "FAILED", NULL,
-};
-static const char *const actor_states[] = {
-    "NIL", "DEPENDENCIES_UNREADY", "PENDING_CREATION", "ALIVE", "RESTARTING", "DEAD", NULL,
-};
+/* The state names of T's kind (common/tev_wire.c holds the one copy). */
+static const char *const *states_of(const gev_table *t)
+{
+    return t->is_actors ? tev_wire_actor_states : tev_wire_task_states;
+}
 
 const char *gev__state_name(const gev_table *t, int s)
 {
-    return (t->is_actors ? actor_states : task_states)[s];
+    return states_of(t)[s];
 }
 
+/* Raylets send codes, not names: an empty name is state 0. */
 int gev__state_index(const gev_table *t, const char *name)
 {
-    const char *const *v = t->is_actors ? actor_states : task_states;
-    if (name == NULL || name[0] == '\0')  /* raylets send codes, not names */
-        return 0;
-    for (int i = 1; v[i] != NULL; i++)
-        if (strcasecmp(v[i], name) == 0)
-            return i;
-    return 0;
+    return tev_wire_state_code(states_of(t), name);
 }
 
 /* ---------------------------------------------------------------- table */

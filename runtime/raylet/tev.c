@@ -17,14 +17,6 @@
 #include "raylet/sched.h"
 #include "raylet/wpool.h"
 
-const char *const tev__task_states[] = {
-    "", "PENDING_ARGS_AVAIL", "PENDING_NODE_ASSIGNMENT", "SUBMITTED_TO_WORKER", "RUNNING",
-    "FINISHED", "FAILED",
-};
-const char *const tev__actor_states[] = {
-    "", "DEPENDENCIES_UNREADY", "PENDING_CREATION", "ALIVE", "RESTARTING", "DEAD",
-};
-
 const char *tev_error_type(int status)
 {
     switch (status) {
@@ -310,14 +302,6 @@ void tev_free(raylet *r)
 
 /* ---------------------------------------------------------------- workers' events */
 
-static int task_state_of(const char *name)
-{
-    for (int i = 1; name != NULL && name[0] != '\0' && i <= TEV_FAILED; i++)
-        if (strcmp(tev__task_states[i], name) == 0)
-            return i;
-    return 0;
-}
-
 /* Buffers STATE (0: none) of IN, a task worker W ran, at time T. */
 static void worker_event(tev *e, const wpool_worker *w, const Rayc__TaskEvent *in, int state,
                          int64_t t)
@@ -392,7 +376,8 @@ void tev_from_worker(raylet_client *cl, const Rayc__AddTaskEvents *m)
         for (size_t k = 0; k <= in->n_states; k++) {
             const Rayc__StateTime *st = k == 0 ? NULL : in->states[k - 1];
             int code = st != NULL && st->code >= 1 && st->code <= TEV_FAILED ? st->code : 0;
-            int state = code ? code : task_state_of(st != NULL ? st->state : in->state);
+            const char *name = st != NULL ? st->state : in->state;
+            int state = code ? code : tev_wire_state_code(tev_wire_task_states, name);
             worker_event(e, w, in, state, st != NULL ? st->time_ns : in->time_ns);
         }
     }

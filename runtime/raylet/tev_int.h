@@ -44,9 +44,6 @@ typedef struct tev {
     struct tev_batch *batch;       /* the arrays of a batch, kept between sends */
 } tev;
 
-extern const char *const tev__task_states[];
-extern const char *const tev__actor_states[];
-
 /* Frees what record EV owns (tev.c). */
 void tev__ev_free(tev_ev *ev);
 
