@@ -5,6 +5,7 @@
 #include <stdint.h>
 
 #include "common/ids.h"
+#include "common/strtab.h"
 #include "raylet/tev.h"
 
 #define TEV_DEFAULT_INTERVAL_MS 1000
@@ -37,8 +38,7 @@ typedef struct tev {
     tev_ev *ring;
     size_t cap, max, head, len;
     int64_t dropped_tasks, dropped_actors;
-    char **names;                  /* intern table (open addressing) */
-    size_t nnames, nslots;
+    strtab names;                  /* function names */
     uv_timer_t timer;
     int timer_open;
     struct tev_batch *batch;       /* the arrays of a batch, kept between sends */
