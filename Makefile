@@ -41,7 +41,7 @@ PROTO_C  := $(GEN)/ray.pb-c.c
 PROTO_H  := $(GEN)/ray.pb-c.h
 
 # module name -> folder
-MODULES  := common gcs objstore raylet worker api jobserver launcher cli
+MODULES  := common gcs objstore raylet worker api jobserver jobclient launcher cli
 dir_common    := runtime/common
 dir_gcs       := runtime/gcs
 dir_raylet    := runtime/raylet
@@ -49,6 +49,7 @@ dir_objstore  := runtime/objstore
 dir_worker    := runtime/worker
 dir_api       := runtime/api
 dir_jobserver := jobserver
+dir_jobclient := jobclient
 dir_launcher  := launcher
 dir_cli       := cli
 
@@ -57,7 +58,7 @@ main_srcs = $(wildcard $(dir_$(1))/*_main.c)
 objs      = $(patsubst %.c,$(BUILD)/%.o,$(1))
 
 # Libraries in link order: higher layers first.
-MODULE_LIBS := $(foreach m,cli launcher jobserver api raylet objstore gcs worker common,\
+MODULE_LIBS := $(foreach m,cli launcher jobclient jobserver api raylet objstore gcs worker common,\
                  $(if $(call lib_srcs,$(m)),$(BUILD)/lib$(m).a))
 
 # Programs: gcs_main.c -> bin/gcs_server etc.  The names are fixed here.

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/cmdline.h"
 #include "common/net.h"
 #include "common/node_registry.h"
 #include "common/token.h"
@@ -14,14 +15,16 @@
 
 int cli_bad_flag(const char *cmd, char **argv)
 {
+    char prog[64];
+    snprintf(prog, sizeof prog, "ray %s", cmd);
     const char *arg = optind > 0 ? argv[optind - 1] : "?";
     if (optopt != 0 && strncmp(arg, "--", 2) != 0)
-        fprintf(stderr, "Error: No such option: -%c (see `ray %s --help`)\n", optopt, cmd);
-    else if (strchr(arg, '=') == NULL && optopt != 0)
-        fprintf(stderr, "Error: Option '%s' requires an argument.\n", arg);
-    else
-        fprintf(stderr, "Error: No such option: %s (see `ray %s --help`)\n", arg, cmd);
-    return 2;
+        return cmdline_usage_error(prog, "[OPTIONS]", "No such option: -%c", optopt);
+    /* getopt_long names the option (optopt) when it exists but its value is
+     * missing, or given to an option that takes none. */
+    int rc = optopt == 0 ? CMDLINE_UNKNOWN
+             : strchr(arg, '=') == NULL ? CMDLINE_MISSING : CMDLINE_NOT_VALUED;
+    return cmdline_option_error(prog, "[OPTIONS]", rc, arg);
 }
 
 int cli_find_gcs(const char *flag, const char *root, char *host, size_t hostlen, int *port)

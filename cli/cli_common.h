@@ -7,8 +7,9 @@
 
 #include "common/rpc_client.h"
 
-/* Prints click-style "Error: No such option: X" for the getopt failure at
- * ARGV[optind-1] and returns the exit code 2. */
+/* Prints click's usage error ("Usage: ray CMD [OPTIONS]", "Try ...",
+ * "Error: No such option: X") for the getopt failure at ARGV[optind-1] and
+ * returns the exit code 2. */
 int cli_bad_flag(const char *cmd, char **argv);
 
 /* Finds the GCS address to talk to: FLAG, else $RAY_ADDRESS (when it is a

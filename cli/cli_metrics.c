@@ -13,6 +13,7 @@
 
 #include "cli/cli_cmds.h"
 #include "cli/cli_proc.h"
+#include "common/cmdline.h"
 #include "common/node_registry.h"
 #include "common/util.h"
 
@@ -31,6 +32,8 @@ static void usage(FILE *out)
           "  head's DIR/session_latest/prom_metrics_service_discovery.json.\n", out);
 }
 
+/* ARGV[0] is the subcommand.  Returns 0, 1 after --help, or click's usage
+ * error's exit code 2. */
 static int parse(int argc, char **argv, prom_opts *o)
 {
     static const struct option flags[] = {
@@ -38,26 +41,28 @@ static int parse(int argc, char **argv, prom_opts *o)
         {"scrape-interval-s", required_argument, NULL, 's'}, {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
+    char prog[64];
+    snprintf(prog, sizeof prog, "ray metrics %s", argv[0]);
+    const char *word;
     int c;
     o->port = 9090;
     o->scrape_s = 10;
-    optind = 1;
-    opterr = 0;
-    while ((c = getopt_long(argc, argv, "", flags, NULL)) != -1) {
+    cmdline_reset();
+    while ((c = cmdline_next(argc, argv, ":", flags, &word)) != CMDLINE_END) {
+        if (c < 0)
+            return cmdline_option_error(prog, "[OPTIONS]", c, word);
         if (c == 't') {
             o->temp_dir = optarg;
         } else if (c == 'p' && parse_long(optarg, 1, 65535, &o->port) != 0) {
-            fprintf(stderr, "Error: Invalid value for '--port': '%s' is not a valid port.\n", optarg);
-            return 2;
+            return cmdline_usage_error(prog, "[OPTIONS]",
+                                       "Invalid value for '--port': '%s' is not a valid port.",
+                                       optarg);
         } else if (c == 's' && parse_long(optarg, 1, 3600, &o->scrape_s) != 0) {
-            fprintf(stderr, "Error: Invalid value for '--scrape-interval-s': '%s'.\n", optarg);
-            return 2;
+            return cmdline_usage_error(prog, "[OPTIONS]",
+                                       "Invalid value for '--scrape-interval-s': '%s'.", optarg);
         } else if (c == 'h') {
             usage(stdout);
             return 1;
-        } else if (c == '?') {
-            fprintf(stderr, "Error: No such option: %s\n", argv[optind - 1]);
-            return 2;
         }
     }
     return 0;
@@ -183,6 +188,6 @@ int cmd_metrics(int argc, char **argv)
         return launch(&o);
     if (strcmp(argv[1], "shutdown-prometheus") == 0)
         return shutdown_prom(&o);
-    fprintf(stderr, "Error: No such command '%s'.\n", argv[1]);
-    return 2;
+    return cmdline_usage_error("ray metrics", "[OPTIONS] COMMAND [ARGS]...",
+                               "No such command '%s'.", argv[1]);
 }

@@ -128,15 +128,7 @@ void proc_print_tail(const char *path, int lines)
     size_t len;
     if (fs_read_file(path, 16 * 1024 * 1024, &text, &len) != 0)
         return;
-    size_t start = len;
-    int seen = 0;
-    while (start > 0 && seen <= lines) {
-        start--;
-        if (text[start] == '\n' && start + 1 < len)
-            seen++;
-    }
-    if (seen > lines)
-        start++;
+    size_t start = str_tail_start(text, len, lines);
     fprintf(stderr, "  --- last lines of %s ---\n", path);
     for (char *p = text + start; *p;) {
         char *nl = strchr(p, '\n');

@@ -21,6 +21,7 @@
 #include "cli/cli_proc.h"
 #include "cli/cli_pypath.h"
 #include "cli/cli_revive.h"
+#include "common/cmdline.h"
 #include "common/node_registry.h"
 #include "common/net.h"
 #include "common/tls.h"
@@ -272,8 +273,8 @@ static int parse_start(int argc, char **argv, start_opts *o)
             return rc;
     }
     if (optind < argc) {
-        fprintf(stderr, "Error: Got unexpected extra argument (%s)\n", argv[optind]);
-        return 2;
+        return cmdline_usage_error("ray start", "[OPTIONS]", "Got unexpected extra argument (%s)",
+                                   argv[optind]);
     }
     if (check_opts(o) != 0 ||
         (o->plasma_arg && resolve_dir("plasma-directory", o->plasma_arg, 0, o->plasma_dir)) ||

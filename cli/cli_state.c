@@ -1,6 +1,7 @@
 /* `ray list`, `ray get` and `ray summary`: Ray's state CLI (ray.util.state)
  * against /api/v0 of the dashboard port. */
 #include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,11 +10,40 @@
 #include <curl/curl.h>
 
 #include "cli/cli_state.h"
+#include "common/cmdline.h"
 #include "common/util.h"
 
 #define STATE_PATH_MAX 8192
 
 /* ---------------------------------------------------------------- options */
+
+/* The usage line of `ray CMD` in its click usage error. */
+static const char *usage_of(const char *cmd)
+{
+    static const char *const usages[][2] = {
+        {"list", "[OPTIONS] {actors|jobs|placement-groups|nodes|workers|tasks|objects}"},
+        {"get", "[OPTIONS] {actors|placement-groups|nodes|workers|tasks|objects} ID"},
+        {"summary", "[OPTIONS] {tasks|actors|objects}"},
+        {"logs", "[OPTIONS] [cluster] [GLOB]"},
+    };
+    for (size_t i = 0; i < sizeof usages / sizeof usages[0]; i++)
+        if (strcmp(cmd, usages[i][0]) == 0)
+            return usages[i][1];
+    return "[OPTIONS]";
+}
+
+/* Click's usage error for `ray CMD`; returns its exit code 2. */
+static int usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static int usage_error(const char *cmd, const char *fmt, ...)
+{
+    char prog[64];
+    snprintf(prog, sizeof prog, "ray %s", cmd);
+    va_list ap;
+    va_start(ap, fmt);
+    int rc = cmdline_usage_verror(prog, usage_of(cmd), fmt, ap);
+    va_end(ap);
+    return rc;
+}
 
 static int need_value(int argc, char **argv, int *i, const char **out)
 {
@@ -22,10 +52,8 @@ static int need_value(int argc, char **argv, int *i, const char **out)
         *out = eq + 1;
         return 0;
     }
-    if (*i + 1 >= argc) {
-        fprintf(stderr, "Error: Option '%s' requires an argument.\n", argv[*i]);
-        return 2;
-    }
+    if (*i + 1 >= argc)
+        return usage_error(argv[0], "Option '%s' requires an argument.", argv[*i]);
     *out = argv[++*i];
     return 0;
 }
@@ -36,12 +64,11 @@ static int opt_is(const char *arg, const char *name)
     return strncmp(arg, name, n) == 0 && (arg[n] == '\0' || arg[n] == '=');
 }
 
-static int parse_num(const char *name, const char *v, long lo, long hi, long *out)
+static int parse_num(const char *cmd, const char *name, const char *v, long lo, long hi,
+                     long *out)
 {
-    if (parse_long(v, lo, hi, out) != 0) {
-        fprintf(stderr, "Error: Invalid value for '%s': '%s' is not a valid integer.\n", name, v);
-        return 2;
-    }
+    if (parse_long(v, lo, hi, out) != 0)
+        return usage_error(cmd, "Invalid value for '%s': '%s' is not a valid integer.", name, v);
     return 0;
 }
 
@@ -68,6 +95,7 @@ int cli_state_parse(int argc, char **argv, state_opts *o)
                 fprintf(stderr, "Error: at most 32 filters\n");
                 rc = 2;
             } else if (rc == 0 && (strchr(v, '=') == NULL || v[0] == '=')) {
+                /* Ray raises this one itself, after click: no usage lines. */
                 fprintf(stderr, "Error: Invalid filter `%s`. Filters must be in the form "
                         "`key=value` or `key!=value`.\n", v);
                 rc = 2;
@@ -77,11 +105,11 @@ int cli_state_parse(int argc, char **argv, state_opts *o)
         } else if (opt_is(a, "--limit")) {
             rc = need_value(argc, argv, &i, &v);
             if (rc == 0)
-                rc = parse_num("--limit", v, 1, 10000, &o->limit);
+                rc = parse_num(argv[0], "--limit", v, 1, 10000, &o->limit);
         } else if (opt_is(a, "--tail")) {
             rc = need_value(argc, argv, &i, &v);
             if (rc == 0)
-                rc = parse_num("--tail", v, -1, 1000000, &o->tail);
+                rc = parse_num(argv[0], "--tail", v, -1, 1000000, &o->tail);
         } else if (strcmp(a, "--detail") == 0) o->detail = 1;
         else if (strcmp(a, "--follow") == 0 || (is_logs && strcmp(a, "-f") == 0)) o->follow = 1;
         else if (opt_is(a, "--node-id")) rc = need_value(argc, argv, &i, &o->node_id);
@@ -93,25 +121,20 @@ int cli_state_parse(int argc, char **argv, state_opts *o)
         else if (opt_is(a, "--glob")) rc = need_value(argc, argv, &i, &o->glob);
         else if (opt_is(a, "--timeout") || opt_is(a, "--interval") || opt_is(a, "--encoding"))
             rc = need_value(argc, argv, &i, &v);   /* accepted; our calls are bounded */
-        else if (a[0] == '-' && a[1] != '\0') {
-            fprintf(stderr, "Error: No such option: %s\n", a);
-            rc = 2;
-        } else if (o->npositional == 4) {
-            fprintf(stderr, "Error: Got unexpected extra argument (%s)\n", a);
-            rc = 2;
-        } else {
+        else if (a[0] == '-' && a[1] != '\0')
+            rc = usage_error(argv[0], "No such option: %.*s", cmdline_name_len(a), a);
+        else if (o->npositional == 4)
+            rc = usage_error(argv[0], "Got unexpected extra argument (%s)", a);
+        else
             o->positional[o->npositional++] = a;
-        }
         if (rc != 0)
             return rc;
     }
     const char *f = o->format;
     if (strcmp(f, "default") != 0 && strcmp(f, "json") != 0 && strcmp(f, "yaml") != 0 &&
-        strcmp(f, "table") != 0) {
-        fprintf(stderr, "Error: Invalid value for '--format': '%s' is not one of 'default', "
-                "'json', 'yaml', 'table'.\n", f);
-        return 2;
-    }
+        strcmp(f, "table") != 0)
+        return usage_error(argv[0], "Invalid value for '--format': '%s' is not one of "
+                           "'default', 'json', 'yaml', 'table'.", f);
     return 0;
 }
 

@@ -6,7 +6,7 @@
 #include <jansson.h>
 #include <stdio.h>
 
-#include "jobserver/jobs_client.h"
+#include "jobclient/jobs_client.h"
 
 /* Options common to the state commands. */
 typedef struct state_opts {

@@ -5,7 +5,8 @@
 
 #include "cli/cli_cmds.h"
 #include "cli/cli_state.h"
-#include "jobserver/jobs_cli.h"
+#include "common/cmdline.h"
+#include "jobclient/jobs_cli.h"
 #include "launcher/launcher_cli.h"
 
 #define RAYC_VERSION "2.52.0"
@@ -62,8 +63,8 @@ static int dispatch(const char *name, int argc, char **argv)
             return commands[i].fn(argc, argv);
     if (launcher_has_command(name))
         return launcher_main(name, argc, argv);
-    fprintf(stderr, "Error: No such command '%s'. (see `ray --help`)\n", name);
-    return 2;
+    return cmdline_usage_error("ray", "[OPTIONS] COMMAND [ARGS]...", "No such command '%s'.",
+                               name);
 }
 
 int main(int argc, char **argv)

@@ -117,6 +117,9 @@ void dash_static(jobs_server *srv, http_request *r, const char *path)
         return;
     }
     char file[PATH_MAX + 200];
-    snprintf(file, sizeof file, "%s/%s", dir, name);
+    if (fs_path_join(file, sizeof file, dir, name) != 0) {
+        http_respond_text(r, 404, "404: Not Found");
+        return;
+    }
     send_file(r, file, content_type(name));
 }

@@ -2,6 +2,7 @@
 #include "jobserver/jobs_job.h"
 
 #include <errno.h>
+#include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -105,45 +106,47 @@ int jobs_job_set(jobs_job *j, char **field, const char *value)
     return 0;
 }
 
-/* Appends "key": value where VALUE is raw JSON text or NULL for null. */
-static int put_raw(dbuf *b, const char *key, const char *value)
+/* S as a JSON string, its bytes that are not UTF-8 replaced by U+FFFD (a
+ * job's entrypoint and messages are the user's bytes), or null for NULL. */
+static json_t *str_value(const char *s)
 {
-    int rc = dbuf_printf(b, ", \"%s\": ", key);
-    return rc ? rc : dbuf_puts(b, value ? value : "null");
+    if (s == NULL)
+        return json_null();
+    dbuf b;
+    dbuf_init(&b, JOB_JSON_MAX);
+    json_t *v = jobs_buf_append_utf8(&b, s, strlen(s)) == 0
+                    ? json_stringn(dbuf_str(&b), strlen(dbuf_str(&b)))
+                    : NULL;
+    dbuf_free(&b);
+    return v;
 }
 
-static int put_str(dbuf *b, const char *key, const char *value)
+/* TEXT, JSON the job server stored (metadata, runtime_env), as a value, or
+ * null for NULL. */
+static json_t *raw_value(const char *text)
 {
-    int rc = dbuf_printf(b, ", \"%s\": ", key);
-    return rc ? rc : jobs_buf_json_str_or_null(b, value);
+    return text == NULL ? json_null() : json_loads(text, JSON_DECODE_ANY, NULL);
 }
 
-static int put_ms(dbuf *b, const char *key, int64_t ms)
+static json_t *ms_value(int64_t ms)
 {
-    if (ms == 0)
-        return put_raw(b, key, NULL);
-    return dbuf_printf(b, ", \"%s\": %lld", key, (long long)ms);
+    return ms == 0 ? json_null() : json_integer(ms);
 }
 
 /* driver_info: {"id", "node_ip_address", "pid"} once a driver is known. */
-static int put_driver_info(dbuf *b, const jobs_job *j)
+static json_t *driver_info(const jobs_job *j)
 {
     if (j->job_id == NULL || j->driver_pid <= 0)
-        return put_raw(b, "driver_info", NULL);
-    int rc = dbuf_puts(b, ", \"driver_info\": {\"id\": ");
-    if (rc == 0)
-        rc = jobs_buf_json_str_or_null(b, j->job_id);
-    if (rc == 0)
-        rc = dbuf_puts(b, ", \"node_ip_address\": ");
-    if (rc == 0)
-        rc = jobs_buf_json_str_or_null(b, j->driver_ip ? j->driver_ip : "");
-    if (rc == 0)
-        rc = dbuf_printf(b, ", \"pid\": \"%d\"}", j->driver_pid);
-    return rc;
+        return json_null();
+    char pid[16];
+    snprintf(pid, sizeof pid, "%d", j->driver_pid);
+    return json_pack("{s:o, s:o, s:s}", "id", str_value(j->job_id), "node_ip_address",
+                     str_value(j->driver_ip ? j->driver_ip : ""), "pid", pid);
 }
 
-/* Ray's JobDetails, fields in Ray's order. */
-static int build_json(const jobs_job *j, dbuf *b)
+/* Ray's JobDetails, fields in Ray's order (jansson keeps insertion order).
+ * Returns the object (caller decrefs) or NULL when memory ran out. */
+static json_t *build_json(const jobs_job *j)
 {
     char msg[512];
     const char *message = j->message;
@@ -151,41 +154,34 @@ static int build_json(const jobs_job *j, dbuf *b)
         jobs_job_default_message(j, msg, sizeof msg);
         message = msg;
     }
-    int rc = dbuf_puts(b, "{\"type\": \"SUBMISSION\"");
-    if (rc == 0) rc = put_str(b, "job_id", j->job_id);
-    if (rc == 0) rc = put_str(b, "submission_id", j->submission_id);
-    if (rc == 0) rc = put_driver_info(b, j);
-    if (rc == 0) rc = put_str(b, "status", jobs_status_name(j->status));
-    if (rc == 0) rc = put_str(b, "entrypoint", j->entrypoint ? j->entrypoint : "");
-    if (rc == 0) rc = put_str(b, "message", message);
-    if (rc == 0) rc = put_str(b, "error_type", j->error_type);
-    if (rc == 0) rc = put_ms(b, "start_time", j->start_time);
-    if (rc == 0) rc = put_ms(b, "end_time", j->end_time);
-    if (rc == 0) rc = put_raw(b, "metadata", j->metadata_json);
-    if (rc == 0) rc = put_raw(b, "runtime_env", j->runtime_env_json);
-    if (rc == 0) rc = put_str(b, "driver_agent_http_address", j->driver_agent_http_address);
-    if (rc == 0) rc = put_str(b, "driver_node_id", j->driver_node_id);
-    if (rc == 0 && j->has_exit_code)
-        rc = dbuf_printf(b, ", \"driver_exit_code\": %d", j->exit_code);
-    else if (rc == 0)
-        rc = put_raw(b, "driver_exit_code", NULL);
-    if (rc == 0)
-        rc = dbuf_puts(b, "}");
-    return rc;
+    return json_pack("{s:s, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o}",
+                     "type", "SUBMISSION", "job_id", str_value(j->job_id),
+                     "submission_id", str_value(j->submission_id),
+                     "driver_info", driver_info(j),
+                     "status", str_value(jobs_status_name(j->status)),
+                     "entrypoint", str_value(j->entrypoint ? j->entrypoint : ""),
+                     "message", str_value(message), "error_type", str_value(j->error_type),
+                     "start_time", ms_value(j->start_time), "end_time", ms_value(j->end_time),
+                     "metadata", raw_value(j->metadata_json),
+                     "runtime_env", raw_value(j->runtime_env_json),
+                     "driver_agent_http_address", str_value(j->driver_agent_http_address),
+                     "driver_node_id", str_value(j->driver_node_id),
+                     "driver_exit_code",
+                     j->has_exit_code ? json_integer(j->exit_code) : json_null());
 }
 
 const char *jobs_job_json(jobs_job *j, size_t *len)
 {
     if (j->json == NULL) {
-        dbuf b;
-        dbuf_init(&b, JOB_JSON_MAX);
-        if (build_json(j, &b) != 0) {
-            dbuf_free(&b);
+        json_t *o = build_json(j);
+        char *text = o != NULL ? json_dumps(o, JSON_PRESERVE_ORDER) : NULL;
+        json_decref(o);
+        if (text == NULL || strlen(text) > JOB_JSON_MAX) {
+            free(text);
             return NULL;
         }
-        j->json = dbuf_take(&b, &j->json_len);
-        if (j->json == NULL)
-            return NULL;
+        j->json = text;
+        j->json_len = strlen(text);
     }
     if (len != NULL)
         *len = j->json_len;

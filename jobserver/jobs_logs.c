@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "common/dbuf.h"
+#include "common/util.h"
 
 int jobs_log_path(const char *logs_dir, const char *id, char *out, size_t outlen)
 {
@@ -123,17 +124,7 @@ int jobs_log_tail_lines(const char *path, int nlines, size_t maxchars, char **ou
     close(fd);
     if (rc != 0)
         return rc;
-    size_t end = n, start = n;
-    if (end > 0 && buf[end - 1] == '\n')
-        start = end - 1;
-    int lines = 0;
-    while (start > 0 && lines < nlines) {
-        start--;
-        if (buf[start] == '\n' && ++lines == nlines) {
-            start++;
-            break;
-        }
-    }
+    size_t end = n, start = str_tail_start(buf, n, nlines);
     /* Keep at most MAXCHARS characters from the end (UTF-8 aware). */
     size_t chars = 0, cut = end;
     while (cut > start && chars < maxchars) {

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "common/net.h"
+#include "common/res_map.h"
 #include "common/rpc_client.h"
 #include "common/util.h"
 #include "jobserver/jobs_agent_http.h"
@@ -122,8 +123,8 @@ static int node_fits(const remote_op *op, const Rayc__NodeInfo *ni)
 {
     Rayc__NodeInfo__ResourcesAvailableEntry **e = ni->resources_available;
     size_t n = ni->n_resources_available;
-    if (map_get(e, n, "CPU") < op->cpus || map_get(e, n, "GPU") < op->gpus ||
-        map_get(e, n, "memory") < op->memory)
+    if (!res_fits(map_get(e, n, "CPU"), op->cpus) || !res_fits(map_get(e, n, "GPU"), op->gpus) ||
+        !res_fits(map_get(e, n, "memory"), op->memory))
         return 0;
     if (op->custom_json == NULL)
         return 1;
@@ -133,7 +134,7 @@ static int node_fits(const remote_op *op, const Rayc__NodeInfo *ni)
     json_t *v;
     if (ok)
         json_object_foreach(obj, key, v) {
-            if (!json_is_number(v) || map_get(e, n, key) < json_number_value(v))
+            if (!json_is_number(v) || !res_fits(map_get(e, n, key), json_number_value(v)))
                 ok = 0;
         }
     json_decref(obj);

@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define EPS 1e-9
+#include "common/res_map.h"
 
 int jobs_resources_init(jobs_resources *r, double cpus, double gpus, double memory,
                         const char *custom_json)
@@ -74,19 +74,16 @@ static int walk_custom(jobs_resources *r, const char *json, int mode)
         int i = custom_index(r, key);
         if (want <= 0)
             continue;
-        if (i < 0) {
-            rc = mode <= 1 ? -EAGAIN : 0;
-        } else if (mode == 0 && r->custom_used[i] + want > r->custom_total[i] + EPS) {
+        double total = i < 0 ? 0.0 : r->custom_total[i];
+        double used = i < 0 ? 0.0 : r->custom_used[i];
+        if (mode <= 1 && !res_fits(mode == 0 ? total - used : total, want)) {
             rc = -EAGAIN;
-        } else if (mode == 1 && want > r->custom_total[i] + EPS) {
-            rc = -EAGAIN;
-        } else if (mode == 2) {
-            r->custom_used[i] += want;
-        } else if (mode == 3) {
-            r->custom_used[i] -= want;
-        }
-        if (rc != 0)
             break;
+        }
+        if (i >= 0 && mode == 2)
+            r->custom_used[i] += want;
+        else if (i >= 0 && mode == 3)
+            r->custom_used[i] -= want;
     }
     json_decref(root);
     return rc;
@@ -94,9 +91,9 @@ static int walk_custom(jobs_resources *r, const char *json, int mode)
 
 int jobs_resources_acquire(jobs_resources *r, const jobs_res_request *req)
 {
-    if (r->cpus_used + req->cpus > r->cpus_total + EPS ||
-        r->gpus_used + req->gpus > r->gpus_total + EPS ||
-        r->memory_used + req->memory > r->memory_total + EPS)
+    if (!res_fits(r->cpus_total - r->cpus_used, req->cpus) ||
+        !res_fits(r->gpus_total - r->gpus_used, req->gpus) ||
+        !res_fits(r->memory_total - r->memory_used, req->memory))
         return -EAGAIN;
     int rc = walk_custom(r, req->custom_json, 0);
     if (rc != 0)
@@ -118,8 +115,8 @@ void jobs_resources_release(jobs_resources *r, const jobs_res_request *req)
 
 int jobs_resources_infeasible(const jobs_resources *r, const jobs_res_request *req)
 {
-    if (req->cpus > r->cpus_total + EPS || req->gpus > r->gpus_total + EPS ||
-        req->memory > r->memory_total + EPS)
+    if (!res_fits(r->cpus_total, req->cpus) || !res_fits(r->gpus_total, req->gpus) ||
+        !res_fits(r->memory_total, req->memory))
         return 1;
     return walk_custom((jobs_resources *)r, req->custom_json, 1) != 0;
 }

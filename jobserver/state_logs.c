@@ -169,7 +169,9 @@ static void file_local(jobs_server *srv, http_request *r, const state_query *q, 
         state_respond_error(r, 400, "filename must name a file of the node's log directory");
         return;
     }
-    snprintf(path, sizeof path, "%s/%s", srv->logs_dir, name);
+    /* A name too long for a path is no file of the directory (-ENAMETOOLONG
+     * leaves PATH empty, and open("") fails). */
+    fs_path_join(path, sizeof path, srv->logs_dir, name);
     int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
     struct stat st;
     if (fd < 0 || fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
@@ -189,19 +191,7 @@ static void file_local(jobs_server *srv, http_request *r, const state_query *q, 
         state_respond_error(r, 500, "cannot read the log file");
         return;
     }
-    size_t start = 0;                   /* lines < 0: all of it */
-    if (q->lines == 0) {
-        start = (size_t)got;
-    } else if (q->lines > 0) {
-        /* Back to just after the LINES-th newline before the last line's end. */
-        long seen = 0;
-        size_t pos = (size_t)got;
-        if (pos > 0 && buf[pos - 1] == '\n')
-            pos--;
-        while (pos > 0 && !(buf[pos - 1] == '\n' && ++seen == q->lines))
-            pos--;
-        start = pos;
-    }
+    size_t start = str_tail_start(buf, (size_t)got, q->lines);   /* lines < 0: all of it */
     /* Ray's log stream framing (format=leading_1, its default): each chunk
      * of the body starts with "1" (success) or "0" (an error message
      * follows), which Ray's log clients strip; format=text is the bare text. */

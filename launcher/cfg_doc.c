@@ -10,6 +10,8 @@
 #include <strings.h>
 #include <yaml.h>
 
+#include "common/yscalar.h"
+
 typedef struct anchor {
     char *name;
     const cfg_node *node;
@@ -452,125 +454,37 @@ cfg_node *cfg_map_get(const cfg_node *map, const char *key)
 
 /* ---------------------------------------------------------------- scalar types */
 
-static int is_one_of(const char *s, const char *const *words)
+/* The scalar of N when N is a plain (unquoted) scalar, else NULL. */
+static const char *plain_text(const cfg_node *n)
 {
-    for (; *words != NULL; words++)
-        if (strcmp(s, *words) == 0)
-            return 1;
-    return 0;
+    return n != NULL && n->kind == CFG_SCALAR && !n->quoted ? n->text : NULL;
 }
-
-static const char *const true_words[] = {"yes", "Yes", "YES", "true", "True", "TRUE",
-                                         "on", "On", "ON", "y", "Y", NULL};
-static const char *const false_words[] = {"no", "No", "NO", "false", "False", "FALSE",
-                                          "off", "Off", "OFF", "n", "N", NULL};
-static const char *const null_words[] = {"", "~", "null", "Null", "NULL", NULL};
 
 int cfg_scalar_bool(const cfg_node *n, int *out)
 {
-    if (n == NULL || n->kind != CFG_SCALAR || n->quoted)
-        return -EINVAL;
-    /* PyYAML does not read a lone y/n as a boolean; neither do we. */
-    if (strlen(n->text) > 1 && is_one_of(n->text, true_words)) {
-        *out = 1;
-        return 0;
-    }
-    if (strlen(n->text) > 1 && is_one_of(n->text, false_words)) {
-        *out = 0;
-        return 0;
-    }
-    return -EINVAL;
-}
-
-/* Copies S without underscores into BUF; returns -EINVAL when too long. */
-static int strip_underscores(const char *s, char *buf, size_t buflen)
-{
-    size_t j = 0;
-    for (; *s != '\0'; s++) {
-        if (*s == '_')
-            continue;
-        if (j + 1 >= buflen)
-            return -EINVAL;
-        buf[j++] = *s;
-    }
-    buf[j] = '\0';
-    return j > 0 ? 0 : -EINVAL;
+    const char *s = plain_text(n);
+    return s != NULL ? yscalar_bool(s, out) : -EINVAL;
 }
 
 int cfg_scalar_int(const cfg_node *n, long long *out)
 {
-    char buf[64], *end;
-    if (n == NULL || n->kind != CFG_SCALAR || n->quoted ||
-        strip_underscores(n->text, buf, sizeof buf) != 0)
-        return -EINVAL;
-    const char *s = buf;
-    int neg = 0, base = 10;
-    if (*s == '+' || *s == '-')
-        neg = *s++ == '-';
-    if (s[0] == '0' && (s[1] == 'x' || s[1] == 'X'))
-        base = 16, s += 2;
-    else if (s[0] == '0' && (s[1] == 'o' || s[1] == 'O'))
-        base = 8, s += 2;
-    else if (s[0] == '0' && s[1] != '\0')
-        base = 8, s += 1;               /* YAML 1.1 octal, as PyYAML */
-    if (*s == '\0' || *s == '-' || *s == '+')
-        return -EINVAL;
-    errno = 0;
-    long long v = strtoll(s, &end, base);
-    if (errno != 0 || *end != '\0')
-        return -EINVAL;
-    *out = neg ? -v : v;
-    return 0;
+    const char *s = plain_text(n);
+    return s != NULL ? yscalar_int(s, out) : -EINVAL;
 }
 
 int cfg_scalar_number(const cfg_node *n, double *out)
 {
-    long long i;
-    if (cfg_scalar_int(n, &i) == 0) {
-        *out = (double)i;
-        return 0;
-    }
-    char buf[64], *end;
-    if (n == NULL || n->kind != CFG_SCALAR || n->quoted ||
-        strip_underscores(n->text, buf, sizeof buf) != 0)
-        return -EINVAL;
-    const char *lower = buf[0] == '+' || buf[0] == '-' ? buf + 1 : buf;
-    if (strcasecmp(lower, ".inf") == 0) {
-        *out = buf[0] == '-' ? -INFINITY : INFINITY;
-        return 0;
-    }
-    if (strcasecmp(buf, ".nan") == 0) {
-        *out = NAN;
-        return 0;
-    }
-    /* A float needs a digit; "1e5" without a dot is a string in YAML 1.1,
-     * but PyYAML-written files rarely rely on that, so it is accepted. */
-    if (strpbrk(buf, "0123456789") == NULL || strpbrk(buf, "xXpP") != NULL)
-        return -EINVAL;
-    errno = 0;
-    double d = strtod(buf, &end);
-    if (errno != 0 || *end != '\0')
-        return -EINVAL;
-    *out = d;
-    return 0;
+    const char *s = plain_text(n);
+    return s != NULL ? yscalar_number(s, out) : -EINVAL;
 }
 
 cfg_type cfg_scalar_type(const cfg_node *n)
 {
-    int b;
-    long long i;
-    double d;
-    if (n->quoted)
-        return CFG_T_STR;
-    if (is_one_of(n->text, null_words))
-        return CFG_T_NULL;
-    if (cfg_scalar_bool(n, &b) == 0)
-        return CFG_T_BOOL;
-    if (cfg_scalar_int(n, &i) == 0)
-        return CFG_T_INT;
-    if (cfg_scalar_number(n, &d) == 0)
-        return CFG_T_FLOAT;
-    return CFG_T_STR;
+    static const cfg_type types[] = {
+        [YSCALAR_NULL] = CFG_T_NULL, [YSCALAR_BOOL] = CFG_T_BOOL, [YSCALAR_INT] = CFG_T_INT,
+        [YSCALAR_FLOAT] = CFG_T_FLOAT, [YSCALAR_STR] = CFG_T_STR,
+    };
+    return n->quoted ? CFG_T_STR : types[yscalar_type_of(n->text)];
 }
 
 const char *cfg_node_describe(const cfg_node *n)

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "common/cmdline.h"
 #include "launcher/down_cmd.h"
 #include "launcher/exec_cmd.h"
 #include "launcher/info_cmd.h"
@@ -46,8 +47,8 @@ int launcher_main(const char *command, int argc, char **argv)
 {
     const launcher_command *c = find(command);
     if (c == NULL) {
-        fprintf(stderr, "Error: No such command '%s'.\n", command);
-        return 2;
+        return cmdline_usage_error("ray", "[OPTIONS] COMMAND [ARGS]...", "No such command '%s'.",
+                                   command);
     }
     /* A node that drops its connection must give an error, not kill us. */
     signal(SIGPIPE, SIG_IGN);

@@ -11,13 +11,13 @@
 
 int lopt_usage_error(const char *cmd, const char *usage, const char *fmt, ...)
 {
-    char msg[512], prog[64];
+    char prog[64];
+    snprintf(prog, sizeof prog, "ray %s", cmd);
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
+    int rc = cmdline_usage_verror(prog, usage, fmt, ap);
     va_end(ap);
-    snprintf(prog, sizeof prog, "ray %s", cmd);
-    return cmdline_usage_error(prog, usage, "%s", msg);
+    return rc;
 }
 
 void lopt_reset(void)

@@ -65,14 +65,30 @@ int cmdline_next(int argc, char **argv, const char *shortopts, const struct opti
     return c;
 }
 
-int cmdline_usage_error(const char *prog, const char *usage, const char *fmt, ...)
+int cmdline_usage_verror(const char *prog, const char *usage, const char *fmt, va_list ap)
 {
     char msg[512];
-    va_list ap;
-    va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
-    va_end(ap);
     fprintf(stderr, "Usage: %s %s\nTry '%s --help' for help.\n\nError: %s\n", prog, usage, prog,
             msg);
     return CMDLINE_USAGE;
+}
+
+int cmdline_usage_error(const char *prog, const char *usage, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int rc = cmdline_usage_verror(prog, usage, fmt, ap);
+    va_end(ap);
+    return rc;
+}
+
+int cmdline_option_error(const char *prog, const char *usage, int rc, const char *word)
+{
+    if (rc == CMDLINE_MISSING)
+        return cmdline_usage_error(prog, usage, "Option '%s' requires an argument.", word);
+    int n = cmdline_name_len(word);
+    if (rc == CMDLINE_NOT_VALUED)
+        return cmdline_usage_error(prog, usage, "Option '%.*s' does not take a value.", n, word);
+    return cmdline_usage_error(prog, usage, "No such option: %.*s", n, word);
 }

@@ -4,6 +4,7 @@
 #define RAYC_COMMON_CMDLINE_H
 
 #include <getopt.h>
+#include <stdarg.h>
 
 /* Exit code of a usage error, as click's. */
 #define CMDLINE_USAGE 2
@@ -42,5 +43,15 @@ int cmdline_name_len(const char *word);
  * and returns CMDLINE_USAGE.  MESSAGE is cut at 512 bytes. */
 int cmdline_usage_error(const char *prog, const char *usage, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+
+/* cmdline_usage_error with the message's arguments in AP. */
+int cmdline_usage_verror(const char *prog, const char *usage, const char *fmt, va_list ap)
+    __attribute__((format(printf, 3, 0)));
+
+/* Prints click's usage error (as cmdline_usage_error) for cmdline_next's
+ * error RC about WORD: "Option '--x' requires an argument." (CMDLINE_MISSING),
+ * "Option '--x' does not take a value." (CMDLINE_NOT_VALUED), else "No such
+ * option: --x" (the name without "=value").  Returns CMDLINE_USAGE. */
+int cmdline_option_error(const char *prog, const char *usage, int rc, const char *word);
 
 #endif

@@ -2,6 +2,25 @@
 #include "common/tev_wire.h"
 
 #include <string.h>
+#include <strings.h>
+
+const char *const tev_wire_task_states[] = {
+    "NIL", "PENDING_ARGS_AVAIL", "PENDING_NODE_ASSIGNMENT", "SUBMITTED_TO_WORKER", "RUNNING",
+    "FINISHED", "FAILED", NULL,
+};
+const char *const tev_wire_actor_states[] = {
+    "NIL", "DEPENDENCIES_UNREADY", "PENDING_CREATION", "ALIVE", "RESTARTING", "DEAD", NULL,
+};
+
+int tev_wire_state_code(const char *const *states, const char *name)
+{
+    if (name == NULL || name[0] == '\0')
+        return 0;
+    for (int i = 1; states[i] != NULL; i++)
+        if (strcasecmp(states[i], name) == 0)
+            return i;
+    return 0;
+}
 
 static void put_le(uint8_t *p, uint64_t v, int n)
 {

@@ -40,6 +40,18 @@ typedef struct tev_wire {
  * already keeps its earlier time.  Other values are ignored. */
 void tev_wire_add_state(tev_wire *w, int s, int64_t time_ns);
 
+/* Ray's names of the task states by code (1 PENDING_ARGS_AVAIL ..
+ * 6 FAILED) and of the actor states (1 DEPENDENCIES_UNREADY .. 5 DEAD), the
+ * one copy that the raylet and the GCS use; code 0 is "NIL" (no state) and
+ * NULL ends each table. */
+extern const char *const tev_wire_task_states[];
+extern const char *const tev_wire_actor_states[];
+
+/* The code of state NAME in STATES (one of the tables above), matched
+ * without regard to case as Ray's state filters are; 0 when NAME is NULL,
+ * empty or no state. */
+int tev_wire_state_code(const char *const *states, const char *name);
+
 /* Writes W as TEV_WIRE_SIZE bytes at OUT (little-endian integers). */
 void tev_wire_put(uint8_t *out, const tev_wire *w);
 

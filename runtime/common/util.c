@@ -165,6 +165,19 @@ int ids_random_hex(char *out, size_t nbytes)
     return 0;
 }
 
+size_t str_tail_start(const char *buf, size_t len, long nlines)
+{
+    if (nlines <= 0)
+        return nlines == 0 ? len : 0;
+    size_t pos = len;
+    long seen = 0;
+    if (pos > 0 && buf[pos - 1] == '\n')
+        pos--;
+    while (pos > 0 && !(buf[pos - 1] == '\n' && ++seen == nlines))
+        pos--;
+    return pos;
+}
+
 int str_copy(char *dst, size_t n, const char *src)
 {
     size_t len = strlen(src);

@@ -42,6 +42,13 @@ int ids_random_hex(char *out, size_t nbytes);
  * -ENAMETOOLONG when SRC was truncated. */
 int str_copy(char *dst, size_t n, const char *src);
 
+/* The offset in BUF (LEN bytes) where its last NLINES lines start: just
+ * after the NLINES-th newline before the end, where a final newline ends the
+ * last line rather than starting another.  0 when BUF has no more lines than
+ * that or NLINES is negative (all of it); LEN when NLINES is 0.  The one
+ * "tail of a log" rule of the job server, the state API and `ray start`. */
+size_t str_tail_start(const char *buf, size_t len, long nlines);
+
 /* Formats into DST of size N like snprintf, for messages meant for people:
  * text that does not fit is cut (a cut message still helps, a path would
  * not: use fs_path_join for those).  Returns the length of the text in DST. */

@@ -12,28 +12,21 @@
 #include "common/tev_wire.h"
 #include "gcs/gcs_events_int.h"
 
-static const char *const task_states[] = {
-    "NIL", "PENDING_ARGS_AVAIL", "PENDING_NODE_ASSIGNMENT", "SUBMITTED_TO_WORKER", "RUNNING",
-    "FINISHED", "FAILED", NULL,
-};
-static const char *const actor_states[] = {
-    "NIL", "DEPENDENCIES_UNREADY", "PENDING_CREATION", "ALIVE", "RESTARTING", "DEAD", NULL,
-};
+/* The state names of T's kind (common/tev_wire.c holds the one copy). */
+static const char *const *states_of(const gev_table *t)
+{
+    return t->is_actors ? tev_wire_actor_states : tev_wire_task_states;
+}
 
 const char *gev__state_name(const gev_table *t, int s)
 {
-    return (t->is_actors ? actor_states : task_states)[s];
+    return states_of(t)[s];
 }
 
+/* Raylets send codes, not names: an empty name is state 0. */
 int gev__state_index(const gev_table *t, const char *name)
 {
-    const char *const *v = t->is_actors ? actor_states : task_states;
-    if (name == NULL || name[0] == '\0')  /* raylets send codes, not names */
-        return 0;
-    for (int i = 1; v[i] != NULL; i++)
-        if (strcasecmp(v[i], name) == 0)
-            return i;
-    return 0;
+    return tev_wire_state_code(states_of(t), name);
 }
 
 /* ---------------------------------------------------------------- table */
@@ -45,6 +38,7 @@ gev_table *gev_table_new(size_t max, int is_actors)
         return NULL;
     t->max = max ? max : GEV_DEFAULT_MAX;
     t->is_actors = is_actors;
+    strtab_init(&t->names, GEV_INTERN_MAX, 1024);
     return t;
 }
 
@@ -66,9 +60,7 @@ void gev_table_free(gev_table *t)
     for (size_t i = 0; i < t->len; i++)
         rec_clear(&t->recs[(t->head + i) % t->cap]);
     free_ring(t);
-    for (size_t i = 0; i < t->nslots; i++)
-        free(t->names[i]);
-    free(t->names);
+    strtab_free(&t->names);
     free(t);
 }
 
@@ -241,51 +233,12 @@ static void set_str(char **dst, const char *src)
     *dst = c;
 }
 
-static uint64_t str_hash(const char *s)
-{
-    uint64_t h = 1469598103934665603ull;
-    for (; *s; s++)
-        h = (h ^ (uint8_t)*s) * 1099511628211ull;
-    return h;
-}
-
-static int intern_grow(gev_table *t)
-{
-    size_t n = t->nslots ? t->nslots * 2 : 256;
-    char **slots = calloc(n, sizeof *slots);
-    if (slots == NULL)
-        return -ENOMEM;
-    for (size_t i = 0; i < t->nslots; i++) {
-        if (t->names[i] == NULL)
-            continue;
-        size_t j = str_hash(t->names[i]) & (n - 1);
-        while (slots[j] != NULL)
-            j = (j + 1) & (n - 1);
-        slots[j] = t->names[i];
-    }
-    free(t->names);
-    t->names = slots;
-    t->nslots = n;
-    return 0;
-}
-
 /* The table's copy of S (function names and node ids repeat in nearly
  * every record), or a constant when the table is full. */
 static const char *intern(gev_table *t, const char *s)
 {
-    if ((t->nslots == 0 || t->nnames * 2 >= t->nslots) &&
-        (t->nnames >= GEV_INTERN_MAX || intern_grow(t) != 0))
-        return "(too many names)";
-    size_t j = str_hash(s) & (t->nslots - 1);
-    while (t->names[j] != NULL) {
-        if (strcmp(t->names[j], s) == 0)
-            return t->names[j];
-        j = (j + 1) & (t->nslots - 1);
-    }
-    if ((t->names[j] = strndup(s, 1024)) == NULL)
-        return "(out of memory)";
-    t->nnames++;
-    return t->names[j];
+    const char *copy;
+    return strtab_intern(&t->names, s, &copy) == 0 ? copy : "(too many names)";
 }
 
 static void set_interned(gev_table *t, const char **dst, const char *src)

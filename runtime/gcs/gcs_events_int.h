@@ -4,6 +4,7 @@
 #define RAYC_GCS_EVENTS_INT_H
 
 #include "common/ids.h"
+#include "common/strtab.h"
 #include "gcs/gcs_events.h"
 
 #define KEY_MAX (IDS_TASK_LEN + 4)
@@ -33,8 +34,7 @@ struct gev_table {
     size_t nbuckets;
     int mapped;                    /* recs and buckets are mmap'ed (big_alloc), not malloc'ed */
     int64_t dropped;
-    char **names;                  /* intern table (open addressing) */
-    size_t nnames, nslots;
+    strtab names;                  /* function names and node ids */
 };
 
 #define GEV_INTERN_MAX (1u << 20)

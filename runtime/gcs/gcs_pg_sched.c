@@ -7,10 +7,9 @@
 #include <string.h>
 
 #include "common/log.h"
+#include "common/res_map.h"
 #include "common/util.h"
 #include "ray/ray.h"
-
-#define EPS 1e-9
 
 /* ---------------------------------------------------------------- the view */
 
@@ -40,7 +39,7 @@ static int fits(pnode *p, const Rayc__Bundle *b)
 {
     for (size_t k = 0; k < b->n_resources; k++) {
         double *a = avail_of(p, b->resources[k]->name);
-        if (b->resources[k]->qty > EPS && (a == NULL || *a + EPS < b->resources[k]->qty))
+        if (!res_fits(a == NULL ? 0.0 : *a, b->resources[k]->qty))
             return 0;
     }
     return 1;

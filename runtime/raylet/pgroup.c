@@ -12,7 +12,6 @@
 #include "raylet/sched.h"
 #include "raylet/sched_remote.h"
 
-#define EPS 1e-9
 /* What a bundle's marker resources are worth (Ray's value). */
 #define PG_MARKER_QTY 1000.0
 /* Most bundles in one GCS request. */
@@ -107,7 +106,7 @@ static void res_sub(raylet *r, const char *name, double qty)
         return;
     r->total.items[i].qty -= qty;
     r->available.items[i].qty -= qty;
-    if (r->total.items[i].qty <= EPS) {
+    if (r->total.items[i].qty <= RES_EPS) {
         res_map_rename_at(&r->total, (size_t)i, "", 0);
         res_map_rename_at(&r->available, (size_t)i, "", 0);
     }

@@ -29,10 +29,10 @@
 #include <uv.h>
 
 #include "common/conn_guard.h"
+#include "common/res_map.h"
 #include "common/rpc.h"
 #include "common/token.h"
 #include "raylet/raylet_opts.h"
-#include "raylet/res_map.h"
 #include "ray.pb-c.h"
 #include "ray/ray.h"   /* status codes and value types of the runtime */
 

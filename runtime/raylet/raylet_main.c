@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "common/log.h"
+#include "common/res_json.h"
 #include "common/tls.h"
 #include "common/util.h"
 #include "raylet/res_detect.h"

@@ -160,7 +160,7 @@ static size_t fitting(raylet *r, const sched_class *c)
     size_t n = c->len;
     for (int i = 0; i < c->req.n; i++) {
         double avail = r->available.items[c->req.idx[i]].qty;
-        size_t k = avail <= 0 ? 0 : (size_t)((avail + 1e-9) / c->req.qty[i]);
+        size_t k = avail <= 0 ? 0 : (size_t)((avail + RES_EPS) / c->req.qty[i]);
         if (k < n)
             n = k;
     }

@@ -57,7 +57,7 @@ static int feasible(const cview_node *n, const Rayc__TaskSpec *s)
     if (!n->alive)
         return 0;
     for (size_t i = 0; i < s->n_resources; i++)
-        if (cview_total(n, s->resources[i]->name) + 1e-9 < s->resources[i]->qty)
+        if (!res_fits(cview_total(n, s->resources[i]->name), s->resources[i]->qty))
             return 0;
     return 1;
 }
@@ -66,7 +66,7 @@ static int feasible(const cview_node *n, const Rayc__TaskSpec *s)
 static int has_room(const cview_node *n, const Rayc__TaskSpec *s)
 {
     for (size_t i = 0; i < s->n_resources; i++)
-        if (cview_avail(n, s->resources[i]->name) + 1e-9 < s->resources[i]->qty)
+        if (!res_fits(cview_avail(n, s->resources[i]->name), s->resources[i]->qty))
             return 0;
     return 1;
 }

@@ -10,8 +10,6 @@
 
 #include "raylet/sched_int.h"
 
-#define EPS 1e-9
-
 static int index_of(const res_map *m, const char *name)
 {
     for (size_t i = 0; i < m->len; i++)
@@ -30,10 +28,10 @@ int sched_res_parse(raylet *r, const Rayc__Resource *const *res, size_t n, sched
             snprintf(err, errlen, "a malformed resource request");
             return -EINVAL;
         }
-        if (x->qty < EPS)
+        if (x->qty < RES_EPS)
             continue;
         int idx = index_of(&r->total, x->name);
-        if (idx < 0 || r->total.items[idx].qty + EPS < x->qty) {
+        if (!res_fits(idx < 0 ? 0.0 : r->total.items[idx].qty, x->qty)) {
             snprintf(err, errlen, "it needs %g %.200s but this node has %g", x->qty, x->name,
                      idx < 0 ? 0.0 : r->total.items[idx].qty);
             return -ENOENT;
@@ -56,7 +54,7 @@ int sched_res_parse(raylet *r, const Rayc__Resource *const *res, size_t n, sched
 int sched_res_fits(raylet *r, const sched_res *q)
 {
     for (int i = 0; i < q->n; i++)
-        if (r->available.items[q->idx[i]].qty + EPS < q->qty[i])
+        if (!res_fits(r->available.items[q->idx[i]].qty, q->qty[i]))
             return 0;
     return 1;
 }
@@ -73,7 +71,7 @@ void sched_res_release(raylet *r, const sched_res *q)
         res_entry *e = &r->available.items[q->idx[i]];
         e->qty += q->qty[i];
         double total = r->total.items[q->idx[i]].qty;
-        if (e->qty > total - EPS) /* no drift above the total */
+        if (e->qty > total - RES_EPS) /* no drift above the total */
             e->qty = total;
     }
 }
@@ -83,7 +81,7 @@ int sched_res_equal(const sched_res *a, const sched_res *b)
     if (a->n != b->n)
         return 0;
     for (int i = 0; i < a->n; i++)
-        if (a->idx[i] != b->idx[i] || fabs(a->qty[i] - b->qty[i]) > EPS)
+        if (a->idx[i] != b->idx[i] || fabs(a->qty[i] - b->qty[i]) > RES_EPS)
             return 0;
     return 1;
 }
@@ -107,13 +105,13 @@ int sched_gpu_take(raylet *r, const sched_res *q, int32_t *ids, int max)
 {
     sched *s = r->sched;
     gpus_init(r);
-    if (q->gpu < EPS)
+    if (q->gpu < RES_EPS)
         return 0;
     int n = 0;
-    if (q->gpu >= 1.0 - EPS) {
+    if (q->gpu >= 1.0 - RES_EPS) {
         int want = (int)(q->gpu + 0.5);
         for (int i = 0; i < s->ngpus_total && n < want && n < max; i++) {
-            if (s->gpu_free[i] > 1.0 - EPS) {
+            if (s->gpu_free[i] > 1.0 - RES_EPS) {
                 s->gpu_free[i] = 0;
                 ids[n++] = i;
             }
@@ -121,7 +119,7 @@ int sched_gpu_take(raylet *r, const sched_res *q, int32_t *ids, int max)
         return n;
     }
     for (int i = 0; i < s->ngpus_total && max > 0; i++) {
-        if (s->gpu_free[i] + EPS >= q->gpu) {
+        if (res_fits(s->gpu_free[i], q->gpu)) {
             s->gpu_free[i] -= q->gpu;
             ids[0] = i;
             return 1;
@@ -133,7 +131,7 @@ int sched_gpu_take(raylet *r, const sched_res *q, int32_t *ids, int max)
 void sched_gpu_give(raylet *r, const sched_res *q, const int32_t *ids, int n)
 {
     sched *s = r->sched;
-    double share = q->gpu >= 1.0 - EPS ? 1.0 : q->gpu;
+    double share = q->gpu >= 1.0 - RES_EPS ? 1.0 : q->gpu;
     for (int i = 0; i < n; i++) {
         if (ids[i] >= 0 && ids[i] < s->ngpus_total) {
             s->gpu_free[ids[i]] += share;

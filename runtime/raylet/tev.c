@@ -17,14 +17,6 @@
 #include "raylet/sched.h"
 #include "raylet/wpool.h"
 
-const char *const tev__task_states[] = {
-    "", "PENDING_ARGS_AVAIL", "PENDING_NODE_ASSIGNMENT", "SUBMITTED_TO_WORKER", "RUNNING",
-    "FINISHED", "FAILED",
-};
-const char *const tev__actor_states[] = {
-    "", "DEPENDENCIES_UNREADY", "PENDING_CREATION", "ALIVE", "RESTARTING", "DEAD",
-};
-
 const char *tev_error_type(int status)
 {
     switch (status) {
@@ -67,51 +59,15 @@ static int64_t now_ns(void)
     return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
-static uint64_t str_hash(const char *s)
-{
-    uint64_t h = 1469598103934665603ull;
-    for (; *s; s++)
-        h = (h ^ (uint8_t)*s) * 1099511628211ull;
-    return h;
-}
-
 /* The interned copy of S, or a constant when the table is full. */
 static const char *intern(tev *e, const char *s)
 {
+    const char *copy;
     if (s == NULL)
         return "";
-    if (e->nslots == 0 || e->nnames * 2 >= e->nslots) {
-        if (e->nnames >= TEV_INTERN_MAX)
-            return "(too many function names)";
-        size_t n = e->nslots ? e->nslots * 2 : 256;
-        char **slots = calloc(n, sizeof *slots);
-        if (slots == NULL)
-            return "(out of memory)";
-        for (size_t i = 0; i < e->nslots; i++) {
-            if (e->names[i] == NULL)
-                continue;
-            size_t j = str_hash(e->names[i]) & (n - 1);
-            while (slots[j] != NULL)
-                j = (j + 1) & (n - 1);
-            slots[j] = e->names[i];
-        }
-        free(e->names);
-        e->names = slots;
-        e->nslots = n;
-    }
-    size_t j = str_hash(s) & (e->nslots - 1);
-    while (e->names[j] != NULL) {
-        if (strcmp(e->names[j], s) == 0)
-            return e->names[j];
-        j = (j + 1) & (e->nslots - 1);
-    }
-    e->names[j] = strdup(s);
-    if (e->names[j] == NULL)
-        return "(out of memory)";
-    e->nnames++;
-    return e->names[j];
+    int rc = strtab_intern(&e->names, s, &copy);
+    return rc == 0 ? copy : rc == -E2BIG ? "(too many function names)" : "(out of memory)";
 }
-
 
 /* A free record at the tail of the ring (zeroed), or NULL when full.  A
  * full batch goes at once: the ring stays small (cache-friendly) under
@@ -266,6 +222,7 @@ int tev_open(raylet *r)
     if (e == NULL)
         return -ENOMEM;
     e->r = r;
+    strtab_init(&e->names, TEV_INTERN_MAX, SIZE_MAX);
     e->interval_ms = env_i64("RAY_task_events_report_interval_ms", TEV_DEFAULT_INTERVAL_MS, 0,
                              3600000);
     e->max = (size_t)env_i64("RAY_task_events_max_buffer_size", TEV_DEFAULT_MAX_BUFFER, 1,
@@ -300,9 +257,7 @@ void tev_free(raylet *r)
         return;
     for (size_t i = 0; i < e->len; i++)
         tev__ev_free(&e->ring[(e->head + i) % e->cap]);
-    for (size_t i = 0; i < e->nslots; i++)
-        free(e->names[i]);
-    free(e->names);
+    strtab_free(&e->names);
     free(e->ring);
     tev__batch_free(e);
     free(e);
@@ -312,14 +267,6 @@ void tev_free(raylet *r)
 /* ---------------------------------------------------------------- workers' events */
 
 #define WORKER_NAMES_MAX 256         /* names of a worker's batch interned up front */
-
-static int task_state_of(const char *name)
-{
-    for (int i = 1; name != NULL && name[0] != '\0' && i <= TEV_FAILED; i++)
-        if (strcmp(tev__task_states[i], name) == 0)
-            return i;
-    return 0;
-}
 
 /* Buffers STATE (0: none) of IN, a task worker W ran, at time T. */
 static void worker_event(tev *e, const wpool_worker *w, const Rayc__TaskEvent *in, int state,
@@ -396,7 +343,8 @@ void tev_from_worker(raylet_client *cl, const Rayc__AddTaskEvents *m)
         for (size_t k = 0; k <= in->n_states; k++) {
             const Rayc__StateTime *st = k == 0 ? NULL : in->states[k - 1];
             int code = st != NULL && st->code >= 1 && st->code <= TEV_FAILED ? st->code : 0;
-            int state = code ? code : task_state_of(st != NULL ? st->state : in->state);
+            const char *name = st != NULL ? st->state : in->state;
+            int state = code ? code : tev_wire_state_code(tev_wire_task_states, name);
             worker_event(e, w, in, state, st != NULL ? st->time_ns : in->time_ns);
         }
     }

@@ -5,6 +5,7 @@
 #include <stdint.h>
 
 #include "common/ids.h"
+#include "common/strtab.h"
 #include "common/tev_wire.h"
 #include "raylet/tev.h"
 
@@ -41,15 +42,11 @@ typedef struct tev {
     tev_ev *ring;
     size_t cap, max, head, len;
     int64_t dropped_tasks, dropped_actors;
-    char **names;                  /* intern table (open addressing) */
-    size_t nnames, nslots;
+    strtab names;                  /* function names */
     uv_timer_t timer;
     int timer_open;
     struct tev_batch *batch;       /* the arrays of a batch, kept between sends */
 } tev;
-
-extern const char *const tev__task_states[];
-extern const char *const tev__actor_states[];
 
 /* Frees what record EV owns (tev.c). */
 void tev__ev_free(tev_ev *ev);

@@ -132,7 +132,7 @@ static void fill_actor(Rayc__ActorEvent *m, const tev_ev *ev, char *node_id)
     rayc__actor_event__init(m);
     m->actor_id.data = (uint8_t *)ev->id;
     m->actor_id.len = IDS_ACTOR_LEN;
-    m->state = (char *)tev__actor_states[ev->state];
+    m->state = (char *)tev_wire_actor_states[ev->state];
     m->time_ns = ev->time_ns;
     m->job_id.data = (uint8_t *)ev->job;
     m->job_id.len = IDS_JOB_LEN;

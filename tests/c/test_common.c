@@ -16,6 +16,7 @@
 #include "common/conn_guard.h"
 #include "common/dbuf.h"
 #include "common/net.h"
+#include "common/strtab.h"
 #include "common/token.h"
 #include "common/util.h"
 #include "common/frame.h"
@@ -125,6 +126,52 @@ static void token_find_prefers_env_then_path_then_home(void **state)
     assert_int_equal(token_find(out, sizeof out, NULL, src, sizeof src), -ENOENT);
     assert_int_equal(token_find(out, sizeof out, path, src, sizeof src), 0);
     assert_string_equal(out, "frompath-0123456789");
+}
+
+/* strtab: one copy per distinct string, found again after growing, a cap on
+ * the count, and long strings cut (and found again) at MAXLEN. */
+static void strtab_interns_once(void **state)
+{
+    (void)state;
+    strtab t;
+    strtab_init(&t, 1000, 8);
+    const char *a = NULL, *b = NULL, *c = NULL;
+    assert_int_equal(strtab_intern(&t, "f", &a), 0);
+    char name[32];
+    for (int i = 0; i < 999; i++) {
+        snprintf(name, sizeof name, "n%d", i);
+        assert_int_equal(strtab_intern(&t, name, &c), 0);
+    }
+    assert_int_equal(strtab_intern(&t, "f", &b), 0);
+    assert_ptr_equal(a, b);
+    assert_int_equal(strtab_intern(&t, "n500", &c), 0);
+    assert_string_equal(c, "n500");
+    assert_int_equal(strtab_intern(&t, "new", &c), -E2BIG);
+    strtab_free(&t);
+    strtab_init(&t, 10, 8);
+    assert_int_equal(strtab_intern(&t, "0123456789", &a), 0);
+    assert_string_equal(a, "01234567");
+    assert_int_equal(strtab_intern(&t, "01234567xx", &b), 0);
+    assert_ptr_equal(a, b);
+    assert_int_equal(t.n, 1);
+    strtab_free(&t);
+}
+
+/* str_tail_start: the one "last N lines" rule of log tails. */
+static void tail_start_finds_the_last_lines(void **state)
+{
+    (void)state;
+    const char *t = "a\nb\nc\n";
+    assert_int_equal(str_tail_start(t, 6, 1), 4);
+    assert_int_equal(str_tail_start(t, 6, 2), 2);
+    assert_int_equal(str_tail_start(t, 6, 3), 0);
+    assert_int_equal(str_tail_start(t, 6, 9), 0);
+    assert_int_equal(str_tail_start(t, 6, 0), 6);
+    assert_int_equal(str_tail_start(t, 6, -1), 0);
+    /* Without a final newline the last line still counts as one. */
+    assert_int_equal(str_tail_start("a\nb\nc", 5, 1), 4);
+    assert_int_equal(str_tail_start("", 0, 3), 0);
+    assert_int_equal(str_tail_start("\n\n", 2, 1), 1);
 }
 
 static void token_equal_compares_whole_strings(void **state)
@@ -445,6 +492,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(token_keeps_one_trailing_newline_rule, make_tmp, remove_tmp),
         cmocka_unit_test_setup_teardown(token_find_prefers_env_then_path_then_home, make_tmp, remove_tmp),
         cmocka_unit_test(token_equal_compares_whole_strings),
+        cmocka_unit_test(tail_start_finds_the_last_lines),
+        cmocka_unit_test(strtab_interns_once),
         cmocka_unit_test(hostport_parsing),
         cmocka_unit_test(loopback_is_local_and_free_ports_bind),
         cmocka_unit_test_setup_teardown(read_file_caps_size, make_tmp, remove_tmp),

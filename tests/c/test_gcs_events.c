@@ -221,6 +221,24 @@ static void test_packed(void **state)
     gev_table_free(t);
 }
 
+/* The one table of state names (common/tev_wire.c) that the raylet and
+ * the GCS share: codes match the wire's, names match without case. */
+static void test_state_names(void **state)
+{
+    (void)state;
+    assert_string_equal(tev_wire_task_states[4], "RUNNING");
+    assert_string_equal(tev_wire_actor_states[5], "DEAD");
+    assert_null(tev_wire_task_states[7]);
+    assert_null(tev_wire_actor_states[6]);
+    assert_int_equal(tev_wire_state_code(tev_wire_task_states, "SUBMITTED_TO_WORKER"), 3);
+    assert_int_equal(tev_wire_state_code(tev_wire_task_states, "failed"), 6);
+    assert_int_equal(tev_wire_state_code(tev_wire_actor_states, "ALIVE"), 3);
+    assert_int_equal(tev_wire_state_code(tev_wire_task_states, "ALIVE"), 0);
+    assert_int_equal(tev_wire_state_code(tev_wire_task_states, "NIL"), 0);
+    assert_int_equal(tev_wire_state_code(tev_wire_task_states, ""), 0);
+    assert_int_equal(tev_wire_state_code(tev_wire_task_states, NULL), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -229,6 +247,7 @@ int main(void)
         NAMED_TEST("gcs-events-1.3 filters, limit and bad filters", test_filters),
         NAMED_TEST("gcs-events-1.4 actor states: the latest wins, DEAD stays", test_actor_states),
         NAMED_TEST("gcs-events-1.5 packed records merge like TaskEvents", test_packed),
+        NAMED_TEST("gcs-events-1.6 one table of state names and codes", test_state_names),
     };
     return cmocka_run_group_tests_name("gcs_events", tests, NULL, NULL);
 }

@@ -14,11 +14,12 @@
 #include <cmocka.h>
 
 #include "common/util.h"
+#include "jobclient/jobs_pyrepr.h"
+#include "jobclient/jobs_yaml.h"
 #include "jobserver/jobs_buf.h"
 #include "jobserver/jobs_id.h"
 #include "jobserver/jobs_job.h"
 #include "jobserver/jobs_logs.h"
-#include "jobserver/jobs_pyrepr.h"
 #include "jobserver/jobs_request.h"
 #include "jobserver/jobs_resources.h"
 
@@ -276,6 +277,23 @@ static void resources_are_taken_and_given_back(void **state)
 
 /* ---------------------------------------------------------------- Python repr */
 
+/* runtime_env YAML scalars are typed as PyYAML types them (common/yscalar,
+ * the launcher's resolver too): 0-leading octal and underscores are
+ * integers, .inf (no JSON for it) and quoted text stay strings. */
+static void runtime_env_yaml_types_scalars_as_pyyaml(void **state)
+{
+    (void)state;
+    const char *y = "a: 012\nb: 1_000\nc: yes\nd: ~\ne: 1.5\nf: .inf\ng: '012'\nh: y\ni: 0x1f\n";
+    char err[256] = "";
+    json_t *v = jobs_yaml_to_json(y, strlen(y), err, sizeof err);
+    assert_non_null(v);
+    char *text = json_dumps(v, JSON_PRESERVE_ORDER | JSON_COMPACT);
+    assert_string_equal(text, "{\"a\":10,\"b\":1000,\"c\":true,\"d\":null,\"e\":1.5,"
+                              "\"f\":\".inf\",\"g\":\"012\",\"h\":\"y\",\"i\":31}");
+    free(text);
+    json_decref(v);
+}
+
 static void python_repr_matches_pythons(void **state)
 {
     (void)state;
@@ -315,6 +333,7 @@ int main(void)
         cmocka_unit_test(log_tail_keeps_last_lines_and_chars),
         cmocka_unit_test(resources_are_taken_and_given_back),
         cmocka_unit_test(python_repr_matches_pythons),
+        cmocka_unit_test(runtime_env_yaml_types_scalars_as_pyyaml),
     };
     return cmocka_run_group_tests_name("jobs", tests, NULL, NULL);
 }

@@ -17,8 +17,8 @@
 #include <cmocka.h>
 
 #include "common/util.h"
-#include "jobserver/pkg_ignore.h"
-#include "jobserver/pkg_pack.h"
+#include "jobclient/pkg_ignore.h"
+#include "jobclient/pkg_pack.h"
 #include "jobserver/renv_env.h"
 #include "jobserver/renv_spec.h"
 #include "jobserver/renv_unpack.h"

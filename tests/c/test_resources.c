@@ -1,7 +1,8 @@
 /* Unit tests for the raylet's resource detection (fake /proc and /sys trees),
- * resource maps and the --resources / --labels JSON. */
+ * resource maps, the resource-fit rule and the --resources / --labels JSON. */
 #include <errno.h>
 #include <limits.h>
+#include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -15,7 +16,8 @@
 
 #include "common/util.h"
 #include "raylet/res_detect.h"
-#include "raylet/res_map.h"
+#include "common/res_map.h"
+#include "common/res_json.h"
 #include "raylet/res_spec.h"
 
 #define GiB (UINT64_C(1) << 30)
@@ -353,6 +355,26 @@ static void resource_map_append_keeps_indexes(void **state)
     res_map_free(&m);
 }
 
+/* res_fits is the one rule the raylet, the GCS and the job server share. */
+static void res_fits_edges(void **state)
+{
+    (void)state;
+    assert_true(res_fits(1, 1));
+    assert_false(res_fits(1, 1.5));
+    /* Within RES_EPS: fractions that do not sum exactly still fit. */
+    assert_true(res_fits(0.3, 0.1 + 0.2));
+    assert_true(res_fits(1, 1 + RES_EPS / 2));
+    assert_false(res_fits(1, 1 + 1e-6));
+    /* A missing resource is 0: only a zero request fits it. */
+    assert_true(res_fits(0, 0));
+    assert_true(res_fits(0, RES_EPS / 2));
+    assert_false(res_fits(0, 0.5));
+    /* A zero request fits even an overdrawn resource; a real one does not. */
+    assert_true(res_fits(-0.5, 0));
+    assert_false(res_fits(-0.5, 0.1));
+    assert_false(res_fits(1, NAN));
+}
+
 static void resources_json_valid(void **state)
 {
     (void)state;
@@ -493,6 +515,7 @@ int main(void)
         cmocka_unit_test(detect_all_on_this_machine),
         cmocka_unit_test(resource_map_is_sorted_and_capped),
         cmocka_unit_test(resource_map_append_keeps_indexes),
+        cmocka_unit_test(res_fits_edges),
         cmocka_unit_test(resources_json_valid),
         cmocka_unit_test(resources_json_invalid),
         cmocka_unit_test(labels_json),

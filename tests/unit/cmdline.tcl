@@ -99,4 +99,48 @@ test {cmdline-4.3 ray job list: --address=v and --address v agree} {
     assert_equal $a $b
 }
 
+# Click's usage error (runtime/common/cmdline.c) for every `ray` command, not
+# only `ray job` and the launcher's: the usage line, the --help hint, the error.
+proc click_error {prog usage msg} {
+    return [list 2 "" "Usage: $prog $usage\nTry '$prog --help' for help.\n\nError: $msg"]
+}
+
+test {cmdline-5.1 ray start/stop/status: click's usage error for a bad option} {
+    assert_equal [click_error "ray status" {[OPTIONS]} "No such option: --bogus"] \
+        [run_split ray status --bogus]
+    assert_equal [click_error "ray status" {[OPTIONS]} "Option '--address' requires an argument."] \
+        [run_split ray status --address]
+    assert_equal [click_error "ray start" {[OPTIONS]} "Option '--head' does not take a value."] \
+        [run_split ray start --head=1]
+    assert_equal [click_error "ray stop" {[OPTIONS]} "No such option: -x"] [run_split ray stop -x]
+    assert_equal [click_error "ray start" {[OPTIONS]} "Got unexpected extra argument (extra)"] \
+        [run_split ray start --head extra]
+}
+
+test {cmdline-5.2 ray list/summary: click's usage error for a bad option or value} {
+    set usage {[OPTIONS] {actors|jobs|placement-groups|nodes|workers|tasks|objects}}
+    assert_equal [click_error "ray list" $usage "No such option: --bogus"] \
+        [run_split ray list nodes --bogus=1]
+    assert_equal [click_error "ray list" $usage "Option '--limit' requires an argument."] \
+        [run_split ray list nodes --limit]
+    assert_equal [click_error "ray list" $usage \
+                      "Invalid value for '--limit': 'x' is not a valid integer."] \
+        [run_split ray list nodes --limit x]
+    assert_equal [click_error "ray summary" {[OPTIONS] {tasks|actors|objects}} \
+                      "Invalid value for '--format': 'xml' is not one of 'default', 'json', 'yaml', 'table'."] \
+        [run_split ray summary tasks --format xml]
+}
+
+test {cmdline-5.3 ray metrics and ray itself: click's usage error for a bad option or command} {
+    set prog "ray metrics launch-prometheus"
+    assert_equal [click_error $prog {[OPTIONS]} "No such option: --bogus"] \
+        [run_split ray metrics launch-prometheus --bogus]
+    assert_equal [click_error $prog {[OPTIONS]} "Option '--port' requires an argument."] \
+        [run_split ray metrics launch-prometheus --port]
+    assert_equal [click_error "ray metrics" {[OPTIONS] COMMAND [ARGS]...} "No such command 'bogus'."] \
+        [run_split ray metrics bogus]
+    assert_equal [click_error "ray" {[OPTIONS] COMMAND [ARGS]...} "No such command 'bogus'."] \
+        [run_split ray bogus]
+}
+
 suite_end

@@ -2,8 +2,8 @@
  * the same walk (excludes, .gitignore, .rayignore, Ray's default excludes),
  * the same content hash and so the same gcs://_ray_pkg_<hash>.zip name, and a
  * zip of the files. */
-#ifndef RAYC_JOBSERVER_PKG_PACK_H
-#define RAYC_JOBSERVER_PKG_PACK_H
+#ifndef RAYC_JOBCLIENT_PKG_PACK_H
+#define RAYC_JOBCLIENT_PKG_PACK_H
 
 #include <stddef.h>
 

@@ -1,5 +1,5 @@
 /* Python's repr of JSON values and of Ray's JobDetails. */
-#include "jobserver/jobs_pyrepr.h"
+#include "jobclient/jobs_pyrepr.h"
 
 #include <math.h>
 #include <stdio.h>

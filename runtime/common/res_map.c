@@ -1,7 +1,8 @@
 /* Small sorted maps for node resources and labels. */
-#include "raylet/res_map.h"
+#include "common/res_map.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -135,6 +136,19 @@ void res_map_free(res_map *m)
         free(m->items[i].name);
     free(m->items);
     res_map_init(m);
+}
+
+void res_map_format(const res_map *m, char *out, size_t outlen)
+{
+    size_t used = 0;
+    out[0] = '\0';
+    for (size_t i = 0; i < m->len && used < outlen; i++) {
+        int n = snprintf(out + used, outlen - used, "%s%s=%.15g", i ? " " : "",
+                         m->items[i].name, m->items[i].qty);
+        if (n < 0)
+            break;
+        used += (size_t)n;
+    }
 }
 
 /* ---------------------------------------------------------------- labels */

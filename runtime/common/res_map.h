@@ -1,13 +1,13 @@
 /* Small sorted maps for node resources (name -> quantity) and labels
- * (key -> value).
+ * (key -> value), and the one rule for whether a resource request fits.
  *
  * A node has a handful of resources, so both maps are sorted arrays with a
  * hard cap on their length; lookups are linear and order is alphabetical,
  * which keeps logs, reports and tests deterministic.  Resources added while
  * the node runs (placement group bundles) are appended instead, so that
  * indexes held by the scheduler stay valid. */
-#ifndef RAYC_RAYLET_RES_MAP_H
-#define RAYC_RAYLET_RES_MAP_H
+#ifndef RAYC_COMMON_RES_MAP_H
+#define RAYC_COMMON_RES_MAP_H
 
 #include <stddef.h>
 
@@ -37,6 +37,22 @@ typedef struct res_labels {
     res_label *items;   /* sorted by key */
     size_t len;
 } res_labels;
+
+/* Slack of every "does this request fit" comparison.  Quantities are doubles
+ * summed from fractions (ten tasks of 0.1 CPU), so a request may exceed what
+ * is free by this much and still fit, and a request this small or smaller is
+ * no request at all. */
+#define RES_EPS 1e-9
+
+/* The one resource-fit rule of the raylet, the GCS and the job server: true
+ * (1) when a request of WANT fits HAVE (what is free, or a node's total),
+ * else 0.  A resource the node lacks is HAVE 0.  A request of RES_EPS or less
+ * fits anywhere, even where the resource is overdrawn (as Ray drops zero
+ * requests); a NaN request never fits. */
+static inline int res_fits(double have, double want)
+{
+    return want <= RES_EPS || have + RES_EPS >= want;
+}
 
 /* Makes M empty; it owns no memory until the first set. */
 void res_map_init(res_map *m);
@@ -70,6 +86,10 @@ int res_map_copy(res_map *dst, const res_map *src);
 
 /* Frees everything M owns and leaves it empty. */
 void res_map_free(res_map *m);
+
+/* Writes "CPU=4 memory=1.2e+10 ..." into OUT (OUTLEN > 0) for log lines,
+ * cut short when it does not fit. */
+void res_map_format(const res_map *m, char *out, size_t outlen);
 
 /* Same operations for labels; KEY and VALUE are copied.  res_labels_set
  * returns 0, -EINVAL (empty or over-long key, over-long value), -E2BIG or

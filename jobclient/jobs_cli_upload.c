@@ -11,8 +11,8 @@
 #include <unistd.h>
 
 #include "common/util.h"
-#include "jobserver/jobs_cli_int.h"
-#include "jobserver/pkg_pack.h"
+#include "jobclient/jobs_cli_int.h"
+#include "jobclient/pkg_pack.h"
 
 #define MAX_EXCLUDES 256
 #define REQUIREMENTS_MAX (1u << 20)

@@ -1,5 +1,5 @@
 /* Reading a runtime_env YAML file into JSON (libyaml). */
-#include "jobserver/jobs_yaml.h"
+#include "jobclient/jobs_yaml.h"
 
 #include <errno.h>
 #include <math.h>
@@ -9,37 +9,27 @@
 #include <strings.h>
 #include <yaml.h>
 
+#include "common/yscalar.h"
+
 #define YAML_MAX_DEPTH 64
 
-static int in_words(const char *s, const char *const *words)
-{
-    for (int i = 0; words[i] != NULL; i++)
-        if (strcmp(s, words[i]) == 0)
-            return 1;
-    return 0;
-}
-
-/* A plain scalar typed as PyYAML resolves it. */
+/* A plain scalar typed as PyYAML resolves it (common/yscalar).  JSON has
+ * no .inf or .nan, so those stay strings. */
 static json_t *plain_scalar(const char *s)
 {
-    static const char *const nulls[] = {"", "~", "null", "Null", "NULL", NULL};
-    static const char *const trues[] = {"true", "True", "TRUE", "yes", "Yes", "YES", "on", "On", "ON", NULL};
-    static const char *const falses[] = {"false", "False", "FALSE", "no", "No", "NO", "off", "Off", "OFF", NULL};
-    if (in_words(s, nulls))
-        return json_null();
-    if (in_words(s, trues))
-        return json_true();
-    if (in_words(s, falses))
-        return json_false();
-    char *end;
-    errno = 0;
-    long long i = strtoll(s, &end, 0);
-    if (*end == '\0' && errno == 0 && (s[0] != '0' || s[1] == '\0' || s[1] == 'x'))
-        return json_integer(i);
-    double d = strtod(s, &end);
-    if (*end == '\0' && isfinite(d) && strpbrk(s, ".eE") != NULL && strspn(s, "0123456789.eE+-") == strlen(s))
-        return json_real(d);
-    return json_string(s);
+    int b;
+    long long i;
+    double d;
+    switch (yscalar_type_of(s)) {
+    case YSCALAR_NULL: return json_null();
+    case YSCALAR_BOOL: return yscalar_bool(s, &b) == 0 ? json_boolean(b) : NULL;
+    case YSCALAR_INT: return yscalar_int(s, &i) == 0 ? json_integer(i) : NULL;
+    case YSCALAR_FLOAT:
+        if (yscalar_number(s, &d) == 0 && isfinite(d))
+            return json_real(d);
+        return json_string(s);
+    default: return json_string(s);
+    }
 }
 
 static json_t *convert(yaml_document_t *doc, yaml_node_t *node, int depth, char *err, size_t errlen);

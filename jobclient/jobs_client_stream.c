@@ -9,7 +9,7 @@
 #include <strings.h>
 
 #include "common/dbuf.h"
-#include "jobserver/jobs_client.h"
+#include "jobclient/jobs_client.h"
 
 #define CHUNK_MAX (1u << 20)
 #define ERROR_BODY_MAX (64u * 1024)

@@ -1,5 +1,5 @@
 /* .gitignore patterns as Ray's packager reads them (pathspec's gitwildmatch). */
-#include "jobserver/pkg_ignore.h"
+#include "jobclient/pkg_ignore.h"
 
 #include <ctype.h>
 #include <errno.h>

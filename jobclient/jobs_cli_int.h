@@ -1,12 +1,12 @@
 /* Internal to the `ray job` CLI (jobs_cli.c, jobs_cli_submit.c,
  * jobs_cli_upload.c): option parsing and Ray's output wording. */
-#ifndef RAYC_JOBSERVER_JOBS_CLI_INT_H
-#define RAYC_JOBSERVER_JOBS_CLI_INT_H
+#ifndef RAYC_JOBCLIENT_JOBS_CLI_INT_H
+#define RAYC_JOBCLIENT_JOBS_CLI_INT_H
 
 #include <jansson.h>
 #include <stddef.h>
 
-#include "jobserver/jobs_client.h"
+#include "jobclient/jobs_client.h"
 
 /* One option of a subcommand: "--name" (and SHORT_NAME, may be NULL).
  * Flags set *FLAG to 1; the others store their value in *VALUE. */

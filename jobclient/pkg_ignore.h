@@ -1,8 +1,8 @@
 /* .gitignore patterns as Ray's packager reads them (pathspec's gitwildmatch):
  * each pattern becomes a POSIX extended regex over paths relative to the
  * directory that holds the pattern file. */
-#ifndef RAYC_JOBSERVER_PKG_IGNORE_H
-#define RAYC_JOBSERVER_PKG_IGNORE_H
+#ifndef RAYC_JOBCLIENT_PKG_IGNORE_H
+#define RAYC_JOBCLIENT_PKG_IGNORE_H
 
 #include <regex.h>
 #include <stddef.h>

@@ -13,10 +13,10 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "common/util.h"
-#include "jobserver/http_ws.h"
 #include "common/dbuf.h"
-#include "jobserver/jobs_client.h"
+#include "common/util.h"
+#include "jobclient/jobs_client.h"
+#include "jobserver/http_ws.h"
 
 #define TAIL_HEADER_MAX 16384
 #define TAIL_FRAME_MAX (32u << 20)

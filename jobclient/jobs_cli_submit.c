@@ -10,8 +10,8 @@
 #include "common/util.h"
 #include "common/dbuf.h"
 #include "common/cmdline.h"
-#include "jobserver/jobs_cli_int.h"
-#include "jobserver/jobs_yaml.h"
+#include "jobclient/jobs_cli_int.h"
+#include "jobclient/jobs_yaml.h"
 
 #define ENTRYPOINT_MAX (1u << 20)
 #define MAX_ENTRY_ARGS 4096

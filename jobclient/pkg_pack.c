@@ -1,5 +1,5 @@
 /* Packaging a local directory as Ray's client does: walk, hash and zip. */
-#include "jobserver/pkg_pack.h"
+#include "jobclient/pkg_pack.h"
 
 #include <archive.h>
 #include <archive_entry.h>
@@ -18,7 +18,7 @@
 #include <unistd.h>
 
 #include "common/util.h"
-#include "jobserver/pkg_ignore.h"
+#include "jobclient/pkg_ignore.h"
 
 #define WALK_MAX_DEPTH 64
 #define IGNORE_FILE_MAX (1u << 20)

@@ -1,6 +1,6 @@
 /* `ray job ...`: the HTTP client of the job server (libcurl). */
-#ifndef RAYC_JOBSERVER_JOBS_CLI_H
-#define RAYC_JOBSERVER_JOBS_CLI_H
+#ifndef RAYC_JOBCLIENT_JOBS_CLI_H
+#define RAYC_JOBCLIENT_JOBS_CLI_H
 
 /* Runs `ray job ARGV[1] ...` (ARGV[0] is "job").  Prints Ray's wording and
  * returns the process exit code. */

@@ -1,5 +1,5 @@
 /* The job server client used by `ray job`: address, token, requests. */
-#include "jobserver/jobs_client.h"
+#include "jobclient/jobs_client.h"
 
 #include <curl/curl.h>
 #include <errno.h>

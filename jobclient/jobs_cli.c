@@ -1,5 +1,5 @@
 /* `ray job ...`: the command-line client of the job server, in Ray's words. */
-#include "jobserver/jobs_cli.h"
+#include "jobclient/jobs_cli.h"
 
 #include <curl/curl.h>
 #include <errno.h>
@@ -13,8 +13,8 @@
 
 #include "common/cmdline.h"
 #include "common/dbuf.h"
-#include "jobserver/jobs_cli_int.h"
-#include "jobserver/jobs_pyrepr.h"
+#include "jobclient/jobs_cli_int.h"
+#include "jobclient/jobs_pyrepr.h"
 
 static const char group_help[] =
     "Usage: ray job [OPTIONS] COMMAND [ARGS]...\n\n"
@@ -109,13 +109,10 @@ static cli_opt *answered(cli_opt *all, int n, int c)
 /* Prints click's error for cmdline_next's error RC about WORD; returns -1. */
 static int option_error(const char *cmd, const char *usage, int rc, const char *word)
 {
-    char name[200];
-    snprintf(name, sizeof name, "%.*s", cmdline_name_len(word), word);
-    if (rc == CMDLINE_MISSING)
-        return usage_error(cmd, usage, "Option '%s' requires an argument.", word);
-    if (rc == CMDLINE_NOT_VALUED)
-        return usage_error(cmd, usage, "Option '%s' does not take a value.", name);
-    return usage_error(cmd, usage, "No such option: %s", name);
+    char prog[64];
+    snprintf(prog, sizeof prog, "ray job %s", cmd);
+    cmdline_option_error(prog, usage, rc, word);
+    return -1;
 }
 
 int jobs__cli_parse(const char *cmd, const char *usage, int argc, char **argv, cli_opt *opts,

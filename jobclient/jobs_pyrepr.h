@@ -1,7 +1,7 @@
 /* Python's repr of JSON values and of Ray's JobDetails, for `ray job list`
  * (which prints pprint.pformat of a list of JobDetails). */
-#ifndef RAYC_JOBSERVER_JOBS_PYREPR_H
-#define RAYC_JOBSERVER_JOBS_PYREPR_H
+#ifndef RAYC_JOBCLIENT_JOBS_PYREPR_H
+#define RAYC_JOBCLIENT_JOBS_PYREPR_H
 
 #include <jansson.h>
 

@@ -1,7 +1,7 @@
 /* Reading a runtime_env YAML file (ray job submit --runtime-env) into JSON,
  * with YAML 1.1 plain-scalar types as PyYAML's safe_load gives them. */
-#ifndef RAYC_JOBSERVER_JOBS_YAML_H
-#define RAYC_JOBSERVER_JOBS_YAML_H
+#ifndef RAYC_JOBCLIENT_JOBS_YAML_H
+#define RAYC_JOBCLIENT_JOBS_YAML_H
 
 #include <jansson.h>
 #include <stddef.h>

@@ -1,8 +1,8 @@
 /* The job server client used by `ray job`: the address and token rules of
  * Ray's JobSubmissionClient, requests with libcurl, and the log tail over a
  * WebSocket (polling /logs where a WebSocket cannot be used). */
-#ifndef RAYC_JOBSERVER_JOBS_CLIENT_H
-#define RAYC_JOBSERVER_JOBS_CLIENT_H
+#ifndef RAYC_JOBCLIENT_JOBS_CLIENT_H
+#define RAYC_JOBCLIENT_JOBS_CLIENT_H
 
 #include <stddef.h>
 
