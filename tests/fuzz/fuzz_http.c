@@ -6,7 +6,7 @@
  * the loop runs until the server closes the connection.  The application
  * answers every complete request with its path.
  *
- * fuzz-srcs: jobserver/http_server.c jobserver/http_framing.c */
+ * fuzz-srcs: jobserver/http_server.c jobserver/http_framing.c jobserver/http_stream.c */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>

@@ -85,12 +85,13 @@ test {launcher-cli-2.4 a docker section without an image gets Ray's one line nam
     list [dict get $r code] [lindex [split [dict get $r out] \n] end]
 } [list 1 "Error: $dir/docker.yaml:2:26: docker: Must provide a container & image name (container_name, and image or both head_image and worker_image)"]
 
-test {launcher-cli-2.5 rsync-up/-down with a docker section: one line saying it is not supported yet} {
+test {launcher-cli-2.5 rsync-up/-down with a docker section go to the cluster (no refusal; docker-1.9/1.10 copy)} {
     set f [yaml docker2.yaml "cluster_name: d\ndocker: {image: img, container_name: rc}\nprovider: {type: local, head_ip: h, worker_ips: \[\]}\n"]
     set r1 [launcher rsync-up $f a b]
     set r2 [launcher rsync-down $f a b]
-    list [dict get $r1 code] [lindex [split [dict get $r1 out] \n] end] [dict get $r2 code]
-} [list 1 "Error: ray rsync-up with a docker section is not supported by rayc yet (the files would reach the host, not container rc); use file_mounts and `ray up`, or `ray exec`." 1]
+    list [dict get $r1 code] [lindex [split [dict get $r1 out] \n] end] \
+        [dict get $r2 code] [lindex [split [dict get $r2 out] \n] end]
+} [list 1 "Error: Head node of cluster (d) not found!" 1 "Error: Head node of cluster (d) not found!"]
 
 test {launcher-cli-3.1 companions of a cluster never started say the head is not found} {
     set out {}
