@@ -12,6 +12,7 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
@@ -57,7 +58,56 @@ static int write_pidfile(const char *path)
     return write_line(path, line);
 }
 
-static void child_exec(char **cmd)
+/* ---------------------------------------------------------------- a job without a shell */
+
+#define DIRECT_WORDS_MAX 64
+
+/* What `sh -c` would do with a first word of these itself (dash's builtins
+ * and keywords): such commands keep the shell. */
+static const char *const shell_words[] = {
+    ".", ":", "[", "alias", "bg", "break", "case", "cd", "command", "continue", "do",
+    "done", "echo", "elif", "else", "esac", "eval", "exec", "exit", "export", "false",
+    "fc", "fg", "fi", "for", "function", "getopts", "hash", "if", "jobs", "kill", "local",
+    "printf", "pwd", "read", "readonly", "return", "select", "set", "shift", "test",
+    "then", "times", "trap", "true", "type", "ulimit", "umask", "unalias", "unset",
+    "until", "wait", "while", NULL};
+
+static int is_plain(char c)
+{
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+           strchr("_./:,+@%=-", c) != NULL;
+}
+
+/* Splits TEXT (modified) into WORDS when `/bin/sh -c TEXT` would only run
+ * one program with literal arguments, as GNU make decides: plain characters
+ * and blanks only (no quotes, expansions, globs, redirections, operators or
+ * comments), no assignment before the program and no shell builtin as it.
+ * Returns the word count, or 0 when the shell is needed. */
+static int direct_words(char *text, char **words)
+{
+    int n = 0;
+    for (char *p = text; *p != '\0';) {
+        if (*p == ' ' || *p == '\t') {
+            *p++ = '\0';
+            continue;
+        }
+        if (n == DIRECT_WORDS_MAX)
+            return 0;
+        words[n++] = p;
+        while (*p != '\0' && *p != ' ' && *p != '\t')
+            if (!is_plain(*p++))
+                return 0;
+    }
+    words[n] = NULL;
+    if (n == 0 || strchr(words[0], '=') != NULL)
+        return 0;
+    for (int i = 0; shell_words[i] != NULL; i++)
+        if (strcmp(words[0], shell_words[i]) == 0)
+            return 0;
+    return n;
+}
+
+static void child_exec(char **cmd, char **direct)
 {
     sigset_t none;
     sigemptyset(&none);
@@ -67,6 +117,10 @@ static void child_exec(char **cmd)
     signal(SIGHUP, SIG_DFL);
     signal(SIGQUIT, SIG_DFL);
     signal(SIGPIPE, SIG_DFL);
+    /* No shell in between; when the program cannot start, the shell says
+     * why in its own words, as it would have. */
+    if (direct != NULL)
+        execvp(direct[0], direct);
     execv(cmd[0], cmd);
     fprintf(stderr, "ray_jobserver: cannot run %s: %s\n", cmd[0], strerror(errno));
     _exit(127);
@@ -97,7 +151,9 @@ static void wrapper_signals(void)
 
 /* Waits for CHILD, reaping orphans that end meanwhile (no zombies pile up
  * under a long job).  Returns its exit code, or -SIGNAL. */
-static long wrapper_wait_child(pid_t child)
+/* CHILD's exit code; with DIRECT (no shell in between) a death by signal N
+ * is 128+N, the code `sh -c` would have ended with. */
+static long wrapper_wait_child(pid_t child, int direct)
 {
     int status;
     for (;;) {
@@ -107,7 +163,9 @@ static long wrapper_wait_child(pid_t child)
         if (p < 0 && errno != EINTR)
             return 127;
     }
-    return WIFEXITED(status) ? WEXITSTATUS(status) : -(long)WTERMSIG(status);
+    if (WIFEXITED(status))
+        return WEXITSTATUS(status);
+    return direct ? 128 + (long)WTERMSIG(status) : -(long)WTERMSIG(status);
 }
 
 /* Reaps every descendant left (they were reparented here: subreaper). */
@@ -130,6 +188,12 @@ int jobs_wrapper_main(int argc, char **argv)
      * children) come to the wrapper, so during a stop it lives until the
      * whole tree has ended, and the supervisor's grace period covers them. */
     prctl(PR_SET_CHILD_SUBREAPER, 1L, 0L, 0L, 0L);
+    /* The server runs every job as `/bin/sh -c ENTRYPOINT`, as Ray's
+     * Popen(shell=True); a plain command runs without the shell. */
+    char *words[DIRECT_WORDS_MAX + 1], *text = NULL;
+    if (argc == 7 && strcmp(argv[4], "/bin/sh") == 0 && strcmp(argv[5], "-c") == 0)
+        text = strdup(argv[6]);
+    int direct = text != NULL && direct_words(text, words) > 0;
     pid_t child = fork();
     if (child < 0) {
         fprintf(stderr, "ray_jobserver: fork failed: %s\n", strerror(errno));
@@ -137,8 +201,9 @@ int jobs_wrapper_main(int argc, char **argv)
         return 127;
     }
     if (child == 0)
-        child_exec(argv + 4);
-    long code = wrapper_wait_child(child);
+        child_exec(argv + 4, direct ? words : NULL);
+    long code = wrapper_wait_child(child, direct);
+    free(text);
     write_int(argv[3], code);
     if (wrapper_stopping)
         wrapper_wait_tree();

@@ -50,6 +50,38 @@ test {jobs-run-1.3 the job runs under bin/ray_job_wrapper, a program linked with
     list $exe [expr {[lsearch -glob $libs libcurl*] < 0 && [lsearch -glob $libs libuv*] < 0}]
 } {ray_job_wrapper 1}
 
+# The name of the program that is PID's parent.
+proc parent_exe {pid} {
+    set stat [file_read /proc/$pid/stat]
+    set ppid [lindex [string range $stat [expr {[string last ) $stat] + 2}] end] 1]
+    return [file tail [file readlink /proc/$ppid/exe]]
+}
+
+test {jobs-run-1.4 a plain command runs without a shell in between; shell syntax keeps /bin/sh} {
+    set a [jobs_submit $s {{"entrypoint": "env RAYC_X=1 sleep 7791"}}]
+    set b [jobs_submit $s {{"entrypoint": "sleep 7792; true"}}]
+    wait_for {[llength [jobs_pids_with "sleep 7791"]] == 1 &&
+              [llength [jobs_pids_with "sleep 7792"]] == 1} 10000 "both sleeps"
+    set pa [parent_exe [jobs_pids_with "sleep 7791"]]
+    set pb [parent_exe [jobs_pids_with "sleep 7792"]]
+    foreach id [list $a $b] {
+        jobs_api $s POST /api/jobs/$id/stop
+        jobs_wait $s $id STOPPED
+    }
+    list $pa [expr {$pb in {dash sh bash}}]
+} {ray_job_wrapper 1}
+
+test {jobs-run-1.5 without the shell: a missing program gets the shell's message and 127, a signal 128+N} {
+    set a [jobs_submit $s {{"entrypoint": "no-such-program-7793 x"}}]
+    set d [jobs_wait $s $a FAILED]
+    set b [jobs_submit $s {{"entrypoint": "sleep 7794"}}]
+    wait_for {[llength [jobs_pids_with "sleep 7794"]] == 1} 10000 "the sleep"
+    exec kill -9 [jobs_pids_with "sleep 7794"]
+    set e [jobs_wait $s $b FAILED]
+    list [dict get $d driver_exit_code] [string match "*no-such-program-7793: not found*" [jobs_logs $s $a]] \
+        [dict get $e driver_exit_code]
+} {127 1 137}
+
 # ---------------------------------------------------------------- stop
 
 test {jobs-run-2.1 stop ends the whole process group, grandchildren included} {
