@@ -159,7 +159,10 @@ static void stream_local(jobs_server *srv, http_request *r, const state_query *q
         state_respond_error(r, 400, "filename must name a file of the node's log directory");
         return;
     }
-    snprintf(path, sizeof path, "%s/%s", srv->logs_dir, name);
+    if (fs_path_join(path, sizeof path, srv->logs_dir, name) != 0) {
+        state_respond_error(r, 400, "filename is too long");
+        return;
+    }
     follow *f = calloc(1, sizeof *f);
     struct stat st;
     int fd = f ? open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW) : -1;
