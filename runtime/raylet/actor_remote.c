@@ -41,12 +41,15 @@ typedef struct ractor {
     int64_t dead_at_ms;            /* monotonic; DEAD records go RACTOR_KEEP_DEAD_MS later */
     size_t ntasks;                 /* tasks whose ractor is this record */
     sched_task *head, *tail;       /* calls not forwarded yet, in order */
+    struct kill_op *kills;         /* LOCATING: kills sent once it is found */
     uint64_t next_seq;
     struct ractor *next;           /* every record */
     htab_node link;                /* in ractor_table.index, by id */
 } ractor;
 
 static void timer_cb(uv_timer_t *h);
+static void kills_send(raylet *r, ractor *a);
+static void kills_fail(ractor *a, const char *reason);
 
 typedef struct ractor_table {
     ractor *all;
@@ -198,6 +201,7 @@ static void ractor_die(raylet *r, ractor *a, const char *reason)
     }
     while (a->head != NULL)
         fail_call(r, a->head, RAY_ERR_ACTOR_DIED, a->death_reason ? a->death_reason : reason);
+    kills_fail(a, a->death_reason ? a->death_reason : reason);
 }
 
 /* Forwards A's queued calls whose arguments are ready, in order. */
@@ -545,6 +549,7 @@ static void lookup_cb(raylet *r, Rayc__Envelope *reply, void *data)
         set_node(a, n);
         a->state = RACTOR_ALIVE;
         pump(r, a);
+        kills_send(r, a);
         return;
     }
     if (++a->tries >= (found ? RACTOR_LOOKUP_TRIES : 3)) {
@@ -597,26 +602,67 @@ static void timer_cb(uv_timer_t *h)
 typedef struct kill_op {
     raylet_client *cl;
     uint64_t req_id;
+    int no_restart;
+    struct kill_op *next;          /* in the ractor's kills */
 } kill_op;
 
-static void kill_cb(raylet *r, peer *p, Rayc__Envelope *reply, void *data)
+static void kill_reply(kill_op *op, int status, const char *error)
 {
-    kill_op *op = data;
-    (void)r, (void)p;
     Rayc__Envelope env = RAYC__ENVELOPE__INIT;
     Rayc__KillActorReply rep = RAYC__KILL_ACTOR_REPLY__INIT;
-    if (reply != NULL && reply->body_case == RAYC__ENVELOPE__BODY_KILL_ACTOR_REPLY) {
-        rep = *reply->kill_actor_reply;
-    } else {
-        rep.status = RAY_ERR_NOT_FOUND;
-        rep.error = (char *)"the actor's node did not answer";
-    }
+    rep.status = status;
+    rep.error = (char *)(error != NULL ? error : "");
     env.request_id = op->req_id;
     env.body_case = RAYC__ENVELOPE__BODY_KILL_ACTOR_REPLY;
     env.kill_actor_reply = &rep;
     raylet_client_send(op->cl, &env);
     raylet_client_unref(op->cl);
     free(op);
+}
+
+static void kill_cb(raylet *r, peer *p, Rayc__Envelope *reply, void *data)
+{
+    (void)r, (void)p;
+    if (reply != NULL && reply->body_case == RAYC__ENVELOPE__BODY_KILL_ACTOR_REPLY)
+        kill_reply(data, reply->kill_actor_reply->status, reply->kill_actor_reply->error);
+    else
+        kill_reply(data, RAY_ERR_NOT_FOUND, "the actor's node did not answer");
+}
+
+/* Sends OP's kill to the node that runs A. */
+static void kill_send(raylet *r, ractor *a, kill_op *op)
+{
+    peer *p = peer_get(r, a->ip, a->port, a->job);
+    if (p == NULL) {
+        kill_reply(op, RAY_ERR_NOT_FOUND, "the actor's node cannot be reached");
+        return;
+    }
+    Rayc__KillActor m = RAYC__KILL_ACTOR__INIT;
+    m.actor_id.data = a->id.b;
+    m.actor_id.len = IDS_ACTOR_LEN;
+    m.no_restart = op->no_restart;
+    Rayc__Envelope env = RAYC__ENVELOPE__INIT;
+    env.body_case = RAYC__ENVELOPE__BODY_KILL_ACTOR;
+    env.kill_actor = &m;
+    peer_call(p, &env, kill_cb, op);
+}
+
+static void kills_send(raylet *r, ractor *a)
+{
+    while (a->kills != NULL) {
+        kill_op *op = a->kills;
+        a->kills = op->next;
+        kill_send(r, a, op);
+    }
+}
+
+static void kills_fail(ractor *a, const char *reason)
+{
+    while (a->kills != NULL) {
+        kill_op *op = a->kills;
+        a->kills = op->next;
+        kill_reply(op, RAY_ERR_NOT_FOUND, reason);
+    }
 }
 
 int actor_remote_kill(raylet_client *cl, uint64_t req_id, const Rayc__KillActor *m)
@@ -626,10 +672,15 @@ int actor_remote_kill(raylet_client *cl, uint64_t req_id, const Rayc__KillActor 
     if (ids_from_bytes(id.b, IDS_ACTOR_LEN, m->actor_id.data, m->actor_id.len) != 0)
         return 0;
     ractor *a = find(r, &id);
-    if (a == NULL || a->state == RACTOR_DEAD || a->state == RACTOR_LOCATING || a->job == NULL)
+    /* An actor this raylet never called (its handle came from the GCS, or
+     * from a process on another node) is looked up first, as a call is. */
+    if (a == NULL && cl->job != NULL && (a = ractor_new(r, &id, cl->job)) != NULL) {
+        a->state = RACTOR_LOCATING;
+        lookup_start(r, a);
+    }
+    if (a == NULL || a->state == RACTOR_DEAD || a->job == NULL)
         return 0;
-    peer *p = peer_get(r, a->ip, a->port, a->job);
-    kill_op *op = p ? calloc(1, sizeof *op) : NULL;
+    kill_op *op = calloc(1, sizeof *op);
     if (op == NULL)
         return 0;
     if (m->no_restart)
@@ -637,10 +688,13 @@ int actor_remote_kill(raylet_client *cl, uint64_t req_id, const Rayc__KillActor 
     op->cl = cl;
     raylet_client_ref(cl);
     op->req_id = req_id;
-    Rayc__Envelope env = RAYC__ENVELOPE__INIT;
-    env.body_case = RAYC__ENVELOPE__BODY_KILL_ACTOR;
-    env.kill_actor = (Rayc__KillActor *)m;
-    peer_call(p, &env, kill_cb, op);
+    op->no_restart = m->no_restart;
+    if (a->state == RACTOR_LOCATING) {
+        op->next = a->kills;
+        a->kills = op;
+        return 1;
+    }
+    kill_send(r, a, op);
     return 1;
 }
 
@@ -648,6 +702,7 @@ int actor_remote_kill(raylet_client *cl, uint64_t req_id, const Rayc__KillActor 
 
 static void ractor_free(ractor *a)
 {
+    kills_fail(a, "the actor's job ended");
     if (a->job != NULL)
         wpool_job_unref(a->job);
     if (a->spec != NULL)

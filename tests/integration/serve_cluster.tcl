@@ -192,20 +192,42 @@ proc answers {ip} {
     return [expr {[dict get [http_request GET http://$ip:8000/-/healthz -timeout 5000] status] != 0}]
 }
 
+# The --parent-pid of every running ray_serve_proxy: the pids of the
+# ProxyActor workers, one per node.
+proc proxy_actor_pids {} {
+    set pids {}
+    foreach dir [glob -nocomplain /proc/\[0-9\]*] {
+        if {[catch {set f [open $dir/cmdline rb]}]} {
+            continue
+        }
+        catch {set argv [split [read $f] \0]}
+        close $f
+        if {[info exists argv] && [string match "*ray_serve_proxy" [lindex $argv 0]]} {
+            set i [lsearch -exact $argv --parent-pid]
+            if {$i >= 0} {
+                lappend pids [lindex $argv [expr {$i + 1}]]
+            }
+        }
+        unset -nocomplain argv
+    }
+    return [lsort -unique $pids]
+}
+
 test {serve-cluster-1.7 serve.shutdown stops the head host's proxy} {
+    set ::actors [proxy_actor_pids]
+    assert_equal 2 [llength $::actors] "a ProxyActor on each live host: $::actors"
     assert_contains "shut down" [sc $h1 300 shutdown]
     wait_for {![answers $h1]} 60000 "host 1's proxy gone"
     answers $h1
 } 0
 
-# Not asserted yet: on the 3 hosts the controller's ray.kill of host 2's
-# proxy actor often answers "no such actor" (its log says "serve
-# controller: killing the proxy of node ...: no such actor"); the proxy's
-# stop() call usually frees port 8000 first, but not always, so that
-# proxy's process may be left.  The cause is in the runtime's kill of an
-# actor on another node (runtime/raylet/actor_call.c actor_on_kill and
-# actor_remote.c actor_remote_kill), not in Serve.
-skip_test {serve-cluster-1.8 serve.shutdown stops the proxies of the other live hosts} \
-    "ray.kill of an actor on another node may answer 'no such actor' (raylet actor_remote_kill)"
+# The controller kills the proxy actor of host 2, which the head's raylet
+# may never have called (the controller can run anywhere): the raylet looks
+# it up in the GCS and forwards the kill (it answered "no such actor").
+test {serve-cluster-1.8 serve.shutdown ends the ProxyActor of every live host} {
+    wait_for {[llength [lmap p $::actors {expr {[file exists /proc/$p] ? $p : [continue]}}]] == 0} \
+        60000 "the ProxyActor workers $::actors to end"
+    list [proxy_actor_pids] [answers $h2]
+} {{} 0}
 
 suite_end
