@@ -154,9 +154,11 @@ test {nodecli-2.5 --system-config keys reach the daemons as RAY_<key>} {
         --dashboard-port [free_port] --num-cpus 1 --object-store-memory 80000000 --temp-dir $t \
         --system-config {{"health_check_period_ms": 700, "some_flag": true}}
     set vars [split [file_read /proc/[dict get [temp_pids $t] gcs_server]/environ] \0]
-    list [expr {"RAY_health_check_period_ms=700" in $vars}] [expr {"RAY_some_flag=true" in $vars}] \
-        [string trim [ray_ok stop]]
-} {1 1 {Stopped all 3 Ray processes.}}
+    set stopped [string trim [ray_ok stop]]
+    assert_true {"RAY_health_check_period_ms=700" in $vars} "the GCS's environment"
+    assert_true {"RAY_some_flag=true" in $vars} "the GCS's environment"
+    set stopped
+} {Stopped all 3 Ray processes.}
 
 # ---------------------------------------------------------------- tokens
 
