@@ -76,9 +76,9 @@ test {jobs-api-2.4 POST /api/authenticate checks the token and sets the cookie} 
     set bad [http_request POST $url/api/authenticate -headers {Authorization {Bearer nope}}]
     set ok [http_request POST $url/api/authenticate -headers [jobs_auth $s]]
     set cookie [dict get $ok headers set-cookie]
-    list [dict get $bad status] [dict get $ok status] \
-        [string match "ray-authentication-token=[dict get $s token];*HttpOnly*" $cookie]
-} {403 200 1}
+    assert_match "ray-authentication-token=[dict get $s token];*HttpOnly*" $cookie
+    list [dict get $bad status] [dict get $ok status]
+} {403 200}
 
 test {jobs-api-2.5 browser-like requests may read but not POST, PUT or DELETE} {
     set saved [::http::config -useragent]
@@ -104,9 +104,10 @@ test {jobs-api-3.1 submit answers job_id and submission_id, a raysubmit_ id of R
     set r [jobs_api $s POST /api/jobs/ -body {{"entrypoint": "echo hello"}}]
     set b [json_get [dict get $r body]]
     set ::first [dict get $b submission_id]
-    list [dict get $r status] [dict keys $b] [expr {[dict get $b job_id] eq $::first}] \
-        [regexp {^raysubmit_[a-km-zA-HJ-NP-Z1-9]{16}$} $::first]
-} {200 {job_id submission_id} 1 1}
+    assert_equal $::first [dict get $b job_id] "job_id and submission_id"
+    assert_regexp {^raysubmit_[a-km-zA-HJ-NP-Z1-9]{16}$} $::first
+    list [dict get $r status] [dict keys $b]
+} {200 {job_id submission_id}}
 
 test {jobs-api-3.2 JobDetails of a succeeded job: Ray's fields, order and values} {
     set d [jobs_wait $s $::first SUCCEEDED]
@@ -137,9 +138,9 @@ test {jobs-api-3.4 a failing entrypoint: FAILED, exit code, Ray's message with t
     set id [jobs_submit $s {{"entrypoint": "echo first; echo oops >&2; exit 3"}}]
     set d [jobs_wait $s $id FAILED]
     set msg [dict get $d message]
-    list [dict get $d error_type] [dict get $d driver_exit_code] \
-        [string match "Job entrypoint command failed with exit code 3, last available logs (truncated to 20,000 chars):\n*first\noops\n" $msg]
-} {JOB_ENTRYPOINT_COMMAND_ERROR 3 1}
+    assert_match "Job entrypoint command failed with exit code 3, last available logs (truncated to 20,000 chars):\n*first\noops\n" $msg
+    list [dict get $d error_type] [dict get $d driver_exit_code]
+} {JOB_ENTRYPOINT_COMMAND_ERROR 3}
 
 test {jobs-api-3.5 null fields count as absent; job_id is the alias of submission_id} {
     set r [jobs_api $s POST /api/jobs -body {{"entrypoint": "true", "submission_id": null,
@@ -153,9 +154,10 @@ test {jobs-api-3.6 GET /api/jobs/ lists every job in submission order} {
     foreach j [json_get [dict get $r body]] {
         lappend ids [dict get $j submission_id]
     }
-    list [dict get $r status] [lindex $ids 0] [lrange $ids 1 1] [expr {"alias-1" in $ids}] \
-        [string match {[[]*} [dict get $r body]]
-} [list 200 $::first meta-1 1 1]
+    assert_true {"alias-1" in $ids} "the listed submission ids"
+    assert_match {[[]*} [dict get $r body]
+    list [dict get $r status] [lindex $ids 0] [lrange $ids 1 1]
+} [list 200 $::first meta-1]
 
 test {jobs-api-3.7 GET /api/jobs without the slash lists too} {
     dict get [jobs_api $s GET /api/jobs] status
@@ -170,8 +172,9 @@ proc submit_error {body} {
 
 test {jobs-api-4.1 a body that is not JSON is refused with 400} {
     lassign [submit_error {entrypoint=ls}] code msg
-    list $code [string match "request body is not valid JSON*" $msg]
-} {400 1}
+    assert_match "request body is not valid JSON*" $msg
+    set code
+} 400
 
 test {jobs-api-4.2 a JSON body that is not an object is refused with 400} {
     submit_error {["echo"]}

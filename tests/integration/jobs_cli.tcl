@@ -84,9 +84,9 @@ test {jobs-cli-1.3 a failed followed job: Ray's failure banner, status message, 
 
 test {jobs-cli-1.4 the entrypoint words are shell-quoted as shlex.join does} {
     set r [rayjob submit --submission-id cli-quote -- echo "two words" {it's} plain]
-    list [dict get $r code] [dict get [jobs_info $s cli-quote] entrypoint] \
-        [string match "*\ntwo words it's plain\n*" [dict get $r out]]
-} {0 {echo 'two words' 'it'"'"'s' plain} 1}
+    assert_match "*\ntwo words it's plain\n*" [dict get $r out]
+    list [dict get $r code] [dict get [jobs_info $s cli-quote] entrypoint]
+} {0 {echo 'two words' 'it'"'"'s' plain}}
 
 test {jobs-cli-1.5 --runtime-env YAML, --metadata-json and entrypoint resources reach the server} {
     set dir [tmpdir]
@@ -203,9 +203,9 @@ test {jobs-cli-3.5 usage errors exit 2 with click's words} {
     set b [rayjob status]
     set c [rayjob submit --no-such-flag -- true]
     set d [rayjob frobnicate]
-    list [dict get $a code] [string match "*Error: Missing argument 'ENTRYPOINT...'.*" [dict get $a out]] \
-        [dict get $b code] [dict get $c code] [string match "*Error: No such option: --no-such-flag*" [dict get $c out]] \
-        [dict get $d code]
-} {2 1 2 2 1 2}
+    assert_match "*Error: Missing argument 'ENTRYPOINT...'.*" [dict get $a out]
+    assert_match "*Error: No such option: --no-such-flag*" [dict get $c out]
+    list [dict get $a code] [dict get $b code] [dict get $c code] [dict get $d code]
+} {2 2 2 2}
 
 suite_end

@@ -54,9 +54,9 @@ set s [jobs_server_start -dir $dir -port [dict get $s port] --num-cpus 4]
 
 test {jobs-dur-1.3 a job that ended while the server was down gets its true exit code} {
     set d [jobs_wait $s a FAILED 5000]
-    list [dict get $d driver_exit_code] [dict get $d error_type] \
-        [string match "*exit code 7, last available logs*a-start\na-end\n" [dict get $d message]]
-} {7 JOB_ENTRYPOINT_COMMAND_ERROR 1}
+    assert_match "*exit code 7, last available logs*a-start\na-end\n" [dict get $d message]
+    list [dict get $d driver_exit_code] [dict get $d error_type]
+} {7 JOB_ENTRYPOINT_COMMAND_ERROR}
 
 test {jobs-dur-1.4 a job still running is adopted and its end is seen} {
     set before [jobs_status $s b]
@@ -74,9 +74,9 @@ test {jobs-dur-1.5 an adopted job can be stopped and its processes are gone} {
 
 test {jobs-dur-1.6 a job whose processes died with no exit status is FAILED with a reason} {
     set d [jobs_wait $s d FAILED 5000]
-    list [dict get $d error_type] [dict get $d driver_exit_code] \
-        [string match "*ended without recording an exit status*" [dict get $d message]]
-} {JOB_SUPERVISOR_ACTOR_DIED null 1}
+    assert_match "*ended without recording an exit status*" [dict get $d message]
+    list [dict get $d error_type] [dict get $d driver_exit_code]
+} {JOB_SUPERVISOR_ACTOR_DIED null}
 
 test {jobs-dur-1.6b a live pid whose start time is not the job's wrapper's is not adopted} {
     set d [jobs_wait $s g FAILED 5000]
@@ -84,9 +84,9 @@ test {jobs-dur-1.6b a live pid whose start time is not the job's wrapper's is no
     foreach p [concat [jobs_pids_with $gwrapper] [jobs_pids_with "sleep 6664"]] {
         exec kill -9 $p
     }
-    list [dict get $d error_type] [string match "*ended without recording an exit status*" \
-                                       [dict get $d message]]
-} {JOB_SUPERVISOR_ACTOR_DIED 1}
+    assert_match "*ended without recording an exit status*" [dict get $d message]
+    dict get $d error_type
+} JOB_SUPERVISOR_ACTOR_DIED
 
 test {jobs-dur-1.7 a job that was pending is started again after the restart} {
     set d [jobs_wait $s e SUCCEEDED 10000]

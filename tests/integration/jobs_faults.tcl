@@ -119,8 +119,10 @@ test {jobs-fault-1.2 every acknowledged submission is listed and ends SUCCEEDED 
             lappend wrong "$id: [dict get $d status] [dict get $d message]"
         }
     }
-    list [expr {[llength $ids] >= 40}] $wrong
-} {1 {}}
+    set acked [llength $ids]
+    assert_true {$acked >= 40} "acknowledged submissions"
+    set wrong
+} {}
 
 test {jobs-fault-1.3 no job is left behind: the list holds every acknowledged id and nothing is still PENDING or RUNNING} {
     set listed {}

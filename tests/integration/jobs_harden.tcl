@@ -100,10 +100,10 @@ test {jobs-harden-1.4 on a full disk a failing job's message says the disk is fu
     fill_disk [file join $node filler]
     file_write $flag ""
     set d [jobs_wait $s full FAILED]
-    list [dict get $d driver_exit_code] \
-        [string match "*exit code 3, the disk holding the job logs is full (No space left on device)*" \
-             [dict get $d message]]
-} {3 1}
+    assert_match "*exit code 3, the disk holding the job logs is full (No space left on device)*" \
+        [dict get $d message]
+    dict get $d driver_exit_code
+} 3
 
 test {jobs-harden-1.5 DELETE of a finished job works on a full disk and frees its log} {
     set log [file join $node logs job-driver-done.log]
@@ -177,11 +177,12 @@ test {jobs-harden-3.2 a zip bomb fails the job with a message naming the size ca
     set packed [put_zip $s _ray_pkg_bomb.zip {z.writestr('zeros', bytes(64 << 20))}]
     jobs_submit $s {{"entrypoint": "true", "submission_id": "bomb", "runtime_env": {"working_dir": "gcs://_ray_pkg_bomb.zip"}}}
     set d [jobs_wait $s bomb FAILED]
-    list [expr {$packed < 1048576}] [dict get $d error_type] \
-        [string match "*it unpacks to more than 1048576 bytes (the cap RAYC_PACKAGE_MAX_UNPACKED_BYTES)*" \
-             [dict get $d message]] \
+    assert_true {$packed < 1048576} "the zip's packed size"
+    assert_match "*it unpacks to more than 1048576 bytes (the cap RAYC_PACKAGE_MAX_UNPACKED_BYTES)*" \
+        [dict get $d message]
+    list [dict get $d error_type] \
         [glob -nocomplain -directory [file join [dict get $s node] runtime_resources uris] *]
-} {1 RUNTIME_ENV_SETUP_FAILURE 1 {}}
+} {RUNTIME_ENV_SETUP_FAILURE {}}
 
 test {jobs-harden-3.3 a package with too many entries fails the job naming the entry cap} {
     put_zip $s _ray_pkg_many.zip {[z.writestr('f%d' % i, 'x') for i in range(60)]}
@@ -230,10 +231,11 @@ if {![file executable [rayc_bin gcs_server]]} {
         wait_for {[dict get [jobs_info $g nogcs] job_id] ne "null"} 20000 "a job id after the GCS is back"
         file_write $flag ""
         set d [jobs_wait $g nogcs SUCCEEDED]
-        list $before [regexp {^[0-9a-f]{8}$} [dict get $d job_id]] \
-            [string match "*job nogcs: got job id [dict get $d job_id] from the GCS*" \
-                 [file_read [dict get $g log]]]
-    } {null 1 1}
+        assert_regexp {^[0-9a-f]{8}$} [dict get $d job_id]
+        assert_match "*job nogcs: got job id [dict get $d job_id] from the GCS*" \
+            [file_read [dict get $g log]]
+        set before
+    } null
 }
 
 suite_end

@@ -26,9 +26,9 @@ test {jobs-limits-1.1 an entrypoint at the 131071-byte limit runs; one byte more
 test {jobs-limits-1.2 metadata over 64 KiB is 400 naming the limit} {
     set big [string repeat m 70000]
     set r [jobs_api $s POST /api/jobs/ -body "{\"entrypoint\": \"true\", \"metadata\": {\"k\": \"$big\"}}"]
-    list [dict get $r status] [string match "metadata is * bytes, over the limit of 65536 bytes" \
-                                   [dict get $r body]]
-} {400 1}
+    assert_match "metadata is * bytes, over the limit of 65536 bytes" [dict get $r body]
+    dict get $r status
+} 400
 
 test {jobs-limits-2.1 a working_dir that is a plain file is refused before anything is uploaded} {
     set dir [tmpdir]

@@ -90,8 +90,9 @@ test {jobs-renv-1.1 a gcs:// working_dir: the job runs inside it with it on PYTH
         {{"working_dir": "gcs://_ray_pkg_wd1.zip"}}
     jobs_wait $s wd1 SUCCEEDED
     set lines [lrange [split [jobs_strip_setup [jobs_logs $s wd1]] \n] 1 4]
-    list [lindex $lines 0] [lindex $lines 1] [lindex $lines 2] [string match "PP=[file join $uris _ray_pkg_wd1]*" [lindex $lines 3]]
-} [list [file join $uris _ray_pkg_wd1] main-ran data-file 1]
+    assert_match "PP=[file join $uris _ray_pkg_wd1]*" [lindex $lines 3]
+    list [lindex $lines 0] [lindex $lines 1] [lindex $lines 2]
+} [list [file join $uris _ray_pkg_wd1] main-ran data-file]
 
 test {jobs-renv-1.2 py_modules from gcs://, file:// (.zip, .tar.gz) and a .whl are importable} {
     make_archive $work/m1.zip {mod_a/__init__.py "A = 'a'"}
@@ -122,12 +123,12 @@ test {jobs-renv-1.4 a missing package or URL fails the job with the reason} {
         lappend out [dict get $d error_type]
         lappend out [regsub {: .*} [string range [dict get $d message] 26 end] ""]
     }
-    list [lsort -unique [lmap {a b} $out {set a}]] \
-        [string match "*never uploaded*" [dict get [jobs_info $s miss1] message]] \
-        [string match "*404*" [dict get [jobs_info $s miss2] message]] \
-        [string match "*/home/me/project is not a valid URI. Passing directories*" [dict get [jobs_info $s miss3] message]] \
-        [string match "*protocol 's3' is not supported*" [dict get [jobs_info $s miss4] message]]
-} {RUNTIME_ENV_SETUP_FAILURE 1 1 1 1}
+    assert_match "*never uploaded*" [dict get [jobs_info $s miss1] message]
+    assert_match "*404*" [dict get [jobs_info $s miss2] message]
+    assert_match "*/home/me/project is not a valid URI. Passing directories*" [dict get [jobs_info $s miss3] message]
+    assert_match "*protocol 's3' is not supported*" [dict get [jobs_info $s miss4] message]
+    lsort -unique [lmap {a b} $out {set a}]
+} RUNTIME_ENV_SETUP_FAILURE
 
 # ---------------------------------------------------------------- zip-slip
 
@@ -223,16 +224,17 @@ if {[catch {exec python3 -m venv --help}]} {
         renv_job $s pip2 {python3 -c "import rayc_testpkg; print(rayc_testpkg.VALUE); import sys; print(sys.prefix)"} $penv
         set d2 [jobs_wait $s pip2 {SUCCEEDED FAILED} 60000]
         set builds [regexp -all {building pip environment} [file_read [dict get $s log]]]
+        assert_match "*/runtime_resources/pip/*/virtualenv" [lindex [split [jobs_logs $s pip2] \n] end-1]
         list [dict get $d1 status] [lindex [split [jobs_logs $s pip1] \n] end-1] \
-            [dict get $d2 status] $builds \
-            [string match "*/runtime_resources/pip/*/virtualenv" [lindex [split [jobs_logs $s pip2] \n] end-1]]
-    } {SUCCEEDED from-wheel SUCCEEDED 1 1}
+            [dict get $d2 status] $builds
+    } {SUCCEEDED from-wheel SUCCEEDED 1}
 
     test {jobs-renv-5.2 a pip failure fails the job with pip's output in the message} {
         renv_job $s pipbad true {{"pip": {"packages": ["rayc-no-such-package==9"], "pip_install_options": ["--no-index"]}}}
         set d [jobs_wait $s pipbad FAILED 120000]
-        list [dict get $d error_type] [string match "*pip install failed*rayc-no-such-package*" [dict get $d message]]
-    } {RUNTIME_ENV_SETUP_FAILURE 1}
+        assert_match "*pip install failed*rayc-no-such-package*" [dict get $d message]
+        dict get $d error_type
+    } RUNTIME_ENV_SETUP_FAILURE
 }
 
 close $http_srv

@@ -68,8 +68,9 @@ test {jobs-run-1.4 a plain command runs without a shell in between; shell syntax
         jobs_api $s POST /api/jobs/$id/stop
         jobs_wait $s $id STOPPED
     }
-    list $pa [expr {$pb in {dash sh bash}}]
-} {ray_job_wrapper 1}
+    assert_true {$pb in {dash sh bash}} "the shell job's parent program"
+    set pa
+} ray_job_wrapper
 
 test {jobs-run-1.5 without the shell: a missing program gets the shell's message and 127, a signal 128+N} {
     set a [jobs_submit $s {{"entrypoint": "no-such-program-7793 x"}}]
@@ -78,9 +79,9 @@ test {jobs-run-1.5 without the shell: a missing program gets the shell's message
     wait_for {[llength [jobs_pids_with "sleep 7794"]] == 1} 10000 "the sleep"
     exec kill -9 [jobs_pids_with "sleep 7794"]
     set e [jobs_wait $s $b FAILED]
-    list [dict get $d driver_exit_code] [string match "*no-such-program-7793: not found*" [jobs_logs $s $a]] \
-        [dict get $e driver_exit_code]
-} {127 1 137}
+    assert_match "*no-such-program-7793: not found*" [jobs_logs $s $a]
+    list [dict get $d driver_exit_code] [dict get $e driver_exit_code]
+} {127 137}
 
 # ---------------------------------------------------------------- stop
 
@@ -222,10 +223,10 @@ test {jobs-run-3.1 a job waits PENDING until its entrypoint resources are free} 
 test {jobs-run-3.2 resources that never come fail the job at RAY_JOB_START_TIMEOUT_SECONDS} {
     set id [jobs_submit $s2 {{"entrypoint": "true", "entrypoint_num_gpus": 4}}]
     set d [jobs_wait $s2 $id FAILED 10000]
-    list [dict get $d error_type] \
-        [string match "Job supervisor actor failed to start within 2.0 seconds.*RAY_JOB_START_TIMEOUT_SECONDS.*entrypoint_num_gpus*" \
-            [dict get $d message]]
-} {JOB_SUPERVISOR_ACTOR_START_TIMEOUT 1}
+    assert_match "Job supervisor actor failed to start within 2.0 seconds.*RAY_JOB_START_TIMEOUT_SECONDS.*entrypoint_num_gpus*" \
+        [dict get $d message]
+    dict get $d error_type
+} JOB_SUPERVISOR_ACTOR_START_TIMEOUT
 
 # ---------------------------------------------------------------- log tail
 
@@ -237,9 +238,12 @@ test {jobs-run-4.1 the WebSocket tail gets every line in order and closes when t
     for {set i 1} {$i <= 60} {incr i} {
         append expected "line-$i\n"
     }
-    list $how [expr {$text eq $expected}] [expr {[llength $frames] > 1}] \
-        [expr {[jobs_strip_setup [jobs_logs $s $id]] eq $expected}] [jobs_status $s $id]
-} {closed 1 1 1 SUCCEEDED}
+    assert_equal $expected $text "the text of the WebSocket frames"
+    set nframes [llength $frames]
+    assert_true {$nframes > 1} "the number of WebSocket frames"
+    assert_equal $expected [jobs_strip_setup [jobs_logs $s $id]] "the job's log"
+    list $how [jobs_status $s $id]
+} {closed SUCCEEDED}
 
 test {jobs-run-4.2 the tail of a finished job sends the whole log, then closes} {
     set id [jobs_submit $s {{"entrypoint": "printf 'a\\nb\\nno-newline'"}}]
@@ -311,10 +315,11 @@ if {![file executable [rayc_bin gcs_server]]} {
         set d [jobs_wait $g $id SUCCEEDED]
         set jid [dict get $d job_id]
         set by_job_id [jobs_api $g GET /api/jobs/$jid]
-        list [regexp {^[0-9a-f]{8}$} $jid] [dict keys [dict get $d driver_info]] \
-            [dict get $d driver_info id] [string match "*\njob=$jid\n" [jobs_logs $g $id]] \
-            [expr {[json_get [dict get $by_job_id body] submission_id] eq $id}]
-    } {1 {id node_ip_address pid} 01000000 1 1}
+        assert_regexp {^[0-9a-f]{8}$} $jid
+        assert_match "*\njob=$jid\n" [jobs_logs $g $id]
+        assert_equal $id [json_get [dict get $by_job_id body] submission_id] "GET /api/jobs/<job_id>"
+        list [dict keys [dict get $d driver_info]] [dict get $d driver_info id]
+    } {{id node_ip_address pid} 01000000}
 }
 
 suite_end

@@ -138,15 +138,15 @@ at_suite_end {
 
 test {docker-1.1 ray up starts a container on every host and Ray inside it} {
     set out [launcher_ok up $main -y]
-    list [regexp -all {Container rayc_node started} $out] \
-        [string match "*Cluster ld is up: 2 nodes up-to-date*" $out] \
-        [containers $h1] [containers $h2]
-} [list 2 1 "rayc_node $image" "rayc_node $image"]
+    assert_match "*Cluster ld is up: 2 nodes up-to-date*" $out
+    list [regexp -all {Container rayc_node started} $out] [containers $h1] [containers $h2]
+} [list 2 "rayc_node $image" "rayc_node $image"]
 
 test {docker-1.2 ray exec runs in the head's container: the image's file, rayc's ray there} {
     set out [launcher_ok exec $main {cat /etc/rayc-image; command -v ray}]
-    list [regexp {rayc-test image [0-9a-f]+} $out] [string match "*/usr/local/bin/ray*" $out]
-} {1 1}
+    assert_regexp {rayc-test image [0-9a-f]+} $out
+    assert_match "*/usr/local/bin/ray*" $out
+}
 
 test {docker-1.3 --run-env host runs on the host, which has no /etc/rayc-image} {
     set r [launcher exec $main {test -e /etc/rayc-image && echo in-image || echo on-host} \
@@ -162,8 +162,9 @@ test {docker-1.4 ray status in the container sees both nodes} {
 test {docker-1.5 a job submitted in the head's container runs there and sees the image's file} {
     set out [launcher_ok exec $main \
         {ray job submit --address http://127.0.0.1:8265 -- cat /etc/rayc-image}]
-    list [regexp {rayc-test image [0-9a-f]+} $out] [string match "*succeeded*" $out]
-} {1 1}
+    assert_regexp {rayc-test image [0-9a-f]+} $out
+    assert_match "*succeeded*" $out
+}
 
 test {docker-1.6 the cluster token reached each container, and the host mount dir holds the tarball} {
     set r [on_host $h2 "podman exec rayc_node cat $T/token"]
@@ -174,8 +175,9 @@ test {docker-1.6 the cluster token reached each container, and the host mount di
 test {docker-1.7 ray submit copies the script into the head's container and runs it there} {
     file_write $T/probe.sh "cut -c1-15 /etc/rayc-image; echo arg=\$1\n"
     set out [launcher_ok submit $main $T/probe.sh hello]
-    list [string match "*rayc-test image*" $out] [string match "*arg=hello*" $out]
-} {1 1}
+    assert_match "*rayc-test image*" $out
+    assert_match "*arg=hello*" $out
+}
 
 # Reads what the attached session printed; answers the first prompt.
 proc attach_poll {} {
@@ -208,10 +210,11 @@ test {docker-1.9 ray rsync-up puts a directory and a file into the head's contai
     set in [launcher_ok exec $main {cat ~/synced/up/sub/a.txt ~/synced/up/b.txt /opt/drop/one.txt}]
     set host [launcher exec $main {test -e /opt/drop/one.txt && echo on-host || echo not-on-host} \
         --run-env host]
-    list [string match "*in container rayc_node (2 files sent*" $out1] \
-        [string match "*/opt/drop/one.txt in container rayc_node (1 file sent*" $out2] \
-        [regexp -all {alpha|beta|one} $in] [string match "*not-on-host*" [dict get $host out]]
-} {1 1 3 1}
+    assert_match "*in container rayc_node (2 files sent*" $out1
+    assert_match "*/opt/drop/one.txt in container rayc_node (1 file sent*" $out2
+    assert_match "*not-on-host*" [dict get $host out]
+    regexp -all {alpha|beta|one} $in
+} 3
 
 test {docker-1.10 ray rsync-down brings a file and a directory's contents out of the container} {
     launcher_ok exec $main {mkdir -p /opt/made/d && echo made-in-container > /opt/made/d/x.txt && echo top > /opt/made/top.txt}
@@ -226,11 +229,11 @@ test {docker-2.1 a second ray up reuses the running containers and skips setup} 
     set before [list [container_id $h1] [container_id $h2]]
     set out [launcher_ok up $main -y]
     set r [on_host $h1 "podman exec rayc_node cat /root/setup-runs"]
+    assert_equal $before [list [container_id $h1] [container_id $h2]] "the container ids"
     list [regexp -all {Container rayc_node already running, reused} $out] \
         [regexp -all {Configuration already up to date} $out] \
-        [expr {[list [container_id $h1] [container_id $h2]] eq $before}] \
         [llength [split [string trim [dict get $r out]] \n]]
-} {2 2 1 1}
+} {2 2 1}
 
 test {docker-2.2 a container stopped behind the launcher's back is started again with setup} {
     on_host $h2 "podman stop -t 0 rayc_node"
@@ -250,17 +253,17 @@ test {docker-2.3 another image in the YAML: Ray's error line, the running contai
     set before [container_id $h1]
     set out [launcher_ok up $other -y --no-restart]
     set log [file_read $::env(HOME)/.ray/launcher/ld/$h1.log]
-    list [string match "*is running image $image instead of localhost/rayc-test:other*" $log] \
-        [string match "*Container rayc_node is running image*kept, as Ray does*" $out] \
-        [expr {[container_id $h1] eq $before}]
-} {1 1 1}
+    assert_match "*is running image $image instead of localhost/rayc-test:other*" $log
+    assert_match "*Container rayc_node is running image*kept, as Ray does*" $out
+    assert_equal $before [container_id $h1] "the head's container id"
+}
 
 test {docker-3.1 ray down stops Ray in the containers and removes them; a vanished container is said so} {
     docker_yaml ld
     on_host $h2 "podman stop -t 0 rayc_node"
     set out [launcher_ok down $main -y]
+    assert_match "*Stopped the Ray runtime on 2 of 2 nodes*" $out
     list [regexp -all {container rayc_node stopped and removed} $out] \
         [regexp -all {container rayc_node not running} $out] \
-        [string match "*Stopped the Ray runtime on 2 of 2 nodes*" $out] \
         [containers $h1] [containers $h2] [container_id $h1]
-} {1 1 1 {} {} {}}
+} {1 1 {} {} {}}

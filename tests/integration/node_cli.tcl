@@ -86,10 +86,11 @@ test {nodecli-1.5 a registry others can write, or a symlink, is refused with one
     file link -symbolic $link [tmpdir]
     set b [ray -env [list RAYC_NODE_REGISTRY $link] start --head --node-ip-address 127.0.0.1 \
         --port [free_port] --dashboard-port [free_port]]
+    set stopped [string trim [ray_ok stop]]
+    assert_match "Error: cannot register the node in $open: *" [dict get $a out]
     list [dict get $a code] [nlines [dict get $a out]] \
-        [string match "Error: cannot register the node in $open: *" [dict get $a out]] \
-        [dict get $b code] [nlines [dict get $b out]] [string trim [ray_ok stop]]
-} {1 1 1 1 1 {Did not find any active Ray processes.}}
+        [dict get $b code] [nlines [dict get $b out]] $stopped
+} {1 1 1 1 {Did not find any active Ray processes.}}
 
 # ---------------------------------------------------------------- Ray's start flags
 
@@ -101,13 +102,16 @@ test {nodecli-2.1 Ray's flags without an equivalent print one note each and the 
         --storage /nonexistent/storage --redis-password 5241590000000000 \
         --disable-usage-stats]
     set notes [regexp -all -line {^Note: --[a-z-]+ changes nothing here: .+\.$} [dict get $r out]]
-    list [dict get $r code] $notes \
-        [string match "*--min-worker-port changes nothing here: rayc workers listen only on Unix sockets*" [dict get $r out]] \
-        [llength [status_active [ray_ok status]]] [string trim [ray_ok stop]]
-} {0 11 1 1 {Stopped all 3 Ray processes.}}
+    set active [llength [status_active [ray_ok status]]]
+    set stopped [string trim [ray_ok stop]]
+    assert_match "*--min-worker-port changes nothing here: rayc workers listen only on Unix sockets*" \
+        [dict get $r out]
+    list [dict get $r code] $notes $active $stopped
+} {0 11 1 {Stopped all 3 Ray processes.}}
 
 test {nodecli-2.2 bad values exit 2 with one click-style line} {
     set got {}
+    set outs {}
     foreach args {
         {--min-worker-port abc}
         {--min-worker-port 80}
@@ -120,11 +124,15 @@ test {nodecli-2.2 bad values exit 2 with one click-style line} {
         {--metrics-export-port 70000}
     } {
         set r [head_start {*}$args]
-        lappend got [list [dict get $r code] [nlines [dict get $r out]] \
-            [string match "Error: Invalid value for '--*" [dict get $r out]]]
+        lappend got [list [dict get $r code] [nlines [dict get $r out]]]
+        lappend outs $args [dict get $r out]
     }
-    list [lsort -unique $got] [string trim [ray_ok stop]]
-} {{{2 1 1}} {Did not find any active Ray processes.}}
+    set stopped [string trim [ray_ok stop]]
+    foreach {args out} $outs {
+        assert_match "Error: Invalid value for '--*" $out "ray start --head $args"
+    }
+    list [lsort -unique $got] $stopped
+} {{{2 1}} {Did not find any active Ray processes.}}
 
 test {nodecli-2.3 --include-dashboard=false starts no job server on the head} {
     set p [free_port]
@@ -154,9 +162,11 @@ test {nodecli-2.5 --system-config keys reach the daemons as RAY_<key>} {
         --dashboard-port [free_port] --num-cpus 1 --object-store-memory 80000000 --temp-dir $t \
         --system-config {{"health_check_period_ms": 700, "some_flag": true}}
     set vars [split [file_read /proc/[dict get [temp_pids $t] gcs_server]/environ] \0]
-    list [expr {"RAY_health_check_period_ms=700" in $vars}] [expr {"RAY_some_flag=true" in $vars}] \
-        [string trim [ray_ok stop]]
-} {1 1 {Stopped all 3 Ray processes.}}
+    set stopped [string trim [ray_ok stop]]
+    assert_true {"RAY_health_check_period_ms=700" in $vars} "the GCS's environment"
+    assert_true {"RAY_some_flag=true" in $vars} "the GCS's environment"
+    set stopped
+} {Stopped all 3 Ray processes.}
 
 # ---------------------------------------------------------------- tokens
 
@@ -164,14 +174,16 @@ test {nodecli-3.1 --auth-token-file naming a missing file is an error and create
     set missing [file join [tmpdir] no-such-dir tok]
     set a [head_start --auth-token-file $missing]
     set b [ray start --address 127.0.0.1:[free_port] --auth-token-file $missing]
+    set stopped [string trim [ray_ok stop]]
+    assert_match "Error: the cluster token file $missing does not exist*" [dict get $a out]
     list [dict get $a code] [nlines [dict get $a out]] \
-        [string match "Error: the cluster token file $missing does not exist*" [dict get $a out]] \
         [dict get $b code] [nlines [dict get $b out]] [file exists $missing] \
-        [file exists [file dirname $missing]] [string trim [ray_ok stop]]
-} {1 1 1 1 1 0 0 {Did not find any active Ray processes.}}
+        [file exists [file dirname $missing]] $stopped
+} {1 1 1 1 0 0 {Did not find any active Ray processes.}}
 
 test {nodecli-3.2 a short token, one with whitespace or a NUL byte, is refused with one line} {
     set got {}
+    set outs {}
     foreach {text why} [list "short-token\n" "shorter than 16 characters" \
                              "abcdefgh ijklmnop\n" "whitespace" \
                              " abcdefghijklmnop\n" "whitespace" \
@@ -179,11 +191,15 @@ test {nodecli-3.2 a short token, one with whitespace or a NUL byte, is refused w
                              "abcdefghijklmnop\n\n" "whitespace" \
                              "\n" "empty"] {
         set r [head_start --auth-token-file [token_file $text]]
-        lappend got [list [dict get $r code] [nlines [dict get $r out]] \
-            [string match "Error: cannot use the cluster token from *$why*" [dict get $r out]]]
+        lappend got [list [dict get $r code] [nlines [dict get $r out]]]
+        lappend outs $why [dict get $r out]
     }
-    list [lsort -unique $got] [string trim [ray_ok stop]]
-} {{{1 1 1}} {Did not find any active Ray processes.}}
+    set stopped [string trim [ray_ok stop]]
+    foreach {why out} $outs {
+        assert_match "Error: cannot use the cluster token from *$why*" $out "a token with $why"
+    }
+    list [lsort -unique $got] $stopped
+} {{{1 1}} {Did not find any active Ray processes.}}
 
 test {nodecli-3.3 a token file with one trailing newline (or none) is accepted} {
     set a [head_start --auth-token-file [token_file "0123456789abcdef\n"]]
@@ -210,9 +226,10 @@ test {nodecli-3.5 with no token anywhere the head creates ~/.ray/auth_token (060
     set text [file_read $f]
     set status [ray status]
     file delete $f
-    list [dict get $r code] $perms [regexp {^[0-9a-f]{64}\n$} $text] [dict get $status code] \
-        [string trim [ray_ok stop]]
-} {0 00600 1 0 {Stopped all 3 Ray processes.}}
+    set stopped [string trim [ray_ok stop]]
+    assert_regexp {^[0-9a-f]{64}\n$} $text "the token ~/.ray/auth_token holds"
+    list [dict get $r code] $perms [dict get $status code] $stopped
+} {0 00600 0 {Stopped all 3 Ray processes.}}
 
 test {nodecli-3.6 every client refuses a short RAY_AUTH_TOKEN with the same reason} {
     set vars [list RAY_AUTH_TOKEN short RAY_ADDRESS 127.0.0.1:[free_port]]

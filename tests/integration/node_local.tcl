@@ -111,8 +111,9 @@ test {node-1.11 kill -9 of a raylet: its node shows DEAD within the health timeo
     exec kill -9 $pid
     wait_for {[llength [status_failures [dict get [ray status] out]]] == 1} 8000
     set out [ray_ok status]
-    list [llength [status_active $out]] [string match "*health check*" [lindex [status_failures $out] 0]]
-} {2 1}
+    assert_match "*health check*" [lindex [status_failures $out] 0] "ray status: $out"
+    llength [status_active $out]
+} 2
 
 test {node-1.12 kill -9 of gcs_server and restart: nodes re-register, history kept} {
     set gdir [lindex [glob $::env(RAY_TMPDIR)/session_2*/node_127.0.0.1_*/gcs.db] 0]

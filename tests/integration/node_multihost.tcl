@@ -64,9 +64,9 @@ test {multi-1.3 ray stop on host 2 stops only host 2's node (its raylet and job 
     set out [on_host_ok $h2 "$ray_bin stop"]
     wait_for {![pid_alive $p2]} 5000
     set status [on_host_ok $h3 "$ray_bin status --address $h1:6379"]
-    list [string trim $out] [pid_alive $p1] [pid_alive $p3] [llength [status_active $status]] \
-        [string match "*received SIGTERM*" [lindex [status_failures $status] 0]]
-} {{Stopped all 2 Ray processes.} 1 1 2 1}
+    assert_match "*received SIGTERM*" [lindex [status_failures $status] 0] "ray status: $status"
+    list [string trim $out] [pid_alive $p1] [pid_alive $p3] [llength [status_active $status]]
+} {{Stopped all 2 Ray processes.} 1 1 2}
 
 test {multi-1.4 the GCS is reachable only with the token from another host} {
     set r [on_host $h3 "RAY_AUTH_TOKEN=bad-token-0123456789 $ray_bin status --address $h1:6379"]

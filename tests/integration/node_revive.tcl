@@ -91,12 +91,15 @@ test {revive-1.3 ray start --address again brings the node back under a fresh id
     set new [registered $h2]
     set new_id [node_id_of [lindex $new 0]]
     set ids [lmap n [active_nodes] {lindex $n 1}]
-    list [string match "*Cleaned up node [string range $::old2_id 0 15]*" $out] \
-        [llength $new] [expr {$new_id ne $::old2_id}] [expr {$new_id in $ids}] \
-        [expr {$::old2_id in $ids}] [pid_alive $agent] [shm_of $::old2_id] \
-        [file exists $::old2/sockets] [file exists $::old2/pids/raylet.pid] \
-        [string match "*--port 52365 *" [file_read /proc/[pid_in [lindex $new 0] ray_jobserver]/cmdline]]
-} {1 1 1 1 0 0 {} 0 0 0}
+    assert_match "*Cleaned up node [string range $::old2_id 0 15]*" $out
+    assert_true {$new_id ne $::old2_id} "the new node's id"
+    assert_true {$new_id in $ids} "the new id among the active nodes"
+    assert_true {$::old2_id ni $ids} "the old id among the active nodes"
+    set cmdline [file_read /proc/[pid_in [lindex $new 0] ray_jobserver]/cmdline]
+    assert_true {![string match "*--port 52365 *" $cmdline]} "the new job agent's command line: $cmdline"
+    list [llength $new] [pid_alive $agent] [shm_of $::old2_id] \
+        [file exists $::old2/sockets] [file exists $::old2/pids/raylet.pid]
+} {1 0 {} 0 0}
 
 test {revive-1.4 the new node runs tasks} {
     spread_hosts 20
@@ -113,11 +116,13 @@ test {revive-2.1 after kill -9 of the head's raylet, ray start --head starts a n
     set out [on_ok $h1 $ray_bin start --head --num-cpus 1 --auth-token-file $token_file]
     set nodes [active_nodes]
     set head [lindex $nodes 0]
-    list [string match "*Cleaned up node [string range $::old1_id 0 15]*" $out] \
-        [pid_alive $gcs] [pid_alive $js] [llength $nodes] [lindex $head 0] \
-        [expr {[lindex $head 1] ne $::old1_id}] [shm_of $::old1_id] \
-        [string match "*node_$::old1_id * DEAD*" [status_text]]
-} [list 1 1 0 2 $h1 1 {} 1]
+    assert_match "*Cleaned up node [string range $::old1_id 0 15]*" $out
+    set head_id [lindex $head 1]
+    assert_true {$head_id ne $::old1_id} "the new head's node id"
+    set status [status_text]
+    assert_match "*node_$::old1_id * DEAD*" $status
+    list [pid_alive $gcs] [pid_alive $js] [llength $nodes] [lindex $head 0] [shm_of $::old1_id]
+} [list 1 0 2 $h1 {}]
 
 test {revive-2.2 the new head runs tasks and its job server answers} {
     list [spread_hosts 20] [dict get [on $h1 $ray_bin job list --address http://127.0.0.1:8265] code]

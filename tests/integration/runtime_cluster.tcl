@@ -253,8 +253,9 @@ test {runtime-cluster-1.5 a job whose entrypoint asks for a worker's resource ru
         ip -o -4 addr show dev eth0]
     set head_ran ""
     regexp {inet ([0-9.]+)/} [dict get $plain out] -> head_ran
-    list [expr {$ran in [list $h2 $h3 $h4]}] $head_ran
-} [list 1 $h1]
+    assert_true {$ran in [list $h2 $h3 $h4]} "where the job with the worker resource ran: [dict get $r out]"
+    set head_ran
+} $h1
 
 test {runtime-cluster-1.6 a STRICT_SPREAD placement group puts a bundle on each host; bundle i's task runs on bundle i's host} {
     set r [run_cmd -timeout 120 -env [list RAY_ADDRESS $h1:6379 RAY_TMPDIR $raytmp \
@@ -350,11 +351,11 @@ test {runtime-cluster-2.4 a return value lost with its node before it was copied
     kill_host $h2
     wait_for {![pid_alive $pid]} 120000 "the driver to finish"
     set out [string trim [file_read [bg_log $pid]]]
-    set rebuilt [regexp {re-running it to rebuild its return values} \
-        [file_read [node_dir_of $h1]/logs/raylet.log]]
+    set h1log [file_read [node_dir_of $h1]/logs/raylet.log]
     rejoin_host $h2
-    list $out $rebuilt
-} {{returned 209715200 bytes, content ok} 1}
+    assert_regexp {re-running it to rebuild its return values} $h1log "host 1's raylet.log"
+    set out
+} {returned 209715200 bytes, content ok}
 
 test {runtime-cluster-3.1 gcs_server killed -9 and restarted: running work finishes, nodes, jobs and actors intact} {
     assert_equal "counter 1" [string trim [dict get [mn_on $h1 counter rc_counter] out]]

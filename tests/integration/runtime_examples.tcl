@@ -39,9 +39,9 @@ watch_log [file join $node_dir logs raylet.log]
 test {runtime-ex-1.1 objects: 16 map tasks share one large object and the counts add up} {
     set r [run_cmd -env [list RAY_ADDRESS $addr] [example objects] 2000000 16]
     assert_equal 0 [dict get $r code] [dict get $r out]
-    list [string match "*2000000 words*" [dict get $r out]] \
-        [lindex [split [dict get $r out] \n] end]
-} {1 {counts match the driver's own count}}
+    assert_match "*2000000 words*" [dict get $r out]
+    lindex [split [dict get $r out] \n] end
+} {counts match the driver's own count}
 
 test {runtime-ex-1.2 objects runs as a job with its working_dir} {
     set r [ray -timeout 120 job submit --address http://127.0.0.1:$dport \

@@ -128,6 +128,7 @@ test {runtime-multi-5.1 an actor on another node answers there and ray_actor_kil
     set tdir [dict get [node_ids] $target]
     set out [mn actorkill $target]
     regexp {where (\S+)} $out -> where
-    list [string match "$tdir*" $where] [regexp -inline {before \S+ \d+} $out] \
+    assert_match "$tdir*" $where
+    list [regexp -inline {before \S+ \d+} $out] \
         [regexp -inline {kill \S+} $out] [regexp -inline {after \S+} $out]
-} {1 {{before RAY_OK 1}} {{kill RAY_OK}} {{after RAY_ERR_ACTOR_DIED}}}
+} {{{before RAY_OK 1}} {{kill RAY_OK}} {{after RAY_ERR_ACTOR_DIED}}}

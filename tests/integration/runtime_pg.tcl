@@ -166,8 +166,9 @@ test {runtime-pg-3.3 a task blocked on a nested task of its 1-CPU bundle gives t
     set out [pg nested]
     assert_contains "wait RAY_OK" $out
     regexp {nested 0 (where|error) ([^\n]*)} $out -> verdict detail
-    list $verdict [string match "*remove RAY_OK*" $out]
-} {where 1}
+    assert_match "*remove RAY_OK*" $out
+    set verdict
+} where
 
 test {runtime-pg-4.1 bad input: one-line errors, nothing created} {
     set got {}

@@ -70,14 +70,15 @@ test {state-1.3 the 4 finished tasks are listed FINISHED, each on a node of the 
     wait_for {[llength [tasks func_or_class_name=obs_ok state=FINISHED]] == 4 &&
               "null" ni [field [tasks func_or_class_name=obs_ok] worker_pid]} 10000 "4 tasks"
     set t [tasks func_or_class_name=obs_ok]
-    set on_nodes 1
     foreach n [field $t node_id] {
-        if {$n ni [dict values $::node_of]} { set on_nodes 0 }
+        assert_true {$n in [dict values $::node_of]} "a task's node_id is not a cluster node: $::node_of"
     }
-    list [llength $t] [lsort -unique [field $t state]] [lsort -unique [field $t type]] $on_nodes \
-        [expr {[lindex [lsort -integer [field $t worker_pid]] 0] > 0}] \
-        [expr {[dict get [lindex $t 0] end_time_ms] >= [dict get [lindex $t 0] start_time_ms]}]
-} {4 FINISHED NORMAL_TASK 1 1 1}
+    set pids [field $t worker_pid]
+    assert_true {[lindex [lsort -integer $pids] 0] > 0} "worker_pid of each task"
+    set first [lindex $t 0]
+    assert_true {[dict get $first end_time_ms] >= [dict get $first start_time_ms]} "the first task: $first"
+    list [llength $t] [lsort -unique [field $t state]] [lsort -unique [field $t type]]
+} {4 FINISHED NORMAL_TASK}
 
 test {state-1.4 the 3 failed tasks carry Ray's error type and the error} {
     wait_for {[llength [tasks func_or_class_name=obs_fail state=FAILED]] == 3 &&
@@ -95,23 +96,28 @@ test {state-1.4b tasks and actor calls that skipped the raylet are listed too (f
               [llength [tasks func_or_class_name=obs_ping state=FINISHED]] == 5} 10000 "direct"
     set seq [tasks func_or_class_name=obs_seq]
     set ping [tasks func_or_class_name=obs_ping]
-    list [llength $seq] [lsort -unique [field $ping type]] [lsort -unique [field $ping actor_id]] \
-        [expr {"null" ni [field $seq worker_pid] && "null" ni [field $seq node_id]}]
-} [list 5 ACTOR_TASK $::actor 1]
+    set seq_pids [field $seq worker_pid]
+    set seq_nodes [field $seq node_id]
+    assert_true {"null" ni $seq_pids && "null" ni $seq_nodes} "obs_seq's worker_pid and node_id"
+    list [llength $seq] [lsort -unique [field $ping type]] [lsort -unique [field $ping actor_id]]
+} [list 5 ACTOR_TASK $::actor]
 
 test {state-1.5 the waiting task is RUNNING with its worker's pid, and the filter != works} {
     set t [tasks func_or_class_name=obs_wait]
     set others [tasks func_or_class_name=obs_wait state!=RUNNING]
     set e [lindex $t 0]
-    list [llength $t] [dict get $e state] [expr {[dict get $e worker_pid] > 0}] \
+    set pid [dict get $e worker_pid]
+    assert_true {$pid > 0} "the waiting task's worker_pid"
+    list [llength $t] [dict get $e state] \
         [lsort -unique [field [dict get $e events] state]] [llength $others]
-} {1 RUNNING 1 {PENDING_ARGS_AVAIL PENDING_NODE_ASSIGNMENT RUNNING SUBMITTED_TO_WORKER} 0}
+} {1 RUNNING {PENDING_ARGS_AVAIL PENDING_NODE_ASSIGNMENT RUNNING SUBMITTED_TO_WORKER} 0}
 
 test {state-1.6 ray get actors: the actor restarted once and is ALIVE} {
     set a [::json::json2dict [on_ok $h1 $ray_bin get actors $::actor --address $api --format json]]
-    list [dict get $a class_name] [dict get $a state] [dict get $a num_restarts] \
-        [expr {"RESTARTING" in [field [dict get $a events] state]}]
-} {ObsActor ALIVE 1 1}
+    set states [field [dict get $a events] state]
+    assert_true {"RESTARTING" in $states} "the actor's event states"
+    list [dict get $a class_name] [dict get $a state] [dict get $a num_restarts]
+} {ObsActor ALIVE 1}
 
 test {state-1.7 ray summary tasks counts by function and state} {
     set s [ray_json summary tasks]
@@ -125,26 +131,30 @@ test {state-1.8 /api/v0/tasks answers Ray's envelope with limit, and 401 without
     set r [http_request GET "$api/api/v0/tasks?limit=2" -headers [list Authorization "Bearer $tok"]]
     set body [dict get $r body]
     set r2 [http_request GET "$api/api/v0/tasks?limit=2"]
+    set total [json_get $body data result total]
+    assert_true {$total >= 9} "data.result.total"
     list [dict get $r status] [json_get $body result] [json_get $body data result num_after_truncation] \
-        [expr {[json_get $body data result total] >= 9}] [dict get $r2 status]
-} {200 true 2 1 401}
+        [dict get $r2 status]
+} {200 true 2 401}
 
 test {state-1.9 bad filters and limits get one clear error line} {
     set r1 [on $h1 $ray_bin list tasks --filter bogus=1 --address $api]
     set r2 [on $h1 $ray_bin list tasks --limit 0 --address $api]
     set r3 [on $h1 $ray_bin list tasks --filter novalue --address $api]
-    list [dict get $r1 code] [string match "*Given filter column*" [dict get $r1 out]] \
-        [dict get $r2 code] [dict get $r3 code] [string match "*key=value*" [dict get $r3 out]]
-} {1 1 2 2 1}
+    assert_match "*Given filter column*" [dict get $r1 out]
+    assert_match "*key=value*" [dict get $r3 out]
+    list [dict get $r1 code] [dict get $r2 code] [dict get $r3 code]
+} {1 2 2}
 
 test {state-1.10 ray logs reads another node's raylet log through its job agent} {
     set id2 [dict get $::node_of $h2]
     set files [on_ok $h1 $ray_bin logs --node-id $id2 --address $api]
     set text [on_ok $h1 $ray_bin logs raylet.log --node-id $id2 --tail 3 --address $api]
     set own [file_read [lindex [glob $tmp/session_*/node_$h2\_*/logs/raylet.log] 0]]
-    list [string match "*raylet.log*" $files] [llength [split [string trim $text] \n]] \
-        [expr {[string first [lindex [split [string trim $text] \n] end] $own] >= 0}]
-} {1 3 1}
+    assert_match "*raylet.log*" $files
+    assert_contains [lindex [split [string trim $text] \n] end] $own "the last line read is in the node's raylet.log"
+    llength [split [string trim $text] \n]
+} 3
 
 test {state-1.10d /api/v0/logs/file answers in Ray's log stream framing: "1" then the text (format=text: bare)} {
     set tok [string trim [file_read $token_file]]
@@ -193,28 +203,36 @@ test {state-1.14 ray list objects: objects put on hosts 2 and 3 with their size,
     lassign [put_on $h3 5242880] ::put_pid3 ::put_obj3
     set o2 [lindex [ray_json list objects --filter object_id=$::put_obj2] 0]
     set o3 [lindex [ray_json list objects --filter object_id=$::put_obj3] 0]
-    list [dict get $o2 object_size] [dict get $o2 ip] [dict get $o2 type] \
-        [expr {[dict get $o2 pid] == $::put_pid2}] [dict get $o2 task_status] \
+    set o2_pid [dict get $o2 pid]
+    assert_true {$o2_pid == $::put_pid2} "the object's pid"
+    list [dict get $o2 object_size] [dict get $o2 ip] [dict get $o2 type] [dict get $o2 task_status] \
         [dict get $o2 reference_type] [dict get $o3 object_size] [dict get $o3 ip]
-} [list 3145728 $h2 DRIVER 1 FINISHED LOCAL_REFERENCE 5242880 $h3]
+} [list 3145728 $h2 DRIVER FINISHED LOCAL_REFERENCE 5242880 $h3]
 
 test {state-1.15 ray list objects filters by node ip and object size; /api/v0/objects has Ray's envelope} {
     set on3 [ray_json list objects --filter ip=$h3 --filter object_size=5242880]
     set tok [string trim [file_read $token_file]]
     set r [http_request GET "$api/api/v0/objects?limit=1" -headers [list Authorization "Bearer $tok"]]
     set body [dict get $r body]
+    set total [json_get $body data result total]
+    assert_true {$total >= 2} "data.result.total"
     list [field $on3 object_id] [dict get $r status] [json_get $body result] \
-        [json_get $body data result num_after_truncation] \
-        [expr {[json_get $body data result total] >= 2}]
-} [list [list $::put_obj3] 200 true 1 1]
+        [json_get $body data result num_after_truncation]
+} [list [list $::put_obj3] 200 true 1]
 
 test {state-1.16 ray summary objects counts the objects and their megabytes} {
     set c [dict get [ray_json summary objects] cluster]
     set site [dict get $c summary disabled]
-    list [expr {[dict get $c total_objects] >= 2}] [expr {[dict get $c total_size_mb] >= 8.0}] \
-        [expr {[dict get $site total_num_nodes] >= 2}] [dict get $c summary_by] \
-        [expr {[dict get $site task_state_counts FINISHED] >= 2}]
-} {1 1 1 callsite 1}
+    set objects [dict get $c total_objects]
+    set mb [dict get $c total_size_mb]
+    set site_nodes [dict get $site total_num_nodes]
+    set finished [dict get $site task_state_counts FINISHED]
+    assert_true {$objects >= 2} "total_objects"
+    assert_true {$mb >= 8.0} "total_size_mb"
+    assert_true {$site_nodes >= 2} "total_num_nodes"
+    assert_true {$finished >= 2} "task_state_counts FINISHED"
+    dict get $c summary_by
+} callsite
 
 test {state-1.17 ray list workers shows each node's whole pool: idle workers and drivers too} {
     # The put driver on host 3 ran no task: its job's prestarted workers are idle.
@@ -226,10 +244,13 @@ test {state-1.17 ray list workers shows each node's whole pool: idle workers and
         if {[dict get $w worker_type] eq "WORKER"} { incr workers }
     }
     set d [lindex [ray_json list workers --detail --filter pid=$::put_pid3] 0]
-    list [expr {$::put_pid3 in $drivers}] [expr {$workers >= 1}] \
-        [lsort -unique [field $ws node_id]] [dict exists $d start_time_ms] \
-        [lsort -unique [lmap w $ws {expr {[dict get $w pid] > 0}}]]
-} [list 1 1 [dict get $::node_of $h3] 1 1]
+    assert_true {$::put_pid3 in $drivers} "the put driver among the DRIVER pids"
+    assert_true {$workers >= 1} "WORKER entries on host 3"
+    assert_true {[dict exists $d start_time_ms]} "--detail of the put driver: $d"
+    set pids [field $ws pid]
+    assert_equal 1 [lsort -unique [lmap p $pids {expr {$p > 0}}]] "every pid > 0: $pids"
+    lsort -unique [field $ws node_id]
+} [dict get $::node_of $h3]
 
 test {state-1.18 objects of a driver that let go are no longer listed} {
     file_write $::put_release ok
@@ -358,8 +379,9 @@ test {state-1.13 a node that left is listed DEAD with the reason} {
     on_ok $h3 $ray_bin stop
     wait_for {[llength [ray_json list nodes --filter state=DEAD]] == 1} 30000 "a dead node"
     set n [lindex [ray_json list nodes --filter state=DEAD] 0]
-    list [dict get $n node_ip] [expr {[dict get $n state_message] ne "null"}] \
-        [llength [ray_json list nodes --filter state=ALIVE]]
-} [list $h3 1 2]
+    set reason [dict get $n state_message]
+    assert_true {$reason ne "null"} "the dead node's state_message"
+    list [dict get $n node_ip] [llength [ray_json list nodes --filter state=ALIVE]]
+} [list $h3 2]
 
 suite_end

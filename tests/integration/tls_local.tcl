@@ -104,9 +104,10 @@ test {tls-local-2.3 a node with a certificate from another CA cannot join} {
     set r [ray -env $env2 start --address $addr --node-ip-address 127.0.0.1 --num-cpus 1]
     wait_for {[string match "*certificate verify failed: unable to get local issuer certificate*" \
                   [file_read $gcs_log]]} 10000 "the verify failure in the GCS log"
-    list [expr {[dict get $r code] != 0}] \
-        [llength [status_active [ray_ok status --address $addr]]]
-} {1 2}
+    set start_code [dict get $r code]
+    assert_true {$start_code != 0} "ray start with another CA's certificate: [dict get $r out]"
+    llength [status_active [ray_ok status --address $addr]]
+} 2
 
 test {tls-local-2.4 ray status with the cluster certificate still works after the refusals} {
     string match "*Active:*" [ray_ok status --address $addr]
