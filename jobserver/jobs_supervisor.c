@@ -34,12 +34,12 @@ int jobs_sup_save(jobs_server *srv, jobs_job *j)
 
 void jobs__pid_path(const jobs_server *srv, const char *id, char *out, size_t outlen)
 {
-    snprintf(out, outlen, "%s/%s.pid", srv->state_dir, id);
+    fs_path_join_ext(out, outlen, srv->state_dir, id, ".pid");   /* too long: "", no file */
 }
 
 void jobs__exit_path(const jobs_server *srv, const char *id, char *out, size_t outlen)
 {
-    snprintf(out, outlen, "%s/%s.exit", srv->state_dir, id);
+    fs_path_join_ext(out, outlen, srv->state_dir, id, ".exit");
 }
 
 static void remove_state_files(const jobs_server *srv, const char *id)

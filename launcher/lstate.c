@@ -304,7 +304,10 @@ int lstate_lock(const char *name, char *err, size_t errlen)
     if (lstate_dir(home, sizeof home) != 0)
         return -ENAMETOOLONG;
     snprintf(dir, sizeof dir, "%s/launcher", home);
-    snprintf(path, sizeof path, "%s/%s.lock", dir, name);
+    if (fs_path_join_ext(path, sizeof path, dir, name, ".lock") != 0) {
+        snprintf(err, errlen, "the cluster name is too long for a lock file: %.64s...", name);
+        return -ENAMETOOLONG;
+    }
     int fd = fs_mkdir_p(dir, 0700) == 0 ? open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600) : -1;
     if (fd < 0) {
         snprintf(err, errlen, "cannot open the lock %s: %s", path, strerror(errno));

@@ -484,8 +484,9 @@ static int step_start(node_run *r)
 static void open_log(node_run *r)
 {
     up_job *j = r->j;
-    snprintf(j->log_path, sizeof j->log_path, "%s/%s.log", r->p->log_dir, j->ip);
-    r->log = fopen(j->log_path, "w");
+    r->log = fs_path_join_ext(j->log_path, sizeof j->log_path, r->p->log_dir, j->ip, ".log") == 0
+                 ? fopen(j->log_path, "w")
+                 : NULL;
     if (r->log == NULL)
         r->log = fopen("/dev/null", "w");
 }

@@ -38,10 +38,10 @@ static int read_pair(const char *dir, const char *base, char **cert, char **key)
 {
     char path[4200];
     *cert = *key = NULL;
-    snprintf(path, sizeof path, "%s/%s.crt", dir, base);
-    int rc = fs_read_file(path, PEM_MAX, cert, NULL);
-    snprintf(path, sizeof path, "%s/%s.key", dir, base);
+    int rc = fs_path_join_ext(path, sizeof path, dir, base, ".crt");
     if (rc == 0)
+        rc = fs_read_file(path, PEM_MAX, cert, NULL);
+    if (rc == 0 && (rc = fs_path_join_ext(path, sizeof path, dir, base, ".key")) == 0)
         rc = fs_read_file(path, PEM_MAX, key, NULL);
     if (rc != 0) {
         free(*cert);
@@ -55,10 +55,10 @@ static int write_pair(const char *dir, const char *base, const char *cert, const
                       char *err, size_t errlen)
 {
     char path[4200];
-    snprintf(path, sizeof path, "%s/%s.key", dir, base);
-    int rc = fs_write_file(path, key, strlen(key), 0600);
-    if (rc == 0) {
-        snprintf(path, sizeof path, "%s/%s.crt", dir, base);
+    int rc = fs_path_join_ext(path, sizeof path, dir, base, ".key");
+    if (rc == 0)
+        rc = fs_write_file(path, key, strlen(key), 0600);
+    if (rc == 0 && (rc = fs_path_join_ext(path, sizeof path, dir, base, ".crt")) == 0) {
         rc = fs_write_file(path, cert, strlen(cert), 0600);
     }
     if (rc != 0)

@@ -218,6 +218,17 @@ int fs_path_join(char *out, size_t n, const char *dir, const char *name)
     return 0;
 }
 
+int fs_path_join_ext(char *out, size_t n, const char *dir, const char *name, const char *ext)
+{
+    int len = snprintf(out, n, "%s/%s%s", dir, name, ext);
+    if (len < 0 || (size_t)len >= n) {
+        if (n > 0)
+            out[0] = '\0';
+        return -ENAMETOOLONG;
+    }
+    return 0;
+}
+
 int parse_long(const char *s, long min, long max, long *out)
 {
     char *end;

@@ -59,6 +59,10 @@ size_t str_printf(char *dst, size_t n, const char *fmt, ...) __attribute__((form
  * truncated path that names another file). */
 int fs_path_join(char *out, size_t n, const char *dir, const char *name);
 
+/* DIR/NAME followed by EXT (".pid", ".log") into OUT, as fs_path_join:
+ * 0, or -ENAMETOOLONG with OUT empty. */
+int fs_path_join_ext(char *out, size_t n, const char *dir, const char *name, const char *ext);
+
 /* Parses a whole decimal integer in [MIN, MAX]; returns 0 or -EINVAL. */
 int parse_long(const char *s, long min, long max, long *out);
 
