@@ -40,7 +40,7 @@ static void child_poll_cb(uv_poll_t *h, int status, int events)
 /* posix_spawn: the child shares our memory until it execs (glibc uses
  * clone(CLONE_VM|CLONE_VFORK)), so no page table is copied and the server
  * takes no copy-on-write faults afterwards, and exec errors come back here. */
-static int spawn_child(const jobs_child_opts *opt, pid_t *pid)
+int jobs_child_start(const jobs_child_opts *opt, pid_t *pid)
 {
     posix_spawn_file_actions_t fa;
     posix_spawnattr_t at;
@@ -60,6 +60,8 @@ static int spawn_child(const jobs_child_opts *opt, pid_t *pid)
         rc = posix_spawn_file_actions_adddup2(&fa, opt->out_fd, 1);
     if (rc == 0)
         rc = posix_spawn_file_actions_adddup2(&fa, opt->out_fd, 2);
+    if (rc == 0 && opt->ctl_fd > 0)
+        rc = posix_spawn_file_actions_adddup2(&fa, opt->ctl_fd, JOBS_CHILD_CTL_FD);
     if (rc == 0 && opt->cwd != NULL)
         rc = posix_spawn_file_actions_addchdir_np(&fa, opt->cwd);
     if (rc == 0)
@@ -80,9 +82,13 @@ int jobs_child_spawn(uv_loop_t *loop, jobs_child *c, const jobs_child_opts *opt,
                      jobs_child_exit_cb cb)
 {
     pid_t pid;
-    int err = spawn_child(opt, &pid);
-    if (err != 0)
-        return err;
+    int err = jobs_child_start(opt, &pid);
+    return err != 0 ? err : jobs_child_watch(loop, c, pid, cb);
+}
+
+int jobs_child_watch(uv_loop_t *loop, jobs_child *c, pid_t pid, jobs_child_exit_cb cb)
+{
+    int err;
     int fd = pidfd_open(pid, 0);
     if (fd < 0 || (err = uv_poll_init(loop, &c->poll, fd)) != 0) {
         err = fd < 0 ? -errno : err;

@@ -27,7 +27,11 @@ typedef struct jobs_child_opts {
     char **env;              /* NULL-terminated */
     const char *cwd;         /* NULL: the server's */
     int out_fd;              /* stdout and stderr of the child; stdin is /dev/null */
+    int ctl_fd;              /* > 0: given to the child as fd JOBS_CHILD_CTL_FD */
 } jobs_child_opts;
+
+/* Where the child finds OPT->ctl_fd. */
+#define JOBS_CHILD_CTL_FD 3
 
 /* Starts OPT->file as a session leader (setsid) with every signal at its
  * default and none blocked, stdin on /dev/null, stdout and stderr on
@@ -37,6 +41,16 @@ typedef struct jobs_child_opts {
  * called).  C->poll.data is left for the caller. */
 int jobs_child_spawn(uv_loop_t *loop, jobs_child *c, const jobs_child_opts *opt,
                      jobs_child_exit_cb cb);
+
+/* The first half of jobs_child_spawn, safe on any thread: starts the child
+ * and sets *PID.  Returns 0 once it has exec'd, or a negative errno. */
+int jobs_child_start(const jobs_child_opts *opt, pid_t *pid);
+
+/* The second half, on the loop: watches PID, a child of ours not yet
+ * reaped, and calls CB once when it has exited (C->pid set, C->poll open as
+ * after jobs_child_spawn).  On failure (-errno) PID is killed and reaped,
+ * as a child nobody could see end must not run. */
+int jobs_child_watch(uv_loop_t *loop, jobs_child *c, pid_t pid, jobs_child_exit_cb cb);
 
 /* Closes C's handle (CLOSE_CB as for uv_close) and its pidfd.  A child still
  * running is left running and unreaped, as uv_close does with uv_process_t. */

@@ -9,6 +9,20 @@
 /* The first argument that turns ray_jobserver into a job wrapper. */
 #define JOBS_WRAPPER_FLAG "--job-wrapper"
 
+/* The first argument of a spare wrapper, started before its job is known
+ * (jobs_spare.c).  It waits on fd JOBS_SPARE_CTL_FD, a SOCK_SEQPACKET
+ * socket, for one message: 8 bytes, the length of the job's description,
+ * with two descriptors (SCM_RIGHTS): the job's log, for stdout and stderr,
+ * and a memfd holding the description: NUL-terminated strings, namely
+ * JOBS_SPARE_MAGIC, PIDFILE, EXITFILE, the working directory ("" keeps
+ * the wrapper's), the number N of command words in decimal, the N words,
+ * then the job's environment ("NAME=VALUE") to the end.  At most
+ * JOBS_SPARE_MAX_BYTES.  End of file instead of the message: it exits 0. */
+#define JOBS_WRAPPER_SPARE_FLAG "--job-wrapper-spare"
+#define JOBS_SPARE_CTL_FD 3
+#define JOBS_SPARE_MAGIC "rayc-job/1"
+#define JOBS_SPARE_MAX_BYTES (64u << 20)
+
 /* True when PID exists, is not a zombie and, when START is not 0, started at
  * START (so a recycled pid is not mistaken for the job). */
 int jobs_proc_alive(int pid, int64_t start);
@@ -29,7 +43,8 @@ int jobs_proc_read_int(const char *path, long *out);
 /* Writes "N\n" to PATH atomically.  Returns 0 or -errno. */
 int jobs_proc_write_int(const char *path, long n);
 
-/* The job wrapper: ARGV = {exe, JOBS_WRAPPER_FLAG, PIDFILE, EXITFILE, CMD...}.
+/* The job wrapper: ARGV = {exe, JOBS_WRAPPER_FLAG, PIDFILE, EXITFILE, CMD...},
+ * or {exe, JOBS_WRAPPER_SPARE_FLAG} for the same with the job received later.
  * Writes its pid to PIDFILE, runs CMD as its child in its own process group,
  * survives the stop signals itself, and writes the child's exit code (or
  * -SIGNAL) to EXITFILE.  It is the child subreaper of the job: when a stop

@@ -61,6 +61,10 @@ typedef struct jobs_server {
     struct jobs_reserve *reserve;    /* link to the node's raylet (jobs_reserve.c), or NULL */
     struct jobs_run *waiting;        /* runs queued for resources, oldest first */
     struct serve_op *serve_ops;      /* Serve REST API drivers running (serve_api.c) */
+    /* The next jobs' wrappers, started ahead (jobs_spare.c); two, so that
+     * one is ready when jobs come back to back while the other starts. */
+#define JOBS_SPARES 2
+    struct jobs_spare *spares[JOBS_SPARES];
     int live_runs;                   /* runs not yet released */
     int tails;                       /* WebSocket log tails still open */
     int64_t shutdown_started;        /* monotonic ms */

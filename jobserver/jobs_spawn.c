@@ -15,6 +15,7 @@
 #include "jobserver/jobs_logs.h"
 #include "jobserver/jobs_proc.h"
 #include "jobserver/jobs_run.h"
+#include "jobserver/jobs_spare.h"
 #include "jobserver/renv_env.h"
 
 extern char **environ;
@@ -200,14 +201,22 @@ static int start_process(jobs_run *run, renv_envlist *env, int log_fd)
     jobs__exit_path(srv, run->job->submission_id, exitfile, sizeof exitfile);
     char *args[] = {(char *)wrapper, JOBS_WRAPPER_FLAG, pidfile, exitfile, "/bin/sh", "-c",
                     run->job->entrypoint, NULL};
-    jobs_child_opts opt = {
-        .file = wrapper,
-        .args = args,
-        .env = env->vars,
-        .cwd = run->env ? run->env->cwd : NULL,
-        .out_fd = log_fd,
-    };
-    int rc = jobs_child_spawn(srv->loop, &run->proc, &opt, exit_cb);
+    const char *cwd = run->env ? run->env->cwd : NULL;
+    jobs_spare_job handed = {.pidfile = pidfile, .exitfile = exitfile, .cwd = cwd,
+                             .cmd = args + 4, .env = env->vars, .log_fd = log_fd};
+    int rc = jobs_spare_take(srv, &handed, &run->proc, exit_cb);
+    if (rc != 0) {
+        jobs_child_opts opt = {
+            .file = wrapper,
+            .args = args,
+            .env = env->vars,
+            .cwd = cwd,
+            .out_fd = log_fd,
+        };
+        rc = jobs_child_spawn(srv->loop, &run->proc, &opt, exit_cb);
+    }
+    /* The next job's wrapper starts while this one runs. */
+    jobs_spare_prepare(srv, wrapper);
     if (rc == 0) {
         run->proc.poll.data = run;
         run->proc_live = 1;

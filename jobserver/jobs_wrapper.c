@@ -14,10 +14,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <stdint.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
+
+extern char **environ;
 
 /* LINE to PATH through a temporary file and rename, as jobs_proc_write_int. */
 static int write_line(const char *path, const char *line)
@@ -176,13 +180,11 @@ static void wrapper_wait_tree(void)
         ;
 }
 
-int jobs_wrapper_main(int argc, char **argv)
+/* Runs CMD (N words) for the job: the pid file, the stop signals, the
+ * child, its exit code in EXITFILE.  Returns the wrapper's exit code. */
+static int wrapper_run(const char *pidfile, const char *exitfile, int n, char **cmd)
 {
-    if (argc < 5 || strcmp(argv[1], JOBS_WRAPPER_FLAG) != 0) {
-        fprintf(stderr, "usage: ray_job_wrapper %s PIDFILE EXITFILE CMD...\n", JOBS_WRAPPER_FLAG);
-        return 2;
-    }
-    write_pidfile(argv[2]);
+    write_pidfile(pidfile);
     wrapper_signals();
     /* Orphans of the job (a shell killed by the stop signal leaves its
      * children) come to the wrapper, so during a stop it lives until the
@@ -191,21 +193,150 @@ int jobs_wrapper_main(int argc, char **argv)
     /* The server runs every job as `/bin/sh -c ENTRYPOINT`, as Ray's
      * Popen(shell=True); a plain command runs without the shell. */
     char *words[DIRECT_WORDS_MAX + 1], *text = NULL;
-    if (argc == 7 && strcmp(argv[4], "/bin/sh") == 0 && strcmp(argv[5], "-c") == 0)
-        text = strdup(argv[6]);
+    if (n == 3 && strcmp(cmd[0], "/bin/sh") == 0 && strcmp(cmd[1], "-c") == 0)
+        text = strdup(cmd[2]);
     int direct = text != NULL && direct_words(text, words) > 0;
     pid_t child = fork();
     if (child < 0) {
         fprintf(stderr, "ray_jobserver: fork failed: %s\n", strerror(errno));
-        write_int(argv[3], 127);
+        write_int(exitfile, 127);
         return 127;
     }
     if (child == 0)
-        child_exec(argv + 4, direct ? words : NULL);
+        child_exec(cmd, direct ? words : NULL);
     long code = wrapper_wait_child(child, direct);
     free(text);
-    write_int(argv[3], code);
+    write_int(exitfile, code);
     if (wrapper_stopping)
         wrapper_wait_tree();
     return code >= 0 ? (int)code : 128 + (int)-code;
+}
+
+/* ---------------------------------------------------------------- a spare wrapper */
+
+typedef struct spare_job {
+    char *blob;              /* the description, owned */
+    char **strings;          /* into blob, NULL-terminated, owned */
+    const char *pidfile, *exitfile, *cwd;
+    char **cmd;              /* n_cmd words, NULL-terminated in place of the count */
+    int n_cmd;
+    char **env;              /* NULL-terminated */
+} spare_job;
+
+/* Reads LEN bytes of FD from offset 0 into a new NUL-terminated buffer. */
+static char *read_blob(int fd, size_t len)
+{
+    char *b = malloc(len + 1);
+    size_t got = 0;
+    while (b != NULL && got < len) {
+        ssize_t n = pread(fd, b + got, len - got, (off_t)got);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0) {
+            free(b);
+            return NULL;
+        }
+        got += (size_t)n;
+    }
+    if (b != NULL)
+        b[len] = '\0';
+    return b;
+}
+
+/* Splits JOB->blob (LEN bytes, the last one NUL) into its fields.
+ * Returns 0 or -EPROTO. */
+static int parse_job(spare_job *job, size_t len)
+{
+    size_t count = 0;
+    for (size_t i = 0; i < len; i++)
+        count += job->blob[i] == '\0';
+    job->strings = calloc(count + 2, sizeof *job->strings);
+    if (job->strings == NULL || len == 0 || job->blob[len - 1] != '\0')
+        return -EPROTO;
+    size_t k = 0;
+    for (char *p = job->blob; p < job->blob + len; p += strlen(p) + 1)
+        job->strings[k++] = p;
+    char *end;
+    long n = k >= 5 ? strtol(job->strings[4], &end, 10) : -1;
+    if (k < 5 || strcmp(job->strings[0], JOBS_SPARE_MAGIC) != 0 || *job->strings[4] == '\0' ||
+        *end != '\0' || n < 1 || (size_t)n > k - 5)
+        return -EPROTO;
+    job->pidfile = job->strings[1];
+    job->exitfile = job->strings[2];
+    job->cwd = job->strings[3];
+    job->n_cmd = (int)n;
+    /* The words move down over the count so that they end with a NULL. */
+    memmove(&job->strings[4], &job->strings[5], (size_t)n * sizeof *job->strings);
+    job->strings[4 + n] = NULL;
+    job->cmd = &job->strings[4];
+    job->env = &job->strings[5 + n];   /* strings[k] is NULL (calloc) */
+    return 0;
+}
+
+/* Waits for the job on the control socket; takes its log as stdout and
+ * stderr.  Returns 0, 1 when the server went away first, or -errno. */
+static int spare_receive(spare_job *job)
+{
+    uint64_t len = 0;
+    struct iovec iov = {.iov_base = &len, .iov_len = sizeof len};
+    union {
+        struct cmsghdr h;
+        char buf[CMSG_SPACE(2 * sizeof(int))];
+    } ctl;
+    struct msghdr m = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl.buf,
+                       .msg_controllen = sizeof ctl.buf};
+    ssize_t n;
+    while ((n = recvmsg(JOBS_SPARE_CTL_FD, &m, MSG_CMSG_CLOEXEC)) < 0 && errno == EINTR)
+        ;
+    close(JOBS_SPARE_CTL_FD);
+    if (n == 0)
+        return 1;
+    struct cmsghdr *c = n > 0 ? CMSG_FIRSTHDR(&m) : NULL;
+    if (c == NULL || c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS ||
+        c->cmsg_len != CMSG_LEN(2 * sizeof(int)))
+        return n < 0 ? -errno : -EPROTO;
+    int fds[2];
+    memcpy(fds, CMSG_DATA(c), sizeof fds);
+    if (n == (ssize_t)sizeof len && (m.msg_flags & MSG_CTRUNC) == 0 && len > 0 &&
+        len <= JOBS_SPARE_MAX_BYTES)
+        job->blob = read_blob(fds[1], (size_t)len);
+    close(fds[1]);
+    dup2(fds[0], 1);
+    dup2(fds[0], 2);
+    if (fds[0] > 2)
+        close(fds[0]);
+    if (job->blob == NULL)
+        return -EPROTO;
+    return parse_job(job, (size_t)len);
+}
+
+static int spare_main(void)
+{
+    spare_job job = {0};
+    int rc = spare_receive(&job);
+    if (rc == 1)
+        return 0;
+    if (rc != 0) {
+        fprintf(stderr, "ray_jobserver: the job wrapper got no usable job: %s\n", strerror(-rc));
+        return 127;
+    }
+    if (*job.cwd != '\0' && chdir(job.cwd) != 0) {
+        fprintf(stderr, "ray_jobserver: cannot change to %s: %s\n", job.cwd, strerror(errno));
+        write_pidfile(job.pidfile);
+        write_int(job.exitfile, 127);
+        return 127;
+    }
+    environ = job.env;
+    return wrapper_run(job.pidfile, job.exitfile, job.n_cmd, job.cmd);
+}
+
+int jobs_wrapper_main(int argc, char **argv)
+{
+    if (argc == 2 && strcmp(argv[1], JOBS_WRAPPER_SPARE_FLAG) == 0)
+        return spare_main();
+    if (argc < 5 || strcmp(argv[1], JOBS_WRAPPER_FLAG) != 0) {
+        fprintf(stderr, "usage: ray_job_wrapper %s PIDFILE EXITFILE CMD...\n", JOBS_WRAPPER_FLAG);
+        return 2;
+    }
+    return wrapper_run(argv[2], argv[3], argc - 4, argv + 4);
 }

@@ -20,6 +20,7 @@
 #include "jobserver/jobs_reserve.h"
 #include "jobserver/dash.h"
 #include "jobserver/jobs_server.h"
+#include "jobserver/jobs_spare.h"
 #include "jobserver/serve_api.h"
 
 #define DEFAULT_STOP_WAIT_S 3
@@ -366,6 +367,7 @@ static void shutdown_done(jobs_server *srv)
     jobs_gcs_stop(srv);
     dash_stop(srv);
     jobs_reserve_stop(srv);
+    jobs_spare_stop(srv);
     uv_close((uv_handle_t *)&srv->sig_term, NULL);
     uv_close((uv_handle_t *)&srv->sig_int, NULL);
 }
@@ -429,7 +431,8 @@ static int serve(jobs_server *srv, main_opts *o)
 
 int main(int argc, char **argv)
 {
-    if (argc > 1 && strcmp(argv[1], JOBS_WRAPPER_FLAG) == 0)
+    if (argc > 1 && (strcmp(argv[1], JOBS_WRAPPER_FLAG) == 0 ||
+                     strcmp(argv[1], JOBS_WRAPPER_SPARE_FLAG) == 0))
         return jobs_wrapper_main(argc, argv);
     static jobs_server srv;
     main_opts o = {.num_cpus = -1};

@@ -83,6 +83,68 @@ test {jobs-run-1.5 without the shell: a missing program gets the shell's message
     list [dict get $d driver_exit_code] [dict get $e driver_exit_code]
 } {127 137}
 
+# The spare job wrappers of server S: started ahead of their jobs, waiting.
+proc spares_of {s} {
+    set out {}
+    foreach p [jobs_pids_with "[rayc_bin ray_job_wrapper] --job-wrapper-spare"] {
+        set stat [file_read /proc/$p/stat]
+        if {[lindex [string range $stat [expr {[string last ) $stat] + 2}] end] 1] == [dict get $s pid]} {
+            lappend out $p
+        }
+    }
+    return [lsort $out]
+}
+
+test {jobs-run-1.6 a job is handed to a wrapper started before it came, with its environment} {
+    # Jobs ran on this server already: its two spares are ready or starting.
+    wait_for {[llength [spares_of $s]] == 2} 10000 "two spare wrappers"
+    set before [spares_of $s]
+    set id [jobs_submit $s {{"entrypoint": "echo v=$SPARE_V; exec sleep 7795",
+        "runtime_env": {"env_vars": {"SPARE_V": "handed over"}}}}]
+    jobs_wait $s $id RUNNING
+    wait_for {[string match "*v=handed over
+*" [jobs_logs $s $id]]} 10000 "the job's output"
+    set pidfile [file join [dict get $s node] job_state $id.pid]
+    set pid [lindex [file_read $pidfile] 0]
+    set parent [parent_exe [jobs_pids_with "sleep 7795"]]
+    jobs_api $s POST /api/jobs/$id/stop
+    set d [jobs_wait $s $id STOPPED]
+    assert_true {$pid in $before} "the job's wrapper $pid is one of the spares $before"
+    list $parent [dict get $d status]
+} {ray_job_wrapper STOPPED}
+
+test {jobs-run-1.7 spares killed while waiting are reaped and replaced; jobs still run} {
+    wait_for {[llength [spares_of $s]] == 2} 10000 "two spare wrappers"
+    set killed [spares_of $s]
+    foreach p $killed {
+        exec kill -9 $p
+    }
+    wait_for {[llength [regexp -all -inline {the spare job wrapper \(pid \d+\) ended before it had a job} \
+        [file_read [dict get $s log]]]] >= 2} 10000 "the server saw both spares end"
+    set id [jobs_submit $s {{"entrypoint": "echo after-the-kill; exit 4",
+        "submission_id": "spare-after-kill"}}]
+    set d [jobs_wait $s $id FAILED]
+    wait_for {[llength [spares_of $s]] == 2} 10000 "two new spare wrappers"
+    set gone [lmap p $killed { expr {[file exists /proc/$p] ? "$p left" : "reaped"} }]
+    list [dict get $d driver_exit_code] [jobs_strip_setup [jobs_logs $s $id]] $gone \
+        [expr {[lsort [concat $killed [spares_of $s]]] eq [lsort -unique [concat $killed [spares_of $s]]]}]
+} {4 {Running entrypoint for job spare-after-kill: echo after-the-kill; exit 4
+after-the-kill
+} {reaped reaped} 1}
+
+test {jobs-run-1.8 a stopped server leaves no spare wrapper behind} {
+    set s3 [jobs_server_start]
+    set id [jobs_submit $s3 {{"entrypoint": "true"}}]
+    jobs_wait $s3 $id SUCCEEDED
+    wait_for {[llength [spares_of $s3]] == 2} 10000 "two spare wrappers"
+    set spares [spares_of $s3]
+    exec kill -TERM [dict get $s3 pid]
+    wait_for {![pid_alive [dict get $s3 pid]]} 10000 "the server exits"
+    wait_for {![file exists /proc/[lindex $spares 0]] && ![file exists /proc/[lindex $spares 1]]} \
+        10000 "the spares end with it"
+    llength $spares
+} 2
+
 # ---------------------------------------------------------------- stop
 
 test {jobs-run-2.1 stop ends the whole process group, grandchildren included} {
