@@ -1,6 +1,7 @@
 /* The job server's optional link to the GCS: job ids for drivers (GetNextJobId)
  * and the driver job table (AddJob, MarkJobFinished).  The blocking RPC
- * client runs in libuv's thread pool, one call at a time, so a slow or dead
+ * client runs in libuv's thread pool, one call at a time per lane (job ids
+ * have their own connection), so a slow or dead
  * GCS never stalls the HTTP loop; without a GCS every call fails fast.  A job
  * started while the GCS was down runs without an id (logged with the reason)
  * and gets one, with its AddJob, once the GCS answers again. */
@@ -25,6 +26,7 @@ enum gcs_op_kind { OP_NEXT_ID, OP_ADD_JOB, OP_FINISHED };
 typedef struct gcs_op {
     uv_work_t work;
     struct jobs_gcs *gcs;
+    struct gcs_lane *lane;
     enum gcs_op_kind kind;
     char submission_id[JOBS_ID_MAX + 1];
     char job_id[32];                 /* in: for ADD/FINISHED; out: for NEXT_ID */
@@ -37,38 +39,47 @@ typedef struct gcs_op {
     struct gcs_op *next;
 } gcs_op;
 
+/* One connection and its queue, one call at a time.  Job ids have a lane
+ * of their own, so that a job about to start never waits behind the
+ * fire-and-forget AddJob and MarkJobFinished calls of other jobs. */
+enum { LANE_IDS, LANE_TABLE, LANES };
+
+typedef struct gcs_lane {
+    rpc_client *client;              /* touched only by the op in flight */
+    int64_t down_until;              /* monotonic ms; same */
+    gcs_op *head, *tail;
+    int busy;
+} gcs_lane;
+
 typedef struct jobs_gcs {
     jobs_server *srv;
     char host[256];
     int port;
     char token[TOKEN_MAX + 1];
-    rpc_client *client;              /* touched only by the op in flight */
-    int64_t down_until;              /* monotonic ms; same */
-    gcs_op *head, *tail;
-    int busy;
+    gcs_lane lanes[LANES];
     int stopping;
     uv_timer_t *late;                /* asks ids for jobs that started without one */
     int late_busy;                   /* a late GetNextJobId is queued or in flight */
 } jobs_gcs;
 
-static void gcs_kick(jobs_gcs *g);
+static void gcs_kick(jobs_gcs *g, gcs_lane *l);
 static void late_tick(uv_timer_t *t);
 static void late_id_cb(jobs_server *srv, const char *submission_id, const char *job_id);
 
 /* ---------------------------------------------------------------- thread pool side */
 
-static int gcs_connect(jobs_gcs *g, char *err, size_t errlen)
+static int gcs_connect(jobs_gcs *g, gcs_lane *l, char *err, size_t errlen)
 {
-    if (g->client != NULL)
+    if (l->client != NULL)
         return 0;
-    if (time_mono_ms() < g->down_until) {
+    if (time_mono_ms() < l->down_until) {
         str_printf(err, errlen, "the GCS at %s:%d did not answer a moment ago", g->host, g->port);
         return -EAGAIN;
     }
     int rc = rpc_client_connect(g->host, g->port, g->token, "jobserver", GCS_CONNECT_TIMEOUT_MS,
-                                &g->client, err, errlen);
+                                &l->client, err, errlen);
     if (rc != 0)
-        g->down_until = time_mono_ms() + GCS_RETRY_MS;
+        l->down_until = time_mono_ms() + GCS_RETRY_MS;
     return rc;
 }
 
@@ -103,8 +114,9 @@ static void op_work(uv_work_t *w)
 {
     gcs_op *op = w->data;
     jobs_gcs *g = op->gcs;
+    gcs_lane *l = op->lane;
     op->job_id[op->kind == OP_NEXT_ID ? 0 : sizeof op->job_id - 1] = '\0';
-    if (gcs_connect(g, op->err, sizeof op->err) != 0)
+    if (gcs_connect(g, l, op->err, sizeof op->err) != 0)
         return;
     Rayc__Envelope env = RAYC__ENVELOPE__INIT, *reply = NULL;
     Rayc__GetNextJobId next = RAYC__GET_NEXT_JOB_ID__INIT;
@@ -112,7 +124,7 @@ static void op_work(uv_work_t *w)
     Rayc__JobInfo info = RAYC__JOB_INFO__INIT;
     Rayc__MarkJobFinished fin = RAYC__MARK_JOB_FINISHED__INIT;
     fill_request(op, &env, &next, &add, &info, &fin);
-    int rc = rpc_client_call(g->client, &env, GCS_CALL_TIMEOUT_MS, &reply, op->err,
+    int rc = rpc_client_call(l->client, &env, GCS_CALL_TIMEOUT_MS, &reply, op->err,
                              sizeof op->err);
     if (rc == 0 && op->kind == OP_NEXT_ID &&
         reply->body_case == RAYC__ENVELOPE__BODY_GET_NEXT_JOB_ID_REPLY &&
@@ -121,19 +133,31 @@ static void op_work(uv_work_t *w)
     if (reply != NULL)
         rayc__envelope__free_unpacked(reply, NULL);
     if (rc != 0 && rc != -EREMOTEIO) {
-        rpc_client_close(g->client);
-        g->client = NULL;
-        g->down_until = time_mono_ms() + GCS_RETRY_MS;
+        rpc_client_close(l->client);
+        l->client = NULL;
+        l->down_until = time_mono_ms() + GCS_RETRY_MS;
     }
 }
 
 /* ---------------------------------------------------------------- loop side */
 
+/* Frees G (stopping) once no lane has a call in flight. */
+static void gcs_free_if_idle(jobs_gcs *g)
+{
+    for (int i = 0; i < LANES; i++)
+        if (g->lanes[i].busy)
+            return;
+    for (int i = 0; i < LANES; i++)
+        rpc_client_close(g->lanes[i].client);
+    free(g);
+}
+
 static void op_done(uv_work_t *w, int status)
 {
     gcs_op *op = w->data;
     jobs_gcs *g = op->gcs;
-    g->busy = 0;
+    gcs_lane *l = op->lane;
+    l->busy = 0;
     if (!g->stopping && op->kind == OP_NEXT_ID && op->cb != NULL) {
         if ((status != 0 || op->job_id[0] == '\0') && op->cb != late_id_cb)
             log_warn("job %s: no job id from the GCS (%s); it runs without one for now and "
@@ -143,23 +167,22 @@ static void op_done(uv_work_t *w, int status)
     }
     free(op->entrypoint);
     free(op);
-    if (g->stopping && g->head == NULL) {
-        rpc_client_close(g->client);
-        free(g);
+    if (g->stopping) {
+        gcs_free_if_idle(g);
         return;
     }
-    gcs_kick(g);
+    gcs_kick(g, l);
 }
 
-static void gcs_kick(jobs_gcs *g)
+static void gcs_kick(jobs_gcs *g, gcs_lane *l)
 {
-    if (g->busy || g->head == NULL)
+    if (l->busy || l->head == NULL)
         return;
-    gcs_op *op = g->head;
-    g->head = op->next;
-    if (g->head == NULL)
-        g->tail = NULL;
-    g->busy = 1;
+    gcs_op *op = l->head;
+    l->head = op->next;
+    if (l->head == NULL)
+        l->tail = NULL;
+    l->busy = 1;
     op->work.data = op;
     if (uv_queue_work(g->srv->loop, &op->work, op_work, op_done) != 0) {
         op->job_id[0] = '\0';
@@ -174,6 +197,7 @@ static gcs_op *op_new(jobs_server *srv, enum gcs_op_kind kind, const jobs_job *j
         return NULL;
     op->gcs = srv->gcs;
     op->kind = kind;
+    op->lane = &srv->gcs->lanes[kind == OP_NEXT_ID ? LANE_IDS : LANE_TABLE];
     str_copy(op->submission_id, sizeof op->submission_id, j->submission_id);
     if (j->job_id != NULL)
         str_copy(op->job_id, sizeof op->job_id, j->job_id);
@@ -182,12 +206,13 @@ static gcs_op *op_new(jobs_server *srv, enum gcs_op_kind kind, const jobs_job *j
 
 static void op_enqueue(jobs_gcs *g, gcs_op *op)
 {
-    if (g->tail != NULL)
-        g->tail->next = op;
+    gcs_lane *l = op->lane;
+    if (l->tail != NULL)
+        l->tail->next = op;
     else
-        g->head = op;
-    g->tail = op;
-    gcs_kick(g);
+        l->head = op;
+    l->tail = op;
+    gcs_kick(g, l);
 }
 
 /* Runs CB on the next loop turn when there is no GCS to ask. */
@@ -347,15 +372,15 @@ void jobs_gcs_stop(jobs_server *srv)
         uv_close((uv_handle_t *)g->late, late_closed);
         g->late = NULL;
     }
-    while (g->head != NULL) {
-        gcs_op *op = g->head;
-        g->head = op->next;
-        free(op->entrypoint);
-        free(op);
+    for (int i = 0; i < LANES; i++) {
+        gcs_lane *l = &g->lanes[i];
+        while (l->head != NULL) {
+            gcs_op *op = l->head;
+            l->head = op->next;
+            free(op->entrypoint);
+            free(op);
+        }
+        l->tail = NULL;
     }
-    g->tail = NULL;
-    if (!g->busy) {
-        rpc_client_close(g->client);
-        free(g);
-    }
+    gcs_free_if_idle(g);
 }
