@@ -171,10 +171,13 @@ bin/raylet: $(call objs,$(call main_srcs,raylet)) $(RAYLET_LIBS)
 bin/ray_jobserver: $(call objs,jobserver/jobserver_main.c) $(JOBSERVER_LIBS)
 	@mkdir -p bin
 	$(CC) $(LDFLAGS) -o $@ $(filter %.o,$^) $(JOBSERVER_LIBS) $(LDLIBS)
-# The job wrapper links libc alone: it starts once per job (jobs_wrapper.c).
+# The job wrapper links libc alone, statically, so that starting it costs no
+# dynamic loading: it starts once per job (jobs_wrapper.c).  Sanitizer builds
+# link it dynamically, as the sanitizers' runtimes must be.
+WRAPPER_LDFLAGS := $(if $(SANITIZE),,-static)
 bin/ray_job_wrapper: $(call objs,jobserver/jobwrapper_main.c jobserver/jobs_wrapper.c jobserver/jobs_procstat.c)
 	@mkdir -p bin
-	$(CC) $(LDFLAGS) -o $@ $^
+	$(CC) $(LDFLAGS) $(WRAPPER_LDFLAGS) -o $@ $^
 # Workers export libray's symbols (-rdynamic) to the task libraries they dlopen.
 bin/ray_worker: $(call objs,runtime/worker/worker_main.c) $(WORKER_LIBS)
 	@mkdir -p bin
