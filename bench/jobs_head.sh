@@ -14,7 +14,8 @@ export RAYC_NODE_REGISTRY=$DIR/reg RAY_TMPDIR=$DIR/tmp
 mkdir -p "$RAY_TMPDIR"
 echo "jobs-head-bench-token-$$-$(date +%s)" > "$DIR/token"
 PORT=$((20000 + $$ % 10000)); DPORT=$((PORT + 1))
-cleanup() { "$ROOT/bin/ray" stop --force >/dev/null 2>&1 || true; rm -rf "$DIR"; }
+# The last jobs may still be writing their exit files when the node stops.
+cleanup() { "$ROOT/bin/ray" stop --force >/dev/null 2>&1 || true; rm -rf "$DIR" 2>/dev/null || { sleep 1; rm -rf "$DIR"; }; }
 trap cleanup EXIT
 "$ROOT/bin/ray" start --head --node-ip-address 127.0.0.1 --port $PORT --dashboard-port $DPORT \
     --num-cpus 2 --auth-token-file "$DIR/token" >/dev/null
