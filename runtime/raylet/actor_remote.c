@@ -377,14 +377,14 @@ int actor_remote_on_result(raylet *r, const ids_task *id, const Rayc__TaskResult
 
 static void lookup_start(raylet *r, ractor *a);
 
-int actor_remote_call(raylet *r, sched_task *t)
+/* The record of actor ID for a call or kill of JOB: a record that died
+ * with the job that made it (a detached actor outlives that job) or none
+ * at all is looked up again in the GCS.  NULL when out of memory. */
+static ractor *locate(raylet *r, const ids_actor *id, struct wpool_job *job)
 {
-    ids_actor id;
-    memcpy(id.b, t->spec->actor_id.data, IDS_ACTOR_LEN);
-    ractor *a = find(r, &id);
+    ractor *a = find(r, id);
     if (a != NULL && a->state == RACTOR_DEAD && a->job == NULL) {
-        /* Known from an ended job (a detached actor, say): look again. */
-        a->job = t->job;
+        a->job = job;
         wpool_job_ref(a->job);
         a->owner = 0;
         a->tries = 0;
@@ -392,11 +392,21 @@ int actor_remote_call(raylet *r, sched_task *t)
         lookup_start(r, a);
     }
     if (a == NULL) {
-        if ((a = ractor_new(r, &id, t->job)) == NULL)
-            return 0;
+        if ((a = ractor_new(r, id, job)) == NULL)
+            return NULL;
         a->state = RACTOR_LOCATING;
         lookup_start(r, a);
     }
+    return a;
+}
+
+int actor_remote_call(raylet *r, sched_task *t)
+{
+    ids_actor id;
+    memcpy(id.b, t->spec->actor_id.data, IDS_ACTOR_LEN);
+    ractor *a = locate(r, &id, t->job);
+    if (a == NULL)
+        return 0;
     if (a->state == RACTOR_DEAD) {
         sched_fail(r, t, RAY_ERR_ACTOR_DIED, a->death_reason ? a->death_reason
                                                             : "the actor is dead");
@@ -629,10 +639,13 @@ static void kill_cb(raylet *r, peer *p, Rayc__Envelope *reply, void *data)
         kill_reply(data, RAY_ERR_NOT_FOUND, "the actor's node did not answer");
 }
 
-/* Sends OP's kill to the node that runs A. */
+/* Sends OP's kill to the node that runs A, over the connection that
+ * belongs to no job: a kill needs none, and the killer's job may have
+ * ended there already (a detached actor's job ends with its driver, and
+ * the actor lives on: that node refuses a connection for the job). */
 static void kill_send(raylet *r, ractor *a, kill_op *op)
 {
-    peer *p = peer_get(r, a->ip, a->port, a->job);
+    peer *p = peer_get(r, a->ip, a->port, NULL);
     if (p == NULL) {
         kill_reply(op, RAY_ERR_NOT_FOUND, "the actor's node cannot be reached");
         return;
@@ -671,13 +684,10 @@ int actor_remote_kill(raylet_client *cl, uint64_t req_id, const Rayc__KillActor 
     ids_actor id;
     if (ids_from_bytes(id.b, IDS_ACTOR_LEN, m->actor_id.data, m->actor_id.len) != 0)
         return 0;
-    ractor *a = find(r, &id);
     /* An actor this raylet never called (its handle came from the GCS, or
-     * from a process on another node) is looked up first, as a call is. */
-    if (a == NULL && cl->job != NULL && (a = ractor_new(r, &id, cl->job)) != NULL) {
-        a->state = RACTOR_LOCATING;
-        lookup_start(r, a);
-    }
+     * from a process on another node), or one last called by a job that
+     * has ended, is looked up first, as for a call. */
+    ractor *a = cl->job != NULL ? locate(r, &id, cl->job) : find(r, &id);
     if (a == NULL || a->state == RACTOR_DEAD || a->job == NULL)
         return 0;
     kill_op *op = calloc(1, sizeof *op);
@@ -721,7 +731,12 @@ void actor_remote_job_gone(raylet *r, struct wpool_job *job)
             continue;
         }
         /* Calls forwarded before may still point here: the record stays
-         * (dead, without its job) until teardown. */
+         * (dead, without its job) until teardown.  A detached actor
+         * outlives its job: only this record ends (a later call or kill
+         * looks the actor up again), so its location stays in the GCS and
+         * no death is reported. */
+        if (a->spec != NULL && a->spec->actor != NULL && a->spec->actor->detached)
+            a->owner = 0;
         ractor_die(r, a, "its job ended");
         wpool_job_unref(a->job);
         a->job = NULL;

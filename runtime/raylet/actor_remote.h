@@ -63,7 +63,10 @@ int actor_remote_on_result(raylet *r, const ids_task *id, const Rayc__TaskResult
 void actor_remote_unlink(raylet *r, sched_task *t);
 
 /* KillActor for an actor that is not local.  Returns 1 when it was
- * forwarded to the actor's node (the reply is relayed to CL). */
+ * forwarded to the actor's node (the reply is relayed to CL), or will be
+ * once the GCS says where it runs (an actor this raylet never called, or
+ * last called for a job that has ended); 0 when it is unknown or dead
+ * here (CL is answered by the caller). */
 int actor_remote_kill(raylet_client *cl, uint64_t req_id, const Rayc__KillActor *m);
 
 /* This node's actor A became alive / died for good: its location in the

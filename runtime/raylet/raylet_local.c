@@ -77,6 +77,12 @@ void raylet_local_message(raylet_client *cl, Rayc__Envelope *msg)
     case RAYC__ENVELOPE__BODY_GET_NODE_STATE: /* the state API */
         nstate_on_get(cl, msg->request_id, msg->get_node_state);
         return;
+    case RAYC__ENVELOPE__BODY_KILL_ACTOR: /* another raylet, for any job */
+        if (cl->is_peer) {
+            actor_on_kill(cl, msg->request_id, msg->kill_actor);
+            return;
+        }
+        break;
     default:
         break;
     }

@@ -192,19 +192,49 @@ proc answers {ip} {
     return [expr {[dict get [http_request GET http://$ip:8000/-/healthz -timeout 5000] status] != 0}]
 }
 
+# The ProxyActor workers of host IP: the --parent-pid of each
+# ray_serve_proxy running in its namespace (ProxyActor passes its own pid).
+proc proxy_actor_pids {ip} {
+    set ns [lindex $::names [lsearch $::hosts $ip]]
+    set pids {}
+    foreach pid [split [string trim [exec ip netns pids $ns]] \n] {
+        if {[catch {file_read /proc/$pid/cmdline} cmdline]} continue
+        set argv [split $cmdline \0]
+        set i [lsearch -exact $argv --parent-pid]
+        if {[string match "*ray_serve_proxy" [lindex $argv 0]] && $i >= 0} {
+            lappend pids [lindex $argv [expr {$i + 1}]]
+        }
+    }
+    return [lsort -unique $pids]
+}
+
+# PID's state letter from /proc (R, S, Z, ...), or "gone".
+proc proc_state {pid} {
+    if {[catch {file_read /proc/$pid/stat} stat]} {
+        return gone
+    }
+    return [string index [string range $stat [expr {[string last ")" $stat] + 2}] end] 0]
+}
+
 test {serve-cluster-1.7 serve.shutdown stops the head host's proxy} {
+    set ::actors {}
+    foreach h [list $h1 $h2] {
+        set p [proxy_actor_pids $h]
+        assert_equal 1 [llength $p] "one ProxyActor worker on host $h: $p"
+        lappend ::actors {*}$p
+    }
     assert_contains "shut down" [sc $h1 300 shutdown]
     wait_for {![answers $h1]} 60000 "host 1's proxy gone"
     answers $h1
 } 0
 
-# Not asserted yet: after serve.shutdown the ProxyActor workers of the
-# live hosts (the head's too) were still running 60 s later in one run,
-# though their C proxies had stopped (signal 15 in serve_proxy.log).  The
-# runtime half of this (ray.kill of an actor on another node answering
-# "no such actor") is fixed and tested by tests/python/test_remote_kill.py;
-# whether a killed actor's worker process must end is still open.
-skip_test {serve-cluster-1.8 serve.shutdown ends the ProxyActor of every live host} \
-    "the ProxyActor workers outlive serve.shutdown (their proxies stop); see the comment above"
+# serve.shutdown kills the proxy actors (ray.kill); a killed actor's
+# worker process ends, on the head and on host 2.
+test {serve-cluster-1.8 serve.shutdown ends the ProxyActor of every live host} {
+    # On a timeout the states below show which worker is left.
+    catch {wait_for {[lsearch -all -inline -not [lmap p $::actors {proc_state $p}] gone] eq ""} \
+               60000 "the ProxyActor workers $::actors to end"}
+    list [lmap p $::actors {proc_state $p}] [answers $h2]
+} {{gone gone} 0}
 
 suite_end

@@ -3,8 +3,11 @@ called: the handle comes from the GCS (ray.get_actor), the actor was made
 by a task on the other node.  The raylet looks the actor up and forwards
 the kill, as it does a call (it answered "no such actor" and the actor
 lived on, which left Serve's proxies running after serve.shutdown)."""
+import glob
+import json
 import os
 import subprocess
+import sys
 import time
 
 import pytest
@@ -67,3 +70,65 @@ def test_kill_of_an_actor_this_raylet_never_called(two_nodes):
     _wait(lambda: not _alive(pid))
     with pytest.raises(ray.exceptions.RayActorError):
         ray.get(handle.where.remote())
+
+
+# A driver whose detached Keeper (on the driver's node) makes two detached
+# Targets, one on each node, then exits: its job ends, the actors live on.
+_FIRST_DRIVER = r'''
+import json, os, sys
+import ray
+from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy as On
+
+@ray.remote
+class Target:
+    def where(self):
+        return ray.get_runtime_context().get_node_id(), os.getpid()
+
+@ray.remote
+class Keeper:
+    def make(self, nodes):
+        self.targets = [Target.options(lifetime="detached", scheduling_strategy=On(n, soft=False))
+                        .remote() for n in nodes]
+        return ray.get([t.where.remote() for t in self.targets])
+
+    def kill_targets(self):
+        for t in self.targets:
+            ray.kill(t)
+        return True
+
+ray.init(address=sys.argv[1])
+here = ray.get_runtime_context().get_node_id()
+other = [n["NodeID"] for n in ray.nodes() if n["Alive"] and n["NodeID"] != here][0]
+keeper = Keeper.options(name="keeper", namespace="detached_kill", lifetime="detached",
+                        scheduling_strategy=On(here, soft=False)).remote()
+print(json.dumps({"job": ray.get_runtime_context().get_job_id(), "pid": os.getpid(),
+                  "targets": ray.get(keeper.make.remote([here, other]))}))
+'''
+
+
+def _job_ended_on_its_node(tmp, job, pid):
+    # The raylet the first driver registered with logs the job's end.
+    for log in glob.glob(os.path.join(tmp, "session_latest", "node_*", "logs", "raylet.log")):
+        text = open(log).read()
+        if "job %s: driver pid %d registered" % (job, pid) in text and \
+                "job %s ended" % job in text:
+            return True
+    return False
+
+
+def test_detached_actor_kills_its_actors_after_its_job_ended(head, two_nodes):
+    """Serve's shape: the controller (a detached actor) kills the proxies it
+    made (detached, one per node) after the job that started Serve ended.
+    The kill reaches both, and both worker processes end."""
+    address, env, _ = head
+    out = subprocess.run([sys.executable, "-c", _FIRST_DRIVER, address], env=env, check=True,
+                         stdout=subprocess.PIPE, text=True).stdout
+    first = json.loads(out.strip().splitlines()[-1])
+    nodes = [n for n, _ in first["targets"]]
+    assert len(set(nodes)) == 2
+    _wait(lambda: _job_ended_on_its_node(env["RAY_TMPDIR"], first["job"], first["pid"]))
+    keeper = ray.get_actor("keeper", namespace="detached_kill")
+    assert ray.get(keeper.kill_targets.remote()) is True
+    for _, pid in first["targets"]:
+        _wait(lambda: not _alive(pid))
+    ray.kill(keeper)
