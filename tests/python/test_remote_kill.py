@@ -70,6 +70,8 @@ def test_kill_of_an_actor_this_raylet_never_called(two_nodes):
     _wait(lambda: not _alive(pid))
     with pytest.raises(ray.exceptions.RayActorError):
         ray.get(handle.where.remote())
+    # Killing an actor that is already dead is not an error, as in Ray.
+    ray.kill(handle)
 
 
 # A driver whose detached Keeper (on the driver's node) makes two detached
