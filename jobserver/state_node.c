@@ -1,8 +1,10 @@
 /* /api/v0/objects, /api/v0/objects/summarize and /api/v0/workers: each
  * alive node's raylet is asked what its object table and worker pool hold
  * (GetNodeState on its node-manager port, after Hello with the cluster
- * token), in Ray's ObjectState and WorkerState field names.  Objects that
- * never left their owner's process (small puts) are not listed. */
+ * token), in Ray's ObjectState and WorkerState field names.  The raylet
+ * also lists the small objects its drivers and workers keep in their own
+ * memory (it asks each; one that did not answer in time is named in the
+ * node's warnings, which go into the envelope's partial-failure warning). */
 #include <stdio.h>
 #include <string.h>
 
@@ -41,9 +43,12 @@ static int each_node(jobs_server *srv, http_request *r, int limit, node_cb cb, v
                                     NODE_CONNECT_MS, &c, err, sizeof err);
         if (rc == 0)
             rc = rpc_client_call(c, &ask, NODE_CALL_MS, &rep, err, sizeof err);
-        if (rc == 0 && rep->body_case == RAYC__ENVELOPE__BODY_NODE_STATE_REPLY)
+        if (rc == 0 && rep->body_case == RAYC__ENVELOPE__BODY_NODE_STATE_REPLY) {
             cb(n, rep->node_state_reply, arg);
-        else if (wl < warnlen)
+            for (size_t k = 0; k < rep->node_state_reply->n_warnings && wl < warnlen; k++)
+                wl += (size_t)snprintf(warn + wl, warnlen - wl, "%snode %s: %s", wl ? "; " : "",
+                                       n->node_id, rep->node_state_reply->warnings[k]);
+        } else if (wl < warnlen)
             wl += (size_t)snprintf(warn + wl, warnlen - wl, "%snode %s (%s) did not answer: %s",
                                    wl ? "; " : "", n->node_id, n->address,
                                    err[0] ? err : "unexpected reply");
