@@ -3,15 +3,18 @@
 
     bench/task_events_cost.py [--rounds R] [--tasks N] [ROOT ...]
 
-For each ROOT (a built rayc checkout; default: this one) two single-node
+For each ROOT (a built rayc checkout with `make benches`; default: this one) two single-node
 clusters run side by side for the whole benchmark, one with task events on
 and one with them off (RAY_task_events_report_interval_ms=0), each on its
 own GCS and dashboard ports on 127.0.0.1, with its own registry and temp
 dir.  Each round runs tiny_demo N (N tasks at once, as
-single_client_tasks_async) once against every cluster, in an order that
-rotates from round to round, and counts the CPU time (user + system) of
-the driver (wait4's rusage), the GCS, the raylet and the raylet's workers
-(/proc/PID/stat, before and after) -- what the user pays per task.
+single_client_tasks_async) once against every cluster, through one
+driver per cluster that stays connected (build/bench/tev_cost: one job,
+its workers warm), in an order that rotates from round to round, and
+counts the CPU time (user + system, /proc/PID/stat before and after the
+burst and the 1.2 s in which its last events are sent) of the driver, the
+GCS, the raylet and the raylet's workers (those that ended count through
+the raylet's cutime/cstime) -- what the user pays per task.
 
 Printed: per round and cluster, CPU microseconds per task; per ROOT, the
 median over rounds of (on / off - 1) of the same round, which a machine
@@ -31,13 +34,15 @@ CLK_TCK = os.sysconf("SC_CLK_TCK")
 
 
 def proc_cpu_s(pid):
-    """utime + stime of PID in seconds (0 when it is gone)."""
+    """utime + stime of PID, plus cutime + cstime (its children that ended
+    and were waited for: the workers of a job that finished), in seconds
+    (0 when it is gone)."""
     try:
         with open(f"/proc/{pid}/stat") as f:
             fields = f.read().rsplit(")", 1)[1].split()
     except OSError:
         return 0.0
-    return (int(fields[11]) + int(fields[12])) / CLK_TCK
+    return sum(int(x) for x in fields[11:15]) / CLK_TCK
 
 
 def children_of(root_pids):
@@ -91,23 +96,36 @@ class Cluster:
                         for p in ("raylet", "gcs_server")]
 
     def stop(self):
+        if getattr(self, "driver", None) is not None:
+            self.driver.stdin.close()
+            self.driver.wait()
         self.ray("stop", "--force")
         shutil.rmtree(self.dir, ignore_errors=True)
 
+    def connect(self):
+        """Starts the driver: one job for the whole benchmark, its workers warm."""
+        self.driver = subprocess.Popen([f"{self.root}/build/bench/tev_cost"], env=self.env,
+                                       stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                       stderr=subprocess.PIPE, text=True, bufsize=1)
+
+    def burst(self, n):
+        self.driver.stdin.write(f"{n}\n")
+        self.driver.stdin.flush()
+        line = self.driver.stdout.readline()
+        if not line.startswith("ok"):
+            sys.exit(f"task_events_cost: {self.name}: {line.strip() or self.driver.stderr.read()}")
+
+    def cpu_s(self):
+        """CPU seconds so far of the driver, the daemons and the workers."""
+        return sum(proc_cpu_s(p) for p in children_of(self.daemons + [self.driver.pid]))
+
     def run(self, n):
-        """Runs tiny_demo N; returns the CPU seconds of all its processes."""
-        before = {p: proc_cpu_s(p) for p in children_of(self.daemons)}
-        drv = subprocess.Popen([f"{self.root}/examples/tiny_demo/tiny_demo", str(n)], env=self.env,
-                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-        _, status, ru = os.wait4(drv.pid, 0)
-        drv.returncode = os.waitstatus_to_exitcode(status)
-        if drv.returncode != 0:
-            sys.exit(f"task_events_cost: tiny_demo on {self.name}: {drv.stderr.read().decode().strip()}")
+        """Runs one burst of N tasks; returns the CPU seconds it cost."""
+        before = self.cpu_s()
+        self.burst(n)
         # The last batch of events is sent within 1 s of the last task.
-        time.sleep(1.5)
-        after = {p: proc_cpu_s(p) for p in children_of(self.daemons)}
-        daemons = sum(after[p] - before.get(p, 0.0) for p in after)
-        return ru.ru_utime + ru.ru_stime + daemons
+        time.sleep(1.2)
+        return self.cpu_s() - before
 
 
 def main():
@@ -126,7 +144,8 @@ def main():
                 port += 2
         for c in clusters:
             c.start()
-            c.run(200)  # warm: workers started
+            c.connect()
+            c.run(1000)  # warm: workers started
         print("load at start:", os.getloadavg())
         per = {c.name: [] for c in clusters}
         for r in range(a.rounds):
