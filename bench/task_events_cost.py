@@ -19,9 +19,17 @@ the raylet's cutime/cstime) -- what the user pays per task.
 Printed: per round and cluster, CPU microseconds per task; per ROOT, the
 median over rounds of (on / off - 1) of the same round, which a machine
 whose load changes between rounds moves far less than totals do; and the
-load average (uptime) at the start and end.  Nothing is asserted.
+load average (uptime) at the start and end.  With --profile-hz HZ, each
+events-on cluster then runs one more burst (20,000 tasks at least) under
+`perf record` and the
+share of samples whose stack is in task-event code (recording, batching,
+sending, the GCS storing them) is printed: a ratio within the same
+processes and the same seconds, which load hardly moves.  Nothing is
+asserted.
 """
 import argparse
+import re
+import signal
 import os
 import shutil
 import statistics
@@ -128,10 +136,41 @@ class Cluster:
         return self.cpu_s() - before
 
 
+# Functions that record, batch, send or store task events: a sample whose
+# stack holds one of them is CPU that events cost.
+EVENT_FRAMES = re.compile(r"\b(tev_task|tev__flush|tev_actor\w*|tev_from_worker|tev_send\w*|"
+                          r"gcs_handle_add_task_events|gev_\w+|api_tev_\w+|tev_wire_\w+)\b")
+
+
+def profile(c, n, hz):
+    """perf samples of C's processes during a burst of N tasks: the share
+    (in %) whose stack is in task-event code, and the sample count."""
+    pids = ",".join(str(p) for p in children_of(c.daemons + [c.driver.pid]))
+    data = os.path.join(c.dir, "perf.data")
+    rec = subprocess.Popen(["perf", "record", "-q", "--call-graph", "dwarf,16384", "-F", str(hz),
+                            "-o", data, "-p", pids], stdout=subprocess.DEVNULL,
+                           stderr=subprocess.DEVNULL)
+    time.sleep(0.5)
+    c.burst(n)
+    time.sleep(1.2)
+    rec.send_signal(signal.SIGINT)
+    rec.wait()
+    out = subprocess.run(["perf", "script", "-i", data, "-F", "comm,ip,sym"], capture_output=True,
+                         text=True).stdout
+    total = in_events = 0
+    for sample in out.split("\n\n"):
+        if sample.strip():
+            total += 1
+            in_events += EVENT_FRAMES.search(sample) is not None
+    return (100.0 * in_events / total if total else 0.0), total
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--rounds", type=int, default=9)
     ap.add_argument("--tasks", type=int, default=5000)
+    ap.add_argument("--profile-hz", type=int, default=0,
+                    help="also sample each events-on cluster with perf at this rate")
     ap.add_argument("roots", nargs="*", default=["."])
     a = ap.parse_args()
     base = tempfile.mkdtemp(prefix="rayc-evcost-")
@@ -164,6 +203,10 @@ def main():
                   f"events_off {statistics.median(per[off]):.0f}; events cost median "
                   f"{statistics.median(ratios):.1f} % (per round: "
                   + " ".join(f"{x:.1f}" for x in ratios) + ")")
+            if a.profile_hz > 0 and shutil.which("perf"):
+                share, total = profile(clusters[i], max(a.tasks, 20000), a.profile_hz)
+                print(f"{a.roots[i // 2]}: perf: {share:.1f} % of {total} samples of the driver, "
+                      f"GCS, raylet and workers are in task-event code")
     finally:
         for c in clusters:
             c.stop()
