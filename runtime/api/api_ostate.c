@@ -29,6 +29,7 @@
 static struct {
     pthread_t thread;
     int running;
+    pid_t pid;                    /* the process that started the thread */
     int listen_fd, stop_fd;
     char path[4200];
 } os = {.listen_fd = -1, .stop_fd = -1};
@@ -217,6 +218,7 @@ void api_ostate_start(void)
     if (os.listen_fd >= 0 && os.stop_fd >= 0 &&
         pthread_create(&os.thread, NULL, ostate_main, NULL) == 0) {
         os.running = 1;
+        os.pid = getpid();
         return;
     }
     api_ostate_stop(); /* the objects are then not listed: never a failed init */
@@ -224,6 +226,14 @@ void api_ostate_start(void)
 
 void api_ostate_stop(void)
 {
+    if (os.running && os.pid != getpid()) {
+        /* A forked child: the thread and the socket are the parent's. */
+        close(os.listen_fd);
+        close(os.stop_fd);
+        os.listen_fd = os.stop_fd = -1;
+        os.running = 0;
+        return;
+    }
     if (os.running) {
         uint64_t one = 1;
         if (write(os.stop_fd, &one, sizeof one) == (ssize_t)sizeof one)
