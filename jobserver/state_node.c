@@ -17,10 +17,12 @@
 
 typedef void (*node_cb)(const Rayc__NodeInfo *n, const Rayc__NodeStateReply *s, void *arg);
 
-/* Calls CB with the answer of every alive node's raylet; nodes that did
- * not answer are named in WARN.  Returns 0, or -1 after answering R. */
-static int each_node(jobs_server *srv, http_request *r, int limit, node_cb cb, void *arg,
-                     char *warn, size_t warnlen)
+/* Calls CB with the answer of every alive node's raylet (OWNED: with the
+ * small objects its drivers and workers own); nodes that did not answer,
+ * and owners a raylet names, are in WARN.  Returns 0, or -1 after
+ * answering R. */
+static int each_node(jobs_server *srv, http_request *r, int limit, int owned, node_cb cb,
+                     void *arg, char *warn, size_t warnlen)
 {
     Rayc__Envelope *nodes = state_gcs_nodes(srv, r);
     if (nodes == NULL)
@@ -36,6 +38,7 @@ static int each_node(jobs_server *srv, http_request *r, int limit, node_cb cb, v
         Rayc__Envelope *rep = NULL;
         Rayc__GetNodeState gs = RAYC__GET_NODE_STATE__INIT;
         gs.limit = limit;
+        gs.no_owned_objects = !owned;
         Rayc__Envelope ask = RAYC__ENVELOPE__INIT;
         ask.body_case = RAYC__ENVELOPE__BODY_GET_NODE_STATE;
         ask.get_node_state = &gs;
@@ -84,7 +87,7 @@ static json_t *all_objects(jobs_server *srv, http_request *r, char *warn, size_t
         state_respond_error(r, 500, "out of memory");
         return NULL;
     }
-    if (each_node(srv, r, STATE_MAX_LIMIT, objects_cb, all, warn, warnlen) != 0) {
+    if (each_node(srv, r, STATE_MAX_LIMIT, 1, objects_cb, all, warn, warnlen) != 0) {
         json_decref(all);
         return NULL;
     }
@@ -217,7 +220,7 @@ void state_list_workers(jobs_server *srv, http_request *r, const state_query *q)
         return;
     }
     worker_list wl = {all, q->detail};
-    if (each_node(srv, r, 1, workers_cb, &wl, warn, sizeof warn) != 0) {
+    if (each_node(srv, r, 1, 0, workers_cb, &wl, warn, sizeof warn) != 0) {
         json_decref(all);
         return;
     }

@@ -211,6 +211,8 @@ out:
 
 void nstate_on_get(raylet_client *cl, uint64_t req_id, const Rayc__GetNodeState *req)
 {
-    if (nowners_ask(cl, req_id, req->limit, answer) != 0)
+    if (req->no_owned_objects)
+        answer(cl, req_id, req->limit, NULL, 0, NULL, 0);
+    else if (nowners_ask(cl, req_id, req->limit, answer) != 0)
         rpc_conn_send_error(cl->conn, req_id, RPC_E_INVALID, "the raylet is out of memory");
 }

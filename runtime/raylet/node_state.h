@@ -6,7 +6,8 @@
 
 /* Answers GetNodeState REQ_ID on CL (any client past Hello: the job
  * server asks) with up to REQ->limit objects of the object table and of
- * the node's drivers and workers (asked first, node_owners.c: the answer
+ * the node's drivers and workers (unless REQ->no_owned_objects; asked
+ * first, node_owners.c: the answer
  * comes from the loop once they answered or timed out, those that did not
  * named in its warnings) and every worker record and driver of the node.
  * Sends an Error frame when out of memory. */
