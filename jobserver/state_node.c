@@ -1,8 +1,10 @@
 /* /api/v0/objects, /api/v0/objects/summarize and /api/v0/workers: each
  * alive node's raylet is asked what its object table and worker pool hold
  * (GetNodeState on its node-manager port, after Hello with the cluster
- * token), in Ray's ObjectState and WorkerState field names.  Objects that
- * never left their owner's process (small puts) are not listed. */
+ * token), in Ray's ObjectState and WorkerState field names.  The raylet
+ * also lists the small objects its drivers and workers keep in their own
+ * memory (it asks each; one that did not answer in time is named in the
+ * node's warnings, which go into the envelope's partial-failure warning). */
 #include <stdio.h>
 #include <string.h>
 
@@ -15,10 +17,12 @@
 
 typedef void (*node_cb)(const Rayc__NodeInfo *n, const Rayc__NodeStateReply *s, void *arg);
 
-/* Calls CB with the answer of every alive node's raylet; nodes that did
- * not answer are named in WARN.  Returns 0, or -1 after answering R. */
-static int each_node(jobs_server *srv, http_request *r, int limit, node_cb cb, void *arg,
-                     char *warn, size_t warnlen)
+/* Calls CB with the answer of every alive node's raylet (OWNED: with the
+ * small objects its drivers and workers own); nodes that did not answer,
+ * and owners a raylet names, are in WARN.  Returns 0, or -1 after
+ * answering R. */
+static int each_node(jobs_server *srv, http_request *r, int limit, int owned, node_cb cb,
+                     void *arg, char *warn, size_t warnlen)
 {
     Rayc__Envelope *nodes = state_gcs_nodes(srv, r);
     if (nodes == NULL)
@@ -34,6 +38,7 @@ static int each_node(jobs_server *srv, http_request *r, int limit, node_cb cb, v
         Rayc__Envelope *rep = NULL;
         Rayc__GetNodeState gs = RAYC__GET_NODE_STATE__INIT;
         gs.limit = limit;
+        gs.no_owned_objects = !owned;
         Rayc__Envelope ask = RAYC__ENVELOPE__INIT;
         ask.body_case = RAYC__ENVELOPE__BODY_GET_NODE_STATE;
         ask.get_node_state = &gs;
@@ -41,9 +46,12 @@ static int each_node(jobs_server *srv, http_request *r, int limit, node_cb cb, v
                                     NODE_CONNECT_MS, &c, err, sizeof err);
         if (rc == 0)
             rc = rpc_client_call(c, &ask, NODE_CALL_MS, &rep, err, sizeof err);
-        if (rc == 0 && rep->body_case == RAYC__ENVELOPE__BODY_NODE_STATE_REPLY)
+        if (rc == 0 && rep->body_case == RAYC__ENVELOPE__BODY_NODE_STATE_REPLY) {
             cb(n, rep->node_state_reply, arg);
-        else if (wl < warnlen)
+            for (size_t k = 0; k < rep->node_state_reply->n_warnings && wl < warnlen; k++)
+                wl += (size_t)snprintf(warn + wl, warnlen - wl, "%snode %s: %s", wl ? "; " : "",
+                                       n->node_id, rep->node_state_reply->warnings[k]);
+        } else if (wl < warnlen)
             wl += (size_t)snprintf(warn + wl, warnlen - wl, "%snode %s (%s) did not answer: %s",
                                    wl ? "; " : "", n->node_id, n->address,
                                    err[0] ? err : "unexpected reply");
@@ -79,7 +87,7 @@ static json_t *all_objects(jobs_server *srv, http_request *r, char *warn, size_t
         state_respond_error(r, 500, "out of memory");
         return NULL;
     }
-    if (each_node(srv, r, STATE_MAX_LIMIT, objects_cb, all, warn, warnlen) != 0) {
+    if (each_node(srv, r, STATE_MAX_LIMIT, 1, objects_cb, all, warn, warnlen) != 0) {
         json_decref(all);
         return NULL;
     }
@@ -212,7 +220,7 @@ void state_list_workers(jobs_server *srv, http_request *r, const state_query *q)
         return;
     }
     worker_list wl = {all, q->detail};
-    if (each_node(srv, r, 1, workers_cb, &wl, warn, sizeof warn) != 0) {
+    if (each_node(srv, r, 1, 0, workers_cb, &wl, warn, sizeof warn) != 0) {
         json_decref(all);
         return;
     }

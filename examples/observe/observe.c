@@ -12,7 +12,15 @@
  *   RAY_ADDRESS=IP:6379 ./observe put BYTES RELEASE
  *
  * puts one object of BYTES bytes (in its node's object store), prints
- * "put=<object hex> pid=<pid>" and holds it until the file RELEASE exists. */
+ * "put=<object hex> pid=<pid>" and holds it until the file RELEASE exists.
+ *
+ *   RAY_ADDRESS=IP:6379 ./observe small BYTES RELEASE
+ *
+ * the same with a small object (BYTES up to 100 KiB: kept in the driver's
+ * own memory, never in the store), the small result of one obs_small task and
+ * of one direct actor call; prints "put=<hex> result=<hex> call=<hex>
+ * pid=<pid>" and holds them until RELEASE
+ * exists, sleeping outside the library meanwhile. */
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -56,8 +64,9 @@ static int actor_pid(ray_actor *a, int64_t *pid)
     return rc;
 }
 
-/* The put mode: one object of BYTES bytes held until RELEASE exists. */
-static int put_and_hold(const char *bytes, const char *release)
+/* The put modes: one object of BYTES bytes (SMALL: and one task result)
+ * held until RELEASE exists. */
+static int put_and_hold(const char *bytes, const char *release, int small)
 {
     long n = strtol(bytes, NULL, 10);
     char *buf = n > 0 ? calloc(1, (size_t)n) : NULL;
@@ -71,11 +80,33 @@ static int put_and_hold(const char *bytes, const char *release)
     free(buf);
     if (r == NULL)
         return fail("ray_put");
-    printf("put=%s pid=%d\n", ray_ref_hex(r), (int)getpid());
+    ray_ref *res = NULL, *call = NULL;
+    ray_actor *a = NULL;
+    int64_t v;
+    if (small) {
+        res = ray_call("obs_small", RAY_ARGS(ray_i64(41)), NULL);
+        if (res == NULL || ray_get_i64(res, 120.0, &v) != RAY_OK)
+            return fail("obs_small");
+        /* The second call goes over the actor's direct channel: its result
+         * never passes the raylet. */
+        a = ray_actor_create("ObsActor", RAY_ARGS(), NULL);
+        if (a == NULL || actor_pid(a, &v) != RAY_OK)
+            return fail("actor");
+        call = ray_actor_call(a, "obs_pid", RAY_ARGS(), NULL);
+        if (call == NULL || ray_get_i64(call, 120.0, &v) != RAY_OK)
+            return fail("obs_pid");
+        printf("put=%s result=%s call=%s pid=%d\n", ray_ref_hex(r), ray_ref_hex(res),
+               ray_ref_hex(call), (int)getpid());
+    } else {
+        printf("put=%s pid=%d\n", ray_ref_hex(r), (int)getpid());
+    }
     fflush(stdout);
     struct timespec pause = {0, 50 * 1000 * 1000};
     while (access(release, F_OK) != 0)
         nanosleep(&pause, NULL);
+    ray_ref_release(call);
+    ray_ref_release(res);
+    ray_actor_release(a);
     ray_ref_release(r);
     ray_shutdown();
     return 0;
@@ -83,8 +114,8 @@ static int put_and_hold(const char *bytes, const char *release)
 
 int main(int argc, char **argv)
 {
-    if (argc == 4 && strcmp(argv[1], "put") == 0)
-        return put_and_hold(argv[2], argv[3]);
+    if (argc == 4 && (strcmp(argv[1], "put") == 0 || strcmp(argv[1], "small") == 0))
+        return put_and_hold(argv[2], argv[3], strcmp(argv[1], "small") == 0);
     if (argc != 4) {
         fprintf(stderr, "usage: observe N_OK N_FAIL RELEASE\n");
         return 2;

@@ -18,6 +18,7 @@ static int obs_ok(ray_ctx *c)
 }
 RAY_REMOTE(obs_ok);
 RAY_REMOTE_NAMED("obs_seq", obs_ok, obs_seq);
+RAY_REMOTE_NAMED("obs_small", obs_ok, obs_small);
 
 /* Always fails with an application error. */
 static int obs_fail(ray_ctx *c)

@@ -241,6 +241,17 @@ int64_t api_deadline(double timeout_s);
 /* Status for an api_wait/api_request failure, with the message set. */
 int api_conn_fail(int rc, const char *what);
 
+/* ---------------------------------------------------------------- api_ostate.c */
+
+/* Starts the owner socket (<sockets dir>/owner-<pid>) and its thread, which
+ * answers the raylet's GetOwnedObjects (Ray's `ray list objects`).  Called
+ * once connected, mu not held; on any failure the process simply does not
+ * list its small objects (nothing else changes). */
+void api_ostate_start(void);
+
+/* Stops the thread and removes the socket (mu not held). */
+void api_ostate_stop(void);
+
 /* ---------------------------------------------------------------- api_chan.c */
 
 struct pollfd;

@@ -344,6 +344,7 @@ int api_request(Rayc__Envelope *req, int timeout_ms, Rayc__Envelope **reply)
 
 void api_conn_close(void)
 {
+    api_ostate_stop();
     pthread_mutex_lock(&api_g.mu);
     int fd = api_g.fd;
     if (fd >= 0)

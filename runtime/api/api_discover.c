@@ -162,5 +162,6 @@ int api_connect_raylet(const char *path, const char *token, const char *kind, in
         api_fail_msg(rc, keep);
         return -rc;
     }
+    api_ostate_start();
     return fd;
 }

@@ -209,14 +209,17 @@ int api_worker_main(const char *sock, const char *token, const char *worker_hex)
         return -fd;
     api_g.worker_id = wid;
     int rc = register_worker(&wid);
-    if (rc != RAY_OK)
+    if (rc != RAY_OK) {
+        api_ostate_stop();
         return rc;
+    }
     api_lease_listen();
     api_g.seed = ids_seed();
     ids_hex(api_g.job.b, IDS_JOB_LEN, api_g.job_hex);
     api_g.is_worker = 1;
     api_g.initialized = 1;
     run_loop(NULL);
+    api_ostate_stop();
     api_chan_unlisten();
     api_actor_destroy();
     return RAY_OK;

@@ -8,6 +8,7 @@
 #include <time.h>
 
 #include "common/util.h"
+#include "raylet/node_owners.h"
 #include "raylet/otable.h"
 #include "raylet/sched.h"
 #include "raylet/wpool.h"
@@ -150,13 +151,30 @@ static void add_drivers(collect *c)
 
 /* ---------------------------------------------------------------- request */
 
-void nstate_on_get(raylet_client *cl, uint64_t req_id, const Rayc__GetNodeState *req)
+/* Appends the owners' objects to C's, within C's limit. */
+static void add_owned(collect *c, Rayc__OwnedObjectsReply **replies, size_t nreplies)
+{
+    for (size_t i = 0; i < nreplies; i++) {
+        c->total += replies[i]->total;
+        for (size_t k = 0; k < replies[i]->n_objects && c->nobjs < c->max; k++)
+            c->objp[c->nobjs++] = replies[i]->objects[k];
+    }
+}
+
+/* The answer, once the owners answered or timed out (node_owners.c). */
+static void answer(raylet_client *cl, uint64_t req_id, int32_t limit,
+                   Rayc__OwnedObjectsReply **replies, size_t nreplies, char **warnings,
+                   size_t nwarnings)
 {
     raylet *r = cl->r;
+    if (!raylet_client_alive(cl))
+        return;
     collect c = {.r = r};
-    c.max = req->limit > 0 && req->limit < NSTATE_MAX_OBJECTS ? (size_t)req->limit
-                                                               : NSTATE_MAX_OBJECTS;
-    size_t n = otable_count(r) < c.max ? otable_count(r) : c.max;
+    c.max = limit > 0 && limit < NSTATE_MAX_OBJECTS ? (size_t)limit : NSTATE_MAX_OBJECTS;
+    size_t owned = 0;
+    for (size_t i = 0; i < nreplies; i++)
+        owned += replies[i]->n_objects;
+    size_t n = otable_count(r) + owned < c.max ? otable_count(r) + owned : c.max;
     c.objs = calloc(n + 1, sizeof *c.objs);
     c.objp = calloc(n + 1, sizeof *c.objp);
     if (c.objs == NULL || c.objp == NULL) {
@@ -165,6 +183,7 @@ void nstate_on_get(raylet_client *cl, uint64_t req_id, const Rayc__GetNodeState 
     }
     c.max = n;
     otable_foreach(r, add_object, &c);
+    add_owned(&c, replies, nreplies);
     wpool_foreach_worker(r, add_worker, &c);
     add_drivers(&c);
     c.wkp = calloc(c.nwk + 1, sizeof *c.wkp);
@@ -176,6 +195,8 @@ void nstate_on_get(raylet_client *cl, uint64_t req_id, const Rayc__GetNodeState 
     rep.workers = c.wkp;
     rep.n_workers = c.wkp ? c.nwk : 0;
     rep.total_objects = c.total;
+    rep.warnings = warnings;
+    rep.n_warnings = nwarnings;
     Rayc__Envelope env = RAYC__ENVELOPE__INIT;
     env.request_id = req_id;
     env.body_case = RAYC__ENVELOPE__BODY_NODE_STATE_REPLY;
@@ -186,4 +207,12 @@ out:
     free(c.objp);
     free(c.wk);
     free(c.wkp);
+}
+
+void nstate_on_get(raylet_client *cl, uint64_t req_id, const Rayc__GetNodeState *req)
+{
+    if (req->no_owned_objects)
+        answer(cl, req_id, req->limit, NULL, 0, NULL, 0);
+    else if (nowners_ask(cl, req_id, req->limit, answer) != 0)
+        rpc_conn_send_error(cl->conn, req_id, RPC_E_INVALID, "the raylet is out of memory");
 }

@@ -209,6 +209,44 @@ test {state-1.14 ray list objects: objects put on hosts 2 and 3 with their size,
         [dict get $o2 reference_type] [dict get $o3 object_size] [dict get $o3 ip]
 } [list 3145728 $h2 DRIVER FINISHED LOCAL_REFERENCE 5242880 $h3]
 
+test {state-1.14b small objects kept in their driver are listed: a put, a task result, a direct actor call's result} {
+    # 1000 bytes stay in the driver's memory (never in the store); the
+    # driver then sleeps outside the library, so its owner thread answers.
+    set ns [lindex $::names 1]
+    set p [start_bg small$h2 -env $::envs ip netns exec $ns $::obs small 1000 $::put_release]
+    wait_for {[string match "*put=*" [file_read [bg_log $p]]]} 60000 "small put on $h2"
+    regexp {put=([0-9a-f]+) result=([0-9a-f]+) call=([0-9a-f]+) pid=([0-9]+)} \
+        [file_read [bg_log $p]] -> ::small_put res call ::small_pid
+    set mine [ray_json list objects --filter pid=$::small_pid --limit 1000]
+    set got {}
+    foreach o $mine {
+        dict set got [dict get $o object_id] [list [dict get $o object_size] [dict get $o type] \
+            [dict get $o task_status] [dict get $o reference_type] [dict get $o ip] \
+            [dict get $o call_site] [dict get $o attempt_number]]
+    }
+    set tok [string trim [file_read $::token_file]]
+    set r [http_request GET "$::api/api/v0/objects?limit=1000" \
+        -headers [list Authorization "Bearer $tok"]]
+    set http [lmap o [json_get [dict get $r body] data result result] {dict get $o object_id}]
+    assert_true {$::small_put in $http && $res in $http && $call in $http} \
+        "/api/v0/objects lists the three: $http"
+    list [dict get $got $::small_put] [lindex [dict get $got $res] 0] [lindex [dict get $got $call] 0]
+} [list [list 1000 DRIVER FINISHED LOCAL_REFERENCE $h2 disabled 0] 8 8]
+
+test {state-1.14c an owner that does not answer is named in the partial-failure warning; the rest is listed} {
+    exec kill -STOP $::small_pid
+    set tok [string trim [file_read $::token_file]]
+    set r [http_request GET "$::api/api/v0/objects?limit=1000" \
+        -headers [list Authorization "Bearer $tok"]]
+    exec kill -CONT $::small_pid
+    set body [dict get $r body]
+    set ids [lmap o [json_get $body data result result] {dict get $o object_id}]
+    assert_true {$::put_obj3 in $ids} "host 3's store object is still listed: $ids"
+    assert_true {$::small_put ni $ids} "the stopped driver's put is not: $ids"
+    list [dict get $r status] [string match "*owner pid $::small_pid *did not answer*" \
+                                   [json_get $body data result partial_failure_warning]]
+} {200 1}
+
 test {state-1.15 ray list objects filters by node ip and object size; /api/v0/objects has Ray's envelope} {
     set on3 [ray_json list objects --filter ip=$h3 --filter object_size=5242880]
     set tok [string trim [file_read $token_file]]
@@ -255,7 +293,8 @@ test {state-1.17 ray list workers shows each node's whole pool: idle workers and
 test {state-1.18 objects of a driver that let go are no longer listed} {
     file_write $::put_release ok
     wait_for {[llength [ray_json list objects --filter object_id=$::put_obj2]] == 0 &&
-              [llength [ray_json list objects --filter object_id=$::put_obj3]] == 0} 30000 \
+              [llength [ray_json list objects --filter object_id=$::put_obj3]] == 0 &&
+              [llength [ray_json list objects --filter object_id=$::small_put]] == 0} 30000 \
         "objects freed"
     llength [ray_json list objects --filter ip=$h2 --filter type=DRIVER --filter pid=$::put_pid2]
 } 0
@@ -264,7 +303,8 @@ test {state-1.11 once released the task is FINISHED and the actor DEAD with its 
     file_write $::release ok
     wait_for {![pid_alive $::obs_pid]} 60000 "observe exits"
     wait_for {[llength [tasks func_or_class_name=obs_wait state=FINISHED]] == 1} 10000 "finished"
-    wait_for {[llength [ray_json list actors --filter state=DEAD]] == 1} 10000 "actor dead"
+    wait_for {[llength [ray_json list actors --filter state=DEAD --filter actor_id=$::actor]] == 1} 10000 \
+        "actor dead"
     set a [::json::json2dict [on_ok $h1 $ray_bin get actors $::actor --address $api --format json]]
     dict get $a death_cause actor_died_error_context error_message
 } {the actor's job ended}
