@@ -28,7 +28,11 @@ def _ordered_u64(col):
         return col.astype(np.int64).view(np.uint64) ^ _TOP
     if kind != "f" or col.dtype.itemsize > 8:
         return None
-    bits = (col.astype(np.float64) + 0.0).view(np.uint64)  # a copy; -0.0 is 0.0
+    bits = np.add(col, 0.0, dtype=np.float64).view(np.uint64)  # a copy; -0.0 is 0.0
+    if col.min() >= 0:
+        # No negatives and no NaN (min would be NaN): the bits of
+        # non-negative floats already sort as their values.
+        return bits
     # Negatives get all bits flipped, the others only the sign bit (the
     # arithmetic shift gives all ones for a negative key, else zero).
     flip = (bits.view(np.int64) >> 63).view(np.uint64)
@@ -71,6 +75,11 @@ def _argsort(col):
         return order, None
     keys = col[order]
     if (keys[1:] < keys[:-1]).any():
+        # A stable sort of the almost sorted keys; only the few rows it
+        # moves are copied (gathering both arrays whole cost twice that).
         fix = np.argsort(keys, kind="stable")
-        return order[fix], keys[fix]
+        moved = np.flatnonzero(fix != np.arange(n))
+        src = fix[moved]
+        order[moved] = order[src]
+        keys[moved] = keys[src]
     return order, keys

@@ -89,6 +89,33 @@ def sort_indices(block, keys, descending):
     return order.index.to_numpy()
 
 
+def _part_numbers(col, bounds):
+    """np.searchsorted(BOUNDS, COL, side="left"): for a few numeric
+    boundaries a count of those each value is above (one vectorized pass
+    per boundary, several times faster than a binary search per row), as
+    uint8; NaN values sort after every boundary, as in numpy."""
+    if (len(bounds) > 32 or col.dtype.kind not in "iuf" or col.ndim != 1
+            or (col.dtype.kind == "f" and np.isnan(bounds).any())):
+        return np.searchsorted(bounds, col, side="left")
+    which = np.zeros(len(col), dtype=np.uint8)
+    for b in bounds:
+        which += col > b
+    if col.dtype.kind == "f":
+        nan = np.isnan(col)
+        if nan.any():
+            which[nan] = len(bounds)
+    return which
+
+
+def _counts(which, n):
+    """How many of WHICH (part numbers below N) are each number: a compare
+    per part when they are few (bincount first widens every number to
+    64 bits, which costs more)."""
+    if n > 32:
+        return np.bincount(which, minlength=n)
+    return [np.count_nonzero(which == k) for k in range(n)]
+
+
 def _range_partition(block, key, boundaries, n):
     """Splits BLOCK into N parts by the first key's value against the
     ascending BOUNDARIES (n - 1 of them); one block per part."""
@@ -99,12 +126,14 @@ def _range_partition(block, key, boundaries, n):
     # Part of a row: how many boundaries are below its value (a value equal
     # to a boundary goes left, so equal keys always meet in one part).
     bounds = np.asarray(boundaries, dtype=col.dtype) if len(boundaries) else col[:0]
-    which = np.searchsorted(bounds, col, side="left")
+    which = _part_numbers(col, bounds)
     # Part numbers fit 8 or 16 bits, which numpy's stable sort orders by
     # radix in linear time (int64 would take a merge sort).
     small = np.uint8 if n <= 256 else np.uint16 if n <= 65536 else None
-    order = np.argsort(which.astype(small) if small else which, kind="stable")
-    edges = [0] + list(np.cumsum(np.bincount(which, minlength=n)))
+    if small and which.dtype != small:
+        which = which.astype(small)
+    order = np.argsort(which, kind="stable")
+    edges = [0] + list(np.cumsum(_counts(which, n)))
     parts = [B.take_indices(block, order[edges[i]:edges[i + 1]]) for i in range(n)]
     return parts if n > 1 else parts[0]
 
