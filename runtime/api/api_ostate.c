@@ -212,7 +212,8 @@ void api_ostate_start(void)
 {
     if (os.running || api_g.sock_dir[0] == '\0')
         return;
-    snprintf(os.path, sizeof os.path, "%s/owner-%d", api_g.sock_dir, (int)getpid());
+    if (fs_owner_socket_path(os.path, sizeof os.path, api_g.sock_dir, (int)getpid()) != 0)
+        return; /* the objects are then not listed: never a failed init */
     os.listen_fd = uds_listen(os.path, 16);
     os.stop_fd = eventfd(0, EFD_CLOEXEC);
     if (os.listen_fd >= 0 && os.stop_fd >= 0 &&

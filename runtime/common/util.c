@@ -218,6 +218,13 @@ int fs_path_join(char *out, size_t n, const char *dir, const char *name)
     return 0;
 }
 
+int fs_owner_socket_path(char *out, size_t n, const char *dir, int pid)
+{
+    char name[32];
+    snprintf(name, sizeof name, "owner-%d", pid);
+    return fs_path_join(out, n, dir, name);
+}
+
 int fs_path_join_ext(char *out, size_t n, const char *dir, const char *name, const char *ext)
 {
     int len = snprintf(out, n, "%s/%s%s", dir, name, ext);

@@ -63,6 +63,11 @@ int fs_path_join(char *out, size_t n, const char *dir, const char *name);
  * 0, or -ENAMETOOLONG with OUT empty. */
 int fs_path_join_ext(char *out, size_t n, const char *dir, const char *name, const char *ext);
 
+/* The owner socket of process PID in the node's socket directory DIR
+ * ("DIR/owner-PID": libray's owner thread listens there, the raylet asks
+ * it for the objects it owns), as fs_path_join: 0, or -ENAMETOOLONG. */
+int fs_owner_socket_path(char *out, size_t n, const char *dir, int pid);
+
 /* Parses a whole decimal integer in [MIN, MAX]; returns 0 or -EINVAL. */
 int parse_long(const char *s, long min, long max, long *out);
 

@@ -137,7 +137,10 @@ static int send_questions(nowners_query *q, rpc_conn *c)
 static void ask_owner(nowners_query *q, const char *dir, int pid)
 {
     char path[PATH_MAX + 32];
-    snprintf(path, sizeof path, "%s/owner-%d", dir, pid);
+    if (fs_owner_socket_path(path, sizeof path, dir, pid) != 0) {
+        add_warning(q, pid, "its socket path is too long");
+        return;
+    }
     int fd = uds_connect(path, 0);
     if (fd == -ENOENT || fd == -ECONNREFUSED)
         return;
