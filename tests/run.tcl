@@ -36,6 +36,7 @@ namespace eval ::run {
     variable running 0
     variable totals {passed 0 failed 0 skipped 0}
     variable failures {}    ;# "[err]" lines, repeated at the end
+    variable details {}     ;# the first failures' detail lines, repeated at the end
     variable done 0
 }
 
@@ -508,19 +509,33 @@ proc ::run::show {id counts ms block} {
     variable jobs
     variable totals
     variable failures
+    variable details
     set name [dict get $jobs $id name]
     dict for {k v} $counts {
         dict incr totals $k $v
     }
     set secs [format %.1f [expr {$ms / 1000.0}]]
     set head "=== $name: [summary $counts] ($secs s)"
+    set kept -1             ;# detail lines still to keep of the current failure
     foreach line $block {
+        if {[regexp {^\[(ok|err|skip)\] } $line]} {
+            set kept -1
+        }
         if {[string match {\[err\] *} $line]} {
             set what [string range $line 6 end]
             if {![string match $name* $what]} {
                 set what "$name: $what"
             }
             lappend failures $what
+            # The end of the output is what a CI log keeps: the first three
+            # failures' details are repeated there, 15 lines each.
+            if {[llength $failures] <= 3} {
+                lappend details "$what:"
+                set kept 15
+            }
+        } elseif {$kept > 0} {
+            lappend details "    $line"
+            incr kept -1
         }
     }
     puts [join [list $head {*}$block] \n]
@@ -540,6 +555,7 @@ proc ::run::summary {counts} {
 proc ::run::main {argv} {
     variable totals
     variable failures
+    variable details
     variable jobs
     variable jobs_max
     variable verbose
@@ -556,6 +572,7 @@ proc ::run::main {argv} {
         vwait ::run::done
     }
     if {[llength $failures]} {
+        puts "\nthe first failures, in detail:\n  [join $details "\n  "]"
         puts "\nfailed:\n  [join $failures "\n  "]"
     }
     set total [expr {[dict get $totals passed] + [dict get $totals failed]
