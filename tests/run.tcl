@@ -36,7 +36,7 @@ namespace eval ::run {
     variable running 0
     variable totals {passed 0 failed 0 skipped 0}
     variable failures {}    ;# "[err]" lines, repeated at the end
-    variable details {}     ;# the first failures' detail lines, repeated at the end
+    variable details {}     ;# the first failures' details, repeated at the end
     variable done 0
 }
 
@@ -528,10 +528,11 @@ proc ::run::show {id counts ms block} {
             }
             lappend failures $what
             # The end of the output is what a CI log keeps: the first three
-            # failures' details are repeated there, 15 lines each.
+            # failures' details are repeated there (the first's 30 lines,
+            # often a message and then log tails; 8 of the others).
             if {[llength $failures] <= 3} {
                 lappend details "$what:"
-                set kept 15
+                set kept [expr {[llength $failures] == 1 ? 30 : 8}]
             }
         } elseif {$kept > 0} {
             lappend details "    $line"

@@ -27,17 +27,28 @@ foreach f {gcs_server.log raylet.log ray_jobserver.log} {
 # client it pauses briefly after a refused attempt: without that, the
 # restart of a killed daemon burned through its whole attempt budget on
 # instant "connection refused"s and the test waited for acks that never came.
+# It also pauses while it has as many acknowledged submissions as the file
+# ALLOW says, which the test raises before each wait for more: so the
+# number of jobs stays bounded without a budget that a slow restart could
+# use up while the test still waits for acks.
 set work [tmpdir]
 set acks [file join $work acks]
 set stop [file join $work stop]
+set allow [file join $work allow]
 set client [file join $work client.py]
+file_write $allow 0
 file_write $client {
 import http.client, json, os, sys, time
-url_port, token, acks, stop = int(sys.argv[1]), sys.argv[2], sys.argv[3], sys.argv[4]
+url_port, token, acks, stop, allow = (int(sys.argv[1]), sys.argv[2], sys.argv[3], sys.argv[4],
+                                      sys.argv[5])
 out = open(acks, "w", buffering=1)
 i = 0
 acked = 0
-while not os.path.exists(stop) and acked < 2000:
+while not os.path.exists(stop):
+    with open(allow) as f:
+        if acked >= int(f.read().strip() or 0):
+            time.sleep(0.01)
+            continue
     i += 1
     sid = "fault-%d" % i
     body = json.dumps({"entrypoint": "echo out-%s" % sid, "submission_id": sid})
@@ -56,7 +67,7 @@ while not os.path.exists(stop) and acked < 2000:
     else:
         time.sleep(0.01)
 }
-set cpid [start_bg client /usr/bin/python3 $client $dash $token $acks $stop]
+set cpid [start_bg client /usr/bin/python3 $client $dash $token $acks $stop $allow]
 at_suite_end [list file_write $stop ""]
 
 # The number of acknowledged submissions so far.
@@ -71,6 +82,14 @@ proc acked {} {
         }
     }
     return $n
+}
+
+# Waits for N more acknowledged submissions than now, letting the client
+# make up to 200 more (WHAT says where the test is).
+proc wait_acks {n what} {
+    set base [acked]
+    file_write $::allow [expr {$base + 200}]
+    wait_for {[acked] >= $base + $n} 30000 "$n more acknowledged submissions $what"
 }
 
 # Kills daemon NAME of the head with SIGKILL and starts it again with the same
@@ -88,15 +107,13 @@ proc kill9_restart {name} {
 test {jobs-fault-1.1 submissions go on while the job server, the raylet and the GCS are killed -9 in turn} {
     set out {}
     foreach name {ray_jobserver raylet gcs_server ray_jobserver} {
-        set before [acked]
-        wait_for {[acked] >= $before + 5} 30000 "five more acknowledged submissions before killing $name"
+        wait_acks 5 "before killing $name"
         set new [kill9_restart $name]
         if {$name eq "ray_jobserver"} {
             wait_for {[dict get [http_request GET [dict get $::s url]/api/healthz -timeout 1000] status] == 200} \
                 10000 "the restarted job server"
         }
-        set after [acked]
-        wait_for {[acked] >= $after + 5} 30000 "five more acknowledged submissions after $name was restarted"
+        wait_acks 5 "after $name was restarted"
         lappend out $name [pid_alive $new]
     }
     file_write $stop ""
