@@ -42,15 +42,24 @@ CLK_TCK = os.sysconf("SC_CLK_TCK")
 
 
 def proc_cpu_s(pid):
-    """utime + stime of PID, plus cutime + cstime (its children that ended
-    and were waited for: the workers of a job that finished), in seconds
-    (0 when it is gone)."""
+    """CPU time of PID's threads in seconds, from the scheduler's own
+    nanosecond count (/proc/PID/task/*/schedstat; utime's 10 ms ticks
+    are too coarse for a few microseconds a task), plus cutime + cstime
+    (its children that ended and were waited for: the workers of a job that
+    finished); 0 when it is gone."""
+    total = 0.0
     try:
+        for tid in os.listdir(f"/proc/{pid}/task"):
+            try:
+                with open(f"/proc/{pid}/task/{tid}/schedstat") as f:
+                    total += int(f.read().split()[0]) / 1e9
+            except (OSError, ValueError, IndexError):
+                pass
         with open(f"/proc/{pid}/stat") as f:
             fields = f.read().rsplit(")", 1)[1].split()
     except OSError:
-        return 0.0
-    return sum(int(x) for x in fields[11:15]) / CLK_TCK
+        return total
+    return total + sum(int(x) for x in fields[13:15]) / CLK_TCK
 
 
 def children_of(root_pids):
@@ -123,17 +132,25 @@ class Cluster:
         if not line.startswith("ok"):
             sys.exit(f"task_events_cost: {self.name}: {line.strip() or self.driver.stderr.read()}")
 
-    def cpu_s(self):
-        """CPU seconds so far of the driver, the daemons and the workers."""
-        return sum(proc_cpu_s(p) for p in children_of(self.daemons + [self.driver.pid]))
+    def cpu_by_role(self):
+        """CPU seconds so far of the raylet, the GCS, the driver and the
+        workers (every other process below them)."""
+        named = dict(zip(("raylet", "gcs", "driver"), self.daemons + [self.driver.pid]))
+        out = {role: proc_cpu_s(pid) for role, pid in named.items()}
+        out["workers"] = sum(proc_cpu_s(p) for p in children_of(list(named.values()))
+                             if p not in named.values())
+        return out
 
     def run(self, n):
-        """Runs one burst of N tasks; returns the CPU seconds it cost."""
-        before = self.cpu_s()
+        """Runs one burst of N tasks; returns the CPU seconds it cost, in all
+        and by role."""
+        before = self.cpu_by_role()
         self.burst(n)
         # The last batch of events is sent within 1 s of the last task.
         time.sleep(1.2)
-        return self.cpu_s() - before
+        after = self.cpu_by_role()
+        roles = {k: after[k] - before[k] for k in after}
+        return sum(roles.values()), roles
 
 
 # Functions that record, batch, send or store task events: a sample whose
@@ -187,12 +204,16 @@ def main():
             c.run(1000)  # warm: workers started
         print("load at start:", os.getloadavg())
         per = {c.name: [] for c in clusters}
+        by_role = {c.name: {} for c in clusters}
         for r in range(a.rounds):
             order = clusters[r % len(clusters):] + clusters[:r % len(clusters)]
             line = []
             for c in order:
-                us = 1e6 * c.run(a.tasks) / a.tasks
+                total, roles = c.run(a.tasks)
+                us = 1e6 * total / a.tasks
                 per[c.name].append(us)
+                for k, v in roles.items():
+                    by_role[c.name].setdefault(k, []).append(1e6 * v / a.tasks)
                 line.append(f"{c.name} {us:.0f}")
             print(f"round {r}: cpu us/task: " + ", ".join(line), flush=True)
         print("load at end:", os.getloadavg())
@@ -203,6 +224,9 @@ def main():
                   f"events_off {statistics.median(per[off]):.0f}; events cost median "
                   f"{statistics.median(ratios):.1f} % (per round: "
                   + " ".join(f"{x:.1f}" for x in ratios) + ")")
+            for name in (on, off):
+                print(f"  {name}: median cpu us/task by process: " + ", ".join(
+                    f"{k} {statistics.median(v):.1f}" for k, v in by_role[name].items()))
             if a.profile_hz > 0 and shutil.which("perf"):
                 share, total = profile(clusters[i], max(a.tasks, 20000), a.profile_hz)
                 print(f"{a.roots[i // 2]}: perf: {share:.1f} % of {total} samples of the driver, "

@@ -80,3 +80,26 @@ void tev_wire_get(tev_wire *w, const uint8_t *in)
     w->kind = in[139];
     w->flags = in[140];
 }
+
+uint8_t tev_wire_keep_states(uint8_t *rec, uint8_t mask)
+{
+    rec[138] &= mask;
+    return rec[138];
+}
+
+uint32_t tev_wire_func(const uint8_t *rec)
+{
+    return (uint32_t)get_le(rec + 134, 4);
+}
+
+void tev_wire_set_func(uint8_t *rec, uint32_t func)
+{
+    put_le(rec + 134, func, 4);
+}
+
+void tev_wire_set_runner(uint8_t *rec, const uint8_t *worker, int32_t pid)
+{
+    memcpy(rec + 110, worker, IDS_WORKER_LEN);
+    put_le(rec + 130, (uint32_t)pid, 4);
+    rec[140] = (uint8_t)((rec[140] & TEV_WIRE_ACTOR) | TEV_WIRE_WORKER | TEV_WIRE_ON_NODE);
+}

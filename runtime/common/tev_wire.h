@@ -58,4 +58,15 @@ void tev_wire_put(uint8_t *out, const tev_wire *w);
 /* Reads the record at IN (TEV_WIRE_SIZE bytes) into W. */
 void tev_wire_get(tev_wire *w, const uint8_t *in);
 
+/* In place, on a record's bytes (a raylet passes its workers' records on
+ * without decoding them): keeps only the states in MASK (bit s - 1) and
+ * returns those left; reads or sets the function's name index; and sets
+ * the worker that ran it (WORKER, PID), which happened on the sender's
+ * node: every flag but ACTOR is replaced (a worker does not vouch for its
+ * placement group, worker or node). */
+uint8_t tev_wire_keep_states(uint8_t *rec, uint8_t mask);
+uint32_t tev_wire_func(const uint8_t *rec);
+void tev_wire_set_func(uint8_t *rec, uint32_t func);
+void tev_wire_set_runner(uint8_t *rec, const uint8_t *worker, int32_t pid);
+
 #endif

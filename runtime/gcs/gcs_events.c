@@ -44,12 +44,20 @@ gev_table *gev_table_new(size_t max, int is_actors)
 
 static void free_ring(gev_table *t);
 
+/* Frees what R owns (most records own nothing: no calls then). */
+static void rec_release(gev_rec *r)
+{
+    if (r->name != NULL || r->ns != NULL || r->error != NULL || r->error_type != NULL) {
+        free(r->name);
+        free(r->ns);
+        free(r->error);
+        free(r->error_type);
+    }
+}
+
 static void rec_clear(gev_rec *r)
 {
-    free(r->name);
-    free(r->ns);
-    free(r->error);
-    free(r->error_type);
+    rec_release(r);
     memset(r, 0, sizeof *r);
 }
 
@@ -203,7 +211,7 @@ static gev_rec *get_rec(gev_table *t, const uint8_t *key, size_t len)
     if (t->len == t->cap) {
         int32_t old = (int32_t)t->head;
         unlink_rec(t, old);
-        rec_clear(&t->recs[old]);
+        rec_release(&t->recs[old]);      /* cleared below, as the new record */
         t->head = (t->head + 1) % t->cap;
         t->len--;
         t->dropped++;
@@ -329,16 +337,39 @@ int gev_add_task(gev_table *t, const Rayc__TaskEvent *m)
     return 0;
 }
 
+#define BATCH_NAMES_MAX 256   /* a batch's function names interned up front */
+
+/* A batch's strings, interned once for all its records. */
+typedef struct batch_names {
+    const char *func[BATCH_NAMES_MAX]; /* interned NAMES[i], NULL for "" */
+    size_t nfunc;
+    char *const *names;                /* the batch's own, for an index past nfunc */
+    size_t nnames;
+    const char *node_id;               /* interned, NULL for none */
+} batch_names;
+
+/* Sets *DST to interned S (NULL: nothing to set). */
+static void set_same(const char **dst, const char *s)
+{
+    if (s != NULL)
+        *dst = s;
+}
+
+/* The key of packed record W (its task attempt). */
+static void wire_key(const tev_wire *w, uint8_t key[KEY_MAX])
+{
+    memcpy(key, w->task, IDS_TASK_LEN);
+    memcpy(key + IDS_TASK_LEN, &w->attempt, 4);
+}
+
 /* Merges one packed record W, an attempt and its states (its function
- * NAMES[W.func], its node NODE_ID when flagged ON_NODE). */
-static int add_wire(gev_table *t, const tev_wire *w, char *const *names, size_t nnames,
-                    const char *node_id)
+ * name NAMES[W.func], its node when flagged ON_NODE). */
+static int add_wire(gev_table *t, const tev_wire *w, const batch_names *bn)
 {
     uint8_t key[KEY_MAX];
     if (w->states == 0 || w->states >= 1u << TEV_WIRE_NSTATES)
         return -EINVAL;
-    memcpy(key, w->task, IDS_TASK_LEN);
-    memcpy(key + IDS_TASK_LEN, &w->attempt, 4);
+    wire_key(w, key);
     gev_rec *r = get_rec(t, key, sizeof key);
     if (r == NULL) {
         t->dropped++;
@@ -361,24 +392,72 @@ static int add_wire(gev_table *t, const tev_wire *w, char *const *names, size_t 
         if (w->pid > 0)
             r->pid = w->pid;
     }
-    if (w->func < nnames)
-        set_interned(t, &r->func, names[w->func]);
+    if (w->func < bn->nfunc)
+        set_same(&r->func, bn->func[w->func]);
+    else if (w->func < bn->nnames)
+        set_interned(t, &r->func, bn->names[w->func]);
     if (w->flags & TEV_WIRE_ON_NODE)
-        set_interned(t, &r->node_id, node_id);
+        set_same(&r->node_id, bn->node_id);
     for (int s = 1; s <= TEV_WIRE_NSTATES; s++)
         if (w->states & (1u << (s - 1)))
             add_state(t, r, s, w->times[s - 1]);
     return 0;
 }
 
+#define PREFETCH_AHEAD 8       /* records decoded ahead of their merging */
+
+/* Asks for the bucket of W's key (its number in *BUCKET, SIZE_MAX when the
+ * table has none yet) and, when the ring is full, for the bucket of the
+ * record that will make room for it. */
+static void prefetch_wire(const gev_table *t, const tev_wire *w, size_t *bucket)
+{
+    uint8_t key[KEY_MAX];
+    *bucket = SIZE_MAX;
+    if (t->nbuckets == 0)
+        return;
+    wire_key(w, key);
+    *bucket = bucket_of(t, key, sizeof key);
+    __builtin_prefetch(&t->buckets[*bucket]);
+    if (t->len == t->cap && t->cap > PREFETCH_AHEAD) {
+        const gev_rec *old = &t->recs[(t->head + PREFETCH_AHEAD) % t->cap];
+        __builtin_prefetch(&t->buckets[bucket_of(t, old->key, old->keylen)]);
+    }
+}
+
 int gev_add_packed(gev_table *t, const Rayc__AddTaskEvents *m)
 {
     if (m->packed.len % TEV_WIRE_SIZE != 0)
         return -EINVAL;
-    tev_wire w;
-    for (size_t off = 0; off < m->packed.len; off += TEV_WIRE_SIZE) {
-        tev_wire_get(&w, m->packed.data + off);
-        add_wire(t, &w, m->names, m->n_names, m->node_id);
+    if (m->packed.len == 0)
+        return 0;
+    batch_names bn = {.names = m->names, .nnames = m->n_names};
+    bn.nfunc = m->n_names < BATCH_NAMES_MAX ? m->n_names : BATCH_NAMES_MAX;
+    for (size_t i = 0; i < bn.nfunc; i++)
+        bn.func[i] = m->names[i] != NULL && m->names[i][0] != '\0' ? intern(t, m->names[i]) : NULL;
+    if (m->node_id != NULL && m->node_id[0] != '\0')
+        bn.node_id = intern(t, m->node_id);
+    /* Records go in a few steps behind their decoding, and the memory a
+     * record will touch is asked for ahead: its bucket, then the record
+     * that bucket leads to, and the bucket of the record it will evict.
+     * The ring and its index are far bigger than the caches, and waiting
+     * for those misses one at a time was most of the cost here. */
+    size_t n = m->packed.len / TEV_WIRE_SIZE;
+    tev_wire ahead[PREFETCH_AHEAD];
+    size_t bucket[PREFETCH_AHEAD];
+    for (size_t i = 0; i < n + PREFETCH_AHEAD; i++) {
+        size_t slot = i % PREFETCH_AHEAD;
+        if (i >= PREFETCH_AHEAD)
+            add_wire(t, &ahead[slot], &bn);
+        if (i >= n)
+            continue;
+        tev_wire_get(&ahead[slot], m->packed.data + i * TEV_WIRE_SIZE);
+        prefetch_wire(t, &ahead[slot], &bucket[slot]);
+        size_t near = (i + PREFETCH_AHEAD / 2) % PREFETCH_AHEAD;
+        if (i >= PREFETCH_AHEAD / 2 && t->nbuckets != 0 && bucket[near] != SIZE_MAX) {
+            int32_t idx = t->buckets[bucket[near]];
+            if (idx >= 0)
+                __builtin_prefetch(&t->recs[idx]);
+        }
     }
     return 0;
 }

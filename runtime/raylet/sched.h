@@ -99,6 +99,7 @@ typedef struct sched_task {
     int in_ractor_queue;
     int pg_removed;                /* its placement group was removed: its worker was
                                     * killed and its resources taken back already */
+    uint64_t tev_seq;              /* its buffered task-event record (tev.c), 0: none */
     struct sched_task *prev, *next;    /* class queue or actor queue */
     htab_node link;                    /* in sched.tasks, by id */
 } sched_task;

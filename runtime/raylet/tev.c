@@ -116,18 +116,62 @@ static void copy_bytes(uint8_t *dst, size_t n, const ProtobufCBinaryData *b, uin
 
 /* ---------------------------------------------------------------- recording */
 
-void tev_task(raylet *r, const sched_task *t, int state, int status, const char *error)
+/* The buffered record of T's attempt that holds its states so far, or
+ * NULL when it was sent (or never made). */
+static tev_ev *open_record(tev *e, const sched_task *t)
+{
+    uint64_t seq = t->tev_seq;
+    if (seq < e->seq_head || seq - e->seq_head >= e->len)
+        return NULL;
+    tev_ev *ev = &e->ring[(e->head + (size_t)(seq - e->seq_head)) % e->cap];
+    if (ev->states == 0 || ev->attempt != t->attempt || memcmp(ev->id, t->id.b, IDS_TASK_LEN) != 0)
+        return NULL;
+    return ev;
+}
+
+/* Sets what SUBMITTED_TO_WORKER and RUNNING know (the node, T's worker). */
+static void on_worker(tev_ev *ev, const sched_task *t, int state)
+{
+    if (state != TEV_SUBMITTED_TO_WORKER && state != TEV_RUNNING)
+        return;
+    ev->on_node = 1;
+    if (t->worker != NULL) {
+        memcpy(ev->worker, t->worker->id.b, IDS_WORKER_LEN);
+        ev->has_worker = 1;
+        ev->pid = t->worker->pid;
+    }
+}
+
+void tev_task(raylet *r, sched_task *t, int state, int status, const char *error)
 {
     tev *e = r->tev;
     if (e == NULL || e->interval_ms == 0)
         return;
+    const Rayc__TaskSpec *s = t->spec;
+    /* A state without text joins the attempt's record while that is still
+     * buffered: one record per task, not one per state (tev_wire.h). */
+    int named = s->name != NULL && s->name[0] != '\0' && state == TEV_PENDING_ARGS_AVAIL;
+    int merge = !named && state != TEV_FAILED && state >= 1 && state <= TEV_WIRE_NSTATES;
+    tev_ev *open = merge ? open_record(e, t) : NULL;
+    if (open != NULL) {
+        uint8_t bit = (uint8_t)(1u << (state - 1));
+        if (!(open->states & bit))
+            open->times[state - 1] = now_ns();
+        open->states |= bit;
+        on_worker(open, t, state);
+        return;
+    }
     tev_ev *ev = push(e);
     if (ev == NULL) {
         e->dropped_tasks++;
         return;
     }
-    const Rayc__TaskSpec *s = t->spec;
     ev->time_ns = now_ns();
+    if (merge) {
+        ev->states = (uint8_t)(1u << (state - 1));
+        ev->times[state - 1] = ev->time_ns;
+        t->tev_seq = e->seq_head + e->len - 1;   /* push may have sent older ones */
+    }
     memcpy(ev->id, t->id.b, IDS_TASK_LEN);
     ev->attempt = t->attempt;
     ev->state = (uint8_t)state;
@@ -138,14 +182,7 @@ void tev_task(raylet *r, const sched_task *t, int state, int status, const char 
     copy_bytes(ev->job, IDS_JOB_LEN, &s->job_id, NULL);
     copy_bytes(ev->actor, IDS_ACTOR_LEN, &s->actor_id, &ev->has_actor);
     copy_bytes(ev->pg, IDS_PG_LEN, &s->placement_group_id, &ev->has_pg);
-    if (state == TEV_SUBMITTED_TO_WORKER || state == TEV_RUNNING) {
-        ev->on_node = 1;
-        if (t->worker != NULL) {
-            memcpy(ev->worker, t->worker->id.b, IDS_WORKER_LEN);
-            ev->has_worker = 1;
-            ev->pid = t->worker->pid;
-        }
-    }
+    on_worker(ev, t, state);
     if (state == TEV_FAILED) {
         ev->status = (uint8_t)status;
         ev->error = strndup(error ? error : "", TEV_TEXT_MAX);
@@ -222,6 +259,7 @@ int tev_open(raylet *r)
     if (e == NULL)
         return -ENOMEM;
     e->r = r;
+    e->seq_head = 1;                 /* 0 in a task: no record */
     strtab_init(&e->names, TEV_INTERN_MAX, SIZE_MAX);
     e->interval_ms = env_i64("RAY_task_events_report_interval_ms", TEV_DEFAULT_INTERVAL_MS, 0,
                              3600000);
@@ -259,6 +297,8 @@ void tev_free(raylet *r)
         tev__ev_free(&e->ring[(e->head + i) % e->cap]);
     strtab_free(&e->names);
     free(e->ring);
+    free(e->pass);
+    free(e->pass_func);
     tev__batch_free(e);
     free(e);
     r->tev = NULL;
@@ -297,34 +337,48 @@ static void worker_event(tev *e, const wpool_worker *w, const Rayc__TaskEvent *i
     }
 }
 
-/* Buffers packed record IN (FUNC: its interned function name) of a task
- * worker W ran, all its states in one event. */
-static void worker_wire_event(tev *e, const wpool_worker *w, const tev_wire *in,
-                              const char *func)
+/* Room for one more passed-on record, or NULL when there is none: a full
+ * batch goes at once, and while the GCS is away they wait, up to
+ * RAY_task_events_max_buffer_size. */
+static uint8_t *pass_slot(tev *e)
 {
-    uint8_t states = in->states & (uint8_t)((1u << TEV_FAILED) - 1);
-    if (states == 0)
-        return;
-    tev_ev *ev = push(e);
-    if (ev == NULL) {
+    if (e->npass >= TEV_BATCH_MAX)
+        tev__send_pass(e);
+    if (e->npass == e->pass_cap) {
+        if (e->pass_cap >= e->max)
+            return NULL;
+        size_t cap = e->pass_cap ? e->pass_cap * 2 : 1024;
+        if (cap > e->max)
+            cap = e->max;
+        uint8_t *pass = realloc(e->pass, cap * TEV_WIRE_SIZE);
+        if (pass == NULL)
+            return NULL;
+        e->pass = pass;
+        const char **func = realloc(e->pass_func, cap * sizeof *func);
+        if (func == NULL)
+            return NULL;
+        e->pass_func = func;
+        e->pass_cap = cap;
+    }
+    return e->pass + e->npass * TEV_WIRE_SIZE;
+}
+
+/* Passes on packed record IN (FUNC: its interned function name) of a task
+ * worker W ran, as it came but for the worker, its pid and the node: a
+ * record per task and no decoding, so a worker's tasks cost this raylet
+ * a copy. */
+static void pass_record(tev *e, const wpool_worker *w, const uint8_t *in, const char *func)
+{
+    uint8_t *rec = pass_slot(e);
+    if (rec == NULL) {
         e->dropped_tasks++;
         return;
     }
-    ev->states = states;
-    memcpy(ev->times, in->times, sizeof ev->times);
-    memcpy(ev->id, in->task, IDS_TASK_LEN);
-    ev->attempt = in->attempt;
-    ev->kind = in->kind;
-    ev->func = func;
-    memcpy(ev->job, in->job, IDS_JOB_LEN);
-    if (in->flags & TEV_WIRE_ACTOR) {
-        memcpy(ev->actor, in->actor, IDS_ACTOR_LEN);
-        ev->has_actor = 1;
-    }
-    ev->on_node = 1;
-    memcpy(ev->worker, w->id.b, IDS_WORKER_LEN);
-    ev->has_worker = 1;
-    ev->pid = w->pid;
+    memcpy(rec, in, TEV_WIRE_SIZE);
+    if (tev_wire_keep_states(rec, (uint8_t)((1u << TEV_FAILED) - 1)) == 0)
+        return;                       /* FAILED comes with its error, as a TaskEvent */
+    tev_wire_set_runner(rec, w->id.b, w->pid);
+    e->pass_func[e->npass++] = func;
 }
 
 void tev_from_worker(raylet_client *cl, const Rayc__AddTaskEvents *m)
@@ -355,12 +409,11 @@ void tev_from_worker(raylet_client *cl, const Rayc__AddTaskEvents *m)
     size_t nf = m->n_names < WORKER_NAMES_MAX ? m->n_names : WORKER_NAMES_MAX;
     for (size_t i = 0; i < nf; i++)
         funcs[i] = intern(e, m->names[i]);
-    tev_wire wr;
     for (size_t off = 0; off < m->packed.len; off += TEV_WIRE_SIZE) {
-        tev_wire_get(&wr, m->packed.data + off);
-        const char *f = wr.func < nf ? funcs[wr.func]
-                        : intern(e, wr.func < m->n_names ? m->names[wr.func] : "");
-        worker_wire_event(e, w, &wr, f);
+        const uint8_t *in = m->packed.data + off;
+        uint32_t fi = tev_wire_func(in);
+        const char *f = fi < nf ? funcs[fi] : intern(e, fi < m->n_names ? m->names[fi] : "");
+        pass_record(e, w, in, f);
     }
 }
 

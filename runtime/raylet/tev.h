@@ -42,9 +42,11 @@ void tev_close(raylet *r);
 void tev_free(raylet *r);
 
 /* Records that T's current attempt entered STATE (tev_task_state).  For
- * FAILED, STATUS (ray_status) and ERROR say why.  Never fails: a full
- * buffer or no memory drops the event and counts it. */
-void tev_task(raylet *r, const struct sched_task *t, int state, int status, const char *error);
+ * FAILED, STATUS (ray_status) and ERROR say why.  States without text join
+ * the attempt's record while it is still buffered (T remembers it in
+ * tev_seq).  Never fails: a full buffer or no memory drops the event and
+ * counts it. */
+void tev_task(raylet *r, struct sched_task *t, int state, int status, const char *error);
 
 /* Records that actor A entered STATE (tev_actor_state); CAUSE is the death
  * cause for DEAD (NULL otherwise).  Never fails, like tev_task. */

@@ -41,11 +41,16 @@ typedef struct tev {
     int64_t interval_ms;
     tev_ev *ring;
     size_t cap, max, head, len;
+    uint64_t seq_head;             /* the sequence number of ring[head] (from 1); a
+                                      record's number stays until it is sent */
     int64_t dropped_tasks, dropped_actors;
     strtab names;                  /* function names */
     uv_timer_t timer;
     int timer_open;
     struct tev_batch *batch;       /* the arrays of a batch, kept between sends */
+    uint8_t *pass;                 /* workers' packed records, passed on as they came */
+    const char **pass_func;        /* the interned function name of each */
+    size_t npass, pass_cap;
 } tev;
 
 /* Frees what record EV owns (tev.c). */
@@ -59,5 +64,8 @@ void tev__batch_free(tev *e);
 
 /* Sends everything buffered while the GCS is there (tev_send.c). */
 void tev__flush(tev *e);
+
+/* Sends the workers' records passed on (tev_send.c). */
+void tev__send_pass(tev *e);
 
 #endif

@@ -302,13 +302,53 @@ static void send_batch(tev *e)
         tev__ev_free(&e->ring[(e->head + i) % e->cap]);
     e->head = (e->head + n) % e->cap;
     e->len -= n;
+    e->seq_head += n;
+}
+
+static int gcs_there(const tev *e)
+{
+    return e->r->gcs.state == RAYLET_GCS_REGISTERED && !e->r->closing;
+}
+
+/* Sends N passed-on records from FIRST, their names indexed anew. */
+static void send_pass_batch(tev *e, size_t first, size_t n)
+{
+    struct tev_batch *b = e->batch;
+    b->nnames = 0;
+    memset(b->name_key, 0, sizeof b->name_key);
+    uint8_t *recs = e->pass + first * TEV_WIRE_SIZE;
+    for (size_t k = 0; k < n; k++)
+        tev_wire_set_func(recs + k * TEV_WIRE_SIZE, name_index(b, e->pass_func[first + k]));
+    Rayc__AddTaskEvents add = RAYC__ADD_TASK_EVENTS__INIT;
+    add.packed.data = recs;
+    add.packed.len = n * TEV_WIRE_SIZE;
+    add.names = b->names;
+    add.n_names = b->nnames;
+    add.node_id = (char *)e->r->opts->node_id;
+    Rayc__Envelope env = RAYC__ENVELOPE__INIT;
+    env.body_case = RAYC__ENVELOPE__BODY_ADD_TASK_EVENTS;
+    env.add_task_events = &add;
+    raylet_gcs_call(e->r, &env, sent_cb, (void *)((uintptr_t)n << 32));
+}
+
+void tev__send_pass(tev *e)
+{
+    if (e->npass == 0 || !gcs_there(e))
+        return;
+    if (e->batch == NULL && (e->batch = malloc(sizeof *e->batch)) == NULL)
+        return;
+    for (size_t first = 0; first < e->npass; first += TEV_BATCH_MAX)
+        send_pass_batch(e, first, e->npass - first < TEV_BATCH_MAX ? e->npass - first
+                                                                   : TEV_BATCH_MAX);
+    e->npass = 0;
 }
 
 void tev__flush(tev *e)
 {
     /* Events wait in the buffer (bounded) while the GCS is away. */
-    while (e->len > 0 && e->r->gcs.state == RAYLET_GCS_REGISTERED && !e->r->closing)
+    while (e->len > 0 && gcs_there(e))
         send_batch(e);
+    tev__send_pass(e);
 }
 
 void tev__tick_cb(uv_timer_t *h)

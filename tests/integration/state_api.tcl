@@ -309,6 +309,20 @@ test {state-1.11 once released the task is FINISHED and the actor DEAD with its 
     dict get $a death_cause actor_died_error_context error_message
 } {the actor's job ended}
 
+test {state-1.11b a finished task's events are its five states once each, in order, times not going back} {
+    # The raylet keeps one record per task attempt while it is buffered
+    # (states join it), and the GCS merges records that came in different
+    # batches (obs_wait's RUNNING and FINISHED) or from two nodes.
+    set out {}
+    foreach t [concat [tasks func_or_class_name=obs_wait] [tasks func_or_class_name=obs_ok]] {
+        set evs [dict get $t events]
+        set times [field $evs created_ms]
+        assert_equal [lsort -integer $times] $times "the event times of [dict get $t task_id]: $evs"
+        lappend out [field $evs state]
+    }
+    lsort -unique $out
+} {{PENDING_ARGS_AVAIL PENDING_NODE_ASSIGNMENT SUBMITTED_TO_WORKER RUNNING FINISHED}}
+
 test {state-1.12 ray timeline writes a Chrome trace with every task that ran} {
     set out [file join [tmpdir] timeline.json]
     on_ok $h1 $ray_bin timeline --address $api --output $out
