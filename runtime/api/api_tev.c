@@ -2,9 +2,14 @@
  * (a lease or an actor's channel) never pass the raylet, so the worker
  * records them itself: SUBMITTED_TO_WORKER and RUNNING when one starts,
  * FINISHED or FAILED when it ends.  They go to the worker's raylet in
- * batches (AddTaskEvents) at most a second old, and the raylet sends them
+ * batches (AddTaskEvents) at most a second old, and the raylet passes them
  * on to the GCS with its own (runtime/raylet/tev.c).  Off when
- * RAY_task_events_report_interval_ms is 0, like the raylet's. */
+ * RAY_task_events_report_interval_ms is 0, like the raylet's.
+ *
+ * A task that succeeded is written at once as its packed record
+ * (tev_wire.h) with its function name as an index into a table of names
+ * this worker keeps: no allocation per task.  A failed one carries its
+ * error, so it goes as a TaskEvent message (rare). */
 #include "api/api.h"
 
 #include <stdlib.h>
@@ -16,21 +21,29 @@
 #include "common/util.h"
 
 #define TEV_MAX 10000              /* tasks buffered; more are dropped (counted) */
-#define TEV_BATCH 128              /* a batch goes as soon as it is this big: 40 KB
+#define TEV_BATCH 128              /* a batch goes as soon as it is this big: 18 KB
                                     * packed, under a socket buffer, so the
                                     * worker never waits for its raylet to read */
+#define TEV_NAMES_MAX 256          /* distinct function names in one batch */
 
-typedef struct tev_rec {
+typedef struct tev_failed {
     uint8_t task[IDS_TASK_LEN];
     uint8_t job[IDS_JOB_LEN];
     uint8_t actor[IDS_ACTOR_LEN];
     int has_actor, kind, attempt, status;
     int64_t start_ns, end_ns;
-    char *func, *error;            /* owned */
-} tev_rec;
+    uint32_t func;                 /* index into names */
+    char *error;                   /* owned */
+} tev_failed;
 
-static tev_rec *recs;              /* guarded by api_g.mu */
-static size_t nrecs;
+/* All guarded by api_g.mu. */
+static uint8_t *packed;            /* npacked records of TEV_WIRE_SIZE bytes */
+static size_t npacked;
+static tev_failed *failed;         /* nfailed tasks that failed */
+static size_t nfailed;
+static char *names[TEV_NAMES_MAX]; /* owned; the batch's function names */
+static size_t nnames;
+static uint32_t last_name;         /* where the last lookup found its name */
 static int64_t oldest_ms = -1;     /* monotonic: when the oldest record was made */
 static int64_t dropped;
 static int enabled = -1;           /* -1: not read yet */
@@ -57,16 +70,36 @@ int64_t api_tev_now_ns(void)
     return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
-/* One message per task: its three states in ST (room for 3), pointed to by STP. */
-static void fill(Rayc__TaskEvent *m, const tev_rec *r, Rayc__StateTime *st,
-                 Rayc__StateTime **stp)
+/* The index of function name F in the batch's table (added when new), or
+ * -1 when the table is full or out of memory.  A worker runs few distinct
+ * functions, and most often the one it ran last. */
+static int64_t name_index(const char *f)
+{
+    if (last_name < nnames && strcmp(names[last_name], f) == 0)
+        return last_name;
+    for (size_t i = 0; i < nnames; i++) {
+        if (strcmp(names[i], f) == 0) {
+            last_name = (uint32_t)i;
+            return (int64_t)i;
+        }
+    }
+    if (nnames == TEV_NAMES_MAX || (names[nnames] = strdup(f)) == NULL)
+        return -1;
+    last_name = (uint32_t)nnames;
+    return (int64_t)nnames++;
+}
+
+/* One message per failed task: its three states in ST (room for 3),
+ * pointed to by STP. */
+static void fill_failed(Rayc__TaskEvent *m, const tev_failed *r, Rayc__StateTime *st,
+                        Rayc__StateTime **stp)
 {
     /* StateTime codes (cheaper for the raylet than names): 3
-     * SUBMITTED_TO_WORKER, 4 RUNNING, 5 FINISHED, 6 FAILED. */
+     * SUBMITTED_TO_WORKER, 4 RUNNING, 6 FAILED. */
     rayc__task_event__init(m);
     for (int i = 0; i < 3; i++) {
         rayc__state_time__init(&st[i]);
-        st[i].code = i < 2 ? 3 + i : r->status == RAY_OK ? 5 : 6;
+        st[i].code = i < 2 ? 3 + i : 6;
         st[i].time_ns = i < 2 ? r->start_ns : r->end_ns;
         stp[i] = &st[i];
     }
@@ -77,75 +110,45 @@ static void fill(Rayc__TaskEvent *m, const tev_rec *r, Rayc__StateTime *st,
     m->attempt = r->attempt;
     m->job_id.data = (uint8_t *)r->job;
     m->job_id.len = IDS_JOB_LEN;
-    m->func = r->func ? r->func : "";
+    m->func = names[r->func];
     m->kind = r->kind;
     if (r->has_actor) {
         m->actor_id.data = (uint8_t *)r->actor;
         m->actor_id.len = IDS_ACTOR_LEN;
     }
     m->worker_pid = (int32_t)getpid();
+    m->error = r->error ? r->error : "";
+    m->error_type = (char *)(r->status == RAY_ERR_TASK ? "TASK_EXECUTION_EXCEPTION"
+                                                       : ray_status_name(r->status));
 }
 
-/* The index of function name F in NAMES (added when new; the last few are
- * compared, a repeat further back is merely sent twice). */
-static uint32_t name_index(char **names, size_t *n, char *f)
+/* Forgets the batch: records, failures and names. */
+static void batch_reset(void)
 {
-    for (size_t i = *n; i > 0 && *n - i < 8; i--)
-        if (strcmp(names[i - 1], f) == 0)
-            return (uint32_t)(i - 1);
-    names[*n] = f;
-    return (uint32_t)(*n)++;
-}
-
-/* Appends R, a task that succeeded, with its three states to PACKED
- * (tev_wire.h; the raylet adds the worker and the node). */
-static void pack_rec(const tev_rec *r, uint8_t *packed, size_t *npacked, char **names,
-                     size_t *nnames)
-{
-    tev_wire w;
-    memset(&w, 0, sizeof w);
-    memcpy(w.task, r->task, IDS_TASK_LEN);
-    memcpy(w.job, r->job, IDS_JOB_LEN);
-    if (r->has_actor) {
-        memcpy(w.actor, r->actor, IDS_ACTOR_LEN);
-        w.flags = TEV_WIRE_ACTOR;
-    }
-    w.attempt = r->attempt;
-    w.kind = (uint8_t)r->kind;
-    w.func = name_index(names, nnames, r->func ? r->func : "");
-    tev_wire_add_state(&w, 3, r->start_ns);      /* SUBMITTED_TO_WORKER */
-    tev_wire_add_state(&w, 4, r->start_ns);      /* RUNNING */
-    tev_wire_add_state(&w, 5, r->end_ns);        /* FINISHED */
-    tev_wire_put(packed + (*npacked)++ * TEV_WIRE_SIZE, &w);
+    for (size_t i = 0; i < nfailed; i++)
+        free(failed[i].error);
+    for (size_t i = 0; i < nnames; i++)
+        free(names[i]);
+    npacked = nfailed = nnames = 0;
+    last_name = 0;
+    dropped = 0;
+    oldest_ms = -1;
 }
 
 void api_tev_flush(void)
 {
-    if (nrecs == 0 && dropped == 0)
+    if (npacked == 0 && nfailed == 0 && dropped == 0)
         return;
-    Rayc__TaskEvent *ev = calloc(nrecs + 1, sizeof *ev);
-    Rayc__TaskEvent **evp = calloc(nrecs + 1, sizeof *evp);
-    Rayc__StateTime *st = calloc(3 * nrecs + 1, sizeof *st);
-    Rayc__StateTime **stp = calloc(3 * nrecs + 1, sizeof *stp);
-    uint8_t *packed = malloc(nrecs * TEV_WIRE_SIZE + 1);
-    char **names = calloc(nrecs + 1, sizeof *names);
-    size_t n = 0, npacked = 0, nnames = 0;
-    for (size_t i = 0; ev && evp && st && stp && i < nrecs; i++) {
-        const tev_rec *r = &recs[i];
-        if (r->status == RAY_OK && packed != NULL && names != NULL) {
-            pack_rec(r, packed, &npacked, names, &nnames);
-            continue;
-        }
-        fill(&ev[n], r, st + 3 * i, stp + 3 * i);
-        if (r->status != RAY_OK) {
-            ev[n].error = r->error ? r->error : "";
-            ev[n].error_type = (char *)(r->status == RAY_ERR_TASK ? "TASK_EXECUTION_EXCEPTION"
-                                                                  : ray_status_name(r->status));
-        }
+    Rayc__TaskEvent *ev = calloc(nfailed + 1, sizeof *ev);
+    Rayc__TaskEvent **evp = calloc(nfailed + 1, sizeof *evp);
+    Rayc__StateTime *st = calloc(3 * nfailed + 1, sizeof *st);
+    Rayc__StateTime **stp = calloc(3 * nfailed + 1, sizeof *stp);
+    size_t n = 0;
+    for (size_t i = 0; ev && evp && st && stp && i < nfailed; i++) {
+        fill_failed(&ev[n], &failed[i], st + 3 * i, stp + 3 * i);
+        evp[n] = &ev[n];
         n++;
     }
-    for (size_t i = 0; i < n; i++)
-        evp[i] = &ev[i];
     Rayc__AddTaskEvents add = RAYC__ADD_TASK_EVENTS__INIT;
     add.tasks = evp;
     add.n_tasks = n;
@@ -153,38 +156,45 @@ void api_tev_flush(void)
     add.packed.len = npacked * TEV_WIRE_SIZE;
     add.names = names;
     add.n_names = nnames;
-    size_t sent = n + npacked;         /* one packed record per task */
-    add.dropped_tasks = dropped + (sent < nrecs ? (int64_t)(nrecs - sent) : 0);
+    add.dropped_tasks = dropped + (int64_t)(nfailed - n);
     Rayc__Envelope env = RAYC__ENVELOPE__INIT;
     env.body_case = RAYC__ENVELOPE__BODY_ADD_TASK_EVENTS;
     env.add_task_events = &add;
     api_send_mu(&env);             /* a broken connection loses them with the worker */
-    for (size_t i = 0; i < nrecs; i++) {
-        free(recs[i].func);
-        free(recs[i].error);
-    }
     free(ev);
     free(evp);
     free(st);
     free(stp);
-    free(packed);
-    free(names);
-    nrecs = 0;
-    dropped = 0;
-    oldest_ms = -1;
+    batch_reset();
 }
 
-void api_tev_record(const Rayc__TaskSpec *spec, int64_t start_ns, int status, const char *error)
+/* Appends the packed record of SPEC's attempt, which succeeded: ran from
+ * START_NS to END_NS, function name FUNC (an index into names). */
+static void pack_ok(const Rayc__TaskSpec *spec, uint32_t func, int64_t start_ns, int64_t end_ns)
 {
-    if (!on() || spec->task_id.len != IDS_TASK_LEN)
-        return;
-    if (recs == NULL)
-        recs = calloc(TEV_MAX, sizeof *recs);
-    if (recs == NULL || nrecs == TEV_MAX) {
-        dropped++;
-        return;
+    tev_wire w;
+    memset(&w, 0, sizeof w);
+    memcpy(w.task, spec->task_id.data, IDS_TASK_LEN);
+    if (spec->job_id.len == IDS_JOB_LEN)
+        memcpy(w.job, spec->job_id.data, IDS_JOB_LEN);
+    if (spec->actor_id.len == IDS_ACTOR_LEN) {
+        memcpy(w.actor, spec->actor_id.data, IDS_ACTOR_LEN);
+        w.flags = TEV_WIRE_ACTOR;
     }
-    tev_rec *r = &recs[nrecs++];
+    w.attempt = spec->attempt;
+    w.kind = (uint8_t)spec->kind;
+    w.func = func;
+    tev_wire_add_state(&w, 3, start_ns);         /* SUBMITTED_TO_WORKER */
+    tev_wire_add_state(&w, 4, start_ns);         /* RUNNING */
+    tev_wire_add_state(&w, 5, end_ns);           /* FINISHED (the raylet adds the worker) */
+    tev_wire_put(packed + npacked++ * TEV_WIRE_SIZE, &w);
+}
+
+/* Keeps SPEC's attempt, which failed with STATUS and ERROR. */
+static void keep_failed(const Rayc__TaskSpec *spec, uint32_t func, int64_t start_ns,
+                        int64_t end_ns, int status, const char *error)
+{
+    tev_failed *r = &failed[nfailed++];
     memset(r, 0, sizeof *r);
     memcpy(r->task, spec->task_id.data, IDS_TASK_LEN);
     if (spec->job_id.len == IDS_JOB_LEN)
@@ -197,13 +207,42 @@ void api_tev_record(const Rayc__TaskSpec *spec, int64_t start_ns, int status, co
     r->attempt = spec->attempt;
     r->status = status;
     r->start_ns = start_ns;
-    r->end_ns = api_tev_now_ns();
-    r->func = strdup(spec->function ? spec->function : "");
-    if (status != RAY_OK)
-        r->error = strndup(error ? error : "", 1024);   /* what the GCS keeps */
+    r->end_ns = end_ns;
+    r->func = func;
+    r->error = strndup(error ? error : "", 1024);   /* what the GCS keeps */
+}
+
+void api_tev_record(const Rayc__TaskSpec *spec, int64_t start_ns, int status, const char *error)
+{
+    if (!on() || spec->task_id.len != IDS_TASK_LEN)
+        return;
+    if (packed == NULL) {
+        packed = malloc((size_t)TEV_MAX * TEV_WIRE_SIZE);
+        failed = calloc(TEV_MAX, sizeof *failed);
+        if (packed == NULL || failed == NULL) {
+            free(packed);
+            free(failed);
+            packed = NULL;
+            failed = NULL;
+        }
+    }
+    int64_t func = packed != NULL ? name_index(spec->function ? spec->function : "") : -1;
+    if (func < 0 && packed != NULL && nnames == TEV_NAMES_MAX) {
+        api_tev_flush();           /* a new batch starts with an empty table */
+        func = name_index(spec->function ? spec->function : "");
+    }
+    if (func < 0 || npacked + nfailed >= TEV_MAX) {
+        dropped++;
+        return;
+    }
+    int64_t end_ns = api_tev_now_ns();
+    if (status == RAY_OK)
+        pack_ok(spec, (uint32_t)func, start_ns, end_ns);
+    else
+        keep_failed(spec, (uint32_t)func, start_ns, end_ns, status, error);
     if (oldest_ms < 0)
         oldest_ms = time_mono_ms();
-    if (nrecs >= TEV_BATCH)
+    if (npacked + nfailed >= TEV_BATCH)
         api_tev_flush();
 }
 
