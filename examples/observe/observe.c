@@ -20,7 +20,15 @@
  * own memory, never in the store), the small result of one obs_small task and
  * of one direct actor call; prints "put=<hex> result=<hex> call=<hex>
  * pid=<pid>" and holds them until RELEASE
- * exists, sleeping outside the library meanwhile. */
+ * exists, sleeping outside the library meanwhile.
+ *
+ *   RAY_ADDRESS=IP:6379 ./observe direct N RELEASE
+ *
+ * runs N obs_many tasks one at a time (each straight to a leased worker,
+ * so that worker records them all) and then one obs_many_fail, prints
+ * "direct ok=<finished> failed=<failed>" and stays connected until the
+ * file RELEASE exists (a job that ends takes the events its workers have
+ * not sent yet along). */
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -112,8 +120,32 @@ static int put_and_hold(const char *bytes, const char *release, int small)
     return 0;
 }
 
+/* `observe direct N RELEASE`: N tasks one at a time, then one that fails. */
+static int direct(long n, const char *release)
+{
+    if (ray_init(NULL) != RAY_OK)
+        return fail("ray_init");
+    long ok = 0, failed = 0;
+    for (long i = 0; i <= n; i++) {
+        int64_t v;
+        ray_ref *r = ray_call(i < n ? "obs_many" : "obs_many_fail", RAY_ARGS(ray_i64(i)), NULL);
+        int rc = r != NULL ? ray_get_i64(r, 120.0, &v) : RAY_ERR_INVALID;
+        ok += rc == RAY_OK;
+        failed += rc == RAY_ERR_TASK;
+        ray_ref_release(r);
+    }
+    printf("direct ok=%ld failed=%ld\n", ok, failed);
+    fflush(stdout);
+    while (access(release, F_OK) != 0)
+        usleep(10000);
+    ray_shutdown();
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
+    if (argc == 4 && strcmp(argv[1], "direct") == 0)
+        return direct(strtol(argv[2], NULL, 10), argv[3]);
     if (argc == 4 && (strcmp(argv[1], "put") == 0 || strcmp(argv[1], "small") == 0))
         return put_and_hold(argv[2], argv[3], strcmp(argv[1], "small") == 0);
     if (argc != 4) {

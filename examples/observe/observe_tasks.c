@@ -19,6 +19,7 @@ static int obs_ok(ray_ctx *c)
 RAY_REMOTE(obs_ok);
 RAY_REMOTE_NAMED("obs_seq", obs_ok, obs_seq);
 RAY_REMOTE_NAMED("obs_small", obs_ok, obs_small);
+RAY_REMOTE_NAMED("obs_many", obs_ok, obs_many);
 
 /* Always fails with an application error. */
 static int obs_fail(ray_ctx *c)
@@ -26,6 +27,7 @@ static int obs_fail(ray_ctx *c)
     return ray_error(c, "obs_fail: failing on purpose");
 }
 RAY_REMOTE(obs_fail);
+RAY_REMOTE_NAMED("obs_many_fail", obs_fail, obs_many_fail);
 
 /* Runs until the file named by its argument exists (checked every 10 ms). */
 static int obs_wait(ray_ctx *c)

@@ -429,6 +429,32 @@ test {state-1.12g /api/v0/logs/stream without the token is 401; a missing file i
         [dict get $r5 status]
 } {401 404 {Log file no-such.log is not found on this node} 400 {pid needs node_id or node_ip: a pid names a worker only on its node} 400 400}
 
+test {state-1.12h 2500 tasks a leased worker ran (more than one of its batches) are all listed, and one that failed with its error} {
+    # The worker sends its records 2048 at a time (or a second old) and its
+    # raylet passes them on to the GCS as they came.  The driver stays
+    # connected meanwhile: the job's end would take the worker along.
+    set ns [lindex $names 0]
+    set release [file join [tmpdir] release-direct]
+    set p [start_bg direct -env $envs ip netns exec $ns $obs direct 2500 $release]
+    at_suite_end [list file_write $release ""]
+    wait_for {[string match "*direct ok=*" [file_read [bg_log $p]]]} 120000 "observe direct's tasks"
+    assert_match "*direct ok=2500 failed=1*" [file_read [bg_log $p]] "observe direct's output"
+    proc many_counts {} {
+        set sum [dict get [ray_json summary tasks] cluster summary]
+        set out {}
+        foreach f {obs_many obs_many_fail} {
+            lappend out [expr {[dict exists $sum $f] ? [dict get $sum $f state_counts] : {}}]
+        }
+        return $out
+    }
+    wait_for {[many_counts] eq {{FINISHED 2500} {FAILED 1}}} 30000 "2501 tasks in the summary"
+    set f [lindex [tasks func_or_class_name=obs_many_fail] 0]
+    file_write $release ""
+    wait_for {![pid_alive $p]} 60000 "observe direct to exit"
+    list [many_counts] [dict get $f error_type] [string match "*failing on purpose*" [dict get $f error_message]] \
+        [expr {[dict get $f worker_pid] > 0}]
+} {{{FINISHED 2500} {FAILED 1}} TASK_EXECUTION_EXCEPTION 1 1}
+
 test {state-1.13 a node that left is listed DEAD with the reason} {
     on_ok $h3 $ray_bin stop
     wait_for {[llength [ray_json list nodes --filter state=DEAD]] == 1} 30000 "a dead node"
