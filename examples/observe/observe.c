@@ -27,8 +27,7 @@
  * runs N obs_many tasks one at a time (each straight to a leased worker,
  * so that worker records them all) and then one obs_many_fail, prints
  * "direct ok=<finished> failed=<failed>" and stays connected until the
- * file RELEASE exists (a job that ends takes the events its workers have
- * not sent yet along). */
+ * file RELEASE exists. */
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>

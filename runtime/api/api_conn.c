@@ -154,6 +154,16 @@ static void dispatch(Rayc__Envelope *env)
             api_g.cancel_set = 1;
         rayc__envelope__free_unpacked(env, NULL);
         break;
+    case RAYC__ENVELOPE__BODY_WORKER_EXIT: {
+        /* The raylet stops this worker: what it recorded goes first. */
+        char why[200];
+        snprintf(why, sizeof why, "the raylet stopped this worker: %s",
+                 env->worker_exit->reason ? env->worker_exit->reason : "");
+        rayc__envelope__free_unpacked(env, NULL);
+        api_tev_flush();
+        mark_broken(why);
+        break;
+    }
     case RAYC__ENVELOPE__BODY_WARNING:
         fprintf(stderr, "(raylet) %s\n", env->warning->message);
         rayc__envelope__free_unpacked(env, NULL);

@@ -219,8 +219,19 @@ void wpool_worker_kill(raylet *r, wpool_worker *w, int force, const char *why)
     if (!w->stopping && w->task_worker && w->job != NULL)
         w->job->nstopping++;
     w->stopping = 1;
-    if (w->client != NULL)
+    if (w->client != NULL && !force && w->proc_running) {
+        /* It sends the task events it holds and leaves by itself; the
+         * grace timer below kills it otherwise. */
+        Rayc__Envelope env = RAYC__ENVELOPE__INIT;
+        Rayc__WorkerExit ex = RAYC__WORKER_EXIT__INIT;
+        ex.reason = (char *)why;
+        env.body_case = RAYC__ENVELOPE__BODY_WORKER_EXIT;
+        env.worker_exit = &ex;
+        if (raylet_client_send(w->client, &env) != 0)
+            raylet_client_close(w->client, why);
+    } else if (w->client != NULL) {
         raylet_client_close(w->client, why);
+    }
     if (!w->proc_running)
         return;
     if (force)
