@@ -51,11 +51,18 @@ static void release(relay *r)
         free(r);
 }
 
-static void handle_closed(uv_handle_t *h)
+/* The relay's timer closed (its data is the relay). */
+static void timer_closed(uv_handle_t *h)
 {
-    relay *r = h->data;
-    if (h != (uv_handle_t *)&r->timer)
-        free(h);
+    release(h->data);
+}
+
+/* A socket's poll closed: its data is the sockpoll, freed here. */
+static void sock_closed(uv_handle_t *h)
+{
+    sockpoll *sp = h->data;
+    relay *r = sp->r;
+    free(sp);
     release(r);
 }
 
@@ -118,7 +125,7 @@ static void sock_close(relay *r, sockpoll *sp)
         if (r->socks[i] == sp)
             r->socks[i] = NULL;
     uv_poll_stop(&sp->poll);
-    uv_close((uv_handle_t *)&sp->poll, handle_closed);
+    uv_close((uv_handle_t *)&sp->poll, sock_closed);
 }
 
 static sockpoll *sock_open(relay *r, curl_socket_t fd)
@@ -226,7 +233,7 @@ static void done(void *arg)
     for (int i = 0; i < RELAY_SOCKETS; i++)
         if (r->socks[i] != NULL)
             sock_close(r, r->socks[i]);
-    uv_close((uv_handle_t *)&r->timer, handle_closed);
+    uv_close((uv_handle_t *)&r->timer, timer_closed);
     release(r);
 }
 
