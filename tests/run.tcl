@@ -528,12 +528,14 @@ proc ::run::show {id counts ms block} {
             }
             lappend failures $what
             # The end of the output is what a CI log keeps: the first three
-            # failures' details are repeated there (the first's 30 lines,
-            # often a message and then log tails; 8 of the others).
+            # failures' details are repeated there (the first's 12 lines,
+            # 6 of the others), without the log tails that follow a message.
             if {[llength $failures] <= 3} {
                 lappend details "$what:"
-                set kept [expr {[llength $failures] == 1 ? 30 : 8}]
+                set kept [expr {[llength $failures] == 1 ? 12 : 6}]
             }
+        } elseif {[regexp {^\s*(\||--- last \d+ lines of )} $line]} {
+            # a log tail: left out of the summary
         } elseif {$kept > 0} {
             lappend details "    $line"
             incr kept -1

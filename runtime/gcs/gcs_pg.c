@@ -154,17 +154,57 @@ void gcs_pg_conn_closed(gcs_server *srv, gcs_client *cl)
     }
 }
 
+/* Drops PG's give-back records of request CALL_ID (0: all of them). */
+static void returns_drop(gcs_pg *pg, uint64_t call_id)
+{
+    for (gcs_pg_return **p = &pg->returns; *p != NULL;) {
+        gcs_pg_return *e = *p;
+        if (call_id == 0 || e->call_id == call_id) {
+            *p = e->next;
+            free(e);
+        } else {
+            p = &e->next;
+        }
+    }
+}
+
 void gcs_pg__cancel_calls(gcs_server *srv, gcs_pg *pg)
 {
     for (gcs_pg_call **p = &pgs_of(srv)->calls; *p != NULL;) {
         gcs_pg_call *c = *p;
         if (c->pg == pg) {
             *p = c->next;
+            returns_drop(pg, c->id);
             free(c);
         } else {
             p = &c->next;
         }
     }
+}
+
+/* The node answered a ReturnBundles (REPLY NULL: it did not, its
+ * connection closed): its next report shows the bundles gone. */
+static void returned_cb(gcs_server *srv, gcs_pg_call *c, const Rayc__Envelope *reply)
+{
+    gcs_node *n = gcs_node_table_find(&srv->nodes, c->node);
+    if (reply == NULL || n == NULL) {
+        returns_drop(c->pg, c->id);
+        return;
+    }
+    for (gcs_pg_return *e = c->pg->returns; e != NULL; e = e->next) {
+        if (e->call_id == c->id) {
+            e->call_id = 0;
+            e->gone_after = n->report_seq;
+        }
+    }
+}
+
+uint64_t gcs_pg__send_return(gcs_server *srv, gcs_client *cl, Rayc__Envelope *env, gcs_pg *pg,
+                             const char *node)
+{
+    if (gcs_pg__request(srv, cl, env, pg, node, returned_cb) != 0)
+        return 0;
+    return env->request_id;
 }
 
 void gcs_pg__broadcast_removed(gcs_server *srv, gcs_pg *pg)
@@ -178,8 +218,12 @@ void gcs_pg__broadcast_removed(gcs_server *srv, gcs_pg *pg)
     env.return_bundles = &m;
     for (size_t i = 0; i < srv->nodes.n; i++) {
         gcs_node *n = srv->nodes.list[i];
-        if (n->info->state == RAYC__NODE_INFO__STATE__ALIVE && n->conn != NULL)
-            gcs_pg__request(srv, n->conn, &env, NULL, n->info->node_id, NULL);
+        if (n->info->state != RAYC__NODE_INFO__STATE__ALIVE || n->conn == NULL)
+            continue;
+        uint64_t call = gcs_pg__send_return(srv, n->conn, &env, pg, n->info->node_id);
+        for (size_t b = 0; call != 0 && b < pg->info->n_bundles; b++)
+            if (strcmp(pg->info->bundles[b]->node_id, n->info->node_id) == 0)
+                gcs_pg__give_back(srv, pg, b, n->info->node_id, call);
     }
 }
 
@@ -264,11 +308,22 @@ void gcs_handle_create_pg(gcs_client *cl, uint64_t id, const Rayc__CreatePlaceme
 
 /* ---------------------------------------------------------------- remove */
 
-void gcs_pg__credit(gcs_server *srv, gcs_pg *pg, size_t i, const char *node_id)
+void gcs_pg__give_back(gcs_server *srv, gcs_pg *pg, size_t i, const char *node_id,
+                       uint64_t call_id)
 {
     gcs_node *n = gcs_node_table_find(&srv->nodes, node_id);
+    gcs_pg_return *ret = n ? calloc(1, sizeof *ret) : NULL;
+    if (ret != NULL) {
+        ret->index = i;
+        str_copy(ret->node, sizeof ret->node, node_id);
+        ret->call_id = call_id;
+        ret->shown_after = pg->shown_after[i];
+        ret->credited_seq = n->report_seq;
+        ret->next = pg->returns;
+        pg->returns = ret;
+    }
     if (n == NULL || (pg->shown_after[i] != 0 && n->report_seq <= pg->shown_after[i]))
-        return; /* no report showed the reservation: nothing to give back */
+        return; /* no report showed the reservation: nothing to give back yet */
     const Rayc__Bundle *b = pg->info->bundles[i];
     Rayc__NodeInfo *ni = n->info;
     for (size_t k = 0; k < b->n_resources; k++) {
@@ -297,9 +352,6 @@ static void pg_remove(gcs_server *srv, gcs_pg *pg, const char *reason)
     log_info("placement group %s removed: %s", pg->hex, reason);
     if (pg->busy != NULL)
         pg->remove_asked = 1; /* the try's end gives its bundles back */
-    for (size_t i = 0; i < pg->info->n_bundles; i++)
-        if (pg->info->bundles[i]->node_id[0] != '\0')
-            gcs_pg__credit(srv, pg, i, pg->info->bundles[i]->node_id);
     gcs_pg__broadcast_removed(srv, pg);
 }
 
@@ -501,6 +553,7 @@ void gcs_pg_free(gcs_server *srv)
             free(pg->busy);
         }
         rayc__placement_group_info__free_unpacked(pg->info, NULL);
+        returns_drop(pg, 0);
         free(pg->shown_after);
         free(pg);
     }

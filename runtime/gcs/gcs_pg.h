@@ -13,7 +13,9 @@
  *
  * The view is each alive node's last reported available resources, minus
  * the bundles reserved there that no report has shown yet (a bundle counts
- * as shown once a report arrives after its prepare was acknowledged). */
+ * as shown once a report arrives after its prepare was acknowledged), plus
+ * the bundles given back there that a report may still show (until a report
+ * arrives after the ReturnBundles was answered). */
 #ifndef RAYC_GCS_PG_H
 #define RAYC_GCS_PG_H
 
@@ -35,12 +37,26 @@ typedef struct gcs_pg_try {
     char why[512];
 } gcs_pg_try;
 
+/* A bundle given back to its node (ReturnBundles sent).  Until a report
+ * sent after the node answered arrives, its reports may still show the
+ * bundle reserved; the placement view gives its resources back meanwhile. */
+typedef struct gcs_pg_return {
+    size_t index;                       /* the bundle */
+    char node[GCS_MAX_ID_LEN + 1];
+    uint64_t call_id;                   /* the ReturnBundles request; 0 once answered */
+    uint64_t shown_after;               /* the bundle's shown_after when given back */
+    uint64_t credited_seq;              /* the node's report_seq when given back */
+    uint64_t gone_after;                /* the node's report_seq when it answered */
+    struct gcs_pg_return *next;
+} gcs_pg_return;
+
 typedef struct gcs_pg {
     Rayc__PlacementGroupInfo *info;     /* owned */
     char hex[2 * GCS_PG_ID_LEN + 1];
     uint64_t *shown_after;              /* per bundle: report_seq of its node once reserved
                                          * (0: already shown in the node's reports) */
     gcs_pg_try *busy;                   /* the try in flight, or NULL */
+    gcs_pg_return *returns;             /* bundles being given back */
     int remove_asked;                   /* removed while busy */
     struct gcs_pg *next;                /* creation order */
 } gcs_pg;
@@ -76,13 +92,23 @@ void gcs_pg__save(gcs_server *srv, gcs_pg *pg);
 /* Sets a string field of a record to a copy of V. */
 void gcs_pg__set_str(char **field, const char *v);
 
-/* Bundle I of PG on NODE_ID is being given back: until the node's next
- * report, its view gets the bundle's resources back at once (edited in
- * place; the report replaces them with the truth), so that the next group
- * can use them.  Nothing happens when no report showed the reservation. */
-void gcs_pg__credit(gcs_server *srv, gcs_pg *pg, size_t i, const char *node_id);
+/* Sends ReturnBundles ENV for PG to the raylet of NODE on CL.  Returns the
+ * request's id (0 when it could not be sent); its answer ends the
+ * gcs_pg__give_back records made with that id. */
+uint64_t gcs_pg__send_return(gcs_server *srv, gcs_client *cl, Rayc__Envelope *env, gcs_pg *pg,
+                             const char *node);
 
-/* Forgets PG's requests in flight (their answers will be dropped). */
+/* Bundle I of PG on NODE_ID is being given back by request CALL_ID: the
+ * node's view gets the bundle's resources back at once (edited in place
+ * until its next report), and the placement view keeps giving them back
+ * while the node's reports may predate the return (gcs_pg_return), so that
+ * the next group can use them.  Nothing is given back while no report
+ * showed the reservation. */
+void gcs_pg__give_back(gcs_server *srv, gcs_pg *pg, size_t i, const char *node_id,
+                       uint64_t call_id);
+
+/* Forgets PG's requests in flight (their answers will be dropped, and a
+ * give-back waiting for one ends). */
 void gcs_pg__cancel_calls(gcs_server *srv, gcs_pg *pg);
 
 /* Tells every alive raylet that PG is removed (its bundles go back, its

@@ -74,10 +74,34 @@ static void view_free(pview *v)
     v->n = 0;
 }
 
-/* Charges every placed bundle that its node's reports do not show yet. */
+/* Gives back to the view PG's bundles being returned that their node's
+ * last report may still show reserved: the report showed the reservation,
+ * came after the in-place credit of gcs_pg__give_back, and was not sent
+ * after the node answered.  Forgets the returns a report shows done. */
+static void view_credit(gcs_server *srv, pview *v, gcs_pg *pg)
+{
+    for (gcs_pg_return **ep = &pg->returns; *ep != NULL;) {
+        gcs_pg_return *e = *ep;
+        gcs_node *n = gcs_node_table_find(&srv->nodes, e->node);
+        if (n == NULL || (e->call_id == 0 && n->report_seq > e->gone_after)) {
+            *ep = e->next;
+            free(e);
+            continue;
+        }
+        ep = &e->next;
+        pnode *p = view_find(v, e->node);
+        int shown = e->shown_after == 0 || n->report_seq > e->shown_after;
+        if (p != NULL && shown && n->report_seq > e->credited_seq)
+            take(p, pg->info->bundles[e->index], -1);
+    }
+}
+
+/* Charges every placed bundle that its node's reports do not show yet, and
+ * credits the bundles given back that they may still show. */
 static void view_charge(gcs_server *srv, pview *v)
 {
     for (gcs_pg *pg = srv->pgs->head; pg != NULL; pg = pg->next) {
+        view_credit(srv, v, pg);
         if (pg->info->state == RAYC__PLACEMENT_GROUP_INFO__STATE__REMOVED)
             continue;
         for (size_t i = 0; i < pg->info->n_bundles; i++) {
@@ -225,8 +249,10 @@ typedef union pg_msg {
 } pg_msg;
 
 /* Sends the request FILL builds (into ENV and M, for the try's bundles on
- * NODE) to every node of PG's try (ONLY_PREPARED: the nodes that prepared).
- * Returns how many were sent. */
+ * NODE) to every node of PG's try (ONLY_PREPARED: the nodes that prepared),
+ * CB getting the answers; a node it cannot be sent to fails the try.  With
+ * CB NULL the request is a ReturnBundles instead, and the try's prepared
+ * bundles are given back (gcs_pg__give_back).  Returns how many were sent. */
 typedef void (*fill_fn)(gcs_pg *pg, const char *node, Rayc__Envelope *env, pg_msg *m,
                         void *scratch);
 
@@ -253,9 +279,15 @@ static int each_node(gcs_server *srv, gcs_pg *pg, int only_prepared, fill_fn fil
         Rayc__Envelope env = RAYC__ENVELOPE__INIT;
         pg_msg m;
         fill(pg, node, &env, &m, scratch);
-        if (n != NULL && gcs_pg__request(srv, n->conn, &env, pg, node, cb) == 0)
+        if (cb == NULL) {
+            uint64_t call = n ? gcs_pg__send_return(srv, n->conn, &env, pg, node) : 0;
+            for (size_t b = 0; call != 0 && b < nb; b++)
+                if (t->prepared[b] && strcmp(t->node[b], node) == 0)
+                    gcs_pg__give_back(srv, pg, b, node, call);
+            sent += call != 0;
+        } else if (n != NULL && gcs_pg__request(srv, n->conn, &env, pg, node, cb) == 0) {
             sent++;
-        else if (cb != NULL) {
+        } else {
             t->failed = 1;
             str_copy(t->why, sizeof t->why, "a chosen node has no connection");
         }
@@ -321,9 +353,6 @@ static void try_end(gcs_server *srv, gcs_pg *pg)
     Rayc__PlacementGroupInfo *info = pg->info;
     if (t->failed || pg->remove_asked) {
         each_node(srv, pg, 1, fill_return, NULL);
-        for (size_t i = 0; i < info->n_bundles; i++)
-            if (t->prepared[i])
-                gcs_pg__credit(srv, pg, i, t->node[i]);
         if (!pg->remove_asked) {
             gcs_pg__set_str(&info->reason, t->why);
             log_info("placement group %s: reservation failed (%s); will retry", pg->hex, t->why);

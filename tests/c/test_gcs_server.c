@@ -43,6 +43,7 @@ static struct {
     char stdio_log[128];
     const char *bin;
     int port;
+    int health_ms;               /* --health-check-timeout-ms */
     pid_t pid;
 } S;
 
@@ -93,7 +94,7 @@ static pid_t spawn_server(const char *session)
 {
     char port[16], timeout[16];
     snprintf(port, sizeof port, "%d", S.port);
-    snprintf(timeout, sizeof timeout, "%d", HEALTH_TIMEOUT_MS);
+    snprintf(timeout, sizeof timeout, "%d", S.health_ms);
     pid_t pid = fork();
     if (pid != 0)
         return pid;
@@ -181,6 +182,7 @@ static int group_setup(void **state)
     snprintf(S.log, sizeof S.log, "%s/gcs_server.log", S.dir);
     snprintf(S.stdio_log, sizeof S.stdio_log, "%s/stdio.log", S.dir);
     S.port = net_pick_free_port("127.0.0.1");
+    S.health_ms = HEALTH_TIMEOUT_MS;
     atexit(kill_at_exit);
     if (S.port <= 0 || fs_write_file(S.token_file, TOKEN "\n", strlen(TOKEN) + 1, 0600) != 0)
         return -1;
@@ -765,6 +767,164 @@ static void test_sigterm(void **state)
     CHECK(log_contains("received SIGTERM"));
 }
 
+/* ---------------------------------------------------------------- placement groups */
+
+/* Reads messages on C until one of KIND comes (the others are dropped);
+ * NULL when none comes within 20 s. */
+static Rayc__Envelope *expect(rpc_client *c, Rayc__Envelope__BodyCase kind)
+{
+    int64_t deadline = time_mono_ms() + 20000;
+    for (;;) {
+        int left = (int)(deadline - time_mono_ms());
+        Rayc__Envelope *m = NULL;
+        if (left <= 0 || rpc_client_recv(c, left, &m) != 0)
+            return NULL;
+        if (m->body_case == kind)
+            return m;
+        rayc__envelope__free_unpacked(m, NULL);
+    }
+}
+
+/* A fake raylet on C answers the GCS's request of KIND with ok. */
+static void answer_ok(rpc_client *c, Rayc__Envelope__BodyCase kind)
+{
+    Rayc__Envelope *req = expect(c, kind);
+    CHECK(req != NULL);
+    Rayc__PrepareBundlesReply prep = RAYC__PREPARE_BUNDLES_REPLY__INIT;
+    Rayc__CommitBundlesReply commit = RAYC__COMMIT_BUNDLES_REPLY__INIT;
+    Rayc__ReturnBundlesReply ret = RAYC__RETURN_BUNDLES_REPLY__INIT;
+    Rayc__Envelope env = RAYC__ENVELOPE__INIT;
+    env.request_id = req->request_id;
+    prep.ok = commit.ok = 1;
+    if (kind == RAYC__ENVELOPE__BODY_PREPARE_BUNDLES) {
+        env.body_case = RAYC__ENVELOPE__BODY_PREPARE_BUNDLES_REPLY;
+        env.prepare_bundles_reply = &prep;
+    } else if (kind == RAYC__ENVELOPE__BODY_COMMIT_BUNDLES) {
+        env.body_case = RAYC__ENVELOPE__BODY_COMMIT_BUNDLES_REPLY;
+        env.commit_bundles_reply = &commit;
+    } else {
+        env.body_case = RAYC__ENVELOPE__BODY_RETURN_BUNDLES_REPLY;
+        env.return_bundles_reply = &ret;
+    }
+    rayc__envelope__free_unpacked(req, NULL);
+    CHECK_INT(0, rpc_client_send(c, &env));
+}
+
+/* Node ID reports AVAIL of its 4 CPUs free; returns when the GCS answered
+ * (after every request it sent before).  Returns how many PrepareBundles
+ * came meanwhile. */
+static int report_cpus(rpc_client *c, const char *id, double avail)
+{
+    Rayc__ReportResources__AvailableEntry cpu = RAYC__REPORT_RESOURCES__AVAILABLE_ENTRY__INIT;
+    cpu.key = "CPU";
+    cpu.value = avail;
+    Rayc__ReportResources__AvailableEntry *list[] = {&cpu};
+    Rayc__ReportResources rep = RAYC__REPORT_RESOURCES__INIT;
+    rep.node_id = (char *)id;
+    rep.n_available = 1;
+    rep.available = list;
+    Rayc__Envelope env = RAYC__ENVELOPE__INIT;
+    env.body_case = RAYC__ENVELOPE__BODY_REPORT_RESOURCES;
+    env.report_resources = &rep;
+    env.request_id = 7;
+    CHECK_INT(0, rpc_client_send(c, &env));
+    int prepares = 0, done = 0;
+    while (!done) {
+        Rayc__Envelope *m = NULL;
+        CHECK_INT(0, rpc_client_recv(c, 20000, &m));
+        done = m->body_case == RAYC__ENVELOPE__BODY_REPORT_RESOURCES_REPLY && m->request_id == 7;
+        prepares += m->body_case == RAYC__ENVELOPE__BODY_PREPARE_BUNDLES;
+        rayc__envelope__free_unpacked(m, NULL);
+    }
+    return prepares;
+}
+
+/* Asks for (CREATE) or removes group number N: one bundle of 4 CPUs. */
+static void pg_call(rpc_client *driver, int n, int create)
+{
+    uint8_t id[18] = {(uint8_t)n, 0x9c, [14] = 1};
+    Rayc__Resource cpu = RAYC__RESOURCE__INIT;
+    cpu.name = "CPU";
+    cpu.qty = 4;
+    Rayc__Resource *res[] = {&cpu};
+    Rayc__Bundle b = RAYC__BUNDLE__INIT;
+    b.resources = res;
+    b.n_resources = 1;
+    Rayc__Bundle *bundles[] = {&b};
+    Rayc__PlacementGroupInfo info = RAYC__PLACEMENT_GROUP_INFO__INIT;
+    info.pg_id.data = id;
+    info.pg_id.len = sizeof id;
+    info.strategy = 1; /* STRICT_PACK */
+    info.bundles = bundles;
+    info.n_bundles = 1;
+    Rayc__CreatePlacementGroup cr = RAYC__CREATE_PLACEMENT_GROUP__INIT;
+    cr.pg = &info;
+    Rayc__RemovePlacementGroup rm = RAYC__REMOVE_PLACEMENT_GROUP__INIT;
+    rm.pg_id = info.pg_id;
+    Rayc__Envelope env = RAYC__ENVELOPE__INIT;
+    if (create) {
+        env.body_case = RAYC__ENVELOPE__BODY_CREATE_PLACEMENT_GROUP;
+        env.create_placement_group = &cr;
+    } else {
+        env.body_case = RAYC__ENVELOPE__BODY_REMOVE_PLACEMENT_GROUP;
+        env.remove_placement_group = &rm;
+    }
+    char err[256] = "";
+    Rayc__Envelope *r = call(driver, &env, err, sizeof err);
+    CHECK(r != NULL);
+    CHECK_INT(0, create ? r->create_placement_group_reply->status
+                        : r->remove_placement_group_reply->status);
+    rayc__envelope__free_unpacked(r, NULL);
+}
+
+/* gcs-server-8.1 a removed group's bundle is free for the next group at
+ * once, even when a report the raylet sent before giving it back comes in
+ * after the removal; and only until a report sent after it did */
+static void test_pg_stale_report(void **state)
+{
+    /* A silent fake node must not be declared dead meanwhile. */
+    kill_server(SIGKILL);
+    S.health_ms = 3600 * 1000;
+    start_server("session_test_1");
+    char err[256] = "";
+    rpc_client *node = connect_client(), *driver = connect_client();
+    CHECK(node != NULL && driver != NULL);
+    CHECK_INT(0, register_node(node, "pgnode", err, sizeof err));
+    report_cpus(node, "pgnode", 4);
+
+    pg_call(driver, 1, 1);
+    answer_ok(node, RAYC__ENVELOPE__BODY_PREPARE_BUNDLES);
+    answer_ok(node, RAYC__ENVELOPE__BODY_COMMIT_BUNDLES);
+    report_cpus(node, "pgnode", 0); /* the report shows the bundle */
+
+    pg_call(driver, 1, 0);
+    Rayc__Envelope *ret = expect(node, RAYC__ENVELOPE__BODY_RETURN_BUNDLES);
+    CHECK(ret != NULL);
+    /* The raylet reports before it reads the ReturnBundles: still taken. */
+    report_cpus(node, "pgnode", 0);
+    Rayc__ReturnBundlesReply rr = RAYC__RETURN_BUNDLES_REPLY__INIT;
+    Rayc__Envelope reply = RAYC__ENVELOPE__INIT;
+    reply.request_id = ret->request_id;
+    reply.body_case = RAYC__ENVELOPE__BODY_RETURN_BUNDLES_REPLY;
+    reply.return_bundles_reply = &rr;
+    rayc__envelope__free_unpacked(ret, NULL);
+    CHECK_INT(0, rpc_client_send(node, &reply));
+
+    /* Group 2 gets the node although its last report says 0 CPUs free. */
+    pg_call(driver, 2, 1);
+    answer_ok(node, RAYC__ENVELOPE__BODY_PREPARE_BUNDLES);
+    answer_ok(node, RAYC__ENVELOPE__BODY_COMMIT_BUNDLES);
+
+    /* A report after the return shows group 2 holding the 4 CPUs: group 3
+     * does not fit, and no PrepareBundles comes for it before the answer
+     * to the next report (the GCS places a new group as it takes it). */
+    report_cpus(node, "pgnode", 0);
+    pg_call(driver, 3, 1);
+    CHECK_INT(0, report_cpus(node, "pgnode", 0));
+    rpc_client_close(node);
+    rpc_client_close(driver);
+}
+
 #define NAMED_TEST(name, fn) {name, fn, NULL, NULL, NULL}
 
 int main(void)
@@ -780,6 +940,7 @@ int main(void)
         NAMED_TEST("gcs-server-6.1 kill -9 and restart keep KV, nodes, jobs and session", test_restart),
         NAMED_TEST("gcs-server-7.1 a taken port gives one line and exit status 1", test_port_in_use),
         NAMED_TEST("gcs-server-7.2 SIGTERM closes clients and exits with status 0", test_sigterm),
+        NAMED_TEST("gcs-server-8.1 a removed group's bundle is free at once despite a late report", test_pg_stale_report),
     };
     return cmocka_run_group_tests_name("gcs_server", tests, group_setup, group_teardown);
 }
