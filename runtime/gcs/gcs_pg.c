@@ -199,6 +199,27 @@ static void returned_cb(gcs_server *srv, gcs_pg_call *c, const Rayc__Envelope *r
     }
 }
 
+int gcs_pg__return_done(const gcs_node *n, const gcs_pg_return *e)
+{
+    return e->call_id == 0 && n->report_seq > e->gone_after;
+}
+
+void gcs_pg__returns_prune(gcs_server *srv)
+{
+    for (gcs_pg *pg = srv->pgs ? srv->pgs->head : NULL; pg != NULL; pg = pg->next) {
+        for (gcs_pg_return **p = &pg->returns; *p != NULL;) {
+            gcs_pg_return *e = *p;
+            gcs_node *n = gcs_node_table_find(&srv->nodes, e->node);
+            if (n == NULL || gcs_pg__return_done(n, e)) {
+                *p = e->next;
+                free(e);
+            } else {
+                p = &e->next;
+            }
+        }
+    }
+}
+
 uint64_t gcs_pg__send_return(gcs_server *srv, gcs_client *cl, Rayc__Envelope *env, gcs_pg *pg,
                              const char *node)
 {

@@ -107,6 +107,14 @@ uint64_t gcs_pg__send_return(gcs_server *srv, gcs_client *cl, Rayc__Envelope *en
 void gcs_pg__give_back(gcs_server *srv, gcs_pg *pg, size_t i, const char *node_id,
                        uint64_t call_id);
 
+/* True when a report of node N sent after it answered return E came in:
+ * the reports show the bundle given back. */
+int gcs_pg__return_done(const gcs_node *n, const gcs_pg_return *e);
+
+/* Forgets the returns that are done (and those of nodes not in the table);
+ * on the 1 s tick. */
+void gcs_pg__returns_prune(gcs_server *srv);
+
 /* Forgets PG's requests in flight (their answers will be dropped, and a
  * give-back waiting for one ends). */
 void gcs_pg__cancel_calls(gcs_server *srv, gcs_pg *pg);

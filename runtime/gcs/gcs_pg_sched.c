@@ -77,21 +77,16 @@ static void view_free(pview *v)
 /* Gives back to the view PG's bundles being returned that their node's
  * last report may still show reserved: the report showed the reservation,
  * came after the in-place credit of gcs_pg__give_back, and was not sent
- * after the node answered.  Forgets the returns a report shows done. */
-static void view_credit(gcs_server *srv, pview *v, gcs_pg *pg)
+ * after the node answered. */
+static void view_credit(pview *v, gcs_pg *pg)
 {
-    for (gcs_pg_return **ep = &pg->returns; *ep != NULL;) {
-        gcs_pg_return *e = *ep;
-        gcs_node *n = gcs_node_table_find(&srv->nodes, e->node);
-        if (n == NULL || (e->call_id == 0 && n->report_seq > e->gone_after)) {
-            *ep = e->next;
-            free(e);
-            continue;
-        }
-        ep = &e->next;
+    for (gcs_pg_return *e = pg->returns; e != NULL; e = e->next) {
         pnode *p = view_find(v, e->node);
-        int shown = e->shown_after == 0 || n->report_seq > e->shown_after;
-        if (p != NULL && shown && n->report_seq > e->credited_seq)
+        if (p == NULL || gcs_pg__return_done(p->n, e))
+            continue;
+        uint64_t seq = p->n->report_seq;
+        int shown = e->shown_after == 0 || seq > e->shown_after;
+        if (shown && seq > e->credited_seq)
             take(p, pg->info->bundles[e->index], -1);
     }
 }
@@ -101,7 +96,7 @@ static void view_credit(gcs_server *srv, pview *v, gcs_pg *pg)
 static void view_charge(gcs_server *srv, pview *v)
 {
     for (gcs_pg *pg = srv->pgs->head; pg != NULL; pg = pg->next) {
-        view_credit(srv, v, pg);
+        view_credit(v, pg);
         if (pg->info->state == RAYC__PLACEMENT_GROUP_INFO__STATE__REMOVED)
             continue;
         for (size_t i = 0; i < pg->info->n_bundles; i++) {
@@ -486,6 +481,7 @@ void gcs_pg_tick(gcs_server *srv)
 {
     if (srv->pgs != NULL && srv->pgs->scheduling)
         expire_try(srv);
+    gcs_pg__returns_prune(srv);
     gcs_pg_schedule(srv);
 }
 
