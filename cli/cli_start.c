@@ -604,13 +604,23 @@ static int check_gcs_port(const start_opts *o, const char *ip)
     return -EADDRINUSE;
 }
 
+/* True when O gives PORT to another daemon of this node (which may not
+ * have bound it yet, so the kernel can hand it out as free). */
+static int port_given_to_other(const start_opts *o, int port)
+{
+    return (o->head && (port == o->port || port == o->dashboard_port)) ||
+           port == o->agent_port || (o->metrics_port > 0 && port == o->metrics_port);
+}
+
 /* Picks the node manager port and creates the node directory. */
 static int make_node(started *s, const start_opts *o, const char *ip)
 {
     int port = o->node_manager_port;
-    if (port == 0)
+    if (port == 0) {
         port = net_pick_free_port(ip);
-    else if (!net_port_free(ip, port)) {
+        for (int tries = 0; port > 0 && port_given_to_other(o, port) && tries < 64; tries++)
+            port = net_pick_free_port(ip);
+    } else if (!net_port_free(ip, port)) {
         fprintf(stderr, "Error: the node manager port %d is already in use.\n", port);
         return -EADDRINUSE;
     }
