@@ -291,27 +291,47 @@ static int register_node(rpc_client *c, const char *id, char *err, size_t errlen
     return ok ? 0 : -1;
 }
 
-/* Reports 2 CPUs available for node ID; returns node_dead (0/1) or -1. */
-static int report(rpc_client *c, const char *id)
+/* Reports AVAIL CPUs free on node ID and waits for the answer, counting in
+ * *PREPARES (may be NULL) the PrepareBundles the GCS sent before it (the
+ * other messages meanwhile are dropped).  Returns node_dead (0/1) or -1. */
+static int report_avail(rpc_client *c, const char *id, double avail, int *prepares)
 {
+    static uint64_t next_id = 1000000; /* apart from rpc_client_call's ids */
     Rayc__ReportResources__AvailableEntry cpu = RAYC__REPORT_RESOURCES__AVAILABLE_ENTRY__INIT;
     cpu.key = "CPU";
-    cpu.value = 2;
-    Rayc__ReportResources__AvailableEntry *avail[] = {&cpu};
+    cpu.value = avail;
+    Rayc__ReportResources__AvailableEntry *list[] = {&cpu};
     Rayc__ReportResources rep = RAYC__REPORT_RESOURCES__INIT;
     rep.node_id = (char *)id;
     rep.n_available = 1;
-    rep.available = avail;
+    rep.available = list;
     Rayc__Envelope env = RAYC__ENVELOPE__INIT;
     env.body_case = RAYC__ENVELOPE__BODY_REPORT_RESOURCES;
     env.report_resources = &rep;
-    Rayc__Envelope *r = call(c, &env, NULL, 0);
-    int out = -1;
-    if (r != NULL && r->body_case == RAYC__ENVELOPE__BODY_REPORT_RESOURCES_REPLY)
-        out = r->report_resources_reply->node_dead ? 1 : 0;
-    if (r != NULL)
-        rayc__envelope__free_unpacked(r, NULL);
-    return out;
+    env.request_id = ++next_id;
+    if (rpc_client_send(c, &env) != 0)
+        return -1;
+    for (;;) {
+        Rayc__Envelope *m = NULL;
+        if (rpc_client_recv(c, CALL_MS, &m) != 0)
+            return -1;
+        int out = -1;
+        if (m->request_id == env.request_id &&
+            m->body_case == RAYC__ENVELOPE__BODY_REPORT_RESOURCES_REPLY)
+            out = m->report_resources_reply->node_dead ? 1 : 0;
+        if (prepares != NULL && m->body_case == RAYC__ENVELOPE__BODY_PREPARE_BUNDLES)
+            (*prepares)++;
+        int answered = m->request_id == env.request_id;
+        rayc__envelope__free_unpacked(m, NULL);
+        if (answered)
+            return out;
+    }
+}
+
+/* Reports 2 CPUs available for node ID; returns node_dead (0/1) or -1. */
+static int report(rpc_client *c, const char *id)
+{
+    return report_avail(c, id, 2, NULL);
 }
 
 /* Fetches every node (caller frees the envelope); NULL on failure. */
@@ -811,31 +831,12 @@ static void answer_ok(rpc_client *c, Rayc__Envelope__BodyCase kind)
 }
 
 /* Node ID reports AVAIL of its 4 CPUs free; returns when the GCS answered
- * (after every request it sent before).  Returns how many PrepareBundles
- * came meanwhile. */
+ * (after every request it sent before), with how many PrepareBundles came
+ * meanwhile. */
 static int report_cpus(rpc_client *c, const char *id, double avail)
 {
-    Rayc__ReportResources__AvailableEntry cpu = RAYC__REPORT_RESOURCES__AVAILABLE_ENTRY__INIT;
-    cpu.key = "CPU";
-    cpu.value = avail;
-    Rayc__ReportResources__AvailableEntry *list[] = {&cpu};
-    Rayc__ReportResources rep = RAYC__REPORT_RESOURCES__INIT;
-    rep.node_id = (char *)id;
-    rep.n_available = 1;
-    rep.available = list;
-    Rayc__Envelope env = RAYC__ENVELOPE__INIT;
-    env.body_case = RAYC__ENVELOPE__BODY_REPORT_RESOURCES;
-    env.report_resources = &rep;
-    env.request_id = 7;
-    CHECK_INT(0, rpc_client_send(c, &env));
-    int prepares = 0, done = 0;
-    while (!done) {
-        Rayc__Envelope *m = NULL;
-        CHECK_INT(0, rpc_client_recv(c, 20000, &m));
-        done = m->body_case == RAYC__ENVELOPE__BODY_REPORT_RESOURCES_REPLY && m->request_id == 7;
-        prepares += m->body_case == RAYC__ENVELOPE__BODY_PREPARE_BUNDLES;
-        rayc__envelope__free_unpacked(m, NULL);
-    }
+    int prepares = 0;
+    CHECK_INT(0, report_avail(c, id, avail, &prepares));
     return prepares;
 }
 
