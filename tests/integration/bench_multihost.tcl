@@ -44,7 +44,7 @@ test {bench-multihost-1.1 tcp_xfer moves 4 MiB over loopback with the right chec
     set port [free_port]
     set pid [start_bg recv $tcp recv $port 2]
     set r [run_cmd -timeout 30 $tcp send 127.0.0.1 $port 4194304 2]
-    wait_for {![pid_alive $pid]} 5000 "the receiver to exit"
+    wait_for {![pid_alive $pid]} 20000 "the receiver to exit"
     set line [line_of [dict get $r out] tcp]
     list {*}[lrange $line 0 1] [lindex $line 4]
 } {tcp 4194304 ok}

@@ -16,14 +16,14 @@ test {jobs-dur-1.1 jobs submitted before a kill -9 of the server} {
     jobs_submit $s {{"entrypoint": "echo e-ran", "submission_id": "e", "entrypoint_num_cpus": 2}}
     foreach id {a b c d g} {
         jobs_wait $s $id RUNNING
-        wait_for {[string match "*$id-start\n*" [jobs_logs $s $id]]} 5000
+        wait_for {[string match "*$id-start\n*" [jobs_logs $s $id]]} 20000
     }
     list [jobs_status $s e]
 } PENDING
 
 test {jobs-dur-1.2 after kill -9 the jobs keep running without the server} {
     exec kill -9 [dict get $s pid]
-    wait_for {![pid_alive [dict get $s pid]]} 5000
+    wait_for {![pid_alive [dict get $s pid]]} 20000
     # a ends (exit 7) while the server is down; d's processes are killed.
     file_write $flag ""
     # Killing d's wrapper first leaves nobody to record how d ends.
@@ -71,7 +71,7 @@ test {jobs-dur-1.4 a job still running is adopted and its end is seen} {
 test {jobs-dur-1.5 an adopted job can be stopped and its processes are gone} {
     set r [jobs_api $s POST /api/jobs/c/stop]
     jobs_wait $s c STOPPED 10000
-    wait_for {[llength [jobs_pids_with "sleep 6661"]] == 0} 5000
+    wait_for {[llength [jobs_pids_with "sleep 6661"]] == 0} 20000
     dict get $r body
 } {{"stopped": true}}
 
@@ -110,7 +110,7 @@ test {jobs-dur-1.8 nothing is left RUNNING or PENDING and every job is still lis
 test {jobs-dur-2.1 SIGTERM stops every running job (STOPPED), then the server exits} {
     jobs_submit $s {{"entrypoint": "sleep 6663", "submission_id": "f"}}
     jobs_wait $s f RUNNING
-    wait_for {[llength [jobs_pids_with "sleep 6663"]] == 1} 5000
+    wait_for {[llength [jobs_pids_with "sleep 6663"]] == 1} 20000
     set clean [stop_bg [dict get $s pid] TERM]
     set left [llength [jobs_pids_with "sleep 6663"]]
     set s [jobs_server_start -dir $dir -port [dict get $s port]]

@@ -98,7 +98,7 @@ proc kill9_restart {name} {
     set pid [node_pid [file tail $::node] $name]
     set cmdline [split [string trimright [file_read /proc/$pid/cmdline] \0] \0]
     exec kill -9 $pid
-    wait_for {![pid_alive $pid]} 5000 "$name $pid to die"
+    wait_for {![pid_alive $pid]} 20000 "$name $pid to die"
     set new [start_bg ${name}_restarted {*}$cmdline]
     file_write $::node/pids/$name.pid $new\n
     return $new

@@ -205,7 +205,7 @@ proc gcs_start {dir port} {
     set pid [start_bg gcs [rayc_bin gcs_server] --port $port --token-file $dir/token \
         --session-name session_jobs_harden --db $dir/gcs.db --log-file $dir/gcs.log]
     watch_log $dir/gcs.log
-    wait_for {![catch {close [socket 127.0.0.1 $port]}]} 10000 "gcs_server listening"
+    wait_for {![catch {close [socket 127.0.0.1 $port]}]} 30000 "gcs_server listening"
     return $pid
 }
 
@@ -220,7 +220,7 @@ if {![file executable [rayc_bin gcs_server]]} {
         set gpid [gcs_start $gdir $gport]
         set g [jobs_server_start -dir $gdir --gcs-address 127.0.0.1:$gport]
         exec kill -9 $gpid
-        wait_for {![pid_alive $gpid]} 5000
+        wait_for {![pid_alive $gpid]} 20000
         set flag [file join $gdir go]
         jobs_submit $g "{\"entrypoint\": \"while \[ ! -e $flag \]; do sleep 0.05; done\", \"submission_id\": \"nogcs\"}"
         jobs_wait $g nogcs RUNNING

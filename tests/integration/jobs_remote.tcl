@@ -109,17 +109,17 @@ test {jobs-remote-3.1 a long forwarded job stopped through the head: STOPPED, it
     set id [jobs_submit $s {{"entrypoint": "sleep 8881", "submission_id": "remote-long",
         "entrypoint_resources": {"foo": 1}}}]
     jobs_wait $s $id RUNNING 30000
-    wait_for {[llength [jobs_pids_with "sleep 8881"]] == 1} 10000 "the sleep runs"
+    wait_for {[llength [jobs_pids_with "sleep 8881"]] == 1} 30000 "the sleep runs"
     set r [jobs_api $s POST /api/jobs/$id/stop]
     set d [jobs_wait $s $id STOPPED 20000]
-    wait_for {[llength [jobs_pids_with "sleep 8881"]] == 0} 10000 "the sleep is gone"
+    wait_for {[llength [jobs_pids_with "sleep 8881"]] == 0} 30000 "the sleep is gone"
     list [dict get $r body] [dict get $d message] [dict get $d driver_node_id] \
         [jobs_status $agent $id]
 } [list {{"stopped": true}} {Job was intentionally stopped.} $node(worker,id) STOPPED]
 
 test {jobs-remote-3.2 deleting a forwarded job through the head deletes it on the agent too} {
     set r [jobs_api $s DELETE /api/jobs/remote-long]
-    wait_for {[dict get [jobs_api $agent GET /api/jobs/remote-long] status] == 404} 10000 \
+    wait_for {[dict get [jobs_api $agent GET /api/jobs/remote-long] status] == 404} 30000 \
         "the agent forgets the job"
     list [dict get $r status] [dict get [jobs_api $s GET /api/jobs/remote-long] status]
 } {200 404}
@@ -178,7 +178,7 @@ test {jobs-remote-6.2 a job whose resources fit the head runs there} {
 test {jobs-remote-7.1 ray stop stops the joined node's agent with the rest} {
     set pid [node_pid [file tail $node(worker,dir)] ray_jobserver]
     ray_ok stop
-    wait_for {![pid_alive $pid]} 10000 "the agent exits"
+    wait_for {![pid_alive $pid]} 30000 "the agent exits"
     dict get [http_request GET [dict get $agent url]/api/healthz -timeout 1000] status
 } 0
 

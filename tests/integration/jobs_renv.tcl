@@ -172,7 +172,7 @@ test {jobs-renv-3.1 one URI is unpacked once and shared; unused entries are evic
     file_write $flag ""
     jobs_wait $s sh1 SUCCEEDED
     jobs_wait $s sh2 SUCCEEDED
-    wait_for {![file exists [file join $uris _ray_pkg_shared]]} 5000 "eviction after the last user"
+    wait_for {![file exists [file join $uris _ray_pkg_shared]]} 20000 "eviction after the last user"
     assert_equal 1 $while_running "the shared directory exists while both jobs run"
     assert_equal 1 $unpacked "times the log says it unpacked gcs://_ray_pkg_shared.zip"
 }
@@ -200,7 +200,7 @@ test {jobs-renv-4.2 config.setup_timeout_seconds fails a setup that takes too lo
 
 test {jobs-renv-4.3 while the runtime_env is set up the driver log is Ray's "Runtime env is setting up." line} {
     renv_job $s setting true "{\"working_dir\": \"http://127.0.0.1:$http_port/stall/y.zip\"}"
-    wait_for {[jobs_logs $s setting] ne ""} 5000 "the driver log"
+    wait_for {[jobs_logs $s setting] ne ""} 20000 "the driver log"
     set during [list [jobs_status $s setting] [jobs_logs $s setting]]
     jobs_api $s POST /api/jobs/setting/stop
     jobs_wait $s setting STOPPED

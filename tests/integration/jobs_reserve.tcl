@@ -43,11 +43,11 @@ test {jobs-reserve-1.1 entrypoint_num_cpus held by a job show as used in ray sta
     set flag [file join $node(head,dir) release-a]
     held_job $s res-a $flag {"entrypoint_num_cpus": 2}
     jobs_wait $s res-a RUNNING
-    wait_for {[usage CPU] eq "2.0/3.0"} 10000 "2 CPUs used in ray status"
+    wait_for {[usage CPU] eq "2.0/3.0"} 30000 "2 CPUs used in ray status"
     set during [usage CPU]
     file_write $flag ""
     jobs_wait $s res-a SUCCEEDED
-    wait_for {[usage CPU] eq "0.0/3.0"} 10000 "the CPUs free again"
+    wait_for {[usage CPU] eq "0.0/3.0"} 30000 "the CPUs free again"
     list $during [usage CPU]
 } {2.0/3.0 0.0/3.0}
 
@@ -64,7 +64,7 @@ if {![file executable $demo]} {
         held_job $agent res-t2 $flag {"entrypoint_num_cpus": 1}
         jobs_wait $s res-t1 RUNNING
         jobs_wait $agent res-t2 RUNNING
-        wait_for {[usage CPU] eq "3.0/3.0"} 10000 "every CPU held"
+        wait_for {[usage CPU] eq "3.0/3.0"} 30000 "every CPU held"
         set pid [start_bg tiny_demo -env [list RAY_ADDRESS $addr] $demo 1]
         wait_for {[string match "*'CPU': 1*pending tasks*" \
             [dict get [ray status --address $addr] out]]} 20000 "the task pending for a CPU"
@@ -80,7 +80,7 @@ test {jobs-reserve-1.2 a second job asking for the only foo is not sent to the n
     set flag [file join $node(worker,dir) release-b]
     held_job $s res-b $flag {"entrypoint_resources": {"foo": 1}}
     jobs_wait $s res-b RUNNING 30000
-    wait_for {[usage foo] eq "1.0/1.0"} 10000 "foo used in ray status"
+    wait_for {[usage foo] eq "1.0/1.0"} 30000 "foo used in ray status"
     jobs_submit $s {{"entrypoint": "echo c-ran", "submission_id": "res-c",
         "entrypoint_resources": {"foo": 1}}}
     set log [file join $node(head,dir) logs ray_jobserver.log]
@@ -97,20 +97,20 @@ test {jobs-reserve-1.3 a job agent killed with -9 leaks nothing; restarted, it r
     set flag [file join $node(worker,dir) release-d]
     held_job $s res-d $flag {"entrypoint_resources": {"foo": 1}}
     jobs_wait $s res-d RUNNING 30000
-    wait_for {[usage foo] eq "1.0/1.0"} 10000 "foo used"
+    wait_for {[usage foo] eq "1.0/1.0"} 30000 "foo used"
     set pid [node_pid [file tail $node(worker,dir)] ray_jobserver]
     set f [open /proc/$pid/cmdline rb]
     set argv [lrange [split [read $f] \0] 0 end-1]
     close $f
     exec kill -KILL $pid
-    wait_for {[usage foo] eq "0.0/1.0"} 10000 "foo given back when the agent died"
+    wait_for {[usage foo] eq "0.0/1.0"} 30000 "foo given back when the agent died"
     set after_kill [usage foo]
     start_bg agent-again {*}$argv
-    wait_for {[dict get [jobs_api $agent GET /api/jobs/res-d] status] == 200} 10000 "the agent back"
-    wait_for {[usage foo] eq "1.0/1.0"} 10000 "foo reserved again by the adopting agent"
+    wait_for {[dict get [jobs_api $agent GET /api/jobs/res-d] status] == 200} 30000 "the agent back"
+    wait_for {[usage foo] eq "1.0/1.0"} 30000 "foo reserved again by the adopting agent"
     set again [usage foo]
     file_write $flag ""
     jobs_wait $s res-d SUCCEEDED 30000
-    wait_for {[usage foo] eq "0.0/1.0"} 10000 "foo free at the end"
+    wait_for {[usage foo] eq "0.0/1.0"} 30000 "foo free at the end"
     list $after_kill $again
 } {0.0/1.0 1.0/1.0}

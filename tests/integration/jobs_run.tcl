@@ -40,7 +40,7 @@ test {jobs-run-1.3 the job runs under bin/ray_job_wrapper, a program linked with
     set id [jobs_submit $s {{"entrypoint": "sleep 7781", "submission_id": "wrapper-1"}}]
     jobs_wait $s $id RUNNING
     set pidfile [file join [dict get $s node] job_state $id.pid]
-    wait_for {[file exists $pidfile]} 5000 "the wrapper wrote its pid"
+    wait_for {[file exists $pidfile]} 20000 "the wrapper wrote its pid"
     set pid [lindex [file_read $pidfile] 0]
     set exe [file tail [file readlink /proc/$pid/exe]]
     # Its shared libraries (none when it is linked statically, as make does).
@@ -79,7 +79,7 @@ test {jobs-run-1.5 without the shell: a missing program gets the shell's message
     set a [jobs_submit $s {{"entrypoint": "no-such-program-7793 x"}}]
     set d [jobs_wait $s $a FAILED]
     set b [jobs_submit $s {{"entrypoint": "sleep 7794"}}]
-    wait_for {[llength [jobs_pids_with "sleep 7794"]] == 1} 10000 "the sleep"
+    wait_for {[llength [jobs_pids_with "sleep 7794"]] == 1} 30000 "the sleep"
     exec kill -9 [jobs_pids_with "sleep 7794"]
     set e [jobs_wait $s $b FAILED]
     assert_match "*no-such-program-7793: not found*" [jobs_logs $s $a]
@@ -100,7 +100,7 @@ proc spares_of {s} {
 
 test {jobs-run-1.6 a job is handed to a wrapper started before it came, with its environment} {
     # Jobs ran on this server already: its two spares are ready or starting.
-    wait_for {[llength [spares_of $s]] == 2} 10000 "two spare wrappers"
+    wait_for {[llength [spares_of $s]] == 2} 30000 "two spare wrappers"
     set before [spares_of $s]
     set id [jobs_submit $s {{"entrypoint": "echo v=$SPARE_V; exec sleep 7795",
         "runtime_env": {"env_vars": {"SPARE_V": "handed over"}}}}]
@@ -117,7 +117,7 @@ test {jobs-run-1.6 a job is handed to a wrapper started before it came, with its
 } {ray_job_wrapper STOPPED}
 
 test {jobs-run-1.7 spares killed while waiting are reaped and replaced; jobs still run} {
-    wait_for {[llength [spares_of $s]] == 2} 10000 "two spare wrappers"
+    wait_for {[llength [spares_of $s]] == 2} 30000 "two spare wrappers"
     set killed [spares_of $s]
     foreach p $killed {
         exec kill -9 $p
@@ -127,7 +127,7 @@ test {jobs-run-1.7 spares killed while waiting are reaped and replaced; jobs sti
     set id [jobs_submit $s {{"entrypoint": "echo after-the-kill; exit 4",
         "submission_id": "spare-after-kill"}}]
     set d [jobs_wait $s $id FAILED]
-    wait_for {[llength [spares_of $s]] == 2} 10000 "two new spare wrappers"
+    wait_for {[llength [spares_of $s]] == 2} 30000 "two new spare wrappers"
     set gone [lmap p $killed { expr {[file exists /proc/$p] ? "$p left" : "reaped"} }]
     list [dict get $d driver_exit_code] [jobs_strip_setup [jobs_logs $s $id]] $gone \
         [expr {[lsort [concat $killed [spares_of $s]]] eq [lsort -unique [concat $killed [spares_of $s]]]}]
@@ -139,10 +139,10 @@ test {jobs-run-1.8 a stopped server leaves no spare wrapper behind} {
     set s3 [jobs_server_start]
     set id [jobs_submit $s3 {{"entrypoint": "true"}}]
     jobs_wait $s3 $id SUCCEEDED
-    wait_for {[llength [spares_of $s3]] == 2} 10000 "two spare wrappers"
+    wait_for {[llength [spares_of $s3]] == 2} 30000 "two spare wrappers"
     set spares [spares_of $s3]
     exec kill -TERM [dict get $s3 pid]
-    wait_for {![pid_alive [dict get $s3 pid]]} 10000 "the server exits"
+    wait_for {![pid_alive [dict get $s3 pid]]} 30000 "the server exits"
     wait_for {![file exists /proc/[lindex $spares 0]] && ![file exists /proc/[lindex $spares 1]]} \
         10000 "the spares end with it"
     llength $spares
@@ -153,10 +153,10 @@ test {jobs-run-1.8 a stopped server leaves no spare wrapper behind} {
 test {jobs-run-2.1 stop ends the whole process group, grandchildren included} {
     set id [jobs_submit $s {{"entrypoint": "sleep 7771 & (sleep 7772 &); sleep 7773"}}]
     jobs_wait $s $id RUNNING
-    wait_for {[llength [jobs_pids_with "sleep 777"]] == 3} 5000
+    wait_for {[llength [jobs_pids_with "sleep 777"]] == 3} 20000
     set r [jobs_api $s POST /api/jobs/$id/stop]
     set d [jobs_wait $s $id STOPPED]
-    wait_for {[llength [jobs_pids_with "sleep 777"]] == 0} 5000 "every sleep gone"
+    wait_for {[llength [jobs_pids_with "sleep 777"]] == 0} 20000 "every sleep gone"
     list [dict get $r body] [dict get $d message] [dict get $d driver_exit_code]
 } {{{"stopped": true}} {Job was intentionally stopped.} null}
 
@@ -175,7 +175,7 @@ set s2 [jobs_server_start -env {RAY_JOB_STOP_WAIT_TIME_S 1 RAY_JOB_STOP_SIGNAL S
 test {jobs-run-2.3 RAY_JOB_STOP_SIGNAL=SIGINT is what the job receives} {
     set id [jobs_submit $s2 {{"entrypoint": "trap 'echo got-INT; exit 0' INT; echo armed; while true; do sleep 0.1; done"}}]
     jobs_wait $s2 $id RUNNING
-    wait_for {[string match "*\narmed\n*" [jobs_logs $s2 $id]]} 5000
+    wait_for {[string match "*\narmed\n*" [jobs_logs $s2 $id]]} 20000
     jobs_api $s2 POST /api/jobs/$id/stop
     jobs_wait $s2 $id STOPPED
     string match "*got-INT*" [jobs_logs $s2 $id]
@@ -184,7 +184,7 @@ test {jobs-run-2.3 RAY_JOB_STOP_SIGNAL=SIGINT is what the job receives} {
 test {jobs-run-2.4 a job that ignores the stop signal is killed after RAY_JOB_STOP_WAIT_TIME_S} {
     set id [jobs_submit $s2 {{"entrypoint": "trap '' INT TERM; echo trapped; while true; do sleep 0.1; done"}}]
     jobs_wait $s2 $id RUNNING
-    wait_for {[string match "*\ntrapped\n*" [jobs_logs $s2 $id]]} 5000
+    wait_for {[string match "*\ntrapped\n*" [jobs_logs $s2 $id]]} 20000
     jobs_api $s2 POST /api/jobs/$id/stop
     jobs_wait $s2 $id STOPPED 10000
     # The server's own timer decided the SIGKILL; its log says when.
@@ -220,7 +220,7 @@ proc handler_job {s name {env_vars {{}}}} {
     set id [jobs_submit $s "{\"entrypoint\": [jstr $cmd],
         \"runtime_env\": {\"env_vars\": $env_vars}}"]
     jobs_wait $s $id RUNNING
-    wait_for {[string match "*\narmed\n*" [jobs_logs $s $id]]} 10000 "$name armed"
+    wait_for {[string match "*\narmed\n*" [jobs_logs $s $id]]} 30000 "$name armed"
     return [list $id $base.got $base.release $base.done]
 }
 
@@ -229,7 +229,7 @@ set s3 [jobs_server_start -env {RAY_JOB_STOP_WAIT_TIME_S 30}]
 test {jobs-run-2.5 a job's SIGTERM handler under /bin/sh gets its grace period (the shell's death kills nothing)} {
     lassign [handler_job $s3 grace] id got release done
     jobs_api $s3 POST /api/jobs/$id/stop
-    wait_for {[file exists $got]} 10000 "the handler got SIGTERM"
+    wait_for {[file exists $got]} 30000 "the handler got SIGTERM"
     set during [jobs_status $s3 $id]
     file_write $release ""
     set d [jobs_wait $s3 $id STOPPED]
@@ -255,7 +255,7 @@ test {jobs-run-2.7 after the grace the whole process tree is SIGKILLed, also wha
     set cmd "setsid sh -c 'trap \"\" INT TERM; echo \$\$ > $pidfile; while true; do sleep 0.1; done' &
              trap '' INT TERM; echo armed; while true; do sleep 0.1; done"
     set id [jobs_submit $s2 "{\"entrypoint\": [jstr $cmd]}"]
-    wait_for {[file exists $pidfile] && [string match "*\narmed\n*" [jobs_logs $s2 $id]]} 10000
+    wait_for {[file exists $pidfile] && [string match "*\narmed\n*" [jobs_logs $s2 $id]]} 30000
     set escaped [string trim [file_read $pidfile]]
     jobs_api $s2 POST /api/jobs/$id/stop
     set d [jobs_wait $s2 $id STOPPED]
@@ -374,7 +374,7 @@ if {![file executable [rayc_bin gcs_server]]} {
         start_bg gcs [rayc_bin gcs_server] --port $gport --token-file $gdir/token \
             --session-name session_jobs_gcs --db $gdir/gcs.db --log-file $gdir/gcs.log
         watch_log $gdir/gcs.log
-        wait_for {![catch {close [socket 127.0.0.1 $gport]}]} 10000 "gcs_server listening"
+        wait_for {![catch {close [socket 127.0.0.1 $gport]}]} 30000 "gcs_server listening"
         set g [jobs_server_start -dir $gdir --gcs-address 127.0.0.1:$gport]
         set id [jobs_submit $g {{"entrypoint": "echo job=$RAY_JOB_ID"}}]
         set d [jobs_wait $g $id SUCCEEDED]

@@ -357,7 +357,7 @@ test {launcher-4.2 ray-up brings the cluster back and down --workers-only keeps 
     run_cmd -timeout 180 [expr {[file exists $up_link] ? $up_link : $ray_bin}] \
         {*}[expr {[file exists $up_link] ? {} : {up}}] $main -y
     set out [launcher_ok down $main -y --workers-only]
-    wait_for {[llength [node_pids $h2]] == 0} 10000
+    wait_for {[llength [node_pids $h2]] == 0} 30000
     assert_match "*The head node will not be shut down. (due to --workers-only)*" $out
     set alive [llength [node_pids $h1]]
     assert_true {$alive > 0} "the head's processes: none left"
@@ -369,7 +369,7 @@ test {launcher-4.3 down --keep-min-workers leaves the first min_workers workers}
         extra "min_workers: 1"]
     launcher_ok up $keep -y
     set out [launcher_ok down $keep -y --keep-min-workers]
-    wait_for {[llength [node_pids $h3]] == 0} 10000
+    wait_for {[llength [node_pids $h3]] == 0} 30000
     assert_match "*1 worker nodes will not be shut down. (due to --keep-min-workers)*" $out
     set alive [llength [node_pids $h2]]
     assert_true {$alive > 0} "the kept worker's processes: none left"
@@ -379,7 +379,7 @@ test {launcher-4.3 down --keep-min-workers leaves the first min_workers workers}
 test {launcher-4.4 after ray down no rayc process is left on any host} {
     set before [llength [rayc_pids]]
     set out [launcher_ok down $main -y]
-    wait_for {[llength [rayc_pids]] == 0} 10000 "processes left: [rayc_pids]"
+    wait_for {[llength [rayc_pids]] == 0} 30000 "processes left: [rayc_pids]"
     set head [launcher get-head-ip $main]
     # 4.3 stopped the head, h3 and h4 already: they are named as skipped, not
     # stopped again; only h2 (kept by --keep-min-workers) is left to stop.

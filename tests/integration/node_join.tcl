@@ -60,10 +60,10 @@ test {join-1.2 a driver started as soon as ray status shows 6 CPUs spreads over 
 test {join-1.3 a driver started as soon as ray status shows a death never sends a task there} {
     set head_log [glob $tmp/session_2*/node_$h1\_*/logs/raylet.log]
     # Host 1's raylet drops its connections to the others when a job ends.
-    wait_for {[string match "*job 02000000 ended*" [file_read $head_log]]} 10000
+    wait_for {[string match "*job 02000000 ended*" [file_read $head_log]]} 30000
     set p3 [node_pid node_$h3\_* raylet]
     exec kill -9 $p3
-    wait_for {![pid_alive $p3]} 5000
+    wait_for {![pid_alive $p3]} 20000
     set spread [spread_after_status 0.0/4.0 90]
     # A task sent to the dead node would have been retried elsewhere.
     list $spread [regexp -all {retrying task} [file_read $head_log]]

@@ -122,13 +122,13 @@ test {node-1.12 kill -9 of gcs_server and restart: nodes re-register, history ke
     set log [file dirname $gdir]/logs/gcs_server.log
     set log_off [file size $log]
     exec kill -9 $gpid
-    wait_for {![pid_alive $gpid]} 5000
+    wait_for {![pid_alive $gpid]} 20000
     set r [ray status]
     assert_equal 1 [dict get $r code] "status with the GCS down"
     set newpid [start_bg gcs_restarted {*}$cmdline]
     # Record the new pid where `ray stop` looks, as an operator's restart script would.
     file_write [file dirname $gdir]/pids/gcs_server.pid $newpid\n
-    wait_for {[regexp -all {re-registered} [file_read $log]] >= 2} 8000
+    wait_for {[regexp -all {re-registered} [file_read $log]] >= 2} 20000
     # Both raylets' reports reach the new GCS (the loaded nodes are not left
     # to time out): the check below runs after those real events.
     wait_for {[regexp -all {first resource report since it registered} \

@@ -62,7 +62,7 @@ test {multi-1.3 ray stop on host 2 stops only host 2's node (its raylet and job 
     set p3 [node_pid node_$h3\_* raylet]
     set p2 [node_pid node_$h2\_* raylet]
     set out [on_host_ok $h2 "$ray_bin stop"]
-    wait_for {![pid_alive $p2]} 5000
+    wait_for {![pid_alive $p2]} 20000
     set status [on_host_ok $h3 "$ray_bin status --address $h1:6379"]
     assert_match "*received SIGTERM*" [lindex [status_failures $status] 0] "ray status: $status"
     list [string trim $out] [pid_alive $p1] [pid_alive $p3] [llength [status_active $status]]

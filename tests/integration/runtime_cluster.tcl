@@ -368,7 +368,7 @@ test {runtime-cluster-3.1 gcs_server killed -9 and restarted: running work finis
     set gpid [string trim [file_read $gdir/pids/gcs_server.pid]]
     set cmdline [split [string trimright [file_read /proc/$gpid/cmdline] \0] \0]
     exec kill -9 $gpid
-    wait_for {![pid_alive $gpid]} 5000
+    wait_for {![pid_alive $gpid]} 20000
     # Restart it once every raylet has noticed it gone.
     foreach l $logs n $lost {
         wait_for {[log_count $l {lost the GCS connection}] > $n} 30000 "$l to say the GCS is lost"

@@ -112,7 +112,7 @@ test {runtime-multi-4.1 a task no node can run stays pending under Demands, then
     foreach dir [node_dirs] {
         if {$dir ni $before} { set unicorn_dir $dir }
     }
-    wait_for {![string match $demand [ray_ok status --address $addr]]} 10000 \
+    wait_for {![string match $demand [ray_ok status --address $addr]]} 30000 \
         "the demand to leave ray status"
     expr {$ran eq $unicorn_dir}
 } 1

@@ -120,7 +120,7 @@ test {runtime-pg-2.1 all or nothing: a group that does not fit stays pending and
     # pending) and has placed none of it, the usage tells the truth.
     set glog [lindex [glob $::env(RAY_TMPDIR)/session_2*/node_*/logs/gcs_server.log] 0]
     set re {placement group (\S+) four: 4 bundles, strategy \d+, pending}
-    wait_for {[regexp $re [file_read $glog]]} 10000 "the GCS to hold the group"
+    wait_for {[regexp $re [file_read $glog]]} 30000 "the GCS to hold the group"
     regexp $re [file_read $glog] -> hex
     set mentions [regexp -all -line -inline "^.*placement group $hex.*\$" [file_read $glog]]
     assert_equal 1 [llength $mentions] "the GCS only logged the group pending:\n[join $mentions \n]"
@@ -133,9 +133,9 @@ test {runtime-pg-2.2 the pending group becomes ready when a fourth node joins} {
     set out [pg waitname four 30]
     assert_contains "wait RAY_OK" $out
     set n [distinct [layout_of $out]]
-    wait_for {[cpu_usage] eq "4.0/8.0"} 5000 "the four bundles in the usage"
+    wait_for {[cpu_usage] eq "4.0/8.0"} 20000 "the four bundles in the usage"
     set removed [pg removename four]
-    wait_for {[cpu_usage] eq "0.0/8.0"} 5000 "the bundles given back"
+    wait_for {[cpu_usage] eq "0.0/8.0"} 20000 "the bundles given back"
     list $n [string trim $removed]
 } {4 {remove RAY_OK}}
 
@@ -158,7 +158,7 @@ test {runtime-pg-3.2 removal kills the running task, fails the queued one, frees
     assert_contains "started 1" $out
     assert_match "*running RAY_ERR_WORKER_CRASHED task pg_sleep failed: its placement group * was removed*" $out
     assert_match "*queued RAY_ERR_UNSCHEDULABLE task pg_sleep cannot run: its placement group * was removed*" $out
-    wait_for {[cpu_usage] eq "0.0/8.0"} 5000 "the bundle given back"
+    wait_for {[cpu_usage] eq "0.0/8.0"} 20000 "the bundle given back"
     cpu_usage
 } {0.0/8.0}
 
@@ -183,14 +183,14 @@ test {runtime-pg-4.1 bad input: one-line errors, nothing created} {
 test {runtime-pg-5.1 a group survives kill -9 of gcs_server: bundles neither lost nor doubled} {
     set out [pg pending keep STRICT_PACK 2 1]
     assert_contains "wait RAY_OK" $out
-    wait_for {[cpu_usage] eq "2.0/8.0"} 5000 "the group reserved"
+    wait_for {[cpu_usage] eq "2.0/8.0"} 20000 "the group reserved"
     set gdir [lindex [glob $::env(RAY_TMPDIR)/session_2*/node_127.0.0.1_*/gcs.db] 0]
     set gpid [node_pid [file tail [file dirname $gdir]] gcs_server]
     set cmdline [split [string trimright [file_read /proc/$gpid/cmdline] \0] \0]
     set log [file dirname $gdir]/logs/gcs_server.log
     set log_off [file size $log]
     exec kill -9 $gpid
-    wait_for {![pid_alive $gpid]} 5000
+    wait_for {![pid_alive $gpid]} 20000
     set newpid [start_bg gcs_restarted {*}$cmdline]
     file_write [file dirname $gdir]/pids/gcs_server.pid $newpid\n
     wait_for {[regexp -all {re-registered} [file_read $log]] >= 4} 15000 "raylets re-registered"
@@ -204,7 +204,7 @@ test {runtime-pg-5.1 a group survives kill -9 of gcs_server: bundles neither los
         "a resource report of every raylet after the restart"
     assert_equal {2.0/8.0 {(0.0 used of 2.0 reserved in placement groups)}} [cpu_line]
     assert_equal {remove RAY_OK} [string trim [pg removename keep]]
-    wait_for {[cpu_usage] eq "0.0/8.0"} 5000 "the bundles given back"
+    wait_for {[cpu_usage] eq "0.0/8.0"} 20000 "the bundles given back"
 }
 
 test {runtime-pg-6.1 a task in a GPU bundle sees its device in CUDA_VISIBLE_DEVICES} {

@@ -49,7 +49,7 @@ test {runtime-1.1 tiny_demo computes the squares of 0..9 as tasks} {
 } {0 {sum of squares of 0..9: 285}}
 
 test {runtime-1.2 the job's workers are gone after its driver exits} {
-    wait_for {[llength [node_workers]] == 0} 10000 "workers of the ended job"
+    wait_for {[llength [node_workers]] == 0} 30000 "workers of the ended job"
     assert_contains "ended: stopping its" [file_read [file join $node_dir logs raylet.log]]
 }
 
@@ -80,12 +80,12 @@ test {runtime-1.6 tiny_demo runs as a job: ray job submit --working-dir examples
 
 test {runtime-1.7 ray stop kills running workers and removes the store's shared memory} {
     set pid [start_bg busy_driver -env [list RAY_ADDRESS $addr] $demo 1000000]
-    wait_for {[llength [node_workers]] > 0} 10000 "workers of the busy driver"
+    wait_for {[llength [node_workers]] > 0} 30000 "workers of the busy driver"
     set workers [node_workers]
     assert_true {[llength [node_shm_files]] > 0}
     ray_ok stop
-    wait_for {[llength [node_workers]] == 0} 10000 "workers after ray stop"
-    wait_for {![pid_alive $pid]} 10000 "the driver notices"
+    wait_for {[llength [node_workers]] == 0} 30000 "workers after ray stop"
+    wait_for {![pid_alive $pid]} 30000 "the driver notices"
     assert_match "*RAY_ERR_CONNECTION*" [file_read [bg_log $pid]]
     node_shm_files
 } {}

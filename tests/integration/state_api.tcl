@@ -310,8 +310,8 @@ test {state-1.18 objects of a driver that let go are no longer listed} {
 test {state-1.11 once released the task is FINISHED and the actor DEAD with its cause} {
     file_write $::release ok
     wait_for {![pid_alive $::obs_pid]} 60000 "observe exits"
-    wait_for {[llength [tasks func_or_class_name=obs_wait state=FINISHED]] == 1} 10000 "finished"
-    wait_for {[llength [ray_json list actors --filter state=DEAD --filter actor_id=$::actor]] == 1} 10000 \
+    wait_for {[llength [tasks func_or_class_name=obs_wait state=FINISHED]] == 1} 30000 "finished"
+    wait_for {[llength [ray_json list actors --filter state=DEAD --filter actor_id=$::actor]] == 1} 30000 \
         "actor dead"
     set a [::json::json2dict [on_ok $h1 $ray_bin get actors $::actor --address $api --format json]]
     dict get $a death_cause actor_died_error_context error_message
@@ -343,7 +343,7 @@ test {state-1.12 ray timeline writes a Chrome trace with every task that ran} {
 
 test {state-1.12b ray list placement-groups shows a created group with its bundles} {
     on_ok $h1 [file join $root examples pg pg] pending obs_pg PACK 2 1
-    wait_for {[llength [ray_json list placement-groups --filter state=CREATED]] == 1} 10000 "pg"
+    wait_for {[llength [ray_json list placement-groups --filter state=CREATED]] == 1} 30000 "pg"
     set g [lindex [ray_json list placement-groups --detail --filter name=obs_pg] 0]
     list [dict get $g state] [dict get $g strategy] [llength [dict get $g bundles]] \
         [lsort -unique [field [dict get $g bundles] unit_resources]]
@@ -356,11 +356,11 @@ test {state-1.12c ray logs --follow prints lines as they are written to another 
     set id2 [dict get $::node_of $h2]
     set f [start_bg follow -env $envs ip netns exec $ns $ray_bin logs obs-follow.log \
         --node-id $id2 --follow --address $api]
-    wait_for {[string match "*first line*" [file_read [bg_log $f]]]} 10000 "first line"
+    wait_for {[string match "*first line*" [file_read [bg_log $f]]]} 30000 "first line"
     set fh [open $logs/obs-follow.log a]
     puts $fh "second line"
     close $fh
-    wait_for {[string match "*second line*" [file_read [bg_log $f]]]} 10000 "second line"
+    wait_for {[string match "*second line*" [file_read [bg_log $f]]]} 30000 "second line"
     set out [file_read [bg_log $f]]
     stop_bg $f
     regexp -all {line} $out
@@ -383,11 +383,11 @@ test {state-1.12d /api/v0/logs/stream of another node's file sends lines written
     file_write $logs/obs-stream.log "zero\nold\n"
     set id2 [dict get $::node_of $h2]
     set f [stream_bg stream2 "$api/api/v0/logs/stream?node_id=$id2&filename=obs-stream.log&lines=1"]
-    wait_for {[file_read [bg_log $f]] eq "1old\n"} 10000 "the last line"
+    wait_for {[file_read [bg_log $f]] eq "1old\n"} 30000 "the last line"
     set fh [open $logs/obs-stream.log a]
     puts $fh "new"
     close $fh
-    wait_for {[string match "*new*" [file_read [bg_log $f]]]} 10000 "the new line"
+    wait_for {[string match "*new*" [file_read [bg_log $f]]]} 30000 "the new line"
     set out [file_read [bg_log $f]]
     stop_bg $f
     set out
@@ -397,11 +397,11 @@ test {state-1.12e /api/v0/logs/stream of the head's own file sends lines as they
     set logs [file dirname [lindex [glob $tmp/session_*/node_$h1\_*/logs/raylet.log] 0]]
     file_write $logs/obs-local.log "before\n"
     set f [stream_bg stream1 "$api/api/v0/logs/stream?filename=obs-local.log&lines=5&format=text"]
-    wait_for {[file_read [bg_log $f]] eq "before\n"} 10000 "the first line"
+    wait_for {[file_read [bg_log $f]] eq "before\n"} 30000 "the first line"
     set fh [open $logs/obs-local.log a]
     puts $fh "after"
     close $fh
-    wait_for {[string match "*after*" [file_read [bg_log $f]]]} 10000 "the new line"
+    wait_for {[string match "*after*" [file_read [bg_log $f]]]} 30000 "the new line"
     set out [file_read [bg_log $f]]
     stop_bg $f
     set out
@@ -412,7 +412,7 @@ test {state-1.12f a client that goes away ends its stream on the head and on the
     file_write $logs/obs-drop.log "only line\n"
     set id2 [dict get $::node_of $h2]
     set f [stream_bg stream3 "$api/api/v0/logs/stream?node_id=$id2&filename=obs-drop.log"]
-    wait_for {[string match "*only line*" [file_read [bg_log $f]]]} 10000 "the line"
+    wait_for {[string match "*only line*" [file_read [bg_log $f]]]} 30000 "the line"
     stop_bg $f
     wait_for {[string match "*relayed log stream from node $id2 ended*" [jobserver_log $h1]]} \
         10000 "the head's relay ended"

@@ -102,7 +102,7 @@ set cap [file join $::harness::suite_tmp bridge.pcap]
 # A large kernel buffer keeps drops rare while 400 MiB cross.
 proc capture {file} {
     set pid [start_bg tcpdump tcpdump -i [bridge_if] --immediate-mode -B 262144 -s 0 -U -w $file tcp]
-    wait_for {[string match "*listening on*" [file_read [bg_log $pid]]]} 10000 "tcpdump listening"
+    wait_for {[string match "*listening on*" [file_read [bg_log $pid]]]} 30000 "tcpdump listening"
     return $pid
 }
 # How many captured packets in FILE went to or from a job agent's port.
@@ -160,7 +160,7 @@ test {tls-cluster-3.2 a job the job server hands to a worker's agent runs there;
     set ran ""
     regexp {inet ([0-9.]+)/} [dict get $r out] -> ran
     # The agents listen on 52365 (Ray's --dashboard-agent-listen-port).
-    wait_for {[agent_packets $agentcap] > 10} 10000 "the calls to the agent in the capture"
+    wait_for {[agent_packets $agentcap] > 10} 30000 "the calls to the agent in the capture"
     stop_bg $dump
     assert_true {$ran in [list $h2 $h3]} "the job ran on a worker host: [dict get $r out]"
     assert_equal 0 [found [string trim [file_read $token]] $agentcap] "the token in the agent capture"
