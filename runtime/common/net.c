@@ -74,9 +74,22 @@ static int match_ip(const char *ip, int loopback, void *data)
     return strcmp(ip, data) == 0;
 }
 
+static int is_loopback(const char *ip, int loopback, void *data)
+{
+    (void)ip;
+    (void)data;
+    return loopback;
+}
+
 int net_is_local_ipv4(const char *ip)
 {
-    return each_ipv4(match_ip, (void *)ip);
+    if (each_ipv4(match_ip, (void *)ip))
+        return 1;
+    /* The loopback interface carries 127.0.0.1 but answers for all of
+     * 127.0.0.0/8 (a node started on 127.0.0.2 is this host's). */
+    struct in_addr a;
+    return inet_pton(AF_INET, ip, &a) == 1 && (ntohl(a.s_addr) >> 24) == 127 &&
+           each_ipv4(is_loopback, NULL);
 }
 
 static int first_public(const char *ip, int loopback, void *data)

@@ -13,7 +13,8 @@ int net_parse_hostport(const char *s, int default_port, char *host, size_t hostl
  * Returns 0 or -EHOSTUNREACH. */
 int net_resolve_ipv4(const char *host, char *out, size_t outlen);
 
-/* True when IP is assigned to an interface of this network namespace. */
+/* True when IP is assigned to an interface of this network namespace, or
+ * is in 127.0.0.0/8 and the namespace's loopback interface is up. */
 int net_is_local_ipv4(const char *ip);
 
 /* This host's preferred IPv4: the first non-loopback address of an interface

@@ -205,6 +205,9 @@ static void loopback_is_local_and_free_ports_bind(void **state)
 {
     (void)state;
     assert_true(net_is_local_ipv4("127.0.0.1"));
+    assert_true(net_is_local_ipv4("127.0.0.2")); /* all of 127/8 is the loopback's */
+    assert_false(net_is_local_ipv4("128.0.0.2"));
+    assert_false(net_is_local_ipv4("not-an-ip"));
     assert_false(net_is_local_ipv4("192.0.2.77"));
     int port = net_pick_free_port("127.0.0.1");
     assert_true(port > 0);

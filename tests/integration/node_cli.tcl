@@ -77,6 +77,18 @@ test {nodecli-1.4 the same start line works again afterwards, and ray stop stops
     list [dict get $r code] [string trim [ray_ok stop]]
 } {0 {Stopped all 3 Ray processes.}}
 
+test {nodecli-1.4b a head on 127.0.0.2 (the loopback, not an interface address) is this host's: ray status and ray stop find it} {
+    set r [ray start --head --node-ip-address 127.0.0.2 --port [free_port] \
+        --dashboard-port [free_port] --num-cpus 1 --object-store-memory 80000000]
+    assert_equal 0 [dict get $r code] [dict get $r out]
+    set active [llength [status_active [ray_ok status]]]
+    set pids [temp_pids $::env(RAY_TMPDIR)]
+    set out [string trim [ray_ok stop]]
+    set alive {}
+    foreach {name pid} $pids { lappend alive $name [pid_alive $pid] }
+    list $active $out $alive
+} {1 {Stopped all 3 Ray processes.} {gcs_server 0 ray_jobserver 0 raylet 0}}
+
 test {nodecli-1.5 a registry others can write, or a symlink, is refused with one line} {
     set open [tmpdir]
     file attributes $open -permissions 0777
