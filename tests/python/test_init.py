@@ -3,6 +3,7 @@ cloudpickle check."""
 import glob
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -31,6 +32,30 @@ def test_init_starts_private_node_and_shutdown_stops_it():
         ray.shutdown()
     assert not ray.is_initialized()
     assert not os.path.exists(node_dir)
+
+
+def test_private_node_takes_new_ports_when_a_picked_one_was_taken(monkeypatch):
+    # The first try's dashboard port is taken before `ray start` binds it
+    # (as any bind to port 0 on the host may do): the start is retried.
+    from ray._private import node
+    busy = socket.socket()
+    busy.bind(("127.0.0.1", 0))
+    busy.listen()
+    real, picks = node._free_port, []
+
+    def pick():
+        picks.append(1)
+        return busy.getsockname()[1] if len(picks) == 2 else real()
+    monkeypatch.setattr(node, "_free_port", pick)
+    try:
+        ray.init(num_cpus=1)
+        try:
+            assert ray.get(where.remote()) != os.getpid()
+            assert len(picks) == 6
+        finally:
+            ray.shutdown()
+    finally:
+        busy.close()
 
 
 def test_ray_stop_elsewhere_leaves_the_private_node(tmp_path, monkeypatch):

@@ -45,23 +45,31 @@ class LocalNode:
         # of other nodes on the host does not stop it under its driver.
         self.registry = os.path.join(self.tmp, "nodes")
         self._start_guard()
-        port = _free_port()
-        cmd = [os.path.join(self.bin, "ray"), "start", "--head", "--node-ip-address", "127.0.0.1",
-               "--port", str(port), "--dashboard-port", str(_free_port()),
-               "--dashboard-agent-listen-port", str(_free_port())]
+        opts = []
         if num_cpus is not None:
-            cmd += ["--num-cpus", str(num_cpus)]
+            opts += ["--num-cpus", str(num_cpus)]
         if num_gpus is not None:
-            cmd += ["--num-gpus", str(num_gpus)]
+            opts += ["--num-gpus", str(num_gpus)]
         if object_store_memory is not None:
-            cmd += ["--object-store-memory", str(int(object_store_memory))]
+            opts += ["--object-store-memory", str(int(object_store_memory))]
         if resources:
             import json
-            cmd += ["--resources", json.dumps(resources)]
+            opts += ["--resources", json.dumps(resources)]
         self.env = dict(os.environ, RAY_TMPDIR=self.tmp, RAYC_NODE_REGISTRY=self.registry)
         self.env.pop("RAY_ADDRESS", None)
-        r = subprocess.run(cmd, env=self.env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                           text=True)
+        # The ports were free when picked, but until `ray start` binds them
+        # any process's bind to port 0 (the node's own daemons included) may
+        # take one; `ray start` then undoes itself and says so, and new
+        # ports are picked.
+        for _ in range(5):
+            port = _free_port()
+            cmd = [os.path.join(self.bin, "ray"), "start", "--head", "--node-ip-address",
+                   "127.0.0.1", "--port", str(port), "--dashboard-port", str(_free_port()),
+                   "--dashboard-agent-listen-port", str(_free_port())] + opts
+            r = subprocess.run(cmd, env=self.env, stdout=subprocess.PIPE,
+                               stderr=subprocess.STDOUT, text=True)
+            if r.returncode == 0 or "already in use" not in r.stdout:
+                break
         if r.returncode != 0:
             self.stop()
             raise RuntimeError("ray.init(): starting a local node failed:\n" + r.stdout)
