@@ -29,10 +29,22 @@ proc cluster_cleanup_at_end {} {
 
 # Starts a head on 127.0.0.1 with a free GCS port and dashboard port; extra
 # ARGS are passed to `ray start`.  Returns the GCS address "127.0.0.1:PORT".
+# A picked port that some other bind to port 0 took before `ray start`
+# bound it ("already in use"; ray start undid itself) gives a new try.
 proc start_head {args} {
-    set port [free_port]
-    ray_ok start --head --node-ip-address 127.0.0.1 --port $port \
-        --dashboard-port [free_port] {*}$args
+    for {set try 1} {1} {incr try} {
+        set port [free_port]
+        set r [ray start --head --node-ip-address 127.0.0.1 --port $port \
+            --dashboard-port [free_port] {*}$args]
+        if {[dict get $r code] == 0 || $try == 5 ||
+            ![string match "*already in use*" [dict get $r out]]} {
+            break
+        }
+    }
+    if {[dict get $r code] != 0} {
+        ::harness::assert_failed "exit 0 from ray start --head (try $try)" \
+            "exit [dict get $r code]: [dict get $r out]"
+    }
     set addr 127.0.0.1:$port
     foreach f {gcs_server.log raylet.log} {
         foreach log [glob -nocomplain $::env(RAY_TMPDIR)/session_2*/node_127.0.0.1_*/logs/$f] {
